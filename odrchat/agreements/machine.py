@@ -1,0 +1,394 @@
+"""The agreement state machine: drafting, signing and filing one settlement agreement.
+
+Pure: no I/O, no clock. The coordinator loads an `Agreement`, calls `apply`, persists the new
+agreement and publishes the events.
+
+Rules
+-----
+* Statuses run draft -> out_for_signature -> signed -> filed. `filed` exists only for court cases
+  (small claims, unlawful detainer, civil harassment); for community cases `signed` is final and
+  every filing command raises, whatever the status.
+* In draft the mediator or co-mediator may edit the text (to add clarifying wording). Only the lead
+  mediator sends it out for signature: that is the statement "this text is final".
+* Editing is also allowed while out for signature. Any signatures already given are ALL voided
+  (each signer agreed to bytes that no longer exist), a human-readable note is kept in
+  `voided_notes`, and the agreement goes back to draft so the mediator must send it again; parties
+  are therefore always told, by a fresh send, that there is a new text to read.
+* A signature binds to the exact document bytes: the signer's client sends the SHA-256 of the text
+  it showed, and a mismatch is refused as `stale_document`. The signer must tick both the
+  e-signature consent and "I agree to be bound", and type their own name; it must match their
+  display name (case and spacing ignored). The coordinator puts the display name from the account
+  record into `Sign.expected_name`; it never comes from the client.
+* Only a party signs for their own side. An attorney may sign for their side only when that side's
+  party has expressly authorised them (`AuthoriseAttorney`, recorded with who and when), and never
+  in civil harassment cases (Code of Civil Procedure section 664.6 requires the party's own
+  signature there, so authorising is refused too). Mediators, co-mediators, observers and admins
+  never sign.
+* A side signs once and a person signs once. When both sides have signed the agreement is signed:
+  final and immutable.
+* Only an admin marks a signed court agreement filed, with the filing date and court reference.
+* Every illegal move raises `AgreementError` and returns nothing: the old agreement is unchanged.
+
+Known gaps: authorisations survive an edit (they name a person, not a text); a party cannot revoke
+an authorisation here.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from odrchat.cases.roles import Actor, Role, Side
+
+
+class CaseKind(enum.StrEnum):
+    """What kind of dispute the agreement settles."""
+
+    SMALL_CLAIMS = "small_claims"
+    UNLAWFUL_DETAINER = "unlawful_detainer"
+    CIVIL_HARASSMENT = "civil_harassment"
+    COMMUNITY = "community"
+
+    @property
+    def is_court(self) -> bool:
+        return self is not CaseKind.COMMUNITY
+
+
+class AgreementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OUT_FOR_SIGNATURE = "out_for_signature"
+    SIGNED = "signed"
+    FILED = "filed"
+
+
+class AgreementError(Exception):
+    """An illegal move; `code` is stable for clients, `message` is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    signer_user_id: int
+    for_side: Side
+    by_role: Role
+    typed_name: str
+    at: datetime
+    ip: str
+    user_agent: str
+    document_sha256: str
+    esign_consent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    """A party's express authorisation for their attorney to sign for their side."""
+
+    attorney_user_id: int
+    side: Side
+    by_user_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    filed_on: date
+    court_reference: str
+    by_user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    kind: CaseKind
+    status: AgreementStatus
+    text: str
+    document_sha256: str
+    signatures: tuple[Signature, ...] = ()
+    voided_notes: tuple[str, ...] = ()
+    authorisations: tuple[Authorisation, ...] = ()
+    filing: Filing | None = None
+
+    @property
+    def signed_sides(self) -> frozenset[Side]:
+        return frozenset(s.for_side for s in self.signatures)
+
+
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("command times must be timezone-aware")
+
+
+# Commands ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    new_text: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class SendForSignature:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Sign:
+    typed_name: str
+    expected_name: str  # the signer's display name from the account record, set by the server
+    document_sha256: str
+    esign_consent: bool
+    agree_bound: bool
+    ip: str
+    user_agent: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoriseAttorney:
+    attorney_user_id: int
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkFiled:
+    filed_on: date
+    court_reference: str
+
+
+Command = Edit | SendForSignature | Sign | AuthoriseAttorney | MarkFiled
+
+
+# Events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementEdited:
+    document_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignaturesVoided:
+    signatures: tuple[Signature, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentForSignature:
+    document_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttorneyAuthorised:
+    authorisation: Authorisation
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRecorded:
+    signature: Signature
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementSigned:
+    document_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementFiled:
+    filing: Filing
+
+
+Event = (
+    AgreementEdited
+    | SignaturesVoided
+    | SentForSignature
+    | AttorneyAuthorised
+    | SignatureRecorded
+    | AgreementSigned
+    | AgreementFiled
+)
+
+_EDITORS = frozenset({Role.MEDIATOR, Role.CO_MEDIATOR})
+_SIGNERS = frozenset({Role.PARTY, Role.ATTORNEY})
+
+# status -> command -> (roles allowed, status after). Sign stays out for signature until the
+# second side signs, then moves to signed; `apply` makes that one data-dependent step.
+_Rule = tuple[frozenset[Role], AgreementStatus]
+TRANSITIONS: Mapping[AgreementStatus, Mapping[type[Command], _Rule]] = {
+    AgreementStatus.DRAFT: {
+        Edit: (_EDITORS, AgreementStatus.DRAFT),
+        SendForSignature: (frozenset({Role.MEDIATOR}), AgreementStatus.OUT_FOR_SIGNATURE),
+        AuthoriseAttorney: (frozenset({Role.PARTY}), AgreementStatus.DRAFT),
+    },
+    AgreementStatus.OUT_FOR_SIGNATURE: {
+        Edit: (_EDITORS, AgreementStatus.DRAFT),
+        Sign: (_SIGNERS, AgreementStatus.OUT_FOR_SIGNATURE),
+        AuthoriseAttorney: (frozenset({Role.PARTY}), AgreementStatus.OUT_FOR_SIGNATURE),
+    },
+    AgreementStatus.SIGNED: {
+        MarkFiled: (frozenset({Role.ADMIN}), AgreementStatus.FILED),
+    },
+    AgreementStatus.FILED: {},
+}
+
+
+def document_hash(text: str) -> str:
+    """The SHA-256 hex digest of the document's exact UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def new_agreement(kind: CaseKind, text: str) -> Agreement:
+    """A draft agreement holding `text`."""
+    _require_text(text)
+    return Agreement(kind, AgreementStatus.DRAFT, text, document_hash(text))
+
+
+def normalise_name(name: str) -> str:
+    """A name compared case-insensitively with runs of whitespace collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def is_authorised(agreement: Agreement, attorney_user_id: int, side: Side) -> bool:
+    """Whether that side's party has authorised this attorney to sign for them."""
+    return any(
+        a.attorney_user_id == attorney_user_id and a.side is side for a in agreement.authorisations
+    )
+
+
+def apply(
+    agreement: Agreement, command: Command, actor: Actor
+) -> tuple[Agreement, tuple[Event, ...]]:
+    """Decide `command` by `actor`; return the new agreement and the events it caused."""
+    if isinstance(command, MarkFiled) and not agreement.kind.is_court:
+        raise AgreementError("not_filed", "community agreements are final once signed")
+    rule = TRANSITIONS[agreement.status].get(type(command))
+    if rule is None:
+        raise AgreementError(
+            "wrong_status",
+            f"{type(command).__name__} is not allowed while the agreement is {agreement.status}",
+        )
+    roles, after = rule
+    if actor.role not in roles:
+        raise AgreementError("forbidden", f"a {actor.role} may not {type(command).__name__}")
+    match command:
+        case Edit():
+            return _edit(agreement, command)
+        case SendForSignature():
+            return replace(agreement, status=after), (SentForSignature(agreement.document_sha256),)
+        case AuthoriseAttorney():
+            return _authorise(agreement, command, actor)
+        case Sign():
+            return _sign(agreement, command, actor)
+        case MarkFiled():
+            if not command.court_reference.strip():
+                raise AgreementError("reference_required", "the court reference is required")
+            filing = Filing(command.filed_on, command.court_reference.strip(), actor.user_id)
+            return replace(agreement, status=after, filing=filing), (AgreementFiled(filing),)
+    raise AgreementError("unknown_command", repr(command))  # pragma: no cover
+
+
+def _require_text(text: str) -> None:
+    if not text.strip():
+        raise AgreementError("empty_document", "the agreement text is empty")
+
+
+def _edit(agreement: Agreement, command: Edit) -> tuple[Agreement, tuple[Event, ...]]:
+    _require_text(command.new_text)
+    if command.new_text == agreement.text:
+        raise AgreementError("unchanged", "the new text is the same as the current text")
+    sha = document_hash(command.new_text)
+    events: list[Event] = [AgreementEdited(sha)]
+    notes = agreement.voided_notes
+    if agreement.signatures:
+        names = ", ".join(s.typed_name for s in agreement.signatures)
+        note = (
+            f"Signatures voided because the document changed at {command.at.isoformat()}: "
+            f"{names} must sign the new text."
+        )
+        notes = (*notes, note)
+        events.append(SignaturesVoided(agreement.signatures, note))
+    new = replace(
+        agreement,
+        status=AgreementStatus.DRAFT,
+        text=command.new_text,
+        document_sha256=sha,
+        signatures=(),
+        voided_notes=notes,
+    )
+    return new, tuple(events)
+
+
+def _authorise(
+    agreement: Agreement, command: AuthoriseAttorney, actor: Actor
+) -> tuple[Agreement, tuple[Event, ...]]:
+    assert actor.side is not None  # a party always has a side (Actor checks)
+    if agreement.kind is CaseKind.CIVIL_HARASSMENT:
+        raise AgreementError(
+            "attorney_signing_barred", "in civil harassment cases each party signs personally"
+        )
+    if is_authorised(agreement, command.attorney_user_id, actor.side):
+        raise AgreementError("already_authorised", "that attorney is already authorised")
+    auth = Authorisation(command.attorney_user_id, actor.side, actor.user_id, command.at)
+    new = replace(agreement, authorisations=(*agreement.authorisations, auth))
+    return new, (AttorneyAuthorised(auth),)
+
+
+def _sign(agreement: Agreement, command: Sign, actor: Actor) -> tuple[Agreement, tuple[Event, ...]]:
+    side = actor.side
+    assert side is not None  # parties and attorneys always have a side (Actor checks)
+    if actor.role is Role.ATTORNEY:
+        if agreement.kind is CaseKind.CIVIL_HARASSMENT:
+            raise AgreementError(
+                "attorney_signing_barred", "in civil harassment cases each party signs personally"
+            )
+        if not is_authorised(agreement, actor.user_id, side):
+            raise AgreementError(
+                "attorney_not_authorised", "the party has not authorised you to sign for them"
+            )
+    if command.document_sha256 != agreement.document_sha256:
+        raise AgreementError("stale_document", "the agreement changed; read the new text first")
+    if not (command.esign_consent and command.agree_bound):
+        raise AgreementError(
+            "consent_required", "consent to sign electronically and to be bound is required"
+        )
+    if not command.typed_name.strip():
+        raise AgreementError("name_required", "type your full name to sign")
+    if normalise_name(command.typed_name) != normalise_name(command.expected_name):
+        raise AgreementError("name_mismatch", "the typed name does not match your name")
+    if any(s.signer_user_id == actor.user_id for s in agreement.signatures):
+        raise AgreementError("already_signed", "you have already signed this agreement")
+    if side in agreement.signed_sides:
+        raise AgreementError("already_signed", f"the {side} side has already signed")
+    signature = Signature(
+        signer_user_id=actor.user_id,
+        for_side=side,
+        by_role=actor.role,
+        typed_name=" ".join(command.typed_name.split()),
+        at=command.at,
+        ip=command.ip,
+        user_agent=command.user_agent,
+        document_sha256=agreement.document_sha256,
+        esign_consent_at=command.at,
+    )
+    signatures = (*agreement.signatures, signature)
+    events: list[Event] = [SignatureRecorded(signature)]
+    status = agreement.status
+    if {s.for_side for s in signatures} == set(Side):
+        status = AgreementStatus.SIGNED
+        events.append(AgreementSigned(agreement.document_sha256))
+    return replace(agreement, status=status, signatures=signatures), tuple(events)
