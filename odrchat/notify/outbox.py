@@ -1,0 +1,319 @@
+"""The durable outbox: enqueue inside the caller's transaction, send later, retry with backoff.
+
+Invariants and honest gaps:
+
+* ``enqueue`` only inserts a row in the caller's session. The message exists iff the action that
+  caused it commits, and an SMTP outage can never fail that action. A ``dedupe_key`` makes the
+  insert idempotent (``ON CONFLICT DO NOTHING``), also between concurrent transactions.
+* A worker claims due rows in one short transaction: ``attempts += 1`` and ``next_attempt_at =
+  now + lease``. On PostgreSQL the select uses ``FOR UPDATE SKIP LOCKED`` so workers neither wait
+  for nor double-claim each other's rows; on SQLite ``BEGIN IMMEDIATE`` serialises the claims.
+* ``attempts`` is the fencing token: results are written only where it still matches the claim.
+* A worker stops starting sends once half its lease has passed, and bounds each send by a quarter
+  of it, so it never sends a row another worker could have reclaimed (barring clock skew larger
+  than a quarter lease between workers).
+* Delivery is at least once, not exactly once: a worker that dies after the SMTP server accepted
+  a message but before recording it will have that message sent again when the lease expires.
+* Failures back off exponentially with jitter; after ``max_attempts``, or at once for a permanent
+  refusal, the row is ``dead`` and logged at ERROR. ``last_error`` never holds a body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Update, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.notify.email import Attachment, DeliveryError, EmailMessage, Message, SmsMessage
+from odrchat.notify.sms import SmsSender
+from odrchat.notify.smtp import Mailer
+from odrchat.notify.tables import DEAD, LAST_ERROR_MAX, PENDING, SENT, OutboxMessage
+from odrchat.store.db import Database
+from odrchat.store.types import utcnow
+
+__all__ = ["OutboxMessage", "OutboxSender", "backoff_delay", "enqueue", "message_of"]
+
+logger = logging.getLogger("odrchat.notify")
+
+
+async def enqueue(
+    session: AsyncSession,
+    message: Message,
+    *,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> int | None:
+    """Add a message inside the caller's transaction; None if dedupe_key was already used."""
+    now = now or utcnow()
+    values: dict[str, object] = {
+        "recipient": message.to,
+        "body_text": message.text,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "dedupe_key": dedupe_key,
+    }
+    if isinstance(message, EmailMessage):
+        values |= {
+            "channel": "email",
+            "subject": message.subject,
+            "body_html": message.html,
+            "attachments": _encode_attachments(message.attachments),
+        }
+    else:
+        values |= {"channel": "sms", "subject": "", "attachments": "[]"}
+    if session.get_bind().dialect.name == "postgresql":
+        pg_stmt = pg_insert(OutboxMessage).values(values)
+        if dedupe_key is not None:
+            pg_stmt = pg_stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        result = await session.exec(pg_stmt.returning(col(OutboxMessage.id)))
+    else:
+        lite_stmt = sqlite_insert(OutboxMessage).values(values)
+        if dedupe_key is not None:
+            lite_stmt = lite_stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        result = await session.exec(lite_stmt.returning(col(OutboxMessage.id)))
+    new_id: int | None = result.scalar_one_or_none()
+    return new_id
+
+
+def message_of(row: OutboxMessage) -> Message:
+    """Rebuild the message a row was made from."""
+    if row.channel == "sms":
+        return SmsMessage(to=row.recipient, text=row.body_text)
+    return EmailMessage(
+        to=row.recipient,
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
+        attachments=_decode_attachments(row.attachments),
+    )
+
+
+def backoff_delay(
+    attempts: int, base: float, cap: float, rng: random.Random | random.SystemRandom
+) -> float:
+    """Seconds to wait after the given number of failed attempts: exponential, capped, jittered."""
+    ceiling = min(cap, base * 2.0 ** min(attempts - 1, 60))
+    # "Equal jitter": never less than half the ceiling, so retries still spread out over time.
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    id: int
+    attempts: int
+    message: Message
+
+
+class OutboxSender:
+    """Sends due outbox rows through a mailer and an SMS sender; run() is its worker loop."""
+
+    def __init__(
+        self,
+        db: Database,
+        mailer: Mailer,
+        sms: SmsSender,
+        *,
+        base_delay: float = 2.0,
+        max_delay: float = 600.0,
+        max_attempts: int = 50,
+        batch: int = 50,
+        lease: float = 300.0,
+        tick: float = 5.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.mailer = mailer
+        self.sms = sms
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.lease = lease
+        self.tick = tick
+        self._rng: random.Random | random.SystemRandom = rng or random.SystemRandom()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due messages now; call after the enqueuing transaction commits."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send due messages until cancelled; survives any per-pass failure."""
+        logger.info("outbox sender started")
+        while True:
+            # Cleared before the pass, so a wake() during the pass triggers another one.
+            self._wake.clear()
+            try:
+                await self.send_due(utcnow())
+                delay = await self._idle_delay(utcnow())
+            except Exception:  # supervision boundary: a database outage must not end the worker
+                logger.exception("outbox pass failed; retrying in %.0fs", self.tick)
+                delay = self.tick
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+
+    async def send_due(self, now: datetime) -> int:
+        """Claim and send the messages due at ``now`` (one batch); return how many were sent."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        claims = await self._claim(now)
+        sent = 0
+        for index, claim in enumerate(claims):
+            if loop.time() - started > self.lease / 2:
+                await self._release(claims[index:], now)
+                break
+            if await self._deliver(claim, now):
+                sent += 1
+        return sent
+
+    async def _claim(self, now: datetime) -> list[_Claim]:
+        stmt = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.status) == PENDING, col(OutboxMessage.next_attempt_at) <= now)
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+            .limit(self.batch)
+        )
+        if not self.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        claims: list[_Claim] = []
+        async with self.db.session() as session:
+            for row in (await session.exec(stmt)).all():
+                assert row.id is not None
+                if row.attempts >= self.max_attempts:
+                    # Its last attempt was claimed by a worker that never reported back.
+                    row.status = DEAD
+                    row.last_error = "lease expired on the final attempt"
+                    logger.error(
+                        "outbox message %d (%s) is dead: %s", row.id, row.channel, row.last_error
+                    )
+                    continue
+                row.attempts += 1
+                row.next_attempt_at = now + timedelta(seconds=self.lease)
+                claims.append(_Claim(id=row.id, attempts=row.attempts, message=message_of(row)))
+        return claims
+
+    async def _deliver(self, claim: _Claim, now: datetime) -> bool:
+        try:
+            async with asyncio.timeout(self.lease / 4):
+                if isinstance(claim.message, EmailMessage):
+                    await self.mailer.send(claim.message)
+                else:
+                    await self.sms.send(claim.message)
+        except DeliveryError as exc:
+            await self._record_failure(
+                claim, now, f"{type(exc).__name__}: {exc.reason}", permanent=exc.permanent
+            )
+            return False
+        except TimeoutError:
+            await self._record_failure(claim, now, "send timed out", permanent=False)
+            return False
+        except Exception as exc:  # supervision boundary: a sender bug must not stop the outbox
+            logger.exception("outbox message %d: unexpected error while sending", claim.id)
+            # Only the type: an arbitrary exception's text might quote the message body.
+            await self._record_failure(claim, now, type(exc).__name__, permanent=False)
+            return False
+        await self._record_sent(claim)
+        return True
+
+    async def _record_sent(self, claim: _Claim) -> None:
+        stmt = _fenced_update(claim).values(status=SENT, sent_at=utcnow(), last_error=None)
+        async with self.db.session() as session:
+            if (await session.exec(stmt)).rowcount == 0:
+                logger.warning("outbox message %d sent after its claim was lost", claim.id)
+
+    async def _record_failure(
+        self, claim: _Claim, now: datetime, error: str, *, permanent: bool
+    ) -> None:
+        error = error[:LAST_ERROR_MAX]
+        if permanent or claim.attempts >= self.max_attempts:
+            stmt = _fenced_update(claim).values(status=DEAD, last_error=error)
+            logger.error(
+                "outbox message %d (%s) is dead after %d attempt(s): %s",
+                claim.id,
+                _channel(claim),
+                claim.attempts,
+                error,
+            )
+        else:
+            delay = backoff_delay(claim.attempts, self.base_delay, self.max_delay, self._rng)
+            retry_at = now + timedelta(seconds=delay)
+            stmt = _fenced_update(claim).values(next_attempt_at=retry_at, last_error=error)
+            logger.warning(
+                "outbox message %d attempt %d failed, retrying in %.1fs: %s",
+                claim.id,
+                claim.attempts,
+                delay,
+                error,
+            )
+        async with self.db.session() as session:
+            await session.exec(stmt)
+
+    async def _release(self, claims: list[_Claim], now: datetime) -> None:
+        # Out of lease time for this pass: hand the rest back untouched for the next one.
+        async with self.db.session() as session:
+            for claim in claims:
+                stmt = _fenced_update(claim).values(
+                    attempts=claim.attempts - 1, next_attempt_at=now
+                )
+                await session.exec(stmt)
+
+    async def _idle_delay(self, now: datetime) -> float:
+        stmt = select(func.min(col(OutboxMessage.next_attempt_at))).where(
+            col(OutboxMessage.status) == PENDING
+        )
+        async with self.db.session() as session:
+            due: datetime | None = (await session.exec(stmt)).one()
+        if due is None:
+            return self.tick
+        return min(max((due - now).total_seconds(), 0.0), self.tick)
+
+
+def _fenced_update(claim: _Claim) -> Update:
+    return update(OutboxMessage).where(
+        col(OutboxMessage.id) == claim.id,
+        col(OutboxMessage.attempts) == claim.attempts,
+        col(OutboxMessage.status) == PENDING,
+    )
+
+
+def _channel(claim: _Claim) -> str:
+    return "email" if isinstance(claim.message, EmailMessage) else "sms"
+
+
+def _encode_attachments(attachments: tuple[Attachment, ...]) -> str:
+    return json.dumps(
+        [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode("ascii"),
+            }
+            for a in attachments
+        ]
+    )
+
+
+def _decode_attachments(raw: str) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(
+            filename=item["filename"],
+            content_type=item["content_type"],
+            data=base64.b64decode(item["data"]),
+        )
+        for item in json.loads(raw)
+    )

@@ -1,0 +1,128 @@
+"""Mailers: the port the outbox sends email through, an SMTP adapter and a development logger.
+
+A Mailer either hands the message on or raises ``MailError``; library and socket errors are
+translated here and nowhere else. ``permanent=True`` means the server refused the recipient for
+good (5xx): the outbox gives up at once instead of retrying for days.
+
+Bodies carry sign-in and invitation tokens, so no mailer ever logs a body.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import logging
+from collections import deque
+from typing import Protocol
+
+import aiosmtplib
+
+from odrchat.notify.email import DeliveryError, EmailMessage
+
+__all__ = ["LogMailer", "MailError", "Mailer", "SmtpMailer", "mime_message"]
+
+logger = logging.getLogger("odrchat.notify")
+
+
+class MailError(DeliveryError):
+    """An email could not be handed to the mail server."""
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Hand one message on, or raise MailError."""
+        ...
+
+
+def mime_message(message: EmailMessage, from_addr: str) -> email.message.EmailMessage:
+    """Build the MIME message: text, optional HTML alternative, then attachments."""
+    mime = email.message.EmailMessage()
+    mime["From"] = from_addr
+    mime["To"] = message.to
+    mime["Subject"] = message.subject
+    mime["Date"] = email.utils.formatdate(localtime=False)
+    domain = from_addr.rpartition("@")[2].strip(" >") or None
+    mime["Message-ID"] = email.utils.make_msgid(domain=domain)
+    mime.set_content(message.text)
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mime.add_attachment(
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    return mime
+
+
+class SmtpMailer:
+    """Send through an SMTP server with aiosmtplib, one connection per message."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str | None,
+        password: str | None,
+        from_addr: str,
+        starttls: bool,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self._password = password
+        self.from_addr = from_addr
+        self.starttls = starttls
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        # The password stays out of reprs, and so out of tracebacks and logs.
+        return f"SmtpMailer(host={self.host!r}, port={self.port}, username={self.username!r})"
+
+    async def send(self, message: EmailMessage) -> None:
+        """Send one message; raise MailError on any failure."""
+        try:
+            mime = mime_message(message, self.from_addr)
+        except (ValueError, TypeError) as exc:
+            # A malformed header or content type: retrying the same bytes cannot help.
+            raise MailError(f"message cannot be built: {exc}", permanent=True) from exc
+        try:
+            await aiosmtplib.send(
+                mime,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self._password,
+                start_tls=self.starttls,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            permanent = all(r.code >= 500 for r in exc.recipients)
+            raise MailError(f"recipient refused: {_first_line(exc)}", permanent=permanent) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise MailError(f"{type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+class LogMailer:
+    """Development mailer: logs recipient and subject, keeps the last messages in memory."""
+
+    def __init__(self, from_addr: str, *, keep: int = 100) -> None:
+        self.from_addr = from_addr
+        # Bounded: a long-running dev server must not grow without limit.
+        self.sent: deque[EmailMessage] = deque(maxlen=keep)
+
+    async def send(self, message: EmailMessage) -> None:
+        """Record the message and log who it was for (never its body)."""
+        self.sent.append(message)
+        logger.info(
+            "mail not sent (no SMTP_HOST): to=%s subject=%r; read the body from the outbox table",
+            message.to,
+            message.subject,
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,59 @@
+"""The outbox table: every email and text message the server means to send, until it is sent.
+
+A row is written in the same transaction as the action that caused it, so a message exists if
+and only if the action committed. ``next_attempt_at`` doubles as the claim lease: a worker that
+takes a row pushes it into the future before sending, so no other worker sees it as due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from odrchat.store.types import UTCDateTime, utcnow
+
+__all__ = ["CHANNELS", "DEAD", "PENDING", "SENT", "STATUSES", "OutboxMessage"]
+
+PENDING = "pending"
+SENT = "sent"
+DEAD = "dead"
+STATUSES = (PENDING, SENT, DEAD)
+CHANNELS = ("email", "sms")
+
+LAST_ERROR_MAX = 500
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One outgoing message and its delivery state."""
+
+    __tablename__: ClassVar[str] = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="ck_outbox_status"),
+        CheckConstraint("channel IN ('email', 'sms')", name="ck_outbox_channel"),
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        # The sender's one query: due pending rows, oldest first.
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=8)
+    recipient: str = Field(max_length=320)
+    subject: str = Field(default="", sa_column=Column(Text(), nullable=False))
+    body_text: str = Field(sa_column=Column(Text(), nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    # JSON list of {"filename", "content_type", "data" (base64)}: readable from any SQL shell.
+    attachments: str = Field(default="[]", sa_column=Column(Text(), nullable=False))
+    status: str = Field(default=PENDING, max_length=8)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    last_error: str | None = Field(default=None, max_length=LAST_ERROR_MAX)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    dedupe_key: str | None = Field(default=None, max_length=200)
