@@ -1,0 +1,125 @@
+"""Kinds of case and the facts a case is opened with.
+
+Filed cases (small claims, unlawful detainer, civil harassment) carry a court name and case number
+and are free; community mediations are not filed in court, carry neither, and are subject to fee
+review (the FAQ's "Is there a fee for participation?"). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from odrchat.cases.roles import Side
+
+CASE_NUMBER_MAX = 40
+COURT_NAME_MAX = 120
+DESCRIPTION_MAX = 4000
+_CASE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]*")
+
+
+class CaseKind(enum.StrEnum):
+    SMALL_CLAIMS = "small_claims"
+    UNLAWFUL_DETAINER = "unlawful_detainer"
+    CIVIL_HARASSMENT = "civil_harassment"
+    COMMUNITY = "community"
+
+
+COURT_FILED_KINDS = frozenset(
+    {CaseKind.SMALL_CLAIMS, CaseKind.UNLAWFUL_DETAINER, CaseKind.CIVIL_HARASSMENT}
+)
+
+_SIDE_LABELS = {
+    (True, Side.PLAINTIFF): "Plaintiff",
+    (True, Side.DEFENDANT): "Defendant",
+    (False, Side.PLAINTIFF): "Filing party",
+    (False, Side.DEFENDANT): "Responding party",
+}
+
+
+def is_court_filed(kind: CaseKind) -> bool:
+    """Whether cases of this kind are filed in court (and so carry a case number)."""
+    return kind in COURT_FILED_KINDS
+
+
+def needs_fee_review(kind: CaseKind) -> bool:
+    """Whether CCR reviews a fee for this kind: community mediations only; filed cases are free."""
+    return not is_court_filed(kind)
+
+
+def side_label(kind: CaseKind, side: Side) -> str:
+    """What to call a side: Plaintiff/Defendant in court, Filing/Responding party otherwise."""
+    return _SIDE_LABELS[(is_court_filed(kind), side)]
+
+
+class CaseFactsError(Exception):
+    """Invalid case facts; `fields` maps each bad field to a plain-words message."""
+
+    code = "invalid"
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = dict(fields)
+        self.message = "please correct: " + ", ".join(sorted(self.fields))
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What a case is about. Build it with validate_case_facts, which normalises and checks."""
+
+    kind: CaseKind
+    court_name: str | None
+    court_case_number: str | None
+    hearing_date: date | None
+    description: str
+
+    @property
+    def fee_review(self) -> bool:
+        return needs_fee_review(self.kind)
+
+
+def _clean(text: str | None) -> str | None:
+    # Blank and missing mean the same thing in a form.
+    stripped = (text or "").strip()
+    return stripped or None
+
+
+def validate_case_facts(
+    kind: CaseKind,
+    court_name: str | None,
+    court_case_number: str | None,
+    hearing_date: date | None,
+    description: str | None,
+) -> CaseFacts:
+    """Check the facts for this kind of case; raise CaseFactsError naming every bad field."""
+    court_name, court_case_number = _clean(court_name), _clean(court_case_number)
+    text = _clean(description)
+    errors: dict[str, str] = {}
+    if is_court_filed(kind):
+        if court_case_number is None:
+            errors["court_case_number"] = "the court case number is required for a filed case"
+        elif len(court_case_number) > CASE_NUMBER_MAX:
+            errors["court_case_number"] = f"use at most {CASE_NUMBER_MAX} characters"
+        elif not _CASE_NUMBER.fullmatch(court_case_number):
+            errors["court_case_number"] = "use only letters, digits, dashes and spaces"
+        if court_name is None:
+            errors["court_name"] = "the court's name is required for a filed case"
+        elif len(court_name) > COURT_NAME_MAX:
+            errors["court_name"] = f"use at most {COURT_NAME_MAX} characters"
+    else:
+        if court_case_number is not None:
+            errors["court_case_number"] = "a community mediation has no court case number"
+        if court_name is not None:
+            errors["court_name"] = "a community mediation has no court"
+        if hearing_date is not None:
+            errors["hearing_date"] = "a community mediation has no court hearing"
+    if text is None:
+        errors["description"] = "please describe the dispute"
+    elif len(text) > DESCRIPTION_MAX:
+        errors["description"] = f"use at most {DESCRIPTION_MAX} characters"
+    if errors or text is None:
+        raise CaseFactsError(errors)
+    return CaseFacts(kind, court_name, court_case_number, hearing_date, text)
