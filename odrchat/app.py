@@ -1,0 +1,147 @@
+"""The application factory. Resources are built here and in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from odrchat import __version__
+from odrchat.api import Endpoint, json_response, openapi, route
+from odrchat.auth.passwords import Passwords
+from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
+from odrchat.auth.service import AuthService
+from odrchat.broker.base import Broker
+from odrchat.middleware import SecurityHeaders
+from odrchat.notify.outbox import OutboxSender
+from odrchat.notify.sms import LogSmsSender, SmsSender
+from odrchat.notify.smtp import LogMailer, Mailer, SmtpMailer
+from odrchat.services import Services
+from odrchat.settings import Settings
+from odrchat.store.db import Database
+from odrchat.store.migrate import upgrade
+
+log = logging.getLogger("odrchat")
+STATIC = Path(__file__).parent / "static"
+
+
+def all_endpoints() -> tuple[Endpoint, ...]:
+    """Every HTTP API endpoint, in the order the OpenAPI document lists them."""
+    return (*AUTH_ENDPOINTS,)
+
+
+def build_broker(settings: Settings) -> Broker:
+    """Redis when REDIS_URL is set, otherwise the in-process broker."""
+    if settings.redis_url:
+        from odrchat.broker.redis import RedisBroker
+
+        return RedisBroker(settings.redis_url)
+    from odrchat.broker.memory import MemoryBroker
+
+    return MemoryBroker()
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set, otherwise a mailer that only logs (the outbox keeps the text)."""
+    if settings.smtp_host:
+        return SmtpMailer(
+            settings.smtp_host, settings.smtp_port, settings.smtp_user,
+            settings.smtp_password, settings.smtp_from, settings.smtp_starttls,
+        )
+    return LogMailer(settings.smtp_from)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    broker: Broker | None = None,
+    mailer: Mailer | None = None,
+    sms: SmsSender | None = None,
+) -> Starlette:
+    """Build the ASGI app. Anything not given is built from `settings` when the app starts."""
+    settings = settings or Settings.from_env()
+    endpoints = all_endpoints()
+    spec = openapi(endpoints, version=__version__)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        db = database or Database(settings.database_url)
+        if settings.run_migrations:
+            await upgrade(db)
+        the_broker = broker or build_broker(settings)
+        await the_broker.connect()
+        the_mailer = mailer or build_mailer(settings)
+        the_sms = sms or LogSmsSender()
+        passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
+        outbox = OutboxSender(db, the_mailer, the_sms)
+        auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
+        services = Services(settings, db, the_broker, the_mailer, the_sms, passwords, auth, outbox)
+        background: list[asyncio.Task[None]] = []
+        try:
+            # Background loops belong to this task group: if one crashes, the app stops loudly
+            # instead of running on with a deaf broker listener or a silent outbox.
+            async with asyncio.TaskGroup() as tasks:
+                if settings.outbox_enabled:
+                    background.append(tasks.create_task(outbox.run(), name="outbox"))
+                try:
+                    yield {"services": services}
+                finally:
+                    for task in background:
+                        task.cancel()
+        finally:
+            await the_broker.disconnect()
+            if database is None:
+                await db.dispose()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        services: Services = request.state.services
+        problems: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(services.db.ping(), 5)
+        except Exception as exc:  # supervision boundary: report, never crash the probe
+            problems["database"] = type(exc).__name__
+        if not services.broker.healthy:
+            problems["broker"] = services.broker.status
+        if problems:
+            return json_response({"status": "unavailable", "problems": problems}, 503)
+        return json_response({"status": "ready", "broker": services.broker.status})
+
+    async def openapi_json(request: Request) -> Response:
+        return json_response(spec)
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/api/openapi.json", openapi_json),
+        *(route(ep) for ep in endpoints),
+        Route("/", index),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders, hsts=settings.secure_cookies)],
+    )
+
+
+def app_from_env() -> Starlette:
+    """Factory used by `odrchat serve` (uvicorn --factory)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app()

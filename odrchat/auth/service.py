@@ -1,0 +1,296 @@
+"""Accounts and sessions: the only place where auth rules, the store and the mailer meet.
+
+Answers never reveal whether an email address has an account: register and forgot-password
+always answer "check your email", and what the email says differs instead. Unknown accounts burn
+the same argon2 time as known ones on login.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlalchemy.exc import IntegrityError
+
+from odrchat.auth import throttle
+from odrchat.auth.passwords import Passwords
+from odrchat.auth.tables import AuthSession, OneTimeToken, User
+from odrchat.auth.tokens import hash_token, new_token
+from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
+from odrchat.notify.email import build_email
+from odrchat.notify.outbox import enqueue
+from odrchat.settings import Settings
+from odrchat.store.db import Database
+from odrchat.store.types import utcnow
+
+log = logging.getLogger("odrchat.auth")
+
+VERIFY_TTL = timedelta(days=2)
+RESET_TTL = timedelta(hours=1)
+TOUCH_EVERY = timedelta(minutes=1)
+
+RevokedHook = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    user: User
+    token: str  # goes in the cookie, never stored
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    user: User
+    session: AuthSession
+
+
+class AuthService:
+    """Register, verify, log in and out, reset and change passwords."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        passwords: Passwords,
+        *,
+        wake_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.passwords = passwords
+        self.wake_outbox = wake_outbox
+        self.revoked_hooks: list[RevokedHook] = []
+
+    # -- registration ---------------------------------------------------------------------
+
+    async def register(
+        self, email: str, display_name: str, password: str, phone: str | None,
+        *, verified: bool = False,
+    ) -> User | None:
+        """Create an account and send a verification link; None if the address was taken."""
+        password_hash = await self.passwords.hash(password)
+        now = utcnow()
+        async with self.db.session() as s:
+            existing = (await s.exec(select(User).where(User.email == email))).first()  # type: ignore[call-overload]
+            if existing is not None:
+                await enqueue(s, build_email(
+                    email, "Someone tried to register with your email address",
+                    ["Someone (perhaps you) tried to create an ODR account with this address, "
+                     "but you already have one.",
+                     "If it was you, log in, or reset your password if you have forgotten it. "
+                     "If it was not you, you can ignore this message."],
+                    ("Log in", f"{self.settings.public_url}/#/login"), None,
+                ))
+                self.wake_outbox()
+                return None
+            user = User(email=email, display_name=display_name, phone=phone,
+                        password_hash=password_hash, email_verified_at=now if verified else None)
+            s.add(user)
+            try:
+                await s.flush()
+            except IntegrityError:
+                raise Conflict("That email address is already registered.") from None
+            if not verified:
+                await self._send_verification(s, user, now)
+        self.wake_outbox()
+        return user
+
+    async def _send_verification(self, s: object, user: User, now: datetime) -> None:
+        token = new_token()
+        assert user.id is not None
+        s.add(OneTimeToken(purpose="verify", token_hash=hash_token(token), user_id=user.id,  # type: ignore[attr-defined]
+                           expires_at=now + VERIFY_TTL))
+        await enqueue(s, build_email(  # type: ignore[arg-type]
+            user.email, "Confirm your email address for Online Dispute Resolution",
+            [f"Hello {user.display_name},",
+             "Please confirm your email address so that we can send you updates about your case."],
+            ("Confirm my email", f"{self.settings.public_url}/#/verify/{token}"),
+            "This link works once and expires in 2 days.",
+        ))
+
+    async def verify_email(self, token: str) -> User:
+        """Mark the address verified; the token works once."""
+        async with self.db.session() as s:
+            row = await self._take_token(s, "verify", token)
+            user = await s.get(User, row.user_id)
+            assert user is not None
+            if user.email_verified_at is None:
+                user.email_verified_at = utcnow()
+            return user
+
+    async def _take_token(self, s: object, purpose: str, token: str) -> OneTimeToken:
+        now = utcnow()
+        result = await s.exec(  # type: ignore[attr-defined]
+            select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token),
+                                       OneTimeToken.purpose == purpose).with_for_update()
+        )
+        row: OneTimeToken | None = result.first()
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise Invalid("This link is invalid, already used or expired.", code="invalid_token")
+        row.used_at = now
+        return row
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    async def login(self, email: str, password: str, ip: str, user_agent: str) -> LoggedIn:
+        """Check the password (throttled) and open a fresh session."""
+        now = utcnow()
+        async with self.db.session() as s:
+            wait = await throttle.retry_after(s, email, ip, now)
+        if wait:
+            raise TooMany("Too many attempts. Please wait and try again, or reset your password.",
+                          retry_after=wait)
+        async with self.db.session() as s:
+            user = (await s.exec(select(User).where(User.email == email))).first()  # type: ignore[call-overload]
+        if user is None:
+            await self.passwords.burn(password)
+            ok, rehash = False, False
+        else:
+            ok, rehash = await self.passwords.verify(user.password_hash, password)
+        if not ok or user is None:
+            async with self.db.session() as s:
+                await throttle.record_failure(s, email, ip, now)
+            raise NotAuthenticated("That email and password do not match.", code="bad_credentials")
+        new_hash = await self.passwords.hash(password) if rehash else None
+        token = new_token()
+        async with self.db.session() as s:
+            await throttle.clear_account(s, email, ip)
+            if new_hash is not None:
+                await s.exec(update(User).where(User.id == user.id).values(password_hash=new_hash))  # type: ignore[arg-type]
+            assert user.id is not None
+            s.add(AuthSession(token_hash=hash_token(token), user_id=user.id, created_at=now,
+                              last_seen_at=now, expires_at=now + self.settings.session_absolute,
+                              ip=ip[:64], user_agent=user_agent[:255]))
+        log.info("login user=%s", user.id)
+        return LoggedIn(user=user, token=token)
+
+    async def authenticate(self, token: str | None) -> Current | None:
+        """The user behind a session cookie, or None if it is unknown, expired or revoked."""
+        if not token or len(token) > 128:
+            return None
+        now = utcnow()
+        async with self.db.session() as s:
+            result = await s.exec(  # type: ignore[call-overload]
+                select(AuthSession, User).join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+                .where(AuthSession.token_hash == hash_token(token))
+            )
+            row = result.first()
+            if row is None:
+                return None
+            session, user = row
+            if (session.revoked_at is not None or session.expires_at <= now
+                    or session.last_seen_at + self.settings.session_idle <= now):
+                return None
+            if now - session.last_seen_at >= TOUCH_EVERY:
+                session.last_seen_at = now
+                await s.exec(update(AuthSession).where(AuthSession.id == session.id)  # type: ignore[arg-type]
+                                .values(last_seen_at=now))
+            return Current(user=user, session=session)
+
+    async def logout(self, current: Current) -> None:
+        """Revoke this session and close its sockets everywhere."""
+        async with self.db.session() as s:
+            await s.exec(update(AuthSession).where(AuthSession.id == current.session.id)  # type: ignore[arg-type]
+                            .values(revoked_at=utcnow()))
+        await self._revoked(current.user.id)
+
+    async def revoke_all(self, user_id: int, *, except_session: int | None = None) -> None:
+        """Revoke every session of a user (password change or reset)."""
+        async with self.db.session() as s:
+            stmt = update(AuthSession).where(AuthSession.user_id == user_id,  # type: ignore[arg-type]
+                                             AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+            if except_session is not None:
+                stmt = stmt.where(AuthSession.id != except_session)  # type: ignore[arg-type]
+            await s.exec(stmt.values(revoked_at=utcnow()))
+        await self._revoked(user_id)
+
+    async def _revoked(self, user_id: int | None) -> None:
+        assert user_id is not None
+        for hook in self.revoked_hooks:
+            await hook(user_id)
+
+    # -- passwords --------------------------------------------------------------------------
+
+    async def forgot_password(self, email: str) -> None:
+        """Email a reset link if the account exists; answer the same either way."""
+        now = utcnow()
+        async with self.db.session() as s:
+            user = (await s.exec(select(User).where(User.email == email))).first()  # type: ignore[call-overload]
+            if user is None:
+                return
+            token = new_token()
+            s.add(OneTimeToken(purpose="reset", token_hash=hash_token(token), user_id=user.id,
+                               expires_at=now + RESET_TTL))
+            await enqueue(s, build_email(
+                user.email, "Reset your Online Dispute Resolution password",
+                [f"Hello {user.display_name},",
+                 "Someone asked to reset the password of your ODR account. If it was you, "
+                 "choose a new password with the link below. If not, ignore this message: "
+                 "your password stays as it is."],
+                ("Choose a new password", f"{self.settings.public_url}/#/reset/{token}"),
+                "This link works once and expires in 1 hour.",
+            ))
+        self.wake_outbox()
+
+    async def reset_password(self, token: str, password: str) -> None:
+        """Set a new password from a reset link; every session of the account ends."""
+        new_hash = await self.passwords.hash(password)
+        async with self.db.session() as s:
+            row = await self._take_token(s, "reset", token)
+            user = await s.get(User, row.user_id)
+            assert user is not None
+            user.password_hash = new_hash
+            if user.email_verified_at is None:
+                user.email_verified_at = utcnow()  # the link proved the address
+            await throttle.clear_account(s, user.email)
+        await self.revoke_all(row.user_id)
+
+    async def change_password(self, current: Current, old: str, new: str) -> None:
+        """Change the password; every other session of the account ends."""
+        ok, _ = await self.passwords.verify(current.user.password_hash, old)
+        if not ok:
+            raise Forbidden("Your current password is not right.", code="bad_credentials")
+        new_hash = await self.passwords.hash(new)
+        async with self.db.session() as s:
+            await s.exec(update(User).where(User.id == current.user.id)  # type: ignore[arg-type]
+                            .values(password_hash=new_hash))
+        assert current.user.id is not None
+        await self.revoke_all(current.user.id, except_session=current.session.id)
+
+    async def check_password(self, user: User, password: str) -> bool:
+        """Re-check a password (signing steps ask for it again)."""
+        ok, _ = await self.passwords.verify(user.password_hash, password)
+        return ok
+
+    async def update_profile(self, user_id: int, changes: dict[str, object]) -> User:
+        """Change display name, phone or the optional-notification choice."""
+        async with self.db.session() as s:
+            user = await s.get(User, user_id)
+            assert user is not None
+            if changes.get("display_name"):
+                user.display_name = str(changes["display_name"])
+            if "phone" in changes and changes["phone"] is not None:
+                user.phone = str(changes["phone"]) or None
+            if changes.get("notify_optional") is not None:
+                user.notify_optional = bool(changes["notify_optional"])
+            s.add(user)
+            return user
+
+    async def create_staff(self, email: str, display_name: str, password: str, role: str) -> User:
+        """Create a mediator or admin account (verified: staff are created by an operator)."""
+        if role not in ("mediator", "admin"):
+            raise Invalid("role must be mediator or admin")
+        password_hash = await self.passwords.hash(password)
+        async with self.db.session() as s:
+            user = User(email=email, display_name=display_name, password_hash=password_hash,
+                        staff_role=role, email_verified_at=utcnow())
+            s.add(user)
+            try:
+                await s.flush()
+            except IntegrityError:
+                raise Conflict("That email address is already registered.") from None
+        return user

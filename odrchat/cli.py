@@ -1,0 +1,167 @@
+"""The `odrchat` command: serve, migrate, create staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from odrchat.settings import Settings, SettingsError
+
+WS_MAX_SIZE = 64 * 1024
+PING_INTERVAL = 20.0
+PING_TIMEOUT = 20.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except SettingsError as exc:
+        print(f"odrchat: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="odrchat",
+        description="Online Dispute Resolution server: mediation rooms, offers and agreements.",
+        epilog="Configuration comes from environment variables; see the README's table.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web server",
+                           description="Run the HTTP and WebSocket server with uvicorn.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (more than 1 needs REDIS_URL)")
+    serve.add_argument("--demo", action="store_true",
+                       help="seed a demo case with four accounts (once) and print the logins")
+    serve.set_defaults(run=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(title="db commands", metavar="COMMAND")
+    up = db_sub.add_parser("upgrade", help="apply pending migrations",
+                           description="Apply every pending schema migration to DATABASE_URL.")
+    up.set_defaults(run=cmd_db_upgrade)
+
+    user = sub.add_parser("user", help="staff accounts", description="Manage staff accounts.")
+    user_sub = user.add_subparsers(title="user commands", metavar="COMMAND")
+    create = user_sub.add_parser(
+        "create", help="create a mediator or admin account",
+        description="Create a staff account (parties register themselves in the browser). "
+                    "The password is read from ODRCHAT_PASSWORD or asked for.",
+    )
+    create.add_argument("--role", choices=("mediator", "admin"), required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="display name shown to parties")
+    create.set_defaults(run=cmd_user_create)
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "odrchat: --workers > 1 needs REDIS_URL: the in-process broker cannot pass messages "
+            "between worker processes. Set REDIS_URL or run one worker.",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(_prepare(settings, demo=args.demo))
+    print(f"odrchat: serving on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(
+        "odrchat.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws="websockets-sansio",
+        ws_max_size=WS_MAX_SIZE,
+        ws_per_message_deflate=False,
+        ws_ping_interval=PING_INTERVAL,
+        ws_ping_timeout=PING_TIMEOUT,
+        timeout_graceful_shutdown=10,
+        log_level="info",
+    )
+    return 0
+
+
+async def _prepare(settings: Settings, *, demo: bool) -> None:
+    from odrchat.store.db import Database
+    from odrchat.store.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        if demo:
+            from odrchat.demo import seed
+
+            for line in await seed(settings, db):
+                print(line, flush=True)
+    finally:
+        await db.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from odrchat.store.db import Database
+    from odrchat.store.migrate import upgrade
+
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    print("odrchat: database is up to date")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from odrchat.auth.passwords import Passwords
+    from odrchat.auth.service import AuthService
+    from odrchat.errors import OdrError
+    from odrchat.schema import EMAIL, Password, Str
+    from odrchat.store.db import Database
+    from odrchat.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    password = os.environ.get("ODRCHAT_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        email = Str(254, 3, pattern=EMAIL, lower=True).check(args.email)
+        name = Str(120, 1).check(args.name)
+        password = Password().check(password)
+    except ValueError as exc:
+        print(f"odrchat: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+            auth = AuthService(settings, db, Passwords(settings.argon2))
+            user = await auth.create_staff(email, name, password, args.role)
+        except OdrError as exc:
+            print(f"odrchat: {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            await db.dispose()
+        print(f"odrchat: created {args.role} {user.email} (id {user.id})")
+        return 0
+
+    return asyncio.run(run())

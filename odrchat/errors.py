@@ -1,0 +1,118 @@
+"""The error tree. Each error carries hints that only the transport turns into I/O.
+
+    OdrError                       code          HTTP  WebSocket close
+    ├── BadRequest                 bad_request   400   (error frame)
+    ├── Invalid                    invalid       422   (error frame, with fields)
+    ├── NotAuthenticated           unauthenticated 401 4401
+    ├── Forbidden                  forbidden     403   (error frame)
+    ├── NotFound                   not_found     404   (error frame)
+    ├── Conflict                   conflict      409   (error frame)
+    ├── TooMany                    rate_limited  429   (error frame)
+    ├── PayloadTooLarge            too_large     413   1009
+    └── Unavailable                unavailable   503   (error frame, retryable)
+
+Domain errors from the pure cores (CaseError, OfferError, AgreementError) are translated into this
+tree by `from_domain` at the service boundary; library errors (SQLAlchemy, redis, aiosmtplib) by
+the adapter that calls the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+
+class OdrError(Exception):
+    """Base of every error a client may see."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail_code = code or self.code
+        self.fields = dict(fields or {})
+
+    def to_json(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.detail_code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        if self.retryable:
+            body["retryable"] = True
+        return body
+
+
+class BadRequest(OdrError):
+    code = "bad_request"
+    status = 400
+
+
+class Invalid(OdrError):
+    code = "invalid"
+    status = 422
+
+
+class NotAuthenticated(OdrError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(OdrError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(OdrError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(OdrError):
+    code = "conflict"
+    status = 409
+
+
+class TooMany(OdrError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(OdrError):
+    code = "too_large"
+    status = 413
+
+
+class Unavailable(OdrError):
+    code = "unavailable"
+    status = 503
+    retryable = True
+
+
+_DOMAIN_CODES: dict[str, type[OdrError]] = {
+    "not_allowed": Forbidden,
+    "forbidden": Forbidden,
+    "conflict": Conflict,
+    "wrong_state": Conflict,
+    "already_consented": Conflict,
+    "already_signed": Conflict,
+    "stale_document": Conflict,
+    "not_found": NotFound,
+}
+
+
+def from_domain(code: str, message: str, fields: Mapping[str, str] | None = None) -> OdrError:
+    """Translate a pure-core error code into the tree (unknown codes become 422 Invalid)."""
+    cls = _DOMAIN_CODES.get(code, Invalid)
+    return cls(message, code=code, fields=fields)

@@ -1,0 +1,53 @@
+"""The running server's resources and services, built once per app in the lifespan.
+
+Handlers reach this object through ``request.state.services`` (Starlette's lifespan state);
+nothing here lives at module level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import HTTPConnection
+
+from odrchat.auth import csrf
+from odrchat.auth.passwords import Passwords
+from odrchat.auth.service import AuthService, Current
+from odrchat.broker.base import Broker
+from odrchat.notify.outbox import OutboxSender
+from odrchat.notify.sms import SmsSender
+from odrchat.notify.smtp import Mailer
+from odrchat.settings import Settings
+from odrchat.store.db import Database
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass
+class Services:
+    """Everything a request handler or socket may need, in one place."""
+
+    settings: Settings
+    db: Database
+    broker: Broker
+    mailer: Mailer
+    sms: SmsSender
+    passwords: Passwords
+    auth: AuthService
+    outbox: OutboxSender
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def current(self, conn: HTTPConnection) -> Current | None:
+        """The logged-in user of a request or socket (looked up once per request)."""
+        cached = conn.scope.setdefault("odrchat.current", _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[no-any-return]
+        session_cookie, _ = csrf.cookie_names(self.settings)
+        found = await self.auth.authenticate(conn.cookies.get(session_cookie))
+        conn.scope["odrchat.current"] = found
+        return found
+
+
+_MISSING: Any = object()

@@ -1,0 +1,170 @@
+"""Settings, read once from the environment into a frozen object.
+
+Every variable is documented in the README's configuration table. Tests build `Settings`
+directly instead of touching the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+log = logging.getLogger("odrchat.settings")
+
+
+class SettingsError(Exception):
+    """The environment does not describe a runnable server."""
+
+
+class Secret(str):
+    """A string that keeps itself out of reprs and logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclass(frozen=True, slots=True)
+class Argon2Profile:
+    """argon2id cost parameters (RFC 9106 section 4, second recommended option by default)."""
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
+    hash_len: int = 32
+    salt_len: int = 16
+
+
+PRODUCTION_ARGON2 = Argon2Profile()
+# Cheap enough for a test suite that registers hundreds of users; never used outside tests.
+TEST_ARGON2 = Argon2Profile(time_cost=1, memory_cost_kib=1024, parallelism=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server needs to know about its surroundings."""
+
+    database_url: str = "sqlite:///./var/odrchat.sqlite3"
+    redis_url: str | None = None
+    secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
+    env: str = "development"
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_origins: tuple[str, ...] = ()
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: Secret | None = None
+    smtp_from: str = "ODR Mediation <no-reply@localhost>"
+    smtp_starttls: bool = True
+    invitation_ttl: timedelta = timedelta(days=14)
+    session_idle: timedelta = timedelta(hours=12)
+    session_absolute: timedelta = timedelta(days=7)
+    retention: timedelta = timedelta(days=365 * 3)
+    argon2: Argon2Profile = PRODUCTION_ARGON2
+    hash_concurrency: int = 2
+    run_migrations: bool = True
+    outbox_enabled: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Origins allowed to open sockets and post forms: the public URL's plus the listed ones."""
+        return frozenset((_origin_of(self.public_url), *self.allowed_origins))
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, var_dir: Path | None = None
+    ) -> Settings:
+        """Read the environment once; refuse what cannot work."""
+        env = os.environ if environ is None else environ
+        var = var_dir or Path("var")
+        mode = env.get("ODRCHAT_ENV", "development")
+        if mode not in ("development", "production"):
+            raise SettingsError("ODRCHAT_ENV must be 'development' or 'production'")
+        secret = env.get("SECRET_KEY")
+        if not secret:
+            if mode == "production":
+                raise SettingsError("SECRET_KEY must be set when ODRCHAT_ENV=production")
+            secret = _development_secret(var)
+        elif len(secret) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters")
+        public_url = env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+        if urlsplit(public_url).scheme not in ("http", "https"):
+            raise SettingsError("PUBLIC_URL must start with http:// or https://")
+        origins = tuple(
+            _origin_of(o.strip()) for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
+        )
+        smtp_password = env.get("SMTP_PASSWORD")
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'odrchat.sqlite3'}",
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=Secret(secret),
+            env=mode,
+            public_url=public_url,
+            allowed_origins=origins,
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=_int(env, "SMTP_PORT", 587),
+            smtp_user=env.get("SMTP_USER") or None,
+            smtp_password=Secret(smtp_password) if smtp_password else None,
+            smtp_from=env.get("SMTP_FROM", "ODR Mediation <no-reply@localhost>"),
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", True),
+            invitation_ttl=timedelta(days=_int(env, "INVITATION_TTL_DAYS", 14)),
+            retention=timedelta(days=_int(env, "RETENTION_DAYS", 365 * 3)),
+            run_migrations=mode != "production",
+        )
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise SettingsError(f"not an origin: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _development_secret(var: Path) -> str:
+    path = var / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    log.warning(
+        "SECRET_KEY is not set: generated a development key in %s. "
+        "Set SECRET_KEY (and ODRCHAT_ENV=production) before serving real cases.",
+        path,
+    )
+    return secret

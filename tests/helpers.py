@@ -1,0 +1,77 @@
+"""Small test helpers that talk to real things (the app, the database's outbox)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from odrchat.app import create_app
+from odrchat.notify.tables import OutboxMessage
+from odrchat.settings import Settings
+from odrchat.store.db import Database
+from tests.services import run_sync
+
+
+@contextmanager
+def client_for(settings: Settings, **kwargs: Any) -> Iterator[TestClient]:
+    """A TestClient running the app's lifespan (one event loop for every socket)."""
+    app = create_app(settings, **kwargs)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+def csrf(client: TestClient) -> dict[str, str]:
+    """Headers carrying the CSRF token for this client's current cookies."""
+    token = client.get("/api/session").json()["csrf_token"]
+    return {"X-CSRF-Token": token}
+
+
+def post(client: TestClient, path: str, body: object, **kwargs: Any) -> Any:
+    return client.post(path, json=body, headers=csrf(client), **kwargs)
+
+
+def outbox(db_url: str) -> list[OutboxMessage]:
+    """Every message the app queued, oldest first."""
+
+    async def read() -> list[OutboxMessage]:
+        db = Database(db_url)
+        try:
+            async with db.session() as s:
+                rows = await s.exec(select(OutboxMessage).order_by(OutboxMessage.id))  # type: ignore[arg-type]
+                return list(rows.all())
+        finally:
+            await db.dispose()
+
+    return run_sync(read())
+
+
+def link_token(db_url: str, to: str, kind: str) -> str:
+    """The token in the newest `#/<kind>/<token>` link emailed to `to`."""
+    for row in reversed(outbox(db_url)):
+        if row.recipient == to:
+            found = re.search(rf"#/{kind}/([A-Za-z0-9_\-]+)", row.body_text)
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no {kind} link emailed to {to}")
+
+
+def register(client: TestClient, db_url: str, email: str, name: str = "Test User",
+             password: str = "correct horse battery", verify: bool = True) -> None:
+    """Register (and by default verify) an account through the API."""
+    r = post(client, "/api/auth/register",
+             {"email": email, "display_name": name, "password": password})
+    assert r.status_code == 202, r.text
+    if verify:
+        r = post(client, "/api/auth/verify", {"token": link_token(db_url, email, "verify")})
+        assert r.status_code == 200, r.text
+
+
+def login(client: TestClient, email: str, password: str = "correct horse battery") -> Any:
+    r = post(client, "/api/auth/login", {"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()
