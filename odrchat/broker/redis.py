@@ -1,0 +1,315 @@
+"""Redis pub/sub broker (redis-py asyncio) for fan-out across workers.
+
+Two connections, both owned here:
+
+- Publisher: ONE connection (a pool capped at 1). Concurrent publish() calls append to an
+  outbox; whoever holds the flush lock sends the whole outbox as one pipeline, and the others
+  find their message already sent. Thousands of concurrent publishes cost a few round trips and
+  one socket (a task per publish on an ordinary pool runs into "Too many connections").
+- Listener: one raw connection, read only by run(). redis-py's PubSub is not used because its
+  retry layer reconnects and re-subscribes silently, and a silent reconnect is exactly the gap
+  the consumer must hear about.
+
+run() loop: connect, SUBSCRIBE every remembered channel, PING. Redis answers in order, so the
+PONG proves the subscriptions are active; only then is Resynced queued and status "ok".
+Messages read before that PONG are dropped: the Resynced sends the consumer to the database,
+which already holds them (the service persists before it publishes). While live, run() PINGs
+every `ping_interval`; hearing nothing for three intervals (DEBUG SLEEP, a half-open socket)
+counts as dead. On any Redis or socket error: status "down: <reason>", wait with exponential
+backoff and jitter (capped at `max_backoff`), start again. Redis itself drops a subscriber that
+falls too far behind (client-output-buffer-limit pubsub): one more disconnect, one more Resynced.
+
+Redis exceptions never leave this module: publish() raises BrokerError from them, and run()
+turns them into status and a retry. Channel names are prefixed (`prefix`, no spaces) so tests
+and deployments can share a Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any, Final
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from odrchat.broker.base import DEFAULT_QUEUE_SIZE, Broker, BrokerError, Message, Resynced
+
+__all__ = ["DEFAULT_URL", "RedisBroker"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL: Final = "redis://127.0.0.1:6379/0"
+_FIRST_BACKOFF: Final = 0.05
+_MISSED_PINGS: Final = 3
+
+
+@dataclass(slots=True, eq=False)
+class _Outgoing:
+    channel: str
+    payload: bytes
+    done: bool = False
+    error: BrokerError | None = None
+
+
+class RedisBroker(Broker):
+    """Pub/sub through Redis; see the module docstring for the connection design."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        prefix: str = "odrchat:",
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        timeout: float = 2.0,
+        ping_interval: float = 1.0,
+        max_backoff: float = 2.0,
+    ) -> None:
+        super().__init__(queue_size=queue_size)
+        self._url = url
+        self._prefix = prefix
+        self._timeout = timeout
+        self._ping_interval = ping_interval
+        self._max_backoff = max_backoff
+        self._publisher: Redis | None = None
+        self._listener_pool: ConnectionPool | None = None
+        self._conn: AbstractConnection | None = None  # the listener's, once subscriptions are sent
+        # Held while writing to or closing the listener connection. redis-py reconnects a closed
+        # connection on the next send; the lock and the is_connected check stop that.
+        self._write_lock = asyncio.Lock()
+        self._flush_lock = asyncio.Lock()
+        self._outbox: list[_Outgoing] = []
+        self._confirmations: dict[str, asyncio.Event] = {}
+        self._drop_reason: str | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def listener_name(self) -> str:
+        """CLIENT SETNAME of the listener connection (the publisher's ends in "publisher")."""
+        return f"{self._prefix}listener"
+
+    async def connect(self) -> None:
+        """Create both connection pools and probe Redis once; an outage only sets status."""
+        common: dict[str, Any] = {
+            "protocol": 2,  # pub/sub messages as plain arrays, no RESP3 push handling
+            "socket_connect_timeout": self._timeout,
+            "socket_timeout": self._timeout,
+        }
+        # One retry on a broken socket, for the stale pooled connection left by a Redis restart.
+        publisher_retry = Retry(NoBackoff(), 1, (RedisConnectionError,))
+        self._publisher = Redis(
+            connection_pool=ConnectionPool.from_url(
+                self._url,
+                max_connections=1,
+                retry=publisher_retry,
+                client_name=f"{self._prefix}publisher",
+                **common,
+            )
+        )
+        self._listener_pool = ConnectionPool.from_url(
+            self._url, retry=Retry(NoBackoff(), 0), client_name=self.listener_name, **common
+        )
+        try:
+            await self._publisher.ping()
+        except (RedisError, OSError) as exc:
+            self._mark_down(str(exc))
+            logger.warning("redis broker: %s unreachable at start (%s)", self._url, exc)
+
+    async def run(self) -> None:
+        """Listen, and reconnect with backoff after any trouble, until disconnect()."""
+        if self._listener_pool is None:
+            raise RuntimeError("RedisBroker.connect() must be awaited before run()")
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._listen(self._listener_pool)
+            except (RedisError, OSError) as exc:
+                if self._stopping.is_set():
+                    break
+                if self._status == "ok":
+                    failures = 0
+                reason, self._drop_reason = self._drop_reason or str(exc), None
+                self._mark_down(reason)
+                delay = min(self._max_backoff, _FIRST_BACKOFF * 2**failures)
+                delay *= random.uniform(0.5, 1.0)  # jitter: workers must not reconnect in step
+                failures = min(failures + 1, 16)
+                logger.warning("redis broker down (%s); reconnecting in %.2fs", reason, delay)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
+
+    async def disconnect(self) -> None:
+        """Close everything; run() returns and events() ends."""
+        self._stopping.set()
+        self._status = "down: disconnected"
+        async with self._write_lock:
+            if self._conn is not None:
+                await self._conn.disconnect(nowait=True)  # wakes run() out of its read
+        self._queue.close()
+        if self._publisher is not None:
+            await self._publisher.aclose(close_connection_pool=True)
+            self._publisher = None
+        if self._listener_pool is not None:
+            await self._listener_pool.disconnect()
+
+    async def subscribe(self, channel: str) -> None:
+        """Subscribe; returns once Redis confirms, or at once while not live (a Resynced will
+        follow the next connection, covering the gap)."""
+        confirmed = self._confirmations.get(channel)
+        if confirmed is None and channel not in self._channels:
+            self._channels.add(channel)
+            confirmed = self._confirmations[channel] = asyncio.Event()
+            try:
+                sent = await self._send("SUBSCRIBE", self._key(channel))
+            except (RedisError, OSError) as exc:
+                logger.warning("redis broker: SUBSCRIBE %s failed (%s)", channel, exc)
+                sent = False  # the broken connection fails run()'s read: reconnect, Resynced
+            if not sent:
+                if self._confirmations.get(channel) is confirmed:
+                    del self._confirmations[channel]
+                return
+        if confirmed is None:
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await confirmed.wait()
+        except TimeoutError:
+            await self._drop(f"SUBSCRIBE {channel} not confirmed within {self._timeout}s")
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Unsubscribe; delivery stops at once (queued messages for it are skipped)."""
+        self._channels.discard(channel)
+        if (confirmed := self._confirmations.pop(channel, None)) is not None:
+            confirmed.set()
+        try:
+            await self._send("UNSUBSCRIBE", self._key(channel))
+        except (RedisError, OSError) as exc:
+            # The next connection will not subscribe it, so there is nothing to undo.
+            logger.warning("redis broker: UNSUBSCRIBE %s failed (%s)", channel, exc)
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        """Publish through the shared connection; BrokerError if Redis cannot take it."""
+        publisher = self._publisher
+        if publisher is None:
+            raise BrokerError("redis broker is not connected")
+        item = _Outgoing(self._key(channel), payload)
+        self._outbox.append(item)
+        try:
+            async with self._flush_lock:
+                if not item.done:
+                    batch, self._outbox = self._outbox, []
+                    await self._flush(publisher, batch)
+        finally:
+            if not item.done:  # cancelled while waiting: do not send it later
+                with contextlib.suppress(ValueError):
+                    self._outbox.remove(item)
+        if item.error is not None:
+            raise item.error
+
+    async def _flush(self, publisher: Redis, batch: list[_Outgoing]) -> None:
+        reason, cause = "publish interrupted", None
+        try:
+            async with publisher.pipeline(transaction=False) as pipe:
+                for item in batch:
+                    pipe.publish(item.channel, item.payload)
+                await pipe.execute()
+            reason = ""
+        except (RedisError, OSError) as exc:
+            reason, cause = f"redis publish failed: {exc}", exc
+        finally:
+            for item in batch:
+                item.done = True
+                if reason:
+                    item.error = BrokerError(reason)
+                    item.error.__cause__ = cause
+
+    async def _listen(self, pool: ConnectionPool) -> None:
+        # redis-py leaves these two unannotated.
+        conn: AbstractConnection = pool.make_connection()  # type: ignore[no-untyped-call]
+        try:
+            await conn.connect()  # type: ignore[no-untyped-call]
+            async with self._write_lock:
+                if self._stopping.is_set():
+                    return
+                if channels := [self._key(name) for name in sorted(self._channels)]:
+                    await conn.send_command("SUBSCRIBE", *channels, check_health=False)
+                await conn.send_command("PING", check_health=False)
+                self._conn = conn
+            while not _is_pong(await conn.read_response(disconnect_on_error=False)):
+                pass  # subscribe confirmations, and messages the coming Resynced covers
+            self._status = "ok"
+            logger.info("redis broker: listening on %d channels", len(channels))
+            self._deliver(Resynced())
+            await self._read(conn)
+        finally:
+            async with self._write_lock:
+                self._conn = None
+                for confirmed in self._confirmations.values():
+                    confirmed.set()  # nobody waits on a dead connection; Resynced will follow
+                self._confirmations.clear()
+                await conn.disconnect(nowait=True)
+
+    async def _read(self, conn: AbstractConnection) -> None:
+        loop = asyncio.get_running_loop()
+        heard = next_ping = loop.time()
+        while not self._stopping.is_set():
+            now = loop.time()
+            if now - heard > self._ping_interval * _MISSED_PINGS:
+                raise RedisTimeoutError(f"no reply from redis for {now - heard:.1f}s")
+            if now >= next_ping:
+                await self._send("PING")
+                next_ping = now + self._ping_interval
+            response = await conn.read_response(
+                timeout=max(next_ping - loop.time(), 0.001), disconnect_on_error=False
+            )
+            if response is not None:
+                heard = loop.time()
+                self._handle(response)
+
+    def _handle(self, response: Any) -> None:
+        # RESP2 pub/sub replies: [kind, channel, payload-or-count]; PONGs have two items.
+        if not isinstance(response, list) or len(response) != 3:
+            return
+        kind = response[0]
+        if kind not in (b"message", b"subscribe"):
+            return
+        name = response[1].decode().removeprefix(self._prefix)
+        if kind == b"message":
+            self._deliver(Message(name, response[2]))
+        elif kind == b"subscribe" and (confirmed := self._confirmations.pop(name, None)):
+            confirmed.set()
+
+    async def _send(self, *args: str) -> bool:
+        """Write on the live listener connection; False when there is none."""
+        async with self._write_lock:
+            conn = self._conn
+            if conn is None or not conn.is_connected:
+                return False
+            await conn.send_command(*args, check_health=False)
+            return True
+
+    async def _drop(self, reason: str) -> None:
+        """Close the live listener connection so run() reconnects and queues Resynced."""
+        logger.warning("redis broker: dropping listener connection: %s", reason)
+        async with self._write_lock:
+            if self._conn is not None:
+                self._drop_reason = reason
+                await self._conn.disconnect(nowait=True)
+
+    def _mark_down(self, reason: str) -> None:
+        self._status = f"down: {reason}"
+
+    def _key(self, channel: str) -> str:
+        return self._prefix + channel
+
+
+def _is_pong(response: Any) -> bool:
+    return response == b"PONG" or (isinstance(response, list) and response[:1] == [b"pong"])
