@@ -1,8 +1,8 @@
-"""initial schema
+"""schema
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:18:19.589167
+Create Date: 2026-11-28 18:21:01.564187
 """
 
 from __future__ import annotations
