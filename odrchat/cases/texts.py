@@ -57,12 +57,21 @@ def _hearing(kind: CaseKind, hearing_date: date | None) -> str:
             "This matter is not filed in court, so there is no court date to attend. "
             "You may contact CCR to talk about other options."
         )
-    when = f" on {format_date(hearing_date)}" if hearing_date else ""
-    check = "" if hearing_date else " Your court papers show the date and time."
+    if hearing_date is None:
+        when, papers = "", "Your court papers show the date, time and place."
+    else:
+        when, papers = (
+            f" on {format_date(hearing_date)}",
+            "Your court papers show the time and place.",
+        )
     return (
         "Please follow the procedures the court gave you and attend your court hearing"
-        f"{when}, where you can present your case to the judge.{check}"
+        f"{when}, where you can present your case to the judge. {papers}"
     )
+
+
+def _without_penalty(kind: CaseKind) -> str:
+    return "without penalty from the court" if is_court_filed(kind) else "without penalty"
 
 
 def not_mediated_notice(kind: CaseKind, hearing_date: date | None) -> str:
@@ -81,13 +90,18 @@ def closed_notice(outcome: Outcome, kind: CaseKind, hearing_date: date | None = 
         # Deliberately the same words whoever stopped and for whatever reason.
         return (
             "Mediation has ended. Taking part is voluntary, and anyone may stop at any time "
-            f"without penalty from the court. {_hearing(kind, hearing_date)}"
+            f"{_without_penalty(kind)}. {_hearing(kind, hearing_date)}"
         )
     if outcome == "impasse":
+        court = (
+            " Bring your court papers and any documents that support your case. What was said "
+            "in mediation is not shared with the court."
+            if is_court_filed(kind)
+            else ""
+        )
         return (
             "Mediation has ended without an agreement. Thank you for taking part. "
-            f"{_hearing(kind, hearing_date)} What was said in mediation is not shared with "
-            "the court."
+            f"{_hearing(kind, hearing_date)}{court}"
         )
     if outcome == "settled":
         filing = (
