@@ -147,17 +147,17 @@ class OpenCase:
 
 @dataclass(frozen=True, slots=True)
 class AcceptInvitation:
-    pass
+    """A party of the invited side joins the case."""
 
 
 @dataclass(frozen=True, slots=True)
 class DeclineInvitation:
-    pass
+    """A party of the invited side says no: the case is not mediated."""
 
 
 @dataclass(frozen=True, slots=True)
 class ExpireInvitation:
-    pass
+    """System only: the invitation went unanswered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +197,12 @@ class OptOut:
 
 @dataclass(frozen=True, slots=True)
 class RecordImpasse:
-    pass
+    """The mediator or co-mediator records that no agreement was reached."""
 
 
 @dataclass(frozen=True, slots=True)
 class RecordSettlement:
-    pass
+    """System only: the agreement is signed by everyone who must sign it."""
 
 
 Command: TypeAlias = (
