@@ -1,0 +1,174 @@
+"""RedisBroker against a real Redis: fan-out, dropped connections, outages, a frozen server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from odrchat.broker.base import BrokerError, Message, Resynced
+from odrchat.broker.redis import RedisBroker
+from tests.broker.conftest import WAIT, Running, next_event
+from tests.services import unavailable
+
+pytestmark = pytest.mark.redis
+
+UNREACHABLE = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+async def admin(redis_url: str) -> AsyncIterator[Redis]:
+    """A separate connection for poking the server, as an operator would."""
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def kill_client(admin: Redis, name: str) -> None:
+    """CLIENT KILL the one connection called `name` (not TYPE pubsub: that would also cut
+    anyone else's subscribers on a shared Redis)."""
+    clients = await admin.client_list(_type="pubsub")
+    ids = [client["id"] for client in clients if client["name"] == name]
+    assert len(ids) == 1, clients
+    assert await admin.client_kill_filter(_id=ids[0]) == 1
+
+
+async def test_messages_fan_out_to_every_worker(
+    redis_url: str, prefix: str, running: Running
+) -> None:
+    """Two brokers (two workers) sharing a prefix both hear a doorbell rung by one of them."""
+    one, two = RedisBroker(redis_url, prefix=prefix), RedisBroker(redis_url, prefix=prefix)
+    async with running(one) as events_one, running(two) as events_two:
+        await one.subscribe("room:7")
+        await two.subscribe("room:7")
+        await one.publish("room:7", b"ding")
+        assert await next_event(events_one) == Message("room:7", b"ding")
+        assert await next_event(events_two) == Message("room:7", b"ding")
+
+
+async def test_killed_listener_reconnects_resubscribes_and_resyncs(
+    redis_url: str, prefix: str, admin: Redis, running: Running
+) -> None:
+    """After the subscriber connection is cut the consumer is told (Resynced), and delivery
+    resumes on the channels it had subscribed to, including one added while it was down."""
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker) as events:
+        await broker.subscribe("a")
+        await broker.publish("a", b"before")
+        assert await next_event(events) == Message("a", b"before")
+
+        await kill_client(admin, broker.listener_name)
+        await broker.subscribe("b")  # lands before, during or after the reconnect: all must work
+        assert await next_event(events) == Resynced()
+        assert broker.healthy
+        await broker.publish("a", b"after")
+        await broker.publish("b", b"new")
+        assert await next_event(events) == Message("a", b"after")
+        assert await next_event(events) == Message("b", b"new")
+
+
+async def test_killed_publisher_connection_is_replaced(
+    redis_url: str, prefix: str, admin: Redis, running: Running
+) -> None:
+    """A publish after the publishing connection was cut succeeds on a fresh one."""
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker) as events:
+        await broker.subscribe("a")
+        await broker.publish("a", b"1")
+        clients = await admin.client_list()
+        [publisher] = [c["id"] for c in clients if c["name"] == f"{prefix}publisher"]
+        assert await admin.client_kill_filter(_id=publisher) == 1
+        await broker.publish("a", b"2")
+        assert [await next_event(events) for _ in range(2)] == [
+            Message("a", b"1"),
+            Message("a", b"2"),
+        ]
+
+
+async def test_concurrent_publishes_share_one_connection(
+    redis_url: str, prefix: str, admin: Redis, running: Running
+) -> None:
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker):
+        await asyncio.gather(*(broker.publish("x", b"%d" % i) for i in range(2000)))
+        names = [client["name"] for client in await admin.client_list()]
+        assert names.count(f"{prefix}publisher") == 1
+        assert names.count(broker.listener_name) == 1
+
+
+async def test_publish_to_unreachable_redis_raises_broker_error_quickly() -> None:
+    broker = RedisBroker(UNREACHABLE)
+    await broker.connect()
+    try:
+        async with asyncio.timeout(2):
+            with pytest.raises(BrokerError) as raised:
+                await broker.publish("a", b"x")
+        assert raised.value.retryable
+        assert isinstance(raised.value.__cause__, RedisError)  # translated at the boundary
+    finally:
+        await broker.disconnect()
+
+
+async def test_broker_started_without_redis_reports_down_and_keeps_retrying() -> None:
+    """Start-up does not fail the app: status says what is wrong, and run() retries until
+    disconnect() (which ends it promptly, with no event ever delivered)."""
+    broker = RedisBroker(UNREACHABLE)
+    await broker.connect()
+    assert broker.status.startswith("down: ")
+    assert "127.0.0.1:1" in broker.status
+    assert not broker.healthy
+    async with asyncio.timeout(WAIT), asyncio.TaskGroup() as tasks:
+        tasks.create_task(broker.run())
+        await broker.disconnect()
+    assert [event async for event in broker.events()] == []
+
+
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    """A throwaway redis-server that allows DEBUG, so freezing it disturbs nobody else."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed: the frozen-server test needs its own server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    args += ["--appendonly", "no", "--enable-debug-command", "yes", "--logfile", ""]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            if not any("Ready to accept connections" in line for line in server.stdout):
+                pytest.fail("private redis-server exited before accepting connections")
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            server.terminate()
+
+
+async def freeze(admin: Redis, *, seconds: int) -> None:
+    """DEBUG SLEEP: Redis stops answering anyone; returns when it wakes."""
+    await admin.execute_command("DEBUG", "SLEEP", seconds)  # type: ignore[no-untyped-call]
+
+
+async def test_frozen_server_is_detected_and_resynced(
+    private_redis: str, prefix: str, running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DEBUG SLEEP freezes Redis without closing any socket: only the listener's PINGs can
+    notice. It must give up on the silent connection, reconnect once Redis wakes, and resync."""
+    broker = RedisBroker(private_redis, prefix=prefix, ping_interval=0.2, timeout=0.5)
+    admin = Redis.from_url(private_redis)
+    try:
+        async with running(broker) as events:
+            await broker.subscribe("a")
+            await freeze(admin, seconds=2)
+            assert await next_event(events) == Resynced()
+            assert "no reply from redis" in caplog.text
+            await broker.publish("a", b"awake")
+            assert await next_event(events) == Message("a", b"awake")
+    finally:
+        await admin.aclose()
