@@ -217,10 +217,13 @@ class RedisBroker(Broker):
     async def _flush(self, publisher: Redis, batch: list[_Outgoing]) -> None:
         reason, cause = "publish interrupted", None
         try:
-            async with publisher.pipeline(transaction=False) as pipe:
-                for item in batch:
-                    pipe.publish(item.channel, item.payload)
-                await pipe.execute()
+            if len(batch) == 1:  # the common, uncontended case: skip the pipeline's overhead
+                await publisher.publish(batch[0].channel, batch[0].payload)
+            else:
+                async with publisher.pipeline(transaction=False) as pipe:
+                    for item in batch:
+                        pipe.publish(item.channel, item.payload)
+                    await pipe.execute()
             reason = ""
         except (RedisError, OSError) as exc:
             reason, cause = f"redis publish failed: {exc}", exc
