@@ -1,0 +1,197 @@
+// The router and the page shell: hash routes (#/...), the nav, the connection banner and the
+// tab title with the unread count. Emailed links land here as #/verify/, #/reset/, #/invite/.
+
+import { api, currentUser, loadSession, onUserChange } from "./api.js";
+import { h, mount } from "./dom.js";
+import { connection } from "./socket.js";
+import * as auth from "./views/auth.js";
+import * as invite from "./views/invite.js";
+import * as cases from "./views/cases.js";
+import * as casePage from "./views/case.js";
+import * as mediator from "./views/mediator.js";
+import * as admin from "./views/admin.js";
+import * as pages from "./views/pages.js";
+
+const APP_NAME = "Online Dispute Resolution";
+
+// [pattern, view, needs login]
+const ROUTES = [
+  [/^\/?$/, pages.home, false],
+  [/^\/login$/, auth.login, false],
+  [/^\/register$/, auth.register, false],
+  [/^\/verify\/([A-Za-z0-9_-]+)$/, auth.verify, false],
+  [/^\/forgot$/, auth.forgot, false],
+  [/^\/reset\/([A-Za-z0-9_-]+)$/, auth.reset, false],
+  [/^\/invite\/([A-Za-z0-9_-]+)$/, invite.landing, false],
+  [/^\/about$/, pages.about, false],
+  [/^\/glossary$/, pages.glossary, false],
+  [/^\/prepare$/, pages.prepare, false],
+  [/^\/account$/, auth.account, true],
+  [/^\/cases$/, cases.list, true],
+  [/^\/cases\/new$/, cases.create, true],
+  [/^\/cases?\/(\d+)(?:\/(case|conversations|agreement))?(?:\/(\d+))?$/, casePage.page, true],
+  [/^\/mediator(?:\/(\d+))?$/, mediator.dashboard, true],
+  [/^\/admin(?:\/(queue|audit|cases))?$/, admin.page, true],
+];
+
+let cleanup = null;
+let pageTitle = APP_NAME;
+const main = document.getElementById("main");
+
+/** Go to a hash route. */
+export function navigate(path) {
+  if (location.hash === `#${path}`) route();
+  else location.hash = path;
+}
+
+/** Set the page's name in the tab title (the unread count is added in front). */
+export function setTitle(title) {
+  pageTitle = title ? `${title} – ${APP_NAME}` : APP_NAME;
+  updateTitle();
+}
+
+function updateTitle() {
+  const n = connection.totalUnread();
+  document.title = n > 0 ? `(${n}) ${pageTitle}` : pageTitle;
+}
+
+/** Announce a short text to screen readers. */
+export function announce(text) {
+  const el = document.getElementById("announcer");
+  el.textContent = "";
+  // A separate task so that the same text twice is announced twice.
+  setTimeout(() => { el.textContent = text; }, 50);
+}
+
+async function route() {
+  const hash = location.hash || "#/";
+  if (!hash.startsWith("#/") && hash !== "#") return; // in-page anchors such as #main
+  const path = hash.slice(1) || "/";
+  if (cleanup) {
+    try { cleanup(); } catch (e) { console.error(e); }
+    cleanup = null;
+  }
+  const user = currentUser();
+  for (const [pattern, view, needsLogin] of ROUTES) {
+    const m = path.match(pattern);
+    if (!m) continue;
+    if (needsLogin && !user) {
+      sessionStorage.setItem("odr-next", path);
+      navigate("/login");
+      return;
+    }
+    setTitle("");
+    renderNav(path);
+    mount(main);
+    try {
+      cleanup = (await view(main, m.slice(1), { navigate, setTitle, announce, connection })) || null;
+    } catch (err) {
+      console.error(err);
+      mount(main, h("h1", { text: "Something went wrong" }),
+        h("p", { text: err.message || String(err) }),
+        h("p", {}, h("a", { href: "#/", text: "Go to the start page" })));
+    }
+    if (document.activeElement === document.body || !main.contains(document.activeElement)) {
+      const heading = main.querySelector("h1");
+      if (heading) {
+        heading.tabIndex = -1;
+        heading.focus({ preventScroll: true });
+      }
+    }
+    return;
+  }
+  renderNav(path);
+  mount(main, h("h1", { text: "Page not found" }), h("p", {}, h("a", { href: "#/", text: "Start page" })));
+}
+
+function renderNav(path) {
+  const nav = document.getElementById("nav");
+  const user = currentUser();
+  const link = (href, text) => h("a", {
+    href: `#${href}`, text, attrs: { "aria-current": path.startsWith(href) ? "page" : null },
+  });
+  if (!user) {
+    mount(nav, link("/login", "Log in"), link("/register", "Sign up"));
+    return;
+  }
+  const items = [link("/cases", "My cases")];
+  if (user.staff_role === "mediator") items.push(link("/mediator", "Dashboard"));
+  if (user.staff_role === "admin") items.push(link("/admin", "Admin"));
+  items.push(link("/account", "Account"));
+  items.push(h("button", { type: "button", class: "link", text: "Log out", on: { click: logout } }));
+  mount(nav, ...items);
+}
+
+async function logout() {
+  try {
+    await api.post("/api/auth/logout");
+  } catch {
+    // Already logged out on the server: the result is the same.
+  }
+  connection.stop();
+  await loadSession();
+  navigate("/login");
+}
+
+function renderConn({ status, retryAt }) {
+  const el = document.getElementById("conn");
+  const texts = {
+    connecting: "Connecting…",
+    reconnecting: "Connection lost. Reconnecting…",
+    offline: "You are offline. Messages will be sent when you are back online.",
+    too_many: "This account is open in too many tabs. Close some tabs; we will try again.",
+    signed_out: "You have been logged out.",
+  };
+  el.dataset.state = status;
+  el.hidden = status === "online" || status === "idle" || status === "connecting";
+  el.textContent = texts[status] || "";
+  if (status === "reconnecting" && retryAt) {
+    el.appendChild(h("button", { type: "button", class: "link", text: "Try now",
+      on: { click: () => connection.reconnectNow() } }));
+  }
+}
+
+function startConnection(user) {
+  if (user) {
+    if (connection.stopped || connection.userId !== user.id) {
+      if (!connection.stopped) connection.stop();
+      connection.start(user.id);
+    }
+  } else if (!connection.stopped) {
+    connection.stop();
+  }
+}
+
+// The on-screen keyboard shrinks the visual viewport; the chat column follows it.
+function trackViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const set = () => document.documentElement.style.setProperty("--vvh", `${vv.height}px`);
+  vv.addEventListener("resize", set);
+  set();
+}
+
+async function boot() {
+  trackViewport();
+  connection.addEventListener("status", (ev) => {
+    renderConn(ev.detail);
+    if (ev.detail.status === "signed_out") {
+      loadSession().finally(() => navigate("/login"));
+    }
+  });
+  connection.addEventListener("room", updateTitle);
+  connection.addEventListener("rooms", updateTitle);
+  try {
+    await loadSession();
+  } catch (err) {
+    mount(main, h("h1", { text: "The service is not reachable" }),
+      h("p", { text: "Please check your connection and reload the page." }));
+    return;
+  }
+  onUserChange((user) => startConnection(user));
+  startConnection(currentUser());
+  window.addEventListener("hashchange", route);
+  await route();
+}
+
+boot();

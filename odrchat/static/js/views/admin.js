@@ -1,0 +1,86 @@
+// CCR administration: the queue of cases waiting for a mediator (with the suggested one) and
+// the audit log.
+
+import { api } from "../api.js";
+import { formatTime, h, mount } from "../dom.js";
+import { tabList } from "./case.js";
+import { kindLabel, listOf, statusLabel } from "./labels.js";
+
+export async function page(main, [tab = "queue"], ctx) {
+  ctx.setTitle("Administration");
+  const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel" } });
+  mount(main, h("h1", { text: "Administration" }),
+    tabList([["queue", "Waiting for a mediator"], ["cases", "All cases"], ["audit", "Audit log"]], tab,
+      (key) => ctx.navigate(`/admin/${key}`), { label: "Administration" }), panel);
+  if (tab === "audit") return audit(panel);
+  if (tab === "cases") return allCases(panel);
+  return queue(panel, ctx);
+}
+
+async function queue(panel, ctx) {
+  const [q, m] = await Promise.all([api.get("/api/admin/queue"), api.get("/api/admin/mediators")]);
+  const cases = listOf(q, "cases", "queue");
+  const mediators = listOf(m, "mediators");
+  if (!cases.length) {
+    mount(panel, h("p", { class: "notice", text: "No case is waiting for a mediator." }));
+    return;
+  }
+  const nameOf = (id) => mediators.find((x) => (x.id ?? x.user_id) === id)?.display_name;
+  mount(panel, h("ul", { class: "cards" }, cases.map((c) => {
+    const caseId = c.id ?? c.case_id;
+    const suggested = c.suggested_mediator_id ?? c.suggested_mediator?.id ?? c.suggested?.id ?? null;
+    const options = [["", "Choose a mediator"], ...mediators.map((x) => [String(x.id ?? x.user_id),
+      `${x.display_name}${x.load !== undefined ? ` (${x.load} open)` : ""}`])];
+    const pick = h("select", { id: `assign-${caseId}` },
+      options.map(([v, l]) => h("option", { value: v, text: l })));
+    const co = h("select", { id: `co-${caseId}` },
+      [["", "No co-mediator"], ...options.slice(1)].map(([v, l]) => h("option", { value: v, text: l })));
+    if (suggested) pick.value = String(suggested);
+    const out = h("p", { attrs: { role: "status" } });
+    const btn = h("button", { type: "button", text: "Assign", on: { click: async () => {
+      if (!pick.value) {
+        out.textContent = "Please choose a mediator.";
+        return;
+      }
+      const body = { mediator_id: Number(pick.value) };
+      if (co.value) body.co_mediator_id = Number(co.value);
+      btn.disabled = true;
+      try {
+        await api.post(`/api/admin/cases/${caseId}/assign`, body);
+        ctx.navigate("/admin/queue");
+      } catch (err) {
+        out.textContent = err.message;
+        btn.disabled = false;
+      }
+    } } });
+    return h("li", { class: "card", dataset: { caseId } },
+      h("a", { class: "title", href: `#/cases/${caseId}`,
+        text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }),
+      suggested ? h("p", { text: `Suggested: ${nameOf(suggested) || c.suggested_mediator?.display_name || suggested}` })
+        : h("p", { text: "No mediator is free without a conflict: choose one." }),
+      h("div", { class: "field" }, h("label", { htmlFor: pick.id, text: "Mediator" }), pick),
+      h("div", { class: "field" }, h("label", { htmlFor: co.id, text: "Co-mediator (optional)" }), co),
+      h("div", { class: "actions" }, btn), out);
+  })));
+}
+
+async function allCases(panel) {
+  const cases = listOf(await api.get("/api/admin/cases"), "cases");
+  mount(panel, h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["Case", "Kind", "Number", "Status"].map((t) => h("th", { text: t })))),
+    h("tbody", {}, cases.map((c) => h("tr", {},
+      h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
+      h("td", { text: kindLabel(c.kind) }), h("td", { text: c.court_case_number || "" }),
+      h("td", { text: statusLabel(c.status) })))))));
+}
+
+async function audit(panel) {
+  const entries = listOf(await api.get("/api/admin/audit"), "entries", "audit");
+  mount(panel, h("div", { class: "table-wrap" }, h("table", {},
+    h("caption", { class: "visually-hidden", text: "Audit log, newest first" }),
+    h("thead", {}, h("tr", {}, ["When", "Who", "What", "Case", "Detail"].map((t) => h("th", { text: t })))),
+    h("tbody", {}, entries.map((e) => h("tr", {},
+      h("td", { text: formatTime(e.at) }), h("td", { text: String(e.actor_user_id ?? "system") }),
+      h("td", { text: e.action }), h("td", { text: e.case_id ? String(e.case_id) : "" }),
+      h("td", { text: e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : "" })))))));
+}

@@ -1,0 +1,264 @@
+// One room on screen: who can see it, its messages, typing, read markers and the composer.
+// All rooms stay subscribed on the tab's one socket; showing another room only swaps this panel.
+
+import { formatTime, h, linkify, mount } from "../dom.js";
+import { MAX_TEXT, ROOM, S } from "../wire.js";
+import { ROLES, roleLabel } from "./labels.js";
+
+const TYPING_REPEAT_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+const EVENT_TEXT = {
+  "case.opened": "The case was opened.",
+  "case.joined": "The other side joined the case.",
+  "case.consented": "A party accepted the agreement to mediate.",
+  "case.mediator_assigned": "A mediator was assigned.",
+  "case.participant_added": "Someone new takes part in the case.",
+  "case.participant_removed": "Someone no longer takes part in the case.",
+  "case.observer_approved": "An observer was approved by the mediator.",
+  "case.closed": "The case is closed.",
+  "offer.made": "An offer was made.",
+  "offer.accepted": "An offer was accepted.",
+  "offer.rejected": "An offer was rejected.",
+  "offer.countered": "A counter-offer was made.",
+  "offer.withdrawn": "An offer was withdrawn.",
+  "offer.expired": "An offer expired.",
+  "agreement.drafted": "An agreement was drafted.",
+  "agreement.updated": "The agreement was updated.",
+  "agreement.signed": "The agreement was signed.",
+  "agreement.final": "The agreement is final.",
+  "agreement.filed": "The agreement was filed with the court.",
+};
+
+/** The tab name of a room as this user sees it. */
+export function roomLabel(room, me, myRole, kindOfCase) {
+  if (room.kind === ROOM.JOINT) return "Joint";
+  if (room.kind === ROOM.MEDIATORS) return "Mediators only";
+  if (room.kind === ROOM.PRIVATE) {
+    if (myRole === "party" || myRole === "attorney") return `${me.display_name || me.name} + Mediator`;
+    const who = roleLabel("party", room.side, kindOfCase);
+    return `${who} + Mediator`;
+  }
+  return room.title || `Room ${room.id}`;
+}
+
+function audienceText(member) {
+  return `${member.name} (${member.role === "party" || member.role === "attorney"
+    ? roleLabel(member.role, member.side) : ROLES[member.role] || member.role})`;
+}
+
+/** Mount a chat panel for `roomId` into `host`; returns a cleanup function. */
+export function chatPanel(host, connection, roomId, { label, announce, caseKind } = {}) {
+  const room = connection.rooms.get(roomId);
+  const me = () => connection.user;
+  const items = new Map(); // "s<seq>" or "c<client id>" -> <li>
+  const list = h("ol", { class: "messages", attrs: {
+    role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": `Messages in ${label}`,
+  } });
+  const older = h("button", { type: "button", class: "secondary", text: "Show earlier messages",
+    on: { click: () => connection.loadOlder(roomId) } });
+  const olderWrap = h("li", { class: "msg system", hidden: true }, older);
+  list.appendChild(olderWrap);
+  const audience = h("ul", { class: "audience" });
+  const audienceSummary = h("span");
+  const typing = h("p", { class: "typing", attrs: { "aria-live": "off" } });
+  const seen = h("p", { class: "typing seen" });
+  const input = h("textarea", { id: `composer-${roomId}`, rows: 1, maxLength: MAX_TEXT,
+    attrs: { autocomplete: "off", enterkeyhint: "send" } });
+  const sendBtn = h("button", { type: "submit", text: "Send" });
+  const composer = h("form", { class: "composer", attrs: { "aria-label": `Write to ${label}` } },
+    h("label", { htmlFor: input.id, class: "visually-hidden", text: `Message to ${label}` }),
+    input, sendBtn);
+  const readonly = h("p", { class: "readonly", hidden: true });
+  const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
+    h("div", { class: "chat-head" },
+      h("details", {}, h("summary", {}, audienceSummary), audience)),
+    list, typing, seen, composer, readonly);
+  mount(host, panel);
+
+  let typingSentAt = 0;
+  let idleTimer = null;
+  const stopTyping = () => {
+    clearTimeout(idleTimer);
+    if (typingSentAt) connection.typing(roomId, false);
+    typingSentAt = 0;
+  };
+  input.addEventListener("input", () => {
+    const now = Date.now();
+    if (input.value.trim() && now - typingSentAt > TYPING_REPEAT_MS) {
+      connection.typing(roomId, true);
+      typingSentAt = now;
+    }
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  composer.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    stopTyping();
+    connection.sendMessage(roomId, text);
+    input.value = "";
+    input.focus();
+  });
+
+  function nearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  }
+
+  function renderStored(ev) {
+    if (ev.type === S.MESSAGE) {
+      const mine = ev.sender?.id === me()?.id;
+      return h("li", { class: mine ? "msg mine" : "msg", dataset: { seq: ev.seq, state: "sent",
+        clientId: ev.msg_id || "" } },
+        h("span", { class: "meta" },
+          h("span", { class: "sender", text: mine ? "You" : ev.sender?.name || "Someone" }),
+          ev.sender && !mine ? ` · ${roleLabel(ev.sender.role, ev.sender.side, caseKind)}` : "",
+          " · ", h("time", { dateTime: ev.at, text: formatTime(ev.at) })),
+        h("span", { class: "text" }, linkify(ev.text ?? "")));
+    }
+    return h("li", { class: "msg system", dataset: { seq: ev.seq } },
+      h("span", { text: EVENT_TEXT[ev.type] || "The case was updated." }), " ",
+      h("time", { dateTime: ev.at, text: formatTime(ev.at) }));
+  }
+
+  function renderPending(out) {
+    const li = h("li", { class: "msg mine", dataset: { clientId: out.id, state: out.state } },
+      h("span", { class: "meta" }, h("span", { class: "sender", text: "You" })),
+      h("span", { class: "text" }, linkify(out.text)),
+      h("span", { class: "state", attrs: { role: out.state === "failed" ? "alert" : null } }));
+    updatePending(li, out);
+    return li;
+  }
+
+  function updatePending(li, out) {
+    li.dataset.state = out.state;
+    const state = li.querySelector(".state");
+    if (out.state === "failed") {
+      mount(state, ` Not sent. ${out.error || ""} `,
+        h("button", { type: "button", class: "link", text: "Try again",
+          on: { click: () => connection.retry(out.id) } }),
+        h("button", { type: "button", class: "link", text: "Delete",
+          on: { click: () => connection.discard(out.id) } }));
+    } else {
+      state.textContent = connection.status === "online" ? " Sending…" : " Waiting for connection…";
+    }
+  }
+
+  function sync(reason) {
+    const stick = nearBottom() || reason === "outbox";
+    // Stored events, in seq order, each inserted once (dedupe by seq).
+    const seqs = [...room.events.keys()].sort((a, b) => a - b);
+    let fresh = [];
+    for (const seq of seqs) {
+      const key = `s${seq}`;
+      if (items.has(key)) continue;
+      const ev = room.events.get(seq);
+      const li = renderStored(ev);
+      items.set(key, li);
+      // Place before the first shown item with a larger seq, else before the pending ones.
+      let before = null;
+      for (const [k, el] of items) {
+        if (k.startsWith("s") && Number(k.slice(1)) > seq && el.isConnected) {
+          if (!before || Number(before.dataset.seq) > Number(k.slice(1))) before = el;
+        }
+      }
+      if (!before) before = list.querySelector("li[data-state='pending'], li[data-state='failed']");
+      list.insertBefore(li, before);
+      if (ev.type === S.MESSAGE && ev.sender?.id !== me()?.id) fresh.push(ev);
+    }
+    // Not-yet-stored messages of mine, at the end.
+    const pending = new Map(connection.pendingFor(roomId).map((o) => [`c${o.id}`, o]));
+    for (const [key, li] of items) {
+      if (key.startsWith("c") && !pending.has(key)) {
+        li.remove();
+        items.delete(key);
+      }
+    }
+    for (const [key, out] of pending) {
+      if (items.has(key)) updatePending(items.get(key), out);
+      else {
+        const li = renderPending(out);
+        items.set(key, li);
+        list.appendChild(li);
+      }
+    }
+    olderWrap.hidden = !room.more || room.firstSeq === null;
+    renderHead();
+    renderTyping();
+    renderSeen();
+    if (stick) list.scrollTop = list.scrollHeight;
+    if (reason !== "history" && fresh.length && announce && room.syncing === false && fresh.length < 4) {
+      for (const ev of fresh) announce(`${ev.sender?.name}: ${ev.text}`);
+    }
+    fresh = [];
+    markRead();
+  }
+
+  function renderHead() {
+    const people = room.audience || [];
+    audienceSummary.textContent = `Who can see this: ${people.map((m) => m.name).join(", ") || "…"}`;
+    mount(audience, people.map((m) => {
+      const online = room.presence.has(m.user_id);
+      return h("li", { dataset: { userId: m.user_id } }, audienceText(m),
+        online ? h("span", { class: "online-dot", text: " ● online" }) : null);
+    }));
+    if (room.writable && !room.closed) {
+      composer.hidden = false;
+      readonly.hidden = true;
+    } else {
+      composer.hidden = true;
+      readonly.hidden = false;
+      readonly.textContent = room.closed
+        ? "You no longer have access to this conversation."
+        : "You can read this conversation but not write in it.";
+    }
+  }
+
+  function renderTyping() {
+    const names = [...room.typing.keys()]
+      .map((id) => (room.audience || []).find((m) => m.user_id === id)?.name)
+      .filter(Boolean);
+    typing.textContent = names.length === 0 ? ""
+      : names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`;
+  }
+
+  function renderSeen() {
+    const myId = me()?.id;
+    let lastMine = 0;
+    for (const ev of room.events.values()) if (ev.sender?.id === myId && ev.seq > lastMine) lastMine = ev.seq;
+    if (!lastMine) {
+      seen.textContent = "";
+      return;
+    }
+    const readers = [...room.readers.entries()].filter(([id, seq]) => id !== myId && seq >= lastMine)
+      .map(([id]) => (room.audience || []).find((m) => m.user_id === id)?.name).filter(Boolean);
+    seen.textContent = readers.length ? `Seen by ${readers.join(", ")}` : "";
+  }
+
+  function markRead() {
+    if (document.visibilityState === "visible" && panel.isConnected) connection.markRead(roomId);
+  }
+
+  const onRoom = (ev) => {
+    if (ev.detail.room === room) sync(ev.detail.reason);
+  };
+  const onStatus = () => sync("status");
+  const onVisible = () => markRead();
+  connection.addEventListener("room", onRoom);
+  connection.addEventListener("status", onStatus);
+  document.addEventListener("visibilitychange", onVisible);
+  sync("mount");
+  return () => {
+    stopTyping();
+    connection.removeEventListener("room", onRoom);
+    connection.removeEventListener("status", onStatus);
+    document.removeEventListener("visibilitychange", onVisible);
+  };
+}

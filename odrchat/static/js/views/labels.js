@@ -1,0 +1,64 @@
+// Plain words for the server's codes (case kinds, statuses, roles, sides).
+
+export const KINDS = [
+  ["small_claims", "Small claims"],
+  ["unlawful_detainer", "Unlawful detainer (eviction)"],
+  ["civil_harassment", "Civil harassment"],
+  ["community", "Community mediation (not filed in court)"],
+];
+
+export const STATUS = {
+  invited: "Waiting for the other side to join",
+  awaiting_consent: "Waiting for the agreement to mediate",
+  awaiting_mediator: "Waiting for a mediator",
+  in_mediation: "In mediation",
+  declined: "Closed: the other side did not join",
+  expired: "Closed: the invitation expired",
+  opted_out: "Closed: mediation stopped",
+  impasse: "Closed: no agreement reached",
+  settled: "Closed: settled",
+};
+
+export const ROLES = {
+  party: "Party",
+  attorney: "Attorney",
+  mediator: "Mediator",
+  co_mediator: "Co-mediator",
+  observer: "Observer",
+  admin: "CCR administration",
+};
+
+const FILED = new Set(["small_claims", "unlawful_detainer", "civil_harassment"]);
+
+export function kindLabel(kind) {
+  return (KINDS.find(([k]) => k === kind) || [kind, kind || "Case"])[1];
+}
+
+export function isFiled(kind) {
+  return FILED.has(kind);
+}
+
+export function sideLabel(kind, side) {
+  if (!side) return "";
+  if (isFiled(kind)) return side === "plaintiff" ? "Plaintiff" : "Defendant";
+  return side === "plaintiff" ? "Filing party" : "Responding party";
+}
+
+export function statusLabel(status) {
+  return STATUS[status] || status;
+}
+
+/** "Party (Plaintiff)", "Mediator", "Attorney for the Defendant". */
+export function roleLabel(role, side, kind) {
+  const s = sideLabel(kind, side);
+  if (role === "party") return s || "Party";
+  if (role === "attorney") return s ? `Attorney for the ${s}` : "Attorney";
+  return ROLES[role] || role;
+}
+
+/** The list from an API answer that may be a bare array or {key: [...]}. */
+export function listOf(body, ...keys) {
+  if (Array.isArray(body)) return body;
+  for (const k of [...keys, "items", "results"]) if (body && Array.isArray(body[k])) return body[k];
+  return [];
+}

@@ -1,0 +1,87 @@
+// The mediator's dashboard: every live room of every case in one view, unread counts, rooms
+// where a party is waiting for an answer highlighted. Switching rooms swaps the panel only:
+// all rooms stay subscribed on the one socket.
+
+import { h, mount } from "../dom.js";
+import { S } from "../wire.js";
+import { chatPanel } from "./chat.js";
+import { roleLabel } from "./labels.js";
+
+/** True when the newest chat message in the room came from a party or an attorney. */
+export function partyWaiting(room) {
+  let last = null;
+  for (const ev of room.events.values()) {
+    if (ev.type === S.MESSAGE && (!last || ev.seq > last.seq)) last = ev;
+  }
+  return Boolean(last && ["party", "attorney"].includes(last.sender?.role));
+}
+
+function label(room) {
+  if (room.kind === "joint") return "Joint";
+  if (room.kind === "mediators") return "Mediators only";
+  return `${roleLabel("party", room.side, "small_claims")} + Mediator`;
+}
+
+export function dashboard(main, [roomParam], ctx) {
+  ctx.setTitle("Dashboard");
+  const connection = ctx.connection;
+  const nav = h("nav", { attrs: { "aria-label": "Rooms" } });
+  const host = h("div", { class: "dash-panel" });
+  mount(main, h("h1", { text: "All conversations" }),
+    h("div", { class: "dash" }, nav, host));
+  let selected = roomParam ? Number(roomParam) : null;
+  let stopPanel = null;
+  let shown = null;
+
+  const select = (id) => {
+    selected = id;
+    history.replaceState(null, "", `#/mediator/${id}`);
+    render();
+    host.querySelector("textarea")?.focus();
+  };
+
+  const render = () => {
+    const rooms = [...connection.rooms.values()].filter((r) => !r.closed);
+    const byCase = new Map();
+    for (const r of rooms) {
+      if (!byCase.has(r.caseId)) byCase.set(r.caseId, []);
+      byCase.get(r.caseId).push(r);
+    }
+    if (!rooms.length) {
+      mount(nav, h("p", { text: connection.status === "online"
+        ? "No live conversations. Cases appear here once you are assigned."
+        : "Connecting…" }));
+    } else {
+      mount(nav, [...byCase.entries()].sort((a, b) => b[0] - a[0]).map(([caseId, list]) =>
+        h("section", {}, h("h2", {}, h("a", { href: `#/cases/${caseId}`, text: `Case ${caseId}` })),
+          h("ul", { class: "room-list" }, list.sort((a, b) => a.id - b.id).map((r) => {
+            const waiting = partyWaiting(r);
+            return h("li", { class: waiting ? "party-waiting" : "", dataset: { room: r.id } },
+              h("button", { type: "button",
+                attrs: { "aria-current": r.id === selected ? "true" : null },
+                on: { click: () => select(r.id) } },
+                h("span", { text: label(r) + (waiting ? " · a party is waiting" : "") }),
+                h("span", { class: "badge", text: r.unread ? String(r.unread) : "",
+                  attrs: { "aria-label": r.unread ? `${r.unread} unread` : null } })));
+          })))));
+    }
+    if (selected && connection.rooms.has(selected) && shown !== selected) {
+      if (stopPanel) stopPanel();
+      shown = selected;
+      const room = connection.rooms.get(selected);
+      stopPanel = chatPanel(host, connection, selected, {
+        label: `Case ${room.caseId}: ${label(room)}`, announce: ctx.announce,
+      });
+    } else if (!selected) {
+      mount(host, h("p", { class: "notice", text: "Choose a conversation." }));
+    }
+  };
+  connection.addEventListener("rooms", render);
+  connection.addEventListener("room", render);
+  render();
+  return () => {
+    if (stopPanel) stopPanel();
+    connection.removeEventListener("rooms", render);
+    connection.removeEventListener("room", render);
+  };
+}

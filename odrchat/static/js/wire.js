@@ -1,0 +1,86 @@
+// The WebSocket protocol's names: the ONE place in the browser that mirrors docs/protocol.md.
+// If the document changes, this file changes; nothing else spells a frame type or a code.
+
+export const PROTOCOL_VERSION = 1;
+export const WS_PATH = "/ws";
+export const MAX_TEXT = 4000;
+export const CLIENT_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Frames the client sends. */
+export const C = Object.freeze({
+  SUBSCRIBE: "room.subscribe",
+  UNSUBSCRIBE: "room.unsubscribe",
+  HISTORY: "room.history",
+  SEND: "chat.send",
+  TYPING: "typing",
+  READ_MARK: "read.mark",
+  FLAG: "message.flag",
+});
+
+/** Frames the server sends. */
+export const S = Object.freeze({
+  HELLO: "hello",
+  SNAPSHOT: "room.snapshot",
+  SYNCED: "room.synced",
+  BEHIND: "room.behind",
+  UNSUBSCRIBED: "room.unsubscribed",
+  UPDATED: "room.updated",
+  CLOSED: "room.closed",
+  HISTORY: "room.history",
+  MESSAGE: "chat.message",
+  ACK: "chat.ack",
+  TYPING: "typing",
+  PRESENCE: "presence",
+  READ: "read",
+  FLAGGED: "message.flagged",
+  ERROR: "error",
+});
+
+/** Stored (sequenced) event families besides chat.message; each is posted to the joint room. */
+export const STORED_PREFIXES = Object.freeze(["case.", "offer.", "agreement."]);
+
+/** True for frames that are stored events of a room (they carry `seq` and `at`). */
+export function isStored(frame) {
+  return frame.type === S.MESSAGE || STORED_PREFIXES.some((p) => frame.type.startsWith(p));
+}
+
+/** error.code values. */
+export const E = Object.freeze({
+  BAD_JSON: "bad_json",
+  BAD_FRAME: "bad_frame",
+  UNKNOWN_TYPE: "unknown_type",
+  NOT_FOUND: "not_found",
+  FORBIDDEN: "forbidden",
+  TOO_LONG: "too_long",
+  RATE_LIMITED: "rate_limited",
+  UNAVAILABLE: "unavailable",
+  NOT_SUBSCRIBED: "not_subscribed",
+});
+
+/** WebSocket close codes and what the client does about each. */
+export const CLOSE = Object.freeze({
+  NORMAL: 1000,
+  TOO_BIG: 1009,
+  RESTARTING: 1012,
+  BAD_CLIENT: 4400,
+  UNAUTHENTICATED: 4401,
+  TOO_SLOW: 4408,
+  TOO_MANY_SOCKETS: 4429,
+});
+
+/** Room kinds as in room.snapshot.kind. */
+export const ROOM = Object.freeze({ JOINT: "joint", PRIVATE: "private", MEDIATORS: "mediators" });
+
+/** Frame builders: the client never assembles a frame by hand elsewhere. */
+export const frames = {
+  subscribe: (room, after, id) =>
+    after === null || after === undefined
+      ? { type: C.SUBSCRIBE, room, id }
+      : { type: C.SUBSCRIBE, room, after, id },
+  unsubscribe: (room) => ({ type: C.UNSUBSCRIBE, room }),
+  history: (room, before, limit = 50, id) => ({ type: C.HISTORY, room, before, limit, id }),
+  send: (id, room, text) => ({ type: C.SEND, id, room, text }),
+  typing: (room, on) => ({ type: C.TYPING, room, on }),
+  readMark: (room, seq) => ({ type: C.READ_MARK, room, seq }),
+  flag: (id, room, seq, reason) => ({ type: C.FLAG, id, room, seq, reason }),
+};
