@@ -106,6 +106,7 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
     "conflict": Conflict,
     "wrong_state": Conflict,
     "already_consented": Conflict,
+    "stale_text": Conflict,
     "already_signed": Conflict,
     "stale_document": Conflict,
     "not_found": NotFound,
