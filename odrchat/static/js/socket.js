@@ -120,6 +120,23 @@ export class Connection extends EventTarget {
     this.timer = setTimeout(() => this.connect(), Math.random() * 300);
   }
 
+  /**
+   * Get a fresh room list. The protocol lists rooms only in `hello`, so a room this user gained
+   * since (a case joined, a mediator assigned) appears only after reconnecting; every room
+   * resumes from its last seq, so nothing is lost.
+   */
+  refreshRooms() {
+    if (this.stopped) return;
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      this.reconnectNow();
+      return;
+    }
+    const ws = this.ws;
+    this.ws = null;
+    ws.close(CLOSE.NORMAL, "refresh");
+    this.onClosed(0, { quiet: true });
+  }
+
   goOffline() {
     if (this.stopped) return;
     this.setStatus("offline");
@@ -131,7 +148,7 @@ export class Connection extends EventTarget {
     }
   }
 
-  onClosed(code) {
+  onClosed(code, { quiet = false } = {}) {
     for (const room of this.rooms.values()) {
       room.subscribed = false;
       room.syncing = false;
@@ -144,6 +161,10 @@ export class Connection extends EventTarget {
     if (code === CLOSE.UNAUTHENTICATED) {
       this.stopped = true;
       this.setStatus("signed_out");
+      return;
+    }
+    if (quiet) {
+      this.connect();
       return;
     }
     if (code === CLOSE.TOO_MANY_SOCKETS) this.attempt = Math.max(this.attempt, 6);

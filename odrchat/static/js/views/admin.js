@@ -30,7 +30,7 @@ async function queue(panel, ctx) {
     const caseId = c.id ?? c.case_id;
     const suggested = c.suggested_mediator_id ?? c.suggested_mediator?.id ?? c.suggested?.id ?? null;
     const options = [["", "Choose a mediator"], ...mediators.map((x) => [String(x.id ?? x.user_id),
-      `${x.display_name}${x.load !== undefined ? ` (${x.load} open)` : ""}`])];
+      `${x.display_name} (${x.active_cases ?? 0} open${x.available === false ? ", not available" : ""})`])];
     const pick = h("select", { id: `assign-${caseId}` },
       options.map(([v, l]) => h("option", { value: v, text: l })));
     const co = h("select", { id: `co-${caseId}` },
@@ -56,6 +56,7 @@ async function queue(panel, ctx) {
     return h("li", { class: "card", dataset: { caseId } },
       h("a", { class: "title", href: `#/cases/${caseId}`,
         text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }),
+      c.parties ? h("p", { text: c.parties.map((p) => `${p.display_name} (${p.side})`).join(" and ") }) : null,
       suggested ? h("p", { text: `Suggested: ${nameOf(suggested) || c.suggested_mediator?.display_name || suggested}` })
         : h("p", { text: "No mediator is free without a conflict: choose one." }),
       h("div", { class: "field" }, h("label", { htmlFor: pick.id, text: "Mediator" }), pick),

@@ -36,6 +36,9 @@ export function tabList(tabs, selected, onSelect, { label, className = "" } = {}
 export async function page(main, [id, tab = "case", roomParam], ctx) {
   const caseId = Number(id);
   const detail = await api.get(`/api/cases/${caseId}`);
+  if (ctx.connection.status === "online" && !ctx.connection.roomsOfCase(caseId).length) {
+    ctx.connection.refreshRooms();
+  }
   const user = currentUser();
   const title = `${kindLabel(detail.kind)}${detail.court_case_number ? ` ${detail.court_case_number}` : ""}`;
   ctx.setTitle(title);

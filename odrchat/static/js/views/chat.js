@@ -34,12 +34,13 @@ const EVENT_TEXT = {
 export function roomLabel(room, me, myRole, kindOfCase) {
   if (room.kind === ROOM.JOINT) return "Joint";
   if (room.kind === ROOM.MEDIATORS) return "Mediators only";
+  // The server names private rooms "<party name> + Mediator", as the FAQ does.
+  if (room.title) return room.title;
   if (room.kind === ROOM.PRIVATE) {
     if (myRole === "party" || myRole === "attorney") return `${me.display_name || me.name} + Mediator`;
-    const who = roleLabel("party", room.side, kindOfCase);
-    return `${who} + Mediator`;
+    return `${roleLabel("party", room.side, kindOfCase)} + Mediator`;
   }
-  return room.title || `Room ${room.id}`;
+  return `Room ${room.id}`;
 }
 
 function audienceText(member) {

@@ -5,7 +5,8 @@
 import { h, mount } from "../dom.js";
 import { S } from "../wire.js";
 import { chatPanel } from "./chat.js";
-import { roleLabel } from "./labels.js";
+import { kindLabel, listOf, roleLabel } from "./labels.js";
+import { api } from "../api.js";
 
 /** True when the newest chat message in the room came from a party or an attorney. */
 export function partyWaiting(room) {
@@ -19,12 +20,23 @@ export function partyWaiting(room) {
 function label(room) {
   if (room.kind === "joint") return "Joint";
   if (room.kind === "mediators") return "Mediators only";
-  return `${roleLabel("party", room.side, "small_claims")} + Mediator`;
+  return room.title || `${roleLabel("party", room.side, "small_claims")} + Mediator`;
 }
 
-export function dashboard(main, [roomParam], ctx) {
+export async function dashboard(main, [roomParam], ctx) {
   ctx.setTitle("Dashboard");
   const connection = ctx.connection;
+  const names = new Map();
+  try {
+    for (const c of listOf(await api.get("/api/cases"), "cases")) {
+      names.set(c.id, `${kindLabel(c.kind)}${c.court_case_number ? ` ${c.court_case_number}` : ` #${c.id}`}`);
+    }
+  } catch {
+    // The rooms still work without the case names.
+  }
+  // New assignments reach an open socket only through a fresh hello.
+  if (connection.status === "online") connection.refreshRooms();
+  const caseName = (id) => names.get(id) || `Case ${id}`;
   const nav = h("nav", { attrs: { "aria-label": "Rooms" } });
   const host = h("div", { class: "dash-panel" });
   mount(main, h("h1", { text: "All conversations" }),
@@ -53,7 +65,7 @@ export function dashboard(main, [roomParam], ctx) {
         : "Connecting…" }));
     } else {
       mount(nav, [...byCase.entries()].sort((a, b) => b[0] - a[0]).map(([caseId, list]) =>
-        h("section", {}, h("h2", {}, h("a", { href: `#/cases/${caseId}`, text: `Case ${caseId}` })),
+        h("section", {}, h("h2", {}, h("a", { href: `#/cases/${caseId}`, text: caseName(caseId) })),
           h("ul", { class: "room-list" }, list.sort((a, b) => a.id - b.id).map((r) => {
             const waiting = partyWaiting(r);
             return h("li", { class: waiting ? "party-waiting" : "", dataset: { room: r.id } },
@@ -70,7 +82,7 @@ export function dashboard(main, [roomParam], ctx) {
       shown = selected;
       const room = connection.rooms.get(selected);
       stopPanel = chatPanel(host, connection, selected, {
-        label: `Case ${room.caseId}: ${label(room)}`, announce: ctx.announce,
+        label: `${caseName(room.caseId)}: ${label(room)}`, announce: ctx.announce,
       });
     } else if (!selected) {
       mount(host, h("p", { class: "notice", text: "Choose a conversation." }));
