@@ -160,7 +160,7 @@ async def test_accepting_verifies_the_invited_address_and_refuses_other_accounts
 async def test_used_expired_and_revoked_tokens_are_refused_alike(
     svc: CaseService, people: People
 ) -> None:
-    case_id, token = await open_case(svc, people.paul)
+    _case_id, token = await open_case(svc, people.paul)
     await svc.accept_invitation(people.dana, token)
     for attempt in (svc.invitation_info(token), svc.accept_invitation(people.dana, token)):
         with pytest.raises(Invalid) as used:

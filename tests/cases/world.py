@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.testclient import TestClient
 
 from odrchat.auth.tables import User
 from odrchat.cases.service import CaseService
 from odrchat.notify.tables import OutboxMessage
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
+from tests.helpers import post
 
 INVITE = re.compile(r"#/invite/([A-Za-z0-9_\-]+)")
 REASON = "PRIVATE-REASON-the-other-side-scares-me"
@@ -114,3 +116,26 @@ async def in_mediation(svc: CaseService, paul: User, dana: User, mia: User, admi
     assert mia.id is not None
     await svc.assign(admin, case_id, mia.id)
     return case_id
+
+
+# -- through the HTTP API ---------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def staff(client: TestClient, name: str, role: str) -> int:
+    """A mediator or admin account made the way an operator makes one (verified)."""
+    services = client.app_state["services"]
+    user = client.portal.call(  # type: ignore[union-attr]
+        services.auth.create_staff, f"{name}@example.org", name.title(), PASSWORD, role
+    )
+    assert isinstance(user.id, int)
+    return user.id
+
+
+def api_open(client: TestClient, **changes: Any) -> Any:
+    """Open the standard small claims case as the logged-in user; returns the detail JSON."""
+    body = {k: v for k, v in {**FACTS, **changes}.items() if v is not None}
+    r = post(client, "/api/cases", body)
+    assert r.status_code == 201, r.text
+    return r.json()

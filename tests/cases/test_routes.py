@@ -1,0 +1,198 @@
+"""The case API over HTTP on SQLite and PostgreSQL: shapes, access (404 for outsiders), audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from odrchat.cases.routes import ENDPOINTS
+from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION
+from odrchat.settings import Settings
+from tests.cases.world import INVITE, PASSWORD, REASON, api_open, staff
+from tests.helpers import client_for, csrf, link_token, login, outbox, post, register
+
+
+def invite_token(db_url: str, to: str) -> str:
+    return link_token(db_url, to, "invite")
+
+
+def call(c: TestClient, method: str, path: str, body: Any = None) -> Any:
+    return c.request(method, path, json=body, headers=csrf(c))
+
+
+def bodies(version: str, some_user: int) -> dict[str, Any]:
+    """A valid body for every case endpoint that takes one."""
+    return {
+        "resend_invitation": {},
+        "revoke_invitation": {},
+        "consent": {"text_version": version},
+        "opt_out": {"reason": "because"},
+        "invite_attorney": {"email": "lee@example.org", "name": "Lee"},
+        "add_observer": {"user_id": some_user},
+    }
+
+
+def test_outsiders_get_404_from_every_case_endpoint(settings: Settings, db_url: str) -> None:
+    with client_for(settings) as c:
+        mia = staff(c, "mia", "mediator")
+        register(c, db_url, "paul@example.org", "Paul")
+        register(c, db_url, "eve@example.org", "Eve")
+        login(c, "paul@example.org")
+        case = api_open(c)
+        login(c, "eve@example.org")
+        case_endpoints = [ep for ep in ENDPOINTS if ep.path.startswith("/api/cases/{case_id")]
+        assert len(case_endpoints) == 10
+        samples = bodies(AGREEMENT_TO_MEDIATE_VERSION, mia)
+        for case_id in (case["id"], case["id"] + 999):
+            for ep in case_endpoints:
+                path = ep.path.replace("{case_id:int}", str(case_id))
+                path = path.replace("{user_id:int}", str(mia))
+                r = call(c, ep.method, path, samples.get(ep.handler.__name__))
+                assert r.status_code == 404, (ep.method, path, r.text)
+                assert "fence" not in r.text and "Paul" not in r.text
+        assert c.get("/api/cases").json() == {"cases": []}
+        login(c, "paul@example.org")
+        assert c.get(f"/api/cases/{case['id']}").json()["status"] == "invited"  # untouched
+
+
+def test_admin_endpoints_refuse_everyone_else(settings: Settings, db_url: str) -> None:
+    with client_for(settings) as c:
+        admin_endpoints = [ep for ep in ENDPOINTS if ep.path.startswith("/api/admin")]
+        assert {ep.access for ep in admin_endpoints} == {"admin"}
+        for ep in admin_endpoints:
+            path = ep.path.replace("{case_id:int}", "1").replace("{user_id:int}", "1")
+            assert call(c, ep.method, path, {}).status_code == 401
+        register(c, db_url, "eve@example.org")
+        login(c, "eve@example.org")
+        for ep in admin_endpoints:
+            path = ep.path.replace("{case_id:int}", "1").replace("{user_id:int}", "1")
+            assert call(c, ep.method, path, {}).status_code == 403
+
+
+def test_intake_detail_and_list_show_what_each_side_may_see(
+    settings: Settings, db_url: str
+) -> None:
+    with client_for(settings) as c:
+        register(c, db_url, "paul@example.org", "Paul Plaintiff")
+        login(c, "paul@example.org")
+        post(c, "/api/auth/logout", {})
+        bad = post(c, "/api/cases", {"kind": "small_claims"})
+        assert bad.status_code == 401
+        login(c, "paul@example.org")
+        missing = post(
+            c,
+            "/api/cases",
+            {
+                "kind": "small_claims",
+                "side": "plaintiff",
+                "description": "x",
+                "other_name": "D",
+                "other_email": "dana@example.org",
+            },
+        )
+        assert missing.status_code == 422
+        assert set(missing.json()["error"]["fields"]) == {"court_case_number", "court_name"}
+        case = api_open(c, hearing_date="2027-03-02", other_phone="+1 555 0199")
+        assert case["status"] == "invited" and case["my_role"] == "party"
+        assert case["consent_needed"] == AGREEMENT_TO_MEDIATE_VERSION
+        assert case["waiting_on_me"] is True
+        assert case["invitation"]["email"] == "dana@example.org"
+        assert case["participants"][0]["duties"].startswith("a side of the dispute")
+        listed = c.get("/api/cases").json()["cases"]
+        assert [(x["id"], x["status"], x["waiting_on_me"]) for x in listed] == [
+            (case["id"], "invited", True)
+        ]
+        sms = [m for m in outbox(db_url) if m.channel == "sms"]
+        assert [m.recipient for m in sms] == ["+1 555 0199"]
+        assert INVITE.search(sms[0].body_text) is None  # links go by email only
+
+        token = invite_token(db_url, "dana@example.org")
+        post(c, "/api/auth/logout", {})
+        page = c.get(f"/api/invitations/{token}")  # public
+        assert page.status_code == 200
+        info = page.json()
+        assert info["inviter"] == "Paul Plaintiff" and info["court_case_number"] == "24SC01234"
+        assert "voluntary" in info["explainer"] and "paul@example.org" not in page.text
+
+        # The invited person registers through the link; the invitation verifies the address.
+        register(c, db_url, "dana@example.org", "Dana", verify=False)
+        login(c, "dana@example.org")
+        joined = post(c, f"/api/invitations/{token}/accept", {})
+        assert joined.status_code == 200, joined.text
+        assert c.get("/api/me").json()["email_verified"] is True
+        paul = joined.json()["participants"][0]
+        assert (paul["display_name"], paul["email"], paul["phone"]) == (
+            "Paul Plaintiff",
+            None,
+            None,
+        )
+        assert joined.json()["invitation"] is None
+        again = post(c, f"/api/invitations/{token}/accept", {})
+        assert again.status_code == 422 and again.json()["error"]["code"] == "invalid_token"
+
+        version = c.get("/api/agreement-to-mediate").json()["version"]
+        stale = post(c, f"/api/cases/{case['id']}/consent", {"text_version": "old"})
+        assert stale.status_code == 409 and stale.json()["error"]["code"] == "stale_text"
+        done = post(c, f"/api/cases/{case['id']}/consent", {"text_version": version})
+        assert done.json()["consent_needed"] is None
+        assert done.json()["next_step"].startswith("Waiting for the other side")
+
+
+def test_shared_contacts_are_shown_and_admin_views_are_audited(
+    settings: Settings, db_url: str
+) -> None:
+    with client_for(settings) as c:
+        admin = staff(c, "root", "admin")
+        register(c, db_url, "paul@example.org", "Paul")
+        register(c, db_url, "dana@example.org", "Dana")
+        login(c, "paul@example.org")
+        case = api_open(c, share_contact=True)
+        login(c, "dana@example.org")
+        post(c, f"/api/invitations/{invite_token(db_url, 'dana@example.org')}/accept", {})
+        seen = c.get(f"/api/cases/{case['id']}").json()["participants"]
+        assert [p["email"] for p in seen] == ["paul@example.org", "dana@example.org"]
+
+        login(c, "root@example.org", PASSWORD)
+        assert c.get("/api/cases").json() == {"cases": []}  # admins take part in nothing
+        everything = c.get("/api/admin/cases").json()["cases"]
+        assert [x["id"] for x in everything] == [case["id"]]
+        view = c.get(f"/api/cases/{case['id']}")
+        assert view.status_code == 200 and view.json()["my_role"] == "admin"
+        entries = c.get("/api/admin/audit", params={"case_id": case["id"]}).json()["entries"]
+        assert [(e["action"], e["actor_user_id"], e["case_id"]) for e in entries] == [
+            ("case.viewed", admin, case["id"])
+        ]
+        assert c.get("/api/admin/audit", params={"case_id": "x"}).status_code == 422
+
+
+def test_opt_out_reason_never_reaches_a_party_response(settings: Settings, db_url: str) -> None:
+    with client_for(settings) as c:
+        staff(c, "root", "admin")
+        register(c, db_url, "paul@example.org", "Paul")
+        register(c, db_url, "dana@example.org", "Dana")
+        login(c, "paul@example.org")
+        case = api_open(c)
+        path = f"/api/cases/{case['id']}"
+        stopped = post(c, path + "/opt-out", {"reason": REASON})
+        assert stopped.status_code == 200 and stopped.json()["status"] == "opted_out"
+        assert "Mediation has ended" in stopped.json()["notice"]
+        responses = [stopped, c.get(path), c.get("/api/cases")]
+        login(c, "dana@example.org")
+        responses.append(c.get(f"/api/invitations/{invite_token(db_url, 'dana@example.org')}"))
+        assert responses[-1].status_code == 422  # the case closed: the link died with it
+        for r in responses:
+            assert REASON not in r.text
+        assert all(REASON not in m.body_text for m in outbox(db_url))
+        login(c, "root@example.org", PASSWORD)
+        assert REASON not in c.get(path).text  # not even in the admin's case view
+        assert REASON in c.get("/api/admin/audit").text  # only in the audit log
+
+
+def test_openapi_lists_every_case_endpoint(settings: Settings) -> None:
+    with client_for(settings) as c:
+        paths = c.get("/api/openapi.json").json()["paths"]
+    assert "post" in paths["/api/cases/{case_id}/opt-out"]
+    assert "delete" in paths["/api/cases/{case_id}/participants/{user_id}"]
+    assert paths["/api/invitations/{token}"]["get"]["parameters"][0]["schema"] == {"type": "string"}
+    assert {"/api/admin/queue", "/api/admin/audit", "/api/agreement-to-mediate"} <= set(paths)
