@@ -208,6 +208,7 @@ export class Connection extends EventTarget {
         if (!room) return;
         room.writable = f.writable;
         if (Array.isArray(f.audience)) room.audience = f.audience;
+        else this.subscribe(room); // a fresh snapshot says who can see the room now
         return this.emitRoom(room, "updated");
       case S.CLOSED:
         if (!room) return;
@@ -257,6 +258,14 @@ export class Connection extends EventTarget {
     if (this.send(frames.subscribe(room.id, room.lastSeq, `sub-${room.id}`))) room.subscribed = true;
   }
 
+  refreshCase(caseId) {
+    clearTimeout(this.caseTimers?.[caseId]);
+    this.caseTimers = this.caseTimers || {};
+    this.caseTimers[caseId] = setTimeout(() => {
+      for (const room of this.roomsOfCase(caseId)) if (room.subscribed && !room.syncing) this.subscribe(room);
+    }, 200);
+  }
+
   onSnapshot(room, f) {
     Object.assign(room, {
       caseId: f.case_id, kind: f.kind, side: f.side, title: f.title,
@@ -284,6 +293,8 @@ export class Connection extends EventTarget {
       if (out) this.settle(out, f.seq);
     }
     if (f.sender) room.typing.delete(f.sender.id);
+    // Someone joined, left or was assigned: every room of the case may have a new audience.
+    if (f.type.startsWith("case.") && !room.syncing) this.refreshCase(room.caseId);
     // During a resume the snapshot's unread already counts replayed events.
     if (!room.syncing && !mine && f.seq > room.read) room.unread += 1;
     this.emitRoom(room, "event");
