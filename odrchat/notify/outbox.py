@@ -153,7 +153,11 @@ class OutboxSender:
     async def run(self) -> None:
         """Send due messages until cancelled; survives any per-pass failure."""
         logger.info("outbox sender started")
+        task = asyncio.current_task()
         while True:
+            # A library that drops a cancellation (3.11's wait_for can) must not keep us alive.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             # Cleared before the pass, so a wake() during the pass triggers another one.
             self._wake.clear()
             try:
@@ -227,7 +231,14 @@ class OutboxSender:
             # Only the type: an arbitrary exception's text might quote the message body.
             await self._record_failure(claim, now, type(exc).__name__, permanent=False)
             return False
-        await self._record_sent(claim)
+        # The message is out: write that down even if we are being cancelled meanwhile
+        # (a deploy restart), or it would go out again when the lease ends.
+        recording = asyncio.ensure_future(self._record_sent(claim))
+        try:
+            await asyncio.shield(recording)
+        except asyncio.CancelledError:
+            await recording
+            raise
         return True
 
     async def _record_sent(self, claim: _Claim) -> None:
@@ -235,6 +246,8 @@ class OutboxSender:
         async with self.db.session() as session:
             if (await session.exec(stmt)).rowcount == 0:
                 logger.warning("outbox message %d sent after its claim was lost", claim.id)
+                return
+        logger.info("outbox message %d sent (%s)", claim.id, _channel(claim))
 
     async def _record_failure(
         self, claim: _Claim, now: datetime, error: str, *, permanent: bool

@@ -9,6 +9,7 @@ Bodies carry sign-in and invitation tokens, so no mailer ever logs a body.
 
 from __future__ import annotations
 
+import asyncio
 import email.message
 import email.utils
 import logging
@@ -90,19 +91,25 @@ class SmtpMailer:
             # A malformed header or content type: retrying the same bytes cannot help.
             raise MailError(f"message cannot be built: {exc}", permanent=True) from exc
         try:
-            await aiosmtplib.send(
-                mime,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self._password,
-                start_tls=self.starttls,
-                timeout=self.timeout,
-            )
+            # One deadline for the whole exchange. aiosmtplib's own per-step timeouts go through
+            # asyncio.wait_for, which on Python 3.11 can swallow a cancellation that races with
+            # a reply (a worker would then ignore shutdown); asyncio.timeout does not.
+            async with asyncio.timeout(self.timeout):
+                await aiosmtplib.send(
+                    mime,
+                    hostname=self.host,
+                    port=self.port,
+                    username=self.username,
+                    password=self._password,
+                    start_tls=self.starttls,
+                    timeout=None,
+                )
+        except TimeoutError as exc:
+            raise MailError(f"no answer from {self.host}:{self.port} in {self.timeout:g}s") from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             permanent = all(r.code >= 500 for r in exc.recipients)
             raise MailError(f"recipient refused: {_first_line(exc)}", permanent=permanent) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except (aiosmtplib.SMTPException, OSError) as exc:
             raise MailError(f"{type(exc).__name__}: {_first_line(exc)}") from exc
 
 

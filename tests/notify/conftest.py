@@ -18,7 +18,6 @@ from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
 from odrchat.notify.smtp import SmtpMailer
-from odrchat.notify.tables import OutboxMessage
 from odrchat.store.db import Database
 from tests.services import postgres_url
 
@@ -172,4 +171,6 @@ async def pg_dbs() -> AsyncIterator[tuple[Database, Database]]:
 
 async def _create_outbox(database: Database) -> None:
     async with database.engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all, tables=[OutboxMessage.__table__])
+        await conn.run_sync(
+            SQLModel.metadata.create_all, tables=[SQLModel.metadata.tables["outbox"]]
+        )
