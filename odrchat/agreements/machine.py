@@ -41,20 +41,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from odrchat.cases.kinds import CaseKind, is_court_filed
 from odrchat.cases.roles import Actor, Role, Side
-
-
-class CaseKind(enum.StrEnum):
-    """What kind of dispute the agreement settles."""
-
-    SMALL_CLAIMS = "small_claims"
-    UNLAWFUL_DETAINER = "unlawful_detainer"
-    CIVIL_HARASSMENT = "civil_harassment"
-    COMMUNITY = "community"
-
-    @property
-    def is_court(self) -> bool:
-        return self is not CaseKind.COMMUNITY
 
 
 class AgreementStatus(enum.StrEnum):
@@ -274,7 +262,7 @@ def apply(
     agreement: Agreement, command: Command, actor: Actor
 ) -> tuple[Agreement, tuple[Event, ...]]:
     """Decide `command` by `actor`; return the new agreement and the events it caused."""
-    if isinstance(command, MarkFiled) and not agreement.kind.is_court:
+    if isinstance(command, MarkFiled) and not is_court_filed(agreement.kind):
         raise AgreementError("not_filed", "community agreements are final once signed")
     rule = TRANSITIONS[agreement.status].get(type(command))
     if rule is None:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from odrchat.agreements.machine import CaseKind, Filing, Signature
+from odrchat.agreements.machine import Filing, Signature
+from odrchat.cases.kinds import CaseKind, is_court_filed, side_label
 from odrchat.cases.roles import Role, Side
 from odrchat.offers.terms import Dismissal, MoveOut, Payment, StayAway, Term, Terms, describe
 
@@ -50,8 +51,8 @@ class AgreementContext:
     """The case facts an agreement names. Court fields are empty for community cases."""
 
     kind: CaseKind
-    court_name: str
-    court_case_number: str
+    court_name: str | None
+    court_case_number: str | None
     plaintiff_name: str
     defendant_name: str
     mediator_name: str
@@ -60,7 +61,8 @@ class AgreementContext:
     def __post_init__(self) -> None:
         if not (self.plaintiff_name.strip() and self.defendant_name.strip()):
             raise ValueError("both parties need a name")
-        if self.kind.is_court and not (self.court_name.strip() and self.court_case_number.strip()):
+        court = (self.court_name or "").strip() and (self.court_case_number or "").strip()
+        if is_court_filed(self.kind) and not court:
             raise ValueError("a court case needs the court name and case number")
 
     @property
@@ -69,9 +71,7 @@ class AgreementContext:
 
     def label(self, side: Side) -> str:
         """What this kind calls a side: community cases have no plaintiff or defendant."""
-        if self.kind is CaseKind.COMMUNITY:
-            return "Filing party" if side is Side.PLAINTIFF else "Responding party"
-        return side.value.capitalize()
+        return side_label(self.kind, side)
 
 
 def render_agreement(case: AgreementContext, terms: Terms, clarifications: str = "") -> str:
@@ -100,7 +100,7 @@ def render_cover_sheet(
     case: AgreementContext, signatures: Sequence[Signature], filing: Filing | None = None
 ) -> str:
     """The court filing cover sheet: case, court, parties, signers and dates, nothing else."""
-    if not case.kind.is_court:
+    if not is_court_filed(case.kind):
         raise TemplateError("community agreements are not filed with a court")
     lines = [
         "Filing Cover Sheet",
@@ -129,7 +129,7 @@ def format_timestamp(at: datetime) -> str:
 
 def _heading(case: AgreementContext) -> list[str]:
     lines = []
-    if case.kind.is_court:
+    if is_court_filed(case.kind):
         lines += [f"Court: {case.court_name}", f"Case number: {case.court_case_number}"]
     lines += [
         f"Date: {case.agreement_date.isoformat()}",

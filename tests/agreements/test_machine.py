@@ -19,7 +19,6 @@ from odrchat.agreements.machine import (
     AttorneyAuthorised,
     Authorisation,
     AuthoriseAttorney,
-    CaseKind,
     Command,
     Edit,
     Event,
@@ -34,6 +33,7 @@ from odrchat.agreements.machine import (
     document_hash,
     new_agreement,
 )
+from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Actor, Role, Side
 
 T0 = datetime(2026, 3, 2, 17, 5, tzinfo=UTC)

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 import pypdf
 import pytest
 
-from odrchat.agreements.machine import CaseKind, Signature, document_hash
+from odrchat.agreements.machine import Signature, document_hash
 from odrchat.agreements.pdf import FONT_DIR, render_filing_package, render_pdf
 from odrchat.agreements.templates import AgreementContext, render_agreement, render_cover_sheet
+from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Role, Side
 from odrchat.offers.terms import Installment, InstallmentPlan, Payment, Terms
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from odrchat.agreements.machine import CaseKind, Filing, Signature
+from odrchat.agreements.machine import Filing, Signature
 from odrchat.agreements.templates import (
     FILING_NOTICE,
     AgreementContext,
@@ -15,6 +15,7 @@ from odrchat.agreements.templates import (
     render_agreement,
     render_cover_sheet,
 )
+from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Role, Side
 from odrchat.offers.terms import (
     Dismissal,
@@ -41,8 +42,8 @@ def context(kind: CaseKind) -> AgreementContext:
     court = kind is not CaseKind.COMMUNITY
     return AgreementContext(
         kind=kind,
-        court_name="Superior Court of California, County of San Mateo" if court else "",
-        court_case_number="24-SC-01234" if court else "",
+        court_name="Superior Court of California, County of San Mateo" if court else None,
+        court_case_number="24-SC-01234" if court else None,
         plaintiff_name=PLAINTIFF,
         defendant_name=DEFENDANT,
         mediator_name="Pat Mediator",
