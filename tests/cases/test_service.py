@@ -489,3 +489,24 @@ async def test_the_state_rebuilt_from_rows_matches_each_step(
     assert set(rebuilt.consents) == {Side.PLAINTIFF, Side.DEFENDANT}
     assert {a.role for a in rebuilt.participants} == {Role.PARTY}
     assert len(rows) == 3  # two parties and the mediator's seat
+
+
+async def test_the_background_loop_expires_invitations_until_cancelled(
+    svc: CaseService, people: People
+) -> None:
+    case_id, _ = await open_case(svc, people.paul)
+    async with svc.db.session() as s:
+        inv = (await s.exec(select(Invitation))).one()
+        inv.expires_at = utcnow() - timedelta(seconds=1)
+        s.add(inv)
+    loop = asyncio.get_running_loop().create_task(svc.run())
+    try:
+        async with asyncio.timeout(10):
+            await feed(svc).closed.wait()
+    finally:
+        loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+    _, status = await state(svc, case_id)
+    assert status is CaseStatus.EXPIRED
+    assert feed(svc).flushes >= 2  # after the opening and after the expiry commits

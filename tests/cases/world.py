@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ class RecordingFeed:
 
     recorded: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
     flushes: int = 0
+    closed: asyncio.Event = field(default_factory=asyncio.Event)  # set once a close commits
 
     async def record(
         self, session: AsyncSession, case_id: int, event_type: str, payload: dict[str, object]
@@ -36,6 +38,8 @@ class RecordingFeed:
 
     async def flush(self, session: AsyncSession) -> None:
         self.flushes += 1
+        if any(t == "case.closed" for _, t, _ in self.recorded):
+            self.closed.set()  # after the commit: readers now see the closed case
 
     def types(self, case_id: int) -> list[str]:
         return [t for c, t, _ in self.recorded if c == case_id]
