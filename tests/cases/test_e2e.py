@@ -34,7 +34,7 @@ Mail = email.message.EmailMessage
 def text_of(message: Mail) -> str:
     part = message.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 class Inbox:
@@ -47,7 +47,7 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._changed:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.messages.append(message)
             self._changed.notify_all()
         return "250 Message accepted"
 
@@ -184,7 +184,7 @@ def test_small_claims_case_from_intake_to_each_outcome(
             if outcome == "opt_out":
                 login(c, "dana@example.org")
                 r = post(c, f"/api/cases/{case_id}/opt-out", {"reason": REASON})
-                told = ("paul@example.org", "mia@example.org", "dana@example.org")
+                told: tuple[str, ...] = ("paul@example.org", "mia@example.org", "dana@example.org")
                 subject, words = "Mediation has ended", "anyone may stop at any time"
             else:
                 login(c, "mia@example.org", PASSWORD)
