@@ -185,6 +185,16 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await expect(messages(mp, d_secret)).to_have_count(1)
     await screenshot(mp, f"{shot}-mediator")
 
+    # Unread messages elsewhere show in the tab title and on the room's tab.
+    await pp.goto(f"{server.url}/#/cases/{case_id}/case")
+    await expect(pp.get_by_role("heading", name="About the case")).to_be_visible()
+    await section.get_by_role("button", name=re.compile("^Joint")).click()
+    await say(mp, "Are you both still there?")
+    await expect(pp).to_have_title(re.compile(r"^\(1\) "))
+    await pp.get_by_role("tab", name="Conversations").click()
+    await expect(messages(pp, "still there")).to_have_count(1)
+    await expect(pp).to_have_title(re.compile(r"^(?!\()"))
+
     # A party offline: nothing lost, nothing doubled, its own message delivered on return.
     await dp.locator(".subtabs [role=tab]").nth(0).click()
     await pp.locator(".subtabs [role=tab]").nth(0).click()

@@ -144,6 +144,14 @@ export function formatTime(iso) {
     : d.toLocaleString([], { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
 
+/** Format an ISO time with its date, always ("Dec 12, 6:33 PM"). */
+export function formatDateTime(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString([], {
+    month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
+  });
+}
+
 /** Format an ISO date (YYYY-MM-DD) in words. */
 export function formatDate(iso) {
   if (!iso) return "";

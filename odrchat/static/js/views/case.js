@@ -1,7 +1,7 @@
 // The case page: three tabs as the FAQ describes them: Case, Conversations, Agreement.
 
 import { api, currentUser } from "../api.js";
-import { formatDate, formatTime, h, mount } from "../dom.js";
+import { formatDate, formatDateTime, h, mount } from "../dom.js";
 import { ROOM } from "../wire.js";
 import { chatPanel, roomLabel } from "./chat.js";
 import { DUTIES } from "./faq.js";
@@ -119,8 +119,8 @@ function invitationBox(d, refresh) {
   const inv = d.invitation;
   return h("section", {}, h("h2", { text: "Invitation" }),
     h("p", { text: `Invitation sent to ${inv.name}${inv.email ? ` (${inv.email})` : ""}` +
-      `${inv.sent_at ? ` on ${formatTime(inv.sent_at)}` : ""}. It expires ` +
-      `${inv.expires_at ? formatTime(inv.expires_at) : "after a while"}.` }),
+      `${inv.sent_at ? ` on ${formatDateTime(inv.sent_at)}` : ""}. It expires ` +
+      `${inv.expires_at ? formatDateTime(inv.expires_at) : "after a while"}.` }),
     inv.email ? h("div", { class: "actions" },
       actionButton("Send it again", async () => {
         await api.post(`/api/cases/${d.id}/invitation/resend`);
@@ -136,7 +136,7 @@ async function consentBox(d, refresh) {
   const mine = (d.consents || []).find((c) => c.user_id === currentUser()?.id);
   if (!d.consent_needed) {
     return mine ? h("section", {}, h("h2", { text: "Agreement to mediate" }),
-      h("p", { text: `You accepted the agreement to mediate on ${formatTime(mine.accepted_at)}.` })) : null;
+      h("p", { text: `You accepted the agreement to mediate on ${formatDateTime(mine.accepted_at)}.` })) : null;
   }
   let text = null;
   try {

@@ -11,7 +11,9 @@ const TYPING_IDLE_MS = 4000;
 const EVENT_TEXT = {
   "case.opened": "The case was opened.",
   "case.joined": "The other side joined the case.",
+  "case.declined": "The invitation to mediate was declined.",
   "case.consented": "A party accepted the agreement to mediate.",
+  "case.ready_for_mediator": "Both sides agreed to mediate. CCR will assign a mediator.",
   "case.mediator_assigned": "A mediator was assigned.",
   "case.participant_added": "Someone new takes part in the case.",
   "case.participant_removed": "Someone no longer takes part in the case.",

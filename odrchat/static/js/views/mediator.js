@@ -27,8 +27,10 @@ export async function dashboard(main, [roomParam], ctx) {
   ctx.setTitle("Dashboard");
   const connection = ctx.connection;
   const names = new Map();
+  const kinds = new Map();
   try {
     for (const c of listOf(await api.get("/api/cases"), "cases")) {
+      kinds.set(c.id, c.kind);
       names.set(c.id, `${kindLabel(c.kind)}${c.court_case_number ? ` ${c.court_case_number}` : ` #${c.id}`}`);
     }
   } catch {
@@ -83,6 +85,7 @@ export async function dashboard(main, [roomParam], ctx) {
       const room = connection.rooms.get(selected);
       stopPanel = chatPanel(host, connection, selected, {
         label: `${caseName(room.caseId)}: ${label(room)}`, announce: ctx.announce,
+        caseKind: kinds.get(room.caseId),
       });
     } else if (!selected) {
       mount(host, h("p", { class: "notice", text: "Choose a conversation." }));
