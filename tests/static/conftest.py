@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,13 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -60,16 +66,29 @@ class Server:
         """Create a mediator or admin account with the CLI, as an operator would."""
         env = {**self.env, "ODRCHAT_PASSWORD": STAFF_PASSWORD}
         subprocess.run(
-            [sys.executable, "-m", "odrchat", "user", "create", "--role", role,
-             "--email", email, "--name", name],
-            env=env, check=True, capture_output=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "odrchat",
+                "user",
+                "create",
+                "--role",
+                role,
+                "--email",
+                email,
+                "--name",
+                name,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One real server for the browser tests (each test uses its own accounts)."""
-    tmp = tmp_path_factory.mktemp("web")
+@contextmanager
+def running_server(tmp: Path) -> Iterator[Server]:
+    """Run `odrchat serve` on a free port with its own SQLite database until the block ends."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     db_path = tmp / "db.sqlite3"
@@ -83,7 +102,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "odrchat", "serve", "--port", str(port)],
-        env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -108,6 +130,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real server for the browser tests (each test uses its own accounts)."""
+    with running_server(tmp_path_factory.mktemp("web")) as running:
+        yield running
 
 
 @pytest.fixture

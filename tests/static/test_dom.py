@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.static.conftest import PHONE, SMALL_PHONE, Console, Server, new_page, no_horizontal_scroll
+from tests.static.conftest import (
+    PHONE,
+    SMALL_PHONE,
+    Console,
+    Server,
+    new_page,
+    no_horizontal_scroll,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +38,9 @@ async def test_linkify_makes_only_http_links_and_never_parses_html(
     """Message text becomes text nodes plus <a rel="noopener noreferrer"> for http(s) URLs only."""
     context, page = await new_page(browser, console)
     await page.goto(f"{server.url}/#/about")
-    await expect(page.get_by_role("heading", name="About Online Dispute Resolution")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="About Online Dispute Resolution")
+    ).to_be_visible()
 
     evil = '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script>'
     out = await page.evaluate(LINKIFY, evil)
@@ -39,8 +48,11 @@ async def test_linkify_makes_only_http_links_and_never_parses_html(
 
     out = await page.evaluate(LINKIFY, "See https://example.org/a?b=1&c=2. Or http://x.test/p).")
     assert out["links"] == [
-        {"href": "https://example.org/a?b=1&c=2", "rel": "noopener noreferrer",
-         "text": "https://example.org/a?b=1&c=2"},
+        {
+            "href": "https://example.org/a?b=1&c=2",
+            "rel": "noopener noreferrer",
+            "text": "https://example.org/a?b=1&c=2",
+        },
         {"href": "http://x.test/p", "rel": "noopener noreferrer", "text": "http://x.test/p"},
     ]
     assert out["text"] == "See https://example.org/a?b=1&c=2. Or http://x.test/p)."
@@ -76,8 +88,9 @@ async def test_h_refuses_inline_handlers_and_style(
 
 
 @pytest.mark.parametrize("viewport", [SMALL_PHONE, PHONE], ids=["360x640", "390x844"])
-@pytest.mark.parametrize("path", ["/", "/login", "/register", "/forgot", "/about", "/glossary",
-                                  "/prepare"])
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/register", "/forgot", "/about", "/glossary", "/prepare"]
+)
 async def test_public_pages_fit_a_phone_with_big_enough_targets(
     browser: Browser, server: Server, console: Console, viewport: dict[str, int], path: str
 ) -> None:
@@ -86,7 +99,8 @@ async def test_public_pages_fit_a_phone_with_big_enough_targets(
     await page.goto(f"{server.url}/#{path}")
     await expect(page.locator("main h1")).to_be_visible()
     await no_horizontal_scroll(page)
-    unlabelled = await page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+    unlabelled = await page.evaluate("""() => [
+        ...document.querySelectorAll('input, select, textarea')]
       .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
       .map(el => el.name || el.id)""")
     assert unlabelled == []

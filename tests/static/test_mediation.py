@@ -8,11 +8,10 @@ import sqlite3
 import uuid
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.static.conftest import (
     PASSWORD,
-    PHONE,
     SMALL_PHONE,
     STAFF_PASSWORD,
     Console,
@@ -45,13 +44,15 @@ def user_id(server: Server, email: str) -> int:
     return int(row[0])
 
 
-async def person(browser: Browser, console: Console, viewport: dict[str, int]) -> tuple[BrowserContext, Page]:
+async def person(
+    browser: Browser, console: Console, viewport: dict[str, int]
+) -> tuple[BrowserContext, Page]:
     context, page = await new_page(browser, console, viewport=viewport)
     await context.add_init_script(WATCH_TEXT)
     return context, page
 
 
-def messages(page: Page, text: str):  # noqa: ANN201 - a Playwright locator
+def messages(page: Page, text: str) -> Locator:
     return page.locator("li.msg[data-seq]", has_text=text)
 
 
@@ -103,8 +104,12 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     # The defendant follows the emailed invitation, registers and joins.
     dctx, dp = await person(browser, console, viewport)
     await dp.goto(f"{server.url}/#/invite/{server.link_token(d_email, 'invite')}")
-    await expect(dp.get_by_role("heading", name=f"{p_name} invites you to try mediation")).to_be_visible()
-    await expect(dp.get_by_text("the court does not penalize you", exact=False).first).to_be_attached()
+    await expect(
+        dp.get_by_role("heading", name=f"{p_name} invites you to try mediation")
+    ).to_be_visible()
+    await expect(
+        dp.get_by_text("the court does not penalize you", exact=False).first
+    ).to_be_attached()
     await screenshot(dp, f"{shot}-invitation")
     await no_horizontal_scroll(dp)
     await dp.get_by_role("link", name="Create an account").click()
@@ -136,8 +141,12 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await expect(mp.get_by_role("heading", name="All conversations")).to_be_visible()
     section = mp.locator("nav section", has=mp.get_by_role("link", name=f"Small claims {number}"))
     await expect(section.locator("li[data-room]")).to_have_count(4)
-    await expect(section.get_by_role("button", name=re.compile(f"^{p_name} \\+ Mediator"))).to_be_visible()
-    await expect(section.get_by_role("button", name=re.compile(f"^{d_name} \\+ Mediator"))).to_be_visible()
+    await expect(
+        section.get_by_role("button", name=re.compile(f"^{p_name} \\+ Mediator"))
+    ).to_be_visible()
+    await expect(
+        section.get_by_role("button", name=re.compile(f"^{d_name} \\+ Mediator"))
+    ).to_be_visible()
     await section.get_by_role("button", name=re.compile("^Joint")).click()
     await say(mp, "Welcome both. I am your mediator.")
     await expect(messages(mp, "Welcome both")).to_have_count(1)
@@ -203,7 +212,9 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await say(pp, "First while you were away.")
     await say(pp, "Second while you were away.")
     await say(dp, "Typed while offline.")
-    await expect(dp.locator("li.msg[data-state=pending]", has_text="Typed while offline")).to_have_count(1)
+    await expect(
+        dp.locator("li.msg[data-state=pending]", has_text="Typed while offline")
+    ).to_have_count(1)
     await screenshot(dp, f"{shot}-offline")
     await dctx.set_offline(False)
     for text in ("First while", "Second while", "Typed while offline"):
@@ -226,4 +237,3 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     assert console.errors == []
     for ctx in (pctx, dctx, actx, mctx):
         await ctx.close()
-    _ = PHONE
