@@ -1,0 +1,1 @@
+"""Baseline servers the benchmark measures odrchat against."""
