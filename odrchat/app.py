@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from odrchat import __version__
@@ -22,10 +23,18 @@ from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
 from odrchat.broker.base import Broker
+from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
+from odrchat.cases.service import CaseService
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import LogSmsSender, SmsSender
 from odrchat.notify.smtp import LogMailer, Mailer, SmtpMailer
+from odrchat.protocol import CLOSE_RESTART
+from odrchat.rooms.endpoint import websocket_endpoint
+from odrchat.rooms.feed import RoomFeed
+from odrchat.rooms.hub import Hub
+from odrchat.rooms.presence import MemoryPresence, Presence, RedisPresence
+from odrchat.rooms.service import RoomService
 from odrchat.services import Services
 from odrchat.settings import Settings
 from odrchat.store.db import Database
@@ -37,7 +46,7 @@ STATIC = Path(__file__).parent / "static"
 
 def all_endpoints() -> tuple[Endpoint, ...]:
     """Every HTTP API endpoint, in the order the OpenAPI document lists them."""
-    return (*AUTH_ENDPOINTS,)
+    return (*AUTH_ENDPOINTS, *CASE_ENDPOINTS)
 
 
 def build_broker(settings: Settings) -> Broker:
@@ -49,6 +58,13 @@ def build_broker(settings: Settings) -> Broker:
     from odrchat.broker.memory import MemoryBroker
 
     return MemoryBroker()
+
+
+def build_presence(settings: Settings) -> Presence:
+    """Redis-backed presence when REDIS_URL is set (many workers), otherwise in memory."""
+    if settings.redis_url:
+        return RedisPresence(settings.redis_url, uuid.uuid4().hex[:12])
+    return MemoryPresence()
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -86,21 +102,39 @@ def create_app(
         passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
         outbox = OutboxSender(db, the_mailer, the_sms)
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
-        services = Services(settings, db, the_broker, the_mailer, the_sms, passwords, auth, outbox)
+        presence = build_presence(settings)
+        rooms = RoomService(db, presence)
+        hub = Hub(the_broker, rooms)
+        feed = RoomFeed(rooms, hub)
+        auth.revoked_hooks.append(hub.sessions_revoked)
+        cases = CaseService(settings, db, wake_outbox=outbox.wake, feed=feed)
+        services = Services(
+            settings=settings, db=db, broker=the_broker, mailer=the_mailer, sms=the_sms,
+            passwords=passwords, auth=auth, outbox=outbox, cases=cases, rooms=rooms, hub=hub,
+            feed=feed,
+        )
         background: list[asyncio.Task[None]] = []
         try:
             # Background loops belong to this task group: if one crashes, the app stops loudly
             # instead of running on with a deaf broker listener or a silent outbox.
             async with asyncio.TaskGroup() as tasks:
+                background.append(tasks.create_task(the_broker.run(), name="broker"))
+                background.append(tasks.create_task(hub.listen(), name="hub"))
+                background.append(tasks.create_task(hub.head_check_loop(), name="heads"))
+                background.append(tasks.create_task(hub.chores_loop(), name="chores"))
+                background.append(tasks.create_task(hub.presence_loop(), name="presence"))
                 if settings.outbox_enabled:
                     background.append(tasks.create_task(outbox.run(), name="outbox"))
+                background.append(tasks.create_task(cases.run(), name="invitation-expiry"))
                 try:
                     yield {"services": services}
                 finally:
+                    hub.close_all(CLOSE_RESTART)
                     for task in background:
                         task.cancel()
         finally:
             await the_broker.disconnect()
+            await presence.close()
             if database is None:
                 await db.dispose()
 
@@ -127,6 +161,7 @@ def create_app(
         return FileResponse(STATIC / "index.html")
 
     routes: list[BaseRoute] = [
+        WebSocketRoute("/ws", websocket_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/api/openapi.json", openapi_json),

@@ -15,9 +15,13 @@ from odrchat.auth import csrf
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.service import AuthService, Current
 from odrchat.broker.base import Broker
+from odrchat.cases.service import CaseService
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import SmsSender
 from odrchat.notify.smtp import Mailer
+from odrchat.rooms.feed import RoomFeed
+from odrchat.rooms.hub import Hub
+from odrchat.rooms.service import RoomService
 from odrchat.settings import Settings
 from odrchat.store.db import Database
 
@@ -37,6 +41,10 @@ class Services:
     passwords: Passwords
     auth: AuthService
     outbox: OutboxSender
+    cases: CaseService
+    rooms: RoomService
+    hub: Hub
+    feed: RoomFeed
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def current(self, conn: HTTPConnection) -> Current | None:

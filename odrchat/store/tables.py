@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import odrchat.audit
 import odrchat.auth.tables
-import odrchat.notify.tables  # noqa: F401
+import odrchat.cases.tables
+import odrchat.notify.tables
+import odrchat.rooms.tables  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:21:01.564187
+Create Date: 2026-11-28 18:27:42.267248
 """
 
 from __future__ import annotations
@@ -70,6 +70,19 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_email'), ['email'], unique=True)
 
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_user_id', sa.Integer(), nullable=True),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_log_case_id', ['case_id'], unique=False)
+
     op.create_table('auth_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -87,6 +100,46 @@ def upgrade() -> None:
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auth_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('court_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('court_case_number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('hearing_date', sa.Date(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('fee_review', sa.Boolean(), nullable=False),
+    sa.Column('initiator_side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('closed_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('mediator_id', sa.Integer(), nullable=True),
+    sa.Column('co_mediator_id', sa.Integer(), nullable=True),
+    sa.Column('mediator_intro', sa.Text(), nullable=True),
+    sa.Column('opt_out_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['co_mediator_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['mediator_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_status', ['status'], unique=False)
+
+    op.create_table('mediator_conflicts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mediator_id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('created_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['mediator_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('mediator_conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mediator_conflicts_mediator_id'), ['mediator_id'], unique=False)
+
     op.create_table('one_time_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -102,19 +155,167 @@ def upgrade() -> None:
     with op.batch_alter_table('one_time_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_one_time_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('consents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('text_version', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('accepted_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consents_case_id'), ['case_id'], unique=False)
+
+    op.create_table('invitations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("role IN ('party', 'attorney')", name='ck_invitations_role'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_case_id'), ['case_id'], unique=False)
+
+    op.create_table('participants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('approved', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('added_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('removed_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('share_contact', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("role IN ('party', 'attorney', 'mediator', 'co_mediator', 'observer')", name='ck_participants_role'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_participants_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_participants_user_id'), ['user_id'], unique=False)
+
+    op.create_table('rooms',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('head_seq', sa.Integer(), nullable=False),
+    sa.Column('head_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('case_id', 'kind', 'side', name='uq_rooms_case_kind_side')
+    )
+    with op.batch_alter_table('rooms', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rooms_case_id'), ['case_id'], unique=False)
+
+    op.create_table('message_flags',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('flagged_by', sa.Integer(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['flagged_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('message_flags', schema=None) as batch_op:
+        batch_op.create_index('ix_message_flags_room_seq', ['room_id', 'seq'], unique=False)
+
+    op.create_table('read_markers',
+    sa.Column('room_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('updated_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('room_id', 'user_id')
+    )
+    op.create_table('room_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('sender_id', sa.Integer(), nullable=True),
+    sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('confidentiality', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], ),
+    sa.ForeignKeyConstraint(['sender_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('room_id', 'sender_id', 'client_id', name='uq_room_events_client_id'),
+    sa.UniqueConstraint('room_id', 'seq', name='uq_room_events_room_seq')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('room_events')
+    op.drop_table('read_markers')
+    with op.batch_alter_table('message_flags', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_flags_room_seq')
+
+    op.drop_table('message_flags')
+    with op.batch_alter_table('rooms', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rooms_case_id'))
+
+    op.drop_table('rooms')
+    with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_participants_user_id'))
+        batch_op.drop_index(batch_op.f('ix_participants_case_id'))
+
+    op.drop_table('participants')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_case_id'))
+
+    op.drop_table('invitations')
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consents_case_id'))
+
+    op.drop_table('consents')
     with op.batch_alter_table('one_time_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_one_time_tokens_user_id'))
 
     op.drop_table('one_time_tokens')
+    with op.batch_alter_table('mediator_conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mediator_conflicts_mediator_id'))
+
+    op.drop_table('mediator_conflicts')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_status')
+
+    op.drop_table('cases')
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_user_id'))
 
     op.drop_table('auth_sessions')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_case_id')
+
+    op.drop_table('audit_log')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_email'))
 

@@ -1,0 +1,237 @@
+"""The wire: JSON frames to commands, events to JSON. The only module that knows frame shapes.
+
+docs/protocol.md is the contract; `PROTOCOL_VERSION` is `hello.v`. Parsing never raises anything
+but `FrameError`, whatever bytes arrive (bad JSON, wrong types, lone surrogates, deep nesting).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+PROTOCOL_VERSION = 1
+MAX_TEXT = 4000
+MAX_REASON = 500
+RESUME_PAGE = 500
+LATEST_PAGE = 50
+MAX_SEQ = 2**53
+_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+class FrameError(Exception):
+    """A client frame that cannot be understood. `code` is an error code of docs/protocol.md."""
+
+    def __init__(self, code: str, message: str, *, re_id: str | None = None,
+                 fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.re_id = re_id
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    id: str | None
+    room: int
+    after: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    id: str | None
+    room: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    id: str | None
+    room: int
+    before: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendChat:
+    id: str
+    room: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    id: str | None
+    room: int
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRead:
+    id: str | None
+    room: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    id: str | None
+    room: int
+    seq: int
+    reason: str
+
+
+ClientFrame = Subscribe | Unsubscribe | History | SendChat | Typing | MarkRead | Flag
+
+
+class _Fields:
+    """Collects per-field problems so one error frame names them all."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def int(self, name: str, *, minimum: int, maximum: int = MAX_SEQ,
+            required: bool = True, default: int | None = None) -> Any:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.errors[name] = "is required"
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.errors[name] = "must be a whole number"
+        elif not minimum <= value <= maximum:
+            self.errors[name] = f"must be between {minimum} and {maximum}"
+        else:
+            return value
+        return default
+
+    def text(self, name: str, *, limit: int) -> str:
+        value = self.data.get(name)
+        if not isinstance(value, str):
+            self.errors[name] = "is required" if value is None else "must be a string"
+            return ""
+        if len(value) > limit:
+            self.errors[name] = f"must be at most {limit} characters"
+            return ""
+        if not value.strip():
+            self.errors[name] = "must not be empty"
+            return ""
+        if _has_lone_surrogate(value):
+            self.errors[name] = "contains invalid characters"
+            return ""
+        return value
+
+    def bool(self, name: str) -> bool:
+        value = self.data.get(name)
+        if not isinstance(value, bool):
+            self.errors[name] = "must be true or false"
+            return False
+        return value
+
+
+def parse(raw: str | bytes | None) -> ClientFrame:
+    """Turn one text frame into a command, or raise FrameError."""
+    if raw is None or isinstance(raw, bytes):
+        raise FrameError("bad_json", "Frames must be JSON text, not binary.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise FrameError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("bad_json", "A frame must be a JSON object.")
+    frame_id = data.get("id")
+    re_id = frame_id if isinstance(frame_id, str) and _ID.match(frame_id) else None
+    if frame_id is not None and re_id is None:
+        raise FrameError("bad_frame", "Invalid frame id.", fields={"id": "must be 1-64 of A-Z a-z 0-9 _ . : -"})
+    kind = data.get("type")
+    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
+    if parser is None:
+        raise FrameError("unknown_type", "Unknown frame type.", re_id=re_id)
+    f = _Fields(data)
+    frame = parser(f, re_id)
+    if f.errors:
+        code = "too_long" if any("at most" in v for k, v in f.errors.items() if k == "text") else "bad_frame"
+        raise FrameError(code, "Some fields need attention.", re_id=re_id, fields=f.errors)
+    return frame
+
+
+def _subscribe(f: _Fields, re_id: str | None) -> Subscribe:
+    return Subscribe(re_id, f.int("room", minimum=1), f.int("after", minimum=0, required=False))
+
+
+def _unsubscribe(f: _Fields, re_id: str | None) -> Unsubscribe:
+    return Unsubscribe(re_id, f.int("room", minimum=1))
+
+
+def _history(f: _Fields, re_id: str | None) -> History:
+    return History(re_id, f.int("room", minimum=1), f.int("before", minimum=1),
+                   f.int("limit", minimum=1, maximum=100, required=False, default=LATEST_PAGE))
+
+
+def _send(f: _Fields, re_id: str | None) -> SendChat:
+    if re_id is None:
+        f.errors["id"] = "is required (the client message id)"
+    return SendChat(re_id or "", f.int("room", minimum=1), f.text("text", limit=MAX_TEXT))
+
+
+def _typing(f: _Fields, re_id: str | None) -> Typing:
+    return Typing(re_id, f.int("room", minimum=1), f.bool("on"))
+
+
+def _read(f: _Fields, re_id: str | None) -> MarkRead:
+    return MarkRead(re_id, f.int("room", minimum=1), f.int("seq", minimum=0))
+
+
+def _flag(f: _Fields, re_id: str | None) -> Flag:
+    return Flag(re_id, f.int("room", minimum=1), f.int("seq", minimum=1),
+                f.text("reason", limit=MAX_REASON))
+
+
+_PARSERS = {
+    "room.subscribe": _subscribe,
+    "room.unsubscribe": _unsubscribe,
+    "room.history": _history,
+    "chat.send": _send,
+    "typing": _typing,
+    "read.mark": _read,
+    "message.flag": _flag,
+}
+CLIENT_TYPES = frozenset(_PARSERS)
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def dump(frame: dict[str, Any]) -> str:
+    """Serialise a server frame (once per message, shared by every recipient)."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def error(code: str, message: str, *, re_id: str | None = None, fields: dict[str, str] | None = None,
+          retryable: bool = False, retry_after_ms: int | None = None) -> str:
+    """An `error` frame."""
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if re_id is not None:
+        frame["re"] = re_id
+    if fields:
+        frame["fields"] = fields
+    if retryable:
+        frame["retryable"] = True
+    if retry_after_ms is not None:
+        frame["retry_after_ms"] = retry_after_ms
+    return dump(frame)
+
+
+# Close codes (docs/protocol.md).
+CLOSE_BAD_CLIENT = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SLOW = 4408
+CLOSE_TOO_MANY = 4429
+CLOSE_RESTART = 1012

@@ -1,0 +1,337 @@
+"""One client socket: a reader that turns frames into actions and a writer that sends in order.
+
+The reader authorises every frame against the subscription's cached access (re-checked whenever
+the case changes) and calls the room service; it never writes to the socket itself. Everything
+outgoing goes through one bounded queue drained by the writer, which is the only place that
+knows what this client has already seen (`Sub.last`), so resume, gap filling and de-duplication
+all happen in one spot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from odrchat import protocol as p
+from odrchat.auth.tables import User
+from odrchat.cases.roles import Role
+from odrchat.rooms.log import StoredEvent
+from odrchat.rooms.service import RoomAccess
+
+if TYPE_CHECKING:
+    from odrchat.rooms.hub import Hub
+
+log = logging.getLogger("odrchat.rooms")
+
+SEND_QUEUE = 1000
+BAD_FRAMES_ALLOWED = 20
+BAD_FRAME_WINDOW = 60.0
+
+
+class TokenBucket:
+    """`rate` tokens per second, up to `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def take(self) -> float:
+        """0 if a token was taken, else the seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class Sub:
+    access: RoomAccess
+    last: int = 0
+    mode: str = "pending"  # pending (replay queued) | live | paging (client must page on)
+
+
+class _Stop(Exception):
+    pass
+
+
+@dataclass(eq=False)
+class Connection:
+    ws: WebSocket
+    user: User
+    hub: Hub
+    ip: str
+    user_bucket: TokenBucket
+    subs: dict[int, Sub] = field(default_factory=dict)
+    queue: asyncio.Queue[tuple[Any, ...]] = field(
+        default_factory=lambda: asyncio.Queue(SEND_QUEUE))
+    close_code: int | None = None
+    dead: asyncio.Event = field(default_factory=asyncio.Event)
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(5, 20))
+    bad_frames: list[float] = field(default_factory=list)
+    writer_task: asyncio.Future[None] | None = None
+
+    @property
+    def user_id(self) -> int:
+        assert self.user.id is not None
+        return self.user.id
+
+    # -- called by the hub (never blocks) -----------------------------------------------------
+
+    def offer(self, item: tuple[Any, ...]) -> None:
+        if self.dead.is_set():
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            log.warning("slow reader user=%s: send queue full, closing", self.user_id)
+            self.kill(p.CLOSE_SLOW)
+
+    def kill(self, code: int) -> None:
+        """Close this socket soon with `code` (slow reader, revoked session, shutdown)."""
+        if self.close_code is None:
+            self.close_code = code
+        self.dead.set()
+        if self.writer_task is not None:
+            self.writer_task.cancel()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self, hello: dict[str, Any]) -> None:
+        """Read in this task and write in a child task until the client goes away.
+
+        The reader stays in the endpoint's own task and nothing awaits after the client has
+        gone: cleanup is synchronous (the hub defers its broker and presence chores to its own
+        loop), so a server that is shutting down never waits on a departed client.
+        """
+        self.offer(("send", p.dump(hello)))
+        self.writer_task = asyncio.ensure_future(self._writer())
+        try:
+            await self._reader()
+        except (_Stop, WebSocketDisconnect):
+            pass
+        finally:
+            self.dead.set()
+            self.writer_task.cancel()
+            self.hub.release(self)
+
+    # -- reader -------------------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        while not self.dead.is_set():
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                raise _Stop
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes")
+            try:
+                frame = p.parse(raw)
+                await self._handle(frame)
+            except p.FrameError as exc:
+                self._reply(p.error(exc.code, exc.message, re_id=exc.re_id, fields=exc.fields))
+                if exc.code in ("bad_json", "bad_frame", "unknown_type", "too_long"):
+                    self._count_bad_frame()
+        # Killed while the client is still there: let the writer send the close frame.
+        if self.writer_task is not None:
+            await asyncio.wait([self.writer_task], timeout=3)
+
+    def _count_bad_frame(self) -> None:
+        now = time.monotonic()
+        self.bad_frames = [t for t in self.bad_frames if now - t < BAD_FRAME_WINDOW]
+        self.bad_frames.append(now)
+        if len(self.bad_frames) > BAD_FRAMES_ALLOWED:
+            self.kill(p.CLOSE_BAD_CLIENT)
+
+    def _reply(self, text: str) -> None:
+        self.offer(("send", text))
+
+    async def _handle(self, frame: p.ClientFrame) -> None:
+        match frame:
+            case p.Subscribe():
+                await self._subscribe(frame)
+            case p.Unsubscribe():
+                self.subs.pop(frame.room, None)
+                self.hub.leave(self, frame.room)
+                self._reply(p.dump({"type": "room.unsubscribed", "re": frame.id, "room": frame.room}))
+            case p.SendChat():
+                await self._send_chat(frame)
+            case p.History():
+                sub = self._subscribed(frame.room, frame.id)
+                events = await self.hub.rooms.events_before(sub.access.room_id, frame.before, frame.limit + 1)
+                more = len(events) > frame.limit
+                events = events[-frame.limit:] if more else events
+                self._reply(p.dump({"type": "room.history", "re": frame.id, "room": frame.room,
+                                    "events": [e.frame() for e in events], "more": more}))
+            case p.Typing():
+                sub = self._subscribed(frame.room, frame.id)
+                if sub.access.writable:
+                    await self.hub.ephemeral(frame.room, {"type": "typing", "room": frame.room,
+                                                          "user_id": self.user_id, "on": frame.on})
+            case p.MarkRead():
+                self._subscribed(frame.room, frame.id)
+                seq = await self.hub.rooms.mark_read(frame.room, self.user_id, frame.seq)
+                await self.hub.ephemeral(frame.room, {"type": "read", "room": frame.room,
+                                                      "user_id": self.user_id, "seq": seq})
+            case p.Flag():
+                sub = self._subscribed(frame.room, frame.id)
+                if sub.access.actor.role not in (Role.MEDIATOR, Role.CO_MEDIATOR):
+                    raise p.FrameError("forbidden", "Only the mediator can flag a message.", re_id=frame.id)
+                if not await self.hub.rooms.flag(sub.access, self.user_id, frame.seq, frame.reason):
+                    raise p.FrameError("bad_frame", "No such message.", re_id=frame.id, fields={"seq": "is not in this room"})
+                self._reply(p.dump({"type": "message.flagged", "re": frame.id, "room": frame.room, "seq": frame.seq}))
+
+    def _subscribed(self, room: int, re_id: str | None) -> Sub:
+        sub = self.subs.get(room)
+        if sub is None:
+            raise p.FrameError("not_subscribed", "Subscribe to the room first.", re_id=re_id)
+        return sub
+
+    async def _subscribe(self, frame: p.Subscribe) -> None:
+        acc = await self.hub.rooms.access(self.user, frame.room)
+        if acc is None:
+            raise p.FrameError("not_found", "No such room.", re_id=frame.id)
+        self.subs[frame.room] = Sub(acc)
+        await self.hub.join(self, frame.room, acc.case_id)
+        self.offer(("subscribe", frame))
+
+    async def _send_chat(self, frame: p.SendChat) -> None:
+        sub = self.subs.get(frame.room)
+        acc = sub.access if sub else await self.hub.rooms.access(self.user, frame.room)
+        if acc is None:
+            raise p.FrameError("not_found", "No such room.", re_id=frame.id)
+        if not acc.writable:
+            raise p.FrameError("forbidden", "You cannot write in this room.", re_id=frame.id)
+        wait = max(self.bucket.take(), self.user_bucket.take())
+        if wait:
+            self._reply(p.error("rate_limited", "You are sending too fast.", re_id=frame.id,
+                                retry_after_ms=int(wait * 1000) + 1))
+            return
+        try:
+            event, duplicate = await self.hub.rooms.send_chat(acc, self.user, frame.id, frame.text)
+        except (DBAPIError, SQLAlchemyError, OSError):
+            log.exception("could not store a message")
+            self._reply(p.error("unavailable", "The message could not be stored. Try again.",
+                                re_id=frame.id, retryable=True))
+            return
+        self._reply(p.dump({"type": "chat.ack", "re": frame.id, "room": frame.room,
+                            "seq": event.seq, "at": event.at.isoformat(), "duplicate": duplicate}))
+        if not duplicate:
+            await self.hub.publish(event)
+
+    # -- writer -------------------------------------------------------------------------------
+
+    async def _writer(self) -> None:
+        try:
+            await self._write_loop()
+        except asyncio.CancelledError:
+            if self.close_code is not None:
+                await self._close_socket(self.close_code)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            self.dead.set()  # the client is gone; the reader sees the disconnect
+
+    async def _close_socket(self, code: int) -> None:
+        try:
+            async with asyncio.timeout(2):
+                await self.ws.close(code)
+        except (TimeoutError, OSError, RuntimeError):
+            pass
+
+    async def _write_loop(self) -> None:
+        while True:
+            item = await self.queue.get()
+            kind = item[0]
+            if kind == "send":
+                await self.ws.send_text(item[1])
+            elif kind == "event":
+                await self._event(item[1], item[2], item[3])
+            elif kind == "sync":
+                sub = self.subs.get(item[1])
+                if sub is not None and sub.mode == "live" and sub.last < item[2]:
+                    await self._fill(item[1], sub, item[2])
+            elif kind == "subscribe":
+                await self._replay(item[1])
+            elif kind == "reauth":
+                await self._reauth(item[1])
+
+    async def _event(self, room_id: int, seq: int, text: str) -> None:
+        sub = self.subs.get(room_id)
+        if sub is None or sub.mode != "live" or seq <= sub.last:
+            return  # not watching, replay pending (the replay covers it), or seen already
+        if seq > sub.last + 1:
+            await self._fill(room_id, sub, seq - 1)
+            if seq <= sub.last:
+                return
+        await self.ws.send_text(text)
+        sub.last = seq
+
+    async def _fill(self, room_id: int, sub: Sub, upto: int) -> None:
+        """Send the stored events between what the client has and `upto`, in order."""
+        while sub.last < upto:
+            events = await self.hub.rooms.events_after(room_id, sub.last, p.RESUME_PAGE, upto)
+            if not events:
+                return
+            await self._send_events(sub, events)
+
+    async def _send_events(self, sub: Sub, events: list[StoredEvent]) -> None:
+        for ev in events:
+            if ev.seq > sub.last:
+                await self.ws.send_text(p.dump(ev.frame()))
+                sub.last = ev.seq
+
+    async def _replay(self, frame: p.Subscribe) -> None:
+        sub = self.subs.get(frame.room)
+        if sub is None:
+            return  # unsubscribed meanwhile
+        snapshot, head = await self.hub.rooms.snapshot(sub.access, self.user_id, frame.id)
+        await self.ws.send_text(p.dump(snapshot))
+        after = frame.after
+        if after is None:
+            sub.last = max(0, head - p.LATEST_PAGE)
+            await self._send_events(sub, await self.hub.rooms.events_after(
+                frame.room, sub.last, p.LATEST_PAGE, head))
+        else:
+            if after > head:
+                await self.ws.send_text(p.error(
+                    "bad_frame", "after is beyond the room's last event.", re_id=frame.id,
+                    fields={"after": f"must be at most {head}"}))
+                after = head
+            sub.last = after
+            events = await self.hub.rooms.events_after(frame.room, after, p.RESUME_PAGE + 1)
+            if len(events) > p.RESUME_PAGE:
+                await self._send_events(sub, events[: p.RESUME_PAGE])
+                sub.mode = "paging"
+                await self.ws.send_text(p.dump({"type": "room.behind", "room": frame.room,
+                                                "after": sub.last, "head": events[-1].seq}))
+                return
+            await self._send_events(sub, events)
+        sub.mode = "live"
+        await self.ws.send_text(p.dump({"type": "room.synced", "room": frame.room, "head": sub.last}))
+
+    async def _reauth(self, case_id: int) -> None:
+        mine = [r for r, s in self.subs.items() if s.access.case_id == case_id]
+        if not mine:
+            return
+        fresh = await self.hub.rooms.case_rooms_access(self.user, case_id, mine)
+        for room_id in mine:
+            sub = self.subs.get(room_id)
+            if sub is None:
+                continue
+            acc = fresh.get(room_id)
+            if acc is None:
+                del self.subs[room_id]
+                self.hub.leave(self, room_id)
+                await self.ws.send_text(p.dump({"type": "room.closed", "room": room_id,
+                                                "reason": "You no longer have access to this room."}))
+            elif acc != sub.access:
+                sub.access = acc
+                await self.ws.send_text(p.dump({"type": "room.updated", "room": room_id,
+                                                "writable": acc.writable}))

@@ -1,0 +1,63 @@
+"""The WebSocket endpoint: authenticate, check the Origin, hand the socket to a Connection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from odrchat import protocol as p
+from odrchat.auth.csrf import origin_allowed
+from odrchat.rooms.connection import Connection
+
+if TYPE_CHECKING:
+    from odrchat.services import Services
+
+log = logging.getLogger("odrchat.rooms")
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    """`/ws`: one socket per browser, any number of rooms (docs/protocol.md)."""
+    services: Services = websocket.state.services
+    settings = services.settings
+    origin = websocket.headers.get("origin")
+    # Cross-site WebSocket hijacking: browsers always send Origin on a WebSocket handshake, and
+    # cookies ride along, so a foreign (or missing, or "null") Origin is refused before accept.
+    if not origin or not origin_allowed(websocket, settings):
+        await websocket.close(code=1008)
+        return
+    current = await services.current(websocket)
+    await websocket.accept()
+    if current is None:
+        await _close(websocket, p.CLOSE_UNAUTHENTICATED)
+        return
+    hub = services.hub
+    user = current.user
+    assert user.id is not None
+    ip = websocket.client.host if websocket.client else ""
+    conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id))
+    if not hub.admit(conn):
+        await _close(websocket, p.CLOSE_TOO_MANY)
+        return
+    try:
+        rooms = await services.rooms.accessible_rooms(user)
+        hello = {"type": "hello", "v": p.PROTOCOL_VERSION,
+                 "user": {"id": user.id, "name": user.display_name},
+                 "rooms": [acc.describe(head) for acc, head in rooms]}
+        await conn.run(hello)
+    finally:
+        hub.release(conn)
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    if websocket.application_state == WebSocketState.DISCONNECTED:
+        return
+    if websocket.client_state == WebSocketState.DISCONNECTED:
+        return
+    try:
+        async with asyncio.timeout(2):
+            await websocket.close(code)
+    except (TimeoutError, RuntimeError, OSError):
+        pass

@@ -1,0 +1,54 @@
+"""Case, offer and agreement events into the joint room's log, then out to every worker.
+
+`record` runs inside the caller's transaction (the event is stored atomically with the change
+that caused it); `flush` runs after commit and publishes what was recorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.rooms.log import StoredEvent
+
+if TYPE_CHECKING:
+    from odrchat.rooms.hub import Hub
+    from odrchat.rooms.service import RoomService
+
+_PENDING = "odrchat.feed.pending"
+_CASES = "odrchat.feed.cases"
+
+
+class RoomFeed:
+    def __init__(self, rooms: RoomService, hub: Hub) -> None:
+        self.rooms = rooms
+        self.hub = hub
+
+    async def record(self, session: AsyncSession, case_id: int, event_type: str,
+                     payload: dict[str, Any]) -> None:
+        """Store one event in the case's joint room (rooms are opened on first use)."""
+        room_id = await self.rooms.joint_room_id(session, case_id)
+        body = {"case_id": case_id, "event": payload}
+        event = await self.rooms.append_event(session, room_id, event_type, body)
+        session.info.setdefault(_PENDING, []).append(event)
+        session.info.setdefault(_CASES, set()).add(case_id)
+
+    async def record_in_room(self, session: AsyncSession, case_id: int, room_id: int,
+                             event_type: str, body: dict[str, Any],
+                             sender_id: int | None = None) -> StoredEvent:
+        """Store an event in a given room of the case (offers, agreements)."""
+        event = await self.rooms.append_event(session, room_id, event_type, body,
+                                              sender_id=sender_id)
+        session.info.setdefault(_PENDING, []).append(event)
+        session.info.setdefault(_CASES, set()).add(case_id)
+        return event
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Publish everything recorded in this (committed) session."""
+        events: list[StoredEvent] = session.info.pop(_PENDING, [])
+        cases: set[int] = session.info.pop(_CASES, set())
+        for event in events:
+            await self.hub.publish(event)
+        for case_id in cases:
+            await self.hub.case_changed(case_id)

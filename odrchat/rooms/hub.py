@@ -1,0 +1,273 @@
+"""The worker's switchboard: which local sockets watch which rooms, fed by the broker.
+
+Delivery rules (the database is the truth, the broker is a doorbell):
+- An event is stored first, then handed to local subscribers at once, then published so other
+  workers hear it. Each socket's writer sends a room's events strictly in seq order; an event
+  that arrives ahead of a gap makes the writer fetch the gap from the database first.
+- A worker that may have missed doorbells (broker reconnect, queue overflow: `Resynced`) or a
+  lost last message (no later event to reveal the gap) is caught by `check_heads`, which compares
+  the database heads of every locally watched room with what was delivered; it runs after every
+  Resynced and every HEAD_CHECK_EVERY seconds.
+- Hub methods never await a socket: each socket has a bounded queue, and a socket whose queue is
+  full is closed (4408) instead of slowing everybody else.
+- Control messages on one channel tell every worker that a case changed (re-check every local
+  subscription of that case now) or that a user's sessions ended (close their sockets, 4401).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from odrchat.broker.base import Broker, BrokerError, Message, Resynced
+from odrchat.protocol import CLOSE_UNAUTHENTICATED, dump
+from odrchat.rooms.log import StoredEvent
+
+from odrchat.rooms.connection import TokenBucket
+
+if TYPE_CHECKING:
+    from odrchat.rooms.connection import Connection
+    from odrchat.rooms.service import RoomService
+
+log = logging.getLogger("odrchat.rooms")
+
+HEAD_CHECK_EVERY = 5.0
+CONTROL = "control"
+
+
+def room_channel(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+class Hub:
+    def __init__(self, broker: Broker, rooms: RoomService, *, max_per_user: int = 10,
+                 max_per_ip: int = 200) -> None:
+        self.broker = broker
+        self.rooms = rooms
+        self.worker = uuid.uuid4().hex[:12]
+        self._worker_b = self.worker.encode()
+        self.max_per_user = max_per_user
+        self.max_per_ip = max_per_ip
+        self.watchers: dict[int, set[Connection]] = {}
+        self.room_case: dict[int, int] = {}
+        self.delivered: dict[int, int] = {}  # room -> highest seq handed to local sockets
+        self.by_user: dict[int, set[Connection]] = {}
+        self.per_ip: Counter[str] = Counter()
+        self.members: Counter[tuple[int, int]] = Counter()  # (room, user) -> local sockets
+        self._user_buckets: dict[int, TokenBucket] = {}
+        # Unbounded on purpose: one small tuple per departed socket, drained continuously.
+        self._chores: asyncio.Queue[tuple[str, int] | tuple[str, int, int]] = asyncio.Queue()
+
+    def user_bucket(self, user_id: int) -> TokenBucket:
+        """The per-user send budget on this worker, shared by all of that user's sockets."""
+        bucket = self._user_buckets.get(user_id)
+        if bucket is None:
+            bucket = self._user_buckets[user_id] = TokenBucket(10, 30)
+        return bucket
+
+    # -- sockets ------------------------------------------------------------------------------
+
+    def admit(self, conn: Connection) -> bool:
+        """Count a new socket against the per-user and per-address caps."""
+        if len(self.by_user.get(conn.user_id, ())) >= self.max_per_user:
+            return False
+        if self.per_ip[conn.ip] >= self.max_per_ip:
+            return False
+        self.by_user.setdefault(conn.user_id, set()).add(conn)
+        self.per_ip[conn.ip] += 1
+        return True
+
+    def release(self, conn: Connection) -> None:
+        """Forget a socket that closed (synchronous: the client is gone, nothing to wait for)."""
+        for room_id in list(self.watching(conn)):
+            self.leave(conn, room_id)
+        users = self.by_user.get(conn.user_id)
+        if users is not None and conn in users:
+            users.discard(conn)
+            if not users:
+                del self.by_user[conn.user_id]
+                self._user_buckets.pop(conn.user_id, None)
+            self.per_ip[conn.ip] -= 1
+            if self.per_ip[conn.ip] <= 0:
+                del self.per_ip[conn.ip]
+
+    def watching(self, conn: Connection) -> list[int]:
+        return [room for room, conns in self.watchers.items() if conn in conns]
+
+    async def join(self, conn: Connection, room_id: int, case_id: int) -> None:
+        watchers = self.watchers.get(room_id)
+        if watchers is None:
+            watchers = self.watchers[room_id] = set()
+            self.room_case[room_id] = case_id
+            await self.broker.subscribe(room_channel(room_id))
+        if conn in watchers:
+            return
+        watchers.add(conn)
+        key = (room_id, conn.user_id)
+        self.members[key] += 1
+        if self.members[key] == 1:
+            await self.rooms.presence.add(room_id, conn.user_id)
+            await self.ephemeral(room_id, {"type": "presence", "room": room_id,
+                                           "user_id": conn.user_id, "online": True})
+
+    def leave(self, conn: Connection, room_id: int) -> None:
+        """Stop delivering a room to a socket; broker and presence work is queued as a chore."""
+        watchers = self.watchers.get(room_id)
+        if watchers is None or conn not in watchers:
+            return
+        watchers.discard(conn)
+        key = (room_id, conn.user_id)
+        self.members[key] -= 1
+        if self.members[key] <= 0:
+            del self.members[key]
+            self._chore(("offline", room_id, conn.user_id))
+        if not watchers:
+            del self.watchers[room_id]
+            self.room_case.pop(room_id, None)
+            self.delivered.pop(room_id, None)
+            self._chore(("unsubscribe", room_id))
+
+    def _chore(self, chore: tuple[str, int] | tuple[str, int, int]) -> None:
+        self._chores.put_nowait(chore)
+
+    async def chores_loop(self) -> None:
+        """Broker unsubscribes and presence updates left behind by departed sockets."""
+        while True:
+            chore = await self._chores.get()
+            try:
+                if chore[0] == "unsubscribe":
+                    if chore[1] not in self.watchers:  # nobody re-joined meanwhile
+                        await self.broker.unsubscribe(room_channel(chore[1]))
+                elif chore[0] == "offline" and len(chore) == 3:
+                    room_id, user_id = chore[1], chore[2]
+                    if (room_id, user_id) not in self.members:
+                        await self.rooms.presence.remove(room_id, user_id)
+                        await self.ephemeral(room_id, {"type": "presence", "room": room_id,
+                                                       "user_id": user_id, "online": False})
+            except Exception:  # supervision boundary: one failed chore must not stop the rest
+                log.exception("hub chore %s failed", chore[0])
+
+    # -- outgoing -----------------------------------------------------------------------------
+
+    async def publish(self, event: StoredEvent) -> None:
+        """Hand a stored event to local watchers now, then ring the other workers' doorbell."""
+        text = dump(event.frame())
+        self._deliver(event.room_id, event.seq, text)
+        await self._ring(room_channel(event.room_id),
+                         b"E|%s|%d|%d|" % (self._worker_b, event.room_id, event.seq) + text.encode())
+
+    async def ephemeral(self, room_id: int, frame: dict[str, object]) -> None:
+        """Typing, presence, read markers: delivered live, never stored, never replayed."""
+        text = dump(frame)
+        self._deliver(room_id, 0, text)
+        await self._ring(room_channel(room_id),
+                         b"E|%s|%d|0|" % (self._worker_b, room_id) + text.encode())
+
+    async def case_changed(self, case_id: int) -> None:
+        """Every worker re-checks the access of its subscriptions in this case."""
+        self._reauthorise(case_id)
+        await self._ring(CONTROL, b"C|%s|%d" % (self._worker_b, case_id))
+
+    async def sessions_revoked(self, user_id: int) -> None:
+        """Every worker closes this user's sockets (logout, password change)."""
+        self._close_user(user_id)
+        await self._ring(CONTROL, b"U|%s|%d" % (self._worker_b, user_id))
+
+    async def _ring(self, channel: str, payload: bytes) -> None:
+        try:
+            await self.broker.publish(channel, payload)
+        except BrokerError:
+            # Stored already; other workers catch up through their head checks.
+            log.warning("broker publish failed on %s; peers will catch up from the database",
+                        channel)
+
+    def _deliver(self, room_id: int, seq: int, text: str) -> None:
+        watchers = self.watchers.get(room_id)
+        if not watchers:
+            return
+        if seq:
+            if seq > self.delivered.get(room_id, 0):
+                self.delivered[room_id] = seq
+            item = ("event", room_id, seq, text)
+        else:
+            item = ("send", text)
+        for conn in list(watchers):
+            conn.offer(item)
+
+    def _reauthorise(self, case_id: int) -> None:
+        rooms = [r for r, c in self.room_case.items() if c == case_id]
+        seen: set[Connection] = set()
+        for room_id in rooms:
+            for conn in self.watchers.get(room_id, ()):
+                if conn not in seen:
+                    seen.add(conn)
+                    conn.offer(("reauth", case_id))
+
+    def _close_user(self, user_id: int) -> None:
+        for conn in list(self.by_user.get(user_id, ())):
+            conn.kill(CLOSE_UNAUTHENTICATED)
+
+    # -- incoming -----------------------------------------------------------------------------
+
+    async def listen(self) -> None:
+        """Consume the broker (runs in the lifespan's task group for the app's lifetime)."""
+        await self.broker.subscribe(CONTROL)
+        async for event in self.broker.events():
+            if isinstance(event, Resynced):
+                await self.check_heads()
+            elif isinstance(event, Message):
+                self._on_message(event.payload)
+
+    def _on_message(self, payload: bytes) -> None:
+        kind, worker, rest = payload[:1], payload[2:14], payload[15:]
+        if worker == self._worker_b:
+            return  # our own doorbell: delivered locally already
+        if kind == b"E":
+            room_b, seq_b, text = rest.split(b"|", 2)
+            self._deliver(int(room_b), int(seq_b), text.decode())
+        elif kind == b"C":
+            self._reauthorise(int(rest))
+        elif kind == b"U":
+            self._close_user(int(rest))
+
+    async def check_heads(self) -> None:
+        """Compare database heads with what was delivered; nudge writers that are behind."""
+        room_ids = list(self.watchers)
+        if not room_ids:
+            return
+        try:
+            heads = await self.rooms.heads(room_ids)
+        except Exception:  # supervision boundary: the next check retries
+            log.exception("head check failed")
+            return
+        for room_id, head in heads.items():
+            if head > self.delivered.get(room_id, 0):
+                self.delivered[room_id] = head
+                for conn in list(self.watchers.get(room_id, ())):
+                    conn.offer(("sync", room_id, head))
+
+    async def head_check_loop(self) -> None:
+        """Catch a lost last message even when no later event reveals the gap."""
+        while True:
+            await asyncio.sleep(HEAD_CHECK_EVERY)
+            await self.check_heads()
+
+    async def presence_loop(self) -> None:
+        """Keep this worker's presence entries alive (they expire if the worker dies)."""
+        from odrchat.rooms.presence import REFRESH_EVERY
+
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            try:
+                await self.rooms.presence.refresh(list(self.members))
+            except Exception:  # supervision boundary
+                log.exception("presence refresh failed")
+
+    def close_all(self, code: int) -> None:
+        """Tell every socket to close (graceful shutdown: 1012, reconnect elsewhere)."""
+        for conns in list(self.by_user.values()):
+            for conn in list(conns):
+                conn.kill(code)

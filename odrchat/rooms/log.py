@@ -1,0 +1,154 @@
+"""The room log: persist an event with the room's next sequence number, read ranges back.
+
+Invariants:
+- `seq` increases by exactly one per stored event in a room. The increment is an UPDATE on the
+  room row inside the same transaction as the INSERT, so the row lock (PostgreSQL) or the
+  database write lock (SQLite, BEGIN IMMEDIATE) serialises writers: no gaps, no duplicates,
+  correct with any number of workers.
+- A (room, sender, client id) is stored at most once (unique index). A retry returns the
+  original event, marked duplicate, and stores nothing.
+- Each record's hash covers the previous record's hash and every field of its own, so editing
+  or deleting a row breaks the chain at that point (`verify_room`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.rooms.tables import Room, RoomEvent
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    room_id: int
+    seq: int
+    type: str
+    at: datetime
+    sender_id: int | None
+    client_id: str | None
+    body: dict[str, Any]
+
+    def frame(self) -> dict[str, Any]:
+        """The wire frame of this event (see docs/protocol.md)."""
+        return {"type": self.type, "room": self.room_id, "seq": self.seq,
+                "at": self.at.isoformat(), **self.body}
+
+
+def chain_hash(prev: str, room_id: int, seq: int, type_: str, sender_id: int | None,
+               client_id: str | None, at: datetime, body: str) -> str:
+    """The hash of one record, chained to the previous record's hash."""
+    h = hashlib.sha256()
+    for part in (prev, str(room_id), str(seq), type_, str(sender_id), str(client_id),
+                 at.isoformat(), body):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def encode_body(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+async def find_by_client_id(session: AsyncSession, room_id: int, sender_id: int,
+                            client_id: str) -> StoredEvent | None:
+    """The event a sender already stored under this client id, if any."""
+    row = (await session.exec(select(RoomEvent).where(  # type: ignore[call-overload]
+        RoomEvent.room_id == room_id, RoomEvent.sender_id == sender_id,
+        RoomEvent.client_id == client_id)))
+    found = row.first()
+    return _stored(found[0]) if found is not None else None
+
+
+async def append(session: AsyncSession, room_id: int, type_: str, body: dict[str, Any], *,
+                 confidentiality: str, at: datetime, sender_id: int | None = None,
+                 client_id: str | None = None) -> StoredEvent:
+    """Store one event at the room's next seq (the caller's transaction commits it)."""
+    tip = (await session.exec(  # type: ignore[call-overload]
+        update(Room).where(Room.id == room_id).values(head_seq=Room.head_seq + 1)  # type: ignore[arg-type]
+        .returning(Room.head_seq, Room.head_hash)
+    )).one()
+    seq, prev = int(tip[0]), str(tip[1])
+    encoded = encode_body(body)
+    digest = chain_hash(prev, room_id, seq, type_, sender_id, client_id, at, encoded)
+    await session.exec(insert(RoomEvent).values(  # type: ignore[call-overload]
+        room_id=room_id, seq=seq, type=type_, sender_id=sender_id, client_id=client_id,
+        body=encoded, confidentiality=confidentiality, at=at, prev_hash=prev, hash=digest))
+    await session.exec(update(Room).where(Room.id == room_id).values(head_hash=digest))  # type: ignore[call-overload, arg-type]
+    return StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
+
+
+async def events_after(session: AsyncSession, room_id: int, after: int, limit: int,
+                       upto: int | None = None) -> list[StoredEvent]:
+    """Events with seq > after (and <= upto), oldest first."""
+    cond = and_(RoomEvent.room_id == room_id, RoomEvent.seq > after)  # type: ignore[arg-type]
+    if upto is not None:
+        cond = and_(cond, RoomEvent.seq <= upto)  # type: ignore[arg-type]
+    rows = await session.exec(select(RoomEvent).where(cond).order_by(RoomEvent.seq).limit(limit))  # type: ignore[call-overload, arg-type]
+    return [_stored(r[0]) for r in rows.all()]
+
+
+async def events_before(session: AsyncSession, room_id: int, before: int,
+                        limit: int) -> list[StoredEvent]:
+    """Up to `limit` events with seq < before, oldest first."""
+    rows = await session.exec(  # type: ignore[call-overload]
+        select(RoomEvent).where(RoomEvent.room_id == room_id, RoomEvent.seq < before)  # type: ignore[arg-type]
+        .order_by(RoomEvent.seq.desc()).limit(limit)  # type: ignore[attr-defined]
+    )
+    return [_stored(r[0]) for r in reversed(rows.all())]
+
+
+async def heads(session: AsyncSession, room_ids: Sequence[int]) -> dict[int, int]:
+    """The head seq of each room."""
+    if not room_ids:
+        return {}
+    rows = await session.exec(  # type: ignore[call-overload]
+        select(Room.id, Room.head_seq).where(Room.id.in_(list(room_ids)))  # type: ignore[union-attr]
+    )
+    return {int(r[0]): int(r[1]) for r in rows.all()}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    room_id: int
+    seq: int
+    reason: str
+
+
+async def verify_room(session: AsyncSession, room_id: int, batch: int = 1000) -> ChainBreak | None:
+    """Walk a room's log and report the first record whose chain does not hold."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        return ChainBreak(room_id, 0, "room missing")
+    prev, expected_seq, after = GENESIS, 1, 0
+    while True:
+        rows = (await session.exec(  # type: ignore[call-overload]
+            select(RoomEvent).where(RoomEvent.room_id == room_id, RoomEvent.seq > after)  # type: ignore[arg-type]
+            .order_by(RoomEvent.seq).limit(batch))).all()
+        for (ev,) in rows:
+            if ev.seq != expected_seq:
+                return ChainBreak(room_id, expected_seq, f"record {expected_seq} is missing")
+            digest = chain_hash(prev, room_id, ev.seq, ev.type, ev.sender_id, ev.client_id,
+                                ev.at, ev.body)
+            if ev.prev_hash != prev or ev.hash != digest:
+                return ChainBreak(room_id, ev.seq, "record altered")
+            prev, expected_seq, after = ev.hash, ev.seq + 1, ev.seq
+        if len(rows) < batch:
+            break
+    if room.head_seq != expected_seq - 1 or room.head_hash != prev:
+        return ChainBreak(room_id, expected_seq, "log shorter than the room's head (records removed)")
+    return None
+
+
+def _stored(ev: RoomEvent) -> StoredEvent:
+    return StoredEvent(ev.room_id, ev.seq, ev.type, ev.at, ev.sender_id, ev.client_id,
+                       json.loads(ev.body))

@@ -1,0 +1,87 @@
+"""Who is online in which room, across workers.
+
+Each worker announces its own connected members; entries expire 60 s after the worker last
+refreshed them, so the members of a worker that dies (kill -9) drop out without anyone
+cleaning up. Memory is the one-worker backend; Redis is the many-worker backend.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Protocol
+
+TTL = 60.0
+REFRESH_EVERY = 20.0
+
+
+class Presence(Protocol):
+    async def add(self, room: int, user: int) -> None: ...
+    async def remove(self, room: int, user: int) -> None: ...
+    async def refresh(self, entries: Iterable[tuple[int, int]]) -> None: ...
+    async def online(self, room: int) -> set[int]: ...
+    async def close(self) -> None: ...
+
+
+class MemoryPresence:
+    """Presence for a single worker: its own connections are the whole truth."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[int, set[int]] = {}
+
+    async def add(self, room: int, user: int) -> None:
+        self._rooms.setdefault(room, set()).add(user)
+
+    async def remove(self, room: int, user: int) -> None:
+        members = self._rooms.get(room)
+        if members is not None:
+            members.discard(user)
+            if not members:
+                del self._rooms[room]
+
+    async def refresh(self, entries: Iterable[tuple[int, int]]) -> None:
+        return None
+
+    async def online(self, room: int) -> set[int]:
+        return set(self._rooms.get(room, ()))
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisPresence:
+    """A sorted set per room: member "<user>:<worker>", score = expiry time."""
+
+    def __init__(self, url: str, worker_id: str, *, prefix: str = "odrchat:presence:") -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url, max_connections=4, socket_timeout=5)
+        self.worker_id = worker_id
+        self.prefix = prefix
+
+    def _member(self, user: int) -> str:
+        return f"{user}:{self.worker_id}"
+
+    async def add(self, room: int, user: int) -> None:
+        await self._redis.zadd(self.prefix + str(room), {self._member(user): time.time() + TTL})
+
+    async def remove(self, room: int, user: int) -> None:
+        await self._redis.zrem(self.prefix + str(room), self._member(user))
+
+    async def refresh(self, entries: Iterable[tuple[int, int]]) -> None:
+        expiry = time.time() + TTL
+        async with self._redis.pipeline(transaction=False) as pipe:
+            count = 0
+            for room, user in entries:
+                pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
+                count += 1
+                if count % 1000 == 0:
+                    await pipe.execute()
+            await pipe.execute()
+
+    async def online(self, room: int) -> set[int]:
+        members = await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
+        return {int(m.split(b":", 1)[0]) for m in members}
+
+    async def close(self) -> None:
+        await self._redis.aclose()
