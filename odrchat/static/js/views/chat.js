@@ -158,7 +158,6 @@ export function chatPanel(host, connection, roomId, { label, announce, caseKind 
     const stick = nearBottom() || reason === "outbox";
     // Stored events, in seq order, each inserted once (dedupe by seq).
     const seqs = [...room.events.keys()].sort((a, b) => a - b);
-    let fresh = [];
     for (const seq of seqs) {
       const key = `s${seq}`;
       if (items.has(key)) continue;
@@ -174,7 +173,6 @@ export function chatPanel(host, connection, roomId, { label, announce, caseKind 
       }
       if (!before) before = list.querySelector("li[data-state='pending'], li[data-state='failed']");
       list.insertBefore(li, before);
-      if (ev.type === S.MESSAGE && ev.sender?.id !== me()?.id) fresh.push(ev);
     }
     // Not-yet-stored messages of mine, at the end.
     const pending = new Map(connection.pendingFor(roomId).map((o) => [`c${o.id}`, o]));
@@ -197,10 +195,8 @@ export function chatPanel(host, connection, roomId, { label, announce, caseKind 
     renderTyping();
     renderSeen();
     if (stick) list.scrollTop = list.scrollHeight;
-    if (reason !== "history" && fresh.length && announce && room.syncing === false && fresh.length < 4) {
-      for (const ev of fresh) announce(`${ev.sender?.name}: ${ev.text}`);
-    }
-    fresh = [];
+    // Screen readers hear new messages through the list's role="log" (aria-live polite);
+    // `announce` is kept for short notices so nothing is read twice.
     markRead();
   }
 
