@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if not os.environ.get("PUBLIC_URL"):
+        # Links in emails and the Origin check follow the address actually served; the
+        # workers read the same environment.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        os.environ["PUBLIC_URL"] = f"http://{host}:{args.port}"
     settings = Settings.from_env()
     if args.workers > 1 and not settings.redis_url:
         print(
