@@ -18,6 +18,8 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from odrchat import __version__
+from odrchat.agreements.routes import ENDPOINTS as AGREEMENT_ENDPOINTS
+from odrchat.agreements.service import AgreementService
 from odrchat.api import Endpoint, json_response, openapi, route
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
@@ -29,6 +31,8 @@ from odrchat.middleware import SecurityHeaders
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import LogSmsSender, SmsSender
 from odrchat.notify.smtp import LogMailer, Mailer, SmtpMailer
+from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
+from odrchat.offers.service import OfferService
 from odrchat.protocol import CLOSE_RESTART
 from odrchat.rooms.endpoint import websocket_endpoint
 from odrchat.rooms.feed import RoomFeed
@@ -46,7 +50,7 @@ STATIC = Path(__file__).parent / "static"
 
 def all_endpoints() -> tuple[Endpoint, ...]:
     """Every HTTP API endpoint, in the order the OpenAPI document lists them."""
-    return (*AUTH_ENDPOINTS, *CASE_ENDPOINTS)
+    return (*AUTH_ENDPOINTS, *CASE_ENDPOINTS, *OFFER_ENDPOINTS, *AGREEMENT_ENDPOINTS)
 
 
 def build_broker(settings: Settings) -> Broker:
@@ -108,10 +112,12 @@ def create_app(
         feed = RoomFeed(rooms, hub)
         auth.revoked_hooks.append(hub.sessions_revoked)
         cases = CaseService(settings, db, wake_outbox=outbox.wake, feed=feed)
+        agreements = AgreementService(cases, auth, feed=feed)
+        offers = OfferService(cases, agreements, feed=feed)
         services = Services(
             settings=settings, db=db, broker=the_broker, mailer=the_mailer, sms=the_sms,
             passwords=passwords, auth=auth, outbox=outbox, cases=cases, rooms=rooms, hub=hub,
-            feed=feed,
+            feed=feed, offers=offers, agreements=agreements,
         )
         background: list[asyncio.Task[None]] = []
         try:
@@ -126,6 +132,7 @@ def create_app(
                 if settings.outbox_enabled:
                     background.append(tasks.create_task(outbox.run(), name="outbox"))
                 background.append(tasks.create_task(cases.run(), name="invitation-expiry"))
+                background.append(tasks.create_task(offers.run(), name="offer-expiry"))
                 try:
                     yield {"services": services}
                 finally:

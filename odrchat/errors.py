@@ -109,6 +109,13 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
     "stale_text": Conflict,
     "already_signed": Conflict,
     "stale_document": Conflict,
+    # Agreements: a move the agreement's status or a previous move rules out is a conflict;
+    # an attorney signing without the party's say-so (or at all, in harassment) is forbidden.
+    "wrong_status": Conflict,
+    "already_authorised": Conflict,
+    "not_filed": Conflict,
+    "attorney_not_authorised": Forbidden,
+    "attorney_signing_barred": Forbidden,
     "not_found": NotFound,
 }
 

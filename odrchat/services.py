@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
+from odrchat.agreements.service import AgreementService
 from odrchat.auth import csrf
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.service import AuthService, Current
@@ -19,6 +20,7 @@ from odrchat.cases.service import CaseService
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import SmsSender
 from odrchat.notify.smtp import Mailer
+from odrchat.offers.service import OfferService
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.hub import Hub
 from odrchat.rooms.service import RoomService
@@ -45,6 +47,8 @@ class Services:
     rooms: RoomService
     hub: Hub
     feed: RoomFeed
+    offers: OfferService
+    agreements: AgreementService
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def current(self, conn: HTTPConnection) -> Current | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import odrchat.agreements.tables
 import odrchat.audit
 import odrchat.auth.tables
 import odrchat.cases.tables
 import odrchat.notify.tables
+import odrchat.offers.tables
 import odrchat.rooms.tables  # noqa: F401
 
 metadata = SQLModel.metadata

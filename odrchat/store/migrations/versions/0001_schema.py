@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:27:42.267248
+Create Date: 2026-11-28 18:59:03.404070
 """
 
 from __future__ import annotations
@@ -192,6 +192,32 @@ def upgrade() -> None:
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_case_id'), ['case_id'], unique=False)
 
+    op.create_table('offers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('maker_user_id', sa.Integer(), nullable=False),
+    sa.Column('maker_role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('maker_side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('terms', sa.Text(), nullable=False),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('answers_offer_id', sa.Integer(), nullable=True),
+    sa.Column('deadline', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('accepted_by', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('reject_reason', sa.Text(), nullable=False),
+    sa.Column('reject_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('created_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('proposed', 'accepted', 'rejected', 'countered', 'withdrawn', 'expired')", name='ck_offers_status'),
+    sa.ForeignKeyConstraint(['answers_offer_id'], ['offers.id'], ),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['maker_user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offers_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_offers_status_deadline', ['status', 'deadline'], unique=False)
+
     op.create_table('participants',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -226,6 +252,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rooms', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rooms_case_id'), ['case_id'], unique=False)
+
+    op.create_table('agreements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('offer_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('document_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('clarifications', sa.Text(), nullable=False),
+    sa.Column('created_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('voided_notes', sa.Text(), nullable=False),
+    sa.Column('filed_on', sa.Date(), nullable=True),
+    sa.Column('court_reference', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('filed_by', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('draft', 'out_for_signature', 'signed', 'filed')", name='ck_agreements_status'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['filed_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('case_id', name='uq_agreements_case_id')
+    )
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.create_index('ix_agreements_status', ['status'], unique=False)
 
     op.create_table('message_flags',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -268,17 +318,64 @@ def upgrade() -> None:
     sa.UniqueConstraint('room_id', 'sender_id', 'client_id', name='uq_room_events_client_id'),
     sa.UniqueConstraint('room_id', 'seq', name='uq_room_events_room_seq')
     )
+    op.create_table('agreement_authorisations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('attorney_user_id', sa.Integer(), nullable=False),
+    sa.Column('side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=False),
+    sa.Column('at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], ),
+    sa.ForeignKeyConstraint(['attorney_user_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['by_user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('agreement_authorisations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_authorisations_agreement_id'), ['agreement_id'], unique=False)
+
+    op.create_table('agreement_signatures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('signer_user_id', sa.Integer(), nullable=False),
+    sa.Column('for_side', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('by_role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('typed_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_agent', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('document_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('esign_consent_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('voided_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], ),
+    sa.ForeignKeyConstraint(['signer_user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('agreement_signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_signatures_agreement_id'), ['agreement_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('agreement_signatures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_signatures_agreement_id'))
+
+    op.drop_table('agreement_signatures')
+    with op.batch_alter_table('agreement_authorisations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_authorisations_agreement_id'))
+
+    op.drop_table('agreement_authorisations')
     op.drop_table('room_events')
     op.drop_table('read_markers')
     with op.batch_alter_table('message_flags', schema=None) as batch_op:
         batch_op.drop_index('ix_message_flags_room_seq')
 
     op.drop_table('message_flags')
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.drop_index('ix_agreements_status')
+
+    op.drop_table('agreements')
     with op.batch_alter_table('rooms', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rooms_case_id'))
 
@@ -288,6 +385,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participants_case_id'))
 
     op.drop_table('participants')
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_index('ix_offers_status_deadline')
+        batch_op.drop_index(batch_op.f('ix_offers_case_id'))
+
+    op.drop_table('offers')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitations_case_id'))
 

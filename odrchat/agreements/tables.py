@@ -1,0 +1,80 @@
+"""Agreements as stored rows: the document, its signatures and attorney authorisations.
+
+Rows are not domain objects: `odrchat.agreements.service` rebuilds the pure `Agreement` from
+them and runs every change through `odrchat.agreements.machine.apply` first. A case has at most
+one agreement. Voided signatures keep their rows (with `voided_at`) for the record; only the
+live ones are part of the agreement.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from odrchat.store.types import UTCDateTime, utcnow
+
+
+class AgreementRow(SQLModel, table=True):
+    """The settlement agreement of one case. `text` is exactly what `document_sha256` covers."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (
+        UniqueConstraint("case_id", name="uq_agreements_case_id"),
+        CheckConstraint(
+            "status IN ('draft', 'out_for_signature', 'signed', 'filed')",
+            name="ck_agreements_status",
+        ),
+        Index("ix_agreements_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    offer_id: int = Field(foreign_key="offers.id")
+    status: str = Field(default="draft", max_length=24)  # an AgreementStatus value
+    text: str = Field(sa_column=Column(Text(), nullable=False))
+    document_sha256: str = Field(max_length=64)
+    clarifications: str = Field(default="", sa_column=Column(Text(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    voided_notes: str = Field(default="[]", sa_column=Column(Text(), nullable=False))  # JSON
+    filed_on: date | None = Field(default=None)
+    court_reference: str | None = Field(default=None, max_length=120)
+    filed_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class SignatureRow(SQLModel, table=True):
+    """One electronic signature: who, for which side, when, from where, over which bytes."""
+
+    __tablename__ = "agreement_signatures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    signer_user_id: int = Field(foreign_key="users.id")
+    for_side: str = Field(max_length=16)
+    by_role: str = Field(max_length=16)
+    typed_name: str = Field(max_length=120)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)
+    document_sha256: str = Field(max_length=64)
+    esign_consent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    voided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AuthorisationRow(SQLModel, table=True):
+    """A party's express authorisation for their attorney to sign the agreement for them."""
+
+    __tablename__ = "agreement_authorisations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    attorney_user_id: int = Field(foreign_key="users.id")
+    side: str = Field(max_length=16)
+    by_user_id: int = Field(foreign_key="users.id")
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
