@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +93,8 @@ class _Fields:
         self.data = data
         self.errors: dict[str, str] = {}
 
-    def int(self, name: str, *, minimum: int, maximum: int = MAX_SEQ,
-            required: bool = True, default: int | None = None) -> Any:
+    def number(self, name: str, *, minimum: int, maximum: int = MAX_SEQ,
+               required: bool = True, default: int | None = None) -> Any:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -150,7 +151,7 @@ def parse(raw: str | bytes | None) -> ClientFrame:
     if parser is None:
         raise FrameError("unknown_type", "Unknown frame type.", re_id=re_id)
     f = _Fields(data)
-    frame = parser(f, re_id)
+    frame: ClientFrame = parser(f, re_id)
     if f.errors:
         code = "too_long" if any("at most" in v for k, v in f.errors.items() if k == "text") else "bad_frame"
         raise FrameError(code, "Some fields need attention.", re_id=re_id, fields=f.errors)
@@ -158,38 +159,38 @@ def parse(raw: str | bytes | None) -> ClientFrame:
 
 
 def _subscribe(f: _Fields, re_id: str | None) -> Subscribe:
-    return Subscribe(re_id, f.int("room", minimum=1), f.int("after", minimum=0, required=False))
+    return Subscribe(re_id, f.number("room", minimum=1), f.number("after", minimum=0, required=False))
 
 
 def _unsubscribe(f: _Fields, re_id: str | None) -> Unsubscribe:
-    return Unsubscribe(re_id, f.int("room", minimum=1))
+    return Unsubscribe(re_id, f.number("room", minimum=1))
 
 
 def _history(f: _Fields, re_id: str | None) -> History:
-    return History(re_id, f.int("room", minimum=1), f.int("before", minimum=1),
-                   f.int("limit", minimum=1, maximum=100, required=False, default=LATEST_PAGE))
+    return History(re_id, f.number("room", minimum=1), f.number("before", minimum=1),
+                   f.number("limit", minimum=1, maximum=100, required=False, default=LATEST_PAGE))
 
 
 def _send(f: _Fields, re_id: str | None) -> SendChat:
     if re_id is None:
         f.errors["id"] = "is required (the client message id)"
-    return SendChat(re_id or "", f.int("room", minimum=1), f.text("text", limit=MAX_TEXT))
+    return SendChat(re_id or "", f.number("room", minimum=1), f.text("text", limit=MAX_TEXT))
 
 
 def _typing(f: _Fields, re_id: str | None) -> Typing:
-    return Typing(re_id, f.int("room", minimum=1), f.bool("on"))
+    return Typing(re_id, f.number("room", minimum=1), f.bool("on"))
 
 
 def _read(f: _Fields, re_id: str | None) -> MarkRead:
-    return MarkRead(re_id, f.int("room", minimum=1), f.int("seq", minimum=0))
+    return MarkRead(re_id, f.number("room", minimum=1), f.number("seq", minimum=0))
 
 
 def _flag(f: _Fields, re_id: str | None) -> Flag:
-    return Flag(re_id, f.int("room", minimum=1), f.int("seq", minimum=1),
+    return Flag(re_id, f.number("room", minimum=1), f.number("seq", minimum=1),
                 f.text("reason", limit=MAX_REASON))
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[_Fields, str | None], ClientFrame]] = {
     "room.subscribe": _subscribe,
     "room.unsubscribe": _unsubscribe,
     "room.history": _history,

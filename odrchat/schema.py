@@ -47,7 +47,8 @@ class Str:
             raise ValueError("contains control characters")
         if self.pattern is not None and value and not self.pattern.match(value):
             raise ValueError(self.pattern_message)
-        return value.lower() if self.lower else value
+        text: str = value
+        return text.lower() if self.lower else text
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "string", "maxLength": self.max_length}

@@ -75,7 +75,7 @@ class AuthService:
         password_hash = await self.passwords.hash(password)
         now = utcnow()
         async with self.db.session() as s:
-            existing = (await s.exec(select(User).where(User.email == email))).first()  # type: ignore[call-overload]
+            existing = (await s.exec(select(User).where(User.email == email))).first()
             if existing is not None:
                 await enqueue(s, build_email(
                     email, "Someone tried to register with your email address",
@@ -145,7 +145,7 @@ class AuthService:
             raise TooMany("Too many attempts. Please wait and try again, or reset your password.",
                           retry_after=wait)
         async with self.db.session() as s:
-            user = (await s.exec(select(User).where(User.email == email))).first()  # type: ignore[call-overload]
+            user = (await s.exec(select(User).where(User.email == email))).first()
         if user is None:
             await self.passwords.burn(password)
             ok, rehash = False, False
@@ -174,7 +174,7 @@ class AuthService:
             return None
         now = utcnow()
         async with self.db.session() as s:
-            result = await s.exec(  # type: ignore[call-overload]
+            result = await s.exec(
                 select(AuthSession, User).join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
                 .where(AuthSession.token_hash == hash_token(token))
             )
@@ -219,10 +219,11 @@ class AuthService:
         """Email a reset link if the account exists; answer the same either way."""
         now = utcnow()
         async with self.db.session() as s:
-            user = (await s.exec(select(User).where(User.email == email))).first()  # type: ignore[call-overload]
+            user = (await s.exec(select(User).where(User.email == email))).first()
             if user is None:
                 return
             token = new_token()
+            assert user.id is not None
             s.add(OneTimeToken(purpose="reset", token_hash=hash_token(token), user_id=user.id,
                                expires_at=now + RESET_TTL))
             await enqueue(s, build_email(

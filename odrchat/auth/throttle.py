@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import LoginFailure
@@ -67,7 +68,7 @@ async def retry_after(session: AsyncSession, email: str, ip: str, now: datetime)
         row = (
             await session.exec(
                 select(func.count(), func.max(LoginFailure.at), func.min(LoginFailure.at)).where(
-                    LoginFailure.key == keys[rule.prefix], LoginFailure.at > now - WINDOW
+                    col(LoginFailure.key) == keys[rule.prefix], col(LoginFailure.at) > now - WINDOW
                 )
             )
         ).one()
@@ -79,7 +80,7 @@ async def record_failure(session: AsyncSession, email: str, ip: str, now: dateti
     """Count one failed attempt against every key, and drop failures older than the window."""
     for key in keys_for(email, ip).values():
         session.add(LoginFailure(key=key, at=now))
-    await session.exec(delete(LoginFailure).where(LoginFailure.at < now - WINDOW))
+    await session.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - WINDOW))
 
 
 async def clear_account(session: AsyncSession, email: str, ip: str | None = None) -> None:
@@ -87,8 +88,10 @@ async def clear_account(session: AsyncSession, email: str, ip: str | None = None
     if ip is None:
         await session.exec(
             delete(LoginFailure).where(
-                (LoginFailure.key == f"acct:{email}") | LoginFailure.key.startswith(f"pair:{email}|")  # type: ignore[attr-defined]
+                (col(LoginFailure.key) == f"acct:{email}")
+                | col(LoginFailure.key).startswith(f"pair:{email}|")
             )
         )
     else:
-        await session.exec(delete(LoginFailure).where(LoginFailure.key == f"pair:{email}|{ip}"))
+        await session.exec(
+            delete(LoginFailure).where(col(LoginFailure.key) == f"pair:{email}|{ip}"))

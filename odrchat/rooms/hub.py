@@ -191,7 +191,7 @@ class Hub:
         if seq:
             if seq > self.delivered.get(room_id, 0):
                 self.delivered[room_id] = seq
-            item = ("event", room_id, seq, text)
+            item: tuple[object, ...] = ("event", room_id, seq, text)
         else:
             item = ("send", text)
         for conn in list(watchers):

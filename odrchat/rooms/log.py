@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.rooms.tables import Room, RoomEvent
@@ -62,59 +63,58 @@ def encode_body(body: dict[str, Any]) -> str:
 async def find_by_client_id(session: AsyncSession, room_id: int, sender_id: int,
                             client_id: str) -> StoredEvent | None:
     """The event a sender already stored under this client id, if any."""
-    row = (await session.exec(select(RoomEvent).where(  # type: ignore[call-overload]
-        RoomEvent.room_id == room_id, RoomEvent.sender_id == sender_id,
-        RoomEvent.client_id == client_id)))
-    found = row.first()
-    return _stored(found[0]) if found is not None else None
+    found = (await session.exec(select(RoomEvent).where(
+        col(RoomEvent.room_id) == room_id, col(RoomEvent.sender_id) == sender_id,
+        col(RoomEvent.client_id) == client_id))).first()
+    return _stored(found) if found is not None else None
 
 
 async def append(session: AsyncSession, room_id: int, type_: str, body: dict[str, Any], *,
                  confidentiality: str, at: datetime, sender_id: int | None = None,
                  client_id: str | None = None) -> StoredEvent:
     """Store one event at the room's next seq (the caller's transaction commits it)."""
-    tip = (await session.exec(  # type: ignore[call-overload]
-        update(Room).where(Room.id == room_id).values(head_seq=Room.head_seq + 1)  # type: ignore[arg-type]
-        .returning(Room.head_seq, Room.head_hash)
+    tip = (await session.exec(
+        update(Room).where(col(Room.id) == room_id).values(head_seq=col(Room.head_seq) + 1)
+        .returning(col(Room.head_seq), col(Room.head_hash))
     )).one()
     seq, prev = int(tip[0]), str(tip[1])
     encoded = encode_body(body)
     digest = chain_hash(prev, room_id, seq, type_, sender_id, client_id, at, encoded)
-    await session.exec(insert(RoomEvent).values(  # type: ignore[call-overload]
+    await session.exec(insert(RoomEvent).values(
         room_id=room_id, seq=seq, type=type_, sender_id=sender_id, client_id=client_id,
         body=encoded, confidentiality=confidentiality, at=at, prev_hash=prev, hash=digest))
-    await session.exec(update(Room).where(Room.id == room_id).values(head_hash=digest))  # type: ignore[call-overload, arg-type]
+    await session.exec(update(Room).where(col(Room.id) == room_id).values(head_hash=digest))
     return StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
 
 
 async def events_after(session: AsyncSession, room_id: int, after: int, limit: int,
                        upto: int | None = None) -> list[StoredEvent]:
     """Events with seq > after (and <= upto), oldest first."""
-    cond = and_(RoomEvent.room_id == room_id, RoomEvent.seq > after)  # type: ignore[arg-type]
+    query = select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) > after)
     if upto is not None:
-        cond = and_(cond, RoomEvent.seq <= upto)  # type: ignore[arg-type]
-    rows = await session.exec(select(RoomEvent).where(cond).order_by(RoomEvent.seq).limit(limit))  # type: ignore[call-overload, arg-type]
-    return [_stored(r[0]) for r in rows.all()]
+        query = query.where(col(RoomEvent.seq) <= upto)
+    rows = await session.exec(query.order_by(col(RoomEvent.seq)).limit(limit))
+    return [_stored(r) for r in rows.all()]
 
 
 async def events_before(session: AsyncSession, room_id: int, before: int,
                         limit: int) -> list[StoredEvent]:
     """Up to `limit` events with seq < before, oldest first."""
-    rows = await session.exec(  # type: ignore[call-overload]
-        select(RoomEvent).where(RoomEvent.room_id == room_id, RoomEvent.seq < before)  # type: ignore[arg-type]
-        .order_by(RoomEvent.seq.desc()).limit(limit)  # type: ignore[attr-defined]
+    rows = await session.exec(
+        select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) < before)
+        .order_by(col(RoomEvent.seq).desc()).limit(limit)
     )
-    return [_stored(r[0]) for r in reversed(rows.all())]
+    return [_stored(r) for r in reversed(rows.all())]
 
 
 async def heads(session: AsyncSession, room_ids: Sequence[int]) -> dict[int, int]:
     """The head seq of each room."""
     if not room_ids:
         return {}
-    rows = await session.exec(  # type: ignore[call-overload]
-        select(Room.id, Room.head_seq).where(Room.id.in_(list(room_ids)))  # type: ignore[union-attr]
+    rows = await session.exec(
+        select(col(Room.id), col(Room.head_seq)).where(col(Room.id).in_(list(room_ids)))
     )
-    return {int(r[0]): int(r[1]) for r in rows.all()}
+    return {int(room or 0): int(head) for room, head in rows.all()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +131,10 @@ async def verify_room(session: AsyncSession, room_id: int, batch: int = 1000) ->
         return ChainBreak(room_id, 0, "room missing")
     prev, expected_seq, after = GENESIS, 1, 0
     while True:
-        rows = (await session.exec(  # type: ignore[call-overload]
-            select(RoomEvent).where(RoomEvent.room_id == room_id, RoomEvent.seq > after)  # type: ignore[arg-type]
-            .order_by(RoomEvent.seq).limit(batch))).all()
-        for (ev,) in rows:
+        rows = (await session.exec(
+            select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) > after)
+            .order_by(col(RoomEvent.seq)).limit(batch))).all()
+        for ev in rows:
             if ev.seq != expected_seq:
                 return ChainBreak(room_id, expected_seq, f"record {expected_seq} is missing")
             digest = chain_hash(prev, room_id, ev.seq, ev.type, ev.sender_id, ev.client_id,

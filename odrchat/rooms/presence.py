@@ -81,7 +81,8 @@ class RedisPresence:
 
     async def online(self, room: int) -> set[int]:
         members = await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
-        return {int(m.split(b":", 1)[0]) for m in members}
+        names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+        return {int(name.split(":", 1)[0]) for name in names}
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
@@ -82,8 +83,9 @@ class RoomService:
         return rooms
 
     async def _rooms_of(self, session: AsyncSession, case_id: int) -> list[Room]:
-        rows = await session.exec(select(Room).where(Room.case_id == case_id).order_by(Room.id))  # type: ignore[call-overload, arg-type]
-        return [r[0] for r in rows.all()]
+        rows = await session.exec(
+            select(Room).where(col(Room.case_id) == case_id).order_by(col(Room.id)))
+        return list(rows.all())
 
     async def joint_room_id(self, session: AsyncSession, case_id: int) -> int:
         rooms = await self.open_case_rooms(session, case_id)
@@ -157,9 +159,9 @@ class RoomService:
                              {"room": acc.room_id, "kind": str(acc.ref.kind)})
             marker = await s.get(ReadMarker, (acc.room_id, user_id))
             read = marker.seq if marker else 0
-            unread = (await s.exec(select(func.count()).select_from(RoomEvent).where(  # type: ignore[call-overload]
-                RoomEvent.room_id == acc.room_id, RoomEvent.seq > read,
-                RoomEvent.type == "chat.message", RoomEvent.sender_id != user_id))).one()[0]
+            unread = (await s.exec(select(func.count()).select_from(RoomEvent).where(
+                col(RoomEvent.room_id) == acc.room_id, col(RoomEvent.seq) > read,
+                col(RoomEvent.type) == "chat.message", col(RoomEvent.sender_id) != user_id))).one()
         seen = [
             {"user_id": member.id, "name": member.display_name, "role": part.role,
              "side": part.side}
