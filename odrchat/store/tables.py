@@ -10,6 +10,7 @@ import odrchat.auth.tables
 import odrchat.cases.tables
 import odrchat.notify.tables
 import odrchat.offers.tables
+import odrchat.records
 import odrchat.rooms.tables  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:59:03.404070
+Create Date: 2026-11-28 19:01:14.154658
 """
 
 from __future__ import annotations
@@ -191,6 +191,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_case_id'), ['case_id'], unique=False)
+
+    op.create_table('legal_holds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('set_by', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('at', odrchat.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lifted_at', odrchat.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lifted_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['lifted_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['set_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('legal_holds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_legal_holds_case_id'), ['case_id'], unique=False)
 
     op.create_table('offers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -390,6 +406,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_offers_case_id'))
 
     op.drop_table('offers')
+    with op.batch_alter_table('legal_holds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_legal_holds_case_id'))
+
+    op.drop_table('legal_holds')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitations_case_id'))
 
