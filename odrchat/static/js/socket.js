@@ -173,8 +173,14 @@ export class Connection extends EventTarget {
     const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempt);
     const delay = immediate ? Math.random() * 1000 : 250 + Math.random() * cap;
     this.attempt += 1;
-    const offline = navigator.onLine === false;
-    this.setStatus(offline ? "offline" : code === CLOSE.TOO_MANY_SOCKETS ? "too_many" : "reconnecting",
+    if (navigator.onLine === false) {
+      // Trying now would only fail: wait for the `online` event, with a slow fallback in case
+      // the browser's idea of "offline" is wrong.
+      this.setStatus("offline");
+      this.timer = setTimeout(() => this.connect(), MAX_DELAY_MS);
+      return;
+    }
+    this.setStatus(code === CLOSE.TOO_MANY_SOCKETS ? "too_many" : "reconnecting",
       { retryAt: Date.now() + delay });
     this.timer = setTimeout(() => this.connect(), delay);
   }
