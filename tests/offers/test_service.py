@@ -213,7 +213,7 @@ async def test_one_open_offer_per_side(stack: Stack) -> None:
 
 async def test_offers_need_a_case_in_mediation(stack: Stack) -> None:
     offer = await offer_from_paul(stack)
-    await stack.set_case(status="closed")
+    await stack.set_case(status="impasse")
     with pytest.raises(Conflict):
         await offer_from_paul(stack)
     with pytest.raises(Conflict):

@@ -1,0 +1,346 @@
+"""AgreementService on real SQLite and PostgreSQL: draft, clarify, sign, settle, file.
+
+Every signing rule the machine states is shown to hold through the rows: edits void signatures
+(and say so), nobody signs twice, attorneys sign only when authorised (never in harassment),
+observers and mediators never sign, and nothing said in any room reaches the court.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import date
+from typing import Any
+
+import pypdf
+import pytest
+from sqlmodel import col, select
+
+from odrchat import audit
+from odrchat.agreements.tables import SignatureRow
+from odrchat.errors import Conflict, Forbidden, Invalid, NotFound
+from odrchat.rooms.access import confidentiality
+from odrchat.rooms.service import ref_of
+from odrchat.rooms.tables import Room
+from odrchat.store.types import utcnow
+from tests.offers.test_service import Stack, day, payment, stack  # noqa: F401 (fixture)
+from tests.rooms.world import PASSWORD
+
+SECRET_CHAT = "PRIVATE-ROOM-SECRET-7f3a9c the fence was never finished"
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+async def agreed(stack: Stack, cents: int = 60_000) -> dict[str, Any]:
+    """Paul offers, dana accepts: the draft's public view."""
+    offer = await stack.offers.make(stack["paul"], stack.case_id, [payment(cents)])
+    await stack.offers.accept(stack["dana"], offer["id"])
+    return await stack.agreements.view(stack["mia"], case_id=stack.case_id)
+
+
+async def sent(stack: Stack, clarifications: str = "") -> dict[str, Any]:
+    draft = await agreed(stack)
+    if clarifications:
+        await stack.agreements.edit(stack["mia"], draft["id"], clarifications)
+    return await stack.agreements.send_for_signature(stack["mia"], draft["id"])
+
+
+async def sign(stack: Stack, who: str, agreement: dict[str, Any], **changes: Any) -> Any:
+    user = stack[who]
+    fields: dict[str, Any] = {
+        "password": PASSWORD,
+        "typed_name": user.display_name,
+        "esign_consent": True,
+        "agree_bound": True,
+        "document_sha256": agreement["document_sha256"],
+        "ip": "203.0.113.7",
+        "user_agent": "pytest",
+        **changes,
+    }
+    return await stack.agreements.sign(user, agreement["id"], **fields)
+
+
+async def signature_rows(stack: Stack) -> list[SignatureRow]:
+    async with stack.db.session() as s:
+        return list((await s.exec(select(SignatureRow).order_by(col(SignatureRow.id)))).all())
+
+
+async def actions(stack: Stack) -> list[str]:
+    async with stack.db.session() as s:
+        return [e.action for e in reversed(await audit.entries(s, case_id=stack.case_id))]
+
+
+# -- drafting -------------------------------------------------------------------------------------
+
+
+async def test_the_draft_names_the_case_the_parties_and_the_terms(stack: Stack) -> None:
+    draft = await agreed(stack)
+    text = draft["text"]
+    for words in ("Settlement Agreement", "Court: Superior Court", "Case number: SC-2026-0042",
+                  "Plaintiff: Paul", "Defendant: Dana", "Mediator: Mia",
+                  f"Dana pays Paul $600.00 by {day(30)}.", "Code of Civil Procedure section 664.6",
+                  "Evidence Code section 1123", f"Date: {utcnow().date().isoformat()}"):
+        assert words in text
+    assert draft["status"] == "draft" and draft["signatures"] == []
+    assert "paper" in draft["esign_disclosure"] and draft["my"]["may_sign"] is False
+
+
+async def test_the_mediator_clarifies_and_parties_cannot(stack: Stack) -> None:
+    draft = await agreed(stack)
+    with pytest.raises(Forbidden):
+        await stack.agreements.edit(stack["paul"], draft["id"], "I changed my mind.")
+    edited = await stack.agreements.edit(stack["mia"], draft["id"], "Payment by cheque.")
+    assert "Clarifications from the mediator\nPayment by cheque." in edited["text"]
+    assert edited["document_sha256"] != draft["document_sha256"]
+    assert edited["clarifications"] == "Payment by cheque." and edited["voided_notes"] == []
+    with pytest.raises(Forbidden):  # only the lead mediator says "this text is final"
+        await stack.agreements.send_for_signature(stack["paul"], draft["id"])
+
+
+async def test_the_mediator_may_mark_agreement_reached_only_once(stack: Stack) -> None:
+    draft = await agreed(stack)
+    with pytest.raises(Conflict):
+        await stack.agreements.create_from_offer(stack["mia"], stack.case_id, draft["offer_id"])
+    with pytest.raises(Forbidden):
+        await stack.agreements.create_from_offer(stack["paul"], stack.case_id, draft["offer_id"])
+
+
+async def test_the_mediator_drafts_from_accepted_terms_only(stack: Stack) -> None:
+    offer = await stack.offers.make(stack["paul"], stack.case_id, [payment(100)])
+    with pytest.raises(Conflict):
+        await stack.agreements.create_from_offer(stack["mia"], stack.case_id, offer["id"])
+    with pytest.raises(NotFound):
+        await stack.agreements.view(stack["paul"], case_id=stack.case_id)
+
+
+# -- signing --------------------------------------------------------------------------------------
+
+
+async def test_a_signature_records_who_when_where_and_which_bytes(stack: Stack) -> None:
+    doc = await sent(stack)
+    signed = await sign(stack, "paul", doc)
+    assert signed["status"] == "out_for_signature"
+    (row,) = await signature_rows(stack)
+    assert (row.signer_user_id, row.for_side, row.by_role) == (
+        stack["paul"].id, "plaintiff", "party"
+    )
+    assert (row.ip, row.user_agent, row.document_sha256) == (
+        "203.0.113.7", "pytest", doc["document_sha256"]
+    )
+    assert row.esign_consent_at == row.at and row.voided_at is None
+    assert "ip" not in signed["signatures"][0]  # the public view keeps addresses out
+    assert (await stack.types("agreement."))[-1] == "agreement.signed"
+    assert "agreement.signed" in await actions(stack)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "code"),
+    [
+        ({"password": "not my password"}, Forbidden, "wrong_password"),
+        ({"document_sha256": "0" * 64}, Conflict, "stale_document"),
+        ({"typed_name": "Someone Else"}, Invalid, "name_mismatch"),
+        ({"esign_consent": False}, Invalid, "consent_required"),
+        ({"agree_bound": False}, Invalid, "consent_required"),
+    ],
+)
+async def test_a_signature_needs_password_hash_name_and_both_consents(
+    stack: Stack, changes: dict[str, Any], error: type[Exception], code: str
+) -> None:
+    doc = await sent(stack)
+    with pytest.raises(error) as caught:
+        await sign(stack, "paul", doc, **changes)
+    assert getattr(caught.value, "detail_code", None) == code
+    assert await signature_rows(stack) == []
+
+
+async def test_nobody_signs_twice(stack: Stack) -> None:
+    doc = await sent(stack)
+    await sign(stack, "paul", doc)
+    with pytest.raises(Conflict) as caught:
+        await sign(stack, "paul", doc)
+    assert caught.value.detail_code == "already_signed"
+    assert len(await signature_rows(stack)) == 1
+
+
+@pytest.mark.parametrize(("who", "error"), [("otto", Forbidden), ("mia", Forbidden),
+                                             ("admin", Forbidden), ("eve", NotFound)])
+async def test_observers_mediators_admins_and_outsiders_never_sign(
+    stack: Stack, who: str, error: type[Exception]
+) -> None:
+    doc = await sent(stack)
+    with pytest.raises(error):
+        await sign(stack, who, doc)
+    assert await signature_rows(stack) == []
+
+
+async def test_an_attorney_signs_only_with_the_partys_authorisation(stack: Stack) -> None:
+    doc = await sent(stack)
+    with pytest.raises(Forbidden) as caught:
+        await sign(stack, "alex", doc)
+    assert caught.value.detail_code == "attorney_not_authorised"
+    dana = stack["dana"]
+    assert stack["alex"].id is not None and dana.id is not None
+    with pytest.raises(Invalid):  # dana cannot authorise paul's attorney
+        await stack.agreements.authorise_attorney(dana, doc["id"], stack["alex"].id)
+    with pytest.raises(Invalid):  # nor someone who is no attorney at all
+        await stack.agreements.authorise_attorney(stack["paul"], doc["id"], dana.id)
+    after = await stack.agreements.authorise_attorney(stack["paul"], doc["id"], stack["alex"].id)
+    assert after["authorisations"][0]["attorney_user_id"] == stack["alex"].id
+    mine = await stack.agreements.view(stack["alex"], agreement_id=doc["id"])
+    assert mine["my"]["may_sign"] is True
+    await sign(stack, "alex", doc)
+    with pytest.raises(Conflict):  # the plaintiff side has signed through its attorney
+        await sign(stack, "paul", doc)
+    assert [r.by_role for r in await signature_rows(stack)] == ["attorney"]
+
+
+async def test_attorneys_never_sign_in_civil_harassment(stack: Stack) -> None:
+    await stack.set_case(kind="civil_harassment")
+    offer = await stack.offers.make(
+        stack["paul"], stack.case_id,
+        [{"kind": "stay_away", "restrained": "defendant", "distance_feet": 100}],
+    )
+    await stack.offers.accept(stack["dana"], offer["id"])
+    doc = await stack.agreements.view(stack["mia"], case_id=stack.case_id)
+    doc = await stack.agreements.send_for_signature(stack["mia"], doc["id"])
+    assert stack["alex"].id is not None
+    with pytest.raises(Forbidden) as caught:
+        await stack.agreements.authorise_attorney(stack["paul"], doc["id"], stack["alex"].id)
+    assert caught.value.detail_code == "attorney_signing_barred"
+    with pytest.raises(Forbidden):
+        await sign(stack, "alex", doc)
+
+
+async def test_an_edit_after_a_signature_voids_it_and_says_so(stack: Stack) -> None:
+    doc = await sent(stack)
+    await sign(stack, "paul", doc)
+    edited = await stack.agreements.edit(stack["mia"], doc["id"], "Payment by cheque.")
+    assert edited["status"] == "draft" and edited["signatures"] == []
+    (note,) = edited["voided_notes"]
+    assert note.startswith("Signatures voided because the document changed") and "Paul" in note
+    (row,) = await signature_rows(stack)
+    assert row.voided_at is not None  # kept for the record, no longer counted
+    kind, body = (await stack.events())[-1]
+    assert kind == "agreement.updated" and body["note"] == note
+    assert any("signatures were voided" in m.subject for m in await stack.mails())
+    with pytest.raises(Conflict):  # the old hash, and the agreement is not out for signature
+        await sign(stack, "dana", doc)
+    again = await stack.agreements.send_for_signature(stack["mia"], doc["id"])
+    await sign(stack, "paul", again)
+    final = await sign(stack, "dana", again)
+    assert final["status"] == "signed"
+
+
+async def test_the_last_signature_settles_the_case_and_mails_the_pdf(stack: Stack) -> None:
+    doc = await sent(stack, "Payment by cheque.")
+    await sign(stack, "paul", doc)
+    final = await sign(stack, "dana", doc)
+    assert final["status"] == "signed"
+    case = await stack.case()
+    assert (case.status, case.outcome) == ("settled", "settled")
+    assert (await stack.types("agreement."))[-2:] == ["agreement.signed", "agreement.final"]
+    pdf_mails = [m for m in await stack.mails() if m.subject == "Your signed settlement agreement"]
+    assert {m.recipient for m in pdf_mails} == {
+        f"{n}@example.org" for n in ("paul", "dana", "alex", "mia", "otto")
+    }
+    (attachment,) = json.loads(pdf_mails[0].attachments)
+    assert attachment["content_type"] == "application/pdf"
+    text = pdf_text(base64.b64decode(attachment["data"]))
+    assert "$600.00" in text and "/s/ Paul" in text and "/s/ Dana" in text
+    name, data = await stack.agreements.pdf(stack["dana"], doc["id"])
+    assert name.endswith(".pdf") and pdf_text(data) == text
+    with pytest.raises(Conflict):  # final and immutable
+        await stack.agreements.edit(stack["mia"], doc["id"], "One more thing.")
+    assert (await actions(stack)).count("agreement.signed") == 2
+
+
+async def test_the_pdf_is_for_participants_once_signed(stack: Stack) -> None:
+    doc = await sent(stack)
+    with pytest.raises(Conflict):
+        await stack.agreements.pdf(stack["paul"], doc["id"])
+    await sign(stack, "paul", doc)
+    await sign(stack, "dana", doc)
+    for who in ("eve", "admin"):
+        with pytest.raises(NotFound):
+            await stack.agreements.pdf(stack[who], doc["id"])
+    assert (await stack.agreements.pdf(stack["otto"], doc["id"]))[1].startswith(b"%PDF")
+
+
+# -- filing ---------------------------------------------------------------------------------------
+
+
+async def test_filing_queue_package_and_mark_filed(stack: Stack) -> None:
+    doc = await sent(stack)
+    assert await stack.agreements.filing_queue() == []
+    await sign(stack, "paul", doc)
+    await sign(stack, "dana", doc)
+    (queued,) = await stack.agreements.filing_queue()
+    assert queued["agreement_id"] == doc["id"] and queued["court_case_number"] == "SC-2026-0042"
+    _, package = await stack.agreements.filing_package(stack["admin"], doc["id"])
+    text = pdf_text(package)
+    assert text.startswith("Filing Cover Sheet") and "Case number: SC-2026-0042" in text
+    with pytest.raises(NotFound):
+        await stack.agreements.filing_package(stack["mia"], doc["id"])
+    filed = await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 5), "FR-77")
+    assert filed["status"] == "filed"
+    assert filed["filing"] == {"filed_on": "2027-01-05", "court_reference": "FR-77"}
+    assert await stack.agreements.filing_queue() == []
+    seen = await stack.agreements.view(stack["paul"], case_id=stack.case_id)
+    assert seen["filing"]["court_reference"] == "FR-77"
+    with pytest.raises(Conflict):
+        await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 6), "FR-78")
+    done = await actions(stack)
+    assert "agreement.filing_package_downloaded" in done and "agreement.filed" in done
+    assert (await stack.types("agreement."))[-1] == "agreement.filed"
+
+
+async def test_community_agreements_are_final_once_signed(stack: Stack) -> None:
+    await stack.set_case(kind="community", court_name=None, court_case_number=None)
+    doc = await sent(stack)
+    await sign(stack, "paul", doc)
+    await sign(stack, "dana", doc)
+    assert await stack.agreements.filing_queue() == []
+    with pytest.raises(Conflict):
+        await stack.agreements.filing_package(stack["admin"], doc["id"])
+    with pytest.raises(Conflict):
+        await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 5), "X")
+
+
+async def test_no_room_text_reaches_the_agreement_pdf_or_filing_package(stack: Stack) -> None:
+    """What leaves for the court is the signed agreement and that one was reached: no chat."""
+    async with stack.db.session() as s:
+        rooms = (await s.exec(select(Room).where(col(Room.case_id) == stack.case_id))).all()
+        for room in rooms:
+            assert room.id is not None
+            await stack.rooms.append_event(
+                s, room.id, "chat.message",
+                {"msg_id": f"m{room.id}", "text": f"{SECRET_CHAT} ({confidentiality(ref_of(room))})"},
+            )
+    doc = await sent(stack, "Payment by cheque.")
+    await sign(stack, "paul", doc)
+    final = await sign(stack, "dana", doc)
+    _, pdf = await stack.agreements.pdf(stack["paul"], doc["id"])
+    _, package = await stack.agreements.filing_package(stack["admin"], doc["id"])
+    mailed = [
+        m.body_text + pdf_text(base64.b64decode(a["data"]))
+        for m in await stack.mails()
+        for a in json.loads(m.attachments)
+    ]
+    assert len(mailed) == 5
+    for leaving in (final["text"], pdf_text(pdf), pdf_text(package), *mailed):
+        assert "PRIVATE-ROOM-SECRET" not in leaving and "fence was never" not in leaving
+    # The secret is really in every room (the check above is not vacuous).
+    for room in ("joint", "private:plaintiff", "private:defendant", "mediators"):
+        assert any(SECRET_CHAT in str(body) for _, body in await stack.events(room))
+
+
+async def test_admin_views_are_audited(stack: Stack) -> None:
+    doc = await agreed(stack)
+    viewed = await stack.agreements.view(stack["admin"], agreement_id=doc["id"])
+    assert viewed["my"]["role"] == "admin"
+    assert "agreement.viewed" in await actions(stack)
+
