@@ -1,4 +1,4 @@
-"""The `odrchat` command: serve, migrate, create staff accounts."""
+"""The `odrchat` command: serve, migrate, create staff accounts, verify and purge records."""
 
 from __future__ import annotations
 
@@ -65,6 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name shown to parties")
     create.set_defaults(run=cmd_user_create)
+
+    verify = sub.add_parser(
+        "verify", help="check every transcript's hash chain",
+        description="Walk every room's hash-chained log and print the first break of each "
+                    "broken room. Exit status 1 if any room is broken.",
+    )
+    verify.set_defaults(run=cmd_verify)
+    purge = sub.add_parser(
+        "purge", help="delete transcripts past retention",
+        description="Delete the transcripts of cases closed more than RETENTION_DAYS ago, "
+                    "except cases under legal hold. Signed agreements and the audit log stay.",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    purge.set_defaults(run=cmd_purge)
     return parser
 
 
@@ -167,6 +181,49 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
         print(f"odrchat: created {args.role} {user.email} (id {user.id})")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from odrchat.records import verify_all
+    from odrchat.store.db import Database
+
+    settings = Settings.from_env()
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            breaks = await verify_all(db)
+        finally:
+            await db.dispose()
+        for found in breaks:
+            print(f"room {found.room_id}: seq {found.seq}: {found.reason}")
+        if breaks:
+            print(f"odrchat: {len(breaks)} room(s) fail verification", file=sys.stderr)
+            return 1
+        print("odrchat: every room's chain holds")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from odrchat.records import purge
+    from odrchat.store.db import Database
+
+    settings = Settings.from_env()
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            report = await purge(db, settings.retention, dry_run=args.dry_run)
+        finally:
+            await db.dispose()
+        verb = "would delete" if args.dry_run else "deleted"
+        print(f"odrchat: {verb} {report.events} event(s) in {report.rooms} room(s) of "
+              f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold")
         return 0
 
     return asyncio.run(run())
