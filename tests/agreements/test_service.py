@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
@@ -23,11 +24,22 @@ from odrchat.errors import Conflict, Forbidden, Invalid, NotFound
 from odrchat.rooms.access import confidentiality
 from odrchat.rooms.service import ref_of
 from odrchat.rooms.tables import Room
+from odrchat.settings import Settings
 from odrchat.store.types import utcnow
-from tests.offers.test_service import Stack, day, payment, stack  # noqa: F401 (fixture)
+from tests.offers.test_service import Stack, build_stack, day, payment
 from tests.rooms.world import PASSWORD
 
 SECRET_CHAT = "PRIVATE-ROOM-SECRET-7f3a9c the fence was never finished"
+
+
+@pytest.fixture
+async def stack(db_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Stack]:
+    built, broker = await build_stack(db_url, make_settings(db_url))
+    try:
+        yield built
+    finally:
+        await broker.disconnect()
+        await built.db.dispose()
 
 
 def pdf_text(data: bytes) -> str:
@@ -80,10 +92,18 @@ async def actions(stack: Stack) -> list[str]:
 async def test_the_draft_names_the_case_the_parties_and_the_terms(stack: Stack) -> None:
     draft = await agreed(stack)
     text = draft["text"]
-    for words in ("Settlement Agreement", "Court: Superior Court", "Case number: SC-2026-0042",
-                  "Plaintiff: Paul", "Defendant: Dana", "Mediator: Mia",
-                  f"Dana pays Paul $600.00 by {day(30)}.", "Code of Civil Procedure section 664.6",
-                  "Evidence Code section 1123", f"Date: {utcnow().date().isoformat()}"):
+    for words in (
+        "Settlement Agreement",
+        "Court: Superior Court",
+        "Case number: SC-2026-0042",
+        "Plaintiff: Paul",
+        "Defendant: Dana",
+        "Mediator: Mia",
+        f"Dana pays Paul $600.00 by {day(30)}.",
+        "Code of Civil Procedure section 664.6",
+        "Evidence Code section 1123",
+        f"Date: {utcnow().date().isoformat()}",
+    ):
         assert words in text
     assert draft["status"] == "draft" and draft["signatures"] == []
     assert "paper" in draft["esign_disclosure"] and draft["my"]["may_sign"] is False
@@ -126,10 +146,14 @@ async def test_a_signature_records_who_when_where_and_which_bytes(stack: Stack) 
     assert signed["status"] == "out_for_signature"
     (row,) = await signature_rows(stack)
     assert (row.signer_user_id, row.for_side, row.by_role) == (
-        stack["paul"].id, "plaintiff", "party"
+        stack["paul"].id,
+        "plaintiff",
+        "party",
     )
     assert (row.ip, row.user_agent, row.document_sha256) == (
-        "203.0.113.7", "pytest", doc["document_sha256"]
+        "203.0.113.7",
+        "pytest",
+        doc["document_sha256"],
     )
     assert row.esign_consent_at == row.at and row.voided_at is None
     assert "ip" not in signed["signatures"][0]  # the public view keeps addresses out
@@ -166,8 +190,10 @@ async def test_nobody_signs_twice(stack: Stack) -> None:
     assert len(await signature_rows(stack)) == 1
 
 
-@pytest.mark.parametrize(("who", "error"), [("otto", Forbidden), ("mia", Forbidden),
-                                             ("admin", Forbidden), ("eve", NotFound)])
+@pytest.mark.parametrize(
+    ("who", "error"),
+    [("otto", Forbidden), ("mia", Forbidden), ("admin", Forbidden), ("eve", NotFound)],
+)
 async def test_observers_mediators_admins_and_outsiders_never_sign(
     stack: Stack, who: str, error: type[Exception]
 ) -> None:
@@ -201,7 +227,8 @@ async def test_an_attorney_signs_only_with_the_partys_authorisation(stack: Stack
 async def test_attorneys_never_sign_in_civil_harassment(stack: Stack) -> None:
     await stack.set_case(kind="civil_harassment")
     offer = await stack.offers.make(
-        stack["paul"], stack.case_id,
+        stack["paul"],
+        stack.case_id,
         [{"kind": "stay_away", "restrained": "defendant", "distance_feet": 100}],
     )
     await stack.offers.accept(stack["dana"], offer["id"])
@@ -316,10 +343,9 @@ async def test_no_room_text_reaches_the_agreement_pdf_or_filing_package(stack: S
         rooms = (await s.exec(select(Room).where(col(Room.case_id) == stack.case_id))).all()
         for room in rooms:
             assert room.id is not None
-            await stack.rooms.append_event(
-                s, room.id, "chat.message",
-                {"msg_id": f"m{room.id}", "text": f"{SECRET_CHAT} ({confidentiality(ref_of(room))})"},
-            )
+            text = f"{SECRET_CHAT} ({confidentiality(ref_of(room))})"
+            body = {"msg_id": f"m{room.id}", "text": text}
+            await stack.rooms.append_event(s, room.id, "chat.message", body)
     doc = await sent(stack, "Payment by cheque.")
     await sign(stack, "paul", doc)
     final = await sign(stack, "dana", doc)
@@ -334,8 +360,8 @@ async def test_no_room_text_reaches_the_agreement_pdf_or_filing_package(stack: S
     for leaving in (final["text"], pdf_text(pdf), pdf_text(package), *mailed):
         assert "PRIVATE-ROOM-SECRET" not in leaving and "fence was never" not in leaving
     # The secret is really in every room (the check above is not vacuous).
-    for room in ("joint", "private:plaintiff", "private:defendant", "mediators"):
-        assert any(SECRET_CHAT in str(body) for _, body in await stack.events(room))
+    for key in ("joint", "private:plaintiff", "private:defendant", "mediators"):
+        assert any(SECRET_CHAT in str(body) for _, body in await stack.events(key))
 
 
 async def test_admin_views_are_audited(stack: Stack) -> None:
@@ -343,4 +369,3 @@ async def test_admin_views_are_audited(stack: Stack) -> None:
     viewed = await stack.agreements.view(stack["admin"], agreement_id=doc["id"])
     assert viewed["my"]["role"] == "admin"
     assert "agreement.viewed" in await actions(stack)
-

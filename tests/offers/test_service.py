@@ -280,9 +280,11 @@ async def test_accepting_drafts_the_agreement_and_closes_the_door_to_more(stack:
     assert row.offer_id == offer["id"] and row.status == "draft"
     assert "Dana pays Paul $600.00" in row.text and "SC-2026-0042" in row.text
     assert await stack.types() == ["offer.made", "offer.accepted", "agreement.drafted"]
-    for again in (stack.offers.accept(stack["dana"], offer["id"]),
-                  stack.offers.withdraw(stack["paul"], offer["id"]),
-                  offer_from_paul(stack, 1)):
+    for again in (
+        stack.offers.accept(stack["dana"], offer["id"]),
+        stack.offers.withdraw(stack["paul"], offer["id"]),
+        offer_from_paul(stack, 1),
+    ):
         with pytest.raises(Conflict):
             await again
     assert len(await stack.types()) == 3
