@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import odr, report, scenarios, targets
 from bench.machine import machine_info, raise_nofile
-from bench.run import Options, Target
+from bench.run import Options, Target, say
 from bench.topology import Topology, mediation
 
 ALL_TARGETS = ("bare", "sio", "odrchat-sqlite", "odrchat-pg")
@@ -85,7 +85,7 @@ def run(
         "notes": [],
     }
     for name in names:
-        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        say(f"{name} ...")
         t0 = time.monotonic()
         if name in ("bare", "sio"):
             t = targets.bare(topo, logs) if name == "bare" else targets.sio(topo, logs)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "quick":
         opts = Options(procs=1, step_s=1.0, start_rate=10.0, factor=2.0, max_steps=2, drain_s=10.0)
         results = run(
-            ("bare", "odrchat-sqlite"), ALL_SCENARIOS, mediation(8), opts, 60, [30, 60], args.out
+            ("bare", "odrchat-sqlite"), ALL_SCENARIOS, mediation(8), opts, 50, [50], args.out
         )
         problems = quick_problems(results)
         print(report.markdown(results))
