@@ -3,16 +3,35 @@
 Each worker announces its own connected members; entries expire 60 s after the worker last
 refreshed them, so the members of a worker that dies (kill -9) drop out without anyone
 cleaning up. Memory is the one-worker backend; Redis is the many-worker backend.
+
+Redis presence is best effort: its errors are logged, never raised. A subscribe during a Redis
+outage must still work; the member just does not show online meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 TTL = 60.0
 REFRESH_EVERY = 20.0
+REDIS_TIMEOUT = 1.0
+
+log = logging.getLogger("odrchat.rooms")
+
+
+@contextlib.contextmanager
+def _best_effort(what: str) -> Iterator[None]:
+    """Presence is a courtesy: while Redis is away nobody shows online, and no socket fails."""
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        log.warning("presence %s failed (%s); shown as offline until Redis is back", what, exc)
 
 
 class Presence(Protocol):
@@ -53,9 +72,14 @@ class RedisPresence:
     """A sorted set per room: member "<user>:<worker>", score = expiry time."""
 
     def __init__(self, url: str, worker_id: str, *, prefix: str = "odrchat:presence:") -> None:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        self._redis = Redis.from_url(url, max_connections=4, socket_timeout=5)
+        # A blocking pool: a burst of subscriptions (a reconnect storm) queues for the four
+        # connections instead of failing with "Too many connections".
+        pool = BlockingConnectionPool.from_url(url, max_connections=4, timeout=REDIS_TIMEOUT,
+                                               socket_timeout=REDIS_TIMEOUT,
+                                               socket_connect_timeout=REDIS_TIMEOUT)
+        self._redis = Redis(connection_pool=pool)
         self.worker_id = worker_id
         self.prefix = prefix
 
@@ -63,24 +87,32 @@ class RedisPresence:
         return f"{user}:{self.worker_id}"
 
     async def add(self, room: int, user: int) -> None:
-        await self._redis.zadd(self.prefix + str(room), {self._member(user): time.time() + TTL})
+        with _best_effort("add"):
+            await self._redis.zadd(self.prefix + str(room),
+                                   {self._member(user): time.time() + TTL})
 
     async def remove(self, room: int, user: int) -> None:
-        await self._redis.zrem(self.prefix + str(room), self._member(user))
+        with _best_effort("remove"):
+            await self._redis.zrem(self.prefix + str(room), self._member(user))
 
     async def refresh(self, entries: Iterable[tuple[int, int]]) -> None:
+        with _best_effort("refresh"):
+            await self._refresh(entries)
+
+    async def _refresh(self, entries: Iterable[tuple[int, int]]) -> None:
         expiry = time.time() + TTL
         async with self._redis.pipeline(transaction=False) as pipe:
-            count = 0
-            for room, user in entries:
+            for count, (room, user) in enumerate(entries, 1):
                 pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
-                count += 1
                 if count % 1000 == 0:
                     await pipe.execute()
             await pipe.execute()
 
     async def online(self, room: int) -> set[int]:
-        members = await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
+        members: list[object] = []
+        with _best_effort("online"):
+            members = list(await self._redis.zrangebyscore(self.prefix + str(room), time.time(),
+                                                           "+inf"))
         names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
         return {int(name.split(":", 1)[0]) for name in names}
 
