@@ -79,8 +79,14 @@ async def verify_all(db: Database) -> list[ChainBreak]:
     return breaks
 
 
-async def place_hold(session: AsyncSession, case_id: int, set_by: int | None, reason: str,
-                     *, now: datetime | None = None) -> LegalHold:
+async def place_hold(
+    session: AsyncSession,
+    case_id: int,
+    set_by: int | None,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> LegalHold:
     """Put a case under legal hold (audited) inside the caller's transaction."""
     hold = LegalHold(case_id=case_id, set_by=set_by, reason=reason, at=now or utcnow())
     session.add(hold)
@@ -89,8 +95,9 @@ async def place_hold(session: AsyncSession, case_id: int, set_by: int | None, re
     return hold
 
 
-async def lift_hold(session: AsyncSession, case_id: int, lifted_by: int | None,
-                    *, now: datetime | None = None) -> bool:
+async def lift_hold(
+    session: AsyncSession, case_id: int, lifted_by: int | None, *, now: datetime | None = None
+) -> bool:
     """Lift every active hold on a case (audited); False if there was none."""
     when = now or utcnow()
     result = await session.exec(
@@ -112,15 +119,26 @@ async def held_case_ids(session: AsyncSession) -> set[int]:
     return set(rows.all())
 
 
-async def purge(db: Database, retention: timedelta, *, now: datetime | None = None,
-                actor_id: int | None = None, dry_run: bool = False) -> PurgeReport:
+async def purge(
+    db: Database,
+    retention: timedelta,
+    *,
+    now: datetime | None = None,
+    actor_id: int | None = None,
+    dry_run: bool = False,
+) -> PurgeReport:
     """Delete the transcripts of cases closed longer than `retention` ago, except held ones."""
     now = now or utcnow()
     async with db.session() as s:
-        due = list((await s.exec(
-            select(Case.id).where(col(Case.closed_at).is_not(None),
-                                  col(Case.closed_at) <= now - retention).order_by(col(Case.id))
-        )).all())
+        due = list(
+            (
+                await s.exec(
+                    select(Case.id)
+                    .where(col(Case.closed_at).is_not(None), col(Case.closed_at) <= now - retention)
+                    .order_by(col(Case.id))
+                )
+            ).all()
+        )
         held = await held_case_ids(s)
     purged: list[int] = []
     rooms = events = 0
@@ -133,22 +151,31 @@ async def purge(db: Database, retention: timedelta, *, now: datetime | None = No
         if counted is not None:
             purged.append(case_id)
             rooms, events = rooms + counted[0], events + counted[1]
-    return PurgeReport(tuple(purged), rooms, events,
-                       tuple(c for c in due if c is not None and c in held))
+    return PurgeReport(
+        tuple(purged), rooms, events, tuple(c for c in due if c is not None and c in held)
+    )
 
 
-async def _purge_case(s: AsyncSession, case_id: int, now: datetime, actor_id: int | None,
-                      *, dry_run: bool) -> tuple[int, int] | None:
+async def _purge_case(
+    s: AsyncSession, case_id: int, now: datetime, actor_id: int | None, *, dry_run: bool
+) -> tuple[int, int] | None:
     """Empty one case's rooms in one transaction; None when there was nothing left to purge."""
     # Re-check the hold inside the transaction: a hold placed meanwhile wins.
     if case_id in await held_case_ids(s):
         return None
-    rooms: Sequence[Room] = (await s.exec(
-        select(Room).where(col(Room.case_id) == case_id).order_by(col(Room.id)))).all()
+    rooms: Sequence[Room] = (
+        await s.exec(select(Room).where(col(Room.case_id) == case_id).order_by(col(Room.id)))
+    ).all()
     ids = [r.id for r in rooms if r.id is not None]
-    count = (await s.exec(
-        select(func.count()).select_from(RoomEvent).where(col(RoomEvent.room_id).in_(ids))
-    )).one() if ids else 0
+    count = (
+        (
+            await s.exec(
+                select(func.count()).select_from(RoomEvent).where(col(RoomEvent.room_id).in_(ids))
+            )
+        ).one()
+        if ids
+        else 0
+    )
     if not count and all(r.head_seq == 0 for r in rooms):
         return None
     if dry_run:
@@ -157,6 +184,7 @@ async def _purge_case(s: AsyncSession, case_id: int, now: datetime, actor_id: in
     for table in (RoomEvent, MessageFlag, ReadMarker):
         await s.exec(delete(table).where(col(table.room_id).in_(ids)))
     await s.exec(update(Room).where(col(Room.id).in_(ids)).values(head_seq=0, head_hash=GENESIS))
-    await record(s, actor_id, "records.purge", case_id,
-                 {"events": int(count), "rooms": heads}, now=now)
+    await record(
+        s, actor_id, "records.purge", case_id, {"events": int(count), "rooms": heads}, now=now
+    )
     return len(ids), int(count)

@@ -1,0 +1,351 @@
+"""The authorisation matrix, written from the FAQ and docs/protocol.md (not from the code).
+
+Every HTTP endpoint of `odrchat.app.all_endpoints()` needs a POLICY row here, and every WebSocket
+client frame type a WS row; `test_authz_matrix.py` fails when one is missing, so a new endpoint
+cannot reach CI without someone deciding who may call it.
+
+Answer classes: "ok" means the request got past authorisation (any status but 401, 403 and 404:
+a 409 for a move the state rules out, or a 422 for a body the handler refuses, is still "ok");
+"401", "403" and "404" are those statuses. Anyone outside a case gets 404 for anything of that
+case, never 403, so an outsider cannot learn that a case exists.
+
+Roles: the seven seats of case A and A2 (see tests/security/world.py), an admin (CCR staff, no
+seat), a stranger (a user with a case of their own) and an anonymous visitor. Scope: "own" is
+the case the role sits in (A, or A2 for agreement endpoints), "other" is case B, where none of
+them sits; endpoints that are not about a case have the single scope "-".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tests.security.world import PASSWORD, World, terms
+
+Answer = Literal["ok", "401", "403", "404"]
+Kind = Literal["public", "user", "admin", "case"]
+
+SEATS = (
+    "plaintiff",
+    "defendant",
+    "plaintiff_attorney",
+    "defendant_attorney",
+    "mediator",
+    "co_mediator",
+    "observer",
+)
+ROLES = (*SEATS, "admin", "stranger", "anonymous")
+PARTIES = frozenset({"plaintiff", "defendant"})
+ATTORNEYS = frozenset({"plaintiff_attorney", "defendant_attorney"})
+NEUTRALS = frozenset({"mediator", "co_mediator"})
+EVERY_SEAT = frozenset(SEATS)
+DEFENCE = frozenset({"defendant", "defendant_attorney"})
+PLAINTIFF = frozenset({"plaintiff"})
+LEAD = frozenset({"mediator"})
+
+Body = Callable[[World], dict[str, Any]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Who may call one endpoint. `allowed` names seats (and "admin" for admins' answers)."""
+
+    kind: Kind
+    allowed: frozenset[str] = frozenset()
+    admin: Answer = "ok"
+    body: Body = None
+    target: str = "A"  # the own case: A (cases, offers), A2 (agreement), I (invitation)
+    user: str = "otto"  # who {user_id} names
+    seated: frozenset[str] = frozenset(SEATS)  # the seats that sit in the own case
+    other: str = "B"  # the other case
+
+    def expect(self, role: str, scope: str) -> Answer:
+        """The expected answer class for `role` on `scope` ("own", "other" or "-")."""
+        if self.kind == "public":
+            return "ok"
+        if role == "anonymous":
+            return "401"
+        if self.kind == "user":
+            return "ok"
+        if self.kind == "admin":
+            return "ok" if role == "admin" else "403"
+        if role == "admin":
+            return self.admin
+        if role == "stranger" or scope == "other" or role not in self.seated:
+            return "404"
+        return "ok" if role in self.allowed else "403"
+
+
+def public(body: Body = None) -> Policy:
+    return Policy("public", body=body)
+
+
+def user(body: Body = None) -> Policy:
+    return Policy("user", body=body)
+
+
+def admin(body: Body = None, target: str = "A", user: str = "mia") -> Policy:
+    return Policy("admin", body=body, target=target, user=user)
+
+
+def case(
+    allowed: frozenset[str],
+    *,
+    admin: Answer = "403",
+    body: Body = None,
+    target: str = "A",
+    user: str = "otto",
+    seated: frozenset[str] = frozenset(SEATS),
+    other: str = "B",
+) -> Policy:
+    return Policy("case", allowed, admin, body, target, user, seated, other)
+
+
+def reads(target: str = "A") -> Policy:
+    """Every seat of the case reads it; admins read every case (audited)."""
+    return case(EVERY_SEAT, admin="ok", target=target)
+
+
+TOKEN = "x" * 43  # no such invitation or email token
+
+POLICIES: Mapping[tuple[str, str], Policy] = {
+    # -- accounts ---------------------------------------------------------------------------
+    ("GET", "/api/session"): public(),
+    ("POST", "/api/auth/register"): public(
+        lambda w: {
+            "email": "new@example.org",
+            "display_name": "New",
+            "password": "a long new password",
+        }
+    ),
+    ("POST", "/api/auth/verify"): public(lambda w: {"token": TOKEN}),
+    ("POST", "/api/auth/login"): public(
+        lambda w: {"email": "paul@example.org", "password": PASSWORD}
+    ),
+    ("POST", "/api/auth/logout"): user(),
+    ("POST", "/api/auth/password/forgot"): public(lambda w: {"email": "paul@example.org"}),
+    ("POST", "/api/auth/password/reset"): public(
+        lambda w: {"token": TOKEN, "password": "a long new password"}
+    ),
+    ("POST", "/api/auth/password/change"): user(
+        lambda w: {"current_password": PASSWORD, "new_password": "a long new password"}
+    ),
+    ("GET", "/api/me"): user(),
+    ("PATCH", "/api/me"): user(lambda w: {"display_name": "Renamed"}),
+    # -- cases ------------------------------------------------------------------------------
+    ("POST", "/api/cases"): user(
+        lambda w: {
+            "kind": "small_claims",
+            "side": "plaintiff",
+            "description": "A new dispute.",
+            "court_name": "Superior Court",
+            "court_case_number": "SC-2026-0100",
+            "other_name": "Zed",
+            "other_email": "zed@example.org",
+        }
+    ),
+    ("GET", "/api/cases"): user(),
+    ("GET", "/api/cases/{case_id:int}"): reads(),
+    # Case I: paul invited ivy, who has not answered; only paul sits in it so far (J: bob's).
+    ("POST", "/api/cases/{case_id:int}/invitation/resend"): case(
+        PLAINTIFF, body=lambda w: {}, target="I", seated=PLAINTIFF, other="J"
+    ),
+    ("POST", "/api/cases/{case_id:int}/invitation/revoke"): case(
+        PLAINTIFF, body=lambda w: {}, target="I", seated=PLAINTIFF, other="J"
+    ),
+    ("POST", "/api/cases/{case_id:int}/consent"): case(
+        PARTIES, body=lambda w: {"text_version": "2026-01"}
+    ),
+    ("POST", "/api/cases/{case_id:int}/opt-out"): case(
+        PARTIES | ATTORNEYS, body=lambda w: {"reason": "no"}
+    ),
+    ("POST", "/api/cases/{case_id:int}/impasse"): case(NEUTRALS),
+    ("POST", "/api/cases/{case_id:int}/attorneys"): case(
+        PARTIES, body=lambda w: {"email": "lee@example.org", "name": "Lee"}
+    ),
+    # Observers are the lead mediator's to add, approve and remove (an observer may leave).
+    ("POST", "/api/cases/{case_id:int}/observers"): case(
+        LEAD, body=lambda w: {"user_id": w.users["max"]}
+    ),
+    ("POST", "/api/cases/{case_id:int}/observers/{user_id:int}/approve"): case(LEAD),
+    ("DELETE", "/api/cases/{case_id:int}/participants/{user_id:int}"): case(LEAD | {"observer"}),
+    ("GET", "/api/invitations/{token}"): public(),
+    ("POST", "/api/invitations/{token}/accept"): user(lambda w: {}),
+    ("POST", "/api/invitations/{token}/decline"): public(),
+    ("GET", "/api/agreement-to-mediate"): public(),
+    ("GET", "/api/cases/{case_id:int}/transcript"): reads(),
+    ("GET", "/api/cases/{case_id:int}/transcript.html"): reads(),
+    # -- administration ---------------------------------------------------------------------
+    ("GET", "/api/admin/queue"): admin(),
+    ("GET", "/api/admin/cases"): admin(),
+    ("POST", "/api/admin/cases/{case_id:int}/assign"): admin(
+        lambda w: {"mediator_id": w.users["mia"]}
+    ),
+    ("GET", "/api/admin/mediators"): admin(),
+    ("POST", "/api/admin/mediators/{user_id:int}/availability"): admin(
+        lambda w: {"available": False}
+    ),
+    ("POST", "/api/admin/conflicts"): admin(
+        lambda w: {"mediator_id": w.users["mia"], "email": "zed@example.org"}
+    ),
+    ("GET", "/api/admin/audit"): admin(),
+    ("GET", "/api/admin/flags"): admin(),
+    ("GET", "/api/admin/filing"): admin(),
+    ("GET", "/api/admin/agreements/{agreement_id:int}/filing-package"): admin(target="A2"),
+    ("POST", "/api/admin/agreements/{agreement_id:int}/filed"): admin(
+        lambda w: {"filed_on": "2026-01-02", "court_reference": "REF-1"}, target="A2"
+    ),
+    # -- offers (case A: paul's open offer to the defence) ------------------------------------
+    ("POST", "/api/cases/{case_id:int}/offers"): case(
+        PARTIES | ATTORNEYS | NEUTRALS, body=lambda w: {"terms": terms()}
+    ),
+    ("GET", "/api/cases/{case_id:int}/offers"): reads(),
+    ("POST", "/api/offers/{offer_id:int}/counter"): case(
+        DEFENCE, body=lambda w: {"terms": terms("Half the ladder.")}
+    ),
+    ("POST", "/api/offers/{offer_id:int}/accept"): case(DEFENCE),
+    ("POST", "/api/offers/{offer_id:int}/reject"): case(
+        DEFENCE, body=lambda w: {"reason": "That is not enough for me."}
+    ),
+    # Only the maker takes an offer back (paul made it; his attorney may not).
+    ("POST", "/api/offers/{offer_id:int}/withdraw"): case(PLAINTIFF),
+    # -- agreements (case A2: an agreement out for signature) ------------------------------------
+    ("GET", "/api/cases/{case_id:int}/agreement"): reads("A2"),
+    ("POST", "/api/cases/{case_id:int}/agreement"): case(
+        NEUTRALS, target="A2", body=lambda w: {"offer_id": w.offers["A2"]}
+    ),
+    ("GET", "/api/agreements/{agreement_id:int}"): reads("A2"),
+    ("POST", "/api/agreements/{agreement_id:int}/edit"): case(
+        NEUTRALS, target="A3", other="B3", body=lambda w: {"clarifications": "Clearer."}
+    ),
+    # The lead mediator declares the text final.
+    ("POST", "/api/agreements/{agreement_id:int}/send"): case(LEAD, target="A3", other="B3"),
+    ("POST", "/api/agreements/{agreement_id:int}/authorise-attorney"): case(
+        PARTIES, target="A2", body=lambda w: {"attorney_user_id": w.users["alex"]}
+    ),
+    # Attorneys sign only once their party has authorised them (nobody has, here).
+    ("POST", "/api/agreements/{agreement_id:int}/sign"): case(
+        PARTIES,
+        target="A2",
+        body=lambda w: {
+            "esign_consent": True,
+            "password": PASSWORD,
+            "typed_name": "Someone",
+            "agree_bound": True,
+            "document_sha256": "0" * 64,
+        },
+    ),
+    # Participants get the signed PDF (409 while unsigned); admins take the filing package.
+    ("GET", "/api/agreements/{agreement_id:int}/pdf"): case(EVERY_SEAT, admin="404", target="A2"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    method: str
+    path: str
+    role: str
+    scope: str
+    expected: Answer
+
+
+def scopes(policy: Policy, path: str) -> tuple[str, ...]:
+    """ "own" and "other" for anything that names a case (or its offer or agreement)."""
+    names_case = any(p in path for p in ("{case_id", "{offer_id", "{agreement_id"))
+    return ("own", "other") if names_case else ("-",)
+
+
+def table() -> list[Row]:
+    """Every (endpoint, role, scope) with its expected answer class."""
+    return [
+        Row(method, path, role, scope, policy.expect(role, scope))
+        for (method, path), policy in POLICIES.items()
+        for scope in scopes(policy, path)
+        for role in ROLES
+    ]
+
+
+def fill(path: str, policy: Policy, world: World, scope: str) -> str:
+    """The concrete URL for a row: own scope names case A/A2, other scope case B."""
+    own = scope != "other"
+    key = policy.target if own else policy.other
+    values: dict[str, Callable[[], object]] = {
+        "case_id": lambda: world.cases[key],
+        "offer_id": lambda: world.offers["A" if own else "B"],
+        "agreement_id": lambda: world.agreements[key],
+        "user_id": lambda: world.users[policy.user],
+        "token": lambda: TOKEN,
+    }
+    out = []
+    for part in path.split("/"):
+        if part.startswith("{"):
+            part = str(values[part.strip("{}").split(":")[0]]())
+        out.append(part)
+    return "/".join(out)
+
+
+# -- WebSocket frames ---------------------------------------------------------------------------
+
+WS_ROLES = (*SEATS, "admin", "stranger")
+ROOMS = ("joint", "private:plaintiff", "private:defendant", "mediators")
+ALL_ROOMS = frozenset(ROOMS)
+# Who reads which room of their own case (the FAQ: "[name] + Mediator" tabs are kept from the
+# other side; observers never hear a side's confidences; administration sees every room).
+READS: Mapping[str, frozenset[str]] = {
+    "plaintiff": frozenset({"joint", "private:plaintiff"}),
+    "plaintiff_attorney": frozenset({"joint", "private:plaintiff"}),
+    "defendant": frozenset({"joint", "private:defendant"}),
+    "defendant_attorney": frozenset({"joint", "private:defendant"}),
+    "mediator": ALL_ROOMS,
+    "co_mediator": ALL_ROOMS,
+    "observer": frozenset({"joint", "mediators"}),
+    "admin": ALL_ROOMS,
+    "stranger": frozenset(),
+}
+READ_ONLY = frozenset({"observer", "admin"})
+FRAMES = (
+    "room.subscribe",
+    "room.history",
+    "typing",
+    "read.mark",
+    "chat.send",
+    "message.flag",
+    "room.unsubscribe",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WsRow:
+    role: str
+    scope: str
+    room: str
+    frame: str
+    expected: str  # "ok" or "error:<code>"
+
+
+def ws_expect(role: str, scope: str, room: str, frame: str) -> str:
+    """The answer to one frame: ok, or the error code docs/protocol.md gives."""
+    reads = room in READS[role] and (scope == "own" or role == "admin")
+    writes = reads and role not in READ_ONLY
+    if frame == "room.unsubscribe":
+        return "ok"
+    if frame == "room.subscribe":
+        return "ok" if reads else "error:not_found"
+    if frame == "chat.send":
+        return "ok" if writes else ("error:forbidden" if reads else "error:not_found")
+    if not reads:
+        return "error:not_subscribed"  # the subscribe above was refused
+    if frame == "message.flag":
+        return "ok" if role in NEUTRALS else "error:forbidden"
+    return "ok"
+
+
+def ws_table() -> list[WsRow]:
+    return [
+        WsRow(role, scope, room, frame, ws_expect(role, scope, room, frame))
+        for role in WS_ROLES
+        for scope in ("own", "other")
+        for room in ROOMS
+        for frame in FRAMES
+    ]

@@ -1,0 +1,294 @@
+"""A cast for security tests, built once per session into a SQLite template and copied per test.
+
+Every role of docs/protocol.md and the FAQ takes part in case A (offers) and case A2 (the same
+cast, with a drafted agreement); case B has its own people (the "other case"); eve is a user with
+a case of her own (C) and nothing else. Each person is logged in once while the template is built,
+so a copy carries valid sessions and a test needs no login round trips.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from odrchat.auth import csrf
+from odrchat.auth.tables import User
+from odrchat.cases.tables import Case, Participant
+from odrchat.rooms import log
+from odrchat.services import Services
+from odrchat.settings import TEST_ARGON2, Settings
+from odrchat.store.types import utcnow
+from tests.conftest import SECRET
+from tests.helpers import client_for
+
+PASSWORD = "correct horse battery"
+ORIGIN = "http://testserver"
+
+# role in the matrix -> (person, participant role, side)
+CAST: dict[str, tuple[str, str, str | None]] = {
+    "plaintiff": ("paul", "party", "plaintiff"),
+    "defendant": ("dana", "party", "defendant"),
+    "plaintiff_attorney": ("alex", "attorney", "plaintiff"),
+    "defendant_attorney": ("dora", "attorney", "defendant"),
+    "mediator": ("mia", "mediator", None),
+    "co_mediator": ("cole", "co_mediator", None),
+    "observer": ("otto", "observer", None),
+}
+STAFF = {
+    "mia": "mediator",
+    "cole": "mediator",
+    "otto": "mediator",
+    "max": "mediator",
+    "ada": "admin",
+}
+PEOPLE = ("paul", "dana", "alex", "dora", "mia", "cole", "otto", "ada", "eve", "bob", "bea", "max")
+ROLE_PERSON = {
+    **{role: who for role, (who, _, _) in CAST.items()},
+    "admin": "ada",
+    "stranger": "eve",
+}
+
+
+def terms(text: str = "The defendant returns the ladder.") -> list[dict[str, Any]]:
+    return [{"kind": "free_text", "text": text}]
+
+
+@dataclass
+class World:
+    users: dict[str, int]
+    tokens: dict[str, str]  # person -> session cookie value
+    # A (offers), A2 (agreement out for signature), A3 (draft agreement), B (someone else's,
+    # agreement out), B3 (someone else's, draft), C (eve's), I (paul's, invitation open),
+    # J (bob's, invitation open)
+    cases: dict[str, int]
+    rooms: dict[str, dict[str, int]]  # case -> room key -> room id
+    offers: dict[str, int]  # "A" (open offer), "A2" (accepted), "B", "B2"
+    agreements: dict[str, int]  # keyed by case, as above
+    path: Path = field(default_factory=Path)
+
+    def cookie(self, person: str) -> str:
+        return self.tokens[person]
+
+
+def settings_for(url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": url,
+        "secret_key": SECRET,
+        "public_url": ORIGIN,
+        "argon2": TEST_ARGON2,
+        "outbox_enabled": False,
+        "run_migrations": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def headers(settings: Settings, token: str | None) -> dict[str, str]:
+    """Origin, cookie and CSRF headers of a logged-in browser (or an anonymous one)."""
+    out = {"origin": ORIGIN}
+    if token is not None:
+        name, _ = csrf.cookie_names(settings)
+        out["cookie"] = f"{name}={token}"
+        out["x-csrf-token"] = csrf.token_for(settings, token)
+    return out
+
+
+async def _seed(services: Services) -> dict[str, Any]:
+    users: dict[str, User] = {}
+    async with services.db.session() as s:
+        pw = await services.passwords.hash(PASSWORD)
+        for name in PEOPLE:
+            user = User(
+                email=f"{name}@example.org",
+                display_name=name.title(),
+                password_hash=pw,
+                staff_role=STAFF.get(name, ""),
+                email_verified_at=utcnow(),
+            )
+            s.add(user)
+            users[name] = user
+        await s.flush()
+
+        async def case(
+            cast: dict[str, tuple[str, str | None]], mediator: str, co: str | None = None
+        ) -> tuple[int, dict[str, int]]:
+            row = Case(
+                kind="small_claims",
+                status="in_mediation",
+                court_name="Superior Court",
+                court_case_number="SC-2026-0042",
+                description="A ladder never returned.",
+                initiator_side="plaintiff",
+                created_by=users["paul"].id or 0,
+                mediator_id=users[mediator].id,
+                co_mediator_id=users[co].id if co else None,
+            )
+            s.add(row)
+            await s.flush()
+            assert row.id is not None
+            for who, (role, side) in cast.items():
+                s.add(Participant(case_id=row.id, user_id=users[who].id or 0, role=role, side=side))
+            rooms = await services.rooms.open_case_rooms(s, row.id)
+            keys = {r.kind if r.side is None else f"{r.kind}:{r.side}": r.id or 0 for r in rooms}
+            return row.id, keys
+
+        full = {who: (role, side) for who, role, side in CAST.values()}
+        a, rooms_a = await case(full, "mia", "cole")
+        a2, rooms_a2 = await case(full, "mia", "cole")
+        a3, _ = await case(full, "mia", "cole")
+        b, rooms_b = await case(
+            {
+                "bob": ("party", "plaintiff"),
+                "bea": ("party", "defendant"),
+                "max": ("mediator", None),
+            },
+            "max",
+        )
+        b3, _ = await case(
+            {
+                "bob": ("party", "plaintiff"),
+                "bea": ("party", "defendant"),
+                "max": ("mediator", None),
+            },
+            "max",
+        )
+        c, rooms_c = await case({"eve": ("party", "plaintiff"), "max": ("mediator", None)}, "max")
+    offers = services.offers
+    open_a = await offers.make(users["paul"], a, terms())
+    accepted = await offers.make(users["paul"], a2, terms())
+    await offers.accept(users["dana"], accepted["id"])
+    open_b = await offers.make(users["bob"], b, terms())
+    accepted_b = await offers.make(users["bea"], b, terms("Bob keeps the ladder."))
+    await offers.accept(users["bob"], accepted_b["id"])
+    for who, answers, where in (("paul", "dana", a3), ("bob", "bea", b3)):
+        drafted = await offers.make(users[who], where, terms())
+        await offers.accept(users[answers], drafted["id"])
+    async with services.db.session() as s:
+        ag_a2 = await services.agreements.of_case(s, a2)
+        ag_a3 = await services.agreements.of_case(s, a3)
+        ag_b = await services.agreements.of_case(s, b)
+        ag_b3 = await services.agreements.of_case(s, b3)
+    assert ag_a2 is not None and ag_a2.id is not None and ag_b is not None and ag_b.id is not None
+    assert ag_a3 is not None and ag_b3 is not None
+    # Out for signature, so that signing answers by role rather than "not sent yet".
+    await services.agreements.send_for_signature(users["mia"], ag_a2.id)
+    await services.agreements.send_for_signature(users["max"], ag_b.id)
+    # Case I: paul has invited ivy, who has not answered (the invitation endpoints' case).
+    invited = await services.cases.open_case(
+        users["paul"],
+        kind="small_claims",
+        side="plaintiff",
+        court_name="Superior Court",
+        court_case_number="SC-2026-0099",
+        hearing_date=None,
+        description="Not answered yet.",
+        other_name="Ivy",
+        other_email="ivy@example.org",
+        other_phone=None,
+        share_contact=False,
+    )
+    other = await services.cases.open_case(
+        users["bob"],
+        kind="small_claims",
+        side="plaintiff",
+        court_name="Superior Court",
+        court_case_number="SC-2026-0098",
+        hearing_date=None,
+        description="Not answered yet.",
+        other_name="Jo",
+        other_email="jo@example.org",
+        other_phone=None,
+        share_contact=False,
+    )
+    for room_id in (*rooms_a.values(), *rooms_b.values()):
+        async with services.db.session() as s:
+            await log.append(
+                s,
+                room_id,
+                "chat.message",
+                {"msg_id": "seed", "text": "seed"},
+                confidentiality="joint",
+                at=utcnow(),
+            )
+    return {
+        "users": {n: u.id for n, u in users.items()},
+        "cases": {"A": a, "A2": a2, "A3": a3, "B": b, "B3": b3, "C": c, "I": invited, "J": other},
+        "rooms": {"A": rooms_a, "A2": rooms_a2, "B": rooms_b, "C": rooms_c},
+        "offers": {
+            "A": open_a["id"],
+            "A2": accepted["id"],
+            "B": open_b["id"],
+            "B2": accepted_b["id"],
+        },
+        "agreements": {"A2": ag_a2.id, "A3": ag_a3.id, "B": ag_b.id, "B3": ag_b3.id},
+    }
+
+
+def build_template(path: Path) -> World:
+    """Migrate, seed and log everyone in, into the SQLite file at `path`."""
+    settings = settings_for(f"sqlite:///{path}", run_migrations=True)
+    with client_for(settings) as c:
+        services: Services = c.app_state["services"]
+        seeded = c.portal.call(_seed, services)  # type: ignore[union-attr]
+        tokens = {}
+        name, _ = csrf.cookie_names(settings)
+        for person in PEOPLE:
+            c.cookies.clear()
+            r = c.post(
+                "/api/auth/login",
+                json={"email": f"{person}@example.org", "password": PASSWORD},
+                headers={"x-csrf-token": c.get("/api/session").json()["csrf_token"]},
+            )
+            assert r.status_code == 200, r.text
+            tokens[person] = c.cookies[name]
+        c.cookies.clear()
+    return World(
+        seeded["users"],
+        tokens,
+        seeded["cases"],
+        seeded["rooms"],
+        seeded["offers"],
+        seeded["agreements"],
+        path,
+    )
+
+
+def copy_of(template: World, directory: Path) -> tuple[World, Settings]:
+    """A private copy of the template database, and settings pointing at it."""
+    target = directory / f"w{len(list(directory.glob('w*.sqlite3')))}.sqlite3"
+    shutil.copy(template.path, target)
+    for suffix in ("-wal", "-shm"):
+        extra = Path(str(template.path) + suffix)
+        if extra.exists():
+            shutil.copy(extra, Path(str(target) + suffix))
+    world = World(
+        template.users,
+        template.tokens,
+        template.cases,
+        template.rooms,
+        template.offers,
+        template.agreements,
+        target,
+    )
+    return world, settings_for(f"sqlite:///{target}")
+
+
+@contextmanager
+def app_for(
+    template: World, directory: Path, **kwargs: Any
+) -> Iterator[tuple[TestClient, World, Settings]]:
+    """A fresh copy of the world and a running app on it."""
+    world, settings = copy_of(template, directory)
+    with client_for(settings, **kwargs) as client:
+        yield client, world, settings
+
+
+def future(days: int = 30) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
