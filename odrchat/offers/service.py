@@ -316,13 +316,14 @@ class OfferService:
     async def run(self) -> None:
         """Sweep for offers past their deadline every minute until cancelled."""
         while True:
+            # Sleep first: a minute's delay in expiring is harmless, and start-up is busy enough.
+            await asyncio.sleep(EXPIRY_EVERY)
             try:
                 count = await self.expire_offers(utcnow())
                 if count:
                     log.info("expired %d offer(s)", count)
             except Exception:  # supervision boundary: a database blip must not end the sweeper
                 log.exception("offer expiry sweep failed")
-            await asyncio.sleep(EXPIRY_EVERY)
 
     # -- events and reading ------------------------------------------------------------------
 
