@@ -32,6 +32,9 @@ log = logging.getLogger("odrchat.rooms")
 SEND_QUEUE = 1000
 BAD_FRAMES_ALLOWED = 20
 BAD_FRAME_WINDOW = 60.0
+# How long a close frame may wait behind unread data (a slow reader that starts reading again
+# within this time still sees its close code; after it the socket is abandoned).
+CLOSE_WAIT = 10.0
 
 
 class TokenBucket:
@@ -78,6 +81,8 @@ class Connection:
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(5, 20))
     bad_frames: list[float] = field(default_factory=list)
     writer_task: asyncio.Future[None] | None = None
+    reader_task: asyncio.Task[Any] | None = None
+    abandoned: bool = False
 
     @property
     def user_id(self) -> int:
@@ -113,11 +118,16 @@ class Connection:
         loop), so a server that is shutting down never waits on a departed client.
         """
         self.offer(("send", p.dump(hello)))
+        self.reader_task = asyncio.current_task()
         self.writer_task = asyncio.ensure_future(self._writer())
         try:
             await self._reader()
         except (_Stop, WebSocketDisconnect):
             pass
+        except asyncio.CancelledError:
+            # Only the writer's abandon() is ours to absorb; any other cancellation goes on.
+            if not self.abandoned or self.reader_task is None or self.reader_task.uncancel():
+                raise
         finally:
             self.dead.set()
             self.writer_task.cancel()
@@ -233,17 +243,27 @@ class Connection:
         try:
             await self._write_loop()
         except asyncio.CancelledError:
-            if self.close_code is not None:
-                await self._close_socket(self.close_code)
+            if self.close_code is not None and not await self._close_socket(self.close_code):
+                self._abandon()
         except (WebSocketDisconnect, OSError, RuntimeError):
             self.dead.set()  # the client is gone; the reader sees the disconnect
 
-    async def _close_socket(self, code: int) -> None:
+    async def _close_socket(self, code: int) -> bool:
+        """Send the close frame; False if it could not be sent within CLOSE_WAIT."""
         try:
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(CLOSE_WAIT):
                 await self.ws.close(code)
         except (TimeoutError, OSError, RuntimeError):
-            pass
+            return False
+        return True
+
+    def _abandon(self) -> None:
+        """Stop waiting for a client that reads nothing (so no close frame reaches it) and
+        sends nothing (so the reader would wait for ever): the endpoint returns, the hub
+        forgets the socket, and the server closes the connection after its unread data."""
+        self.abandoned = True
+        if self.reader_task is not None and not self.reader_task.done():
+            self.reader_task.cancel()
 
     async def _write_loop(self) -> None:
         while True:
@@ -261,6 +281,10 @@ class Connection:
                 await self._replay(item[1])
             elif kind == "reauth":
                 await self._reauth(item[1])
+            elif kind == "rooms":
+                rooms = await self.hub.rooms.accessible_rooms(self.user)
+                await self.ws.send_text(p.dump({"type": "rooms.changed",
+                                                "rooms": [a.describe(h) for a, h in rooms]}))
 
     async def _event(self, room_id: int, seq: int, text: str) -> None:
         sub = self.subs.get(room_id)
@@ -325,13 +349,14 @@ class Connection:
             sub = self.subs.get(room_id)
             if sub is None:
                 continue
-            acc = fresh.get(room_id)
-            if acc is None:
+            found = fresh.get(room_id)
+            if found is None:
                 del self.subs[room_id]
                 self.hub.leave(self, room_id)
                 await self.ws.send_text(p.dump({"type": "room.closed", "room": room_id,
                                                 "reason": "You no longer have access to this room."}))
-            elif acc != sub.access:
+            else:
+                acc, seen = found
                 sub.access = acc
                 await self.ws.send_text(p.dump({"type": "room.updated", "room": room_id,
-                                                "writable": acc.writable}))
+                                                "writable": acc.writable, "audience": seen}))

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from odrchat.broker.base import Broker, BrokerError, Message, Resynced
 from odrchat.protocol import CLOSE_UNAUTHENTICATED, dump
@@ -59,7 +59,7 @@ class Hub:
         self.members: Counter[tuple[int, int]] = Counter()  # (room, user) -> local sockets
         self._user_buckets: dict[int, TokenBucket] = {}
         # Unbounded on purpose: one small tuple per departed socket, drained continuously.
-        self._chores: asyncio.Queue[tuple[str, int] | tuple[str, int, int]] = asyncio.Queue()
+        self._chores: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
 
     def user_bucket(self, user_id: int) -> TokenBucket:
         """The per-user send budget on this worker, shared by all of that user's sockets."""
@@ -130,7 +130,7 @@ class Hub:
             self.delivered.pop(room_id, None)
             self._chore(("unsubscribe", room_id))
 
-    def _chore(self, chore: tuple[str, int] | tuple[str, int, int]) -> None:
+    def _chore(self, chore: tuple[Any, ...]) -> None:
         self._chores.put_nowait(chore)
 
     async def chores_loop(self) -> None:
@@ -141,6 +141,13 @@ class Hub:
                 if chore[0] == "unsubscribe":
                     if chore[1] not in self.watchers:  # nobody re-joined meanwhile
                         await self.broker.unsubscribe(room_channel(chore[1]))
+                elif chore[0] == "members":
+                    # Members of a changed case may have gained rooms: tell their sockets here.
+                    told = chore[2]
+                    for user_id in await self.rooms.member_ids(chore[1]):
+                        if user_id not in told:
+                            for conn in list(self.by_user.get(user_id, ())):
+                                conn.offer(("rooms",))
                 elif chore[0] == "offline" and len(chore) == 3:
                     room_id, user_id = chore[1], chore[2]
                     if (room_id, user_id) not in self.members:
@@ -205,6 +212,9 @@ class Hub:
                 if conn not in seen:
                     seen.add(conn)
                     conn.offer(("reauth", case_id))
+                    conn.offer(("rooms",))
+        # Members who watch nothing of this case yet (just joined, just assigned) hear too.
+        self._chore(("members", case_id, frozenset(c.user_id for c in seen)))
 
     def _close_user(self, user_id: int) -> None:
         for conn in list(self.by_user.get(user_id, ())):

@@ -150,7 +150,7 @@ class RoomService:
         async with self.db.session() as s:
             room = await s.get(Room, acc.room_id)
             assert room is not None
-            members = await case_members(s, acc.case_id)
+            seen = await self.audience_of(s, acc)
             if acc.actor.role == Role.ADMIN:
                 from odrchat.audit import record
 
@@ -162,15 +162,6 @@ class RoomService:
             unread = (await s.exec(select(func.count()).select_from(RoomEvent).where(
                 col(RoomEvent.room_id) == acc.room_id, col(RoomEvent.seq) > read,
                 col(RoomEvent.type) == "chat.message", col(RoomEvent.sender_id) != user_id))).one()
-        seen = [
-            {"user_id": member.id, "name": member.display_name, "role": part.role,
-             "side": part.side}
-            for part, member in members
-            if audience(acc.ref, [actor_of(part)])
-        ]
-        # The FAQ: the space is private to the parties, the mediator and the system
-        # administrator; say so in every room.
-        seen.append({"user_id": None, "name": "CCR administration", "role": "admin", "side": None})
         online = sorted(await self.presence.online(acc.room_id))
         frame = {"type": "room.snapshot", "room": acc.room_id, "case_id": acc.case_id,
                  "kind": str(acc.ref.kind), "side": str(acc.ref.side) if acc.ref.side else None,
@@ -256,11 +247,70 @@ class RoomService:
                          {"room": acc.room_id, "seq": seq})
         return True
 
-    async def case_rooms_access(self, user: User, case_id: int, room_ids: Sequence[int]) -> dict[int, RoomAccess]:
-        """Fresh access for the given rooms of one case (rooms the user lost are absent)."""
+    async def audience_of(self, session: AsyncSession, acc: RoomAccess) -> list[dict[str, Any]]:
+        """Everyone who can see a room, with role and side (shown in every room, always)."""
+        members = await case_members(session, acc.case_id)
+        seen = [
+            {"user_id": member.id, "name": member.display_name, "role": part.role,
+             "side": part.side}
+            for part, member in members
+            if audience(acc.ref, [actor_of(part)])
+        ]
+        # The FAQ: the space is private to the parties, the mediator and the system
+        # administrator; say so in every room.
+        seen.append({"user_id": None, "name": "CCR administration", "role": "admin", "side": None})
+        return seen
+
+    async def transcript(self, user: User, case_id: int) -> list[tuple[RoomAccess, list[dict[str, Any]], list[StoredEvent]]]:
+        """Every room of the case this user may read, with its audience and full log."""
+        assert user.id is not None
+        out = []
+        async with self.db.session() as s:
+            case = await s.get(Case, case_id)
+            if case is None:
+                return []
+            found = await self._access(s, user, case, await self._rooms_of(s, case_id))
+            if not found:
+                return []
+            if found[0].actor.role == Role.ADMIN:
+                from odrchat.audit import record
+
+                await record(s, user.id, "transcript.export", case_id,
+                             {"rooms": [a.room_id for a in found]})
+            for acc in found:
+                events: list[StoredEvent] = []
+                after = 0
+                while True:
+                    page = await log.events_after(s, acc.room_id, after, 1000)
+                    events.extend(page)
+                    if len(page) < 1000:
+                        break
+                    after = page[-1].seq
+                out.append((acc, await self.audience_of(s, acc), events))
+        return out
+
+    async def member_ids(self, case_id: int) -> list[int]:
+        """Users actively taking part in a case."""
+        async with self.db.session() as s:
+            return [u.id for _, u in await case_members(s, case_id) if u.id is not None]
+
+    async def flags(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Messages mediators flagged for the administrator, newest first."""
+        async with self.db.session() as s:
+            rows = (await s.exec(select(MessageFlag, Room).join(Room, col(Room.id) == col(MessageFlag.room_id))
+                                 .order_by(col(MessageFlag.id).desc()).limit(limit))).all()
+            return [{"id": f.id, "case_id": r.case_id, "room": f.room_id, "seq": f.seq,
+                     "flagged_by": f.flagged_by, "reason": f.reason, "at": f.at.isoformat()}
+                    for f, r in rows]
+
+    async def case_rooms_access(
+        self, user: User, case_id: int, room_ids: Sequence[int]
+    ) -> dict[int, tuple[RoomAccess, list[dict[str, Any]]]]:
+        """Fresh access and audience for the given rooms of one case (lost rooms are absent)."""
         async with self.db.session() as s:
             case = await s.get(Case, case_id)
             if case is None:
                 return {}
             rooms = [r for r in await self._rooms_of(s, case_id) if r.id in set(room_ids)]
-            return {a.room_id: a for a in await self._access(s, user, case, rooms)}
+            return {a.room_id: (a, await self.audience_of(s, a))
+                    for a in await self._access(s, user, case, rooms)}
