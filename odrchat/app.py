@@ -37,6 +37,7 @@ from odrchat.protocol import CLOSE_RESTART
 from odrchat.rooms.endpoint import websocket_endpoint
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.hub import Hub
+from odrchat.rooms.routes import ENDPOINTS as ROOM_ENDPOINTS
 from odrchat.rooms.presence import MemoryPresence, Presence, RedisPresence
 from odrchat.rooms.service import RoomService
 from odrchat.services import Services
@@ -50,7 +51,8 @@ STATIC = Path(__file__).parent / "static"
 
 def all_endpoints() -> tuple[Endpoint, ...]:
     """Every HTTP API endpoint, in the order the OpenAPI document lists them."""
-    return (*AUTH_ENDPOINTS, *CASE_ENDPOINTS, *OFFER_ENDPOINTS, *AGREEMENT_ENDPOINTS)
+    return (*AUTH_ENDPOINTS, *CASE_ENDPOINTS, *ROOM_ENDPOINTS, *OFFER_ENDPOINTS,
+            *AGREEMENT_ENDPOINTS)
 
 
 def build_broker(settings: Settings) -> Broker:
