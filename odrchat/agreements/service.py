@@ -330,8 +330,9 @@ class AgreementService:
                 row.case_id,
                 "Please read and sign your settlement agreement",
                 [
-                    "Your mediator has sent the settlement agreement for signature. Open your case "
-                    "to read it. You can sign electronically, or ask your mediator for a paper copy."
+                    "Your mediator has sent the settlement agreement for signature. Open your "
+                    "case to read it. You can sign electronically, or ask your mediator for a "
+                    "paper copy."
                 ],
                 optional=False,
             )
@@ -474,8 +475,8 @@ class AgreementService:
                     notices.paragraphs_with_greeting(
                         member.display_name,
                         [
-                            "Every party has signed the settlement agreement. It is attached as a PDF, "
-                            "and you can download it from your case at any time."
+                            "Every party has signed the settlement agreement. It is attached "
+                            "as a PDF, and you can download it from your case at any time."
                         ],
                     ),
                     ("Open your case", link),
