@@ -128,6 +128,7 @@ def create_app(
             async with asyncio.TaskGroup() as tasks:
                 background.append(tasks.create_task(the_broker.run(), name="broker"))
                 background.append(tasks.create_task(hub.listen(), name="hub"))
+                background.append(tasks.create_task(rooms.writer.run(), name="writer"))
                 background.append(tasks.create_task(hub.head_check_loop(), name="heads"))
                 background.append(tasks.create_task(hub.chores_loop(), name="chores"))
                 background.append(tasks.create_task(hub.presence_loop(), name="presence"))

@@ -66,7 +66,7 @@ async def find_by_client_id(session: AsyncSession, room_id: int, sender_id: int,
     found = (await session.exec(select(RoomEvent).where(
         col(RoomEvent.room_id) == room_id, col(RoomEvent.sender_id) == sender_id,
         col(RoomEvent.client_id) == client_id))).first()
-    return _stored(found) if found is not None else None
+    return stored(found) if found is not None else None
 
 
 async def append(session: AsyncSession, room_id: int, type_: str, body: dict[str, Any], *,
@@ -94,7 +94,7 @@ async def events_after(session: AsyncSession, room_id: int, after: int, limit: i
     if upto is not None:
         query = query.where(col(RoomEvent.seq) <= upto)
     rows = await session.exec(query.order_by(col(RoomEvent.seq)).limit(limit))
-    return [_stored(r) for r in rows.all()]
+    return [stored(r) for r in rows.all()]
 
 
 async def events_before(session: AsyncSession, room_id: int, before: int,
@@ -104,7 +104,7 @@ async def events_before(session: AsyncSession, room_id: int, before: int,
         select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) < before)
         .order_by(col(RoomEvent.seq).desc()).limit(limit)
     )
-    return [_stored(r) for r in reversed(rows.all())]
+    return [stored(r) for r in reversed(rows.all())]
 
 
 async def heads(session: AsyncSession, room_ids: Sequence[int]) -> dict[int, int]:
@@ -149,6 +149,6 @@ async def verify_room(session: AsyncSession, room_id: int, batch: int = 1000) ->
     return None
 
 
-def _stored(ev: RoomEvent) -> StoredEvent:
+def stored(ev: RoomEvent) -> StoredEvent:
     return StoredEvent(ev.room_id, ev.seq, ev.type, ev.at, ev.sender_id, ev.client_id,
                        json.loads(ev.body))

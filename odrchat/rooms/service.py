@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +35,7 @@ from odrchat.rooms.access import (
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room, RoomEvent
+from odrchat.rooms.writer import RoomWriter
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
@@ -65,6 +65,7 @@ class RoomService:
     def __init__(self, db: Database, presence: Presence) -> None:
         self.db = db
         self.presence = presence
+        self.writer = RoomWriter(db)
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -180,22 +181,9 @@ class RoomService:
         body = {"msg_id": client_id, "text": text,
                 "sender": {"id": user.id, "name": user.display_name, "role": str(acc.actor.role),
                            "side": str(acc.actor.side) if acc.actor.side else None}}
-        try:
-            async with self.db.session() as s:
-                found = await log.find_by_client_id(s, acc.room_id, user.id, client_id)
-                if found is not None:
-                    return found, True
-                event = await log.append(s, acc.room_id, "chat.message", body,
-                                         confidentiality=confidentiality(acc.ref), at=utcnow(),
-                                         sender_id=user.id, client_id=client_id)
-            return event, False
-        except IntegrityError:
-            # Two sockets raced with the same client id; the other one stored it.
-            async with self.db.session() as s:
-                found = await log.find_by_client_id(s, acc.room_id, user.id, client_id)
-            if found is None:
-                raise
-            return found, True
+        return await self.writer.append(acc.room_id, "chat.message", body,
+                                        confidentiality=confidentiality(acc.ref),
+                                        sender_id=user.id, client_id=client_id)
 
     async def append_event(self, session: AsyncSession, room_id: int, type_: str,
                            body: dict[str, Any], *, sender_id: int | None = None) -> StoredEvent:

@@ -1,0 +1,180 @@
+"""Group commit for chat messages: every message that arrives while a write is in flight goes
+into the next transaction together, so the database does one round of work per batch instead
+of one per message.
+
+Each batch keeps the room log's invariants (see log.py): room rows are locked in id order
+(PostgreSQL `FOR UPDATE`; SQLite's BEGIN IMMEDIATE holds the whole database), heads are read
+under the lock, seqs and chain hashes are assigned in arrival order, and the batch commits or
+fails as a whole. A client id already stored (or repeated inside the batch) resolves to the
+original event, marked duplicate. If a batch fails on a unique index (another worker stored
+the same client id between our check and our insert), its messages are retried one by one.
+Every caller learns its own outcome: stored, duplicate, or the database error (nothing stored,
+so the socket answers `unavailable` and the client retries with the same id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, tuple_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import col, select
+
+from odrchat.rooms import log, sqlite_batch
+from odrchat.rooms.log import StoredEvent
+from odrchat.rooms.tables import Room, RoomEvent
+from odrchat.store.db import Database
+from odrchat.store.types import utcnow
+
+logger = logging.getLogger("odrchat.rooms")
+
+MAX_BATCH = 256
+
+
+@dataclass
+class Append:
+    room_id: int
+    type: str
+    body: dict[str, Any]
+    confidentiality: str
+    sender_id: int
+    client_id: str
+    done: asyncio.Future[tuple[StoredEvent, bool]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class RoomWriter:
+    """One per worker; `run()` lives in the app's task group."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: asyncio.Queue[Append] = asyncio.Queue()
+        self.batches = 0
+        self.messages = 0
+        self._sqlite: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        if db.is_sqlite:
+            self._sqlite_path = db.url.split("///", 1)[1]
+
+    async def append(self, room_id: int, type_: str, body: dict[str, Any], *,
+                     confidentiality: str, sender_id: int, client_id: str) -> tuple[StoredEvent, bool]:
+        """Store one message (or find the one stored under its client id); (event, duplicate)."""
+        request = Append(room_id, type_, body, confidentiality, sender_id, client_id)
+        self._queue.put_nowait(request)
+        return await request.done
+
+    async def run(self) -> None:
+        if self.db.is_sqlite:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="odrchat-writer")
+            self._sqlite = await asyncio.get_running_loop().run_in_executor(
+                self._thread, sqlite_batch.connect, self._sqlite_path)
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < MAX_BATCH and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._write(batch)
+        finally:
+            if self._sqlite is not None:
+                self._sqlite.close()
+            if self._thread is not None:
+                self._thread.shutdown(wait=False)
+
+    async def _write(self, batch: list[Append]) -> None:
+        try:
+            results = await self._commit(batch, utcnow())
+        except IntegrityError:
+            results = None
+        except Exception as exc:  # supervision boundary: each caller gets the error
+            for request in batch:
+                if not request.done.done():
+                    request.done.set_exception(exc)
+            return
+        if results is None:
+            for request in batch:
+                try:
+                    outcome = await self._commit([request], utcnow())
+                except Exception as exc:  # supervision boundary, as above
+                    if not request.done.done():
+                        request.done.set_exception(exc)
+                    continue
+                if not request.done.done():
+                    request.done.set_result(outcome[0])
+            return
+        self.batches += 1
+        self.messages += len(batch)
+        for request, result in zip(batch, results, strict=True):
+            if not request.done.done():
+                request.done.set_result(result)
+
+    async def _commit(self, batch: list[Append], at: datetime) -> list[tuple[StoredEvent, bool]]:
+        if self._sqlite is not None:
+            requests = [(r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id)
+                        for r in batch]
+            conn = self._sqlite
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self._thread, sqlite_batch.commit, conn, requests, at)
+            except sqlite3.IntegrityError as exc:
+                raise IntegrityError("batch", None, exc) from exc
+            except sqlite3.Error as exc:
+                raise OperationalError("batch", None, exc) from exc
+        async with self.db.session() as s:
+            keys = list({(r.room_id, r.sender_id, r.client_id) for r in batch})
+            stored: dict[tuple[int, int, str], StoredEvent] = {}
+            rows = await s.exec(select(RoomEvent).where(
+                tuple_(col(RoomEvent.room_id), col(RoomEvent.sender_id), col(RoomEvent.client_id))
+                .in_(keys)))
+            for row in rows.all():
+                assert row.sender_id is not None and row.client_id is not None
+                stored[(row.room_id, row.sender_id, row.client_id)] = log.stored(row)
+
+            room_ids = sorted({r.room_id for r in batch})
+            heads: dict[int, tuple[int, str]] = {}
+            locked = await s.exec(select(col(Room.id), col(Room.head_seq), col(Room.head_hash))
+                                  .where(col(Room.id).in_(room_ids)).order_by(col(Room.id))
+                                  .with_for_update())
+            for room_id, head_seq, head_hash in locked.all():
+                assert room_id is not None
+                heads[room_id] = (head_seq, head_hash)
+
+            results: list[tuple[StoredEvent, bool]] = []
+            new_rows: list[dict[str, Any]] = []
+            for r in batch:
+                key = (r.room_id, r.sender_id, r.client_id)
+                if key in stored:
+                    results.append((stored[key], True))
+                    continue
+                seq, prev = heads[r.room_id]
+                seq += 1
+                encoded = log.encode_body(r.body)
+                digest = log.chain_hash(prev, r.room_id, seq, r.type, r.sender_id, r.client_id,
+                                        at, encoded)
+                heads[r.room_id] = (seq, digest)
+                event = StoredEvent(r.room_id, seq, r.type, at, r.sender_id, r.client_id, r.body)
+                stored[key] = event
+                results.append((event, False))
+                new_rows.append({"room_id": r.room_id, "seq": seq, "type": r.type,
+                                 "sender_id": r.sender_id, "client_id": r.client_id,
+                                 "body": encoded, "confidentiality": r.confidentiality,
+                                 "at": at, "prev_hash": prev, "hash": digest})
+            if new_rows:
+                conn = await s.connection()
+                await conn.execute(insert(EVENTS), new_rows)
+                await conn.execute(
+                    update(ROOMS).where(ROOMS.c.id == bindparam("rid"))
+                    .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")),
+                    [{"rid": rid, "new_seq": seq, "new_hash": h} for rid, (seq, h) in heads.items()],
+                )
+        return results
+
+
+# Core tables: executemany without the ORM's per-row bookkeeping.
+EVENTS: Table = RoomEvent.__table__  # type: ignore[attr-defined]
+ROOMS: Table = Room.__table__  # type: ignore[attr-defined]
