@@ -49,7 +49,9 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def json_response(data: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    data: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A JSON response that knows dates and times."""
     body = json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":"))
     return Response(body, status, headers=headers, media_type="application/json")
@@ -147,6 +149,9 @@ async def _read_body(request: Request, spec: Body | None) -> dict[str, Any]:
     raw = b"".join(chunks)
     try:
         data = json.loads(raw) if raw else {}
+        # A "\ud800" escape decodes to a lone surrogate that no database, hash or PDF can
+        # encode; refuse it here rather than fail deep inside a handler with a 500.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
     return spec.parse(data)
@@ -161,7 +166,9 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
             "summary": ep.summary,
             "operationId": ep.handler.__name__,
             "tags": [ep.tag],
-            "responses": {str(ep.status): {"description": "OK", "content": {"application/json": {}}}},
+            "responses": {
+                str(ep.status): {"description": "OK", "content": {"application/json": {}}}
+            },
         }
         codes = set(ep.responses) | {413, 422} if ep.body else set(ep.responses)
         if ep.method not in ("GET", "HEAD"):
@@ -182,8 +189,12 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
         params = [p.strip("{}").split(":")[0] for p in ep.path.split("/") if p.startswith("{")]
         if params:
             op["parameters"] = [
-                {"name": p, "in": "path", "required": True,
-                 "schema": {"type": "integer"} if p.endswith("id") else {"type": "string"}}
+                {
+                    "name": p,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"} if p.endswith("id") else {"type": "string"},
+                }
                 for p in params
             ]
         path = "/".join(
@@ -207,7 +218,10 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
                             "properties": {
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
-                                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "fields": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
+                                },
                                 "retryable": {"type": "boolean"},
                             },
                         }

@@ -38,28 +38,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the web server",
-                           description="Run the HTTP and WebSocket server with uvicorn.")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve = sub.add_parser(
+        "serve",
+        help="run the web server",
+        description="Run the HTTP and WebSocket server with uvicorn.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve.add_argument("--workers", type=int, default=1,
-                       help="worker processes (more than 1 needs REDIS_URL)")
-    serve.add_argument("--demo", action="store_true",
-                       help="seed a demo case with four accounts (once) and print the logins")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (more than 1 needs REDIS_URL)"
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed a demo case with four accounts (once) and print the logins",
+    )
     serve.set_defaults(run=cmd_serve)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(title="db commands", metavar="COMMAND")
-    up = db_sub.add_parser("upgrade", help="apply pending migrations",
-                           description="Apply every pending schema migration to DATABASE_URL.")
+    up = db_sub.add_parser(
+        "upgrade",
+        help="apply pending migrations",
+        description="Apply every pending schema migration to DATABASE_URL.",
+    )
     up.set_defaults(run=cmd_db_upgrade)
 
     user = sub.add_parser("user", help="staff accounts", description="Manage staff accounts.")
     user_sub = user.add_subparsers(title="user commands", metavar="COMMAND")
     create = user_sub.add_parser(
-        "create", help="create a mediator or admin account",
+        "create",
+        help="create a mediator or admin account",
         description="Create a staff account (parties register themselves in the browser). "
-                    "The password is read from ODRCHAT_PASSWORD or asked for.",
+        "The password is read from ODRCHAT_PASSWORD or asked for.",
     )
     create.add_argument("--role", choices=("mediator", "admin"), required=True)
     create.add_argument("--email", required=True)
@@ -67,15 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(run=cmd_user_create)
 
     verify = sub.add_parser(
-        "verify", help="check every transcript's hash chain",
+        "verify",
+        help="check every transcript's hash chain",
         description="Walk every room's hash-chained log and print the first break of each "
-                    "broken room. Exit status 1 if any room is broken.",
+        "broken room. Exit status 1 if any room is broken.",
     )
     verify.set_defaults(run=cmd_verify)
     purge = sub.add_parser(
-        "purge", help="delete transcripts past retention",
+        "purge",
+        help="delete transcripts past retention",
         description="Delete the transcripts of cases closed more than RETENTION_DAYS ago, "
-                    "except cases under legal hold. Signed agreements and the audit log stay.",
+        "except cases under legal hold. Signed agreements and the audit log stay.",
     )
     purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     purge.set_defaults(run=cmd_purge)
@@ -222,8 +237,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
         verb = "would delete" if args.dry_run else "deleted"
-        print(f"odrchat: {verb} {report.events} event(s) in {report.rooms} room(s) of "
-              f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold")
+        print(
+            f"odrchat: {verb} {report.events} event(s) in {report.rooms} room(s) of "
+            f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold"
+        )
         return 0
 
     return asyncio.run(run())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.service import AuthService
@@ -55,11 +55,16 @@ async def seed(settings: Settings, db: Database) -> list[str]:
         feed = RoomFeed(rooms, Hub(broker, rooms))
         cases = CaseService(settings, db, feed=feed)
         case_id = await cases.open_case(
-            users["plaintiff"], kind="small_claims", side="plaintiff",
+            users["plaintiff"],
+            kind="small_claims",
+            side="plaintiff",
             court_name="Superior Court of California, County of Los Angeles",
-            court_case_number="26SMCV00421", hearing_date=date.today() + timedelta(days=45),
+            court_case_number="26SMCV00421",
+            hearing_date=date.today() + timedelta(days=45),
             description="Unpaid balance of $2,400 for kitchen repairs.",
-            other_name="Dan Defendant", other_email=ACCOUNTS[1][1], other_phone=None,
+            other_name="Dan Defendant",
+            other_email=ACCOUNTS[1][1],
+            other_phone=None,
             share_contact=False,
         )
         token = await _invitation_token(db, ACCOUNTS[1][1])
@@ -80,8 +85,11 @@ async def seed(settings: Settings, db: Database) -> list[str]:
 
 async def _invitation_token(db: Database, email: str) -> str:
     async with db.session() as s:
-        rows = await s.exec(select(OutboxMessage).where(OutboxMessage.recipient == email)
-                            .order_by(OutboxMessage.id.desc()))  # type: ignore[union-attr]
+        rows = await s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient == email)
+            .order_by(col(OutboxMessage.id).desc())
+        )
         for row in rows.all():
             found = re.search(r"#/invite/([A-Za-z0-9_\-]+)", row.body_text)
             if found:

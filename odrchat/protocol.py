@@ -24,8 +24,14 @@ _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 class FrameError(Exception):
     """A client frame that cannot be understood. `code` is an error code of docs/protocol.md."""
 
-    def __init__(self, code: str, message: str, *, re_id: str | None = None,
-                 fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        re_id: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -93,8 +99,15 @@ class _Fields:
         self.data = data
         self.errors: dict[str, str] = {}
 
-    def number(self, name: str, *, minimum: int, maximum: int = MAX_SEQ,
-               required: bool = True, default: int | None = None) -> Any:
+    def number(
+        self,
+        name: str,
+        *,
+        minimum: int,
+        maximum: int = MAX_SEQ,
+        required: bool = True,
+        default: int | None = None,
+    ) -> Any:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -119,7 +132,8 @@ class _Fields:
         if not value.strip():
             self.errors[name] = "must not be empty"
             return ""
-        if _has_lone_surrogate(value):
+        # NUL: PostgreSQL text columns cannot hold it (a flag reason would fail to store).
+        if "\x00" in value or _has_lone_surrogate(value):
             self.errors[name] = "contains invalid characters"
             return ""
         return value
@@ -145,7 +159,9 @@ def parse(raw: str | bytes | None) -> ClientFrame:
     frame_id = data.get("id")
     re_id = frame_id if isinstance(frame_id, str) and _ID.match(frame_id) else None
     if frame_id is not None and re_id is None:
-        raise FrameError("bad_frame", "Invalid frame id.", fields={"id": "must be 1-64 of A-Z a-z 0-9 _ . : -"})
+        raise FrameError(
+            "bad_frame", "Invalid frame id.", fields={"id": "must be 1-64 of A-Z a-z 0-9 _ . : -"}
+        )
     kind = data.get("type")
     parser = _PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:
@@ -153,13 +169,19 @@ def parse(raw: str | bytes | None) -> ClientFrame:
     f = _Fields(data)
     frame: ClientFrame = parser(f, re_id)
     if f.errors:
-        code = "too_long" if any("at most" in v for k, v in f.errors.items() if k == "text") else "bad_frame"
+        code = (
+            "too_long"
+            if any("at most" in v for k, v in f.errors.items() if k == "text")
+            else "bad_frame"
+        )
         raise FrameError(code, "Some fields need attention.", re_id=re_id, fields=f.errors)
     return frame
 
 
 def _subscribe(f: _Fields, re_id: str | None) -> Subscribe:
-    return Subscribe(re_id, f.number("room", minimum=1), f.number("after", minimum=0, required=False))
+    return Subscribe(
+        re_id, f.number("room", minimum=1), f.number("after", minimum=0, required=False)
+    )
 
 
 def _unsubscribe(f: _Fields, re_id: str | None) -> Unsubscribe:
@@ -167,8 +189,12 @@ def _unsubscribe(f: _Fields, re_id: str | None) -> Unsubscribe:
 
 
 def _history(f: _Fields, re_id: str | None) -> History:
-    return History(re_id, f.number("room", minimum=1), f.number("before", minimum=1),
-                   f.number("limit", minimum=1, maximum=100, required=False, default=LATEST_PAGE))
+    return History(
+        re_id,
+        f.number("room", minimum=1),
+        f.number("before", minimum=1),
+        f.number("limit", minimum=1, maximum=100, required=False, default=LATEST_PAGE),
+    )
 
 
 def _send(f: _Fields, re_id: str | None) -> SendChat:
@@ -186,8 +212,12 @@ def _read(f: _Fields, re_id: str | None) -> MarkRead:
 
 
 def _flag(f: _Fields, re_id: str | None) -> Flag:
-    return Flag(re_id, f.number("room", minimum=1), f.number("seq", minimum=1),
-                f.text("reason", limit=MAX_REASON))
+    return Flag(
+        re_id,
+        f.number("room", minimum=1),
+        f.number("seq", minimum=1),
+        f.text("reason", limit=MAX_REASON),
+    )
 
 
 _PARSERS: dict[str, Callable[[_Fields, str | None], ClientFrame]] = {
@@ -215,8 +245,15 @@ def dump(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def error(code: str, message: str, *, re_id: str | None = None, fields: dict[str, str] | None = None,
-          retryable: bool = False, retry_after_ms: int | None = None) -> str:
+def error(
+    code: str,
+    message: str,
+    *,
+    re_id: str | None = None,
+    fields: dict[str, str] | None = None,
+    retryable: bool = False,
+    retry_after_ms: int | None = None,
+) -> str:
     """An `error` frame."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if re_id is not None:

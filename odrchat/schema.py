@@ -40,7 +40,9 @@ class Str:
             raise ValueError(f"must be at most {self.max_length} characters")
         if len(value) < self.min_length:
             raise ValueError(
-                "is required" if self.min_length == 1 else f"must be at least {self.min_length} characters"
+                "is required"
+                if self.min_length == 1
+                else f"must be at least {self.min_length} characters"
             )
         bad = value if self.multiline else value.replace("\n", "\x00")
         if _CONTROL.search(bad.replace("\t", " ").replace("\r\n", "\n")):
@@ -59,7 +61,7 @@ class Str:
 
 @dataclass(frozen=True, slots=True)
 class Password:
-    """A password: any characters, at least 10, at most 1 KiB once encoded (refused before hashing)."""
+    """A password: any characters, at least 10, at most 1 KiB encoded (refused before hashing)."""
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str):

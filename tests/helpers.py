@@ -60,11 +60,18 @@ def link_token(db_url: str, to: str, kind: str) -> str:
     raise AssertionError(f"no {kind} link emailed to {to}")
 
 
-def register(client: TestClient, db_url: str, email: str, name: str = "Test User",
-             password: str = "correct horse battery", verify: bool = True) -> None:
+def register(
+    client: TestClient,
+    db_url: str,
+    email: str,
+    name: str = "Test User",
+    password: str = "correct horse battery",
+    verify: bool = True,
+) -> None:
     """Register (and by default verify) an account through the API."""
-    r = post(client, "/api/auth/register",
-             {"email": email, "display_name": name, "password": password})
+    r = post(
+        client, "/api/auth/register", {"email": email, "display_name": name, "password": password}
+    )
     assert r.status_code == 202, r.text
     if verify:
         r = post(client, "/api/auth/verify", {"token": link_token(db_url, email, "verify")})

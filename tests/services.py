@@ -36,8 +36,10 @@ def run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
 def postgres_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        unavailable("TEST_DATABASE_URL is not set: PostgreSQL tests need a server "
-                    "(e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test)")
+        unavailable(
+            "TEST_DATABASE_URL is not set: PostgreSQL tests need a server "
+            "(e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test)"
+        )
     assert url
     return url
 
@@ -52,9 +54,12 @@ async def _admin(url: str, *statements: str) -> None:
 
     parts = urlsplit(url)
     conn = await asyncpg.connect(
-        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
-        user=parts.username or "postgres", password=parts.password,
-        database=parts.path.lstrip("/") or "postgres", timeout=5,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        database=parts.path.lstrip("/") or "postgres",
+        timeout=5,
     )
     try:
         for statement in statements:

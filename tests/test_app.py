@@ -16,7 +16,10 @@ def test_health_readiness_and_headers(settings: Settings) -> None:
         for path in ("/healthz", "/", "/api/session"):
             headers = c.get(path).headers
             csp = headers["content-security-policy"]
-            assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+            assert (
+                "script-src 'self'" in csp
+                and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+            )
             assert "frame-ancestors 'none'" in csp
             assert headers["x-content-type-options"] == "nosniff"
             assert headers["referrer-policy"] == "no-referrer"
@@ -24,8 +27,9 @@ def test_health_readiness_and_headers(settings: Settings) -> None:
 
 
 def test_readiness_reports_an_unreachable_database(make_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings("postgresql://postgres@127.0.0.1:1/nothing", run_migrations=False,
-                             outbox_enabled=False)
+    settings = make_settings(
+        "postgresql://postgres@127.0.0.1:1/nothing", run_migrations=False, outbox_enabled=False
+    )
     with client_for(settings) as c:
         r = c.get("/readyz")
         assert r.status_code == 503 and "database" in r.json()["problems"]
@@ -37,8 +41,10 @@ def test_openapi_lists_every_endpoint_with_its_body(settings: Settings) -> None:
     assert spec["openapi"].startswith("3.1")
     listed = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     for ep in all_endpoints():
-        path = "/".join("{" + s.strip("{}").split(":")[0] + "}" if s.startswith("{") else s
-                        for s in ep.path.split("/"))
+        path = "/".join(
+            "{" + s.strip("{}").split(":")[0] + "}" if s.startswith("{") else s
+            for s in ep.path.split("/")
+        )
         assert (ep.method, path) in listed
         op = spec["paths"][path][ep.method.lower()]
         if ep.body is not None:

@@ -10,13 +10,21 @@ from pathlib import Path
 import pytest
 
 
-def odrchat(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL")}
+def odrchat(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL")
+    }
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "odrchat", *args], capture_output=True,
-                          text=True, env=full_env, cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "odrchat", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.parametrize("args", [(), ("serve",), ("db",), ("db", "upgrade"), ("user", "create")])
@@ -35,17 +43,45 @@ def test_db_upgrade_and_user_create(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/odr.sqlite3", "SECRET_KEY": "s" * 40}
     up = odrchat("db", "upgrade", env=env, cwd=tmp_path)
     assert up.returncode == 0, up.stderr
-    made = odrchat("user", "create", "--role", "mediator", "--email", "Mo@Example.org",
-                   "--name", "Mo Mediator", env={**env, "ODRCHAT_PASSWORD": "a long password"},
-                   cwd=tmp_path)
+    made = odrchat(
+        "user",
+        "create",
+        "--role",
+        "mediator",
+        "--email",
+        "Mo@Example.org",
+        "--name",
+        "Mo Mediator",
+        env={**env, "ODRCHAT_PASSWORD": "a long password"},
+        cwd=tmp_path,
+    )
     assert made.returncode == 0, made.stderr
     assert "created mediator mo@example.org" in made.stdout
-    again = odrchat("user", "create", "--role", "admin", "--email", "mo@example.org",
-                    "--name", "Mo", env={**env, "ODRCHAT_PASSWORD": "a long password"},
-                    cwd=tmp_path)
+    again = odrchat(
+        "user",
+        "create",
+        "--role",
+        "admin",
+        "--email",
+        "mo@example.org",
+        "--name",
+        "Mo",
+        env={**env, "ODRCHAT_PASSWORD": "a long password"},
+        cwd=tmp_path,
+    )
     assert again.returncode == 1 and "already registered" in again.stderr
-    weak = odrchat("user", "create", "--role", "admin", "--email", "x@example.org",
-                   "--name", "X", env={**env, "ODRCHAT_PASSWORD": "short"}, cwd=tmp_path)
+    weak = odrchat(
+        "user",
+        "create",
+        "--role",
+        "admin",
+        "--email",
+        "x@example.org",
+        "--name",
+        "X",
+        env={**env, "ODRCHAT_PASSWORD": "short"},
+        cwd=tmp_path,
+    )
     assert weak.returncode == 2
 
 
@@ -63,11 +99,19 @@ def test_serve_demo_on_embedded_defaults(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL", "SECRET_KEY")}
-    proc = subprocess.Popen([sys.executable, "-m", "odrchat", "serve", "--demo", "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL", "SECRET_KEY")
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "odrchat", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -26,20 +26,32 @@ def test_production_needs_a_secret_key(tmp_path: Path) -> None:
 
 
 def test_secret_is_hidden_from_reprs(tmp_path: Path) -> None:
-    s = Settings.from_env({"SECRET_KEY": "k" * 40, "SMTP_PASSWORD": "hunter2hunter2"},
-                          var_dir=tmp_path)
+    s = Settings.from_env(
+        {"SECRET_KEY": "k" * 40, "SMTP_PASSWORD": "hunter2hunter2"}, var_dir=tmp_path
+    )
     assert "kkkk" not in repr(s) and "hunter2" not in repr(s)
 
 
 def test_origins_and_bad_values(tmp_path: Path) -> None:
-    s = Settings.from_env({"PUBLIC_URL": "https://odr.example.org/",
-                           "ALLOWED_ORIGINS": "https://court.example.gov, http://localhost:3000"},
-                          var_dir=tmp_path)
-    assert s.origins == {"https://odr.example.org", "https://court.example.gov",
-                         "http://localhost:3000"}
+    s = Settings.from_env(
+        {
+            "PUBLIC_URL": "https://odr.example.org/",
+            "ALLOWED_ORIGINS": "https://court.example.gov, http://localhost:3000",
+        },
+        var_dir=tmp_path,
+    )
+    assert s.origins == {
+        "https://odr.example.org",
+        "https://court.example.gov",
+        "http://localhost:3000",
+    }
     assert s.secure_cookies
-    for env in ({"SMTP_PORT": "twenty-five"}, {"SMTP_STARTTLS": "maybe"},
-                {"PUBLIC_URL": "odr.example.org"}, {"SECRET_KEY": "short"},
-                {"ODRCHAT_ENV": "staging"}):
+    for env in (
+        {"SMTP_PORT": "twenty-five"},
+        {"SMTP_STARTTLS": "maybe"},
+        {"PUBLIC_URL": "odr.example.org"},
+        {"SECRET_KEY": "short"},
+        {"ODRCHAT_ENV": "staging"},
+    ):
         with pytest.raises(SettingsError):
             Settings.from_env(env, var_dir=tmp_path)

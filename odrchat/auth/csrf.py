@@ -49,6 +49,4 @@ def check(conn: HTTPConnection, settings: Settings) -> None:
     seed = conn.cookies.get(session_cookie) or conn.cookies.get(pre_cookie)
     sent = conn.headers.get(HEADER, "")
     if not seed or not sent or not same(sent, token_for(settings, seed)):
-        raise Forbidden(
-            "Missing or wrong CSRF token: reload the page and try again.", code="csrf"
-        )
+        raise Forbidden("Missing or wrong CSRF token: reload the page and try again.", code="csrf")

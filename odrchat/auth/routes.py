@@ -17,9 +17,11 @@ NameField = Str(120, 1)
 PhoneField = Str(32, 0, pattern=PHONE, pattern_message="is not a phone number")
 TokenField = Str(128, 16)
 
-CHECK_EMAIL = {"status": "check_email",
-               "message": "If the address can be used, we have sent an email to it. "
-                          "Please follow the link in that email."}
+CHECK_EMAIL = {
+    "status": "check_email",
+    "message": "If the address can be used, we have sent an email to it. "
+    "Please follow the link in that email.",
+}
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -61,7 +63,9 @@ async def get_session(call: Call) -> Response:
 async def register(call: Call) -> Response:
     """Create an account; always answers the same (no account enumeration)."""
     b = call.body
-    await call.services.auth.register(b["email"], b["display_name"], b["password"], b["phone"] or None)
+    await call.services.auth.register(
+        b["email"], b["display_name"], b["password"], b["phone"] or None
+    )
     return json_response(CHECK_EMAIL, 202)
 
 
@@ -80,8 +84,13 @@ async def login(call: Call) -> Response:
     response = json_response(
         {"user": user_json(done.user), "csrf_token": csrf.token_for(settings, done.token)}
     )
-    _set_cookie(call, response, session_cookie, done.token,
-                max_age=int(settings.session_absolute.total_seconds()))
+    _set_cookie(
+        call,
+        response,
+        session_cookie,
+        done.token,
+        max_age=int(settings.session_absolute.total_seconds()),
+    )
     return response
 
 
@@ -91,8 +100,13 @@ async def logout(call: Call) -> Response:
     await call.services.auth.logout(call.current)
     session_cookie, _ = csrf.cookie_names(call.services.settings)
     response = json_response({"status": "logged_out"})
-    response.delete_cookie(session_cookie, path="/", secure=call.services.settings.secure_cookies,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        session_cookie,
+        path="/",
+        secure=call.services.settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
@@ -130,35 +144,108 @@ async def update_me(call: Call) -> object:
     return user_json(user)
 
 
-def _set_cookie(call: Call, response: Response, name: str, value: str, *, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                        secure=call.services.settings.secure_cookies, samesite="lax")
+def _set_cookie(
+    call: Call, response: Response, name: str, value: str, *, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=call.services.settings.secure_cookies,
+        samesite="lax",
+    )
 
 
 ENDPOINTS = (
-    Endpoint("GET", "/api/session", get_session, "Current user and CSRF token", access="public",
-             tag="auth"),
-    Endpoint("POST", "/api/auth/register", register, "Register an account", access="public",
-             body=Body({"email": F(EmailField), "display_name": F(NameField),
-                        "password": F(Password()), "phone": F(PhoneField, required=False)}),
-             status=202, tag="auth"),
-    Endpoint("POST", "/api/auth/verify", verify_email, "Confirm an email address",
-             access="public", body=Body({"token": F(TokenField)}), tag="auth"),
-    Endpoint("POST", "/api/auth/login", login, "Log in", access="public",
-             body=Body({"email": F(EmailField), "password": F(Str(1024, 1, strip=False))}),
-             responses=(429,), tag="auth"),
+    Endpoint(
+        "GET",
+        "/api/session",
+        get_session,
+        "Current user and CSRF token",
+        access="public",
+        tag="auth",
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/register",
+        register,
+        "Register an account",
+        access="public",
+        body=Body(
+            {
+                "email": F(EmailField),
+                "display_name": F(NameField),
+                "password": F(Password()),
+                "phone": F(PhoneField, required=False),
+            }
+        ),
+        status=202,
+        tag="auth",
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/verify",
+        verify_email,
+        "Confirm an email address",
+        access="public",
+        body=Body({"token": F(TokenField)}),
+        tag="auth",
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/login",
+        login,
+        "Log in",
+        access="public",
+        body=Body({"email": F(EmailField), "password": F(Str(1024, 1, strip=False))}),
+        responses=(429,),
+        tag="auth",
+    ),
     Endpoint("POST", "/api/auth/logout", logout, "Log out", tag="auth"),
-    Endpoint("POST", "/api/auth/password/forgot", forgot_password, "Ask for a reset link",
-             access="public", body=Body({"email": F(EmailField)}), status=202, tag="auth"),
-    Endpoint("POST", "/api/auth/password/reset", reset_password, "Set a new password from a link",
-             access="public", body=Body({"token": F(TokenField), "password": F(Password())}),
-             tag="auth"),
-    Endpoint("POST", "/api/auth/password/change", change_password, "Change password",
-             body=Body({"current_password": F(Str(1024, 1, strip=False)),
-                        "new_password": F(Password())}), tag="auth"),
+    Endpoint(
+        "POST",
+        "/api/auth/password/forgot",
+        forgot_password,
+        "Ask for a reset link",
+        access="public",
+        body=Body({"email": F(EmailField)}),
+        status=202,
+        tag="auth",
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/password/reset",
+        reset_password,
+        "Set a new password from a link",
+        access="public",
+        body=Body({"token": F(TokenField), "password": F(Password())}),
+        tag="auth",
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/password/change",
+        change_password,
+        "Change password",
+        body=Body(
+            {"current_password": F(Str(1024, 1, strip=False)), "new_password": F(Password())}
+        ),
+        tag="auth",
+    ),
     Endpoint("GET", "/api/me", get_me, "My account", tag="auth"),
-    Endpoint("PATCH", "/api/me", update_me, "Update my account",
-             body=Body({"display_name": F(NameField, required=False),
-                        "phone": F(PhoneField, required=False, nullable=True),
-                        "notify_optional": F(Bool(), required=False)}), tag="auth"),
+    Endpoint(
+        "PATCH",
+        "/api/me",
+        update_me,
+        "Update my account",
+        body=Body(
+            {
+                "display_name": F(NameField, required=False),
+                "phone": F(PhoneField, required=False, nullable=True),
+                "notify_optional": F(Bool(), required=False),
+            }
+        ),
+        tag="auth",
+    ),
 )

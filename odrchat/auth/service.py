@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth import throttle
 from odrchat.auth.passwords import Passwords
@@ -68,8 +69,13 @@ class AuthService:
     # -- registration ---------------------------------------------------------------------
 
     async def register(
-        self, email: str, display_name: str, password: str, phone: str | None,
-        *, verified: bool = False,
+        self,
+        email: str,
+        display_name: str,
+        password: str,
+        phone: str | None,
+        *,
+        verified: bool = False,
     ) -> User | None:
         """Create an account and send a verification link; None if the address was taken."""
         password_hash = await self.passwords.hash(password)
@@ -77,18 +83,30 @@ class AuthService:
         async with self.db.session() as s:
             existing = (await s.exec(select(User).where(User.email == email))).first()
             if existing is not None:
-                await enqueue(s, build_email(
-                    email, "Someone tried to register with your email address",
-                    ["Someone (perhaps you) tried to create an ODR account with this address, "
-                     "but you already have one.",
-                     "If it was you, log in, or reset your password if you have forgotten it. "
-                     "If it was not you, you can ignore this message."],
-                    ("Log in", f"{self.settings.public_url}/#/login"), None,
-                ))
+                await enqueue(
+                    s,
+                    build_email(
+                        email,
+                        "Someone tried to register with your email address",
+                        [
+                            "Someone (perhaps you) tried to create an ODR account with this "
+                            "address, but you already have one.",
+                            "If it was you, log in, or reset your password if you have "
+                            "forgotten it. If it was not you, you can ignore this message.",
+                        ],
+                        ("Log in", f"{self.settings.public_url}/#/login"),
+                        None,
+                    ),
+                )
                 self.wake_outbox()
                 return None
-            user = User(email=email, display_name=display_name, phone=phone,
-                        password_hash=password_hash, email_verified_at=now if verified else None)
+            user = User(
+                email=email,
+                display_name=display_name,
+                phone=phone,
+                password_hash=password_hash,
+                email_verified_at=now if verified else None,
+            )
             s.add(user)
             try:
                 await s.flush()
@@ -99,18 +117,31 @@ class AuthService:
         self.wake_outbox()
         return user
 
-    async def _send_verification(self, s: object, user: User, now: datetime) -> None:
+    async def _send_verification(self, s: AsyncSession, user: User, now: datetime) -> None:
         token = new_token()
         assert user.id is not None
-        s.add(OneTimeToken(purpose="verify", token_hash=hash_token(token), user_id=user.id,  # type: ignore[attr-defined]
-                           expires_at=now + VERIFY_TTL))
-        await enqueue(s, build_email(  # type: ignore[arg-type]
-            user.email, "Confirm your email address for Online Dispute Resolution",
-            [f"Hello {user.display_name},",
-             "Please confirm your email address so that we can send you updates about your case."],
-            ("Confirm my email", f"{self.settings.public_url}/#/verify/{token}"),
-            "This link works once and expires in 2 days.",
-        ))
+        s.add(
+            OneTimeToken(
+                purpose="verify",
+                token_hash=hash_token(token),
+                user_id=user.id,
+                expires_at=now + VERIFY_TTL,
+            )
+        )
+        await enqueue(
+            s,
+            build_email(
+                user.email,
+                "Confirm your email address for Online Dispute Resolution",
+                [
+                    f"Hello {user.display_name},",
+                    "Please confirm your email address so that we can send you updates "
+                    "about your case.",
+                ],
+                ("Confirm my email", f"{self.settings.public_url}/#/verify/{token}"),
+                "This link works once and expires in 2 days.",
+            ),
+        )
 
     async def verify_email(self, token: str) -> User:
         """Mark the address verified; the token works once."""
@@ -122,11 +153,12 @@ class AuthService:
                 user.email_verified_at = utcnow()
             return user
 
-    async def _take_token(self, s: object, purpose: str, token: str) -> OneTimeToken:
+    async def _take_token(self, s: AsyncSession, purpose: str, token: str) -> OneTimeToken:
         now = utcnow()
-        result = await s.exec(  # type: ignore[attr-defined]
-            select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token),
-                                       OneTimeToken.purpose == purpose).with_for_update()
+        result = await s.exec(
+            select(OneTimeToken)
+            .where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == purpose)
+            .with_for_update()
         )
         row: OneTimeToken | None = result.first()
         if row is None or row.used_at is not None or row.expires_at <= now:
@@ -142,8 +174,10 @@ class AuthService:
         async with self.db.session() as s:
             wait = await throttle.retry_after(s, email, ip, now)
         if wait:
-            raise TooMany("Too many attempts. Please wait and try again, or reset your password.",
-                          retry_after=wait)
+            raise TooMany(
+                "Too many attempts. Please wait and try again, or reset your password.",
+                retry_after=wait,
+            )
         async with self.db.session() as s:
             user = (await s.exec(select(User).where(User.email == email))).first()
         if user is None:
@@ -160,11 +194,19 @@ class AuthService:
         async with self.db.session() as s:
             await throttle.clear_account(s, email, ip)
             if new_hash is not None:
-                await s.exec(update(User).where(User.id == user.id).values(password_hash=new_hash))  # type: ignore[arg-type]
+                await s.exec(update(User).where(col(User.id) == user.id).values(password_hash=new_hash))
             assert user.id is not None
-            s.add(AuthSession(token_hash=hash_token(token), user_id=user.id, created_at=now,
-                              last_seen_at=now, expires_at=now + self.settings.session_absolute,
-                              ip=ip[:64], user_agent=user_agent[:255]))
+            s.add(
+                AuthSession(
+                    token_hash=hash_token(token),
+                    user_id=user.id,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self.settings.session_absolute,
+                    ip=ip[:64],
+                    user_agent=user_agent[:255],
+                )
+            )
         log.info("login user=%s", user.id)
         return LoggedIn(user=user, token=token)
 
@@ -175,36 +217,48 @@ class AuthService:
         now = utcnow()
         async with self.db.session() as s:
             result = await s.exec(
-                select(AuthSession, User).join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+                select(AuthSession, User)
+                .join(User, col(User.id) == col(AuthSession.user_id))
                 .where(AuthSession.token_hash == hash_token(token))
             )
             row = result.first()
             if row is None:
                 return None
             session, user = row
-            if (session.revoked_at is not None or session.expires_at <= now
-                    or session.last_seen_at + self.settings.session_idle <= now):
+            if (
+                session.revoked_at is not None
+                or session.expires_at <= now
+                or session.last_seen_at + self.settings.session_idle <= now
+            ):
                 return None
             if now - session.last_seen_at >= TOUCH_EVERY:
                 session.last_seen_at = now
-                await s.exec(update(AuthSession).where(AuthSession.id == session.id)  # type: ignore[arg-type]
-                                .values(last_seen_at=now))
+                await s.exec(
+                    update(AuthSession)
+                    .where(col(AuthSession.id) == session.id)
+                    .values(last_seen_at=now)
+                )
             return Current(user=user, session=session)
 
     async def logout(self, current: Current) -> None:
         """Revoke this session and close its sockets everywhere."""
         async with self.db.session() as s:
-            await s.exec(update(AuthSession).where(AuthSession.id == current.session.id)  # type: ignore[arg-type]
-                            .values(revoked_at=utcnow()))
+            await s.exec(
+                update(AuthSession)
+                .where(col(AuthSession.id) == current.session.id)
+                .values(revoked_at=utcnow())
+            )
         await self._revoked(current.user.id)
 
     async def revoke_all(self, user_id: int, *, except_session: int | None = None) -> None:
         """Revoke every session of a user (password change or reset)."""
         async with self.db.session() as s:
-            stmt = update(AuthSession).where(AuthSession.user_id == user_id,  # type: ignore[arg-type]
-                                             AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+            stmt = update(AuthSession).where(
+                col(AuthSession.user_id) == user_id,
+                col(AuthSession.revoked_at).is_(None),
+            )
             if except_session is not None:
-                stmt = stmt.where(AuthSession.id != except_session)  # type: ignore[arg-type]
+                stmt = stmt.where(col(AuthSession.id) != except_session)
             await s.exec(stmt.values(revoked_at=utcnow()))
         await self._revoked(user_id)
 
@@ -224,17 +278,29 @@ class AuthService:
                 return
             token = new_token()
             assert user.id is not None
-            s.add(OneTimeToken(purpose="reset", token_hash=hash_token(token), user_id=user.id,
-                               expires_at=now + RESET_TTL))
-            await enqueue(s, build_email(
-                user.email, "Reset your Online Dispute Resolution password",
-                [f"Hello {user.display_name},",
-                 "Someone asked to reset the password of your ODR account. If it was you, "
-                 "choose a new password with the link below. If not, ignore this message: "
-                 "your password stays as it is."],
-                ("Choose a new password", f"{self.settings.public_url}/#/reset/{token}"),
-                "This link works once and expires in 1 hour.",
-            ))
+            s.add(
+                OneTimeToken(
+                    purpose="reset",
+                    token_hash=hash_token(token),
+                    user_id=user.id,
+                    expires_at=now + RESET_TTL,
+                )
+            )
+            await enqueue(
+                s,
+                build_email(
+                    user.email,
+                    "Reset your Online Dispute Resolution password",
+                    [
+                        f"Hello {user.display_name},",
+                        "Someone asked to reset the password of your ODR account. If it was you, "
+                        "choose a new password with the link below. If not, ignore this message: "
+                        "your password stays as it is.",
+                    ],
+                    ("Choose a new password", f"{self.settings.public_url}/#/reset/{token}"),
+                    "This link works once and expires in 1 hour.",
+                ),
+            )
         self.wake_outbox()
 
     async def reset_password(self, token: str, password: str) -> None:
@@ -257,8 +323,11 @@ class AuthService:
             raise Forbidden("Your current password is not right.", code="bad_credentials")
         new_hash = await self.passwords.hash(new)
         async with self.db.session() as s:
-            await s.exec(update(User).where(User.id == current.user.id)  # type: ignore[arg-type]
-                            .values(password_hash=new_hash))
+            await s.exec(
+                update(User)
+                .where(col(User.id) == current.user.id)
+                .values(password_hash=new_hash)
+            )
         assert current.user.id is not None
         await self.revoke_all(current.user.id, except_session=current.session.id)
 
@@ -287,8 +356,13 @@ class AuthService:
             raise Invalid("role must be mediator or admin")
         password_hash = await self.passwords.hash(password)
         async with self.db.session() as s:
-            user = User(email=email, display_name=display_name, password_hash=password_hash,
-                        staff_role=role, email_verified_at=utcnow())
+            user = User(
+                email=email,
+                display_name=display_name,
+                password_hash=password_hash,
+                staff_role=role,
+                email_verified_at=utcnow(),
+            )
             s.add(user)
             try:
                 await s.flush()

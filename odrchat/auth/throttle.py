@@ -47,8 +47,9 @@ def keys_for(email: str, ip: str) -> dict[str, str]:
     return {"pair": f"pair:{email}|{ip}", "ip": f"ip:{ip}", "acct": f"acct:{email}"}
 
 
-def wait_seconds(rule: Rule, failures: int, latest: datetime | None, oldest: datetime | None,
-                 now: datetime) -> int:
+def wait_seconds(
+    rule: Rule, failures: int, latest: datetime | None, oldest: datetime | None, now: datetime
+) -> int:
     """How long to wait before the next attempt is even checked (0 = go ahead). Pure."""
     if failures < rule.free or latest is None or oldest is None:
         return 0
@@ -94,4 +95,5 @@ async def clear_account(session: AsyncSession, email: str, ip: str | None = None
         )
     else:
         await session.exec(
-            delete(LoginFailure).where(col(LoginFailure.key) == f"pair:{email}|{ip}"))
+            delete(LoginFailure).where(col(LoginFailure.key) == f"pair:{email}|{ip}")
+        )

@@ -74,8 +74,7 @@ class Connection:
     ip: str
     user_bucket: TokenBucket
     subs: dict[int, Sub] = field(default_factory=dict)
-    queue: asyncio.Queue[tuple[Any, ...]] = field(
-        default_factory=lambda: asyncio.Queue(SEND_QUEUE))
+    queue: asyncio.Queue[tuple[Any, ...]] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE))
     close_code: int | None = None
     dead: asyncio.Event = field(default_factory=asyncio.Event)
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(5, 20))
@@ -171,33 +170,71 @@ class Connection:
             case p.Unsubscribe():
                 self.subs.pop(frame.room, None)
                 self.hub.leave(self, frame.room)
-                self._reply(p.dump({"type": "room.unsubscribed", "re": frame.id, "room": frame.room}))
+                self._reply(
+                    p.dump({"type": "room.unsubscribed", "re": frame.id, "room": frame.room})
+                )
             case p.SendChat():
                 await self._send_chat(frame)
             case p.History():
                 sub = self._subscribed(frame.room, frame.id)
-                events = await self.hub.rooms.events_before(sub.access.room_id, frame.before, frame.limit + 1)
+                events = await self.hub.rooms.events_before(
+                    sub.access.room_id, frame.before, frame.limit + 1
+                )
                 more = len(events) > frame.limit
-                events = events[-frame.limit:] if more else events
-                self._reply(p.dump({"type": "room.history", "re": frame.id, "room": frame.room,
-                                    "events": [e.frame() for e in events], "more": more}))
+                events = events[-frame.limit :] if more else events
+                self._reply(
+                    p.dump(
+                        {
+                            "type": "room.history",
+                            "re": frame.id,
+                            "room": frame.room,
+                            "events": [e.frame() for e in events],
+                            "more": more,
+                        }
+                    )
+                )
             case p.Typing():
                 sub = self._subscribed(frame.room, frame.id)
                 if sub.access.writable:
-                    await self.hub.ephemeral(frame.room, {"type": "typing", "room": frame.room,
-                                                          "user_id": self.user_id, "on": frame.on})
+                    await self.hub.ephemeral(
+                        frame.room,
+                        {
+                            "type": "typing",
+                            "room": frame.room,
+                            "user_id": self.user_id,
+                            "on": frame.on,
+                        },
+                    )
             case p.MarkRead():
                 self._subscribed(frame.room, frame.id)
                 seq = await self.hub.rooms.mark_read(frame.room, self.user_id, frame.seq)
-                await self.hub.ephemeral(frame.room, {"type": "read", "room": frame.room,
-                                                      "user_id": self.user_id, "seq": seq})
+                await self.hub.ephemeral(
+                    frame.room,
+                    {"type": "read", "room": frame.room, "user_id": self.user_id, "seq": seq},
+                )
             case p.Flag():
                 sub = self._subscribed(frame.room, frame.id)
                 if sub.access.actor.role not in (Role.MEDIATOR, Role.CO_MEDIATOR):
-                    raise p.FrameError("forbidden", "Only the mediator can flag a message.", re_id=frame.id)
+                    raise p.FrameError(
+                        "forbidden", "Only the mediator can flag a message.", re_id=frame.id
+                    )
                 if not await self.hub.rooms.flag(sub.access, self.user_id, frame.seq, frame.reason):
-                    raise p.FrameError("bad_frame", "No such message.", re_id=frame.id, fields={"seq": "is not in this room"})
-                self._reply(p.dump({"type": "message.flagged", "re": frame.id, "room": frame.room, "seq": frame.seq}))
+                    raise p.FrameError(
+                        "bad_frame",
+                        "No such message.",
+                        re_id=frame.id,
+                        fields={"seq": "is not in this room"},
+                    )
+                self._reply(
+                    p.dump(
+                        {
+                            "type": "message.flagged",
+                            "re": frame.id,
+                            "room": frame.room,
+                            "seq": frame.seq,
+                        }
+                    )
+                )
 
     def _subscribed(self, room: int, re_id: str | None) -> Sub:
         sub = self.subs.get(room)
@@ -222,18 +259,40 @@ class Connection:
             raise p.FrameError("forbidden", "You cannot write in this room.", re_id=frame.id)
         wait = max(self.bucket.take(), self.user_bucket.take())
         if wait:
-            self._reply(p.error("rate_limited", "You are sending too fast.", re_id=frame.id,
-                                retry_after_ms=int(wait * 1000) + 1))
+            self._reply(
+                p.error(
+                    "rate_limited",
+                    "You are sending too fast.",
+                    re_id=frame.id,
+                    retry_after_ms=int(wait * 1000) + 1,
+                )
+            )
             return
         try:
             event, duplicate = await self.hub.rooms.send_chat(acc, self.user, frame.id, frame.text)
         except (DBAPIError, SQLAlchemyError, OSError):
             log.exception("could not store a message")
-            self._reply(p.error("unavailable", "The message could not be stored. Try again.",
-                                re_id=frame.id, retryable=True))
+            self._reply(
+                p.error(
+                    "unavailable",
+                    "The message could not be stored. Try again.",
+                    re_id=frame.id,
+                    retryable=True,
+                )
+            )
             return
-        self._reply(p.dump({"type": "chat.ack", "re": frame.id, "room": frame.room,
-                            "seq": event.seq, "at": event.at.isoformat(), "duplicate": duplicate}))
+        self._reply(
+            p.dump(
+                {
+                    "type": "chat.ack",
+                    "re": frame.id,
+                    "room": frame.room,
+                    "seq": event.seq,
+                    "at": event.at.isoformat(),
+                    "duplicate": duplicate,
+                }
+            )
+        )
         if not duplicate:
             await self.hub.publish(event)
 
@@ -283,8 +342,9 @@ class Connection:
                 await self._reauth(item[1])
             elif kind == "rooms":
                 rooms = await self.hub.rooms.accessible_rooms(self.user)
-                await self.ws.send_text(p.dump({"type": "rooms.changed",
-                                                "rooms": [a.describe(h) for a, h in rooms]}))
+                await self.ws.send_text(
+                    p.dump({"type": "rooms.changed", "rooms": [a.describe(h) for a, h in rooms]})
+                )
 
     async def _event(self, room_id: int, seq: int, text: str) -> None:
         sub = self.subs.get(room_id)
@@ -320,25 +380,41 @@ class Connection:
         after = frame.after
         if after is None:
             sub.last = max(0, head - p.LATEST_PAGE)
-            await self._send_events(sub, await self.hub.rooms.events_after(
-                frame.room, sub.last, p.LATEST_PAGE, head))
+            await self._send_events(
+                sub, await self.hub.rooms.events_after(frame.room, sub.last, p.LATEST_PAGE, head)
+            )
         else:
             if after > head:
-                await self.ws.send_text(p.error(
-                    "bad_frame", "after is beyond the room's last event.", re_id=frame.id,
-                    fields={"after": f"must be at most {head}"}))
+                await self.ws.send_text(
+                    p.error(
+                        "bad_frame",
+                        "after is beyond the room's last event.",
+                        re_id=frame.id,
+                        fields={"after": f"must be at most {head}"},
+                    )
+                )
                 after = head
             sub.last = after
             events = await self.hub.rooms.events_after(frame.room, after, p.RESUME_PAGE + 1)
             if len(events) > p.RESUME_PAGE:
                 await self._send_events(sub, events[: p.RESUME_PAGE])
                 sub.mode = "paging"
-                await self.ws.send_text(p.dump({"type": "room.behind", "room": frame.room,
-                                                "after": sub.last, "head": events[-1].seq}))
+                await self.ws.send_text(
+                    p.dump(
+                        {
+                            "type": "room.behind",
+                            "room": frame.room,
+                            "after": sub.last,
+                            "head": events[-1].seq,
+                        }
+                    )
+                )
                 return
             await self._send_events(sub, events)
         sub.mode = "live"
-        await self.ws.send_text(p.dump({"type": "room.synced", "room": frame.room, "head": sub.last}))
+        await self.ws.send_text(
+            p.dump({"type": "room.synced", "room": frame.room, "head": sub.last})
+        )
 
     async def _reauth(self, case_id: int) -> None:
         mine = [r for r, s in self.subs.items() if s.access.case_id == case_id]
@@ -353,10 +429,25 @@ class Connection:
             if found is None:
                 del self.subs[room_id]
                 self.hub.leave(self, room_id)
-                await self.ws.send_text(p.dump({"type": "room.closed", "room": room_id,
-                                                "reason": "You no longer have access to this room."}))
+                await self.ws.send_text(
+                    p.dump(
+                        {
+                            "type": "room.closed",
+                            "room": room_id,
+                            "reason": "You no longer have access to this room.",
+                        }
+                    )
+                )
             else:
                 acc, seen = found
                 sub.access = acc
-                await self.ws.send_text(p.dump({"type": "room.updated", "room": room_id,
-                                                "writable": acc.writable, "audience": seen}))
+                await self.ws.send_text(
+                    p.dump(
+                        {
+                            "type": "room.updated",
+                            "room": room_id,
+                            "writable": acc.writable,
+                            "audience": seen,
+                        }
+                    )
+                )

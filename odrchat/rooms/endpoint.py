@@ -43,9 +43,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
     try:
         rooms = await services.rooms.accessible_rooms(user)
-        hello = {"type": "hello", "v": p.PROTOCOL_VERSION,
-                 "user": {"id": user.id, "name": user.display_name},
-                 "rooms": [acc.describe(head) for acc, head in rooms]}
+        hello = {
+            "type": "hello",
+            "v": p.PROTOCOL_VERSION,
+            "user": {"id": user.id, "name": user.display_name},
+            "rooms": [acc.describe(head) for acc, head in rooms],
+        }
         await conn.run(hello)
     finally:
         hub.release(conn)

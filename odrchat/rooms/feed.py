@@ -25,8 +25,9 @@ class RoomFeed:
         self.rooms = rooms
         self.hub = hub
 
-    async def record(self, session: AsyncSession, case_id: int, event_type: str,
-                     payload: dict[str, Any]) -> None:
+    async def record(
+        self, session: AsyncSession, case_id: int, event_type: str, payload: dict[str, Any]
+    ) -> None:
         """Store one event in the case's joint room (rooms are opened on first use)."""
         room_id = await self.rooms.joint_room_id(session, case_id)
         body = {"case_id": case_id, "event": payload}
@@ -34,12 +35,19 @@ class RoomFeed:
         session.info.setdefault(_PENDING, []).append(event)
         session.info.setdefault(_CASES, set()).add(case_id)
 
-    async def record_in_room(self, session: AsyncSession, case_id: int, room_id: int,
-                             event_type: str, body: dict[str, Any],
-                             sender_id: int | None = None) -> StoredEvent:
+    async def record_in_room(
+        self,
+        session: AsyncSession,
+        case_id: int,
+        room_id: int,
+        event_type: str,
+        body: dict[str, Any],
+        sender_id: int | None = None,
+    ) -> StoredEvent:
         """Store an event in a given room of the case (offers, agreements)."""
-        event = await self.rooms.append_event(session, room_id, event_type, body,
-                                              sender_id=sender_id)
+        event = await self.rooms.append_event(
+            session, room_id, event_type, body, sender_id=sender_id
+        )
         session.info.setdefault(_PENDING, []).append(event)
         session.info.setdefault(_CASES, set()).add(case_id)
         return event

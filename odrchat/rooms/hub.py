@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from odrchat.broker.base import Broker, BrokerError, Message, Resynced
 from odrchat.protocol import CLOSE_UNAUTHENTICATED, dump
-from odrchat.rooms.log import StoredEvent
-
 from odrchat.rooms.connection import TokenBucket
+from odrchat.rooms.log import StoredEvent
 
 if TYPE_CHECKING:
     from odrchat.rooms.connection import Connection
@@ -43,8 +42,9 @@ def room_channel(room_id: int) -> str:
 
 
 class Hub:
-    def __init__(self, broker: Broker, rooms: RoomService, *, max_per_user: int = 10,
-                 max_per_ip: int = 200) -> None:
+    def __init__(
+        self, broker: Broker, rooms: RoomService, *, max_per_user: int = 10, max_per_ip: int = 200
+    ) -> None:
         self.broker = broker
         self.rooms = rooms
         self.worker = uuid.uuid4().hex[:12]
@@ -110,8 +110,10 @@ class Hub:
         self.members[key] += 1
         if self.members[key] == 1:
             await self.rooms.presence.add(room_id, conn.user_id)
-            await self.ephemeral(room_id, {"type": "presence", "room": room_id,
-                                           "user_id": conn.user_id, "online": True})
+            await self.ephemeral(
+                room_id,
+                {"type": "presence", "room": room_id, "user_id": conn.user_id, "online": True},
+            )
 
     def leave(self, conn: Connection, room_id: int) -> None:
         """Stop delivering a room to a socket; broker and presence work is queued as a chore."""
@@ -152,8 +154,15 @@ class Hub:
                     room_id, user_id = chore[1], chore[2]
                     if (room_id, user_id) not in self.members:
                         await self.rooms.presence.remove(room_id, user_id)
-                        await self.ephemeral(room_id, {"type": "presence", "room": room_id,
-                                                       "user_id": user_id, "online": False})
+                        await self.ephemeral(
+                            room_id,
+                            {
+                                "type": "presence",
+                                "room": room_id,
+                                "user_id": user_id,
+                                "online": False,
+                            },
+                        )
             except Exception:  # supervision boundary: one failed chore must not stop the rest
                 log.exception("hub chore %s failed", chore[0])
 
@@ -163,15 +172,18 @@ class Hub:
         """Hand a stored event to local watchers now, then ring the other workers' doorbell."""
         text = dump(event.frame())
         self._deliver(event.room_id, event.seq, text)
-        await self._ring(room_channel(event.room_id),
-                         b"E|%s|%d|%d|" % (self._worker_b, event.room_id, event.seq) + text.encode())
+        await self._ring(
+            room_channel(event.room_id),
+            b"E|%s|%d|%d|" % (self._worker_b, event.room_id, event.seq) + text.encode(),
+        )
 
     async def ephemeral(self, room_id: int, frame: dict[str, object]) -> None:
         """Typing, presence, read markers: delivered live, never stored, never replayed."""
         text = dump(frame)
         self._deliver(room_id, 0, text)
-        await self._ring(room_channel(room_id),
-                         b"E|%s|%d|0|" % (self._worker_b, room_id) + text.encode())
+        await self._ring(
+            room_channel(room_id), b"E|%s|%d|0|" % (self._worker_b, room_id) + text.encode()
+        )
 
     async def case_changed(self, case_id: int) -> None:
         """Every worker re-checks the access of its subscriptions in this case."""
@@ -188,8 +200,9 @@ class Hub:
             await self.broker.publish(channel, payload)
         except BrokerError:
             # Stored already; other workers catch up through their head checks.
-            log.warning("broker publish failed on %s; peers will catch up from the database",
-                        channel)
+            log.warning(
+                "broker publish failed on %s; peers will catch up from the database", channel
+            )
 
     def _deliver(self, room_id: int, seq: int, text: str) -> None:
         watchers = self.watchers.get(room_id)

@@ -41,16 +41,37 @@ class StoredEvent:
 
     def frame(self) -> dict[str, Any]:
         """The wire frame of this event (see docs/protocol.md)."""
-        return {"type": self.type, "room": self.room_id, "seq": self.seq,
-                "at": self.at.isoformat(), **self.body}
+        return {
+            "type": self.type,
+            "room": self.room_id,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            **self.body,
+        }
 
 
-def chain_hash(prev: str, room_id: int, seq: int, type_: str, sender_id: int | None,
-               client_id: str | None, at: datetime, body: str) -> str:
+def chain_hash(
+    prev: str,
+    room_id: int,
+    seq: int,
+    type_: str,
+    sender_id: int | None,
+    client_id: str | None,
+    at: datetime,
+    body: str,
+) -> str:
     """The hash of one record, chained to the previous record's hash."""
     h = hashlib.sha256()
-    for part in (prev, str(room_id), str(seq), type_, str(sender_id), str(client_id),
-                 at.isoformat(), body):
+    for part in (
+        prev,
+        str(room_id),
+        str(seq),
+        type_,
+        str(sender_id),
+        str(client_id),
+        at.isoformat(),
+        body,
+    ):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x1f")
     return h.hexdigest()
@@ -60,35 +81,66 @@ def encode_body(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-async def find_by_client_id(session: AsyncSession, room_id: int, sender_id: int,
-                            client_id: str) -> StoredEvent | None:
+async def find_by_client_id(
+    session: AsyncSession, room_id: int, sender_id: int, client_id: str
+) -> StoredEvent | None:
     """The event a sender already stored under this client id, if any."""
-    found = (await session.exec(select(RoomEvent).where(
-        col(RoomEvent.room_id) == room_id, col(RoomEvent.sender_id) == sender_id,
-        col(RoomEvent.client_id) == client_id))).first()
+    found = (
+        await session.exec(
+            select(RoomEvent).where(
+                col(RoomEvent.room_id) == room_id,
+                col(RoomEvent.sender_id) == sender_id,
+                col(RoomEvent.client_id) == client_id,
+            )
+        )
+    ).first()
     return stored(found) if found is not None else None
 
 
-async def append(session: AsyncSession, room_id: int, type_: str, body: dict[str, Any], *,
-                 confidentiality: str, at: datetime, sender_id: int | None = None,
-                 client_id: str | None = None) -> StoredEvent:
+async def append(
+    session: AsyncSession,
+    room_id: int,
+    type_: str,
+    body: dict[str, Any],
+    *,
+    confidentiality: str,
+    at: datetime,
+    sender_id: int | None = None,
+    client_id: str | None = None,
+) -> StoredEvent:
     """Store one event at the room's next seq (the caller's transaction commits it)."""
-    tip = (await session.exec(
-        update(Room).where(col(Room.id) == room_id).values(head_seq=col(Room.head_seq) + 1)
-        .returning(col(Room.head_seq), col(Room.head_hash))
-    )).one()
+    tip = (
+        await session.exec(
+            update(Room)
+            .where(col(Room.id) == room_id)
+            .values(head_seq=col(Room.head_seq) + 1)
+            .returning(col(Room.head_seq), col(Room.head_hash))
+        )
+    ).one()
     seq, prev = int(tip[0]), str(tip[1])
     encoded = encode_body(body)
     digest = chain_hash(prev, room_id, seq, type_, sender_id, client_id, at, encoded)
-    await session.exec(insert(RoomEvent).values(
-        room_id=room_id, seq=seq, type=type_, sender_id=sender_id, client_id=client_id,
-        body=encoded, confidentiality=confidentiality, at=at, prev_hash=prev, hash=digest))
+    await session.exec(
+        insert(RoomEvent).values(
+            room_id=room_id,
+            seq=seq,
+            type=type_,
+            sender_id=sender_id,
+            client_id=client_id,
+            body=encoded,
+            confidentiality=confidentiality,
+            at=at,
+            prev_hash=prev,
+            hash=digest,
+        )
+    )
     await session.exec(update(Room).where(col(Room.id) == room_id).values(head_hash=digest))
     return StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
 
 
-async def events_after(session: AsyncSession, room_id: int, after: int, limit: int,
-                       upto: int | None = None) -> list[StoredEvent]:
+async def events_after(
+    session: AsyncSession, room_id: int, after: int, limit: int, upto: int | None = None
+) -> list[StoredEvent]:
     """Events with seq > after (and <= upto), oldest first."""
     query = select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) > after)
     if upto is not None:
@@ -97,12 +149,15 @@ async def events_after(session: AsyncSession, room_id: int, after: int, limit: i
     return [stored(r) for r in rows.all()]
 
 
-async def events_before(session: AsyncSession, room_id: int, before: int,
-                        limit: int) -> list[StoredEvent]:
+async def events_before(
+    session: AsyncSession, room_id: int, before: int, limit: int
+) -> list[StoredEvent]:
     """Up to `limit` events with seq < before, oldest first."""
     rows = await session.exec(
-        select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) < before)
-        .order_by(col(RoomEvent.seq).desc()).limit(limit)
+        select(RoomEvent)
+        .where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) < before)
+        .order_by(col(RoomEvent.seq).desc())
+        .limit(limit)
     )
     return [stored(r) for r in reversed(rows.all())]
 
@@ -131,24 +186,33 @@ async def verify_room(session: AsyncSession, room_id: int, batch: int = 1000) ->
         return ChainBreak(room_id, 0, "room missing")
     prev, expected_seq, after = GENESIS, 1, 0
     while True:
-        rows = (await session.exec(
-            select(RoomEvent).where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) > after)
-            .order_by(col(RoomEvent.seq)).limit(batch))).all()
+        rows = (
+            await session.exec(
+                select(RoomEvent)
+                .where(col(RoomEvent.room_id) == room_id, col(RoomEvent.seq) > after)
+                .order_by(col(RoomEvent.seq))
+                .limit(batch)
+            )
+        ).all()
         for ev in rows:
             if ev.seq != expected_seq:
                 return ChainBreak(room_id, expected_seq, f"record {expected_seq} is missing")
-            digest = chain_hash(prev, room_id, ev.seq, ev.type, ev.sender_id, ev.client_id,
-                                ev.at, ev.body)
+            digest = chain_hash(
+                prev, room_id, ev.seq, ev.type, ev.sender_id, ev.client_id, ev.at, ev.body
+            )
             if ev.prev_hash != prev or ev.hash != digest:
                 return ChainBreak(room_id, ev.seq, "record altered")
             prev, expected_seq, after = ev.hash, ev.seq + 1, ev.seq
         if len(rows) < batch:
             break
     if room.head_seq != expected_seq - 1 or room.head_hash != prev:
-        return ChainBreak(room_id, expected_seq, "log shorter than the room's head (records removed)")
+        return ChainBreak(
+            room_id, expected_seq, "log shorter than the room's head (records removed)"
+        )
     return None
 
 
 def stored(ev: RoomEvent) -> StoredEvent:
-    return StoredEvent(ev.room_id, ev.seq, ev.type, ev.at, ev.sender_id, ev.client_id,
-                       json.loads(ev.body))
+    return StoredEvent(
+        ev.room_id, ev.seq, ev.type, ev.at, ev.sender_id, ev.client_id, json.loads(ev.body)
+    )

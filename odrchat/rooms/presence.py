@@ -76,9 +76,13 @@ class RedisPresence:
 
         # A blocking pool: a burst of subscriptions (a reconnect storm) queues for the four
         # connections instead of failing with "Too many connections".
-        pool = BlockingConnectionPool.from_url(url, max_connections=4, timeout=REDIS_TIMEOUT,
-                                               socket_timeout=REDIS_TIMEOUT,
-                                               socket_connect_timeout=REDIS_TIMEOUT)
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=4,
+            timeout=REDIS_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
+        )
         self._redis = Redis(connection_pool=pool)
         self.worker_id = worker_id
         self.prefix = prefix
@@ -88,8 +92,7 @@ class RedisPresence:
 
     async def add(self, room: int, user: int) -> None:
         with _best_effort("add"):
-            await self._redis.zadd(self.prefix + str(room),
-                                   {self._member(user): time.time() + TTL})
+            await self._redis.zadd(self.prefix + str(room), {self._member(user): time.time() + TTL})
 
     async def remove(self, room: int, user: int) -> None:
         with _best_effort("remove"):
@@ -111,8 +114,9 @@ class RedisPresence:
     async def online(self, room: int) -> set[int]:
         members: list[object] = []
         with _best_effort("online"):
-            members = list(await self._redis.zrangebyscore(self.prefix + str(room), time.time(),
-                                                           "+inf"))
+            members = list(
+                await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
+            )
         names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
         return {int(name.split(":", 1)[0]) for name in names}
 

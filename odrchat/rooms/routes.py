@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from odrchat.api import Call, Endpoint, json_response
+from odrchat.api import Call, Endpoint
 from odrchat.errors import NotFound
 from odrchat.rooms.transcript import event_line, render_html
 from odrchat.store.types import utcnow
@@ -22,8 +22,13 @@ async def get_transcript(call: Call) -> object:
         "viewer": call.current.user.display_name,
         "generated_at": utcnow().isoformat(),
         "rooms": [
-            {"room": acc.room_id, "kind": str(acc.ref.kind), "title": acc.title,
-             "audience": seen, "events": [event_line(e) for e in events]}
+            {
+                "room": acc.room_id,
+                "kind": str(acc.ref.kind),
+                "title": acc.title,
+                "audience": seen,
+                "events": [event_line(e) for e in events],
+            }
             for acc, seen, events in rooms
         ],
     }
@@ -37,13 +42,20 @@ async def get_transcript_html(call: Call) -> Response:
     if not rooms:
         raise NotFound("Not found.")
     page = render_html(
-        case_id, f"Mediation transcript, case {case_id}",
-        [({"title": acc.title, "audience": [a["name"] for a in seen]}, events)
-         for acc, seen, events in rooms],
-        call.current.user.display_name, utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        case_id,
+        f"Mediation transcript, case {case_id}",
+        [
+            ({"title": acc.title, "audience": [a["name"] for a in seen]}, events)
+            for acc, seen, events in rooms
+        ],
+        call.current.user.display_name,
+        utcnow().strftime("%Y-%m-%d %H:%M UTC"),
     )
-    return Response(page, media_type="text/html; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="case-{case_id}-transcript.html"'})
+    return Response(
+        page,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-transcript.html"'},
+    )
 
 
 async def list_flags(call: Call) -> object:
@@ -52,10 +64,23 @@ async def list_flags(call: Call) -> object:
 
 
 ENDPOINTS = (
-    Endpoint("GET", "/api/cases/{case_id:int}/transcript", get_transcript,
-             "My transcript of a case (only the rooms I may see)", tag="rooms", responses=(404,)),
-    Endpoint("GET", "/api/cases/{case_id:int}/transcript.html", get_transcript_html,
-             "Printable transcript", tag="rooms", responses=(404,)),
-    Endpoint("GET", "/api/admin/flags", list_flags, "Flagged messages", access="admin",
-             tag="admin"),
+    Endpoint(
+        "GET",
+        "/api/cases/{case_id:int}/transcript",
+        get_transcript,
+        "My transcript of a case (only the rooms I may see)",
+        tag="rooms",
+        responses=(404,),
+    ),
+    Endpoint(
+        "GET",
+        "/api/cases/{case_id:int}/transcript.html",
+        get_transcript_html,
+        "Printable transcript",
+        tag="rooms",
+        responses=(404,),
+    ),
+    Endpoint(
+        "GET", "/api/admin/flags", list_flags, "Flagged messages", access="admin", tag="admin"
+    ),
 )

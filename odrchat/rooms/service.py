@@ -52,9 +52,15 @@ class RoomAccess:
     title: str
 
     def describe(self, head: int) -> dict[str, Any]:
-        return {"room": self.room_id, "case_id": self.case_id, "kind": str(self.ref.kind),
-                "side": str(self.ref.side) if self.ref.side else None, "title": self.title,
-                "head": head, "writable": self.writable}
+        return {
+            "room": self.room_id,
+            "case_id": self.case_id,
+            "kind": str(self.ref.kind),
+            "side": str(self.ref.side) if self.ref.side else None,
+            "title": self.title,
+            "head": head,
+            "writable": self.writable,
+        }
 
 
 def ref_of(room: Room) -> RoomRef:
@@ -85,7 +91,8 @@ class RoomService:
 
     async def _rooms_of(self, session: AsyncSession, case_id: int) -> list[Room]:
         rows = await session.exec(
-            select(Room).where(col(Room.case_id) == case_id).order_by(col(Room.id)))
+            select(Room).where(col(Room.case_id) == case_id).order_by(col(Room.id))
+        )
         return list(rows.all())
 
     async def joint_room_id(self, session: AsyncSession, case_id: int) -> int:
@@ -94,8 +101,9 @@ class RoomService:
         assert joint.id is not None
         return joint.id
 
-    async def _access(self, session: AsyncSession, user: User, case: Case,
-                      rooms: Sequence[Room]) -> list[RoomAccess]:
+    async def _access(
+        self, session: AsyncSession, user: User, case: Case, rooms: Sequence[Room]
+    ) -> list[RoomAccess]:
         assert case.id is not None
         actor = await actor_for(session, case.id, user)
         if actor is None:
@@ -107,9 +115,16 @@ class RoomService:
             ref = ref_of(room)
             if can_read(actor, ref):
                 assert room.id is not None
-                found.append(RoomAccess(room.id, case.id, ref, actor,
-                                        can_write(actor, ref, case_open=is_open),
-                                        room_title(ref, names)))
+                found.append(
+                    RoomAccess(
+                        room.id,
+                        case.id,
+                        ref,
+                        actor,
+                        can_write(actor, ref, case_open=is_open),
+                        room_title(ref, names),
+                    )
+                )
         return found
 
     async def _party_names(self, session: AsyncSession, case_id: int) -> dict[Side, str]:
@@ -146,7 +161,9 @@ class RoomService:
                     out.append((acc, heads[acc.room_id]))
         return out
 
-    async def snapshot(self, acc: RoomAccess, user_id: int, re_id: str | None) -> tuple[dict[str, Any], int]:
+    async def snapshot(
+        self, acc: RoomAccess, user_id: int, re_id: str | None
+    ) -> tuple[dict[str, Any], int]:
         """The room.snapshot frame and the room's head."""
         async with self.db.session() as s:
             room = await s.get(Room, acc.room_id)
@@ -156,46 +173,98 @@ class RoomService:
                 from odrchat.audit import record
 
                 # Every administrator view of a transcript is on the record.
-                await record(s, user_id, "room.view", acc.case_id,
-                             {"room": acc.room_id, "kind": str(acc.ref.kind)})
+                await record(
+                    s,
+                    user_id,
+                    "room.view",
+                    acc.case_id,
+                    {"room": acc.room_id, "kind": str(acc.ref.kind)},
+                )
             marker = await s.get(ReadMarker, (acc.room_id, user_id))
             read = marker.seq if marker else 0
-            unread = (await s.exec(select(func.count()).select_from(RoomEvent).where(
-                col(RoomEvent.room_id) == acc.room_id, col(RoomEvent.seq) > read,
-                col(RoomEvent.type) == "chat.message", col(RoomEvent.sender_id) != user_id))).one()
+            unread = (
+                await s.exec(
+                    select(func.count())
+                    .select_from(RoomEvent)
+                    .where(
+                        col(RoomEvent.room_id) == acc.room_id,
+                        col(RoomEvent.seq) > read,
+                        col(RoomEvent.type) == "chat.message",
+                        col(RoomEvent.sender_id) != user_id,
+                    )
+                )
+            ).one()
         online = sorted(await self.presence.online(acc.room_id))
-        frame = {"type": "room.snapshot", "room": acc.room_id, "case_id": acc.case_id,
-                 "kind": str(acc.ref.kind), "side": str(acc.ref.side) if acc.ref.side else None,
-                 "title": acc.title, "confidentiality": confidentiality(acc.ref),
-                 "audience": seen, "presence": online, "head": room.head_seq, "read": read,
-                 "unread": int(unread), "writable": acc.writable}
+        frame = {
+            "type": "room.snapshot",
+            "room": acc.room_id,
+            "case_id": acc.case_id,
+            "kind": str(acc.ref.kind),
+            "side": str(acc.ref.side) if acc.ref.side else None,
+            "title": acc.title,
+            "confidentiality": confidentiality(acc.ref),
+            "audience": seen,
+            "presence": online,
+            "head": room.head_seq,
+            "read": read,
+            "unread": int(unread),
+            "writable": acc.writable,
+        }
         if re_id is not None:
             frame["re"] = re_id
         return frame, room.head_seq
 
     # -- the log ----------------------------------------------------------------------------
 
-    async def send_chat(self, acc: RoomAccess, user: User, client_id: str, text: str) -> tuple[StoredEvent, bool]:
+    async def send_chat(
+        self, acc: RoomAccess, user: User, client_id: str, text: str
+    ) -> tuple[StoredEvent, bool]:
         """Store a chat message (or find the one already stored under this client id)."""
         assert user.id is not None
-        body = {"msg_id": client_id, "text": text,
-                "sender": {"id": user.id, "name": user.display_name, "role": str(acc.actor.role),
-                           "side": str(acc.actor.side) if acc.actor.side else None}}
-        return await self.writer.append(acc.room_id, "chat.message", body,
-                                        confidentiality=confidentiality(acc.ref),
-                                        sender_id=user.id, client_id=client_id)
+        body = {
+            "msg_id": client_id,
+            "text": text,
+            "sender": {
+                "id": user.id,
+                "name": user.display_name,
+                "role": str(acc.actor.role),
+                "side": str(acc.actor.side) if acc.actor.side else None,
+            },
+        }
+        return await self.writer.append(
+            acc.room_id,
+            "chat.message",
+            body,
+            confidentiality=confidentiality(acc.ref),
+            sender_id=user.id,
+            client_id=client_id,
+        )
 
-    async def append_event(self, session: AsyncSession, room_id: int, type_: str,
-                           body: dict[str, Any], *, sender_id: int | None = None) -> StoredEvent:
+    async def append_event(
+        self,
+        session: AsyncSession,
+        room_id: int,
+        type_: str,
+        body: dict[str, Any],
+        *,
+        sender_id: int | None = None,
+    ) -> StoredEvent:
         """Store a case/offer/agreement event in a room inside the caller's transaction."""
         room = await session.get(Room, room_id)
         assert room is not None
-        return await log.append(session, room_id, type_, body,
-                                confidentiality=confidentiality(ref_of(room)), at=utcnow(),
-                                sender_id=sender_id)
+        return await log.append(
+            session,
+            room_id,
+            type_,
+            body,
+            confidentiality=confidentiality(ref_of(room)),
+            at=utcnow(),
+            sender_id=sender_id,
+        )
 
-    async def events_after(self, room_id: int, after: int, limit: int,
-                           upto: int | None = None) -> list[StoredEvent]:
+    async def events_after(
+        self, room_id: int, after: int, limit: int, upto: int | None = None
+    ) -> list[StoredEvent]:
         async with self.db.session() as s:
             return await log.events_after(s, room_id, after, limit, upto)
 
@@ -231,16 +300,19 @@ class RoomService:
             if room is None or not 1 <= seq <= room.head_seq:
                 return False
             s.add(MessageFlag(room_id=acc.room_id, seq=seq, flagged_by=user_id, reason=reason))
-            await record(s, user_id, "message.flag", acc.case_id,
-                         {"room": acc.room_id, "seq": seq})
+            await record(s, user_id, "message.flag", acc.case_id, {"room": acc.room_id, "seq": seq})
         return True
 
     async def audience_of(self, session: AsyncSession, acc: RoomAccess) -> list[dict[str, Any]]:
         """Everyone who can see a room, with role and side (shown in every room, always)."""
         members = await case_members(session, acc.case_id)
         seen = [
-            {"user_id": member.id, "name": member.display_name, "role": part.role,
-             "side": part.side}
+            {
+                "user_id": member.id,
+                "name": member.display_name,
+                "role": part.role,
+                "side": part.side,
+            }
             for part, member in members
             if audience(acc.ref, [actor_of(part)])
         ]
@@ -249,7 +321,9 @@ class RoomService:
         seen.append({"user_id": None, "name": "CCR administration", "role": "admin", "side": None})
         return seen
 
-    async def transcript(self, user: User, case_id: int) -> list[tuple[RoomAccess, list[dict[str, Any]], list[StoredEvent]]]:
+    async def transcript(
+        self, user: User, case_id: int
+    ) -> list[tuple[RoomAccess, list[dict[str, Any]], list[StoredEvent]]]:
         """Every room of the case this user may read, with its audience and full log."""
         assert user.id is not None
         out = []
@@ -263,8 +337,9 @@ class RoomService:
             if found[0].actor.role == Role.ADMIN:
                 from odrchat.audit import record
 
-                await record(s, user.id, "transcript.export", case_id,
-                             {"rooms": [a.room_id for a in found]})
+                await record(
+                    s, user.id, "transcript.export", case_id, {"rooms": [a.room_id for a in found]}
+                )
             for acc in found:
                 events: list[StoredEvent] = []
                 after = 0
@@ -285,11 +360,26 @@ class RoomService:
     async def flags(self, limit: int = 200) -> list[dict[str, Any]]:
         """Messages mediators flagged for the administrator, newest first."""
         async with self.db.session() as s:
-            rows = (await s.exec(select(MessageFlag, Room).join(Room, col(Room.id) == col(MessageFlag.room_id))
-                                 .order_by(col(MessageFlag.id).desc()).limit(limit))).all()
-            return [{"id": f.id, "case_id": r.case_id, "room": f.room_id, "seq": f.seq,
-                     "flagged_by": f.flagged_by, "reason": f.reason, "at": f.at.isoformat()}
-                    for f, r in rows]
+            rows = (
+                await s.exec(
+                    select(MessageFlag, Room)
+                    .join(Room, col(Room.id) == col(MessageFlag.room_id))
+                    .order_by(col(MessageFlag.id).desc())
+                    .limit(limit)
+                )
+            ).all()
+            return [
+                {
+                    "id": f.id,
+                    "case_id": r.case_id,
+                    "room": f.room_id,
+                    "seq": f.seq,
+                    "flagged_by": f.flagged_by,
+                    "reason": f.reason,
+                    "at": f.at.isoformat(),
+                }
+                for f, r in rows
+            ]
 
     async def case_rooms_access(
         self, user: User, case_id: int, room_ids: Sequence[int]
@@ -300,5 +390,7 @@ class RoomService:
             if case is None:
                 return {}
             rooms = [r for r in await self._rooms_of(s, case_id) if r.id in set(room_ids)]
-            return {a.room_id: (a, await self.audience_of(s, a))
-                    for a in await self._access(s, user, case, rooms)}
+            return {
+                a.room_id: (a, await self.audience_of(s, a))
+                for a in await self._access(s, user, case, rooms)
+            }

@@ -23,8 +23,9 @@ Request = tuple[int, str, dict[str, Any], str, int, str]  # room, type, body, co
 
 def connect(path: str) -> sqlite3.Connection:
     """A connection configured like the app's own (WAL, foreign keys, busy timeout)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                           timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -36,7 +37,9 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def commit(conn: sqlite3.Connection, batch: list[Request], at: datetime) -> list[tuple[StoredEvent, bool]]:
+def commit(
+    conn: sqlite3.Connection, batch: list[Request], at: datetime
+) -> list[tuple[StoredEvent, bool]]:
     """Store a batch in one transaction; returns (event, duplicate) per request, in order."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -45,16 +48,21 @@ def commit(conn: sqlite3.Connection, batch: list[Request], at: datetime) -> list
             row = conn.execute(
                 "SELECT seq, type, at, body FROM room_events "
                 "WHERE room_id = ? AND sender_id = ? AND client_id = ?",
-                (room_id, sender_id, client_id)).fetchone()
+                (room_id, sender_id, client_id),
+            ).fetchone()
             if row is not None:
                 when = datetime.fromisoformat(row[2]).replace(tzinfo=UTC)
                 stored[(room_id, sender_id, client_id)] = StoredEvent(
-                    room_id, row[0], row[1], when, sender_id, client_id, json.loads(row[3]))
+                    room_id, row[0], row[1], when, sender_id, client_id, json.loads(row[3])
+                )
         room_ids = sorted({r[0] for r in batch})
         marks = ",".join("?" * len(room_ids))
         heads: dict[int, tuple[int, str]] = {
-            rid: (seq, h) for rid, seq, h in conn.execute(
-                f"SELECT id, head_seq, head_hash FROM rooms WHERE id IN ({marks})", room_ids)}
+            rid: (seq, h)
+            for rid, seq, h in conn.execute(
+                f"SELECT id, head_seq, head_hash FROM rooms WHERE id IN ({marks})", room_ids
+            )
+        }
         results: list[tuple[StoredEvent, bool]] = []
         rows: list[tuple[Any, ...]] = []
         stamp = _stamp(at)
@@ -71,14 +79,19 @@ def commit(conn: sqlite3.Connection, batch: list[Request], at: datetime) -> list
             event = StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
             stored[key] = event
             results.append((event, False))
-            rows.append((room_id, seq, type_, sender_id, client_id, encoded, conf, stamp, prev,
-                         digest))
+            rows.append(
+                (room_id, seq, type_, sender_id, client_id, encoded, conf, stamp, prev, digest)
+            )
         if rows:
             conn.executemany(
                 "INSERT INTO room_events (room_id, seq, type, sender_id, client_id, body, "
-                "confidentiality, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.executemany("UPDATE rooms SET head_seq = ?, head_hash = ? WHERE id = ?",
-                             [(seq, h, rid) for rid, (seq, h) in heads.items()])
+                "confidentiality, at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "UPDATE rooms SET head_seq = ?, head_hash = ? WHERE id = ?",
+                [(seq, h, rid) for rid, (seq, h) in heads.items()],
+            )
         conn.execute("COMMIT")
         return results
     except BaseException:

@@ -22,7 +22,9 @@ class Room(SQLModel, table=True):
     side: str | None = Field(default=None, max_length=16)  # private rooms: whose
     head_seq: int = Field(default=0)
     head_hash: str = Field(default="0" * 64, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class RoomEvent(SQLModel, table=True):
@@ -60,7 +62,9 @@ class ReadMarker(SQLModel, table=True):
     room_id: int = Field(foreign_key="rooms.id", primary_key=True)
     user_id: int = Field(foreign_key="users.id", primary_key=True)
     seq: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class MessageFlag(SQLModel, table=True):

@@ -20,11 +20,16 @@ def event_line(event: StoredEvent) -> dict[str, Any]:
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), **event.body}
 
 
-def render_html(case_id: int, title: str, rooms: Sequence[tuple[dict[str, Any], Sequence[StoredEvent]]],
-                viewer: str, generated_at: str) -> str:
+def render_html(
+    case_id: int,
+    title: str,
+    rooms: Sequence[tuple[dict[str, Any], Sequence[StoredEvent]]],
+    viewer: str,
+    generated_at: str,
+) -> str:
     """A self-contained printable page (no scripts, no external resources)."""
     parts = [
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape_text(title)}</title></head><body>",
         f"<h1>{escape_text(title)}</h1>",
         f"<p>Case {case_id}. Exported for {escape_text(viewer)} on "
@@ -33,8 +38,10 @@ def render_html(case_id: int, title: str, rooms: Sequence[tuple[dict[str, Any], 
     ]
     for room, events in rooms:
         parts.append(f"<h2>{escape_text(str(room['title']))}</h2>")
-        parts.append(f"<p>Who can see this conversation: "
-                     f"{escape_text(', '.join(str(a) for a in room['audience']))}</p>")
+        parts.append(
+            f"<p>Who can see this conversation: "
+            f"{escape_text(', '.join(str(a) for a in room['audience']))}</p>"
+        )
         for ev in events:
             at = escape_text(ev.at.strftime("%Y-%m-%d %H:%M UTC"))
             if ev.type == "chat.message":
@@ -42,9 +49,11 @@ def render_html(case_id: int, title: str, rooms: Sequence[tuple[dict[str, Any], 
                 parts.append(
                     f"<p><strong>{escape_text(str(sender.get('name', '')))}</strong> "
                     f"<small>{at} (#{ev.seq})</small><br>"
-                    f"{escape_text(str(ev.body.get('text', ''))).replace(chr(10), '<br>')}</p>")
+                    f"{escape_text(str(ev.body.get('text', ''))).replace(chr(10), '<br>')}</p>"
+                )
             else:
-                parts.append(f"<p><em>{at} (#{ev.seq}): "
-                             f"{escape_text(ev.type.replace('.', ' '))}</em></p>")
+                parts.append(
+                    f"<p><em>{at} (#{ev.seq}): {escape_text(ev.type.replace('.', ' '))}</em></p>"
+                )
     parts.append("</body></html>")
     return "\n".join(parts)

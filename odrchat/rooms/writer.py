@@ -46,7 +46,8 @@ class Append:
     sender_id: int
     client_id: str
     done: asyncio.Future[tuple[StoredEvent, bool]] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future())
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class RoomWriter:
@@ -62,8 +63,16 @@ class RoomWriter:
         if db.is_sqlite:
             self._sqlite_path = db.url.split("///", 1)[1]
 
-    async def append(self, room_id: int, type_: str, body: dict[str, Any], *,
-                     confidentiality: str, sender_id: int, client_id: str) -> tuple[StoredEvent, bool]:
+    async def append(
+        self,
+        room_id: int,
+        type_: str,
+        body: dict[str, Any],
+        *,
+        confidentiality: str,
+        sender_id: int,
+        client_id: str,
+    ) -> tuple[StoredEvent, bool]:
         """Store one message (or find the one stored under its client id); (event, duplicate)."""
         request = Append(room_id, type_, body, confidentiality, sender_id, client_id)
         self._queue.put_nowait(request)
@@ -73,7 +82,8 @@ class RoomWriter:
         if self.db.is_sqlite:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="odrchat-writer")
             self._sqlite = await asyncio.get_running_loop().run_in_executor(
-                self._thread, sqlite_batch.connect, self._sqlite_path)
+                self._thread, sqlite_batch.connect, self._sqlite_path
+            )
         try:
             while True:
                 batch = [await self._queue.get()]
@@ -115,12 +125,14 @@ class RoomWriter:
 
     async def _commit(self, batch: list[Append], at: datetime) -> list[tuple[StoredEvent, bool]]:
         if self._sqlite is not None:
-            requests = [(r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id)
-                        for r in batch]
-            conn = self._sqlite
+            requests = [
+                (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id)
+                for r in batch
+            ]
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    self._thread, sqlite_batch.commit, conn, requests, at)
+                    self._thread, sqlite_batch.commit, self._sqlite, requests, at
+                )
             except sqlite3.IntegrityError as exc:
                 raise IntegrityError("batch", None, exc) from exc
             except sqlite3.Error as exc:
@@ -128,18 +140,25 @@ class RoomWriter:
         async with self.db.session() as s:
             keys = list({(r.room_id, r.sender_id, r.client_id) for r in batch})
             stored: dict[tuple[int, int, str], StoredEvent] = {}
-            rows = await s.exec(select(RoomEvent).where(
-                tuple_(col(RoomEvent.room_id), col(RoomEvent.sender_id), col(RoomEvent.client_id))
-                .in_(keys)))
+            rows = await s.exec(
+                select(RoomEvent).where(
+                    tuple_(
+                        col(RoomEvent.room_id), col(RoomEvent.sender_id), col(RoomEvent.client_id)
+                    ).in_(keys)
+                )
+            )
             for row in rows.all():
                 assert row.sender_id is not None and row.client_id is not None
                 stored[(row.room_id, row.sender_id, row.client_id)] = log.stored(row)
 
             room_ids = sorted({r.room_id for r in batch})
             heads: dict[int, tuple[int, str]] = {}
-            locked = await s.exec(select(col(Room.id), col(Room.head_seq), col(Room.head_hash))
-                                  .where(col(Room.id).in_(room_ids)).order_by(col(Room.id))
-                                  .with_for_update())
+            locked = await s.exec(
+                select(col(Room.id), col(Room.head_seq), col(Room.head_hash))
+                .where(col(Room.id).in_(room_ids))
+                .order_by(col(Room.id))
+                .with_for_update()
+            )
             for room_id, head_seq, head_hash in locked.all():
                 assert room_id is not None
                 heads[room_id] = (head_seq, head_hash)
@@ -154,23 +173,38 @@ class RoomWriter:
                 seq, prev = heads[r.room_id]
                 seq += 1
                 encoded = log.encode_body(r.body)
-                digest = log.chain_hash(prev, r.room_id, seq, r.type, r.sender_id, r.client_id,
-                                        at, encoded)
+                digest = log.chain_hash(
+                    prev, r.room_id, seq, r.type, r.sender_id, r.client_id, at, encoded
+                )
                 heads[r.room_id] = (seq, digest)
                 event = StoredEvent(r.room_id, seq, r.type, at, r.sender_id, r.client_id, r.body)
                 stored[key] = event
                 results.append((event, False))
-                new_rows.append({"room_id": r.room_id, "seq": seq, "type": r.type,
-                                 "sender_id": r.sender_id, "client_id": r.client_id,
-                                 "body": encoded, "confidentiality": r.confidentiality,
-                                 "at": at, "prev_hash": prev, "hash": digest})
+                new_rows.append(
+                    {
+                        "room_id": r.room_id,
+                        "seq": seq,
+                        "type": r.type,
+                        "sender_id": r.sender_id,
+                        "client_id": r.client_id,
+                        "body": encoded,
+                        "confidentiality": r.confidentiality,
+                        "at": at,
+                        "prev_hash": prev,
+                        "hash": digest,
+                    }
+                )
             if new_rows:
-                conn = await s.connection()
-                await conn.execute(insert(EVENTS), new_rows)
-                await conn.execute(
-                    update(ROOMS).where(ROOMS.c.id == bindparam("rid"))
+                core = await s.connection()
+                await core.execute(insert(EVENTS), new_rows)
+                await core.execute(
+                    update(ROOMS)
+                    .where(ROOMS.c.id == bindparam("rid"))
                     .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")),
-                    [{"rid": rid, "new_seq": seq, "new_hash": h} for rid, (seq, h) in heads.items()],
+                    [
+                        {"rid": rid, "new_seq": seq, "new_hash": h}
+                        for rid, (seq, h) in heads.items()
+                    ],
                 )
         return results
 

@@ -12,8 +12,11 @@ from odrchat.settings import PRODUCTION_ARGON2, TEST_ARGON2, Argon2Profile
 def test_production_parameters_follow_rfc_9106() -> None:
     # RFC 9106 section 4, second recommended option: argon2id, t=3, p=4, m=64 MiB,
     # 128-bit salt, 256-bit tag.
-    assert PRODUCTION_ARGON2 == Argon2Profile(
-        time_cost=3, memory_cost_kib=64 * 1024, parallelism=4, hash_len=32, salt_len=16
+    assert (
+        Argon2Profile(
+            time_cost=3, memory_cost_kib=64 * 1024, parallelism=4, hash_len=32, salt_len=16
+        )
+        == PRODUCTION_ARGON2
     )
 
 

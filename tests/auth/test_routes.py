@@ -58,8 +58,12 @@ def test_https_cookies_use_host_prefix_and_secure(make_settings, db_url: str) ->
 def test_wrong_password_and_unknown_account_answer_alike(settings: Settings, db_url: str) -> None:
     with client_for(settings) as c:
         register(c, db_url, "cy@example.org")
-        wrong = post(c, "/api/auth/login", {"email": "cy@example.org", "password": "nope nope nope"})
-        unknown = post(c, "/api/auth/login", {"email": "zz@example.org", "password": "nope nope nope"})
+        wrong = post(
+            c, "/api/auth/login", {"email": "cy@example.org", "password": "nope nope nope"}
+        )
+        unknown = post(
+            c, "/api/auth/login", {"email": "zz@example.org", "password": "nope nope nope"}
+        )
         assert wrong.status_code == unknown.status_code == 401
         assert wrong.json() == unknown.json()
 
@@ -78,35 +82,54 @@ def test_duplicate_registration_is_not_revealed(settings: Settings, db_url: str)
 
 def test_bad_input_is_refused_with_field_errors(settings: Settings, db_url: str) -> None:
     with client_for(settings) as c:
-        r = post(c, "/api/auth/register", {"email": "not-an-email", "display_name": "",
-                                           "password": "short", "extra": 1})
+        r = post(
+            c,
+            "/api/auth/register",
+            {"email": "not-an-email", "display_name": "", "password": "short", "extra": 1},
+        )
         assert r.status_code == 422
         fields = r.json()["error"]["fields"]
         assert set(fields) == {"email", "display_name", "password", "extra"}
 
-        huge = post(c, "/api/auth/register",
-                    {"email": "e@example.org", "display_name": "E", "password": "x" * 1025})
+        huge = post(
+            c,
+            "/api/auth/register",
+            {"email": "e@example.org", "display_name": "E", "password": "x" * 1025},
+        )
         assert huge.status_code == 422
         assert "1024 bytes" in huge.json()["error"]["fields"]["password"]
 
-        long_name = post(c, "/api/auth/register",
-                         {"email": "e@example.org", "display_name": "n" * 121, "password": PW})
+        long_name = post(
+            c,
+            "/api/auth/register",
+            {"email": "e@example.org", "display_name": "n" * 121, "password": PW},
+        )
         assert long_name.status_code == 422
 
-        wrong_type = post(c, "/api/auth/register",
-                          {"email": ["e@example.org"], "display_name": 5, "password": PW})
+        wrong_type = post(
+            c, "/api/auth/register", {"email": ["e@example.org"], "display_name": 5, "password": PW}
+        )
         assert set(wrong_type.json()["error"]["fields"]) == {"email", "display_name"}
 
-        malformed = c.post("/api/auth/login", content=b"{not json",
-                           headers={**csrf(c), "content-type": "application/json"})
+        malformed = c.post(
+            "/api/auth/login",
+            content=b"{not json",
+            headers={**csrf(c), "content-type": "application/json"},
+        )
         assert malformed.status_code == 400
 
-        too_big = c.post("/api/auth/login", content=b"{" + b" " * 70_000 + b"}",
-                         headers={**csrf(c), "content-type": "application/json"})
+        too_big = c.post(
+            "/api/auth/login",
+            content=b"{" + b" " * 70_000 + b"}",
+            headers={**csrf(c), "content-type": "application/json"},
+        )
         assert too_big.status_code == 413
 
-        control = post(c, "/api/auth/register",
-                       {"email": "f@example.org", "display_name": "a\x00b", "password": PW})
+        control = post(
+            c,
+            "/api/auth/register",
+            {"email": "f@example.org", "display_name": "a\x00b", "password": PW},
+        )
         assert control.json()["error"]["fields"]["display_name"] == "contains control characters"
 
 
@@ -118,15 +141,16 @@ def test_state_changes_need_the_csrf_token(settings: Settings, db_url: str) -> N
         assert missing.status_code == 403 and missing.json()["error"]["code"] == "csrf"
         wrong = c.post("/api/auth/logout", json={}, headers={"X-CSRF-Token": "0" * 64})
         assert wrong.status_code == 403
-        foreign = c.post("/api/auth/logout", json={},
-                         headers={**csrf(c), "Origin": "https://evil.example"})
+        foreign = c.post(
+            "/api/auth/logout", json={}, headers={**csrf(c), "Origin": "https://evil.example"}
+        )
         assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "bad_origin"
-        cross_site = c.post("/api/auth/logout", json={},
-                            headers={**csrf(c), "Sec-Fetch-Site": "cross-site"})
+        cross_site = c.post(
+            "/api/auth/logout", json={}, headers={**csrf(c), "Sec-Fetch-Site": "cross-site"}
+        )
         assert cross_site.status_code == 403
         assert c.get("/api/me").status_code == 200  # none of those logged us out
-        ok = c.post("/api/auth/logout", json={},
-                    headers={**csrf(c), "Origin": "http://testserver"})
+        ok = c.post("/api/auth/logout", json={}, headers={**csrf(c), "Origin": "http://testserver"})
         assert ok.status_code == 200
 
 
@@ -142,8 +166,12 @@ def test_pre_login_token_does_not_survive_login(settings: Settings, db_url: str)
 def test_logins_are_throttled_then_recover(settings: Settings, db_url: str) -> None:
     with client_for(settings) as c:
         register(c, db_url, "gu@example.org")
-        codes = [post(c, "/api/auth/login", {"email": "gu@example.org", "password": "wrong-wrong-1"}).status_code
-                 for _ in range(6)]
+        codes = [
+            post(
+                c, "/api/auth/login", {"email": "gu@example.org", "password": "wrong-wrong-1"}
+            ).status_code
+            for _ in range(6)
+        ]
         assert codes[:5] == [401] * 5
         blocked = post(c, "/api/auth/login", {"email": "gu@example.org", "password": PW})
         assert blocked.status_code == 429
@@ -152,8 +180,12 @@ def test_logins_are_throttled_then_recover(settings: Settings, db_url: str) -> N
         # A password reset always works and clears the account's failures.
         post(c, "/api/auth/password/forgot", {"email": "gu@example.org"})
         token = link_token(db_url, "gu@example.org", "reset")
-        assert post(c, "/api/auth/password/reset",
-                    {"token": token, "password": "a brand new password"}).status_code == 200
+        assert (
+            post(
+                c, "/api/auth/password/reset", {"token": token, "password": "a brand new password"}
+            ).status_code
+            == 200
+        )
         login(c, "gu@example.org", "a brand new password")
 
 
@@ -169,16 +201,24 @@ def test_password_reset_is_single_use_and_expires(settings: Settings, db_url: st
         assert unknown.json() == known.json()
 
         token = link_token(db_url, "ha@example.org", "reset")
-        assert post(c, "/api/auth/password/reset",
-                    {"token": token, "password": "another good password"}).status_code == 200
-        reused = post(c, "/api/auth/password/reset", {"token": token, "password": "third password!!"})
+        assert (
+            post(
+                c, "/api/auth/password/reset", {"token": token, "password": "another good password"}
+            ).status_code
+            == 200
+        )
+        reused = post(
+            c, "/api/auth/password/reset", {"token": token, "password": "third password!!"}
+        )
         assert reused.status_code == 422
         assert other.get("/api/me").status_code == 401  # every session ended
 
         post(c, "/api/auth/password/forgot", {"email": "ha@example.org"})
         stale = link_token(db_url, "ha@example.org", "reset")
         _expire_tokens(db_url)
-        expired = post(c, "/api/auth/password/reset", {"token": stale, "password": "fourth password!!"})
+        expired = post(
+            c, "/api/auth/password/reset", {"token": stale, "password": "fourth password!!"}
+        )
         assert expired.status_code == 422 and expired.json()["error"]["code"] == "invalid_token"
 
 
@@ -187,11 +227,17 @@ def test_password_change_ends_other_sessions(settings: Settings, db_url: str) ->
         register(c, db_url, "io@example.org")
         login(c, "io@example.org")
         login(other, "io@example.org")
-        bad = post(c, "/api/auth/password/change",
-                   {"current_password": "not it at all", "new_password": "a new password 1"})
+        bad = post(
+            c,
+            "/api/auth/password/change",
+            {"current_password": "not it at all", "new_password": "a new password 1"},
+        )
         assert bad.status_code == 403
-        good = post(c, "/api/auth/password/change",
-                    {"current_password": PW, "new_password": "a new password 1"})
+        good = post(
+            c,
+            "/api/auth/password/change",
+            {"current_password": PW, "new_password": "a new password 1"},
+        )
         assert good.status_code == 200
         assert c.get("/api/me").status_code == 200
         assert other.get("/api/me").status_code == 401
@@ -202,8 +248,15 @@ def test_profile_update(settings: Settings, db_url: str) -> None:
     with client_for(settings) as c:
         register(c, db_url, "jo@example.org")
         login(c, "jo@example.org")
-        r = c.patch("/api/me", json={"display_name": "Jo Defendant", "phone": "+1 213 555 0100",
-                                     "notify_optional": False}, headers=csrf(c))
+        r = c.patch(
+            "/api/me",
+            json={
+                "display_name": "Jo Defendant",
+                "phone": "+1 213 555 0100",
+                "notify_optional": False,
+            },
+            headers=csrf(c),
+        )
         assert r.status_code == 200, r.text
         assert r.json()["phone"] == "+1 213 555 0100" and r.json()["notify_optional"] is False
         bad = c.patch("/api/me", json={"phone": "call me maybe"}, headers=csrf(c))
@@ -215,7 +268,9 @@ def _expire_tokens(db_url: str) -> None:
         db = Database(db_url)
         try:
             async with db.session() as s:
-                await s.exec(update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+                await s.exec(
+                    update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1))
+                )
         finally:
             await db.dispose()
 

@@ -15,9 +15,9 @@ from odrchat.rooms import log
 from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
-from tests.services import run_sync
 from tests.helpers import client_for, login, post
 from tests.rooms.world import PASSWORD, World, world
+from tests.services import run_sync
 
 ORIGIN = {"origin": "http://testserver"}
 
@@ -34,7 +34,9 @@ def session_cookie(client: TestClient, who: str) -> str:
 def socket(client: TestClient, who: str) -> Iterator[Any]:
     """A socket logged in as `who`; every socket of a test shares the one app and loop."""
     token = session_cookie(client, who)
-    with client.websocket_connect("/ws", headers={**ORIGIN, "cookie": f"odr_session={token}"}) as ws:
+    with client.websocket_connect(
+        "/ws", headers={**ORIGIN, "cookie": f"odr_session={token}"}
+    ) as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello" and hello["v"] == 1
         ws.hello = hello
@@ -52,7 +54,9 @@ def until(ws: Any, type_: str, **match: Any) -> dict[str, Any]:
     raise AssertionError(f"no {type_} frame")
 
 
-def subscribe(ws: Any, room: int, after: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def subscribe(
+    ws: Any, room: int, after: int | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Subscribe; return the snapshot and the events replayed before room.synced."""
     frame: dict[str, Any] = {"type": "room.subscribe", "id": f"s{room}", "room": room}
     if after is not None:
@@ -80,8 +84,12 @@ def w(db_url: str) -> World:
 
 def test_joint_room_fan_out_in_order(settings: Settings, w: World) -> None:
     joint = w.rooms["joint"]
-    with client_for(settings) as c, \
-            socket(c, "paul") as paul, socket(c, "dana") as dana, socket(c, "mia") as mia:
+    with (
+        client_for(settings) as c,
+        socket(c, "paul") as paul,
+        socket(c, "dana") as dana,
+        socket(c, "mia") as mia,
+    ):
         for ws in (paul, dana, mia):
             snapshot, _ = subscribe(ws, joint, after=0)
             assert snapshot["title"] == "Joint" and snapshot["writable"] is True
@@ -101,8 +109,7 @@ def test_joint_room_fan_out_in_order(settings: Settings, w: World) -> None:
 
 def test_private_room_is_invisible_to_the_other_side(settings: Settings, w: World) -> None:
     mine, theirs = w.rooms["private:plaintiff"], w.rooms["private:defendant"]
-    with client_for(settings) as c, \
-            socket(c, "paul") as paul, socket(c, "dana") as dana:
+    with client_for(settings) as c, socket(c, "paul") as paul, socket(c, "dana") as dana:
         visible = {r["room"] for r in dana.hello["rooms"]}
         assert mine not in visible and theirs in visible
         dana.send_json({"type": "room.subscribe", "id": "x", "room": mine})
@@ -110,7 +117,12 @@ def test_private_room_is_invisible_to_the_other_side(settings: Settings, w: Worl
         assert refused["code"] == "not_found"
         snapshot, _ = subscribe(paul, mine, after=0)
         assert snapshot["title"] == "Paul + Mediator"
-        assert {a["name"] for a in snapshot["audience"]} == {"Paul", "Alex", "Mia", "CCR administration"}
+        assert {a["name"] for a in snapshot["audience"]} == {
+            "Paul",
+            "Alex",
+            "Mia",
+            "CCR administration",
+        }
         send(paul, mine, "My bottom line is $800", "p1")
         dana.send_json({"type": "chat.send", "id": "d1", "room": mine, "text": "let me in"})
         assert until(dana, "error", re="d1")["code"] == "not_found"
@@ -130,8 +142,12 @@ def test_resume_delivers_every_missed_message_once(settings: Settings, w: World)
         with socket(c, "dana") as dana:
             _, events = subscribe(dana, joint, after=3)
             assert [e["seq"] for e in events] == [4, 5, 6, 7]
-            assert [e["text"] for e in events] == ["message 3", "message 4", "message 5",
-                                                   "message 6"]
+            assert [e["text"] for e in events] == [
+                "message 3",
+                "message 4",
+                "message 5",
+                "message 6",
+            ]
             _, latest = subscribe(dana, joint)  # no `after`: the latest page
             assert [e["seq"] for e in latest] == [1, 2, 3, 4, 5, 6, 7]
 
@@ -165,8 +181,9 @@ def test_bad_frames_get_errors_and_the_socket_keeps_working(settings: Settings, 
         assert until(paul, "error", re="blank")["code"] == "bad_frame"
         paul.send_json({"type": "room.subscribe", "id": "big", "room": 2**60})
         assert until(paul, "error", re="big")["code"] == "bad_frame"
-        paul.send_text(json.dumps({"type": "chat.send", "id": "sur", "room": joint,
-                                   "text": "\ud800"}))
+        paul.send_text(
+            json.dumps({"type": "chat.send", "id": "sur", "room": joint, "text": "\ud800"})
+        )
         assert until(paul, "error", re="sur")["code"] == "bad_frame"
         subscribe(paul, joint, after=0)
         assert send(paul, joint, "still here", "ok")["seq"] == 1
@@ -184,8 +201,7 @@ def test_a_client_that_keeps_sending_garbage_is_closed(settings: Settings, w: Wo
 
 def test_observer_and_admin_read_but_never_write(settings: Settings, w: World) -> None:
     joint = w.rooms["joint"]
-    with client_for(settings) as c, \
-            socket(c, "otto") as otto, socket(c, "admin") as admin:
+    with client_for(settings) as c, socket(c, "otto") as otto, socket(c, "admin") as admin:
         visible = {r["room"] for r in otto.hello["rooms"]}
         assert visible == {joint, w.rooms["mediators"]}
         snapshot, _ = subscribe(otto, joint, after=0)
@@ -215,8 +231,10 @@ def test_foreign_missing_or_null_origin_is_refused(settings: Settings, w: World)
     with client_for(settings) as c:
         login(c, "paul@example.org", PASSWORD)
         for headers in ({"origin": "https://evil.example"}, {"origin": "null"}, {}):
-            with pytest.raises(WebSocketDisconnect) as refused, \
-                    c.websocket_connect("/ws", headers=headers):
+            with (
+                pytest.raises(WebSocketDisconnect) as refused,
+                c.websocket_connect("/ws", headers=headers),
+            ):
                 pass
             assert refused.value.code == 1008
 
@@ -256,8 +274,14 @@ def test_logout_closes_the_users_sockets(settings: Settings, w: World) -> None:
         # Logging out ended only that session; the socket above belongs to another one, so
         # revoke everything through a password change instead.
         login(c1, "paul@example.org", PASSWORD)
-        assert post(c1, "/api/auth/password/change",
-                    {"current_password": PASSWORD, "new_password": "another long password"}).status_code == 200
+        assert (
+            post(
+                c1,
+                "/api/auth/password/change",
+                {"current_password": PASSWORD, "new_password": "another long password"},
+            ).status_code
+            == 200
+        )
         with pytest.raises(WebSocketDisconnect) as closed:
             for _ in range(10):
                 paul.receive_json()
@@ -289,12 +313,25 @@ def seed_messages(db_url: str, room: int, sender: int, count: int) -> None:
         try:
             async with db.session() as s:
                 for i in range(count):
-                    await log.append(s, room, "chat.message",
-                                     {"msg_id": f"seed{i}", "text": str(i),
-                                      "sender": {"id": sender, "name": "Mia", "role": "mediator",
-                                                 "side": None}},
-                                     confidentiality="joint", at=utcnow(), sender_id=sender,
-                                     client_id=f"seed{i}")
+                    await log.append(
+                        s,
+                        room,
+                        "chat.message",
+                        {
+                            "msg_id": f"seed{i}",
+                            "text": str(i),
+                            "sender": {
+                                "id": sender,
+                                "name": "Mia",
+                                "role": "mediator",
+                                "side": None,
+                            },
+                        },
+                        confidentiality="joint",
+                        at=utcnow(),
+                        sender_id=sender,
+                        client_id=f"seed{i}",
+                    )
         finally:
             await db.dispose()
 

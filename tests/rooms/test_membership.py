@@ -51,8 +51,9 @@ def test_opting_out_makes_every_room_read_only(settings: Settings, db_url: str) 
         subscribe(paul, joint, after=0)
         subscribe(mia, joint, after=0)
         _as(c, "dana")
-        r = c.post(f"/api/cases/{w.case_id}/opt-out", json={"reason": "private reason"},
-                   headers=_csrf(c))
+        r = c.post(
+            f"/api/cases/{w.case_id}/opt-out", json={"reason": "private reason"}, headers=_csrf(c)
+        )
         assert r.status_code == 200, r.text
         for ws in (paul, mia):
             updated = until(ws, "room.updated", room=joint)
@@ -76,7 +77,10 @@ def test_each_viewer_exports_only_what_they_may_see(settings: Settings, db_url: 
 
         _as(c, "dana")
         mine = c.get(f"/api/cases/{w.case_id}/transcript").json()
-        assert {r["room"] for r in mine["rooms"]} == {w.rooms["joint"], w.rooms["private:defendant"]}
+        assert {r["room"] for r in mine["rooms"]} == {
+            w.rooms["joint"],
+            w.rooms["private:defendant"],
+        }
         assert "secret" not in str([r for r in mine["rooms"] if r["room"] == w.rooms["joint"]])
         assert "alert('paul')" not in str(mine)
 
@@ -105,17 +109,27 @@ def test_mediator_flags_reach_the_admin_only(settings: Settings, db_url: str) ->
         subscribe(paul, joint, after=0)
         subscribe(mia, joint, after=0)
         seq = send(paul, joint, "I will hurt you", "t1")["seq"]
-        paul.send_json({"type": "message.flag", "id": "f0", "room": joint, "seq": seq,
-                        "reason": "nope"})
+        paul.send_json(
+            {"type": "message.flag", "id": "f0", "room": joint, "seq": seq, "reason": "nope"}
+        )
         assert until(paul, "error", re="f0")["code"] == "forbidden"
-        mia.send_json({"type": "message.flag", "id": "f1", "room": joint, "seq": seq,
-                       "reason": "threat of harm"})
+        mia.send_json(
+            {
+                "type": "message.flag",
+                "id": "f1",
+                "room": joint,
+                "seq": seq,
+                "reason": "threat of harm",
+            }
+        )
         assert until(mia, "message.flagged", re="f1")["seq"] == seq
         _as(c, "mia")
         assert c.get("/api/admin/flags").status_code == 403
         _as(c, "admin")
         flags = c.get("/api/admin/flags").json()["flags"]
-        assert [(f["room"], f["seq"], f["reason"]) for f in flags] == [(joint, seq, "threat of harm")]
+        assert [(f["room"], f["seq"], f["reason"]) for f in flags] == [
+            (joint, seq, "threat of harm")
+        ]
         # Flagging discloses nothing automatically: the parties' view is unchanged.
         assert not any(f["type"] == "message.flagged" for f in paul.frames)
 

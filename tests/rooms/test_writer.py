@@ -1,4 +1,4 @@
-"""Group commit keeps the log's invariants: contiguous seqs, one row per client id, a sound chain."""
+"""Group commit keeps the log's invariants: contiguous seqs, one row per client id, sound chain."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ def _body(i: int) -> dict[str, object]:
 
 
 async def _append(writer: RoomWriter, room: int, sender: int, client_id: str, i: int):  # type: ignore[no-untyped-def]
-    return await writer.append(room, "chat.message", _body(i), confidentiality="joint",
-                               sender_id=sender, client_id=client_id)
+    return await writer.append(
+        room,
+        "chat.message",
+        _body(i),
+        confidentiality="joint",
+        sender_id=sender,
+        client_id=client_id,
+    )
 
 
 async def test_batches_assign_contiguous_seqs_and_dedupe(db_url: str) -> None:
@@ -34,8 +40,10 @@ async def test_batches_assign_contiguous_seqs_and_dedupe(db_url: str) -> None:
         assert first[0].seq == 1 and first[1] is False
         # Many at once (one or a few batches), with repeats inside and across batches.
         results = await asyncio.gather(
-            *(_append(writer, joint if i % 3 else private, paul if i % 2 else mia, f"c{i}", i)
-              for i in range(300)),
+            *(
+                _append(writer, joint if i % 3 else private, paul if i % 2 else mia, f"c{i}", i)
+                for i in range(300)
+            ),
             _append(writer, joint, paul, "a", 0),
             _append(writer, private, mia, "c0", 0),
             _append(writer, private, mia, "c0", 0),
@@ -47,8 +55,13 @@ async def test_batches_assign_contiguous_seqs_and_dedupe(db_url: str) -> None:
         assert again_c0a[1] is True and again_c0b[1] is True
         async with db.session() as s:
             for room in (joint, private):
-                seqs = (await s.exec(select(RoomEvent.seq).where(RoomEvent.room_id == room)
-                                     .order_by(col(RoomEvent.seq)))).all()
+                seqs = (
+                    await s.exec(
+                        select(RoomEvent.seq)
+                        .where(RoomEvent.room_id == room)
+                        .order_by(col(RoomEvent.seq))
+                    )
+                ).all()
                 assert list(seqs) == list(range(1, len(seqs) + 1))
                 assert await log.verify_room(s, room) is None
             total = (await s.exec(select(func.count()).select_from(RoomEvent))).one()
@@ -67,9 +80,12 @@ async def test_two_writers_on_one_database_interleave_safely(db_url: str) -> Non
     writers = [RoomWriter(db) for db in dbs]
     tasks = [asyncio.create_task(wr.run()) for wr in writers]
     try:
-        results = await asyncio.gather(*(
-            _append(writers[i % 2], joint, w.users["paul" if i % 2 else "dana"], f"x{i}", i)
-            for i in range(200)))
+        results = await asyncio.gather(
+            *(
+                _append(writers[i % 2], joint, w.users["paul" if i % 2 else "dana"], f"x{i}", i)
+                for i in range(200)
+            )
+        )
         assert sorted(r[0].seq for r in results) == list(range(1, 201))
         async with dbs[0].session() as s:
             assert await log.verify_room(s, joint) is None

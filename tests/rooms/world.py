@@ -51,23 +51,41 @@ async def build_world(db_url: str, status: str = "in_mediation") -> World:
         users: dict[str, int] = {}
         async with db.session() as s:
             for name, (staff, *_rest) in PEOPLE.items():
-                user = User(email=f"{name}@example.org", display_name=name.title(),
-                            password_hash=pw_hash, staff_role=staff, email_verified_at=utcnow())
+                user = User(
+                    email=f"{name}@example.org",
+                    display_name=name.title(),
+                    password_hash=pw_hash,
+                    staff_role=staff,
+                    email_verified_at=utcnow(),
+                )
                 s.add(user)
                 await s.flush()
                 assert user.id is not None
                 users[name] = user.id
-            case = Case(kind="small_claims", status=status, court_name="Superior Court",
-                        court_case_number="SC-2026-0042", description="Unpaid invoice",
-                        initiator_side="plaintiff", created_by=users["paul"],
-                        mediator_id=users["mia"])
+            case = Case(
+                kind="small_claims",
+                status=status,
+                court_name="Superior Court",
+                court_case_number="SC-2026-0042",
+                description="Unpaid invoice",
+                initiator_side="plaintiff",
+                created_by=users["paul"],
+                mediator_id=users["mia"],
+            )
             s.add(case)
             await s.flush()
             assert case.id is not None
             for name, (_staff, role, side, approved) in PEOPLE.items():
                 if role is not None:
-                    s.add(Participant(case_id=case.id, user_id=users[name], role=role, side=side,
-                                      approved=approved))
+                    s.add(
+                        Participant(
+                            case_id=case.id,
+                            user_id=users[name],
+                            role=role,
+                            side=side,
+                            approved=approved,
+                        )
+                    )
             rooms = await RoomService(db, MemoryPresence()).open_case_rooms(s, case.id)
             await s.flush()
             keys = {}
