@@ -466,7 +466,9 @@ class AgreementService:
         pdf = render_pdf(TITLES[agreement.kind], row.text, signatures=agreement.signatures)
         link = notices.case_link(self.cases.settings.public_url, case.id)
         attachment = Attachment(_pdf_name(row), "application/pdf", pdf)
-        for _, member in await case_members(s, case.id):
+        for part, member in await case_members(s, case.id):
+            if not part.approved:
+                continue  # an observer the mediator has not let in yet
             await enqueue(
                 s,
                 build_email(

@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from odrchat import audit
 from odrchat.agreements.service import AgreementService, agreement_context, ask
 from odrchat.agreements.templates import TemplateError, render_agreement
 from odrchat.auth.tables import User
@@ -392,6 +393,8 @@ class OfferService:
             actor = await actor_for(s, case_id, user) if case is not None else None
             if case is None or actor is None or not actor.approved:
                 raise NotFound("Not found.")
+            if actor.role is Role.ADMIN:
+                await audit.record(s, user.id, "offers.viewed", case_id, {})
             stmt = (
                 select(OfferRow).where(col(OfferRow.case_id) == case_id).order_by(col(OfferRow.id))
             )

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from odrchat import audit
 from odrchat.agreements.service import AgreementService
 from odrchat.agreements.tables import AgreementRow
 from odrchat.auth.passwords import Passwords
@@ -361,3 +362,12 @@ async def test_racing_accept_and_withdraw_have_exactly_one_winner(stack: Stack) 
     assert types.count("offer.made") == types.count("offer.accepted") + types.count(
         "offer.withdrawn"
     )
+
+
+async def test_an_admins_look_at_the_offers_is_audited(stack: Stack) -> None:
+    await offer_from_paul(stack)
+    thread = await stack.offers.thread(stack["admin"], stack.case_id)
+    assert len(thread["offers"]) == 1
+    async with stack.db.session() as s:
+        (entry,) = await audit.entries(s, case_id=stack.case_id)
+    assert (entry.action, entry.actor_user_id) == ("offers.viewed", stack["admin"].id)
