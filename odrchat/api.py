@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("odrchat.api")
 
 MAX_BODY = 64 * 1024
+MAX_PATH_ID = 2**31 - 1  # ids are 32-bit integer columns; larger ones cannot name anything
 Access = Literal["public", "user", "mediator", "admin"]
 
 
@@ -97,6 +98,7 @@ class Endpoint:
     status: int = 200
     tag: str = "misc"
     responses: Sequence[int] = field(default_factory=tuple)
+    media_type: str = "application/json"  # of the success response (PDFs, printable pages)
 
 
 def route(endpoint: Endpoint) -> Route:
@@ -109,6 +111,8 @@ def route(endpoint: Endpoint) -> Route:
                 csrf.check(request, services.settings)
             current = await services.current(request)
             _check_access(endpoint.access, current)
+            if any(isinstance(v, int) and v > MAX_PATH_ID for v in request.path_params.values()):
+                raise NotFound("Not found.")  # the database would refuse to compare it
             body = await _read_body(request, endpoint.body)
             result = await endpoint.handler(
                 Call(request, services, body, current, dict(request.path_params))
@@ -167,14 +171,17 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
             "operationId": ep.handler.__name__,
             "tags": [ep.tag],
             "responses": {
-                str(ep.status): {"description": "OK", "content": {"application/json": {}}}
+                str(ep.status): {"description": "OK", "content": {ep.media_type: {}}}
             },
         }
         codes = set(ep.responses) | {413, 422} if ep.body else set(ep.responses)
-        if ep.method not in ("GET", "HEAD"):
+        if ep.method not in ("GET", "HEAD") or ep.access == "admin":
             codes.add(403)
         if ep.access != "public":
             codes.add(401)
+        params = [p.strip("{}").split(":")[0] for p in ep.path.split("/") if p.startswith("{")]
+        if params:
+            codes.add(404)
         if ep.body is not None:
             codes.add(400)
             op["requestBody"] = {
@@ -186,14 +193,17 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
                 "description": "Error",
                 "content": {"application/json": {"schema": error_schema}},
             }
-        params = [p.strip("{}").split(":")[0] for p in ep.path.split("/") if p.startswith("{")]
         if params:
+            # A path that matches no route (a malformed id) gets the router's plain-text 404.
+            op["responses"]["404"]["content"]["text/plain"] = {}
             op["parameters"] = [
                 {
                     "name": p,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "integer"} if p.endswith("id") else {"type": "string"},
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PATH_ID}
+                    if p.endswith("id")
+                    else {"type": "string"},
                 }
                 for p in params
             ]

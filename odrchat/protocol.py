@@ -17,7 +17,9 @@ MAX_TEXT = 4000
 MAX_REASON = 500
 RESUME_PAGE = 500
 LATEST_PAGE = 50
-MAX_SEQ = 2**53
+# Room ids and seqs are 32-bit integer columns: anything larger is refused here, because
+# PostgreSQL would reject it as a query argument deep inside a handler.
+MAX_SEQ = 2**31 - 1
 _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
