@@ -95,8 +95,20 @@ class ThrowawayRedis:
             "--logfile",
             "",
         ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-        poll(lambda: _accepts(self.port), "throwaway redis-server listening")
+        log = Path(tempfile.mkstemp(prefix="odrchat-redis-", suffix=".log")[1])
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out)
+
+        def ready() -> bool:  # our own server, not someone else's on a reused port
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"redis-server exited: {log.read_text()[-2000:]}")
+            return "Ready to accept connections" in log.read_text()
+
+        try:
+            poll(ready, "throwaway redis-server listening")
+        finally:
+            log.unlink()
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -165,14 +177,6 @@ class ThrowawayPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), 0.5):
-            return True
-    except OSError:
-        return False
-
-
 @contextmanager
 def fresh_database(pg_template: tuple[str, str]) -> Iterator[str]:
     """A new PostgreSQL database cloned from the session's migrated template; dropped after."""
@@ -187,6 +191,10 @@ def fresh_database(pg_template: tuple[str, str]) -> Iterator[str]:
 # -- workers -----------------------------------------------------------------------------------
 
 
+class PortTaken(Exception):
+    """A worker could not bind its port (taken by someone else since it was picked)."""
+
+
 @dataclass
 class Worker:
     """One `uvicorn odrchat.app:app_from_env --factory` process on a fixed port."""
@@ -196,6 +204,7 @@ class Worker:
     log_path: Path
     extra: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
+    log_from: int = 0
 
     @property
     def url(self) -> str:
@@ -230,6 +239,7 @@ class Worker:
             "10",
             *self.extra,
         ]
+        self.log_from = len(self.log()) if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
@@ -244,10 +254,16 @@ class Worker:
             return 0
 
     def wait_ready(self, bound: float = 60) -> None:
+        """Ready means this process bound the port and answers /readyz: another test run may
+        have taken the port meanwhile (then its server would answer, not ours)."""
+        bound_msg = f"Uvicorn running on http://127.0.0.1:{self.port}"
+
         def ready() -> bool:
             if self.proc is not None and self.proc.poll() is not None:
+                if "address already in use" in self.log()[self.log_from :]:
+                    raise PortTaken(self.port)
                 raise AssertionError(f"worker {self.port} exited:\n{self.log()[-3000:]}")
-            return self.readyz() == 200
+            return bound_msg in self.log()[self.log_from :] and self.readyz() == 200
 
         poll(ready, f"worker {self.port} ready", bound)
 
@@ -281,6 +297,19 @@ class Cluster:
     workers: list[Worker]
     origin: str
     clients: list[Client] = field(default_factory=list)
+
+    async def __aenter__(self) -> Cluster:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Close every client the test made (`client()` or `track()`)."""
+        clients, self.clients = self.clients, []
+        for c in clients:
+            await c.abort()
+
+    def track(self, c: Client) -> Client:
+        self.clients.append(c)
+        return c
 
     async def login(
         self,
@@ -391,15 +420,24 @@ def cluster(
     db_url: str, redis_url: str | None, logs: Path, n: int = 2, ping: float = 20
 ) -> Iterator[Cluster]:
     """Start `n` workers on fixed ports and wait until each is ready; stop them all after."""
-    ports = [free_port() for _ in range(n)]
-    origins = [f"http://127.0.0.1:{p}" for p in ports]
-    env = worker_env(db_url, redis_url, origins[0], origins[1:])
-    workers = [Worker(p, env, logs / f"worker-{p}.log") for p in ports]
+    workers: list[Worker] = []
     try:
-        for w in workers:  # in parallel: the database is migrated already (a template clone)
-            w.start(ping, wait=False)
-        for w in workers:
-            w.wait_ready()
+        for _attempt in range(3):
+            ports = [free_port() for _ in range(n)]
+            origins = [f"http://127.0.0.1:{p}" for p in ports]
+            env = worker_env(db_url, redis_url, origins[0], origins[1:])
+            workers = [Worker(p, env, logs / f"worker-{p}.log") for p in ports]
+            try:
+                for w in workers:  # in parallel: the database is a migrated template clone
+                    w.start(ping, wait=False)
+                for w in workers:
+                    w.wait_ready()
+                break
+            except PortTaken:
+                for w in workers:
+                    w.stop()
+        else:
+            raise AssertionError("no free ports for the workers in 3 attempts")
         yield Cluster(db_url, workers, origins[0])
     except BaseException:
         for w in workers:  # pytest shows this with the failure
@@ -443,6 +481,8 @@ class Client:
         self.lose_acks: set[str] = set()  # acks to throw away, as if lost with the connection
         self.closes: list[int | None] = []
         self.connections = 0
+        self.reading = asyncio.Event()  # clear it to stop reading (a stalled client)
+        self.reading.set()
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._n = 0
@@ -455,9 +495,25 @@ class Client:
     def open(self) -> bool:
         return self.ws is not None and self._reader is not None and not self._reader.done()
 
-    async def connect(self, worker: Worker, **kwargs: Any) -> None:
+    async def connect(
+        self, worker: Worker, *, source: str = "127.0.0.1", rcvbuf: int | None = None
+    ) -> None:
+        """Open a socket from `source` (a loopback address: the server caps sockets per
+        address); `rcvbuf` shrinks the receive window, as on a phone on a bad line."""
+        sock = socket.socket()
+        sock.setblocking(False)
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        try:
+            sock.bind((source, 0))
+            async with asyncio.timeout(WAIT):
+                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", worker.port))
+        except BaseException:
+            sock.close()
+            raise
         self.ws = await connect(
             worker.ws_url,
+            sock=sock,
             origin=Origin(self.origin),
             compression=None,
             additional_headers={"Cookie": f"odr_session={self.cookie}"},
@@ -466,7 +522,6 @@ class Client:
             ping_interval=None,
             max_size=1 << 20,
             proxy=None,
-            **kwargs,
         )
         self.connections += 1
         self.synced = {}
@@ -477,6 +532,7 @@ class Client:
     async def _read(self, ws: ClientConnection) -> None:
         try:
             async for raw in ws:
+                await self.reading.wait()
                 frame = json.loads(raw)
                 self.frames.append(frame)
                 await self._on(ws, frame)
@@ -607,6 +663,15 @@ class Client:
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, 1.0)
         raise AssertionError(f"{self.who}: could not reconnect in {attempts} attempts")
+
+    async def abort(self) -> None:
+        """Drop the connection at once (no closing handshake), as a lost network would."""
+        self.reading.set()
+        if self.ws is not None:
+            self.ws.transport.abort()
+        if self._reader is not None:
+            async with asyncio.timeout(10):
+                await asyncio.gather(self._reader, return_exceptions=True)
 
     async def close(self) -> None:
         if self.ws is not None:
