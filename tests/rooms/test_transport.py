@@ -201,8 +201,9 @@ async def test_slow_readers_are_closed_4408_and_nobody_else_waits(db: str, tmp_p
     """alex and otto stop reading (small receive windows) while dana floods the joint room
     with typing frames and paul, dana and mia keep sending long messages. The server gives up
     on both slow sockets without slowing anybody else: each message reaches the other two
-    within 5 s throughout (at once, on an idle machine). alex, reading again, finds close 4408 after what was queued and
-    resumes without loss; otto, who never reads again, is let go (he goes offline)."""
+    within 5 s throughout (at once, on an idle machine). alex, reading again, finds close 4408
+    after what was queued and resumes without loss; otto, who never reads again, is let go
+    (he goes offline)."""
     w = world(db)
     joint = w.rooms["joint"]
     with cluster(db, redis_url(), tmp_path, n=1) as cl:
