@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+
+from odrchat.auth.passwords import Passwords
+from odrchat.auth.tables import User
+from odrchat.settings import TEST_ARGON2
+from odrchat.store.db import Database
+from odrchat.store.types import utcnow
+from tests.services import run_sync
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,6 +38,9 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Every browser test shares one Chromium (started once) and so one event loop for the session.
+BROWSER = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 PASSWORD = "correct horse battery"
 STAFF_PASSWORD = "staff password 12345"
 PHONE = {"width": 390, "height": 844}
@@ -139,7 +150,62 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """A mediator and an administrator shared by the browser tests (each opens its own case)."""
+
+    mediator_email: str
+    mediator_name: str
+    mediator_id: int
+    admin_email: str
+
+
+async def _seed_users(db_url: str, people: list[tuple[str, str, str]]) -> dict[str, int]:
+    db = Database(db_url)
+    try:
+        # The test hash profile: logging these people in costs milliseconds, not seconds.
+        pw_hash = await Passwords(TEST_ARGON2).hash(STAFF_PASSWORD)
+        ids: dict[str, int] = {}
+        async with db.session() as s:
+            for email, name, staff_role in people:
+                user = User(
+                    email=email,
+                    display_name=name,
+                    password_hash=pw_hash,
+                    staff_role=staff_role,
+                    email_verified_at=utcnow(),
+                )
+                s.add(user)
+                await s.flush()
+                assert user.id is not None
+                ids[email] = user.id
+        return ids
+    finally:
+        await db.dispose()
+
+
+def seed_users(server: Server, people: list[tuple[str, str, str]]) -> dict[str, int]:
+    """Store verified accounts (email, name, staff role) with STAFF_PASSWORD; returns their ids."""
+    return dict(run_sync(_seed_users(f"sqlite:///{server.db_path}", people)))
+
+
+@pytest.fixture(scope="session")
+def staff(server: Server) -> Staff:
+    """One mediator and one CCR administrator for the session (the CLI path is tested in
+    tests/test_cli.py; here they are stored directly to keep the browser suite quick)."""
+    ids = seed_users(
+        server,
+        [
+            ("mo@staff.example.org", "Mo Mediator", "mediator"),
+            ("ada@staff.example.org", "Ada Admin", "admin"),
+        ],
+    )
+    return Staff(
+        "mo@staff.example.org", "Mo Mediator", ids["mo@staff.example.org"], "ada@staff.example.org"
+    )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -164,7 +230,8 @@ class Console:
 
     def watch(self, page: Page) -> Page:
         page.on("console", self._on_console)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # The stack says where an uncaught exception came from.
+        page.on("pageerror", lambda e: self.errors.append(e.stack or str(e)))
         page.on("requestfailed", lambda r: self.failed.append(r.url))
         page.on(
             "response",
@@ -189,9 +256,22 @@ async def new_page(
     return context, page
 
 
-async def screenshot(page: Page, name: str) -> None:
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a PNG to artifacts/screenshots/ (the whole page unless full_page=False)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+async def docs_screenshot(page: Page, name: str) -> Path:
+    """The visible viewport only, saved to artifacts/ and copied to docs/screenshots/ for the
+    README; kept small (PNG of one phone screen)."""
+    path = await screenshot(page, name, full_page=False)
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = DOCS_SCREENSHOTS / f"{name}.png"
+    target.write_bytes(path.read_bytes())
+    return target
 
 
 async def no_horizontal_scroll(page: Page) -> None:

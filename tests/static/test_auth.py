@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.static.conftest import (
+    BROWSER,
     PASSWORD,
     SMALL_PHONE,
     Console,
@@ -17,7 +17,7 @@ from tests.static.conftest import (
     screenshot,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
 
 def unique_email(name: str) -> str:

@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.static.conftest import (
+    BROWSER,
     PHONE,
     SMALL_PHONE,
     Console,
@@ -14,7 +15,7 @@ from tests.static.conftest import (
     no_horizontal_scroll,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
 LINKIFY = """
 async (text) => {

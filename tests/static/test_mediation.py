@@ -1,84 +1,56 @@
-"""The whole path in three browsers: a small claims case from registration and invitation to
-chat in the joint and private rooms, including a party who drops offline and comes back."""
+"""The whole path in real browsers: a small claims case from registration and invitation through
+chat in the joint and private rooms (a party drops offline and comes back), an offer, a
+counter-offer, acceptance and both signatures, to the signed PDF and the court filing."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.static.conftest import (
+    BROWSER,
     PASSWORD,
-    SMALL_PHONE,
-    STAFF_PASSWORD,
+    PHONE,
     Console,
     Server,
-    new_page,
+    Staff,
+    docs_screenshot,
     no_horizontal_scroll,
     screenshot,
 )
+from tests.static.flow import (
+    accept_agreement_to_mediate,
+    assign_mediator,
+    day,
+    fetch_pdf,
+    make_offer_with_installments,
+    messages,
+    offer_card,
+    person,
+    private_tab,
+    say,
+    sign,
+    staff_log_in,
+)
 from tests.static.test_auth import log_in, sign_up
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
 DESKTOP = {"width": 1280, "height": 800}
 
-# Records every piece of text that ever enters the page, so a test can say "never shown",
-# not just "not shown now".
-WATCH_TEXT = """
-window.__seen = [];
-new MutationObserver((records) => {
-  for (const r of records) for (const n of r.addedNodes) window.__seen.push(n.textContent || "");
-  for (const r of records) if (r.type === "characterData") window.__seen.push(r.target.data);
-}).observe(document, {subtree: true, childList: true, characterData: true});
-"""
 
-
-def user_id(server: Server, email: str) -> int:
-    with sqlite3.connect(server.db_path) as db:
-        row = db.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-async def person(
-    browser: Browser, console: Console, viewport: dict[str, int]
-) -> tuple[BrowserContext, Page]:
-    context, page = await new_page(browser, console, viewport=viewport)
-    await context.add_init_script(WATCH_TEXT)
-    return context, page
-
-
-def messages(page: Page, text: str) -> Locator:
-    return page.locator("li.msg[data-seq]", has_text=text)
-
-
-async def say(page: Page, text: str) -> None:
-    box = page.locator("section.chat textarea")
-    await box.fill(text)
-    await box.press("Enter")
-
-
-async def accept_agreement(page: Page) -> None:
-    await page.get_by_label("I have read the agreement to mediate").check()
-    await page.get_by_role("button", name="I accept the agreement to mediate").click()
-    await expect(page.get_by_text("You accepted the agreement to mediate")).to_be_visible()
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, SMALL_PHONE], ids=["desktop", "phone360"])
-async def test_small_claims_case_from_invitation_to_private_chat(
-    browser: Browser, server: Server, console: Console, viewport: dict[str, int]
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone390"])
+async def test_small_claims_case_from_invitation_to_signed_agreement(
+    browser: Browser, server: Server, staff: Staff, console: Console, viewport: dict[str, int]
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     p_email, d_email = f"pat-{tag}@example.org", f"dana-{tag}@example.org"
-    m_email, a_email = f"mo-{tag}@example.org", f"ada-{tag}@example.org"
-    p_name, d_name, m_name = f"Pat {tag}", f"Dana {tag}", f"Mo {tag}"
+    p_name, d_name, m_name = f"Pat {tag}", f"Dana {tag}", staff.mediator_name
     number = f"24SC{tag.upper()}"
-    server.create_staff("mediator", m_email, m_name)
-    server.create_staff("admin", a_email, f"Ada {tag}")
+    phone = viewport == PHONE
     shot = f"flow-{viewport['width']}"
 
     # The plaintiff signs up and opens the case.
@@ -92,13 +64,13 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await pp.get_by_label("What is the dispute about?").fill("Unpaid invoice for a fence.")
     await pp.get_by_label("The other side's name").fill(d_name)
     await pp.get_by_label("The other side's email").fill(d_email)
-    await screenshot(pp, f"{shot}-new-case")
     await no_horizontal_scroll(pp)
     await pp.get_by_role("button", name="Open case and invite").click()
     await expect(pp.get_by_role("heading", name=f"Small claims {number}")).to_be_visible()
     case_id = int(re.search(r"#/cases/(\d+)", pp.url).group(1))  # type: ignore[union-attr]
-    await accept_agreement(pp)
-    await screenshot(pp, f"{shot}-case-tab")
+    await accept_agreement_to_mediate(pp)
+    if phone:
+        await screenshot(pp, f"{shot}-case-tab")
     await no_horizontal_scroll(pp)
 
     # The defendant follows the emailed invitation, registers and joins.
@@ -110,7 +82,8 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await expect(
         dp.get_by_text("the court does not penalize you", exact=False).first
     ).to_be_attached()
-    await screenshot(dp, f"{shot}-invitation")
+    if phone:
+        await screenshot(dp, f"{shot}-invitation")
     await no_horizontal_scroll(dp)
     await dp.get_by_role("link", name="Create an account").click()
     await dp.get_by_label("Email").fill(d_email)
@@ -123,30 +96,20 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await log_in(dp, server, d_email)
     await dp.get_by_role("button", name="Accept and join").click()
     await expect(dp.get_by_role("heading", name=f"Small claims {number}")).to_be_visible()
-    await accept_agreement(dp)
+    await accept_agreement_to_mediate(dp)
 
-    # CCR administration assigns the mediator.
-    actx, ap = await person(browser, console, viewport)
-    await log_in(ap, server, a_email, STAFF_PASSWORD)
-    card = ap.locator(f"li[data-case-id='{case_id}']")
-    await expect(card).to_be_visible()
-    await card.get_by_label("Mediator", exact=True).select_option(str(user_id(server, m_email)))
-    await screenshot(ap, f"{shot}-admin-queue")
-    await card.get_by_role("button", name="Assign").click()
-    await expect(card).to_have_count(0)
-
-    # The mediator sees every room of the case in one view.
+    # The mediator is already on the dashboard when CCR administration assigns the case: the
+    # new rooms arrive over the open socket (rooms.changed), with no reload.
     mctx, mp = await person(browser, console, viewport)
-    await log_in(mp, server, m_email, STAFF_PASSWORD)
+    await staff_log_in(mp, server, staff.mediator_email)
     await expect(mp.get_by_role("heading", name="All conversations")).to_be_visible()
+    actx, ap = await person(browser, console, viewport)
+    await staff_log_in(ap, server, staff.admin_email)
+    await assign_mediator(ap, staff, case_id)
     section = mp.locator("nav section", has=mp.get_by_role("link", name=f"Small claims {number}"))
     await expect(section.locator("li[data-room]")).to_have_count(4)
-    await expect(
-        section.get_by_role("button", name=re.compile(f"^{p_name} \\+ Mediator"))
-    ).to_be_visible()
-    await expect(
-        section.get_by_role("button", name=re.compile(f"^{d_name} \\+ Mediator"))
-    ).to_be_visible()
+    await expect(section.get_by_role("button", name=private_tab(p_name))).to_be_visible()
+    await expect(section.get_by_role("button", name=private_tab(d_name))).to_be_visible()
     await section.get_by_role("button", name=re.compile("^Joint")).click()
     await say(mp, "Welcome both. I am your mediator.")
     await expect(messages(mp, "Welcome both")).to_have_count(1)
@@ -157,12 +120,11 @@ async def test_small_claims_case_from_invitation_to_private_chat(
         tabs = page.locator(".subtabs [role=tab]")
         await expect(tabs).to_have_count(2)
         await expect(tabs.nth(0)).to_have_text(re.compile("^Joint"))
-        await expect(tabs.nth(1)).to_have_text(re.compile(f"^{name} \\+ Mediator"))
+        await expect(tabs.nth(1)).to_have_text(private_tab(name))
         await expect(messages(page, "Welcome both")).to_have_count(1)
         # Who can see this room is always shown.
         await expect(page.locator(".chat-head summary")).to_contain_text(m_name)
     await no_horizontal_scroll(pp)
-    await screenshot(pp, f"{shot}-joint")
 
     # Joint chat both ways, typing and read markers.
     await pp.locator("section.chat textarea").type("Hel")
@@ -182,7 +144,7 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await say(dp, d_secret)
     await expect(messages(pp, p_secret)).to_have_count(1)
     await expect(messages(dp, d_secret)).to_have_count(1)
-    p_room = section.get_by_role("button", name=re.compile(f"^{p_name} \\+ Mediator"))
+    p_room = section.get_by_role("button", name=private_tab(p_name))
     await expect(p_room.locator(".badge")).to_have_text("1")
     waiting = section.locator("li.party-waiting").filter(has_text=f"{p_name} + Mediator")
     await expect(waiting).to_have_count(1)
@@ -190,9 +152,10 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await expect(messages(mp, p_secret)).to_have_count(1)
     await say(mp, "Thank you, I will keep that between us.")
     await expect(messages(pp, "keep that between us")).to_have_count(1)
-    await section.get_by_role("button", name=re.compile(f"^{d_name} \\+ Mediator")).click()
+    await section.get_by_role("button", name=private_tab(d_name)).click()
     await expect(messages(mp, d_secret)).to_have_count(1)
-    await screenshot(mp, f"{shot}-mediator")
+    if phone:
+        await screenshot(mp, f"{shot}-mediator")
 
     # Unread messages elsewhere show in the tab title and on the room's tab.
     await pp.goto(f"{server.url}/#/cases/{case_id}/case")
@@ -206,7 +169,6 @@ async def test_small_claims_case_from_invitation_to_private_chat(
 
     # A party offline: nothing lost, nothing doubled, its own message delivered on return.
     await dp.locator(".subtabs [role=tab]").nth(0).click()
-    await pp.locator(".subtabs [role=tab]").nth(0).click()
     await dctx.set_offline(True)
     await expect(dp.locator("#conn")).to_contain_text("offline")
     await say(pp, "First while you were away.")
@@ -215,7 +177,6 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     await expect(
         dp.locator("li.msg[data-state=pending]", has_text="Typed while offline")
     ).to_have_count(1)
-    await screenshot(dp, f"{shot}-offline")
     await dctx.set_offline(False)
     for text in ("First while", "Second while", "Typed while offline"):
         await expect(messages(dp, text)).to_have_count(1)
@@ -225,12 +186,116 @@ async def test_small_claims_case_from_invitation_to_private_chat(
     seqs = await dp.locator("li.msg[data-seq]").evaluate_all("els => els.map(e => +e.dataset.seq)")
     assert seqs == sorted(set(seqs)), "messages shown twice or out of order"
 
+    # The plaintiff offers $500 in two installments. They first add up to $400: the server's
+    # field error appears next to the installments, then the corrected offer goes out.
+    await pp.get_by_role("button", name="Make an offer").click()
+    await make_offer_with_installments(pp, "500", [("200", day(30)), ("200", day(60))])
+    composer = pp.locator("form.offer-composer")
+    await composer.get_by_role("button", name="Send offer").click()
+    plan_error = composer.locator(".plan-error")
+    await expect(plan_error).to_contain_text("add up to $400.00 but the payment total is $500.00")
+    await expect(composer.get_by_role("alert")).to_contain_text("need attention")
+    await composer.get_by_label("Installment 2: amount").fill("300")
+    await composer.get_by_label("Explain your offer (optional)").fill("Half now, half in June.")
+    await composer.get_by_role("button", name="Send offer").click()
+    await expect(composer).to_have_count(0)
+    first = offer_card(dp, f"Offer from {p_name}")
+    await expect(first).to_contain_text("$500.00 in 2 installments")
+    await expect(first.locator(".offer-status")).to_have_text("Open")
+    mine = offer_card(pp, "Offer from you")
+    await expect(mine.get_by_role("button", name="Withdraw")).to_be_visible()
+    await expect(mine.get_by_role("button", name="Accept")).to_have_count(0)
+    if phone:
+        await first.scroll_into_view_if_needed()
+        await docs_screenshot(dp, "conversation-offer")
+    await no_horizontal_scroll(dp)
+
+    # Rejecting needs a reason; the defendant counters instead, from a prefilled composer.
+    await first.get_by_role("button", name="Reject").click()
+    await first.get_by_role("button", name="Send my answer").click()
+    await expect(first.locator(".reject-form .field-error")).to_contain_text("doesn't help")
+    await first.get_by_role("button", name="Cancel").click()
+    await first.get_by_role("button", name="Counter").click()
+    counter = dp.locator("form.offer-composer")
+    await expect(counter.get_by_role("heading")).to_have_text(f"Counter-offer to {p_name}'s offer")
+    await expect(counter.get_by_label("Amount", exact=True)).to_have_value("500")
+    await counter.get_by_label("Amount", exact=True).fill("400")
+    await counter.get_by_label("All at once, by a date").check()
+    await counter.get_by_label("Paid in full by").fill(day(45))
+    await counter.get_by_role("button", name="Send counter-offer").click()
+    second = offer_card(pp, f"Counter-offer from {d_name}")
+    await expect(second).to_contain_text("$400.00 by")
+    await expect(mine.locator(".offer-status")).to_have_text("Countered")
+
+    # The plaintiff accepts the counter-offer: the agreement is drafted.
+    await second.get_by_role("button", name="Accept").click()
+    await second.get_by_role("button", name="Yes, accept these terms").click()
+    await expect(second.locator(".offer-status")).to_have_text("Accepted")
+    await expect(offer_card(dp, "Counter-offer from you").locator(".offer-status")).to_have_text(
+        "Accepted"
+    )
+    await pp.get_by_role("button", name="Offer history").click()
+    history = pp.locator("#offer-history")
+    await expect(history.locator("li[data-offer-id]")).to_have_count(2)
+    await expect(history).to_contain_text(f"{d_name} countered it")
+
+    # The mediator clarifies the wording and sends the agreement for signature; the parties'
+    # open Agreement tabs follow the joint room's agreement events.
+    for page in (pp, dp):
+        await page.get_by_role("tab", name="Agreement").click()
+        await expect(page.locator("[data-status=draft]")).to_be_visible()
+    await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    wording = mp.locator("#agreement-text")
+    await expect(wording).to_contain_text(p_name)
+    await mp.get_by_label("Clarifying wording").fill("Payment by bank transfer to Pat.")
+    await mp.get_by_role("button", name="Save the wording").click()
+    await expect(wording).to_contain_text("Payment by bank transfer to Pat.")
+    await mp.get_by_role("button", name="Send for signature").click()
+    for page in (pp, dp):
+        await expect(page.locator("[data-status=out_for_signature]")).to_be_visible()
+        # Line breaks are kept and the text is text: no element inside it.
+        assert await page.locator("#agreement-text *").count() == 0
+        assert "\n" in await page.locator("#agreement-text").text_content()  # type: ignore[operator]
+    sha = await pp.locator(".fingerprint code").text_content()
+    assert sha and re.fullmatch(r"[0-9a-f]{64}", sha)
+
+    # Both parties sign: the e-sign consent, password, typed name and "I agree to be bound".
+    await pp.get_by_label("I consent to sign this agreement electronically").check()
+    await pp.get_by_label("Type your full name").fill(p_name)
+    if phone:
+        await pp.locator("form.sign").scroll_into_view_if_needed()
+        await docs_screenshot(pp, "agreement-signing")
+    await no_horizontal_scroll(pp)
+    await sign(pp, p_name, PASSWORD)
+    await expect(dp.locator(".signatures li")).to_have_count(1)
+    await sign(dp, d_name, PASSWORD)
+    for page in (pp, dp):
+        await expect(page.locator("[data-status=signed]")).to_be_visible()
+        await expect(page.locator(".signatures li")).to_have_count(2)
+        await expect(page.locator(".filing")).to_contain_text("CCR will file")
+    link = dp.get_by_role("link", name="Download the signed agreement (PDF)")
+    pdf = await fetch_pdf(dp, await link.get_attribute("href") or "", server.url)
+    assert pdf.startswith(b"%PDF")
+
     # Neither party ever saw the other's private room.
     p_seen = "".join(await pp.evaluate("() => window.__seen"))
     d_seen = "".join(await dp.evaluate("() => window.__seen"))
     assert d_secret not in p_seen and f"{d_name} + Mediator" not in p_seen
     assert p_secret not in d_seen and f"{p_name} + Mediator" not in d_seen
     assert p_secret in p_seen and d_secret in d_seen  # the watcher does see what is shown
+
+    # CCR administration files it with the court.
+    await ap.goto(f"{server.url}/#/admin/filing")
+    card = ap.locator(f"li[data-case-id='{case_id}']")
+    package = card.get_by_role("link", name="Download the filing package (PDF)")
+    assert (await fetch_pdf(ap, await package.get_attribute("href") or "", server.url)).startswith(
+        b"%PDF"
+    )
+    await card.get_by_label("Court reference").fill(f"FILED-{tag}")
+    await card.get_by_role("button", name="Mark filed").click()
+    await expect(card).to_have_count(0)
+    await pp.reload()
+    await expect(pp.locator(".filing")).to_contain_text(f"FILED-{tag}")
 
     for page in (pp, dp, mp, ap):
         await no_horizontal_scroll(page)

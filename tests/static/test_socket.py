@@ -13,10 +13,10 @@ from playwright.async_api import Browser, WebSocketRoute, expect
 
 from tests.rooms.world import PASSWORD, World, build_world
 from tests.services import run_sync
-from tests.static.conftest import Console, Server, new_page, running_server
+from tests.static.conftest import BROWSER, Console, Server, new_page, running_server
 from tests.static.test_auth import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
 
 @pytest.fixture

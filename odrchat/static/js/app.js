@@ -10,6 +10,7 @@ import * as cases from "./views/cases.js";
 import * as casePage from "./views/case.js";
 import * as mediator from "./views/mediator.js";
 import * as admin from "./views/admin.js";
+import * as reader from "./views/reader.js";
 import * as pages from "./views/pages.js";
 
 const APP_NAME = "Online Dispute Resolution";
@@ -31,7 +32,8 @@ const ROUTES = [
   [/^\/cases\/new$/, cases.create, true],
   [/^\/cases?\/(\d+)(?:\/(case|conversations|agreement))?(?:\/(\d+))?$/, casePage.page, true],
   [/^\/mediator(?:\/(\d+))?$/, mediator.dashboard, true],
-  [/^\/admin(?:\/(queue|audit|cases))?$/, admin.page, true],
+  [/^\/admin(?:\/(queue|filing|flags|audit|cases))?$/, admin.page, true],
+  [/^\/admin\/read\/(\d+)(?:\/(\d+))?$/, reader.page, true],
 ];
 
 let cleanup = null;

@@ -46,6 +46,7 @@ export class Connection extends EventTarget {
     this.attempt = 0;
     this.timer = null;
     this.rooms = new Map();
+    this.watched = new Set(); // rooms opened by id (the administrator's reader), not in hello
     this.outbox = new Map();
     this.stopped = true;
     this.onOnline = () => this.reconnectNow();
@@ -76,6 +77,7 @@ export class Connection extends EventTarget {
     if (this.ws) this.ws.close(CLOSE.NORMAL, "bye");
     this.ws = null;
     this.rooms.clear();
+    this.watched.clear();
     this.outbox.clear();
     this.setStatus("idle");
   }
@@ -118,23 +120,6 @@ export class Connection extends EventTarget {
     clearTimeout(this.timer);
     // A little jitter even now: many tabs see the same `online` event.
     this.timer = setTimeout(() => this.connect(), Math.random() * 300);
-  }
-
-  /**
-   * Get a fresh room list. The protocol lists rooms only in `hello`, so a room this user gained
-   * since (a case joined, a mediator assigned) appears only after reconnecting; every room
-   * resumes from its last seq, so nothing is lost.
-   */
-  refreshRooms() {
-    if (this.stopped) return;
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
-      this.reconnectNow();
-      return;
-    }
-    const ws = this.ws;
-    this.ws = null;
-    ws.close(CLOSE.NORMAL, "refresh");
-    this.onClosed(0, { quiet: true });
   }
 
   goOffline() {
@@ -195,6 +180,7 @@ export class Connection extends EventTarget {
 
   handle(f) {
     if (f.type === S.HELLO) return this.onHello(f);
+    if (f.type === S.ROOMS_CHANGED) return this.onRoomsChanged(f);
     const room = f.room !== undefined ? this.rooms.get(f.room) : null;
     if (isStored(f)) return room && this.onStored(room, f);
     switch (f.type) {
@@ -230,6 +216,8 @@ export class Connection extends EventTarget {
         else room.presence.delete(f.user_id);
         return this.emitRoom(room, "presence");
       case S.READ: return room && this.onRead(room, f);
+      case S.FLAGGED:
+        return this.dispatchEvent(new CustomEvent("flagged", { detail: f }));
       case S.ERROR: return this.onError(f);
       default: return undefined; // unknown types are ignored (protocol.md, Versioning)
     }
@@ -238,8 +226,32 @@ export class Connection extends EventTarget {
   onHello(f) {
     this.user = f.user;
     this.attempt = 0;
+    this.applyRooms(f.rooms || []);
+    this.setStatus("online");
+    // Every room is subscribed: unread badges and the tab title need all of them.
+    for (const room of this.rooms.values()) this.subscribe(room);
+    this.dispatchEvent(new CustomEvent("rooms"));
+    this.flushOutbox();
+  }
+
+  /** A case of ours changed: the complete new room list. New rooms are subscribed at once. */
+  onRoomsChanged(f) {
+    const before = new Set(this.rooms.keys());
+    const gone = this.applyRooms(f.rooms || []);
+    for (const room of gone) {
+      room.closed = true;
+      this.emitRoom(room, "closed");
+    }
+    for (const room of this.rooms.values()) {
+      if (!before.has(room.id) || (!room.subscribed && !room.syncing)) this.subscribe(room);
+    }
+    this.dispatchEvent(new CustomEvent("rooms"));
+  }
+
+  /** Merge a hello-shaped room list; rooms no longer listed are dropped and returned. */
+  applyRooms(list) {
     const seen = new Set();
-    for (const r of f.rooms || []) {
+    for (const r of list) {
       seen.add(r.room);
       let room = this.rooms.get(r.room);
       if (!room) {
@@ -248,28 +260,43 @@ export class Connection extends EventTarget {
       }
       Object.assign(room, {
         caseId: r.case_id, kind: r.kind, side: r.side, title: r.title,
-        writable: r.writable, head: r.head, closed: false,
+        writable: r.writable, head: Math.max(room.head, r.head), closed: false,
       });
     }
-    for (const id of [...this.rooms.keys()]) if (!seen.has(id)) this.rooms.delete(id);
-    this.setStatus("online");
-    // Every room is subscribed: unread badges and the tab title need all of them.
-    for (const room of this.rooms.values()) this.subscribe(room);
-    this.dispatchEvent(new CustomEvent("rooms"));
-    this.flushOutbox();
+    const gone = [];
+    for (const [id, room] of [...this.rooms]) {
+      if (seen.has(id) || this.watched.has(id)) continue;
+      this.rooms.delete(id);
+      gone.push(room);
+    }
+    return gone;
+  }
+
+  /**
+   * Read a room that is not in hello by its id (administrators: hello lists no rooms for them;
+   * the server audits every such view). It stays subscribed across reconnects until unwatch().
+   */
+  watch(roomId) {
+    this.watched.add(roomId);
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = newRoom(roomId);
+      this.rooms.set(roomId, room);
+    }
+    if (!room.subscribed && !room.syncing) this.subscribe(room);
+    return room;
+  }
+
+  /** Stop reading a watched room. */
+  unwatch(roomId) {
+    if (!this.watched.delete(roomId)) return;
+    this.send(frames.unsubscribe(roomId));
+    this.rooms.delete(roomId);
   }
 
   subscribe(room) {
     room.syncing = true;
     if (this.send(frames.subscribe(room.id, room.lastSeq, `sub-${room.id}`))) room.subscribed = true;
-  }
-
-  refreshCase(caseId) {
-    clearTimeout(this.caseTimers?.[caseId]);
-    this.caseTimers = this.caseTimers || {};
-    this.caseTimers[caseId] = setTimeout(() => {
-      for (const room of this.roomsOfCase(caseId)) if (room.subscribed && !room.syncing) this.subscribe(room);
-    }, 200);
   }
 
   onSnapshot(room, f) {
@@ -299,8 +326,6 @@ export class Connection extends EventTarget {
       if (out) this.settle(out, f.seq);
     }
     if (f.sender) room.typing.delete(f.sender.id);
-    // Someone joined, left or was assigned: every room of the case may have a new audience.
-    if (f.type.startsWith("case.") && !room.syncing) this.refreshCase(room.caseId);
     // During a resume the snapshot's unread already counts replayed events.
     if (!room.syncing && !mine && f.seq > room.read) room.unread += 1;
     this.emitRoom(room, "event");
@@ -496,8 +521,10 @@ export class Connection extends EventTarget {
     this.send(frames.history(roomId, room.firstSeq, 50, `hist-${roomId}-${room.firstSeq}`));
   }
 
+  /** Flag a message for CCR administration (mediators); returns the frame id, or null if offline. */
   flag(roomId, seq, reason) {
-    this.send(frames.flag(newClientId(), roomId, seq, reason));
+    const id = newClientId();
+    return this.send(frames.flag(id, roomId, seq, reason)) ? id : null;
   }
 
   totalUnread() {

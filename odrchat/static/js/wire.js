@@ -33,7 +33,27 @@ export const S = Object.freeze({
   PRESENCE: "presence",
   READ: "read",
   FLAGGED: "message.flagged",
+  ROOMS_CHANGED: "rooms.changed",
   ERROR: "error",
+});
+
+/** Offer events (stored in the joint room, each carrying the offer as JSON). */
+export const OFFER = Object.freeze({
+  MADE: "offer.made",
+  ACCEPTED: "offer.accepted",
+  REJECTED: "offer.rejected",
+  COUNTERED: "offer.countered",
+  WITHDRAWN: "offer.withdrawn",
+  EXPIRED: "offer.expired",
+});
+
+/** Agreement events (stored in the joint room, each carrying the agreement as JSON). */
+export const AGREEMENT = Object.freeze({
+  DRAFTED: "agreement.drafted",
+  UPDATED: "agreement.updated",
+  SIGNED: "agreement.signed",
+  FINAL: "agreement.final",
+  FILED: "agreement.filed",
 });
 
 /** Stored (sequenced) event families besides chat.message; each is posted to the joint room. */

@@ -1,18 +1,23 @@
-// CCR administration: the queue of cases waiting for a mediator (with the suggested one) and
-// the audit log.
+// CCR administration: the queue of cases waiting for a mediator (with the suggested one), the
+// filing queue of signed agreements, messages mediators flagged, all cases (each with the
+// read-only room reader) and the audit log.
 
 import { api } from "../api.js";
 import { formatTime, h, mount } from "../dom.js";
 import { tabList } from "./case.js";
+import { filing, flags } from "./filing.js";
 import { kindLabel, listOf, statusLabel } from "./labels.js";
 
 export async function page(main, [tab = "queue"], ctx) {
   ctx.setTitle("Administration");
   const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel" } });
   mount(main, h("h1", { text: "Administration" }),
-    tabList([["queue", "Waiting for a mediator"], ["cases", "All cases"], ["audit", "Audit log"]], tab,
-      (key) => ctx.navigate(`/admin/${key}`), { label: "Administration" }), panel);
+    tabList([["queue", "Waiting for a mediator"], ["filing", "Filing"], ["flags", "Flagged messages"],
+      ["cases", "All cases"], ["audit", "Audit log"]], tab,
+    (key) => ctx.navigate(`/admin/${key}`), { label: "Administration" }), panel);
   if (tab === "audit") return audit(panel);
+  if (tab === "filing") return filing(panel, ctx);
+  if (tab === "flags") return flags(panel);
   if (tab === "cases") return allCases(panel);
   return queue(panel, ctx);
 }
@@ -68,11 +73,12 @@ async function queue(panel, ctx) {
 async function allCases(panel) {
   const cases = listOf(await api.get("/api/admin/cases"), "cases");
   mount(panel, h("div", { class: "table-wrap" }, h("table", {},
-    h("thead", {}, h("tr", {}, ["Case", "Kind", "Number", "Status"].map((t) => h("th", { text: t })))),
-    h("tbody", {}, cases.map((c) => h("tr", {},
+    h("thead", {}, h("tr", {}, ["Case", "Kind", "Number", "Status", "Conversations"].map((t) => h("th", { text: t })))),
+    h("tbody", {}, cases.map((c) => h("tr", { dataset: { caseId: c.id } },
       h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
       h("td", { text: kindLabel(c.kind) }), h("td", { text: c.court_case_number || "" }),
-      h("td", { text: statusLabel(c.status) })))))));
+      h("td", { text: statusLabel(c.status) }),
+      h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: "Read (audited)" }))))))));
 }
 
 async function audit(panel) {

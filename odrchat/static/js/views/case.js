@@ -3,7 +3,9 @@
 import { api, currentUser } from "../api.js";
 import { formatDate, formatDateTime, h, mount } from "../dom.js";
 import { ROOM } from "../wire.js";
+import { agreementTab } from "./agreement.js";
 import { chatPanel, roomLabel } from "./chat.js";
+import { OfferDesk } from "./offers.js";
 import { DUTIES } from "./faq.js";
 import { kindLabel, roleLabel, statusLabel } from "./labels.js";
 
@@ -36,9 +38,6 @@ export function tabList(tabs, selected, onSelect, { label, className = "" } = {}
 export async function page(main, [id, tab = "case", roomParam], ctx) {
   const caseId = Number(id);
   const detail = await api.get(`/api/cases/${caseId}`);
-  if (ctx.connection.status === "online" && !ctx.connection.roomsOfCase(caseId).length) {
-    ctx.connection.refreshRooms();
-  }
   const user = currentUser();
   const title = `${kindLabel(detail.kind)}${detail.court_case_number ? ` ${detail.court_case_number}` : ""}`;
   ctx.setTitle(title);
@@ -48,7 +47,7 @@ export async function page(main, [id, tab = "case", roomParam], ctx) {
     h("p", {}, h("span", { class: "status", text: statusLabel(detail.status) })),
     tabList(TABS, tab, go, { label: "Case sections" }), panel);
   if (tab === "conversations") return conversations(panel, detail, user, ctx, roomParam);
-  if (tab === "agreement") return agreement(panel, detail);
+  if (tab === "agreement") return agreementTab(panel, detail, user, ctx);
   return caseTab(panel, detail, user, ctx);
 }
 
@@ -217,6 +216,13 @@ const KIND_ORDER = { [ROOM.JOINT]: 0, [ROOM.PRIVATE]: 1, [ROOM.MEDIATORS]: 2 };
 
 function conversations(panel, d, user, ctx, roomParam) {
   const connection = ctx.connection;
+  if (d.my_role === "admin") {
+    mount(panel, h("p", { class: "notice" }, "CCR administration reads conversations in the ",
+      h("a", { href: `#/admin/read/${d.id}`, text: "read-only room reader" }),
+      ". Every view there is recorded in the audit log."));
+    return null;
+  }
+  const desk = new OfferDesk(d, user, ctx);
   let stopPanel = null;
   let shown = null;
   const sub = h("div");
@@ -250,8 +256,10 @@ function conversations(panel, d, user, ctx, roomParam) {
     if (shown !== wanted.id) {
       if (stopPanel) stopPanel();
       shown = wanted.id;
+      const joint = wanted.kind === ROOM.JOINT;
       stopPanel = chatPanel(host, connection, wanted.id, {
         label: roomLabel(wanted, user, d.my_role, d.kind), announce: ctx.announce, caseKind: d.kind,
+        renderEvent: joint ? (ev) => desk.render(ev) : null, before: joint ? desk.bar() : null,
       });
     }
   };
@@ -277,18 +285,4 @@ function conversations(panel, d, user, ctx, roomParam) {
     connection.removeEventListener("rooms", render);
     connection.removeEventListener("room", onRoom);
   };
-}
-
-// --- Agreement tab ----------------------------------------------------------------------
-
-function agreement(panel, d) {
-  // OFFERS/AGREEMENTS: replace this placeholder once the offers and agreements endpoints land
-  // (offer list with accept/reject/counter, the draft agreement, signatures, the PDF link).
-  mount(panel, h("h2", { text: "Agreement" }),
-    h("p", { class: "notice", dataset: { placeholder: "agreement" },
-      text: "There is no agreement yet. When you and the other side agree on terms, the " +
-        "agreement will appear here for both of you to read and sign." }),
-    h("p", { text: "A signed agreement is not confidential: CCR helps file it with the court." }),
-    h("p", {}, h("a", { href: "#/prepare", text: "How to make sure an agreement works" })));
-  return null;
 }

@@ -50,8 +50,19 @@ function audienceText(member) {
     ? roleLabel(member.role, member.side) : ROLES[member.role] || member.role})`;
 }
 
-/** Mount a chat panel for `roomId` into `host`; returns a cleanup function. */
-export function chatPanel(host, connection, roomId, { label, announce, caseKind } = {}) {
+/** True when the signed-in user is a mediator or co-mediator of the room's case. */
+export function mediatesRoom(room, me) {
+  const mine = (room.audience || []).find((m) => m.user_id === me?.id);
+  return Boolean(mine && ["mediator", "co_mediator"].includes(mine.role));
+}
+
+/**
+ * Mount a chat panel for `roomId` into `host`; returns a cleanup function. `renderEvent(ev)`
+ * may draw a stored event itself (offer cards) and returns null to leave it to the default;
+ * `before` is shown above the message list (the joint room's offer bar).
+ */
+export function chatPanel(host, connection, roomId,
+  { label, announce, caseKind, renderEvent = null, before = null } = {}) {
   const room = connection.rooms.get(roomId);
   const me = () => connection.user;
   const items = new Map(); // "s<seq>" or "c<client id>" -> <li>
@@ -77,7 +88,7 @@ export function chatPanel(host, connection, roomId, { label, announce, caseKind 
     h("div", { class: "chat-head" },
       h("details", {}, h("summary", {}, audienceSummary), audience)),
     list, typing, seen, composer, readonly);
-  mount(host, panel);
+  mount(host, before, panel);
 
   let typingSentAt = 0;
   let idleTimer = null;
@@ -116,6 +127,11 @@ export function chatPanel(host, connection, roomId, { label, announce, caseKind 
   }
 
   function renderStored(ev) {
+    const custom = renderEvent ? renderEvent(ev) : null;
+    if (custom) {
+      custom.dataset.seq = ev.seq;
+      return custom;
+    }
     if (ev.type === S.MESSAGE) {
       const mine = ev.sender?.id === me()?.id;
       return h("li", { class: mine ? "msg mine" : "msg", dataset: { seq: ev.seq, state: "sent",
@@ -123,12 +139,64 @@ export function chatPanel(host, connection, roomId, { label, announce, caseKind 
         h("span", { class: "meta" },
           h("span", { class: "sender", text: mine ? "You" : ev.sender?.name || "Someone" }),
           ev.sender && !mine ? ` · ${roleLabel(ev.sender.role, ev.sender.side, caseKind)}` : "",
-          " · ", h("time", { dateTime: ev.at, text: formatTime(ev.at) })),
+          " · ", h("time", { dateTime: ev.at, text: formatTime(ev.at) }),
+          mediatesRoom(room, me()) ? flagControl(ev) : null),
         h("span", { class: "text" }, linkify(ev.text ?? "")));
     }
+    const by = ev.by?.name && ev.type.startsWith("offer.") && ev.type !== "offer.expired"
+      ? `${ev.by.name}: ` : "";
     return h("li", { class: "msg system", dataset: { seq: ev.seq } },
-      h("span", { text: EVENT_TEXT[ev.type] || "The case was updated." }), " ",
+      h("span", { text: by + (EVENT_TEXT[ev.type] || "The case was updated.") }), " ",
       h("time", { dateTime: ev.at, text: formatTime(ev.at) }));
+  }
+
+  // Mediators flag a message for CCR administration (abuse, a safety concern).
+  function flagControl(ev) {
+    const btn = h("button", { type: "button", class: "link flag", text: "Flag",
+      attrs: { "aria-label": `Flag this message for CCR administration` } });
+    btn.addEventListener("click", () => {
+      const li = btn.closest("li");
+      if (li.querySelector("form.flag-form")) return;
+      const id = `flag-${roomId}-${ev.seq}`;
+      const reason = h("textarea", { id, rows: 2, maxLength: 500, required: true });
+      const out = h("p", { class: "field-error", attrs: { role: "status" } });
+      const form = h("form", { class: "flag-form" },
+        h("label", { htmlFor: id, text: "Why flag this message? (only CCR administration sees this)" }),
+        reason, out,
+        h("div", { class: "actions" }, h("button", { type: "submit", text: "Flag message" }),
+          h("button", { type: "button", class: "secondary", text: "Cancel",
+            on: { click: () => form.remove() } })));
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        if (!reason.value.trim()) {
+          out.textContent = "Please say why, in a few words.";
+          reason.focus();
+          return;
+        }
+        const re = connection.flag(roomId, ev.seq, reason.value.trim());
+        if (!re) {
+          out.textContent = "You are offline. Try again when the connection is back.";
+          return;
+        }
+        const done = (e2) => {
+          if (e2.detail.re !== re) return;
+          connection.removeEventListener("flagged", done);
+          connection.removeEventListener("error", done);
+          if (e2.type === "flagged") {
+            mount(form, h("p", { class: "notice ok", attrs: { role: "status" },
+              text: "Flagged for CCR administration." }));
+            btn.remove();
+          } else {
+            out.textContent = e2.detail.message || "The message could not be flagged.";
+          }
+        };
+        connection.addEventListener("flagged", done);
+        connection.addEventListener("error", done);
+      });
+      li.appendChild(form);
+      reason.focus();
+    });
+    return [" · ", btn];
   }
 
   function renderPending(out) {

@@ -28,16 +28,28 @@ export async function dashboard(main, [roomParam], ctx) {
   const connection = ctx.connection;
   const names = new Map();
   const kinds = new Map();
-  try {
-    for (const c of listOf(await api.get("/api/cases"), "cases")) {
-      kinds.set(c.id, c.kind);
-      names.set(c.id, `${kindLabel(c.kind)}${c.court_case_number ? ` ${c.court_case_number}` : ` #${c.id}`}`);
+  let loading = null;
+  // Case names come from the case list; a case assigned while the page is open (its rooms
+  // arrive with rooms.changed) is looked up again, once.
+  const loadNames = async () => {
+    try {
+      for (const c of listOf(await api.get("/api/cases"), "cases")) {
+        kinds.set(c.id, c.kind);
+        names.set(c.id, `${kindLabel(c.kind)}${c.court_case_number ? ` ${c.court_case_number}` : ` #${c.id}`}`);
+      }
+    } catch {
+      // The rooms still work without the case names.
     }
-  } catch {
-    // The rooms still work without the case names.
-  }
-  // New assignments reach an open socket only through a fresh hello.
-  if (connection.status === "online") connection.refreshRooms();
+  };
+  const lookUp = (caseId) => {
+    if (names.has(caseId) || loading || caseId === null) return;
+    loading = loadNames().finally(() => {
+      loading = null;
+      if (!names.has(caseId)) names.set(caseId, `Case ${caseId}`);
+      render();
+    });
+  };
+  await loadNames();
   const caseName = (id) => names.get(id) || `Case ${id}`;
   const nav = h("nav", { attrs: { "aria-label": "Rooms" } });
   const host = h("div", { class: "dash-panel" });
@@ -58,6 +70,7 @@ export async function dashboard(main, [roomParam], ctx) {
     const rooms = [...connection.rooms.values()].filter((r) => !r.closed);
     const byCase = new Map();
     for (const r of rooms) {
+      lookUp(r.caseId);
       if (!byCase.has(r.caseId)) byCase.set(r.caseId, []);
       byCase.get(r.caseId).push(r);
     }

@@ -1,0 +1,277 @@
+// The Agreement tab: the text (as text: line breaks kept, never parsed as HTML), the mediator's
+// clarifications and "send for signature", the signing step, signatures, the PDF and filing.
+//
+// Signing binds to the exact text shown: the browser hashes the text on screen with SHA-256,
+// shows that fingerprint, and sends it; the server refuses a signature whose hash is not the
+// current text's. The e-sign consent is its own checkbox, and the paper alternative is stated.
+
+import { api } from "../api.js";
+import { formatDateTime, h, mount } from "../dom.js";
+import { roleLabel, sideLabel } from "./labels.js";
+
+const STATUS_TEXT = {
+  draft: "Draft: your mediator is preparing the text. You will be asked to sign once it is " +
+    "sent for signature.",
+  out_for_signature: "Ready to sign: read the whole text, then sign below.",
+  signed: "Signed by everyone: the agreement is final.",
+  filed: "Signed by everyone and filed with the court.",
+};
+
+/** SHA-256 of `text` (UTF-8) as 64 lowercase hex digits, or null where the browser has none. */
+export async function sha256Hex(text) {
+  if (!window.crypto?.subtle) return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Mount the tab; returns a cleanup function. */
+export function agreementTab(panel, d, user, ctx) {
+  const connection = ctx.connection;
+  let current = null;
+  let timer = null;
+  const load = async () => {
+    let a;
+    try {
+      a = await api.get(`/api/cases/${d.id}/agreement`);
+    } catch (err) {
+      if (err.status === 404) {
+        current = null;
+        mount(panel, h("h2", { text: "Agreement" }),
+          h("p", { class: "notice", dataset: { placeholder: "agreement" },
+            text: "There is no agreement yet. When you and the other side agree on terms, the " +
+              "agreement will appear here for both of you to read and sign." }),
+          h("p", { text: "A signed agreement is not confidential: CCR helps file it with the court." }),
+          h("p", {}, h("a", { href: "#/prepare", text: "How to make sure an agreement works" })));
+        return;
+      }
+      mount(panel, h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }));
+      return;
+    }
+    // Keep a half-filled signing form when nothing it depends on changed.
+    const keep = current && current.document_sha256 === a.document_sha256
+      && current.status === a.status && current.my?.may_sign === a.my?.may_sign
+      ? panel.querySelector("form.sign") : null;
+    current = a;
+    await render(panel, d, user, a, load, keep);
+  };
+  const onRoom = (ev) => {
+    const room = ev.detail.room;
+    if (room.caseId !== d.id || ev.detail.reason !== "event") return;
+    const last = room.events.get(room.lastSeq);
+    if (!last || !/^(agreement|offer)\./.test(last.type)) return;
+    clearTimeout(timer);
+    timer = setTimeout(load, 150); // one fetch for a burst (signed + final arrive together)
+  };
+  connection.addEventListener("room", onRoom);
+  load();
+  return () => {
+    clearTimeout(timer);
+    connection.removeEventListener("room", onRoom);
+  };
+}
+
+async function render(panel, d, user, a, reload, keepForm) {
+  const court = a.court_filed;
+  const textEl = h("div", { class: "agreement-text", id: "agreement-text",
+    attrs: { tabindex: "0", role: "document", "aria-label": "Agreement text" }, text: a.text });
+  const shown = await sha256Hex(a.text);
+  const fingerprint = shown || a.document_sha256;
+  const mediating = ["mediator", "co_mediator"].includes(a.my?.role);
+  const done = a.status === "signed" || a.status === "filed";
+  mount(panel,
+    h("h2", { text: "Agreement" }),
+    h("p", { class: done ? "notice ok" : "notice", attrs: { role: "status" }, dataset: { status: a.status },
+      text: STATUS_TEXT[a.status] || a.status }),
+    court ? filingStatus(a) : null,
+    (a.voided_notes || []).length ? h("div", { class: "notice warn voided" },
+      h("p", {}, h("strong", { text: "Earlier signatures were voided" })),
+      h("ul", {}, a.voided_notes.map((n) => h("li", { text: typeof n === "string" ? n : JSON.stringify(n) })))) : null,
+    h("h3", { text: "The text" }),
+    textEl,
+    h("p", { class: "hint fingerprint" }, "Document fingerprint (SHA-256): ",
+      h("code", { class: "sha", text: fingerprint })),
+    done && a.my?.role !== "admin" ? h("p", {}, h("a", { class: "button", href: `/api/agreements/${a.id}/pdf`,
+      attrs: { download: `settlement-agreement-case-${d.id}.pdf` }, text: "Download the signed agreement (PDF)" })) : null,
+    signatures(a, d),
+    mediating ? mediatorBox(a, d, reload) : null,
+    attorneyBox(a, d, reload),
+    a.my?.may_sign ? (keepForm || signForm(a, d, user, textEl, fingerprint, shown, reload))
+      : a.my?.signed ? h("p", { class: "notice ok", text: "You have signed this agreement." }) : null);
+}
+
+function filingStatus(a) {
+  const text = a.filing
+    ? `Filed with the court on ${a.filing.filed_on} (court reference ${a.filing.court_reference}).`
+    : a.status === "signed" ? "Filing: CCR will file the signed agreement with the court."
+      : "Filing: once everyone has signed, CCR files the agreement with the court.";
+  return h("p", { class: "filing", dataset: { filed: a.filing ? "yes" : "no" }, text });
+}
+
+function signatures(a, d) {
+  const list = a.signatures || [];
+  const people = new Map((d.participants || []).map((p) => [p.user_id, p]));
+  return h("section", { attrs: { "aria-labelledby": "sigs-h" } },
+    h("h3", { id: "sigs-h", text: "Signatures" }),
+    list.length ? h("ul", { class: "signatures" }, list.map((g) => h("li", { dataset: { side: g.for_side } },
+      h("strong", { text: g.typed_name }),
+      ` signed for the ${sideLabel(d.kind, g.for_side)}`,
+      g.by_role === "attorney" ? ` as ${roleLabel("attorney", g.for_side, d.kind)}` : "",
+      people.get(g.signer_user_id) ? ` (account: ${people.get(g.signer_user_id).display_name})` : "",
+      " on ", h("time", { dateTime: g.at, text: formatDateTime(g.at) }))))
+      : h("p", { text: "Nobody has signed yet." }));
+}
+
+function mediatorBox(a, d, reload) {
+  if (!["draft", "out_for_signature"].includes(a.status)) return null;
+  const box = h("textarea", { id: "clarifications", rows: 4, maxLength: 4000, value: a.clarifications || "" });
+  const out = h("p", { attrs: { role: "status" } });
+  const save = h("button", { type: "button", class: "secondary", text: "Save the wording" });
+  save.addEventListener("click", async () => {
+    save.disabled = true;
+    try {
+      await api.post(`/api/agreements/${a.id}/edit`, { clarifications: box.value });
+      out.textContent = "Saved.";
+      await reload();
+    } catch (err) {
+      out.textContent = err.message;
+      save.disabled = false;
+    }
+  });
+  const send = h("button", { type: "button", text: "Send for signature", hidden: a.status !== "draft" });
+  send.addEventListener("click", async () => {
+    send.disabled = true;
+    try {
+      await api.post(`/api/agreements/${a.id}/send`);
+      await reload();
+    } catch (err) {
+      out.textContent = err.message;
+      send.disabled = false;
+    }
+  });
+  return h("section", { class: "mediator-box", attrs: { "aria-labelledby": "clar-h" } },
+    h("h3", { id: "clar-h", text: "Mediator: clarify and send" }),
+    h("div", { class: "field" },
+      h("label", { htmlFor: box.id, text: "Clarifying wording (added to the agreement)" }),
+      h("p", { class: "hint", text: a.status === "out_for_signature"
+        ? "Changing the wording now voids every signature already given; you then send it again."
+        : "The terms come from the accepted offer; add only wording that makes them clearer." }),
+      box),
+    h("div", { class: "actions" }, save, send), out);
+}
+
+function attorneyBox(a, d, reload) {
+  if (a.my?.role !== "party" || !["draft", "out_for_signature"].includes(a.status)) return null;
+  const mine = (d.participants || []).filter((p) => p.role === "attorney" && p.side === a.my.side);
+  if (!mine.length) return null;
+  if (d.kind === "civil_harassment") {
+    return h("p", { class: "hint", text: "In a civil harassment case each party signs personally; " +
+      "an attorney cannot sign for you." });
+  }
+  const done = new Set((a.authorisations || []).map((x) => x.attorney_user_id));
+  return h("section", { attrs: { "aria-labelledby": "att-h" } },
+    h("h3", { id: "att-h", text: "Your attorney" }),
+    mine.map((p) => {
+      if (done.has(p.user_id)) return h("p", { text: `${p.display_name} may sign for you.` });
+      const out = h("span", { attrs: { role: "status" } });
+      const btn = h("button", { type: "button", class: "secondary",
+        text: `Authorise ${p.display_name} to sign for me` });
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try {
+          await api.post(`/api/agreements/${a.id}/authorise-attorney`, { attorney_user_id: p.user_id });
+          await reload();
+        } catch (err) {
+          out.textContent = err.message;
+          btn.disabled = false;
+        }
+      });
+      return h("div", { class: "actions" }, btn, out);
+    }));
+}
+
+function signForm(a, d, user, textEl, fingerprint, shown, reload) {
+  const consent = h("input", { type: "checkbox", id: "esign-consent" });
+  const consentErr = h("p", { class: "field-error", id: "esign-consent-err" });
+  const password = h("input", { type: "password", id: "sign-password",
+    attrs: { autocomplete: "current-password", "aria-describedby": "sign-password-hint sign-password-err" } });
+  const passwordErr = h("p", { class: "field-error", id: "sign-password-err" });
+  const name = h("input", { type: "text", id: "sign-name",
+    attrs: { autocomplete: "name", "aria-describedby": "sign-name-hint sign-name-err" } });
+  const nameErr = h("p", { class: "field-error", id: "sign-name-err" });
+  const summary = h("p", { class: "form-error", attrs: { role: "alert", tabindex: "-1" } });
+  const form = h("form", { class: "sign", attrs: { novalidate: true, "aria-labelledby": "sign-h" } },
+    h("h3", { id: "sign-h", text: "Sign the agreement" }),
+    h("p", { class: "prose", text: a.esign_disclosure || "" }),
+    h("p", { class: "notice", text: "You do not have to sign electronically. To sign on paper " +
+      "instead, tell your mediator (for example in your private room): they will arrange a paper " +
+      "copy for you to sign in ink, which has the same effect." }),
+    h("div", { class: "field" }, h("label", { class: "check", htmlFor: consent.id }, consent,
+      "I consent to sign this agreement electronically"), consentErr),
+    h("div", { class: "field" }, h("label", { htmlFor: password.id, text: "Your password" }),
+      h("p", { class: "hint", id: "sign-password-hint", text: "To confirm that it is you signing." }),
+      password, passwordErr),
+    h("div", { class: "field" }, h("label", { htmlFor: name.id, text: "Type your full name" }),
+      h("p", { class: "hint", id: "sign-name-hint", text: `As on your account: ${user.display_name}` }),
+      name, nameErr),
+    h("p", { class: "hint" }, "You are signing the text above, fingerprint (SHA-256) ",
+      h("code", { class: "sha", text: fingerprint }), "."),
+    summary,
+    h("div", { class: "actions" }, h("button", { type: "submit", text: "I agree to be bound by this agreement" })));
+  const fields = { esign_consent: [consent, consentErr], password: [password, passwordErr],
+    typed_name: [name, nameErr] };
+  const clear = () => {
+    summary.textContent = "";
+    for (const [input, err] of Object.values(fields)) {
+      err.textContent = "";
+      input.removeAttribute("aria-invalid");
+    }
+  };
+  const fail = (key, text) => {
+    const [input, err] = fields[key];
+    err.textContent = text;
+    input.setAttribute("aria-invalid", "true");
+    return input;
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clear();
+    const bad = [];
+    if (!consent.checked) bad.push(fail("esign_consent", "Tick this box to sign electronically, or ask your mediator for a paper copy."));
+    if (!password.value) bad.push(fail("password", "Enter your password."));
+    if (!name.value.trim()) bad.push(fail("typed_name", "Type your full name."));
+    if (bad.length) {
+      bad[0].focus();
+      return;
+    }
+    // The hash of what is on screen now: if the text changed under us, do not sign it.
+    const now = (await sha256Hex(textEl.textContent)) || a.document_sha256;
+    if (now !== a.document_sha256 || (shown && shown !== now)) {
+      summary.textContent = "The agreement text changed. Please read the new text before signing.";
+      summary.focus();
+      await reload();
+      return;
+    }
+    const btn = form.querySelector("button[type=submit]");
+    btn.disabled = true;
+    try {
+      await api.post(`/api/agreements/${a.id}/sign`, {
+        esign_consent: true, password: password.value, typed_name: name.value.trim(),
+        agree_bound: true, document_sha256: now,
+      });
+      password.value = "";
+      await reload();
+    } catch (err) {
+      password.value = "";
+      const named = Object.entries(err.fields || {}).filter(([k]) => fields[k]);
+      for (const [k, msg] of named) fail(k, `${k === "typed_name" ? "Your name" : k === "password" ? "The password" : "This"} ${msg}.`);
+      summary.textContent = err.message;
+      if (err.status === 409) {
+        summary.textContent = `${err.message} The page now shows the current text.`;
+        await reload();
+      }
+      (named.length ? fields[named[0][0]][0] : summary).focus();
+      btn.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,90 @@
+// CCR administration: signed court agreements waiting to be filed (download the filing
+// package, record the filing) and the messages mediators flagged.
+
+import { api } from "../api.js";
+import { formatDateTime, h, mount } from "../dom.js";
+import { kindLabel, listOf } from "./labels.js";
+
+function today() {
+  const d = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The filing queue. */
+export async function filing(panel, ctx) {
+  const items = listOf(await api.get("/api/admin/filing"), "agreements");
+  if (!items.length) {
+    mount(panel, h("p", { class: "notice", text: "No signed agreement is waiting to be filed." }));
+    return;
+  }
+  mount(panel,
+    h("p", { class: "hint", text: "Every download of a filing package is recorded in the audit log." }),
+    h("ul", { class: "cards" }, items.map((a) => fileCard(a, ctx))));
+}
+
+function fileCard(a, ctx) {
+  const id = a.agreement_id;
+  const date = h("input", { type: "date", id: `filed-on-${id}`, value: today(), required: true });
+  const ref = h("input", { type: "text", id: `court-ref-${id}`, maxLength: 120, required: true,
+    attrs: { autocomplete: "off" } });
+  const dateErr = h("p", { class: "field-error" });
+  const refErr = h("p", { class: "field-error" });
+  const out = h("p", { class: "form-error", attrs: { role: "alert" } });
+  const form = h("form", { attrs: { novalidate: true, "aria-label": `Mark case ${a.case_id} filed` } },
+    h("div", { class: "field" }, h("label", { htmlFor: date.id, text: "Filed on" }), date, dateErr),
+    h("div", { class: "field" }, h("label", { htmlFor: ref.id, text: "Court reference" }),
+      h("p", { class: "hint", text: "As stamped or given by the court clerk." }), ref, refErr),
+    out, h("div", { class: "actions" }, h("button", { type: "submit", text: "Mark filed" })));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    for (const e of [dateErr, refErr, out]) e.textContent = "";
+    if (!ref.value.trim()) {
+      refErr.textContent = "Enter the court's reference.";
+      ref.focus();
+      return;
+    }
+    const btn = form.querySelector("button");
+    btn.disabled = true;
+    try {
+      await api.post(`/api/admin/agreements/${id}/filed`, { filed_on: date.value, court_reference: ref.value.trim() });
+      ctx.announce(`Case ${a.case_id} marked filed.`);
+      ctx.navigate("/admin/filing");
+    } catch (err) {
+      if (err.fields?.filed_on) dateErr.textContent = `Filed on: ${err.fields.filed_on}.`;
+      if (err.fields?.court_reference) refErr.textContent = `Court reference: ${err.fields.court_reference}.`;
+      out.textContent = err.message;
+      btn.disabled = false;
+    }
+  });
+  return h("li", { class: "card", dataset: { agreementId: id, caseId: a.case_id } },
+    h("a", { class: "title", href: `#/cases/${a.case_id}/agreement`,
+      text: `${kindLabel(a.kind)} ${a.court_case_number || ""}`.trim() }),
+    h("dl", { class: "facts" },
+      h("dt", { text: "Court" }), h("dd", { text: a.court_name || "" }),
+      h("dt", { text: "Signed" }), h("dd", { text: formatDateTime(a.signed_at) }),
+      h("dt", { text: "SHA-256" }), h("dd", {}, h("code", { class: "sha", text: a.document_sha256 }))),
+    h("p", {}, h("a", { class: "button secondary", href: `/api/admin/agreements/${id}/filing-package`,
+      attrs: { download: `filing-case-${a.case_id}.pdf` }, text: "Download the filing package (PDF)" })),
+    form);
+}
+
+/** Messages flagged by mediators, newest first, each with a link to read its room. */
+export async function flags(panel) {
+  const items = listOf(await api.get("/api/admin/flags"), "flags");
+  if (!items.length) {
+    mount(panel, h("p", { class: "notice", text: "No message has been flagged." }));
+    return;
+  }
+  mount(panel,
+    h("p", { class: "hint", text: "Reading a room is recorded in the audit log." }),
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("caption", { class: "visually-hidden", text: "Flagged messages, newest first" }),
+      h("thead", {}, h("tr", {}, ["When", "Case", "Message", "Reason", "Flagged by"].map((t) => h("th", { text: t })))),
+      h("tbody", {}, items.map((f) => h("tr", { dataset: { flagId: f.id } },
+        h("td", { text: formatDateTime(f.at) }),
+        h("td", { text: `#${f.case_id}` }),
+        h("td", {}, h("a", { href: `#/admin/read/${f.case_id}/${f.room}`, text: `Room ${f.room}, message ${f.seq}` })),
+        h("td", { class: "prewrap", text: f.reason }),
+        h("td", { text: `User ${f.flagged_by}` })))))));
+}

@@ -1,0 +1,56 @@
+// CCR administration's read-only room reader. Administrators take part in no case, so their
+// hello lists no rooms: the case's rooms come from its transcript, and each room is subscribed
+// by id while it is on screen. The server records every such view in the audit log; the page
+// says so before anything is shown.
+
+import { api } from "../api.js";
+import { h, mount } from "../dom.js";
+import { chatPanel } from "./chat.js";
+import { kindLabel } from "./labels.js";
+import { tabList } from "./case.js";
+
+export async function page(main, [caseParam, roomParam], ctx) {
+  const caseId = Number(caseParam);
+  const connection = ctx.connection;
+  ctx.setTitle(`Read case ${caseId}`);
+  const [detail, transcript] = await Promise.all([
+    api.get(`/api/cases/${caseId}`).catch(() => null),
+    api.get(`/api/cases/${caseId}/transcript`),
+  ]);
+  const rooms = transcript.rooms || [];
+  const name = detail ? `${kindLabel(detail.kind)} ${detail.court_case_number || `#${caseId}`}` : `Case ${caseId}`;
+  const host = h("div", { id: "panel-reader", attrs: { role: "tabpanel" } });
+  const tabsHost = h("div");
+  mount(main, h("h1", { text: `Read-only: ${name}` }),
+    h("p", { class: "notice warn", attrs: { role: "note" },
+      text: "You are reading as CCR administration. Opening this case and each of its rooms is " +
+        "recorded in the audit log (who, when, which room). You cannot write here." }),
+    h("p", {}, h("a", { href: `#/cases/${caseId}`, text: "Case details" }), " · ",
+      h("a", { href: `/api/cases/${caseId}/transcript.html`, text: "Printable transcript (audited)" })),
+    tabsHost, host);
+  if (!rooms.length) {
+    mount(host, h("p", { class: "notice", text: "This case has no conversation rooms yet." }));
+    return null;
+  }
+  let shown = null;
+  let stop = null;
+  const open = (roomId) => {
+    if (stop) stop();
+    if (shown !== null && shown !== roomId) connection.unwatch(shown);
+    shown = roomId;
+    const r = rooms.find((x) => x.room === roomId);
+    history.replaceState(null, "", `#/admin/read/${caseId}/${roomId}`);
+    mount(tabsHost, tabList(rooms.map((x) => [String(x.room), x.title || x.kind]), String(roomId),
+      (key) => open(Number(key)), { label: "Rooms", className: "subtabs" }));
+    host.setAttribute("aria-labelledby", `tab-${roomId}`);
+    connection.watch(roomId);
+    stop = chatPanel(host, connection, roomId, { label: r.title || r.kind, announce: ctx.announce,
+      caseKind: detail?.kind });
+  };
+  const wanted = rooms.find((x) => String(x.room) === String(roomParam)) || rooms[0];
+  open(wanted.room);
+  return () => {
+    if (stop) stop();
+    if (shown !== null) connection.unwatch(shown);
+  };
+}
