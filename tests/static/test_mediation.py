@@ -195,6 +195,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     plan_error = composer.locator(".plan-error")
     await expect(plan_error).to_contain_text("add up to $400.00 but the payment total is $500.00")
     await expect(composer.get_by_role("alert")).to_contain_text("need attention")
+    if phone:
+        await screenshot(pp, f"{shot}-offer-composer-error")
     await composer.get_by_label("Installment 2: amount").fill("300")
     await composer.get_by_label("Explain your offer (optional)").fill("Half now, half in June.")
     await composer.get_by_role("button", name="Send offer").click()
@@ -238,6 +240,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     history = pp.locator("#offer-history")
     await expect(history.locator("li[data-offer-id]")).to_have_count(2)
     await expect(history).to_contain_text(f"{d_name} countered it")
+    if phone:
+        await screenshot(pp, f"{shot}-offer-history")
 
     # The mediator clarifies the wording and sends the agreement for signature; the parties'
     # open Agreement tabs follow the joint room's agreement events.
@@ -273,6 +277,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
         await expect(page.locator("[data-status=signed]")).to_be_visible()
         await expect(page.locator(".signatures li")).to_have_count(2)
         await expect(page.locator(".filing")).to_contain_text("CCR will file")
+    if phone:
+        await screenshot(dp, f"{shot}-agreement-signed")
     link = dp.get_by_role("link", name="Download the signed agreement (PDF)")
     pdf = await fetch_pdf(dp, await link.get_attribute("href") or "", server.url)
     assert pdf.startswith(b"%PDF")
@@ -292,6 +298,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
         b"%PDF"
     )
     await card.get_by_label("Court reference").fill(f"FILED-{tag}")
+    if phone:
+        await screenshot(ap, f"{shot}-admin-filing")
     await card.get_by_role("button", name="Mark filed").click()
     await expect(card).to_have_count(0)
     await pp.reload()
