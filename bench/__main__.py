@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,15 @@ ALL_TARGETS = ("bare", "sio", "odrchat-sqlite", "odrchat-pg")
 ALL_SCENARIOS = ("idle", "steady", "storm", "slow", "storage")
 
 
+def attempt(out: dict[str, Any], key: str, action: Callable[[], dict[str, Any]]) -> None:
+    """Run one scenario; a failure is recorded in the results instead of ending the run."""
+    try:
+        out[key] = action()
+    except Exception as exc:  # a scenario that breaks is a finding, not the end of the run
+        say(f"{key} failed: {exc!r}")
+        out[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
 def bench_target(
     t: Target, opts: Options, scen: tuple[str, ...], idle_clients: list[Any], idle_sizes: list[int]
 ) -> dict[str, Any]:
@@ -30,7 +40,7 @@ def bench_target(
     out: dict[str, Any] = {}
     if "idle" in scen and idle_clients:
         with t.server:
-            out["idle"] = scenarios.idle(t, idle_clients, idle_sizes, opts)
+            attempt(out, "idle", lambda: scenarios.idle(t, idle_clients, idle_sizes, opts))
     if not {"steady", "storm", "slow", "storage"} & set(scen):
         return out
     with t.server:
@@ -42,16 +52,23 @@ def bench_target(
             if "error" in steady:
                 return out
             if "storm" in scen:
-                out["storm"] = scenarios.storm(pool, t, rate, opts)
+                attempt(out, "storm", lambda: scenarios.storm(pool, t, rate, opts))
             if "slow" in scen:
-                out["slow"] = scenarios.slow(pool, t, rate, opts)
+                attempt(out, "slow", lambda: scenarios.slow(pool, t, rate, opts))
             if "storage" in scen and t.count_stored is not None:
                 top = max(s["target_rate"] for s in steady["steps"])
                 offered = min(t.cap or 2 * top, 2 * top)
-                out["storage"] = scenarios.storage(pool, t, offered, opts)
+                attempt(out, "storage", lambda: scenarios.storage(pool, t, offered, opts))
         finally:
             pool.close()
     return out
+
+
+def save(results: dict[str, Any], out_dir: Path) -> None:
+    """Write results.json and results.md (after every target, so a late failure keeps the rest)."""
+    results["checks"] = report.targets_check(results)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    (out_dir / "results.md").write_text(report.markdown(results))
 
 
 def run(
@@ -89,24 +106,25 @@ def run(
         t0 = time.monotonic()
         if name in ("bare", "sio"):
             t = targets.bare(topo, logs) if name == "bare" else targets.sio(topo, logs)
-            idle = targets.idle_clients(topo, idle_max)
+            # The baselines have no per-user socket cap: as many sockets per user as needed.
+            per_user = -(-idle_max // len(topo.users))
+            idle = targets.idle_clients(topo, idle_max, per_user=per_user)
             results["targets"][name] = bench_target(t, opts, scen, idle, idle_sizes)
         else:
             pg = name == "odrchat-pg"
             t, seeded = odr.prepare(
                 name, topo, "postgres" if pg else "sqlite", logs, workers=2 if pg else 1, redis=pg
             )
+            prepared = round(time.monotonic() - t0, 1)
             try:
                 idle = odr.odr_idle_clients(topo, seeded, idle_max) if not pg else []
                 results["targets"][name] = bench_target(t, opts, scen, idle, idle_sizes)
-                results["targets"][name]["prepare_s"] = round(time.monotonic() - t0, 1)
+                results["targets"][name]["prepare_s"] = prepared
             finally:
                 odr.drop_database(seeded)
         results["targets"][name]["elapsed_s"] = round(time.monotonic() - t0, 1)
-    results["elapsed_s"] = time.monotonic() - started
-    results["checks"] = report.targets_check(results)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    (out_dir / "results.md").write_text(report.markdown(results))
+        results["elapsed_s"] = time.monotonic() - started
+        save(results, out_dir)
     return results
 
 

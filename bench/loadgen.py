@@ -180,8 +180,9 @@ class Generator:
                         # A phone on a bad line: a small receive window, so the server's own
                         # send queue is what fills, not this machine's socket buffers.
                         sock = c.ws.transport.get_extra_info("socket")
-                        if sock is not None:
-                            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                        if sock is not None and c.connected:
+                            with contextlib.suppress(OSError):  # closed meanwhile
+                                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 else:
                     c.go.set()
                 n += 1
