@@ -97,12 +97,13 @@ class Server:
         )
 
 
-@contextmanager
-def running_server(tmp: Path) -> Iterator[Server]:
-    """Run `odrchat serve` on a free port with its own SQLite database until the block ends."""
+class _PortTaken(RuntimeError):
+    """Another process bound the port between choosing it and the server binding it."""
+
+
+def _start(tmp: Path, db_path: Path) -> tuple[subprocess.Popen[bytes], Server]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    db_path = tmp / "db.sqlite3"
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db_path}",
@@ -110,37 +111,60 @@ def running_server(tmp: Path) -> Iterator[Server]:
         "PUBLIC_URL": url,
         "PYTHONPATH": str(ROOT),
     }
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "odrchat", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (tmp / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "odrchat", "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(tmp / 'server.log').read_text()[-2000:]}")
+                text = (tmp / "server.log").read_text()
+                if "address already in use" in text:
+                    raise _PortTaken(url)
+                raise RuntimeError(f"server exited: {text[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
+                    # Healthy, and it is ours: someone else's server on a stolen port is not.
+                    if r.status == 200 and proc.poll() is None:
+                        return proc, Server(url, db_path, env)
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become healthy within 60 s")
             time.sleep(0.1)  # readiness polling of an HTTP endpoint, bounded above
-        yield Server(url, db_path, env)
-    finally:
-        proc.terminate()
+    except BaseException:
+        _stop(proc)
+        raise
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def running_server(tmp: Path) -> Iterator[Server]:
+    """Run `odrchat serve` on a free port with its own SQLite database until the block ends."""
+    for attempt in range(3):
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            proc, server = _start(tmp, tmp / "db.sqlite3")
+            break
+        except _PortTaken:
+            if attempt == 2:
+                raise
+    try:
+        yield server
+    finally:
+        _stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -186,6 +186,28 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     seqs = await dp.locator("li.msg[data-seq]").evaluate_all("els => els.map(e => +e.dataset.seq)")
     assert seqs == sorted(set(seqs)), "messages shown twice or out of order"
 
+    if not phone:
+        # A mediator's proposal needs both sides; the plaintiff accepts, then the mediator
+        # withdraws it (only its maker may).
+        await mp.goto(f"{server.url}/#/cases/{case_id}/conversations")
+        await mp.get_by_role("button", name="Make a mediator's proposal").click()
+        proposal_form = mp.locator("form.offer-composer")
+        await proposal_form.get_by_label("What kind of term?").select_option("free_text")
+        await proposal_form.get_by_label("The term, in your own words").fill("Split the fence.")
+        await proposal_form.get_by_role("button", name="Send proposal").click()
+        proposal = offer_card(pp, "Mediator's proposal")
+        await proposal.get_by_role("button", name="Accept").click()
+        await proposal.get_by_role("button", name="Yes, accept these terms").click()
+        await expect(offer_card(dp, "Mediator's proposal").locator(".offer-status")).to_have_text(
+            "Accepted by the Plaintiff; waiting for the other side"
+        )
+        await expect(proposal.get_by_role("button", name="Accept")).to_have_count(0)
+        await offer_card(mp, "Mediator's proposal").get_by_role("button", name="Withdraw").click()
+        await expect(proposal.locator(".offer-status")).to_have_text("Withdrawn")
+        await expect(
+            pp.locator("li.msg.system", has_text="withdrew the mediator's proposal")
+        ).to_have_count(1)
+
     # The plaintiff offers $500 in two installments. They first add up to $400: the server's
     # field error appears next to the installments, then the corrected offer goes out.
     await pp.get_by_role("button", name="Make an offer").click()
@@ -238,7 +260,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     )
     await pp.get_by_role("button", name="Offer history").click()
     history = pp.locator("#offer-history")
-    await expect(history.locator("li[data-offer-id]")).to_have_count(2)
+    # The offer and its counter (and, on desktop, the withdrawn proposal).
+    await expect(history.locator("li[data-offer-id]")).to_have_count(2 if phone else 3)
     await expect(history).to_contain_text(f"{d_name} countered it")
     if phone:
         await screenshot(pp, f"{shot}-offer-history")
