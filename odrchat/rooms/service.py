@@ -136,7 +136,7 @@ class RoomService:
 
     async def access(self, user: User, room_id: int) -> RoomAccess | None:
         """The user's access to one room, or None (unknown room and no access look the same)."""
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             room = await s.get(Room, room_id)
             if room is None:
                 return None
@@ -149,7 +149,7 @@ class RoomService:
     async def accessible_rooms(self, user: User) -> list[tuple[RoomAccess, int]]:
         """Every room the user may read in every case of theirs, with each room's head."""
         out: list[tuple[RoomAccess, int]] = []
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             case_ids = await user_case_ids(s, user)
             for case_id in case_ids:
                 case = await s.get(Case, case_id)
@@ -165,7 +165,9 @@ class RoomService:
         self, acc: RoomAccess, user_id: int, re_id: str | None
     ) -> tuple[dict[str, Any], int]:
         """The room.snapshot frame and the room's head."""
-        async with self.db.session() as s:
+        # Only an administrator's view writes (the audit entry); everyone else just reads.
+        is_admin = acc.actor.role == Role.ADMIN
+        async with self.db.session() if is_admin else self.db.read() as s:
             room = await s.get(Room, acc.room_id)
             assert room is not None
             seen = await self.audience_of(s, acc)
@@ -265,15 +267,15 @@ class RoomService:
     async def events_after(
         self, room_id: int, after: int, limit: int, upto: int | None = None
     ) -> list[StoredEvent]:
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             return await log.events_after(s, room_id, after, limit, upto)
 
     async def events_before(self, room_id: int, before: int, limit: int) -> list[StoredEvent]:
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             return await log.events_before(s, room_id, before, limit)
 
     async def heads(self, room_ids: Sequence[int]) -> dict[int, int]:
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             return await log.heads(s, room_ids)
 
     async def mark_read(self, room_id: int, user_id: int, seq: int) -> int:
@@ -354,12 +356,12 @@ class RoomService:
 
     async def member_ids(self, case_id: int) -> list[int]:
         """Users actively taking part in a case."""
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             return [u.id for _, u in await case_members(s, case_id) if u.id is not None]
 
     async def flags(self, limit: int = 200) -> list[dict[str, Any]]:
         """Messages mediators flagged for the administrator, newest first."""
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             rows = (
                 await s.exec(
                     select(MessageFlag, Room)
@@ -385,7 +387,7 @@ class RoomService:
         self, user: User, case_id: int, room_ids: Sequence[int]
     ) -> dict[int, tuple[RoomAccess, list[dict[str, Any]]]]:
         """Fresh access and audience for the given rooms of one case (lost rooms are absent)."""
-        async with self.db.session() as s:
+        async with self.db.read() as s:
             case = await s.get(Case, case_id)
             if case is None:
                 return {}

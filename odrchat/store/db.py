@@ -1,9 +1,10 @@
 """The database handle: one async engine and its session factory, built per app.
 
-SQLite (the embedded default) gets WAL, foreign keys and a busy timeout, and every transaction
+SQLite (the embedded default) gets WAL, foreign keys and a busy timeout. Every `session()`
 starts with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing half-way
-with "database is locked" when a read transaction tries to upgrade. PostgreSQL goes through
-asyncpg.
+with "database is locked" when a read transaction tries to upgrade; `read()` sessions start
+with a plain ``BEGIN`` and read a WAL snapshot without touching the write lock. PostgreSQL goes
+through asyncpg.
 """
 
 from __future__ import annotations
@@ -56,11 +57,24 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # Reads take no write lock on SQLite (plain BEGIN, a WAL snapshot); PostgreSQL is the
+        # same engine either way.
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(odrchat_read_only=True),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error."""
         async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only: on SQLite it never waits for, or holds, the write lock."""
+        async with self.read_sessionmaker() as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -92,4 +106,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get("odrchat_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

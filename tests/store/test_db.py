@@ -1,0 +1,39 @@
+"""The database handle: SQLite readers never wait for a writer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+
+from odrchat.store.db import Database
+
+
+async def test_sqlite_reads_do_not_wait_for_an_open_write(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/db.sqlite3")
+    try:
+        async with db.session() as s:
+            await s.exec(text("CREATE TABLE t (v INTEGER)"))  # type: ignore[call-overload]
+            await s.exec(text("INSERT INTO t VALUES (1)"))  # type: ignore[call-overload]
+        writing = asyncio.Event()
+        release = asyncio.Event()
+
+        async def writer() -> None:
+            async with db.session() as s:
+                await s.exec(text("UPDATE t SET v = 2"))  # type: ignore[call-overload]
+                writing.set()
+                await release.wait()
+
+        task = asyncio.create_task(writer())
+        await writing.wait()
+        async with asyncio.timeout(5), db.read() as s:
+            # The reader sees the last committed value while the write is still open.
+            value = (await s.exec(text("SELECT v FROM t"))).scalar()  # type: ignore[call-overload]
+        assert value == 1
+        release.set()
+        await task
+        async with db.read() as s:
+            assert (await s.exec(text("SELECT v FROM t"))).scalar() == 2  # type: ignore[call-overload]
+    finally:
+        await db.dispose()
