@@ -290,11 +290,13 @@ async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
 
 async def docs_screenshot(page: Page, name: str) -> Path:
     """The visible viewport only, saved to artifacts/ and copied to docs/screenshots/ for the
-    README; kept small (PNG of one phone screen)."""
+    README when that copy is missing or UPDATE_SCREENSHOTS=1 (so a test run leaves the
+    committed pictures alone)."""
     path = await screenshot(page, name, full_page=False)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = DOCS_SCREENSHOTS / f"{name}.png"
-    target.write_bytes(path.read_bytes())
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not target.exists():
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
     return target
 
 

@@ -300,6 +300,7 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
         await expect(page.locator("[data-status=signed]")).to_be_visible()
         await expect(page.locator(".signatures li")).to_have_count(2)
         await expect(page.locator(".filing")).to_contain_text("CCR will file")
+        await expect(page.locator("#case-status")).to_have_text("Closed: settled")
     if phone:
         await screenshot(dp, f"{shot}-agreement-signed")
     link = dp.get_by_role("link", name="Download the signed agreement (PDF)")

@@ -116,7 +116,8 @@ function signatures(a, d) {
       h("strong", { text: g.typed_name }),
       ` signed for the ${sideLabel(d.kind, g.for_side)}`,
       g.by_role === "attorney" ? ` as ${roleLabel("attorney", g.for_side, d.kind)}` : "",
-      people.get(g.signer_user_id) ? ` (account: ${people.get(g.signer_user_id).display_name})` : "",
+      people.get(g.signer_user_id) && people.get(g.signer_user_id).display_name !== g.typed_name
+        ? ` (account: ${people.get(g.signer_user_id).display_name})` : "",
       " on ", h("time", { dateTime: g.at, text: formatDateTime(g.at) }))))
       : h("p", { text: "Nobody has signed yet." }));
 }

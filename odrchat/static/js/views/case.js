@@ -43,12 +43,42 @@ export async function page(main, [id, tab = "case", roomParam], ctx) {
   ctx.setTitle(title);
   const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel", "aria-labelledby": `tab-${tab}` } });
   const go = (key) => ctx.navigate(`/cases/${caseId}/${key}`);
-  mount(main, h("h1", { text: title }),
-    h("p", {}, h("span", { class: "status", text: statusLabel(detail.status) })),
+  const chip = h("span", { class: "status", id: "case-status", text: statusLabel(detail.status) });
+  mount(main, h("h1", { text: title }), h("p", {}, chip),
     tabList(TABS, tab, go, { label: "Case sections" }), panel);
-  if (tab === "conversations") return conversations(panel, detail, user, ctx, roomParam);
-  if (tab === "agreement") return agreementTab(panel, detail, user, ctx);
-  return caseTab(panel, detail, user, ctx);
+  const stopTab = tab === "conversations" ? conversations(panel, detail, user, ctx, roomParam)
+    : tab === "agreement" ? agreementTab(panel, detail, user, ctx)
+      : await caseTab(panel, detail, user, ctx);
+  const stopChip = followStatus(chip, detail, ctx.connection);
+  return () => {
+    stopChip();
+    if (stopTab) stopTab();
+  };
+}
+
+/** Keep the status chip current: a case event in the joint room (closed, settled) refetches it. */
+function followStatus(chip, d, connection) {
+  let timer = null;
+  const onRoom = (ev) => {
+    const room = ev.detail.room;
+    if (room.caseId !== d.id || ev.detail.reason !== "event") return;
+    const last = room.events.get(room.lastSeq);
+    if (!last || !/^(case|agreement)\./.test(last.type)) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        const fresh = await api.get(`/api/cases/${d.id}`);
+        chip.textContent = statusLabel(fresh.status);
+      } catch {
+        // The chip keeps its last known text; the next event tries again.
+      }
+    }, 300);
+  };
+  connection.addEventListener("room", onRoom);
+  return () => {
+    clearTimeout(timer);
+    connection.removeEventListener("room", onRoom);
+  };
 }
 
 // --- Case tab ---------------------------------------------------------------------------
@@ -168,11 +198,19 @@ async function consentBox(d, refresh) {
 
 function mediatorActions(d, refresh) {
   if (!["mediator", "co_mediator"].includes(d.my_role) || d.status !== "in_mediation") return null;
-  const [btn, out] = actionButton("Record an impasse (no agreement possible)", async () => {
+  const [btn, out] = actionButton("Yes, record the impasse", async () => {
     await api.post(`/api/cases/${d.id}/impasse`);
     refresh();
-  }, "secondary");
-  return h("section", {}, h("h2", { text: "Mediator" }), h("div", { class: "actions" }, btn, out));
+  }, "danger");
+  // Recording an impasse closes the case for everyone: ask once more.
+  const confirm = h("div", { class: "notice warn", hidden: true },
+    h("p", { text: "This closes mediation for everyone: no more messages or offers. The parties " +
+      "are told that no agreement was reached and can still go to their hearing." }),
+    h("div", { class: "actions" }, btn, h("button", { type: "button", class: "secondary",
+      text: "Go back", on: { click: () => { confirm.hidden = true; } } })), out);
+  const ask = h("button", { type: "button", class: "secondary",
+    text: "Record an impasse (no agreement possible)", on: { click: () => { confirm.hidden = false; } } });
+  return h("section", {}, h("h2", { text: "Mediator" }), h("div", { class: "actions" }, ask), confirm);
 }
 
 function attorneyBox(d, refresh) {
