@@ -20,13 +20,14 @@ from starlette.staticfiles import StaticFiles
 from odrchat import __version__
 from odrchat.agreements.routes import ENDPOINTS as AGREEMENT_ENDPOINTS
 from odrchat.agreements.service import AgreementService
-from odrchat.api import Endpoint, json_response, openapi, route
+from odrchat.api import Endpoint, error_response, json_response, openapi, route
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
 from odrchat.broker.base import Broker
 from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
+from odrchat.errors import NotFound
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import LogSmsSender, SmsSender
@@ -37,8 +38,8 @@ from odrchat.protocol import CLOSE_RESTART
 from odrchat.rooms.endpoint import websocket_endpoint
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.hub import Hub
-from odrchat.rooms.routes import ENDPOINTS as ROOM_ENDPOINTS
 from odrchat.rooms.presence import MemoryPresence, Presence, RedisPresence
+from odrchat.rooms.routes import ENDPOINTS as ROOM_ENDPOINTS
 from odrchat.rooms.service import RoomService
 from odrchat.services import Services
 from odrchat.settings import Settings
@@ -51,8 +52,13 @@ STATIC = Path(__file__).parent / "static"
 
 def all_endpoints() -> tuple[Endpoint, ...]:
     """Every HTTP API endpoint, in the order the OpenAPI document lists them."""
-    return (*AUTH_ENDPOINTS, *CASE_ENDPOINTS, *ROOM_ENDPOINTS, *OFFER_ENDPOINTS,
-            *AGREEMENT_ENDPOINTS)
+    return (
+        *AUTH_ENDPOINTS,
+        *CASE_ENDPOINTS,
+        *ROOM_ENDPOINTS,
+        *OFFER_ENDPOINTS,
+        *AGREEMENT_ENDPOINTS,
+    )
 
 
 def build_broker(settings: Settings) -> Broker:
@@ -77,8 +83,12 @@ def build_mailer(settings: Settings) -> Mailer:
     """SMTP when SMTP_HOST is set, otherwise a mailer that only logs (the outbox keeps the text)."""
     if settings.smtp_host:
         return SmtpMailer(
-            settings.smtp_host, settings.smtp_port, settings.smtp_user,
-            settings.smtp_password, settings.smtp_from, settings.smtp_starttls,
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_user,
+            settings.smtp_password,
+            settings.smtp_from,
+            settings.smtp_starttls,
         )
     return LogMailer(settings.smtp_from)
 
@@ -117,9 +127,20 @@ def create_app(
         agreements = AgreementService(cases, auth, feed=feed)
         offers = OfferService(cases, agreements, feed=feed)
         services = Services(
-            settings=settings, db=db, broker=the_broker, mailer=the_mailer, sms=the_sms,
-            passwords=passwords, auth=auth, outbox=outbox, cases=cases, rooms=rooms, hub=hub,
-            feed=feed, offers=offers, agreements=agreements,
+            settings=settings,
+            db=db,
+            broker=the_broker,
+            mailer=the_mailer,
+            sms=the_sms,
+            passwords=passwords,
+            auth=auth,
+            outbox=outbox,
+            cases=cases,
+            rooms=rooms,
+            hub=hub,
+            feed=feed,
+            offers=offers,
+            agreements=agreements,
         )
         background: list[asyncio.Task[None]] = []
         try:
@@ -179,7 +200,14 @@ def create_app(
         Route("/", index),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return error_response(NotFound("Not found."))
+        return Response("Not found.", 404, media_type="text/plain")
+
     return Starlette(
+        exception_handlers={404: not_found},
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders, hsts=settings.secure_cookies)],

@@ -58,4 +58,6 @@ def test_openapi_lists_every_endpoint_with_its_body(settings: Settings) -> None:
 
 def test_unknown_api_paths_are_404(settings: Settings) -> None:
     with client_for(settings) as c:
-        assert c.get("/api/nothing-here").status_code == 404
+        missing = c.get("/api/nothing-here")
+        assert missing.status_code == 404
+        assert missing.json() == {"error": {"code": "not_found", "message": "Not found."}}

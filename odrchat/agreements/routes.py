@@ -195,6 +195,7 @@ ENDPOINTS = (
         "Download the signed PDF",
         responses=(404, 409),
         tag="agreements",
+        media_type="application/pdf",
     ),
     Endpoint(
         "GET", "/api/admin/filing", filing_queue, "The filing queue", access="admin", tag="admin"
@@ -207,6 +208,7 @@ ENDPOINTS = (
         access="admin",
         responses=(404, 409),
         tag="admin",
+        media_type="application/pdf",
     ),
     Endpoint(
         "POST",

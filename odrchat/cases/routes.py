@@ -222,7 +222,9 @@ async def audit_log(call: Call) -> object:
         before = int(query["before"]) if query.get("before") else None
     except ValueError:
         raise Invalid("case_id and before must be whole numbers.") from None
-    async with call.services.db.session() as s:
+    if any(v is not None and not 0 < v < 2**31 for v in (case_id, before)):
+        raise Invalid("case_id and before must be between 1 and 2147483647.")
+    async with call.services.db.read() as s:
         rows = await audit.entries(s, case_id=case_id, before_id=before)
     return {"entries": [audit.entry_json(row) for row in rows]}
 

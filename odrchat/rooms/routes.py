@@ -79,6 +79,7 @@ ENDPOINTS = (
         "Printable transcript",
         tag="rooms",
         responses=(404,),
+        media_type="text/html",
     ),
     Endpoint(
         "GET", "/api/admin/flags", list_flags, "Flagged messages", access="admin", tag="admin"

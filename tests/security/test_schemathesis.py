@@ -39,11 +39,6 @@ ENDPOINTS = {(ep.method, ep.path): ep for ep in all_endpoints()}
 OPERATIONS = sorted(ENDPOINTS)
 # Endpoints whose success response is not JSON but which do not yet say so (Endpoint.media_type):
 # their owners are asked to declare it; until then only their content type goes unchecked.
-PENDING_MEDIA_TYPES = {
-    ("GET", "/api/cases/{case_id:int}/transcript.html"): "text/html",
-    ("GET", "/api/agreements/{agreement_id:int}/pdf"): "application/pdf",
-    ("GET", "/api/admin/agreements/{agreement_id:int}/filing-package"): "application/pdf",
-}
 
 
 def _schema(c: TestClient) -> Any:
@@ -83,8 +78,6 @@ def test_operation_conforms_to_its_schema(
     method, path = operation
     endpoint = ENDPOINTS[operation]
     checks = CHECKS
-    if operation in PENDING_MEDIA_TYPES and endpoint.media_type == "application/json":
-        checks = [check for check in CHECKS if check is not content_type_conformance]
     with app_for(template, tmp_path) as (c, w, app_settings):
         op = _operation(_schema(c), method, path)
         hdrs = headers(app_settings, w.tokens["ada" if endpoint.access == "admin" else "paul"])
@@ -107,13 +100,6 @@ def test_operation_conforms_to_its_schema(
             except Unsatisfiable:
                 # Nothing to make invalid (no parameters, no body): only positive data exists.
                 assert mode is GenerationMode.NEGATIVE
-
-
-def test_pending_media_types_are_still_pending() -> None:
-    """Once an endpoint declares its media type, take it off PENDING_MEDIA_TYPES."""
-    for key, media_type in PENDING_MEDIA_TYPES.items():
-        assert ENDPOINTS[key].media_type in ("application/json", media_type), key
-        assert ENDPOINTS[key].media_type == "application/json", f"{key}: remove from the list"
 
 
 def test_every_endpoint_is_in_the_document(template: World, tmp_path: Path) -> None:
