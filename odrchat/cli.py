@@ -7,9 +7,13 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from odrchat.settings import Settings, SettingsError
+from odrchat.store.db import Database
+
+T = TypeVar("T")
 
 WS_MAX_SIZE = 64 * 1024
 PING_INTERVAL = 20.0
@@ -133,7 +137,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _prepare(settings: Settings, *, demo: bool) -> None:
-    from odrchat.store.db import Database
     from odrchat.store.migrate import upgrade
 
     db = Database(settings.database_url)
@@ -148,20 +151,23 @@ async def _prepare(settings: Settings, *, demo: bool) -> None:
         await db.dispose()
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from odrchat.store.db import Database
-    from odrchat.store.migrate import upgrade
+def _on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the configured database, run `work` on it, close it."""
 
-    settings = Settings.from_env()
-
-    async def run() -> None:
+    async def run() -> T:
         db = Database(settings.database_url)
         try:
-            await upgrade(db)
+            return await work(db)
         finally:
             await db.dispose()
 
-    asyncio.run(run())
+    return asyncio.run(run())
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from odrchat.store.migrate import upgrade
+
+    _on_database(Settings.from_env(), upgrade)
     print("odrchat: database is up to date")
     return 0
 
@@ -171,7 +177,6 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from odrchat.auth.service import AuthService
     from odrchat.errors import OdrError
     from odrchat.schema import EMAIL, Password, Str
-    from odrchat.store.db import Database
     from odrchat.store.migrate import upgrade
 
     settings = Settings.from_env()
@@ -184,8 +189,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         print(f"odrchat: {exc}", file=sys.stderr)
         return 2
 
-    async def run() -> int:
-        db = Database(settings.database_url)
+    async def create(db: Database) -> int:
         try:
             await upgrade(db)
             auth = AuthService(settings, db, Passwords(settings.argon2))
@@ -193,54 +197,33 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         except OdrError as exc:
             print(f"odrchat: {exc.message}", file=sys.stderr)
             return 1
-        finally:
-            await db.dispose()
         print(f"odrchat: created {args.role} {user.email} (id {user.id})")
         return 0
 
-    return asyncio.run(run())
+    return _on_database(settings, create)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from odrchat.records import verify_all
-    from odrchat.store.db import Database
 
-    settings = Settings.from_env()
-
-    async def run() -> int:
-        db = Database(settings.database_url)
-        try:
-            breaks = await verify_all(db)
-        finally:
-            await db.dispose()
-        for found in breaks:
-            print(f"room {found.room_id}: seq {found.seq}: {found.reason}")
-        if breaks:
-            print(f"odrchat: {len(breaks)} room(s) fail verification", file=sys.stderr)
-            return 1
-        print("odrchat: every room's chain holds")
-        return 0
-
-    return asyncio.run(run())
+    breaks = _on_database(Settings.from_env(), verify_all)
+    for found in breaks:
+        print(f"room {found.room_id}: seq {found.seq}: {found.reason}")
+    if breaks:
+        print(f"odrchat: {len(breaks)} room(s) fail verification", file=sys.stderr)
+        return 1
+    print("odrchat: every room's chain holds")
+    return 0
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from odrchat.records import purge
-    from odrchat.store.db import Database
 
     settings = Settings.from_env()
-
-    async def run() -> int:
-        db = Database(settings.database_url)
-        try:
-            report = await purge(db, settings.retention, dry_run=args.dry_run)
-        finally:
-            await db.dispose()
-        verb = "would delete" if args.dry_run else "deleted"
-        print(
-            f"odrchat: {verb} {report.events} event(s) in {report.rooms} room(s) of "
-            f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold"
-        )
-        return 0
-
-    return asyncio.run(run())
+    report = _on_database(settings, lambda db: purge(db, settings.retention, dry_run=args.dry_run))
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        f"odrchat: {verb} {report.events} event(s) in {report.rooms} room(s) of "
+        f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold"
+    )
+    return 0
