@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    async_playwright,
+    expect,
+)
 
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.tables import User
@@ -39,6 +46,8 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+# A shared CI box can be slow: give every expect() ten seconds, not five, before it fails.
+expect.set_options(timeout=10_000)
 # Every browser test shares one Chromium (started once) and so one event loop for the session.
 BROWSER = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 PASSWORD = "correct horse battery"

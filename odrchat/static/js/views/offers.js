@@ -112,6 +112,11 @@ export class OfferDesk {
     if (had && had.updated_at > offer.updated_at) return;
     this.latest.set(offer.id, offer);
     for (const li of this.cards.get(offer.id) || []) this.draw(li, offer, li.dataset.at);
+    // An open history follows new offers and answers (one fetch for a burst of events).
+    if (had?.updated_at !== offer.updated_at && !this.history.hidden && this.history.isConnected) {
+      clearTimeout(this.historyTimer);
+      this.historyTimer = setTimeout(() => this.loadHistory(), 300);
+    }
   }
 
   draw(li, offer, at) {
