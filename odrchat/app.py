@@ -44,6 +44,7 @@ from odrchat.rooms.service import RoomService
 from odrchat.services import Services
 from odrchat.settings import Settings
 from odrchat.store.db import Database
+from odrchat.store.meta import deployment_id
 from odrchat.store.migrate import upgrade
 
 log = logging.getLogger("odrchat")
@@ -61,21 +62,23 @@ def all_endpoints() -> tuple[Endpoint, ...]:
     )
 
 
-def build_broker(settings: Settings) -> Broker:
+def build_broker(settings: Settings, deployment: str) -> Broker:
     """Redis when REDIS_URL is set, otherwise the in-process broker."""
     if settings.redis_url:
         from odrchat.broker.redis import RedisBroker
 
-        return RedisBroker(settings.redis_url)
+        return RedisBroker(settings.redis_url, prefix=f"odrchat:{deployment}:")
     from odrchat.broker.memory import MemoryBroker
 
     return MemoryBroker()
 
 
-def build_presence(settings: Settings) -> Presence:
+def build_presence(settings: Settings, deployment: str) -> Presence:
     """Redis-backed presence when REDIS_URL is set (many workers), otherwise in memory."""
     if settings.redis_url:
-        return RedisPresence(settings.redis_url, uuid.uuid4().hex[:12])
+        return RedisPresence(
+            settings.redis_url, uuid.uuid4().hex[:12], prefix=f"odrchat:{deployment}:presence:"
+        )
     return MemoryPresence()
 
 
@@ -111,14 +114,17 @@ def create_app(
         db = database or Database(settings.database_url)
         if settings.run_migrations:
             await upgrade(db)
-        the_broker = broker or build_broker(settings)
+        # Redis names are scoped to this installation: two sites sharing a Redis server never
+        # hear each other (a room id alone would not tell them apart).
+        deployment = await deployment_id(db)
+        the_broker = broker or build_broker(settings, deployment)
         await the_broker.connect()
         the_mailer = mailer or build_mailer(settings)
         the_sms = sms or LogSmsSender()
         passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
         outbox = OutboxSender(db, the_mailer, the_sms)
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
-        presence = build_presence(settings)
+        presence = build_presence(settings, deployment)
         rooms = RoomService(db, presence)
         hub = Hub(the_broker, rooms)
         feed = RoomFeed(rooms, hub)

@@ -26,13 +26,45 @@ def test_health_readiness_and_headers(settings: Settings) -> None:
         assert c.get("/api/session").headers["cache-control"] == "no-store"
 
 
-def test_readiness_reports_an_unreachable_database(make_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        "postgresql://postgres@127.0.0.1:1/nothing", run_migrations=False, outbox_enabled=False
-    )
+def test_readiness_reports_an_unreachable_broker(db_url: str, make_settings) -> None:  # type: ignore[no-untyped-def]
+    """The worker starts and says it is not ready (a database outage at run time is tested on
+    real processes in tests/rooms/test_faults.py)."""
+    settings = make_settings(db_url, redis_url="redis://127.0.0.1:1/0")
     with client_for(settings) as c:
         r = c.get("/readyz")
-        assert r.status_code == 503 and "database" in r.json()["problems"]
+        assert r.status_code == 503 and r.json()["problems"]["broker"].startswith(
+            ("down", "connecting")
+        )
+        assert c.get("/healthz").status_code == 200
+
+
+def test_two_installations_sharing_redis_never_hear_each_other(
+    tmp_path,
+    make_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Redis names carry the installation's id, so equal room ids on two sites stay apart."""
+
+    from odrchat.store.db import Database
+    from odrchat.store.meta import deployment_id
+    from tests.conftest import _migrate
+    from tests.services import run_sync
+
+    ids = []
+    for name in ("site-a", "site-b"):
+        url = f"sqlite:///{tmp_path}/{name}.sqlite3"
+        run_sync(_migrate(url))
+
+        async def read(url: str = url) -> tuple[str, str]:
+            db = Database(url)
+            try:
+                return await deployment_id(db), await deployment_id(db)
+            finally:
+                await db.dispose()
+
+        first, again = run_sync(read())
+        assert first == again  # stable for every worker of one installation
+        ids.append(first)
+    assert ids[0] != ids[1]
 
 
 def test_openapi_lists_every_endpoint_with_its_body(settings: Settings) -> None:

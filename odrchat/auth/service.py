@@ -194,7 +194,9 @@ class AuthService:
         async with self.db.session() as s:
             await throttle.clear_account(s, email, ip)
             if new_hash is not None:
-                await s.exec(update(User).where(col(User.id) == user.id).values(password_hash=new_hash))
+                await s.exec(
+                    update(User).where(col(User.id) == user.id).values(password_hash=new_hash)
+                )
             assert user.id is not None
             s.add(
                 AuthSession(
@@ -324,9 +326,7 @@ class AuthService:
         new_hash = await self.passwords.hash(new)
         async with self.db.session() as s:
             await s.exec(
-                update(User)
-                .where(col(User.id) == current.user.id)
-                .values(password_hash=new_hash)
+                update(User).where(col(User.id) == current.user.id).values(password_hash=new_hash)
             )
         assert current.user.id is not None
         await self.revoke_all(current.user.id, except_session=current.session.id)

@@ -11,6 +11,7 @@ import odrchat.cases.tables
 import odrchat.notify.tables
 import odrchat.offers.tables
 import odrchat.records
-import odrchat.rooms.tables  # noqa: F401
+import odrchat.rooms.tables
+import odrchat.store.meta  # noqa: F401
 
 metadata = SQLModel.metadata
