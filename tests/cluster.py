@@ -273,7 +273,7 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self, bound: float = 15) -> int | None:
+    def stop(self, bound: float = 30) -> int | None:
         """SIGTERM, then SIGKILL after `bound` seconds; returns the exit code."""
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
@@ -374,7 +374,7 @@ class Cluster:
                 if room not in c.rooms:
                     continue
                 await c.reach(room, head, bound)
-                got = c.events[room]
+                got = c.events.get(room, [])
                 assert [e["seq"] for e in got] == list(range(1, len(got) + 1)), (
                     f"{c.who} room {room}: gap, duplicate or reordering"
                 )
@@ -421,6 +421,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     """Start `n` workers on fixed ports and wait until each is ready; stop them all after."""
     workers: list[Worker] = []
+    failing = False
     try:
         for _attempt in range(3):
             ports = [free_port() for _ in range(n)]
@@ -440,12 +441,18 @@ def cluster(
             raise AssertionError("no free ports for the workers in 3 attempts")
         yield Cluster(db_url, workers, origins[0])
     except BaseException:
+        failing = True
         for w in workers:  # pytest shows this with the failure
             print(f"--- worker {w.port} log (tail) ---\n{w.log()[-6000:]}")
         raise
     finally:
         for w in workers:
-            w.stop()
+            try:
+                w.stop()
+            except AssertionError as exc:
+                if not failing:  # never hide the test's own failure behind a slow shutdown
+                    raise
+                print(exc)
 
 
 # -- the recording client ----------------------------------------------------------------------
@@ -481,6 +488,8 @@ class Client:
         self.lose_acks: set[str] = set()  # acks to throw away, as if lost with the connection
         self.closes: list[int | None] = []
         self.connections = 0
+        self.bound = WAIT  # the default bound on each wait (a reconnect storm needs more)
+        self.source = "127.0.0.1"
         self.reading = asyncio.Event()  # clear it to stop reading (a stalled client)
         self.reading.set()
         self._changed = asyncio.Event()
@@ -496,17 +505,19 @@ class Client:
         return self.ws is not None and self._reader is not None and not self._reader.done()
 
     async def connect(
-        self, worker: Worker, *, source: str = "127.0.0.1", rcvbuf: int | None = None
+        self, worker: Worker, *, source: str | None = None, rcvbuf: int | None = None
     ) -> None:
-        """Open a socket from `source` (a loopback address: the server caps sockets per
-        address); `rcvbuf` shrinks the receive window, as on a phone on a bad line."""
+        """Open a socket from `source` (a loopback address, kept for reconnects: the server
+        caps sockets per address); `rcvbuf` shrinks the receive window, as on a phone on a
+        bad line."""
+        self.source = source = source or self.source
         sock = socket.socket()
         sock.setblocking(False)
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         try:
             sock.bind((source, 0))
-            async with asyncio.timeout(WAIT):
+            async with asyncio.timeout(self.bound):
                 await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", worker.port))
         except BaseException:
             sock.close()
@@ -517,7 +528,7 @@ class Client:
             origin=Origin(self.origin),
             compression=None,
             additional_headers={"Cookie": f"odr_session={self.cookie}"},
-            open_timeout=WAIT,
+            open_timeout=self.bound,
             close_timeout=5,
             ping_interval=None,
             max_size=1 << 20,
@@ -527,7 +538,7 @@ class Client:
         self.synced = {}
         self.hello = {}
         self._reader = asyncio.ensure_future(self._read(self.ws))
-        await self.wait_for(lambda: self.hello, "hello")
+        await self.wait_for(lambda: self.hello, "hello", self.bound)
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
@@ -614,7 +625,7 @@ class Client:
         await self.send_frame(
             {"type": "room.subscribe", "id": self._id("s"), "room": room, "after": self.last(room)}
         )
-        await self.wait_for(lambda: room in self.synced, f"room.synced {room}")
+        await self.wait_for(lambda: room in self.synced, f"room.synced {room}", self.bound)
 
     async def post(self, room: int, text: str, msg_id: str | None = None) -> str:
         """Send a chat message without waiting for its ack (it stays pending until acked)."""
@@ -624,9 +635,10 @@ class Client:
         return msg_id
 
     async def send(
-        self, room: int, text: str, msg_id: str | None = None, bound: float = WAIT
+        self, room: int, text: str, msg_id: str | None = None, bound: float | None = None
     ) -> dict[str, Any]:
         """Send and wait for the ack, retrying after `rate_limited`; an error frame otherwise."""
+        bound = self.bound if bound is None else bound
         msg_id = msg_id or self._id(f"{self.who}-")
         for _ in range(50):
             seen = len(self.errors.get(msg_id, ()))
@@ -639,7 +651,10 @@ class Client:
                 return errors[-1] if len(errors) > seen else None
 
             reply = await self.wait_for(answered, f"ack of {msg_id}", bound)
-            if reply["type"] == "chat.ack" or reply["code"] != "rate_limited":
+            if reply["type"] == "chat.ack" or reply["code"] == "unavailable":
+                return reply  # acked, or to be resent later with the same id (still pending)
+            if reply["code"] != "rate_limited":
+                self.pending.pop(msg_id, None)  # refused for good: never resend it
                 return reply
             await asyncio.sleep(reply["retry_after_ms"] / 1000)  # the server's instruction
         raise AssertionError(f"{self.who}: {msg_id} rate limited 50 times")
