@@ -18,6 +18,7 @@ from typing import Any
 from bench import odr, report, scenarios, targets
 from bench.machine import machine_info, raise_nofile
 from bench.run import Options, Target, say
+from bench.servers import ServerFailed
 from bench.topology import Topology, mediation
 
 ALL_TARGETS = ("bare", "sio", "odrchat-sqlite", "odrchat-pg")
@@ -39,11 +40,20 @@ def bench_target(
     """Run the chosen scenarios against one target; the server is restarted between parts."""
     out: dict[str, Any] = {}
     if "idle" in scen and idle_clients:
-        with t.server:
-            attempt(out, "idle", lambda: scenarios.idle(t, idle_clients, idle_sizes, opts))
+
+        def idle() -> dict[str, Any]:
+            with t.server:
+                return scenarios.idle(t, idle_clients, idle_sizes, opts)
+
+        attempt(out, "idle", idle)
     if not {"steady", "storm", "slow", "storage"} & set(scen):
         return out
-    with t.server:
+    try:
+        t.server.start()
+    except ServerFailed as exc:
+        out["steady"] = {"error": str(exc)}
+        return out
+    try:
         pool, steady = scenarios.steady(t, opts)
         out["steady"] = steady
         try:
@@ -61,6 +71,8 @@ def bench_target(
                 attempt(out, "storage", lambda: scenarios.storage(pool, t, offered, opts))
         finally:
             pool.close()
+    finally:
+        t.server.stop()
     return out
 
 

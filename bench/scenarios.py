@@ -54,9 +54,14 @@ def idle(
             say(f"{target.name}: idle {alive} sockets, RSS {rss} KiB, batch {res['wall_s']} s")
             if alive < size * 0.9:
                 break  # the server refuses or drops connections: stop ramping
-            if res["wall_s"] > opts.idle_batch_s:
-                rows[-1]["stopped"] = f"batch took over {opts.idle_batch_s:.0f} s"
-                break  # bounded run: connecting has become too slow to go on
+            following = [n for n in sizes if n > size]
+            per_socket = res["wall_s"] / max(1, len(batch))
+            if following and per_socket * (min(following[0], len(clients)) - size) > (
+                opts.idle_batch_s
+            ):
+                # Bounded run: at this pace the next batch would take too long.
+                rows[-1]["stopped"] = f"next batch would take over {opts.idle_batch_s:.0f} s"
+                break
     finally:
         pool.close()
     first, last = rows[0], rows[-1]
