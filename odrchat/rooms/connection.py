@@ -35,6 +35,7 @@ BAD_FRAME_WINDOW = 60.0
 # How long a close frame may wait behind unread data (a slow reader that starts reading again
 # within this time still sees its close code; after it the socket is abandoned).
 CLOSE_WAIT = 10.0
+CLOSE_SERVER_ERROR = 1011  # an unexpected server error: the client reconnects and resumes
 
 
 class TokenBucket:
@@ -306,6 +307,14 @@ class Connection:
                 self._abandon()
         except (WebSocketDisconnect, OSError, RuntimeError):
             self.dead.set()  # the client is gone; the reader sees the disconnect
+        except Exception:  # supervision boundary: a socket must never stay open but deaf
+            # A database error while replaying or filling a gap (e.g. the pool timing out in
+            # a reconnect storm) used to end this task silently: the client stayed connected
+            # and was sent nothing ever again. Close instead, so it reconnects and resumes.
+            log.exception("socket writer failed user=%s; closing the socket", self.user_id)
+            self.dead.set()
+            if not await self._close_socket(CLOSE_SERVER_ERROR):
+                self._abandon()
 
     async def _close_socket(self, code: int) -> bool:
         """Send the close frame; False if it could not be sent within CLOSE_WAIT."""
