@@ -490,6 +490,7 @@ class Client:
         self.connections = 0
         self.bound = WAIT  # the default bound on each wait (a reconnect storm needs more)
         self.source = "127.0.0.1"
+        self.failed_attempts = 0
         self.reading = asyncio.Event()  # clear it to stop reading (a stalled client)
         self.reading.set()
         self._changed = asyncio.Event()
@@ -659,10 +660,11 @@ class Client:
             await asyncio.sleep(reply["retry_after_ms"] / 1000)  # the server's instruction
         raise AssertionError(f"{self.who}: {msg_id} rate limited 50 times")
 
-    async def reconnect(self, workers: Sequence[Worker], attempts: int = 60) -> Worker:
-        """Reconnect with exponential backoff and jitter to the first worker that answers,
-        resubscribe every room from its last seq, and resend every unacknowledged message."""
-        delay = 0.05
+    async def reconnect(self, workers: Sequence[Worker], attempts: int = 30) -> Worker:
+        """Reconnect to the first worker that answers, resubscribe every room from its last
+        seq, and resend every unacknowledged message. Between failed attempts it backs off as
+        the browser does (static/js/socket.js): 250 ms plus full jitter up to 0.5 s * 2^n,
+        capped at 30 s, so a crowd that lost one server does not hammer the next in step."""
         for attempt in range(attempts):
             worker = workers[attempt % len(workers)]
             try:
@@ -675,8 +677,8 @@ class Client:
                 return worker
             except (OSError, InvalidHandshake, Disconnected, TimeoutError):
                 await self.close()
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-                delay = min(delay * 2, 1.0)
+                self.failed_attempts += 1
+                await asyncio.sleep(0.25 + random.uniform(0, min(30.0, 0.5 * 2**attempt)))
         raise AssertionError(f"{self.who}: could not reconnect in {attempts} attempts")
 
     async def abort(self) -> None:
