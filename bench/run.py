@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import ClientSpec, Pool
-from bench.machine import machine_busy, total_cpu
+from bench.machine import cpu_seconds, machine_busy, total_cpu
 from bench.servers import Server
 from bench.stats import expected_deliveries, merge
 
@@ -156,14 +156,19 @@ class Meter:
         self.t0 = time.monotonic()
         self.gen0 = total_cpu(pool.pids)
         self.srv0 = server.cpu()
-        self.inf0 = total_cpu(self.infra)
+        self.inf0 = {p: cpu_seconds(p) for p in self.infra}
         self.busy0, self.all0 = machine_busy()
 
     def read(self) -> dict[str, Any]:
         wall = time.monotonic() - self.t0
         gen = (total_cpu(self.pool.pids) - self.gen0) / wall
         srv = (self.server.cpu() - self.srv0) / wall
-        inf = (total_cpu(self.infra) - self.inf0) / wall
+        # Backends that ended meanwhile drop out of both ends instead of turning the sum negative.
+        now = {p: cpu_seconds(p) for p in self.infra}
+        inf = (
+            sum(now[p] - self.inf0[p] for p in self.infra if now[p] > 0 and now[p] >= self.inf0[p])
+            / wall
+        )
         busy, total = machine_busy()
         busy_cores = (busy - self.busy0) / max(1.0, total - self.all0) * (os.cpu_count() or 1)
         frac = gen / len(self.pool.pids)
