@@ -8,6 +8,7 @@ the case changes (see `Hub.reauthorise`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,11 +68,18 @@ def ref_of(room: Room) -> RoomRef:
     return RoomRef(RoomKind(room.kind), Side(room.side) if room.side else None)
 
 
+READ_SLOTS = 16
+
+
 class RoomService:
     def __init__(self, db: Database, presence: Presence) -> None:
         self.db = db
         self.presence = presence
         self.writer = RoomWriter(db)
+        # Socket reads (hello, access, snapshots, replays) queue here instead of all asking the
+        # connection pool at once: a reconnect storm of thousands of sockets then drains in
+        # order rather than timing out on the pool. Below the pool size, so writes always fit.
+        self.read_slots = asyncio.Semaphore(READ_SLOTS)
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -136,7 +144,7 @@ class RoomService:
 
     async def access(self, user: User, room_id: int) -> RoomAccess | None:
         """The user's access to one room, or None (unknown room and no access look the same)."""
-        async with self.db.read() as s:
+        async with self.read_slots, self.db.read() as s:
             room = await s.get(Room, room_id)
             if room is None:
                 return None
@@ -149,7 +157,7 @@ class RoomService:
     async def accessible_rooms(self, user: User) -> list[tuple[RoomAccess, int]]:
         """Every room the user may read in every case of theirs, with each room's head."""
         out: list[tuple[RoomAccess, int]] = []
-        async with self.db.read() as s:
+        async with self.read_slots, self.db.read() as s:
             case_ids = await user_case_ids(s, user)
             for case_id in case_ids:
                 case = await s.get(Case, case_id)
@@ -167,7 +175,7 @@ class RoomService:
         """The room.snapshot frame and the room's head."""
         # Only an administrator's view writes (the audit entry); everyone else just reads.
         is_admin = acc.actor.role == Role.ADMIN
-        async with self.db.session() if is_admin else self.db.read() as s:
+        async with self.read_slots, self.db.session() if is_admin else self.db.read() as s:
             room = await s.get(Room, acc.room_id)
             assert room is not None
             seen = await self.audience_of(s, acc)
@@ -267,7 +275,7 @@ class RoomService:
     async def events_after(
         self, room_id: int, after: int, limit: int, upto: int | None = None
     ) -> list[StoredEvent]:
-        async with self.db.read() as s:
+        async with self.read_slots, self.db.read() as s:
             return await log.events_after(s, room_id, after, limit, upto)
 
     async def events_before(self, room_id: int, before: int, limit: int) -> list[StoredEvent]:
