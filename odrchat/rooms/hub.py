@@ -61,6 +61,7 @@ class Hub:
         self.max_per_user = max_per_user
         self.max_per_ip = max_per_ip
         self.watchers: dict[int, set[Connection]] = {}
+        self.rooms_of: dict[Connection, set[int]] = {}
         self.room_case: dict[int, int] = {}
         self.delivered: dict[int, int] = {}  # room -> highest seq handed to local sockets
         self.by_user: dict[int, set[Connection]] = {}
@@ -104,7 +105,8 @@ class Hub:
                 del self.per_ip[conn.ip]
 
     def watching(self, conn: Connection) -> list[int]:
-        return [room for room, conns in self.watchers.items() if conn in conns]
+        """The rooms this socket watches (kept per socket: a close never scans every room)."""
+        return list(self.rooms_of.get(conn, ()))
 
     async def join(self, conn: Connection, room_id: int, case_id: int) -> None:
         watchers = self.watchers.get(room_id)
@@ -115,6 +117,7 @@ class Hub:
         if conn in watchers:
             return
         watchers.add(conn)
+        self.rooms_of.setdefault(conn, set()).add(room_id)
         key = (room_id, conn.user_id)
         self.members[key] += 1
         if self.members[key] == 1:
@@ -130,6 +133,11 @@ class Hub:
         if watchers is None or conn not in watchers:
             return
         watchers.discard(conn)
+        mine = self.rooms_of.get(conn)
+        if mine is not None:
+            mine.discard(room_id)
+            if not mine:
+                del self.rooms_of[conn]
         key = (room_id, conn.user_id)
         self.members[key] -= 1
         if self.members[key] <= 0:
