@@ -35,7 +35,6 @@ BAD_FRAME_WINDOW = 60.0
 # How long a close frame may wait behind unread data (a slow reader that starts reading again
 # within this time still sees its close code; after it the socket is abandoned).
 CLOSE_WAIT = 10.0
-CLOSE_SERVER_ERROR = 1011  # an unexpected server error: the client reconnects and resumes
 
 
 class TokenBucket:
@@ -313,7 +312,7 @@ class Connection:
             # and was sent nothing ever again. Close instead, so it reconnects and resumes.
             log.exception("socket writer failed user=%s; closing the socket", self.user_id)
             self.dead.set()
-            if not await self._close_socket(CLOSE_SERVER_ERROR):
+            if not await self._close_socket(p.CLOSE_SERVER_ERROR):
                 self._abandon()
 
     async def _close_socket(self, code: int) -> bool:
