@@ -81,22 +81,6 @@ def encode_body(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-async def find_by_client_id(
-    session: AsyncSession, room_id: int, sender_id: int, client_id: str
-) -> StoredEvent | None:
-    """The event a sender already stored under this client id, if any."""
-    found = (
-        await session.exec(
-            select(RoomEvent).where(
-                col(RoomEvent.room_id) == room_id,
-                col(RoomEvent.sender_id) == sender_id,
-                col(RoomEvent.client_id) == client_id,
-            )
-        )
-    ).first()
-    return stored(found) if found is not None else None
-
-
 async def append(
     session: AsyncSession,
     room_id: int,
