@@ -217,30 +217,38 @@ class AuthService:
         if not token or len(token) > 128:
             return None
         now = utcnow()
-        async with self.db.session() as s:
+        # A read first: on SQLite a write session takes the database's one write lock, and
+        # every request and socket comes through here.
+        async with self.db.read() as s:
             result = await s.exec(
                 select(AuthSession, User)
                 .join(User, col(User.id) == col(AuthSession.user_id))
                 .where(AuthSession.token_hash == hash_token(token))
             )
             row = result.first()
-            if row is None:
-                return None
-            session, user = row
-            if (
-                session.revoked_at is not None
-                or session.expires_at <= now
-                or session.last_seen_at + self.settings.session_idle <= now
-            ):
-                return None
-            if now - session.last_seen_at >= TOUCH_EVERY:
-                session.last_seen_at = now
-                await s.exec(
+        if row is None:
+            return None
+        session, user = row
+        if (
+            session.revoked_at is not None
+            or session.expires_at <= now
+            or session.last_seen_at + self.settings.session_idle <= now
+        ):
+            return None
+        if now - session.last_seen_at >= TOUCH_EVERY:
+            async with self.db.session() as s:
+                touched = await s.exec(
                     update(AuthSession)
-                    .where(col(AuthSession.id) == session.id)
+                    .where(
+                        col(AuthSession.id) == session.id,
+                        col(AuthSession.revoked_at).is_(None),
+                    )
                     .values(last_seen_at=now)
                 )
-            return Current(user=user, session=session)
+            if touched.rowcount == 0:
+                return None  # revoked between the read and the touch
+            session.last_seen_at = now
+        return Current(user=user, session=session)
 
     async def logout(self, current: Current) -> None:
         """Revoke this session and close its sockets everywhere."""

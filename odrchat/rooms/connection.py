@@ -22,7 +22,7 @@ from odrchat import protocol as p
 from odrchat.auth.tables import User
 from odrchat.cases.roles import Role
 from odrchat.rooms.log import StoredEvent
-from odrchat.rooms.service import RoomAccess
+from odrchat.rooms.directory import RoomAccess
 
 if TYPE_CHECKING:
     from odrchat.rooms.hub import Hub

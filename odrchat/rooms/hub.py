@@ -236,6 +236,8 @@ class Hub:
             conn.offer(item)
 
     def _reauthorise(self, case_id: int) -> None:
+        # What this worker knew of the case may be wrong now: read it afresh when next asked.
+        self.rooms.directory.forget(case_id)
         rooms = [r for r, c in self.room_case.items() if c == case_id]
         seen: set[Connection] = set()
         for room_id in rooms:
@@ -259,6 +261,8 @@ class Hub:
         async for event in self.broker.events():
             _stop_if_cancelled()
             if isinstance(event, Resynced):
+                # Control messages (case changes) may have been missed while disconnected.
+                self.rooms.directory.forget_all()
                 await self.check_heads()
             elif isinstance(event, Message):
                 self._on_message(event.payload)

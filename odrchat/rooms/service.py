@@ -2,37 +2,26 @@
 
 The hub and the socket endpoint call this for everything that touches the database; it never
 touches a socket. Access is decided by the pure rule in `rooms.access` from the caller's `Actor`
-in the case (`cases.queries.actor_for`), then cached per subscription and re-checked whenever
-the case changes (see `Hub.reauthorise`).
+in the case, read from the worker's `Directory` of cases (dropped whenever the case changes),
+then kept per subscription and re-checked whenever the case changes (see `Hub._reauthorise`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
-from odrchat.cases.machine import CaseStatus
-from odrchat.cases.queries import actor_for, actor_of, case_members, user_case_ids
-from odrchat.cases.roles import Actor, Role, Side
-from odrchat.cases.tables import Case
+from odrchat.cases.queries import case_members, user_case_ids
+from odrchat.cases.roles import Role, Side
 from odrchat.rooms import log
-from odrchat.rooms.access import (
-    RoomKind,
-    RoomRef,
-    audience,
-    can_read,
-    can_write,
-    case_rooms,
-    confidentiality,
-    room_title,
-)
+from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
+from odrchat.rooms.directory import Directory, RoomAccess, load_views
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room, RoomEvent
@@ -41,34 +30,16 @@ from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
 
-@dataclass(frozen=True, slots=True)
-class RoomAccess:
-    """What one user may do in one room, decided by the pure rule at one moment."""
-
-    room_id: int
-    case_id: int
-    ref: RoomRef
-    actor: Actor
-    writable: bool
-    title: str
-
-    def describe(self, head: int) -> dict[str, Any]:
-        return {
-            "room": self.room_id,
-            "case_id": self.case_id,
-            "kind": str(self.ref.kind),
-            "side": str(self.ref.side) if self.ref.side else None,
-            "title": self.title,
-            "head": head,
-            "writable": self.writable,
-        }
-
-
 def ref_of(room: Room) -> RoomRef:
     return RoomRef(RoomKind(room.kind), Side(room.side) if room.side else None)
 
 
 READ_SLOTS = 16
+
+# Core tables for the per-subscribe read (no ORM bookkeeping on the hot path).
+ROOMS: Table = Room.__table__  # type: ignore[attr-defined]
+EVENTS: Table = RoomEvent.__table__  # type: ignore[attr-defined]
+MARKERS: Table = ReadMarker.__table__  # type: ignore[attr-defined]
 
 
 class RoomService:
@@ -76,6 +47,7 @@ class RoomService:
         self.db = db
         self.presence = presence
         self.writer = RoomWriter(db)
+        self.directory = Directory(db)
         # Socket reads (hello, access, snapshots, replays) queue here instead of all asking the
         # connection pool at once: a reconnect storm of thousands of sockets then drains in
         # order rather than timing out on the pool. Below the pool size, so writes always fit.
@@ -109,64 +81,40 @@ class RoomService:
         assert joint.id is not None
         return joint.id
 
-    async def _access(
-        self, session: AsyncSession, user: User, case: Case, rooms: Sequence[Room]
-    ) -> list[RoomAccess]:
-        assert case.id is not None
-        actor = await actor_for(session, case.id, user)
-        if actor is None:
-            return []
-        names = await self._party_names(session, case.id)
-        is_open = case.status == CaseStatus.IN_MEDIATION
-        found = []
-        for room in rooms:
-            ref = ref_of(room)
-            if can_read(actor, ref):
-                assert room.id is not None
-                found.append(
-                    RoomAccess(
-                        room.id,
-                        case.id,
-                        ref,
-                        actor,
-                        can_write(actor, ref, case_open=is_open),
-                        room_title(ref, names),
-                    )
-                )
-        return found
-
-    async def _party_names(self, session: AsyncSession, case_id: int) -> dict[Side, str]:
-        names: dict[Side, str] = {}
-        for part, user in await case_members(session, case_id):
-            if part.role == Role.PARTY and part.side:
-                names[Side(part.side)] = user.display_name
-        return names
-
     async def access(self, user: User, room_id: int) -> RoomAccess | None:
         """The user's access to one room, or None (unknown room and no access look the same)."""
-        async with self.read_slots, self.db.read() as s:
-            room = await s.get(Room, room_id)
-            if room is None:
-                return None
-            case = await s.get(Case, room.case_id)
-            if case is None:
-                return None
-            found = await self._access(s, user, case, [room])
-            return found[0] if found else None
+        assert user.id is not None
+        async with self.read_slots:
+            case_id = await self.directory.case_of_room(room_id)
+            view = await self.directory.view(case_id) if case_id is not None else None
+        if view is None:
+            return None
+        found = view.access(user.id, is_admin=user.is_admin, only=[room_id])
+        return found[0] if found else None
 
     async def accessible_rooms(self, user: User) -> list[tuple[RoomAccess, int]]:
         """Every room the user may read in every case of theirs, with each room's head."""
+        assert user.id is not None
+        async with self.read_slots:
+            async with self.db.read() as s:
+                case_ids = await user_case_ids(s, user)
+                heads = dict(
+                    (
+                        await s.exec(
+                            select(col(Room.id), col(Room.head_seq)).where(
+                                col(Room.case_id).in_(case_ids)
+                            )
+                        )
+                    ).all()
+                )
+            views = await self.directory.views(case_ids)
         out: list[tuple[RoomAccess, int]] = []
-        async with self.read_slots, self.db.read() as s:
-            case_ids = await user_case_ids(s, user)
-            for case_id in case_ids:
-                case = await s.get(Case, case_id)
-                if case is None:
-                    continue
-                rooms = await self._rooms_of(s, case_id)
-                heads = {r.id: r.head_seq for r in rooms}
-                for acc in await self._access(s, user, case, rooms):
-                    out.append((acc, heads[acc.room_id]))
+        for case_id in case_ids:
+            view = views.get(case_id)
+            if view is None:
+                continue
+            for acc in view.access(user.id, is_admin=user.is_admin):
+                out.append((acc, heads.get(acc.room_id, 0)))
         return out
 
     async def snapshot(
@@ -175,35 +123,45 @@ class RoomService:
         """The room.snapshot frame and the room's head."""
         # Only an administrator's view writes (the audit entry); everyone else just reads.
         is_admin = acc.actor.role == Role.ADMIN
-        async with self.read_slots, self.db.session() if is_admin else self.db.read() as s:
-            room = await s.get(Room, acc.room_id)
-            assert room is not None
-            seen = await self.audience_of(s, acc)
-            if acc.actor.role == Role.ADMIN:
-                from odrchat.audit import record
+        read_seq = func.coalesce(MARKERS.c.seq, 0)
+        unread_q = (
+            select(func.count())
+            .select_from(EVENTS)
+            .where(
+                EVENTS.c.room_id == ROOMS.c.id,
+                EVENTS.c.seq > read_seq,
+                EVENTS.c.type == "chat.message",
+                EVENTS.c.sender_id != user_id,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(ROOMS.c.head_seq, read_seq, unread_q)
+            .select_from(
+                ROOMS.outerjoin(
+                    MARKERS, (MARKERS.c.room_id == ROOMS.c.id) & (MARKERS.c.user_id == user_id)
+                )
+            )
+            .where(ROOMS.c.id == acc.room_id)
+        )
+        async with self.read_slots:
+            view = await self.directory.view(acc.case_id)
+            async with self.db.session() if is_admin else self.db.read() as s:
+                if is_admin:
+                    from odrchat.audit import record
 
-                # Every administrator view of a transcript is on the record.
-                await record(
-                    s,
-                    user_id,
-                    "room.view",
-                    acc.case_id,
-                    {"room": acc.room_id, "kind": str(acc.ref.kind)},
-                )
-            marker = await s.get(ReadMarker, (acc.room_id, user_id))
-            read = marker.seq if marker else 0
-            unread = (
-                await s.exec(
-                    select(func.count())
-                    .select_from(RoomEvent)
-                    .where(
-                        col(RoomEvent.room_id) == acc.room_id,
-                        col(RoomEvent.seq) > read,
-                        col(RoomEvent.type) == "chat.message",
-                        col(RoomEvent.sender_id) != user_id,
+                    # Every administrator view of a transcript is on the record.
+                    await record(
+                        s,
+                        user_id,
+                        "room.view",
+                        acc.case_id,
+                        {"room": acc.room_id, "kind": str(acc.ref.kind)},
                     )
-                )
-            ).one()
+                conn = await s.connection()
+                row = (await conn.execute(stmt)).one()
+        head, read, unread = int(row[0]), int(row[1]), int(row[2])
+        seen = view.audience(acc.ref) if view is not None else []
         online = sorted(await self.presence.online(acc.room_id))
         frame = {
             "type": "room.snapshot",
@@ -215,14 +173,14 @@ class RoomService:
             "confidentiality": confidentiality(acc.ref),
             "audience": seen,
             "presence": online,
-            "head": room.head_seq,
+            "head": head,
             "read": read,
-            "unread": int(unread),
+            "unread": unread,
             "writable": acc.writable,
         }
         if re_id is not None:
             frame["re"] = re_id
-        return frame, room.head_seq
+        return frame, head
 
     # -- the log ----------------------------------------------------------------------------
 
@@ -313,24 +271,6 @@ class RoomService:
             await record(s, user_id, "message.flag", acc.case_id, {"room": acc.room_id, "seq": seq})
         return True
 
-    async def audience_of(self, session: AsyncSession, acc: RoomAccess) -> list[dict[str, Any]]:
-        """Everyone who can see a room, with role and side (shown in every room, always)."""
-        members = await case_members(session, acc.case_id)
-        seen = [
-            {
-                "user_id": member.id,
-                "name": member.display_name,
-                "role": part.role,
-                "side": part.side,
-            }
-            for part, member in members
-            if audience(acc.ref, [actor_of(part)])
-        ]
-        # The FAQ: the space is private to the parties, the mediator and the system
-        # administrator; say so in every room.
-        seen.append({"user_id": None, "name": "CCR administration", "role": "admin", "side": None})
-        return seen
-
     async def transcript(
         self, user: User, case_id: int
     ) -> list[tuple[RoomAccess, list[dict[str, Any]], list[StoredEvent]]]:
@@ -338,10 +278,11 @@ class RoomService:
         assert user.id is not None
         out = []
         async with self.db.session() as s:
-            case = await s.get(Case, case_id)
-            if case is None:
+            # Read afresh inside the export's own transaction, not from the directory's cache.
+            view = (await load_views(await s.connection(), [case_id])).get(case_id)
+            if view is None:
                 return []
-            found = await self._access(s, user, case, await self._rooms_of(s, case_id))
+            found = view.access(user.id, is_admin=user.is_admin)
             if not found:
                 return []
             if found[0].actor.role == Role.ADMIN:
@@ -359,7 +300,7 @@ class RoomService:
                     if len(page) < 1000:
                         break
                     after = page[-1].seq
-                out.append((acc, await self.audience_of(s, acc), events))
+                out.append((acc, view.audience(acc.ref), events))
         return out
 
     async def member_ids(self, case_id: int) -> list[int]:
@@ -394,13 +335,16 @@ class RoomService:
     async def case_rooms_access(
         self, user: User, case_id: int, room_ids: Sequence[int]
     ) -> dict[int, tuple[RoomAccess, list[dict[str, Any]]]]:
-        """Fresh access and audience for the given rooms of one case (lost rooms are absent)."""
-        async with self.db.read() as s:
-            case = await s.get(Case, case_id)
-            if case is None:
-                return {}
-            rooms = [r for r in await self._rooms_of(s, case_id) if r.id in set(room_ids)]
-            return {
-                a.room_id: (a, await self.audience_of(s, a))
-                for a in await self._access(s, user, case, rooms)
-            }
+        """Current access and audience for the given rooms of one case (lost rooms are absent).
+
+        Called after the hub has dropped the case from the directory, so the first socket to
+        ask reads the case afresh and the others share that read."""
+        assert user.id is not None
+        async with self.read_slots:
+            view = await self.directory.view(case_id)
+        if view is None:
+            return {}
+        return {
+            a.room_id: (a, view.audience(a.ref))
+            for a in view.access(user.id, is_admin=user.is_admin, only=room_ids)
+        }
