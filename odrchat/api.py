@@ -170,9 +170,7 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
             "summary": ep.summary,
             "operationId": ep.handler.__name__,
             "tags": [ep.tag],
-            "responses": {
-                str(ep.status): {"description": "OK", "content": {ep.media_type: {}}}
-            },
+            "responses": {str(ep.status): {"description": "OK", "content": {ep.media_type: {}}}},
         }
         codes = set(ep.responses) | {413, 422} if ep.body else set(ep.responses)
         if ep.method not in ("GET", "HEAD") or ep.access == "admin":

@@ -21,8 +21,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from odrchat import protocol as p
 from odrchat.auth.tables import User
 from odrchat.cases.roles import Role
-from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.directory import RoomAccess
+from odrchat.rooms.log import StoredEvent
 
 if TYPE_CHECKING:
     from odrchat.rooms.hub import Hub
