@@ -1,0 +1,126 @@
+"""The worker's directory of cases: what it decides, when it reads, and when it forgets."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import col, update
+
+from odrchat.cases.tables import Case, Participant
+from odrchat.rooms.directory import Directory
+from odrchat.store.db import Database
+from tests.rooms.world import build_world
+
+
+async def _deactivate(db: Database, case_id: int, user_id: int) -> None:
+    async with db.session() as s:
+        await s.exec(
+            update(Participant)
+            .where(col(Participant.case_id) == case_id, col(Participant.user_id) == user_id)
+            .values(active=False)
+        )
+
+
+async def test_view_decides_access_titles_and_audience(db_url: str) -> None:
+    w = await build_world(db_url)
+    db = Database(db_url)
+    try:
+        view = await Directory(db).view(w.case_id)
+        assert view is not None
+        by_room = {w.rooms[k]: k for k in w.rooms}
+
+        paul = {by_room[a.room_id]: a for a in view.access(w.users["paul"], is_admin=False)}
+        assert set(paul) == {"joint", "private:plaintiff"}
+        assert paul["private:plaintiff"].title == "Paul + Mediator"
+        assert all(a.writable for a in paul.values())
+
+        dana = {by_room[a.room_id] for a in view.access(w.users["dana"], is_admin=False)}
+        assert dana == {"joint", "private:defendant"}
+        otto = {by_room[a.room_id] for a in view.access(w.users["otto"], is_admin=False)}
+        assert otto == {"joint", "mediators"}
+        assert view.access(w.users["eve"], is_admin=False) == []
+        admin = view.access(w.users["admin"], is_admin=True)
+        assert len(admin) == 4 and not any(a.writable for a in admin)
+
+        only = view.access(w.users["mia"], is_admin=False, only=[w.rooms["private:defendant"]])
+        assert [a.title for a in only] == ["Dana + Mediator"]
+
+        private = paul["private:plaintiff"].ref
+        names = [m["name"] for m in view.audience(private)]
+        assert names == ["Paul", "Alex", "Mia", "CCR administration"]
+        assert "Dana" not in names and "Otto" not in names
+    finally:
+        await db.dispose()
+
+
+async def test_reads_once_until_forgotten(db_url: str) -> None:
+    w = await build_world(db_url)
+    db = Database(db_url)
+    try:
+        directory = Directory(db)
+        first = await directory.view(w.case_id)
+        assert first is not None and directory.loads == 1
+        assert await directory.view(w.case_id) is first
+        assert await directory.case_of_room(w.rooms["joint"]) == w.case_id
+        assert directory.loads == 1
+
+        await _deactivate(db, w.case_id, w.users["alex"])
+        stale = await directory.view(w.case_id)
+        assert stale is first  # not yet told
+
+        directory.forget(w.case_id)
+        fresh = await directory.view(w.case_id)
+        assert fresh is not None and directory.loads == 2
+        assert fresh.access(w.users["alex"], is_admin=False) == []
+        assert first.access(w.users["alex"], is_admin=False) != []
+
+        async with db.session() as s:
+            await s.exec(update(Case).where(col(Case.id) == w.case_id).values(status="impasse"))
+        directory.forget_all()
+        closed = await directory.view(w.case_id)
+        assert closed is not None and directory.loads == 3
+        assert not any(a.writable for a in closed.access(w.users["paul"], is_admin=False))
+    finally:
+        await db.dispose()
+
+
+async def test_views_expire_after_max_age(db_url: str) -> None:
+    w = await build_world(db_url)
+    db = Database(db_url)
+    try:
+        directory = Directory(db, max_age=0.0)
+        await directory.view(w.case_id)
+        await directory.view(w.case_id)
+        assert directory.loads == 2
+    finally:
+        await db.dispose()
+
+
+async def test_a_load_overlapping_a_change_is_not_kept(db_url: str) -> None:
+    """A read that began before a change must not be cached after the change is announced."""
+    w = await build_world(db_url)
+    db = Database(db_url)
+    try:
+        directory = Directory(db)
+        loading = asyncio.create_task(directory.view(w.case_id))
+        await asyncio.sleep(0)  # one turn: the load starts and waits on the database
+        assert not loading.done()
+        directory.forget(w.case_id)  # the change arrives while the read is in flight
+        assert await loading is not None
+        assert directory.cached(w.case_id) is None
+        await directory.view(w.case_id)
+        assert directory.cached(w.case_id) is not None
+    finally:
+        await db.dispose()
+
+
+async def test_unknown_rooms_and_cases(db_url: str) -> None:
+    await build_world(db_url)
+    db = Database(db_url)
+    try:
+        directory = Directory(db)
+        assert await directory.case_of_room(999_999) is None
+        assert await directory.view(999_999) is None
+        assert directory.cached(999_999) is None
+    finally:
+        await db.dispose()
