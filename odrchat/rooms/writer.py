@@ -10,6 +10,10 @@ original event, marked duplicate. If a batch fails on a unique index (another wo
 the same client id between our check and our insert), its messages are retried one by one.
 Every caller learns its own outcome: stored, duplicate, or the database error (nothing stored,
 so the socket answers `unavailable` and the client retries with the same id).
+
+Each backend runs a batch below the ORM: SQLite on its own sqlite3 connection in one thread
+hop (sqlite_batch.py), PostgreSQL straight on asyncpg with one statement per step
+(pg_batch.py).
 """
 
 from __future__ import annotations
@@ -22,13 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, tuple_, update
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import col, select
 
-from odrchat.rooms import log, sqlite_batch
+from odrchat.rooms import pg_batch, sqlite_batch
 from odrchat.rooms.log import StoredEvent
-from odrchat.rooms.tables import Room, RoomEvent
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
@@ -137,78 +139,16 @@ class RoomWriter:
                 raise IntegrityError("batch", None, exc) from exc
             except sqlite3.Error as exc:
                 raise OperationalError("batch", None, exc) from exc
-        async with self.db.session() as s:
-            keys = list({(r.room_id, r.sender_id, r.client_id) for r in batch})
-            stored: dict[tuple[int, int, str], StoredEvent] = {}
-            rows = await s.exec(
-                select(RoomEvent).where(
-                    tuple_(
-                        col(RoomEvent.room_id), col(RoomEvent.sender_id), col(RoomEvent.client_id)
-                    ).in_(keys)
-                )
-            )
-            for row in rows.all():
-                assert row.sender_id is not None and row.client_id is not None
-                stored[(row.room_id, row.sender_id, row.client_id)] = log.stored(row)
-
-            room_ids = sorted({r.room_id for r in batch})
-            heads: dict[int, tuple[int, str]] = {}
-            locked = await s.exec(
-                select(col(Room.id), col(Room.head_seq), col(Room.head_hash))
-                .where(col(Room.id).in_(room_ids))
-                .order_by(col(Room.id))
-                .with_for_update()
-            )
-            for room_id, head_seq, head_hash in locked.all():
-                assert room_id is not None
-                heads[room_id] = (head_seq, head_hash)
-
-            results: list[tuple[StoredEvent, bool]] = []
-            new_rows: list[dict[str, Any]] = []
-            for r in batch:
-                key = (r.room_id, r.sender_id, r.client_id)
-                if key in stored:
-                    results.append((stored[key], True))
-                    continue
-                seq, prev = heads[r.room_id]
-                seq += 1
-                encoded = log.encode_body(r.body)
-                digest = log.chain_hash(
-                    prev, r.room_id, seq, r.type, r.sender_id, r.client_id, at, encoded
-                )
-                heads[r.room_id] = (seq, digest)
-                event = StoredEvent(r.room_id, seq, r.type, at, r.sender_id, r.client_id, r.body)
-                stored[key] = event
-                results.append((event, False))
-                new_rows.append(
-                    {
-                        "room_id": r.room_id,
-                        "seq": seq,
-                        "type": r.type,
-                        "sender_id": r.sender_id,
-                        "client_id": r.client_id,
-                        "body": encoded,
-                        "confidentiality": r.confidentiality,
-                        "at": at,
-                        "prev_hash": prev,
-                        "hash": digest,
-                    }
-                )
-            if new_rows:
-                core = await s.connection()
-                await core.execute(insert(EVENTS), new_rows)
-                await core.execute(
-                    update(ROOMS)
-                    .where(ROOMS.c.id == bindparam("rid"))
-                    .values(head_seq=bindparam("new_seq"), head_hash=bindparam("new_hash")),
-                    [
-                        {"rid": rid, "new_seq": seq, "new_hash": h}
-                        for rid, (seq, h) in heads.items()
-                    ],
-                )
-        return results
-
-
-# Core tables: executemany without the ORM's per-row bookkeeping.
-EVENTS: Table = RoomEvent.__table__  # type: ignore[attr-defined]
-ROOMS: Table = Room.__table__  # type: ignore[attr-defined]
+        requests = [
+            (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id) for r in batch
+        ]
+        async with self.db.engine.connect() as sa_conn:
+            raw = await sa_conn.get_raw_connection()
+            try:
+                return await pg_batch.commit(raw.driver_connection, requests, at)
+            except asyncpg.UniqueViolationError as exc:
+                raise IntegrityError("batch", None, exc) from exc
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                if not isinstance(exc, asyncpg.PostgresError):
+                    await sa_conn.invalidate()  # the connection itself is broken
+                raise OperationalError("batch", None, exc) from exc
