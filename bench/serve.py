@@ -3,16 +3,16 @@
     python -m bench.serve MODULE:APP --port 8801 [--workers 2] [--factory]
 
 Every server in the benchmark goes through here so none of them gets a faster stack: the
-sans-I/O websockets implementation, no per-message deflate, 64 KiB frames, 20 s pings.
+sans-I/O websockets implementation, no per-message deflate, 64 KiB frames, 20 s pings, and
+Nagle's algorithm off with any number of workers.
 """
 
 from __future__ import annotations
 
 import argparse
 
-import uvicorn
-
 from bench.machine import raise_nofile
+from odrchat import serving
 
 UVICORN_SETTINGS: dict[str, object] = {
     "ws": "websockets-sansio",
@@ -36,7 +36,9 @@ def main() -> None:
     parser.add_argument("--factory", action="store_true")
     args = parser.parse_args()
     raise_nofile()
-    uvicorn.run(
+    # odrchat's runner is plain uvicorn with TCP_NODELAY on every connection (see
+    # odrchat/serving.py); every server under test gets it, the baselines included.
+    serving.run(
         args.app,
         host="127.0.0.1",
         port=args.port,

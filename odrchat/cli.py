@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from odrchat import serving
 
     if not os.environ.get("PUBLIC_URL"):
         # Links in emails and the Origin check follow the address actually served; the
@@ -119,7 +119,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     asyncio.run(_prepare(settings, demo=args.demo))
     print(f"odrchat: serving on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(
+    serving.run(
         "odrchat.app:app_from_env",
         factory=True,
         host=args.host,
