@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,6 +44,27 @@ from odrchat.store.db import Database
 MAX_AGE = 30.0
 # The facts are small (a few rows per case) but unbounded in number: keep the recent ones.
 MAX_CASES = 20_000
+
+
+class Person(Protocol):
+    """Whoever is asking, as the rooms see them: an account row, or a socket's Viewer."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def is_admin(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The account behind a socket, reduced to what the rooms use. A socket lives for hours;
+    it keeps this rather than the account's ORM row and its session."""
+
+    id: int
+    display_name: str
+    is_admin: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +100,17 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
-    """One case's status, rooms (in id order) and active members (oldest first). Pure."""
+    """One case's status, rooms (in id order) and active members (oldest first). Pure: the
+    only state is a memo of each user's access, so every socket of a user shares one set of
+    RoomAccess objects for as long as the view lives."""
 
     case_id: int
     status: str
     rooms: tuple[tuple[int, RoomRef], ...]
     members: tuple[Member, ...]
+    _memo: dict[tuple[int, bool], tuple[RoomAccess, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def actor(self, user_id: int, *, is_admin: bool) -> Actor | None:
         """The user's Actor here; an administrator outside the case reads as Role.ADMIN."""
@@ -97,10 +123,19 @@ class CaseView:
         self, user_id: int, *, is_admin: bool, only: Iterable[int] | None = None
     ) -> list[RoomAccess]:
         """The rooms (all, or those in `only`) this user may read, with what they may do."""
+        key = (user_id, is_admin)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(self._access(user_id, is_admin=is_admin))
+        if only is None:
+            return list(found)
+        wanted = set(only)
+        return [a for a in found if a.room_id in wanted]
+
+    def _access(self, user_id: int, *, is_admin: bool) -> list[RoomAccess]:
         actor = self.actor(user_id, is_admin=is_admin)
         if actor is None:
             return []
-        wanted = None if only is None else set(only)
         names = {
             m.actor.side: m.name
             for m in self.members
@@ -117,7 +152,7 @@ class CaseView:
                 room_title(ref, names),
             )
             for room_id, ref in self.rooms
-            if (wanted is None or room_id in wanted) and can_read(actor, ref)
+            if can_read(actor, ref)
         ]
 
     def audience(self, ref: RoomRef) -> list[dict[str, Any]]:

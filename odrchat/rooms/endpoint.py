@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from odrchat import protocol as p
 from odrchat.auth.csrf import origin_allowed
 from odrchat.rooms.connection import Connection
+from odrchat.rooms.directory import Viewer
 
 if TYPE_CHECKING:
     from odrchat.services import Services
@@ -34,8 +35,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await _close(websocket, p.CLOSE_UNAUTHENTICATED)
         return
     hub = services.hub
-    user = current.user
-    assert user.id is not None
+    account = current.user
+    assert account.id is not None
+    user = Viewer(account.id, account.display_name, account.is_admin)
+    # The socket keeps the Viewer only: not the account row, not the session row.
+    websocket.scope.pop("odrchat.current", None)
+    del current, account
     ip = websocket.client.host if websocket.client else ""
     conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id))
     if not hub.admit(conn):

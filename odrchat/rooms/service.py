@@ -16,12 +16,12 @@ from sqlalchemy import Table, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from odrchat.auth.tables import User
-from odrchat.cases.queries import case_members, user_case_ids
+from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Role, Side
+from odrchat.cases.tables import Participant
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
-from odrchat.rooms.directory import Directory, RoomAccess, load_views
+from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room, RoomEvent
@@ -81,7 +81,7 @@ class RoomService:
         assert joint.id is not None
         return joint.id
 
-    async def access(self, user: User, room_id: int) -> RoomAccess | None:
+    async def access(self, user: Person, room_id: int) -> RoomAccess | None:
         """The user's access to one room, or None (unknown room and no access look the same)."""
         assert user.id is not None
         async with self.read_slots:
@@ -92,12 +92,24 @@ class RoomService:
         found = view.access(user.id, is_admin=user.is_admin, only=[room_id])
         return found[0] if found else None
 
-    async def accessible_rooms(self, user: User) -> list[tuple[RoomAccess, int]]:
+    async def accessible_rooms(self, user: Person) -> list[tuple[RoomAccess, int]]:
         """Every room the user may read in every case of theirs, with each room's head."""
         assert user.id is not None
         async with self.read_slots:
             async with self.db.read() as s:
-                case_ids = await user_case_ids(s, user)
+                case_ids = list(
+                    (
+                        await s.exec(
+                            select(col(Participant.case_id))
+                            .where(
+                                col(Participant.user_id) == user.id,
+                                col(Participant.active).is_(True),
+                            )
+                            .distinct()
+                            .order_by(col(Participant.case_id).desc())
+                        )
+                    ).all()
+                )
                 heads = dict(
                     (
                         await s.exec(
@@ -185,7 +197,7 @@ class RoomService:
     # -- the log ----------------------------------------------------------------------------
 
     async def send_chat(
-        self, acc: RoomAccess, user: User, client_id: str, text: str
+        self, acc: RoomAccess, user: Person, client_id: str, text: str
     ) -> tuple[StoredEvent, bool]:
         """Store a chat message (or find the one already stored under this client id)."""
         assert user.id is not None
@@ -272,7 +284,7 @@ class RoomService:
         return True
 
     async def transcript(
-        self, user: User, case_id: int
+        self, user: Person, case_id: int
     ) -> list[tuple[RoomAccess, list[dict[str, Any]], list[StoredEvent]]]:
         """Every room of the case this user may read, with its audience and full log."""
         assert user.id is not None
@@ -333,7 +345,7 @@ class RoomService:
             ]
 
     async def case_rooms_access(
-        self, user: User, case_id: int, room_ids: Sequence[int]
+        self, user: Person, case_id: int, room_ids: Sequence[int]
     ) -> dict[int, tuple[RoomAccess, list[dict[str, Any]]]]:
         """Current access and audience for the given rooms of one case (lost rooms are absent).
 
