@@ -142,14 +142,15 @@ class Connection:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def run(self, hello: dict[str, Any]) -> None:
+    async def run(self, hello: str) -> None:
         """Read in this task and write in a child task until the client goes away.
 
         The reader stays in the endpoint's own task and nothing awaits after the client has
         gone: cleanup is synchronous (the hub defers its broker and presence chores to its own
         loop), so a server that is shutting down never waits on a departed client.
         """
-        self.offer(("send", p.dump(hello)))
+        self.offer(("send", hello))
+        del hello  # the outbox holds it until sent; this frame lives as long as the socket
         self.reader_task = asyncio.current_task()
         self.writer_task = asyncio.ensure_future(self._writer())
         try:

@@ -47,16 +47,22 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await _close(websocket, p.CLOSE_TOO_MANY)
         return
     try:
-        rooms = await services.rooms.accessible_rooms(user)
-        hello = {
+        await conn.run(await _hello(services, user))
+    finally:
+        hub.release(conn)
+
+
+async def _hello(services: Services, user: Viewer) -> str:
+    """The first frame, as text (nothing of it stays referenced once it is sent)."""
+    rooms = await services.rooms.accessible_rooms(user)
+    return p.dump(
+        {
             "type": "hello",
             "v": p.PROTOCOL_VERSION,
             "user": {"id": user.id, "name": user.display_name},
             "rooms": [acc.describe(head) for acc, head in rooms],
         }
-        await conn.run(hello)
-    finally:
-        hub.release(conn)
+    )
 
 
 async def _close(websocket: WebSocket, code: int) -> None:
