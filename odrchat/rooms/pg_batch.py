@@ -1,13 +1,18 @@
-"""The PostgreSQL half of group commit: one batch, one transaction, four statements, no ORM.
+"""The PostgreSQL half of group commit: one batch, one transaction, two statements, no ORM.
 
 Through the ORM each statement of a batch cost more Python than the database spent on it
 (statement compilation and caching, unit-of-work bookkeeping, a greenlet switch per call): the
 profile of a two-worker run put a third of each worker's CPU in the writer. This module sends
-the batch straight to asyncpg on a connection borrowed from the app's pool: the client-id
-look-up, the room locks, every new row in one INSERT ... SELECT FROM unnest, and every head in
-one UPDATE. It writes exactly the columns the models define and keeps the log's invariants
-(rows locked in id order, heads read under the lock, seqs and chain hashes assigned in arrival
-order; see log.py).
+the batch straight to asyncpg on a connection borrowed from the app's pool, in two statements:
+the room locks with the look-up of client ids already stored, then every new row (INSERT ...
+SELECT FROM unnest) with every new head (UPDATE) in one data-modifying WITH. It writes exactly
+the columns the models define and keeps the log's invariants (rows locked in id order, heads
+read under the lock, seqs and chain hashes assigned in arrival order; see log.py).
+
+Reading stored client ids in the statement that takes the locks means a duplicate committed
+by another worker while we waited for a lock is not seen; the unique index then refuses the
+insert and the writer retries the batch one message at a time (as before, when the look-up
+came before the locks).
 """
 
 from __future__ import annotations
@@ -21,22 +26,28 @@ from odrchat.rooms.log import StoredEvent
 
 Request = tuple[int, str, dict[str, Any], str, int, str]  # room, type, body, conf., sender, id
 
-FIND = (
-    "SELECT e.room_id, e.sender_id, e.client_id, e.seq, e.type, e.at, e.body"
+# The room locks (taken in id order) and the look-up of client ids already stored, in one
+# round trip: kind 0 rows are the locked heads, kind 1 rows are stored events.
+LOCK_AND_FIND = (
+    "WITH locked AS MATERIALIZED ("
+    " SELECT id, head_seq, head_hash FROM rooms WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE)"
+    " SELECT 0, id, head_seq, head_hash::text, NULL::int, NULL::text, NULL::text,"
+    " NULL::timestamptz FROM locked"
+    " UNION ALL"
+    " SELECT 1, e.room_id, e.seq, e.type::text, e.sender_id, e.client_id::text, e.body, e.at"
     " FROM room_events e"
-    " JOIN unnest($1::int[], $2::int[], $3::text[]) AS k(room_id, sender_id, client_id)"
+    " JOIN unnest($2::int[], $3::int[], $4::text[]) AS k(room_id, sender_id, client_id)"
     " ON e.room_id = k.room_id AND e.sender_id = k.sender_id AND e.client_id = k.client_id"
 )
-LOCK = "SELECT id, head_seq, head_hash FROM rooms WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE"
-INSERT = (
-    "INSERT INTO room_events"
+# Every new row and every new head, in one statement.
+STORE = (
+    "WITH stored AS ("
+    " INSERT INTO room_events"
     " (room_id, seq, type, sender_id, client_id, body, confidentiality, at, prev_hash, hash)"
     " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[],"
-    " $7::text[], $8::timestamptz[], $9::text[], $10::text[])"
-)
-HEADS = (
-    "UPDATE rooms SET head_seq = u.seq, head_hash = u.hash"
-    " FROM unnest($1::int[], $2::int[], $3::text[]) AS u(id, seq, hash) WHERE rooms.id = u.id"
+    " $7::text[], $8::timestamptz[], $9::text[], $10::text[]))"
+    " UPDATE rooms SET head_seq = u.seq, head_hash = u.hash"
+    " FROM unnest($11::int[], $12::int[], $13::text[]) AS u(id, seq, hash) WHERE rooms.id = u.id"
 )
 
 
@@ -48,15 +59,21 @@ async def commit(conn: Any, batch: list[Request], at: datetime) -> list[tuple[St
     """
     async with conn.transaction():
         stored: dict[tuple[int, int, str], StoredEvent] = {}
-        for room_id, sender_id, client_id, seq, type_, when, body in await conn.fetch(
-            FIND, [r[0] for r in batch], [r[4] for r in batch], [r[5] for r in batch]
-        ):
-            stored[(room_id, sender_id, client_id)] = StoredEvent(
-                room_id, seq, type_, when, sender_id, client_id, json.loads(body)
-            )
-        heads: dict[int, tuple[int, str]] = {
-            rid: (seq, h) for rid, seq, h in await conn.fetch(LOCK, sorted({r[0] for r in batch}))
-        }
+        heads: dict[int, tuple[int, str]] = {}
+        rows = await conn.fetch(
+            LOCK_AND_FIND,
+            sorted({r[0] for r in batch}),
+            [r[0] for r in batch],
+            [r[4] for r in batch],
+            [r[5] for r in batch],
+        )
+        for kind, room_id, seq, text, sender_id, client_id, body, when in rows:
+            if kind == 0:
+                heads[room_id] = (seq, text)
+            else:
+                stored[(room_id, sender_id, client_id)] = StoredEvent(
+                    room_id, seq, text, when, sender_id, client_id, json.loads(body)
+                )
         results: list[tuple[StoredEvent, bool]] = []
         columns: list[list[Any]] = [[] for _ in range(10)]
         for room_id, type_, body, conf, sender_id, client_id in batch:
@@ -76,9 +93,9 @@ async def commit(conn: Any, batch: list[Request], at: datetime) -> list[tuple[St
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
         if columns[0]:
-            await conn.execute(INSERT, *columns)
             await conn.execute(
-                HEADS,
+                STORE,
+                *columns,
                 list(heads),
                 [seq for seq, _ in heads.values()],
                 [h for _, h in heads.values()],
