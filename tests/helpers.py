@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -82,3 +85,17 @@ def login(client: TestClient, email: str, password: str = "correct horse battery
     r = post(client, "/api/auth/login", {"email": email, "password": password})
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def wait_until_served(proc: subprocess.Popen[str], url: str, seconds: float = 60) -> None:
+    """Poll `url` until it answers 200; fail if the process exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                assert r.status == 200
+                return
+        except OSError:
+            assert proc.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, f"the server did not come up in {seconds:.0f} s"
+            time.sleep(0.2)  # polling a port for readiness, not waiting for an app event

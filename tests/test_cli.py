@@ -93,8 +93,9 @@ def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
 def test_serve_demo_on_embedded_defaults(tmp_path: Path) -> None:
     """The README's first command: no environment at all, a demo case, /healthz answers."""
     import socket
-    import time
     import urllib.request
+
+    from tests.helpers import wait_until_served
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -113,16 +114,7 @@ def test_serve_demo_on_embedded_defaults(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, "the server exited"
-                assert time.monotonic() < deadline, "the server did not come up in 60 s"
-                time.sleep(0.2)  # polling a port for readiness, not waiting for an app event
+        wait_until_served(proc, f"http://127.0.0.1:{port}/healthz")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
             assert r.status == 200
         assert (tmp_path / "var" / "odrchat.sqlite3").exists()

@@ -7,11 +7,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from odrchat.serving import Config
+from tests.helpers import wait_until_served
 from tests.services import redis_url
 
 
@@ -57,16 +56,7 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, "the server exited"
-                assert time.monotonic() < deadline, "the server did not come up in 60 s"
-                time.sleep(0.2)  # polling a port for readiness, not waiting for an app event
+        wait_until_served(proc, f"http://127.0.0.1:{port}/readyz")
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)

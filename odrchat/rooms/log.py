@@ -81,6 +81,42 @@ def encode_body(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+# A chat message waiting for group commit: room, type, body, confidentiality, sender, client id.
+Request = tuple[int, str, dict[str, Any], str, int, str]
+# A new record as both backends store it: room, seq, type, sender, client id, body (JSON),
+# confidentiality, prev_hash, hash.
+NewRecord = tuple[int, int, str, int, str, str, str, str, str]
+
+
+def sequence(
+    batch: Sequence[Request],
+    heads: dict[int, tuple[int, str]],
+    stored: dict[tuple[int, int, str], StoredEvent],
+    at: datetime,
+) -> tuple[list[tuple[StoredEvent, bool]], list[NewRecord]]:
+    """Number and chain a batch in arrival order (pure; group commit's one rule for both
+    backends). `heads` (room -> seq, hash, read under the lock) advances in place; a client id
+    in `stored`, or repeated earlier in the batch, resolves to that event as a duplicate.
+    Returns (event, duplicate) per request and the records to insert."""
+    results: list[tuple[StoredEvent, bool]] = []
+    records: list[NewRecord] = []
+    for room_id, type_, body, conf, sender_id, client_id in batch:
+        key = (room_id, sender_id, client_id)
+        if key in stored:
+            results.append((stored[key], True))
+            continue
+        seq, prev = heads[room_id]
+        seq += 1
+        encoded = encode_body(body)
+        digest = chain_hash(prev, room_id, seq, type_, sender_id, client_id, at, encoded)
+        heads[room_id] = (seq, digest)
+        event = StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
+        stored[key] = event
+        results.append((event, False))
+        records.append((room_id, seq, type_, sender_id, client_id, encoded, conf, prev, digest))
+    return results, records
+
+
 async def append(
     session: AsyncSession,
     room_id: int,

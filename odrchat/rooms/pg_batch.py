@@ -24,8 +24,6 @@ from typing import Any
 from odrchat.rooms import log
 from odrchat.rooms.log import StoredEvent
 
-Request = tuple[int, str, dict[str, Any], str, int, str]  # room, type, body, conf., sender, id
-
 # The room locks (taken in id order) and the look-up of client ids already stored, in one
 # round trip: kind 0 rows are the locked heads, kind 1 rows are stored events.
 LOCK_AND_FIND = (
@@ -51,7 +49,9 @@ STORE = (
 )
 
 
-async def commit(conn: Any, batch: list[Request], at: datetime) -> list[tuple[StoredEvent, bool]]:
+async def commit(
+    conn: Any, batch: list[log.Request], at: datetime
+) -> list[tuple[StoredEvent, bool]]:
     """Store a batch in one transaction on an asyncpg connection; (event, duplicate) per request.
 
     A unique violation (another worker stored the same client id after our look-up) escapes as
@@ -74,25 +74,10 @@ async def commit(conn: Any, batch: list[Request], at: datetime) -> list[tuple[St
                 stored[(room_id, sender_id, client_id)] = StoredEvent(
                     room_id, seq, text, when, sender_id, client_id, json.loads(body)
                 )
-        results: list[tuple[StoredEvent, bool]] = []
-        columns: list[list[Any]] = [[] for _ in range(10)]
-        for room_id, type_, body, conf, sender_id, client_id in batch:
-            key = (room_id, sender_id, client_id)
-            if key in stored:
-                results.append((stored[key], True))
-                continue
-            seq, prev = heads[room_id]
-            seq += 1
-            encoded = log.encode_body(body)
-            digest = log.chain_hash(prev, room_id, seq, type_, sender_id, client_id, at, encoded)
-            heads[room_id] = (seq, digest)
-            event = StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
-            stored[key] = event
-            results.append((event, False))
-            row = (room_id, seq, type_, sender_id, client_id, encoded, conf, at, prev, digest)
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        if columns[0]:
+        results, records = log.sequence(batch, heads, stored, at)
+        # Column-wise for unnest, with the batch's timestamp between confidentiality and hashes.
+        columns = [list(c) for c in zip(*((*r[:7], at, *r[7:]) for r in records), strict=True)]
+        if columns:
             await conn.execute(
                 STORE,
                 *columns,

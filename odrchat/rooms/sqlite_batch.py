@@ -12,13 +12,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any
 
 from odrchat.rooms import log
 from odrchat.rooms.log import StoredEvent
 from odrchat.store.db import SQLITE_BUSY_TIMEOUT_MS
-
-Request = tuple[int, str, dict[str, Any], str, int, str]  # room, type, body, conf., sender, id
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -38,7 +35,7 @@ def _stamp(at: datetime) -> str:
 
 
 def commit(
-    conn: sqlite3.Connection, batch: list[Request], at: datetime
+    conn: sqlite3.Connection, batch: list[log.Request], at: datetime
 ) -> list[tuple[StoredEvent, bool]]:
     """Store a batch in one transaction; returns (event, duplicate) per request, in order."""
     conn.execute("BEGIN IMMEDIATE")
@@ -63,25 +60,9 @@ def commit(
                 f"SELECT id, head_seq, head_hash FROM rooms WHERE id IN ({marks})", room_ids
             )
         }
-        results: list[tuple[StoredEvent, bool]] = []
-        rows: list[tuple[Any, ...]] = []
+        results, records = log.sequence(batch, heads, stored, at)
         stamp = _stamp(at)
-        for room_id, type_, body, conf, sender_id, client_id in batch:
-            key = (room_id, sender_id, client_id)
-            if key in stored:
-                results.append((stored[key], True))
-                continue
-            seq, prev = heads[room_id]
-            seq += 1
-            encoded = log.encode_body(body)
-            digest = log.chain_hash(prev, room_id, seq, type_, sender_id, client_id, at, encoded)
-            heads[room_id] = (seq, digest)
-            event = StoredEvent(room_id, seq, type_, at, sender_id, client_id, body)
-            stored[key] = event
-            results.append((event, False))
-            rows.append(
-                (room_id, seq, type_, sender_id, client_id, encoded, conf, stamp, prev, digest)
-            )
+        rows = [(*r[:7], stamp, *r[7:]) for r in records]
         if rows:
             conn.executemany(
                 "INSERT INTO room_events (room_id, seq, type, sender_id, client_id, body, "
