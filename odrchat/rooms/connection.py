@@ -381,7 +381,7 @@ class Connection:
             elif kind == "subscribe":
                 await self._replay(item[1])
             elif kind == "reauth":
-                await self._reauth(item[1])
+                await self._reauth(item[1], quiet=len(item) > 2 and item[2])
             elif kind == "rooms":
                 rooms = await self.hub.rooms.accessible_rooms(self.user)
                 await self.ws.send_text(
@@ -458,7 +458,8 @@ class Connection:
             p.dump({"type": "room.synced", "room": frame.room, "head": sub.last})
         )
 
-    async def _reauth(self, case_id: int) -> None:
+    async def _reauth(self, case_id: int, *, quiet: bool = False) -> None:
+        """Re-check this socket's rooms of a case; `quiet`: say only what changed."""
         mine = [r for r, s in self.subs.items() if s.access.case_id == case_id]
         if not mine:
             return
@@ -482,6 +483,8 @@ class Connection:
                 )
             else:
                 acc, seen = found
+                if quiet and acc == sub.access:
+                    continue
                 sub.access = acc
                 await self.ws.send_text(
                     p.dump(

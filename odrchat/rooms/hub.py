@@ -249,6 +249,15 @@ class Hub:
         # Members who watch nothing of this case yet (just joined, just assigned) hear too.
         self._chore(("members", case_id, frozenset(c.user_id for c in seen)))
 
+    def recheck_all(self) -> None:
+        """After a broker gap a case change may have gone unheard: forget every case view and
+        re-check every open subscription against a fresh read (one per case, shared). Only a
+        subscription whose access changed hears about it (`room.updated` or `room.closed`)."""
+        self.rooms.directory.forget_all()
+        for conn, rooms in list(self.rooms_of.items()):
+            for case_id in {self.room_case[r] for r in rooms if r in self.room_case}:
+                conn.offer(("reauth", case_id, True))
+
     def _close_user(self, user_id: int) -> None:
         for conn in list(self.by_user.get(user_id, ())):
             conn.kill(CLOSE_UNAUTHENTICATED)
@@ -261,8 +270,7 @@ class Hub:
         async for event in self.broker.events():
             _stop_if_cancelled()
             if isinstance(event, Resynced):
-                # Control messages (case changes) may have been missed while disconnected.
-                self.rooms.directory.forget_all()
+                self.recheck_all()
                 await self.check_heads()
             elif isinstance(event, Message):
                 self._on_message(event.payload)

@@ -155,3 +155,46 @@ def _audit_actions(db_url: str) -> list[str]:
             await db.dispose()
 
     return run_sync(read())
+
+
+def test_a_change_missed_during_a_broker_gap_is_caught_by_the_recheck(
+    settings: Settings, db_url: str
+) -> None:
+    """A participant removed while no doorbell reached this worker (simulated by changing the
+    row directly) loses the room at the re-check the hub runs after every broker resync."""
+    from sqlmodel import col, update
+
+    from odrchat.cases.tables import Participant
+
+    w = world(db_url)
+    joint = w.rooms["joint"]
+    with client_for(settings) as c, socket(c, "alex") as alex, socket(c, "paul") as paul:
+        subscribe(alex, joint, after=0)
+        subscribe(paul, joint, after=0)
+
+        async def remove_quietly() -> None:
+            db = Database(db_url)
+            try:
+                async with db.session() as s:
+                    await s.exec(
+                        update(Participant)
+                        .where(
+                            col(Participant.case_id) == w.case_id,
+                            col(Participant.user_id) == w.users["alex"],
+                        )
+                        .values(active=False)
+                    )
+            finally:
+                await db.dispose()
+
+        run_sync(remove_quietly())
+        hub = c.app_state["services"].hub
+        assert c.portal is not None
+        c.portal.call(hub.recheck_all)  # what the hub runs on every Resynced
+        alex.send_json({"type": "room.subscribe", "id": "again", "room": joint})
+        assert until(alex, "error", re="again")["code"] == "not_found"
+        closed = [f for f in alex.frames if f["type"] == "room.closed"]
+        assert [f["room"] for f in closed] == [joint]
+        # Paul kept his room and heard nothing about it.
+        send(paul, joint, "still here", "p1")
+        assert not [f for f in paul.frames if f["type"] in ("room.closed", "room.updated")]
