@@ -19,6 +19,7 @@ hop (sqlite_batch.py), PostgreSQL straight on asyncpg with one statement per ste
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from odrchat.rooms import pg_batch, sqlite_batch
 from odrchat.rooms.log import StoredEvent
@@ -61,6 +63,7 @@ class RoomWriter:
         self.batches = 0
         self.messages = 0
         self._sqlite: sqlite3.Connection | None = None
+        self._pg: AsyncConnection | None = None
         self._thread: ThreadPoolExecutor | None = None
         if db.is_sqlite:
             self._sqlite_path = db.url.split("///", 1)[1]
@@ -95,6 +98,11 @@ class RoomWriter:
         finally:
             if self._sqlite is not None:
                 self._sqlite.close()
+            if self._pg is not None:
+                # Shutting down: return the connection, but never hang on a dead server.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(2):
+                        await self._pg.close()
             if self._thread is not None:
                 self._thread.shutdown(wait=False)
 
@@ -142,13 +150,19 @@ class RoomWriter:
         requests = [
             (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id) for r in batch
         ]
-        async with self.db.engine.connect() as sa_conn:
+        if self._pg is None:
+            # Held for the writer's life: no pool checkout (and pre-ping round trip) per batch.
+            self._pg = await self.db.engine.connect()
+        sa_conn = self._pg
+        try:
             raw = await sa_conn.get_raw_connection()
-            try:
-                return await pg_batch.commit(raw.driver_connection, requests, at)
-            except asyncpg.UniqueViolationError as exc:
-                raise IntegrityError("batch", None, exc) from exc
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                if not isinstance(exc, asyncpg.PostgresError):
-                    await sa_conn.invalidate()  # the connection itself is broken
-                raise OperationalError("batch", None, exc) from exc
+            return await pg_batch.commit(raw.driver_connection, requests, at)
+        except asyncpg.UniqueViolationError as exc:
+            raise IntegrityError("batch", None, exc) from exc
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # The connection may be the problem (a restarted server): the next batch opens a
+            # fresh one. Nothing of this batch was stored; every caller hears `unavailable`.
+            self._pg = None
+            await sa_conn.invalidate()
+            await sa_conn.close()
+            raise OperationalError("batch", None, exc) from exc
