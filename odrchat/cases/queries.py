@@ -116,11 +116,11 @@ async def case_members(session: AsyncSession, case_id: int) -> list[tuple[Partic
     return [(p, u) for p, u in (await session.exec(stmt)).all()]
 
 
-async def user_case_ids(session: AsyncSession, user: User) -> list[int]:
+async def user_case_ids(session: AsyncSession, user_id: int | None) -> list[int]:
     """Ids of the cases the user actively takes part in, newest first."""
     stmt = (
         select(Participant.case_id)
-        .where(col(Participant.user_id) == user.id, col(Participant.active).is_(True))
+        .where(col(Participant.user_id) == user_id, col(Participant.active).is_(True))
         .distinct()
         .order_by(col(Participant.case_id).desc())
     )
@@ -196,7 +196,7 @@ async def case_list(
     session: AsyncSession, user: User, *, every: bool = False
 ) -> list[dict[str, Any]]:
     """The user's cases (or, for an admin with `every`, all cases), newest first."""
-    ids = await user_case_ids(session, user)
+    ids = await user_case_ids(session, user.id)
     if every:
         every_id = await session.exec(select(Case.id).order_by(col(Case.id).desc()))
         ids = [case_id for case_id in every_id.all() if case_id is not None]

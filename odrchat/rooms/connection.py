@@ -381,7 +381,7 @@ class Connection:
             elif kind == "subscribe":
                 await self._replay(item[1])
             elif kind == "reauth":
-                await self._reauth(item[1], quiet=len(item) > 2 and item[2])
+                await self._reauth(item[1], quiet=item[2])
             elif kind == "rooms":
                 rooms = await self.hub.rooms.accessible_rooms(self.user)
                 await self.ws.send_text(

@@ -244,7 +244,7 @@ class Hub:
             for conn in self.watchers.get(room_id, ()):
                 if conn not in seen:
                     seen.add(conn)
-                    conn.offer(("reauth", case_id))
+                    conn.offer(("reauth", case_id, False))
                     conn.offer(("rooms",))
         # Members who watch nothing of this case yet (just joined, just assigned) hear too.
         self._chore(("members", case_id, frozenset(c.user_id for c in seen)))

@@ -16,9 +16,8 @@ from sqlalchemy import Table, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from odrchat.cases.queries import case_members
+from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
-from odrchat.cases.tables import Participant
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
 from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
@@ -97,19 +96,7 @@ class RoomService:
         assert user.id is not None
         async with self.read_slots:
             async with self.db.read() as s:
-                case_ids = list(
-                    (
-                        await s.exec(
-                            select(col(Participant.case_id))
-                            .where(
-                                col(Participant.user_id) == user.id,
-                                col(Participant.active).is_(True),
-                            )
-                            .distinct()
-                            .order_by(col(Participant.case_id).desc())
-                        )
-                    ).all()
-                )
+                case_ids = await user_case_ids(s, user.id)
                 heads = dict(
                     (
                         await s.exec(

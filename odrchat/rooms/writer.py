@@ -134,11 +134,10 @@ class RoomWriter:
                 request.done.set_result(result)
 
     async def _commit(self, batch: list[Append], at: datetime) -> list[tuple[StoredEvent, bool]]:
+        requests = [
+            (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id) for r in batch
+        ]
         if self._sqlite is not None:
-            requests = [
-                (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id)
-                for r in batch
-            ]
             try:
                 return await asyncio.get_running_loop().run_in_executor(
                     self._thread, sqlite_batch.commit, self._sqlite, requests, at
@@ -147,9 +146,6 @@ class RoomWriter:
                 raise IntegrityError("batch", None, exc) from exc
             except sqlite3.Error as exc:
                 raise OperationalError("batch", None, exc) from exc
-        requests = [
-            (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id) for r in batch
-        ]
         if self._pg is None:
             # Held for the writer's life: no pool checkout (and pre-ping round trip) per batch.
             self._pg = await self.db.engine.connect()

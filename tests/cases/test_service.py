@@ -418,8 +418,8 @@ async def test_attorneys_and_observers_join_and_leave_as_events_everyone_sees(
     async with db.session() as s:
         assert await actor_for(s, case_id, lawyer) is None
         assert await actor_for(s, case_id, people.max) == Actor(people.max.id, Role.OBSERVER)
-        assert case_id in await user_case_ids(s, people.max)
-        assert case_id not in await user_case_ids(s, lawyer)
+        assert case_id in await user_case_ids(s, people.max.id)
+        assert case_id not in await user_case_ids(s, lawyer.id)
     assert feed(svc).types(case_id)[-4:] == [
         "case.participant_added",
         "case.participant_added",
