@@ -32,11 +32,6 @@ def async_url(url: str) -> str:
     return url
 
 
-def sync_url(url: str) -> str:
-    """The same database through a synchronous driver name (for Alembic's offline mode)."""
-    return async_url(url).replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-
-
 class Database:
     """An async engine plus a session factory; `dispose()` when the app stops."""
 
