@@ -31,9 +31,10 @@ from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
 from odrchat.errors import NotFound
 from odrchat.middleware import SecurityHeaders
+from odrchat.notify.channel import Channel
 from odrchat.notify.outbox import OutboxSender
-from odrchat.notify.sms import LogSmsSender, SmsSender
-from odrchat.notify.smtp import LogMailer, Mailer, SmtpMailer
+from odrchat.notify.sms import LogSmsSender, SmsRenderer, SmsSender
+from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, SmtpMailer
 from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
 from odrchat.offers.service import OfferService
 from odrchat.protocol import CLOSE_RESTART
@@ -141,7 +142,9 @@ def create_app(
         the_mailer = mailer or build_mailer(settings)
         the_sms = sms or LogSmsSender()
         passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
-        outbox = OutboxSender(db, the_mailer, the_sms)
+        outbox = OutboxSender(
+            db, [Channel(EmailRenderer(), the_mailer), Channel(SmsRenderer(), the_sms)]
+        )
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)
         rooms = RoomService(db, presence)

@@ -11,7 +11,6 @@ import html
 from collections.abc import Iterable
 
 import bleach
-from bleach.linkifier import Linker
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
@@ -19,7 +18,6 @@ __all__ = [
     "ALLOWED_TAGS",
     "clean_html",
     "escape_text",
-    "linkify_text",
     "paragraphs_to_html",
 ]
 
@@ -71,13 +69,6 @@ def clean_html(markup: str) -> str:
     )
     cleaned: str = cleaner.clean(markup)
     return cleaned
-
-
-def linkify_text(s: str) -> str:
-    """Escape plain text, turn its URLs into links and its line breaks into <br>."""
-    # No callbacks: rel/target attributes are outside the allowlist anyway.
-    linked = Linker(callbacks=[], parse_email=False).linkify(escape_text(s))
-    return clean_html(_lines_to_html(linked))
 
 
 def _lines_to_html(escaped: str) -> str:

@@ -21,13 +21,13 @@ Invariants and honest gaps:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import logging
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Update, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,16 +35,23 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from odrchat.notify.email import Attachment, DeliveryError, EmailMessage, Message, SmsMessage
-from odrchat.notify.sms import SmsSender
-from odrchat.notify.smtp import Mailer
+from odrchat.notify.channel import AnyChannel, Renderer
+from odrchat.notify.email import DeliveryError, Message
+from odrchat.notify.sms import SmsRenderer
+from odrchat.notify.smtp import EmailRenderer
 from odrchat.notify.tables import DEAD, LAST_ERROR_MAX, PENDING, SENT, OutboxMessage
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
-__all__ = ["OutboxMessage", "OutboxSender", "backoff_delay", "enqueue", "message_of"]
+__all__ = ["RENDERERS", "OutboxMessage", "OutboxSender", "backoff_delay", "enqueue", "message_of"]
 
 logger = logging.getLogger("odrchat.notify")
+
+# Every kind of message the outbox can hold. A running server sends the channels it was given
+# (create_app); a row of a channel it was not given is marked dead, never sent another way.
+RENDERERS: tuple[Renderer[Any], ...] = (EmailRenderer(), SmsRenderer())
+_BY_TYPE: dict[type, Renderer[Any]] = {r.message_type: r for r in RENDERERS}
+_BY_NAME: dict[str, Renderer[Any]] = {r.name: r for r in RENDERERS}
 
 
 async def enqueue(
@@ -56,24 +63,21 @@ async def enqueue(
 ) -> int | None:
     """Add a message inside the caller's transaction; None if dedupe_key was already used."""
     now = now or utcnow()
+    renderer = _BY_TYPE[type(message)]
+    rendered = renderer.render(message)
     values: dict[str, object] = {
-        "recipient": message.to,
-        "body_text": message.text,
+        "channel": renderer.name,
+        "recipient": rendered.recipient,
+        "subject": rendered.subject,
+        "body_text": rendered.body_text,
+        "body_html": rendered.body_html,
+        "attachments": rendered.attachments,
         "status": PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
         "dedupe_key": dedupe_key,
     }
-    if isinstance(message, EmailMessage):
-        values |= {
-            "channel": "email",
-            "subject": message.subject,
-            "body_html": message.html,
-            "attachments": _encode_attachments(message.attachments),
-        }
-    else:
-        values |= {"channel": "sms", "subject": "", "attachments": "[]"}
     if session.get_bind().dialect.name == "postgresql":
         pg_stmt = pg_insert(OutboxMessage).values(values)
         if dedupe_key is not None:
@@ -90,15 +94,8 @@ async def enqueue(
 
 def message_of(row: OutboxMessage) -> Message:
     """Rebuild the message a row was made from."""
-    if row.channel == "sms":
-        return SmsMessage(to=row.recipient, text=row.body_text)
-    return EmailMessage(
-        to=row.recipient,
-        subject=row.subject,
-        text=row.body_text,
-        html=row.body_html,
-        attachments=_decode_attachments(row.attachments),
-    )
+    message: Message = _BY_NAME[row.channel].restore(row)
+    return message
 
 
 def backoff_delay(
@@ -114,17 +111,17 @@ def backoff_delay(
 class _Claim:
     id: int
     attempts: int
-    message: Message
+    channel: AnyChannel
+    message: object
 
 
 class OutboxSender:
-    """Sends due outbox rows through a mailer and an SMS sender; run() is its worker loop."""
+    """Sends due outbox rows through their channels' senders; run() is its worker loop."""
 
     def __init__(
         self,
         db: Database,
-        mailer: Mailer,
-        sms: SmsSender,
+        channels: Iterable[AnyChannel],
         *,
         base_delay: float = 2.0,
         max_delay: float = 600.0,
@@ -135,8 +132,11 @@ class OutboxSender:
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
-        self.mailer = mailer
-        self.sms = sms
+        self.channels: dict[str, AnyChannel] = {}
+        for channel in channels:
+            if channel.name not in _BY_NAME:
+                raise ValueError(f"channel {channel.name!r} has no renderer in RENDERERS")
+            self.channels[channel.name] = channel
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.max_attempts = max_attempts
@@ -198,26 +198,32 @@ class OutboxSender:
         async with self.db.session() as session:
             for row in (await session.exec(stmt)).all():
                 assert row.id is not None
-                if row.attempts >= self.max_attempts:
-                    # Its last attempt was claimed by a worker that never reported back.
+                channel = self.channels.get(row.channel)
+                if channel is None or row.attempts >= self.max_attempts:
+                    # Either no sender for it here (a channel removed from the configuration),
+                    # or its last attempt was claimed by a worker that never reported back.
                     row.status = DEAD
-                    row.last_error = "lease expired on the final attempt"
+                    row.last_error = (
+                        f"no channel {row.channel!r} in this server"
+                        if channel is None
+                        else "lease expired on the final attempt"
+                    )
                     logger.error(
                         "outbox message %d (%s) is dead: %s", row.id, row.channel, row.last_error
                     )
                     continue
                 row.attempts += 1
                 row.next_attempt_at = now + timedelta(seconds=self.lease)
-                claims.append(_Claim(id=row.id, attempts=row.attempts, message=message_of(row)))
+                message = channel.renderer.restore(row)
+                claims.append(
+                    _Claim(id=row.id, attempts=row.attempts, channel=channel, message=message)
+                )
         return claims
 
     async def _deliver(self, claim: _Claim, now: datetime) -> bool:
         try:
             async with asyncio.timeout(self.lease / 4):
-                if isinstance(claim.message, EmailMessage):
-                    await self.mailer.send(claim.message)
-                else:
-                    await self.sms.send(claim.message)
+                await claim.channel.sender.send(claim.message)
         except DeliveryError as exc:
             await self._record_failure(
                 claim, now, f"{type(exc).__name__}: {exc.reason}", permanent=exc.permanent
@@ -247,7 +253,7 @@ class OutboxSender:
             if (await session.exec(stmt)).rowcount == 0:
                 logger.warning("outbox message %d sent after its claim was lost", claim.id)
                 return
-        logger.info("outbox message %d sent (%s)", claim.id, _channel(claim))
+        logger.info("outbox message %d sent (%s)", claim.id, claim.channel.name)
 
     async def _record_failure(
         self, claim: _Claim, now: datetime, error: str, *, permanent: bool
@@ -258,7 +264,7 @@ class OutboxSender:
             logger.error(
                 "outbox message %d (%s) is dead after %d attempt(s): %s",
                 claim.id,
-                _channel(claim),
+                claim.channel.name,
                 claim.attempts,
                 error,
             )
@@ -301,32 +307,4 @@ def _fenced_update(claim: _Claim) -> Update:
         col(OutboxMessage.id) == claim.id,
         col(OutboxMessage.attempts) == claim.attempts,
         col(OutboxMessage.status) == PENDING,
-    )
-
-
-def _channel(claim: _Claim) -> str:
-    return "email" if isinstance(claim.message, EmailMessage) else "sms"
-
-
-def _encode_attachments(attachments: tuple[Attachment, ...]) -> str:
-    return json.dumps(
-        [
-            {
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "data": base64.b64encode(a.data).decode("ascii"),
-            }
-            for a in attachments
-        ]
-    )
-
-
-def _decode_attachments(raw: str) -> tuple[Attachment, ...]:
-    return tuple(
-        Attachment(
-            filename=item["filename"],
-            content_type=item["content_type"],
-            data=base64.b64decode(item["data"]),
-        )
-        for item in json.loads(raw)
     )

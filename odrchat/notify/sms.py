@@ -11,15 +11,32 @@ import logging
 from collections import deque
 from typing import Protocol
 
+from odrchat.notify.channel import Rendered
 from odrchat.notify.email import DeliveryError, SmsMessage
+from odrchat.notify.tables import OutboxMessage
 
-__all__ = ["LogSmsSender", "SmsError", "SmsSender"]
+__all__ = ["LogSmsSender", "SmsError", "SmsRenderer", "SmsSender", "mask_number"]
 
 logger = logging.getLogger("odrchat.notify")
 
 
 class SmsError(DeliveryError):
     """A text message could not be handed to the provider."""
+
+
+class SmsRenderer:
+    """The text channel's outbox columns: the number and the text, nothing else."""
+
+    name = "sms"
+    message_type = SmsMessage
+
+    def render(self, message: SmsMessage) -> Rendered:
+        """The row's columns for this text."""
+        return Rendered(recipient=message.to, body_text=message.text)
+
+    def restore(self, row: OutboxMessage) -> SmsMessage:
+        """The text a row was rendered from."""
+        return SmsMessage(to=row.recipient, text=row.body_text)
 
 
 class SmsSender(Protocol):

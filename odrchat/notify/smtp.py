@@ -10,17 +10,21 @@ Bodies carry sign-in and invitation tokens, so no mailer ever logs a body.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.message
 import email.utils
+import json
 import logging
 from collections import deque
 from typing import Protocol
 
 import aiosmtplib
 
-from odrchat.notify.email import DeliveryError, EmailMessage
+from odrchat.notify.channel import Rendered
+from odrchat.notify.email import Attachment, DeliveryError, EmailMessage
+from odrchat.notify.tables import OutboxMessage
 
-__all__ = ["LogMailer", "MailError", "Mailer", "SmtpMailer", "mime_message"]
+__all__ = ["EmailRenderer", "LogMailer", "MailError", "Mailer", "SmtpMailer", "mime_message"]
 
 logger = logging.getLogger("odrchat.notify")
 
@@ -33,6 +37,58 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None:
         """Hand one message on, or raise MailError."""
         ...
+
+
+class EmailRenderer:
+    """The email channel's outbox columns: subject, both bodies, attachments as JSON."""
+
+    name = "email"
+    message_type = EmailMessage
+
+    def render(self, message: EmailMessage) -> Rendered:
+        """The row's columns for this email."""
+        return Rendered(
+            recipient=message.to,
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            attachments=_encode_attachments(message.attachments),
+        )
+
+    def restore(self, row: OutboxMessage) -> EmailMessage:
+        """The email a row was rendered from."""
+        return EmailMessage(
+            to=row.recipient,
+            subject=row.subject,
+            text=row.body_text,
+            html=row.body_html,
+            attachments=_decode_attachments(row.attachments),
+        )
+
+
+def _encode_attachments(attachments: tuple[Attachment, ...]) -> str:
+    # JSON list of {"filename", "content_type", "data" (base64)}: readable from any SQL shell.
+    return json.dumps(
+        [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode("ascii"),
+            }
+            for a in attachments
+        ]
+    )
+
+
+def _decode_attachments(raw: str) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(
+            filename=item["filename"],
+            content_type=item["content_type"],
+            data=base64.b64decode(item["data"]),
+        )
+        for item in json.loads(raw)
+    )
 
 
 def mime_message(message: EmailMessage, from_addr: str) -> email.message.EmailMessage:

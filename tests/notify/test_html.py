@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import odrchat
 from odrchat.notify.email import Attachment, build_email
-from odrchat.notify.html import clean_html, escape_text, linkify_text, paragraphs_to_html
+from odrchat.notify.html import clean_html, escape_text, paragraphs_to_html
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -53,21 +53,6 @@ def test_clean_html_strips_scripts_handlers_and_bad_schemes() -> None:
     assert (
         "<table><thead><tr><th>A</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>" in out
     )
-
-
-def test_linkify_text_links_urls_and_escapes_everything_else() -> None:
-    out = linkify_text(f"See https://example.org/a?b=1&c=2 now {SCRIPT}\nbye")
-    assert (
-        '<a href="https://example.org/a?b=1&amp;c=2">https://example.org/a?b=1&amp;c=2</a>' in out
-    )
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
-    assert "<script" not in out
-    assert out.endswith("<br>bye")
-
-
-def test_linkify_text_does_not_link_javascript() -> None:
-    out = linkify_text("javascript:alert(1)")
-    assert "<a" not in out
 
 
 def test_build_email_escapes_every_user_text_in_the_html_part() -> None:

@@ -6,15 +6,16 @@ import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlmodel import col, select
 
+from odrchat.notify.channel import Channel, Rendered
 from odrchat.notify.email import Attachment, EmailMessage, SmsMessage, build_email
-from odrchat.notify.outbox import OutboxSender, backoff_delay, enqueue, message_of
-from odrchat.notify.sms import LogSmsSender
-from odrchat.notify.smtp import LogMailer, Mailer, MailError
+from odrchat.notify.outbox import RENDERERS, OutboxSender, backoff_delay, enqueue, message_of
+from odrchat.notify.sms import LogSmsSender, SmsRenderer, SmsSender
+from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, MailError
 from odrchat.notify.tables import OutboxMessage
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -32,8 +33,12 @@ def mail(n: int = 0, to: str = "party@example.org") -> EmailMessage:
     return EmailMessage(to, f"Message {n}", f"Hello {n}, your link: {SECRET}\n", f"<p>{n}</p>")
 
 
+def channels(mailer: Mailer, sms: SmsSender) -> list[Channel[Any]]:
+    return [Channel(EmailRenderer(), mailer), Channel(SmsRenderer(), sms)]
+
+
 def make_sender(db: Database, mailer: Mailer, **options: float) -> OutboxSender:
-    return OutboxSender(db, mailer, LogSmsSender(), rng=random.Random(7), **options)  # type: ignore[arg-type]
+    return OutboxSender(db, channels(mailer, LogSmsSender()), rng=random.Random(7), **options)  # type: ignore[arg-type]
 
 
 async def put(db: Database, message: EmailMessage | SmsMessage, **kw: object) -> int | None:
@@ -272,7 +277,7 @@ async def test_an_unexpected_sender_error_is_logged_and_never_stops_the_outbox(
     await put(db, SmsMessage("+15551234567", f"code {SECRET}"), now=t0)
     await put(db, mail(), now=t0)
     mailer = LogMailer("noreply@odr.example")
-    sender = OutboxSender(db, mailer, BrokenSmsSender(), rng=random.Random(1))
+    sender = OutboxSender(db, channels(mailer, BrokenSmsSender()), rng=random.Random(1))
     assert await sender.send_due(t0) == 1
     sms_row, mail_row = await rows(db)
     assert (sms_row.status, sms_row.last_error) == ("pending", "RuntimeError")
@@ -284,7 +289,7 @@ async def test_sms_goes_through_the_sms_sender(db: Database) -> None:
     t0 = utcnow()
     sms = LogSmsSender()
     await put(db, SmsMessage("+15551234567", "Your mediation starts at 10:00"), now=t0)
-    sender = OutboxSender(db, LogMailer("noreply@odr.example"), sms)
+    sender = OutboxSender(db, channels(LogMailer("noreply@odr.example"), sms))
     assert await sender.send_due(t0) == 1
     assert list(sms.sent) == [SmsMessage("+15551234567", "Your mediation starts at 10:00")]
 
@@ -305,6 +310,48 @@ async def test_attachments_survive_the_outbox_intact(db: Database, smtp_up: Smtp
     [attachment] = smtp_up.collector.messages[0].iter_attachments()
     assert attachment.get_filename() == "agreement.pdf"
     assert attachment.get_content() == PDF
+
+
+async def test_a_row_of_a_channel_this_server_does_not_run_is_dead_and_never_sent_otherwise(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    t0 = utcnow()
+    await put(db, SmsMessage("+15551234567", "hello"), now=t0)
+    await put(db, mail(), now=t0)
+    mailer = LogMailer("noreply@odr.example")
+    sender = OutboxSender(db, [Channel(EmailRenderer(), mailer)])
+    assert await sender.send_due(t0) == 1
+    sms_row, mail_row = await rows(db)
+    assert (sms_row.status, sms_row.last_error) == ("dead", "no channel 'sms' in this server")
+    assert mail_row.status == "sent" and [m.to for m in mailer.sent] == ["party@example.org"]
+    assert "no channel 'sms'" in caplog.text
+
+
+def test_a_channel_without_a_registered_renderer_is_refused() -> None:
+    class Pigeon:
+        name = "pigeon"
+        message_type = SmsMessage
+
+        def render(self, message: SmsMessage) -> Rendered:
+            return Rendered(recipient=message.to, body_text=message.text)
+
+        def restore(self, row: OutboxMessage) -> SmsMessage:
+            return SmsMessage(row.recipient, row.body_text)
+
+    with pytest.raises(ValueError, match="pigeon"):
+        OutboxSender(Database("sqlite://"), [Channel(Pigeon(), LogSmsSender())])
+
+
+async def test_every_registered_renderer_restores_what_it_rendered(db: Database) -> None:
+    messages = {
+        "email": mail(3),
+        "sms": SmsMessage("+15551234567", "text"),
+    }
+    assert {r.name for r in RENDERERS} == set(messages)
+    for message in messages.values():
+        await put(db, message)
+    assert [message_of(row) for row in await rows(db)] == list(messages.values())
+    assert [row.channel for row in await rows(db)] == list(messages)
 
 
 def test_backoff_delay_doubles_within_its_jitter_band_and_is_capped() -> None:
