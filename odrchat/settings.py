@@ -40,6 +40,24 @@ class Argon2Profile:
     salt_len: int = 16
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentSettings:
+    """Where uploaded documents' bytes live, and the limits on uploads (README: Documents)."""
+
+    store: str = "database"  # "database" (SQLite/PostgreSQL) or "s3"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # unset: AWS itself
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None  # unset: botocore's usual chain (AWS_*, instance role)
+    s3_secret_access_key: Secret | None = None
+    s3_prefix: str = ""
+    presigned_downloads: bool = False
+    max_bytes: int = 10 * 1024 * 1024  # one file, as uploaded
+    user_quota_bytes: int = 200 * 1024 * 1024  # everything one person uploaded in one case
+    case_quota_bytes: int = 1024 * 1024 * 1024  # everything stored for one case
+    uploads_per_hour: int = 60  # per person
+
+
 PRODUCTION_ARGON2 = Argon2Profile()
 # Cheap enough for a test suite that registers hundreds of users; never used outside tests.
 TEST_ARGON2 = Argon2Profile(time_cost=1, memory_cost_kib=1024, parallelism=1)
@@ -69,6 +87,7 @@ class Settings:
     hash_concurrency: int = 2
     run_migrations: bool = True
     outbox_enabled: bool = True
+    documents: DocumentSettings = DocumentSettings()
 
     @property
     def production(self) -> bool:
@@ -123,7 +142,44 @@ class Settings:
             invitation_ttl=timedelta(days=_int(env, "INVITATION_TTL_DAYS", 14)),
             retention=timedelta(days=_int(env, "RETENTION_DAYS", 365 * 3)),
             run_migrations=mode != "production",
+            documents=_documents(env),
         )
+
+
+def _documents(env: Mapping[str, str]) -> DocumentSettings:
+    store = env.get("DOCUMENT_STORE", "database")
+    if store not in ("database", "s3"):
+        raise SettingsError("DOCUMENT_STORE must be 'database' or 's3'")
+    bucket = env.get("S3_BUCKET") or None
+    if store == "s3" and not bucket:
+        raise SettingsError("S3_BUCKET must be set when DOCUMENT_STORE=s3")
+    secret = env.get("S3_SECRET_ACCESS_KEY")
+    mib = 1024 * 1024
+    limits = {
+        name: _int(env, name, default)
+        for name, default in (
+            ("UPLOAD_MAX_MB", 10),
+            ("UPLOAD_USER_QUOTA_MB", 200),
+            ("UPLOAD_CASE_QUOTA_MB", 1024),
+            ("UPLOADS_PER_HOUR", 60),
+        )
+    }
+    if min(limits.values()) < 1:
+        raise SettingsError("upload limits must be at least 1")
+    return DocumentSettings(
+        store=store,
+        s3_bucket=bucket,
+        s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+        s3_region=env.get("S3_REGION") or "us-east-1",
+        s3_access_key_id=env.get("S3_ACCESS_KEY_ID") or None,
+        s3_secret_access_key=Secret(secret) if secret else None,
+        s3_prefix=env.get("S3_PREFIX", ""),
+        presigned_downloads=_bool(env, "S3_PRESIGNED_DOWNLOADS", False),
+        max_bytes=limits["UPLOAD_MAX_MB"] * mib,
+        user_quota_bytes=limits["UPLOAD_USER_QUOTA_MB"] * mib,
+        case_quota_bytes=limits["UPLOAD_CASE_QUOTA_MB"] * mib,
+        uploads_per_hour=limits["UPLOADS_PER_HOUR"],
+    )
 
 
 def _origin_of(url: str) -> str:

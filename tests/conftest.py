@@ -10,6 +10,7 @@ import pytest
 
 from odrchat.settings import TEST_ARGON2, Secret, Settings
 from odrchat.store.db import Database
+from tests.s3 import S3Endpoint, moto_server
 from tests.services import create_pg_database, drop_pg_database, postgres_url, run_sync
 
 SECRET = Secret("test-secret-key-0123456789-abcdefghijklmnop")
@@ -78,3 +79,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def settings(db_url: str, make_settings: Callable[..., Settings]) -> Settings:
     return make_settings(db_url)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[S3Endpoint]:
+    """moto's standalone S3 server on a free loopback port, for the session (tests/s3.py)."""
+    yield from moto_server()

@@ -55,3 +55,30 @@ def test_origins_and_bad_values(tmp_path: Path) -> None:
     ):
         with pytest.raises(SettingsError):
             Settings.from_env(env, var_dir=tmp_path)
+
+
+def test_document_store_and_upload_limits(tmp_path: Path) -> None:
+    s = Settings.from_env({}, var_dir=tmp_path)
+    assert (s.documents.store, s.documents.max_bytes) == ("database", 10 * 1024 * 1024)
+    s = Settings.from_env(
+        {
+            "DOCUMENT_STORE": "s3",
+            "S3_BUCKET": "evidence",
+            "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+            "S3_SECRET_ACCESS_KEY": "very-secret-value",
+            "S3_PRESIGNED_DOWNLOADS": "yes",
+            "UPLOAD_MAX_MB": "5",
+            "UPLOADS_PER_HOUR": "3",
+        },
+        var_dir=tmp_path,
+    )
+    assert s.documents.store == "s3" and s.documents.s3_bucket == "evidence"
+    assert s.documents.presigned_downloads and s.documents.max_bytes == 5 * 1024 * 1024
+    assert s.documents.uploads_per_hour == 3
+    assert "very-secret" not in repr(s)
+    with pytest.raises(SettingsError, match="S3_BUCKET"):
+        Settings.from_env({"DOCUMENT_STORE": "s3"}, var_dir=tmp_path)
+    with pytest.raises(SettingsError, match="DOCUMENT_STORE"):
+        Settings.from_env({"DOCUMENT_STORE": "disk"}, var_dir=tmp_path)
+    with pytest.raises(SettingsError, match="at least 1"):
+        Settings.from_env({"UPLOAD_MAX_MB": "0"}, var_dir=tmp_path)

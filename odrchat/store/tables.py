@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import odrchat.agreements.tables
 import odrchat.audit
 import odrchat.auth.tables
+import odrchat.blobs.tables
 import odrchat.cases.tables
 import odrchat.notify.tables
 import odrchat.offers.tables
