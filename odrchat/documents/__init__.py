@@ -1,0 +1,1 @@
+"""Documents and evidence shared in rooms: content checks, the scanning hook, uploads."""
