@@ -33,7 +33,8 @@ from odrchat.errors import NotFound
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.channel import Channel
 from odrchat.notify.outbox import OutboxSender
-from odrchat.notify.sms import LogSmsSender, SmsRenderer, SmsSender
+from odrchat.notify.routes import ENDPOINTS as NOTIFY_ENDPOINTS
+from odrchat.notify.sms import NoSmsSender, SmsRenderer, SmsSender
 from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, SmtpMailer
 from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
 from odrchat.offers.service import OfferService
@@ -62,6 +63,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *ROOM_ENDPOINTS,
         *OFFER_ENDPOINTS,
         *AGREEMENT_ENDPOINTS,
+        *NOTIFY_ENDPOINTS,
     )
 
 
@@ -140,7 +142,7 @@ def create_app(
         the_broker = broker or build_broker(settings, deployment)
         await the_broker.connect()
         the_mailer = mailer or build_mailer(settings)
-        the_sms = sms or LogSmsSender()
+        the_sms = sms or NoSmsSender()
         passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
         outbox = OutboxSender(
             db, [Channel(EmailRenderer(), the_mailer), Channel(SmsRenderer(), the_sms)]
@@ -211,7 +213,10 @@ def create_app(
             problems["broker"] = services.broker.status
         if problems:
             return json_response({"status": "unavailable", "problems": problems}, 503)
-        return json_response({"status": "ready", "broker": services.broker.status})
+        # SMS off is not a fault (many centres only email), but an operator must see it.
+        return json_response(
+            {"status": "ready", "broker": services.broker.status, "sms": services.sms.provider}
+        )
 
     async def openapi_json(request: Request) -> Response:
         return json_response(spec)

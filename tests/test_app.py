@@ -13,6 +13,7 @@ def test_health_readiness_and_headers(settings: Settings) -> None:
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         ready = c.get("/readyz")
         assert ready.status_code == 200 and ready.json()["broker"] == "ok"
+        assert ready.json()["sms"] == "off"  # no SMS_PROVIDER: ready, and it says texts are off
         for path in ("/healthz", "/", "/api/session"):
             headers = c.get(path).headers
             csp = headers["content-security-policy"]

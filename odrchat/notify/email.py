@@ -8,7 +8,8 @@ Delivery errors, the tree the senders raise::
 
     DeliveryError          a message could not be handed on (``permanent``: retrying won't help)
     ├── MailError          raised by a Mailer   (odrchat.notify.smtp)
-    └── SmsError           raised by an SmsSender (odrchat.notify.sms)
+    ├── SmsError           raised by an SmsSender (odrchat.notify.sms)
+    └── NotConfigured      the channel has no provider: recorded as not sent, never retried
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "DeliveryError",
     "EmailMessage",
     "Message",
+    "NotConfigured",
     "SmsMessage",
     "build_email",
 ]
@@ -36,6 +38,13 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+
+
+class NotConfigured(DeliveryError):
+    """The channel has no provider configured; ``reason`` is what the outbox row will say."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,9 @@ Invariants and honest gaps:
   a message but before recording it will have that message sent again when the lease expires.
 * Failures back off exponentially with jitter; after ``max_attempts``, or at once for a permanent
   refusal, the row is ``dead`` and logged at ERROR. ``last_error`` never holds a body.
+* ``sent`` means a server (SMTP, an SMS provider) accepted the message, nothing less. A channel
+  with no provider configured raises ``NotConfigured``: the row becomes ``unsent`` with the reason
+  in ``last_error`` and is never retried (configuring a provider later does not send stale texts).
 """
 
 from __future__ import annotations
@@ -36,14 +39,22 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.notify.channel import AnyChannel, Renderer
-from odrchat.notify.email import DeliveryError, Message
+from odrchat.notify.email import DeliveryError, Message, NotConfigured
 from odrchat.notify.sms import SmsRenderer
 from odrchat.notify.smtp import EmailRenderer
-from odrchat.notify.tables import DEAD, LAST_ERROR_MAX, PENDING, SENT, OutboxMessage
+from odrchat.notify.tables import DEAD, LAST_ERROR_MAX, PENDING, SENT, UNSENT, OutboxMessage
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
-__all__ = ["RENDERERS", "OutboxMessage", "OutboxSender", "backoff_delay", "enqueue", "message_of"]
+__all__ = [
+    "RENDERERS",
+    "OutboxMessage",
+    "OutboxSender",
+    "backlog",
+    "backoff_delay",
+    "enqueue",
+    "message_of",
+]
 
 logger = logging.getLogger("odrchat.notify")
 
@@ -224,6 +235,9 @@ class OutboxSender:
         try:
             async with asyncio.timeout(self.lease / 4):
                 await claim.channel.sender.send(claim.message)
+        except NotConfigured as exc:
+            await self._record_unsent(claim, exc.reason)
+            return False
         except DeliveryError as exc:
             await self._record_failure(
                 claim, now, f"{type(exc).__name__}: {exc.reason}", permanent=exc.permanent
@@ -254,6 +268,12 @@ class OutboxSender:
                 logger.warning("outbox message %d sent after its claim was lost", claim.id)
                 return
         logger.info("outbox message %d sent (%s)", claim.id, claim.channel.name)
+
+    async def _record_unsent(self, claim: _Claim, reason: str) -> None:
+        stmt = _fenced_update(claim).values(status=UNSENT, last_error=reason[:LAST_ERROR_MAX])
+        async with self.db.session() as session:
+            await session.exec(stmt)
+        logger.warning("outbox message %d (%s): %s", claim.id, claim.channel.name, reason)
 
     async def _record_failure(
         self, claim: _Claim, now: datetime, error: str, *, permanent: bool
@@ -300,6 +320,17 @@ class OutboxSender:
         if due is None:
             return self.tick
         return min(max((due - now).total_seconds(), 0.0), self.tick)
+
+
+async def backlog(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """How many outbox rows each channel has in each status."""
+    stmt = select(
+        col(OutboxMessage.channel), col(OutboxMessage.status), func.count()
+    ).group_by(col(OutboxMessage.channel), col(OutboxMessage.status))
+    counts: dict[str, dict[str, int]] = {}
+    for channel, status, count in (await session.exec(stmt)).all():
+        counts.setdefault(channel, {})[status] = count
+    return counts
 
 
 def _fenced_update(claim: _Claim) -> Update:

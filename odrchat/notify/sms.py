@@ -1,21 +1,25 @@
-"""SMS senders: the port the outbox sends text messages through, and a development logger.
+"""SMS senders: the port the outbox sends text messages through, and the sender used without one.
 
 A provider adapter (Twilio, an HTTP gateway, ...) implements ``SmsSender`` and translates its
 client's errors into ``SmsError`` at its boundary, with ``permanent=True`` for a number the
 provider rejects for good. Texts can carry one-time codes, so no sender logs a text.
+
+Without a provider, ``NoSmsSender`` refuses every text with ``NotConfigured``: the outbox row then
+says "not sent: no SMS provider configured" instead of pretending it went out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from typing import Protocol
 
 from odrchat.notify.channel import Rendered
-from odrchat.notify.email import DeliveryError, SmsMessage
+from odrchat.notify.email import DeliveryError, NotConfigured, SmsMessage
 from odrchat.notify.tables import OutboxMessage
 
-__all__ = ["LogSmsSender", "SmsError", "SmsRenderer", "SmsSender", "mask_number"]
+__all__ = ["NO_PROVIDER", "NoSmsSender", "SmsError", "SmsRenderer", "SmsSender", "mask_number"]
+
+NO_PROVIDER = "not sent: no SMS provider configured"
 
 logger = logging.getLogger("odrchat.notify")
 
@@ -40,21 +44,25 @@ class SmsRenderer:
 
 
 class SmsSender(Protocol):
+    @property
+    def provider(self) -> str:
+        """Which provider texts go to ("twilio", "webhook", ...), or "off"."""
+        ...
+
     async def send(self, message: SmsMessage) -> None:
-        """Hand one text message on, or raise SmsError."""
+        """Hand one text message on, or raise SmsError (NotConfigured when there is no provider)."""
         ...
 
 
-class LogSmsSender:
-    """Development sender: logs a masked recipient, keeps the last messages in memory."""
+class NoSmsSender:
+    """The sender when SMS_PROVIDER is unset: every text is recorded as not sent."""
 
-    def __init__(self, *, keep: int = 100) -> None:
-        self.sent: deque[SmsMessage] = deque(maxlen=keep)
+    provider = "off"
 
     async def send(self, message: SmsMessage) -> None:
-        """Record the message and log a masked recipient (never the text)."""
-        self.sent.append(message)
-        logger.info("sms not sent (no provider): to=%s", mask_number(message.to))
+        """Refuse the text; the outbox records why (the log gets a masked number only)."""
+        logger.info("sms not sent (no SMS provider): to=%s", mask_number(message.to))
+        raise NotConfigured(NO_PROVIDER)
 
 
 def mask_number(number: str) -> str:

@@ -15,12 +15,13 @@ from sqlmodel import Field, SQLModel
 
 from odrchat.store.types import UTCDateTime, utcnow
 
-__all__ = ["DEAD", "PENDING", "SENT", "STATUSES", "OutboxMessage"]
+__all__ = ["DEAD", "PENDING", "SENT", "STATUSES", "UNSENT", "OutboxMessage"]
 
-PENDING = "pending"
-SENT = "sent"
-DEAD = "dead"
-STATUSES = (PENDING, SENT, DEAD)
+PENDING = "pending"  # waiting for its (next) attempt
+SENT = "sent"  # a server (SMTP, SMS provider) accepted it; nothing less
+DEAD = "dead"  # refused for good, or out of attempts
+UNSENT = "unsent"  # its channel has no provider configured; last_error says so; never retried
+STATUSES = (PENDING, SENT, DEAD, UNSENT)
 
 LAST_ERROR_MAX = 500
 
@@ -30,7 +31,9 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__: ClassVar[str] = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="ck_outbox_status"),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'dead', 'unsent')", name="ck_outbox_status"
+        ),
         UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
         # The sender's one query: due pending rows, oldest first.
         Index("ix_outbox_due", "status", "next_attempt_at"),

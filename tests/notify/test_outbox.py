@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from odrchat.notify.channel import Channel, Rendered
 from odrchat.notify.email import Attachment, EmailMessage, SmsMessage, build_email
 from odrchat.notify.outbox import RENDERERS, OutboxSender, backoff_delay, enqueue, message_of
-from odrchat.notify.sms import LogSmsSender, SmsRenderer, SmsSender
+from odrchat.notify.sms import NO_PROVIDER, NoSmsSender, SmsRenderer, SmsSender
 from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, MailError
 from odrchat.notify.tables import OutboxMessage
 from odrchat.store.db import Database
@@ -38,7 +38,7 @@ def channels(mailer: Mailer, sms: SmsSender) -> list[Channel[Any]]:
 
 
 def make_sender(db: Database, mailer: Mailer, **options: float) -> OutboxSender:
-    return OutboxSender(db, channels(mailer, LogSmsSender()), rng=random.Random(7), **options)  # type: ignore[arg-type]
+    return OutboxSender(db, channels(mailer, NoSmsSender()), rng=random.Random(7), **options)  # type: ignore[arg-type]
 
 
 async def put(db: Database, message: EmailMessage | SmsMessage, **kw: object) -> int | None:
@@ -91,6 +91,8 @@ class LongErrorMailer:
 
 
 class BrokenSmsSender:
+    provider = "broken"
+
     async def send(self, message: SmsMessage) -> None:
         raise RuntimeError(f"provider bug echoing {message.text}")
 
@@ -285,13 +287,47 @@ async def test_an_unexpected_sender_error_is_logged_and_never_stops_the_outbox(
     assert any(r.exc_info for r in caplog.records if r.levelno == logging.ERROR)
 
 
+class AcceptingSmsSender:
+    """Stands in for a provider that accepts everything (real providers: tests/notify/test_sms*)."""
+
+    provider = "memory"
+
+    def __init__(self) -> None:
+        self.sent: list[SmsMessage] = []
+
+    async def send(self, message: SmsMessage) -> None:
+        self.sent.append(message)
+
+
 async def test_sms_goes_through_the_sms_sender(db: Database) -> None:
     t0 = utcnow()
-    sms = LogSmsSender()
+    sms = AcceptingSmsSender()
     await put(db, SmsMessage("+15551234567", "Your mediation starts at 10:00"), now=t0)
     sender = OutboxSender(db, channels(LogMailer("noreply@odr.example"), sms))
     assert await sender.send_due(t0) == 1
-    assert list(sms.sent) == [SmsMessage("+15551234567", "Your mediation starts at 10:00")]
+    assert sms.sent == [SmsMessage("+15551234567", "Your mediation starts at 10:00")]
+    [row] = await rows(db)
+    assert (row.status, row.channel) == ("sent", "sms")
+
+
+async def test_without_a_provider_a_text_is_unsent_with_the_reason_and_never_retried(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    t0 = utcnow()
+    await put(db, SmsMessage("+15551234567", f"code {SECRET}"), now=t0)
+    sender = make_sender(db, LogMailer("noreply@odr.example"))
+    assert await sender.send_due(t0) == 0
+    [row] = await rows(db)
+    assert (row.status, row.last_error, row.sent_at, row.attempts) == (
+        "unsent",
+        NO_PROVIDER,
+        None,
+        1,
+    )
+    assert await sender.send_due(t0 + 100 * HOUR) == 0
+    [row] = await rows(db)
+    assert (row.status, row.attempts) == ("unsent", 1)
+    assert SECRET not in caplog.text and "+15551234567" not in caplog.text
 
 
 async def test_attachments_survive_the_outbox_intact(db: Database, smtp_up: SmtpServer) -> None:
@@ -339,7 +375,7 @@ def test_a_channel_without_a_registered_renderer_is_refused() -> None:
             return SmsMessage(row.recipient, row.body_text)
 
     with pytest.raises(ValueError, match="pigeon"):
-        OutboxSender(Database("sqlite://"), [Channel(Pigeon(), LogSmsSender())])
+        OutboxSender(Database("sqlite://"), [Channel(Pigeon(), NoSmsSender())])
 
 
 async def test_every_registered_renderer_restores_what_it_rendered(db: Database) -> None:

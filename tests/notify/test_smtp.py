@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 import pytest
 
-from odrchat.notify.email import Attachment, EmailMessage, SmsMessage, build_email
-from odrchat.notify.sms import LogSmsSender, mask_number
+from odrchat.notify.email import Attachment, EmailMessage, NotConfigured, SmsMessage, build_email
+from odrchat.notify.sms import NO_PROVIDER, NoSmsSender, mask_number
 from odrchat.notify.smtp import LogMailer, MailError, SmtpMailer
 
 if TYPE_CHECKING:
@@ -105,14 +105,21 @@ async def test_log_mailer_keeps_a_bounded_history() -> None:
     assert [m.subject for m in mailer.sent] == ["s2", "s3", "s4"]
 
 
-async def test_log_sms_sender_logs_a_masked_number_and_never_the_text(
+async def test_without_a_provider_a_text_is_refused_as_not_configured_and_never_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    sender = LogSmsSender()
+    sender = NoSmsSender()
     message = SmsMessage("+15551234567", f"Your code {SECRET}")
-    with caplog.at_level(logging.DEBUG, logger="odrchat.notify"):
+    with (
+        caplog.at_level(logging.DEBUG, logger="odrchat.notify"),
+        pytest.raises(NotConfigured) as refused,
+    ):
         await sender.send(message)
-    assert list(sender.sent) == [message]
+    assert (refused.value.reason, refused.value.permanent, sender.provider) == (
+        NO_PROVIDER,
+        True,
+        "off",
+    )
     assert mask_number("+15551234567") in caplog.text
     assert "+15551234567" not in caplog.text
     assert SECRET not in caplog.text

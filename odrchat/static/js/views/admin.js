@@ -1,24 +1,25 @@
 // CCR administration: the queue of cases waiting for a mediator (with the suggested one), the
 // filing queue of signed agreements, messages mediators flagged, all cases (each with the
-// read-only room reader) and the audit log.
+// read-only room reader), the audit log, and whether notifications can go out.
 
 import { api } from "../api.js";
 import { formatTime, h, mount } from "../dom.js";
 import { tabList } from "./case.js";
 import { filing, flags } from "./filing.js";
-import { kindLabel, listOf, statusLabel } from "./labels.js";
+import { kindLabel, listOf, NOTIFY, outboxStatusLabel, statusLabel } from "./labels.js";
 
 export async function page(main, [tab = "queue"], ctx) {
   ctx.setTitle("Administration");
   const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel" } });
   mount(main, h("h1", { text: "Administration" }),
     tabList([["queue", "Waiting for a mediator"], ["filing", "Filing"], ["flags", "Flagged messages"],
-      ["cases", "All cases"], ["audit", "Audit log"]], tab,
+      ["cases", "All cases"], ["audit", "Audit log"], ["notify", "Notifications"]], tab,
     (key) => ctx.navigate(`/admin/${key}`), { label: "Administration" }), panel);
   if (tab === "audit") return audit(panel);
   if (tab === "filing") return filing(panel, ctx);
   if (tab === "flags") return flags(panel);
   if (tab === "cases") return allCases(panel);
+  if (tab === "notify") return notify(panel);
   return queue(panel, ctx);
 }
 
@@ -90,4 +91,21 @@ async function audit(panel) {
       h("td", { text: formatTime(e.at) }), h("td", { text: String(e.actor_user_id ?? "system") }),
       h("td", { text: e.action }), h("td", { text: e.case_id ? String(e.case_id) : "" }),
       h("td", { text: e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : "" })))))));
+}
+
+async function notify(panel) {
+  const status = await api.get("/api/admin/notify");
+  const sms = status.sms ?? {};
+  const counts = status.outbox ?? {};
+  const statuses = ["pending", "sent", "unsent", "dead"];
+  mount(panel,
+    h("p", { id: "sms-status", class: sms.on ? "" : "notice", attrs: { role: "status" },
+      text: sms.on ? NOTIFY.smsOn(sms.provider) : NOTIFY.smsOff }),
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("caption", { text: NOTIFY.outboxCaption }),
+      h("thead", {}, h("tr", {}, [NOTIFY.channel, ...statuses.map(outboxStatusLabel)]
+        .map((t) => h("th", { text: t })))),
+      h("tbody", {}, Object.keys(counts).sort().map((channel) => h("tr", { dataset: { channel } },
+        h("th", { text: NOTIFY.channels[channel] ?? channel }),
+        ...statuses.map((st) => h("td", { text: String(counts[channel][st] ?? 0) }))))))));
 }

@@ -30,6 +30,27 @@ export const ROLES = {
 
 const FILED = new Set(["small_claims", "unlawful_detainer", "civil_harassment"]);
 
+// The administration's view of notifications (odrchat/notify/routes.py).
+export const NOTIFY = {
+  smsOff: "Text messages are off: no SMS provider is configured (SMS_PROVIDER). "
+    + "Texts are recorded as not sent; email still goes out.",
+  smsOn: (provider) => `Text messages go out through ${provider === "twilio" ? "Twilio" : "the SMS gateway"}.`,
+  outboxCaption: "Messages waiting or handled, by channel",
+  channel: "Channel",
+  channels: { email: "Email", sms: "Text message" },
+};
+
+const OUTBOX_STATUS = {
+  pending: "Waiting to be sent",
+  sent: "Sent (a server accepted it)",
+  unsent: "Not sent (no provider)",
+  dead: "Failed for good",
+};
+
+export function outboxStatusLabel(status) {
+  return OUTBOX_STATUS[status] ?? status;
+}
+
 export function kindLabel(kind) {
   return (KINDS.find(([k]) => k === kind) || [kind, kind || "Case"])[1];
 }
