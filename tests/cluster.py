@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -175,6 +176,67 @@ class ThrowawayPostgres:
         if (self.dir / "data" / "postmaster.pid").exists():
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class LingeringRelay:
+    """A TCP relay to a loopback server that passes the server's close on `linger` seconds
+    late, as a pooler (PgBouncer) or a long network path does: the client reads the server's
+    last words (PostgreSQL's FATAL on pg_terminate_backend or a failover) well before the end of
+    the stream. It runs on its own thread and event loop, so blocking harness code (worker
+    start-up polls) never stalls it."""
+
+    def __init__(self, port: int, linger: float = 0.5) -> None:
+        self.target, self.linger = port, linger
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+
+    def url(self, db_url: str) -> str:
+        """`db_url` with its port pointed at this relay."""
+        return db_url.replace(f"127.0.0.1:{self.target}/", f"127.0.0.1:{self.port}/", 1)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._relay, "127.0.0.1", 0), self._loop
+        ).result(10)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    def stop(self) -> None:
+        async def close() -> None:
+            assert self._server is not None
+            self._server.close()
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target)
+        except OSError:
+            client_w.close()
+            return
+        await asyncio.gather(
+            self._pipe(client_r, server_w, 0.0), self._pipe(server_r, client_w, self.linger)
+        )
+
+    @staticmethod
+    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, linger: float) -> None:
+        try:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+            if linger:
+                await asyncio.sleep(linger)  # the modelled delay, not a wait for an event
+        except OSError:
+            pass
+        finally:
+            dst.close()
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from odrchat.rooms import pg_batch, sqlite_batch
@@ -39,6 +39,8 @@ from odrchat.store.types import utcnow
 logger = logging.getLogger("odrchat.rooms")
 
 MAX_BATCH = 256
+# The writer's PostgreSQL connection shows under this name in pg_stat_activity.
+APPLICATION_NAME = "odrchat-writer"
 
 
 @dataclass
@@ -114,7 +116,7 @@ class RoomWriter:
         except Exception as exc:  # supervision boundary: each caller gets the error
             for request in batch:
                 if not request.done.done():
-                    request.done.set_exception(exc)
+                    request.done.set_exception(_unavailable(exc))
             return
         if results is None:
             for request in batch:
@@ -122,7 +124,7 @@ class RoomWriter:
                     outcome = await self._commit([request], utcnow())
                 except Exception as exc:  # supervision boundary, as above
                     if not request.done.done():
-                        request.done.set_exception(exc)
+                        request.done.set_exception(_unavailable(exc))
                     continue
                 if not request.done.done():
                     request.done.set_result(outcome[0])
@@ -146,19 +148,47 @@ class RoomWriter:
                 raise IntegrityError("batch", None, exc) from exc
             except sqlite3.Error as exc:
                 raise OperationalError("batch", None, exc) from exc
-        if self._pg is None:
-            # Held for the writer's life: no pool checkout (and pre-ping round trip) per batch.
-            self._pg = await self.db.engine.connect()
-        sa_conn = self._pg
         try:
-            raw = await sa_conn.get_raw_connection()
-            return await pg_batch.commit(raw.driver_connection, requests, at)
+            fresh = self._pg is None
+            if self._pg is None:
+                # Held for the writer's life: no pool checkout (and pre-ping round trip) per
+                # batch.
+                self._pg = await self.db.engine.connect()
+            conn = (await self._pg.get_raw_connection()).driver_connection
+            assert conn is not None
+            if fresh:  # named, so an operator (or a fault test) finds it in pg_stat_activity
+                await conn.execute(f"SET application_name = '{APPLICATION_NAME}'")
+            return await pg_batch.commit(conn, requests, at)
         except asyncpg.UniqueViolationError as exc:
             raise IntegrityError("batch", None, exc) from exc
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            # The connection may be the problem (a restarted server): the next batch opens a
-            # fresh one. Nothing of this batch was stored; every caller hears `unavailable`.
-            self._pg = None
-            await sa_conn.invalidate()
-            await sa_conn.close()
+        except Exception as exc:
+            # Any other failure may have left the connection unusable, and not always as a
+            # closed connection: a backend that was terminated (failover, pooler restart) sends
+            # its FATAL before the stream ends, and a batch begun in between meets asyncpg
+            # mid-protocol (InternalClientError "cannot switch to state 15"). So the
+            # connection goes, whatever the error, and the next batch opens a fresh one.
+            # Every caller hears `unavailable`; its resend under the same client id finds the
+            # batch's event if a COMMIT did reach the server before the connection died.
+            await self._drop_pg()
+            if isinstance(exc, SQLAlchemyError):
+                raise
             raise OperationalError("batch", None, exc) from exc
+
+    async def _drop_pg(self) -> None:
+        """Forget the writer's connection; a dead one is closed without a word to the server."""
+        sa_conn, self._pg = self._pg, None
+        if sa_conn is None:
+            return
+        with contextlib.suppress(Exception):  # it is being thrown away either way
+            await sa_conn.invalidate()
+        with contextlib.suppress(Exception):
+            await sa_conn.close()
+
+
+def _unavailable(exc: Exception) -> SQLAlchemyError:
+    """What a caller hears when its message was not stored: always a database error, which the
+    socket answers with `unavailable` (retryable), never an exception that ends the socket."""
+    if isinstance(exc, SQLAlchemyError):
+        return exc
+    logger.error("group commit failed", exc_info=exc)
+    return OperationalError("batch", None, exc)

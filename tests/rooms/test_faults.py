@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
@@ -20,8 +21,10 @@ from odrchat.rooms.hub import HEAD_CHECK_EVERY
 from tests.cluster import (
     Client,
     Cluster,
+    LingeringRelay,
     ThrowawayPostgres,
     ThrowawayRedis,
+    apoll,
     cluster,
     converse,
     fresh_database,
@@ -254,3 +257,87 @@ async def test_sigterm_closes_with_1012_and_clients_resume_elsewhere(
                 await busy
             await cl.check([joint])
             assert dana.connections == mia.connections == 2
+
+
+# The writer names its connection (odrchat.rooms.writer.APPLICATION_NAME), so a test can end
+# exactly that backend, as a failover or a PgBouncer restart would, and nothing else.
+END_WRITERS = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND application_name = 'odrchat-writer'"
+)
+
+
+async def test_writer_connection_killed_answers_unavailable_on_an_open_socket(
+    db: str, tmp_path: Path
+) -> None:
+    """The group-commit writer's PostgreSQL backend is terminated six times while four clients
+    on two workers send: no socket closes (no 1006), no worker logs an ASGI exception, the
+    senders of a failing batch hear `unavailable` (retryable) and resend the same id, which is
+    stored once; every acknowledged message is stored exactly once. The workers reach the
+    database through a relay that passes the server's close on half a second after its FATAL,
+    as a pooler does: a batch in that half second meets a connection that is dead but not yet
+    closed (asyncpg: "cannot switch to state 15; another operation (2) is in progress")."""
+    w = world(db)
+    joint = w.rooms["joint"]
+    relay = LingeringRelay(urlsplit(db).port or 5432)
+    relay.start()
+    try:
+        await _kill_writers_under_load(db, relay.url(db), joint, tmp_path)
+    finally:
+        relay.stop()
+
+
+async def _kill_writers_under_load(db: str, relayed: str, joint: int, tmp_path: Path) -> None:
+    with cluster(relayed, redis_url(), tmp_path) as cl:
+        cl.db_url = db  # the test's own checks go straight to the database
+        async with asyncio.timeout(150):
+            talkers = [
+                await cl.client(who, n)
+                for who, n in (("paul", 0), ("dana", 1), ("alex", 0), ("mia", 1))
+            ]
+            for c in talkers:
+                await c.subscribe(joint)
+            retried: set[str] = set()
+            done = asyncio.Event()
+
+            async def talk(c: Client, count: int) -> None:
+                for i in range(count):
+                    msg_id = f"{c.who}-{i}"
+                    while (reply := await c.send(joint, f"{c.who} says {i}", msg_id))[
+                        "type"
+                    ] != "chat.ack":
+                        assert reply["code"] == "unavailable" and reply["retryable"], reply
+                        retried.add(msg_id)
+
+            def acked() -> int:
+                return sum(len(c.acks) for c in talkers)
+
+            async def kill_writers() -> int:
+                ended = 0
+                for _ in range(6):
+                    mark = acked() + 8
+                    await apoll(lambda mark=mark: _at_least(acked, mark, done), "8 more acks")
+                    if done.is_set():
+                        break
+                    ended += (await cl.fetch(END_WRITERS))[0][0]
+                return ended
+
+            killer = asyncio.ensure_future(kill_writers())
+            try:
+                await asyncio.gather(*(talk(c, 40) for c in talkers))
+            finally:
+                done.set()
+                ended = await killer
+            assert ended >= 4, ended  # the writers' backends really died under the load
+            assert retried, "no batch failed: the fault was not injected"
+            assert [c.closes for c in talkers] == [[]] * 4  # every socket stayed open
+            for worker in cl.workers:
+                assert "Exception in ASGI application" not in worker.log()
+            await cl.check([joint])
+            ids = [r["client_id"] for r in await cl.transcript(joint)]
+            assert len(ids) == len(set(ids)) == 4 * 40
+            assert retried <= set(ids)
+
+
+async def _at_least(count: Callable[[], int], mark: int, done: asyncio.Event) -> bool:
+    return done.is_set() or count() >= mark
