@@ -32,10 +32,12 @@ from odrchat.cases.service import CaseService
 from odrchat.errors import NotFound
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.channel import Channel
+from odrchat.notify.gateway import WebhookSmsSender
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.routes import ENDPOINTS as NOTIFY_ENDPOINTS
 from odrchat.notify.sms import NoSmsSender, SmsRenderer, SmsSender
 from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, SmtpMailer
+from odrchat.notify.twilio import TwilioSender
 from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
 from odrchat.offers.service import OfferService
 from odrchat.protocol import CLOSE_RESTART
@@ -76,6 +78,24 @@ def build_broker(settings: Settings, deployment: str) -> Broker:
     from odrchat.broker.memory import MemoryBroker
 
     return MemoryBroker()
+
+
+def build_sms(settings: Settings) -> SmsSender:
+    """The SMS provider SMS_PROVIDER names, or a sender that records every text as not sent."""
+    sms = settings.sms
+    if sms.provider == "twilio":
+        assert sms.twilio_account_sid is not None and sms.twilio_auth_token is not None
+        return TwilioSender(
+            sms.twilio_account_sid,
+            sms.twilio_auth_token,
+            sender=sms.sender,
+            messaging_service_sid=sms.twilio_messaging_service_sid,
+            api_url=sms.twilio_api_url,
+        )
+    if sms.provider == "webhook":
+        assert sms.webhook_url is not None and sms.webhook_secret is not None
+        return WebhookSmsSender(sms.webhook_url, sms.webhook_secret, sender=sms.sender)
+    return NoSmsSender()
 
 
 def build_presence(settings: Settings, deployment: str) -> Presence:
@@ -142,7 +162,7 @@ def create_app(
         the_broker = broker or build_broker(settings, deployment)
         await the_broker.connect()
         the_mailer = mailer or build_mailer(settings)
-        the_sms = sms or NoSmsSender()
+        the_sms = sms or build_sms(settings)
         passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
         outbox = OutboxSender(
             db, [Channel(EmailRenderer(), the_mailer), Channel(SmsRenderer(), the_sms)]
@@ -196,6 +216,8 @@ def create_app(
         finally:
             await the_broker.disconnect()
             await presence.close()
+            if sms is None:
+                await the_sms.aclose()
             if database is None:
                 await db.dispose()
 

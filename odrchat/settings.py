@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,20 @@ class DocumentSettings:
     uploads_per_hour: int = 60  # per person
 
 
+@dataclass(frozen=True, slots=True)
+class SmsSettings:
+    """Where text messages go (README: Configuration). ``provider`` None: texts are off."""
+
+    provider: str | None = None  # None, "twilio" or "webhook"
+    sender: str | None = None  # SMS_FROM: the number texts come from (E.164)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: Secret | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
+
+
 PRODUCTION_ARGON2 = Argon2Profile()
 # Cheap enough for a test suite that registers hundreds of users; never used outside tests.
 TEST_ARGON2 = Argon2Profile(time_cost=1, memory_cost_kib=1024, parallelism=1)
@@ -88,6 +103,7 @@ class Settings:
     run_migrations: bool = True
     outbox_enabled: bool = True
     documents: DocumentSettings = DocumentSettings()
+    sms: SmsSettings = SmsSettings()
 
     @property
     def production(self) -> bool:
@@ -143,7 +159,81 @@ class Settings:
             retention=timedelta(days=_int(env, "RETENTION_DAYS", 365 * 3)),
             run_migrations=mode != "production",
             documents=_documents(env),
+            sms=_sms(env, production=mode == "production"),
         )
+
+
+_TWILIO_VARS = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_URL",
+)
+_WEBHOOK_VARS = ("SMS_WEBHOOK_URL", "SMS_WEBHOOK_SECRET")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_TWILIO_SID = {"AC": re.compile(r"AC[0-9a-f]{32}"), "MG": re.compile(r"MG[0-9a-f]{32}")}
+
+
+def _sms(env: Mapping[str, str], *, production: bool) -> SmsSettings:
+    """SMS_PROVIDER and its credentials; a half-configured provider is refused, not guessed at."""
+    provider = env.get("SMS_PROVIDER") or None
+    given = {name for name in (*_TWILIO_VARS, *_WEBHOOK_VARS, "SMS_FROM") if env.get(name)}
+    if provider is None:
+        if given:
+            raise SettingsError(
+                f"{', '.join(sorted(given))} set but SMS_PROVIDER is not: "
+                "set SMS_PROVIDER=twilio or webhook, or unset them (texts stay off)"
+            )
+        return SmsSettings()
+    if provider not in ("twilio", "webhook"):
+        raise SettingsError(f"SMS_PROVIDER must be 'twilio' or 'webhook', not {provider!r}")
+    other = _WEBHOOK_VARS if provider == "twilio" else _TWILIO_VARS
+    if stray := sorted(given & set(other)):
+        raise SettingsError(f"{', '.join(stray)} set but SMS_PROVIDER={provider}")
+    sender = env.get("SMS_FROM") or None
+    if sender is not None and not _E164.fullmatch(sender):
+        raise SettingsError(f"SMS_FROM must be a number like +12135550100, not {sender!r}")
+    if provider == "twilio":
+        return _twilio(env, sender)
+    url = env.get("SMS_WEBHOOK_URL") or ""
+    secret = env.get("SMS_WEBHOOK_SECRET") or ""
+    missing = [n for n, v in (("SMS_WEBHOOK_URL", url), ("SMS_WEBHOOK_SECRET", secret)) if not v]
+    if missing:
+        raise SettingsError(f"SMS_PROVIDER=webhook needs {' and '.join(missing)}")
+    scheme = urlsplit(url).scheme
+    if scheme not in ("http", "https") or (production and scheme != "https"):
+        raise SettingsError("SMS_WEBHOOK_URL must be an https:// URL (http:// only in development)")
+    if len(secret) < 32:
+        raise SettingsError("SMS_WEBHOOK_SECRET must be at least 32 characters")
+    return SmsSettings(
+        provider="webhook", sender=sender, webhook_url=url, webhook_secret=Secret(secret)
+    )
+
+
+def _twilio(env: Mapping[str, str], sender: str | None) -> SmsSettings:
+    sid = env.get("TWILIO_ACCOUNT_SID") or ""
+    token = env.get("TWILIO_AUTH_TOKEN") or ""
+    service = env.get("TWILIO_MESSAGING_SERVICE_SID") or None
+    missing = [n for n, v in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not v]
+    if sender is None and service is None:
+        missing.append("SMS_FROM or TWILIO_MESSAGING_SERVICE_SID")
+    if missing:
+        raise SettingsError(f"SMS_PROVIDER=twilio needs {' and '.join(missing)}")
+    if not _TWILIO_SID["AC"].fullmatch(sid):
+        raise SettingsError("TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits")
+    if service is not None and not _TWILIO_SID["MG"].fullmatch(service):
+        raise SettingsError("TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex digits")
+    api_url = (env.get("TWILIO_API_URL") or "https://api.twilio.com").rstrip("/")
+    if urlsplit(api_url).scheme not in ("http", "https"):
+        raise SettingsError("TWILIO_API_URL must start with https://")
+    return SmsSettings(
+        provider="twilio",
+        sender=sender,
+        twilio_account_sid=sid,
+        twilio_auth_token=Secret(token),
+        twilio_messaging_service_sid=service,
+        twilio_api_url=api_url,
+    )
 
 
 def _documents(env: Mapping[str, str]) -> DocumentSettings:

@@ -82,3 +82,119 @@ def test_document_store_and_upload_limits(tmp_path: Path) -> None:
         Settings.from_env({"DOCUMENT_STORE": "disk"}, var_dir=tmp_path)
     with pytest.raises(SettingsError, match="at least 1"):
         Settings.from_env({"UPLOAD_MAX_MB": "0"}, var_dir=tmp_path)
+
+
+SID = "AC" + "0123456789abcdef" * 2
+SERVICE = "MG" + "0123456789abcdef" * 2
+TOKEN = "twilio-auth-token-value"
+HOOK_SECRET = "s" * 40
+
+
+def test_sms_is_off_by_default_and_each_provider_reads_its_own_settings(tmp_path: Path) -> None:
+    assert Settings.from_env({}, var_dir=tmp_path).sms.provider is None
+    twilio = Settings.from_env(
+        {
+            "SMS_PROVIDER": "twilio",
+            "TWILIO_ACCOUNT_SID": SID,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "SMS_FROM": "+12135550199",
+        },
+        var_dir=tmp_path,
+    ).sms
+    assert (twilio.provider, twilio.sender, twilio.twilio_api_url) == (
+        "twilio",
+        "+12135550199",
+        "https://api.twilio.com",
+    )
+    assert TOKEN not in repr(twilio)
+    service = Settings.from_env(
+        {
+            "SMS_PROVIDER": "twilio",
+            "TWILIO_ACCOUNT_SID": SID,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_MESSAGING_SERVICE_SID": SERVICE,
+        },
+        var_dir=tmp_path,
+    ).sms
+    assert (service.sender, service.twilio_messaging_service_sid) == (None, SERVICE)
+    hook = Settings.from_env(
+        {
+            "SMS_PROVIDER": "webhook",
+            "SMS_WEBHOOK_URL": "https://sms.centre.example/send",
+            "SMS_WEBHOOK_SECRET": HOOK_SECRET,
+        },
+        var_dir=tmp_path,
+    ).sms
+    assert (hook.provider, hook.webhook_url) == ("webhook", "https://sms.centre.example/send")
+    assert HOOK_SECRET not in repr(hook)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SMS_PROVIDER": "carrier-pigeon"}, "SMS_PROVIDER must be 'twilio' or 'webhook'"),
+        ({"TWILIO_AUTH_TOKEN": TOKEN}, "TWILIO_AUTH_TOKEN set but SMS_PROVIDER is not"),
+        ({"SMS_FROM": "+12135550199"}, "SMS_FROM set but SMS_PROVIDER is not"),
+        (
+            {"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": SID, "SMS_FROM": "+12135550199"},
+            "SMS_PROVIDER=twilio needs TWILIO_AUTH_TOKEN",
+        ),
+        (
+            {"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN},
+            "needs SMS_FROM or TWILIO_MESSAGING_SERVICE_SID",
+        ),
+        (
+            {
+                "SMS_PROVIDER": "twilio",
+                "TWILIO_ACCOUNT_SID": "AC123",
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "SMS_FROM": "+12135550199",
+            },
+            "TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits",
+        ),
+        (
+            {
+                "SMS_PROVIDER": "twilio",
+                "TWILIO_ACCOUNT_SID": SID,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "SMS_FROM": "213 555 0199",
+            },
+            "SMS_FROM must be a number like",
+        ),
+        (
+            {
+                "SMS_PROVIDER": "twilio",
+                "TWILIO_ACCOUNT_SID": SID,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "SMS_FROM": "+12135550199",
+                "SMS_WEBHOOK_URL": "https://sms.centre.example/send",
+            },
+            "SMS_WEBHOOK_URL set but SMS_PROVIDER=twilio",
+        ),
+        ({"SMS_PROVIDER": "webhook"}, "needs SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET"),
+        (
+            {
+                "SMS_PROVIDER": "webhook",
+                "SMS_WEBHOOK_URL": "https://sms.centre.example/send",
+                "SMS_WEBHOOK_SECRET": "short",
+            },
+            "SMS_WEBHOOK_SECRET must be at least 32 characters",
+        ),
+        (
+            {
+                "ODRCHAT_ENV": "production",
+                "SECRET_KEY": "k" * 40,
+                "SMS_PROVIDER": "webhook",
+                "SMS_WEBHOOK_URL": "http://sms.centre.example/send",
+                "SMS_WEBHOOK_SECRET": HOOK_SECRET,
+            },
+            "SMS_WEBHOOK_URL must be an https:// URL",
+        ),
+    ],
+)
+def test_a_half_configured_sms_provider_is_refused_with_what_is_missing(
+    tmp_path: Path, env: dict[str, str], says: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env, var_dir=tmp_path)
+    assert says in str(refused.value)

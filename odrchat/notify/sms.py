@@ -17,7 +17,15 @@ from odrchat.notify.channel import Rendered
 from odrchat.notify.email import DeliveryError, NotConfigured, SmsMessage
 from odrchat.notify.tables import OutboxMessage
 
-__all__ = ["NO_PROVIDER", "NoSmsSender", "SmsError", "SmsRenderer", "SmsSender", "mask_number"]
+__all__ = [
+    "NO_PROVIDER",
+    "NoSmsSender",
+    "SmsError",
+    "SmsRenderer",
+    "SmsSender",
+    "is_permanent",
+    "mask_number",
+]
 
 NO_PROVIDER = "not sent: no SMS provider configured"
 
@@ -53,6 +61,10 @@ class SmsSender(Protocol):
         """Hand one text message on, or raise SmsError (NotConfigured when there is no provider)."""
         ...
 
+    async def aclose(self) -> None:
+        """Release connections (the app's lifespan calls this once, at shutdown)."""
+        ...
+
 
 class NoSmsSender:
     """The sender when SMS_PROVIDER is unset: every text is recorded as not sent."""
@@ -63,6 +75,20 @@ class NoSmsSender:
         """Refuse the text; the outbox records why (the log gets a masked number only)."""
         logger.info("sms not sent (no SMS provider): to=%s", mask_number(message.to))
         raise NotConfigured(NO_PROVIDER)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+# A provider's 4xx says the request itself is wrong (a bad number, an opted-out recipient) and
+# will fail the same way every time, except these: bad credentials or account (an operator can fix
+# them while texts wait), a timeout, a conflict, or "too many requests".
+_RETRYABLE_4XX = frozenset({401, 403, 404, 408, 409, 425, 429})
+
+
+def is_permanent(status: int) -> bool:
+    """Whether a provider's HTTP status means retrying the same request cannot help."""
+    return 400 <= status < 500 and status not in _RETRYABLE_4XX
 
 
 def mask_number(number: str) -> str:

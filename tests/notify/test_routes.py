@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from odrchat.notify.sms import NO_PROVIDER
-from odrchat.settings import Settings
+from odrchat.settings import Secret, Settings, SmsSettings
 from odrchat.store.types import utcnow
 from tests.cases.world import PASSWORD, api_open, staff
 from tests.helpers import client_for, login, outbox, register
@@ -32,3 +32,19 @@ def test_without_a_provider_a_text_is_recorded_as_not_sent_and_admins_and_readyz
         status = c.get("/api/admin/notify").json()
         assert status["sms"] == {"provider": "off", "on": False}
         assert status["outbox"]["sms"] == {"unsent": 1}
+
+
+def test_a_configured_provider_is_what_readyz_and_the_admins_see(
+    db_url: str, make_settings  # type: ignore[no-untyped-def]
+) -> None:
+    sms = SmsSettings(
+        provider="twilio",
+        sender="+12135550199",
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token=Secret("token"),
+    )
+    with client_for(make_settings(db_url, sms=sms)) as c:
+        assert c.get("/readyz").json()["sms"] == "twilio"
+        staff(c, "root", "admin")
+        login(c, "root@example.org", PASSWORD)
+        assert c.get("/api/admin/notify").json()["sms"] == {"provider": "twilio", "on": True}
