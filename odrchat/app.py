@@ -30,6 +30,9 @@ from odrchat.broker.base import Broker
 from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
 from odrchat.errors import NotFound
+from odrchat.logs import bind_request, new_socket_id
+from odrchat.logs import configure as configure_logging
+from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.channel import Channel
 from odrchat.notify.gateway import WebhookSmsSender
@@ -133,8 +136,11 @@ class App(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/ws":
             scope["app"] = self
+            new_socket_id()  # on every log line of this connection (its task and children)
             await websocket_endpoint(WebSocket(scope, receive, send))
             return
+        if scope["type"] == "http":
+            send = bind_request(scope, send)
         await super().__call__(scope, receive, send)
 
 
@@ -169,7 +175,8 @@ def create_app(
         )
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)
-        rooms = RoomService(db, presence)
+        metrics = Metrics()
+        rooms = RoomService(db, presence, metrics)
         hub = Hub(the_broker, rooms)
         feed = RoomFeed(rooms, hub)
         auth.revoked_hooks.append(hub.sessions_revoked)
@@ -207,6 +214,9 @@ def create_app(
                     background.append(tasks.create_task(outbox.run(), name="outbox"))
                 background.append(tasks.create_task(cases.run(), name="invitation-expiry"))
                 background.append(tasks.create_task(offers.run(), name="offer-expiry"))
+                if settings.metrics_token:
+                    sampler = metrics.sample_loop(hub, the_broker)
+                    background.append(tasks.create_task(sampler, name="metrics"))
                 try:
                     yield {"services": services}
                 finally:
@@ -214,6 +224,7 @@ def create_app(
                     for task in background:
                         task.cancel()
         finally:
+            metrics.close()
             await the_broker.disconnect()
             await presence.close()
             if sms is None:
@@ -240,6 +251,18 @@ def create_app(
             {"status": "ready", "broker": services.broker.status, "sms": services.sms.provider}
         )
 
+    async def metrics_text(request: Request) -> Response:
+        """Prometheus metrics, for the operator's bearer token only (404 when not configured)."""
+        if not settings.metrics_token:
+            return await not_found(request, NotFound("Not found."))
+        if not authorised(request.headers.get("authorization"), settings.metrics_token):
+            return Response(
+                "Unauthorized.", 401, {"WWW-Authenticate": "Bearer"}, media_type="text/plain"
+            )
+        services: Services = request.state.services
+        body = await services.rooms.metrics.render(services.hub, services.broker, services.db)
+        return Response(body, headers={"Cache-Control": "no-store"}, media_type=CONTENT_TYPE_LATEST)
+
     async def openapi_json(request: Request) -> Response:
         return json_response(spec)
 
@@ -249,6 +272,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_text),
         Route("/api/openapi.json", openapi_json),
         *(route(ep) for ep in endpoints),
         Route("/", index),
@@ -270,5 +294,6 @@ def create_app(
 
 def app_from_env() -> Starlette:
     """Factory used by `odrchat serve` (uvicorn --factory)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app()
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return create_app(settings)

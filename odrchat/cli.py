@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
+import shutil
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from odrchat.settings import Settings, SettingsError
@@ -119,21 +123,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     asyncio.run(_prepare(settings, demo=args.demo))
     print(f"odrchat: serving on http://{args.host}:{args.port}", flush=True)
-    serving.run(
-        "odrchat.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        ws="websockets-sansio",
-        ws_max_size=WS_MAX_SIZE,
-        ws_per_message_deflate=False,
-        ws_ping_interval=PING_INTERVAL,
-        ws_ping_timeout=PING_TIMEOUT,
-        timeout_graceful_shutdown=10,
-        log_level="info",
-    )
+    with _metrics_dir(args.workers > 1 and settings.metrics_token is not None):
+        serving.run(
+            "odrchat.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            ws="websockets-sansio",
+            ws_max_size=WS_MAX_SIZE,
+            ws_per_message_deflate=False,
+            ws_ping_interval=PING_INTERVAL,
+            ws_ping_timeout=PING_TIMEOUT,
+            timeout_graceful_shutdown=10,
+            log_level="info",
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_dir(shared: bool) -> Iterator[None]:
+    """Workers on one socket share their metrics through prometheus-client's multiprocess
+    mode: a directory of per-process files that must start empty (odrchat/metrics.py)."""
+    if not shared:
+        yield
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="odrchat-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # a previous run's figures would be summed in
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 async def _prepare(settings: Settings, *, demo: bool) -> None:

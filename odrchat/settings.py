@@ -104,6 +104,8 @@ class Settings:
     outbox_enabled: bool = True
     documents: DocumentSettings = DocumentSettings()
     sms: SmsSettings = SmsSettings()
+    metrics_token: Secret | None = None
+    log_format: str = "text"
 
     @property
     def production(self) -> bool:
@@ -142,6 +144,12 @@ class Settings:
             _origin_of(o.strip()) for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
         )
         smtp_password = env.get("SMTP_PASSWORD")
+        metrics_token = env.get("METRICS_TOKEN")
+        if metrics_token and len(metrics_token) < 16:
+            raise SettingsError("METRICS_TOKEN must be at least 16 characters")
+        log_format = env.get("LOG_FORMAT", "text") or "text"
+        if log_format not in ("text", "json"):
+            raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'odrchat.sqlite3'}",
             redis_url=env.get("REDIS_URL") or None,
@@ -160,6 +168,8 @@ class Settings:
             run_migrations=mode != "production",
             documents=_documents(env),
             sms=_sms(env, production=mode == "production"),
+            metrics_token=Secret(metrics_token) if metrics_token else None,
+            log_format=log_format,
         )
 
 

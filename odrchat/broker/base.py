@@ -152,6 +152,7 @@ class Broker(abc.ABC):
         self._queue = EventQueue(queue_size)
         self._channels: set[str] = set()
         self._status = "connecting"
+        self.resyncs = 0  # Resynced events handed to the consumer's queue (for metrics)
 
     @abc.abstractmethod
     async def connect(self) -> None:
@@ -202,4 +203,6 @@ class Broker(abc.ABC):
         return self._queue.overflows
 
     def _deliver(self, event: BrokerEvent) -> None:
+        if isinstance(event, Resynced):
+            self.resyncs += 1
         self._queue.put(event)

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
+from odrchat.metrics import Metrics
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
 from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
@@ -42,10 +43,11 @@ MARKERS: Table = ReadMarker.__table__  # type: ignore[attr-defined]
 
 
 class RoomService:
-    def __init__(self, db: Database, presence: Presence) -> None:
+    def __init__(self, db: Database, presence: Presence, metrics: Metrics | None = None) -> None:
         self.db = db
         self.presence = presence
-        self.writer = RoomWriter(db)
+        self.metrics = metrics or Metrics()
+        self.writer = RoomWriter(db, self.metrics)
         self.directory = Directory(db)
         # Socket reads (hello, access, snapshots, replays) queue here instead of all asking the
         # connection pool at once: a reconnect storm of thousands of sockets then drains in
@@ -198,14 +200,15 @@ class RoomService:
                 "side": str(acc.actor.side) if acc.actor.side else None,
             },
         }
-        return await self.writer.append(
-            acc.room_id,
-            "chat.message",
-            body,
-            confidentiality=confidentiality(acc.ref),
-            sender_id=user.id,
-            client_id=client_id,
-        )
+        with self.metrics.ack_seconds.time():
+            return await self.writer.append(
+                acc.room_id,
+                "chat.message",
+                body,
+                confidentiality=confidentiality(acc.ref),
+                sender_id=user.id,
+                client_id=client_id,
+            )
 
     async def append_event(
         self,

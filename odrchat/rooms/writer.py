@@ -31,6 +31,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from odrchat.metrics import Metrics
 from odrchat.rooms import pg_batch, sqlite_batch
 from odrchat.rooms.log import StoredEvent
 from odrchat.store.db import Database
@@ -59,8 +60,9 @@ class Append:
 class RoomWriter:
     """One per worker; `run()` lives in the app's task group."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, metrics: Metrics | None = None) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self._queue: asyncio.Queue[Append] = asyncio.Queue()
         self.batches = 0
         self.messages = 0
@@ -126,11 +128,13 @@ class RoomWriter:
                     if not request.done.done():
                         request.done.set_exception(_unavailable(exc))
                     continue
+                self.metrics.batch_written(outcome)
                 if not request.done.done():
                     request.done.set_result(outcome[0])
             return
         self.batches += 1
         self.messages += len(batch)
+        self.metrics.batch_written(results)
         for request, result in zip(batch, results, strict=True):
             if not request.done.done():
                 request.done.set_result(result)
