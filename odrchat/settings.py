@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 log = logging.getLogger("odrchat.settings")
 
@@ -106,10 +107,16 @@ class Settings:
     sms: SmsSettings = SmsSettings()
     metrics_token: Secret | None = None
     log_format: str = "text"
+    centre_timezone: str = "America/Los_Angeles"  # printed times only; stored times stay UTC
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The centre's time zone, for the dates and times people and courts read."""
+        return ZoneInfo(self.centre_timezone)
 
     @property
     def secure_cookies(self) -> bool:
@@ -150,6 +157,14 @@ class Settings:
         log_format = env.get("LOG_FORMAT", "text") or "text"
         if log_format not in ("text", "json"):
             raise SettingsError("LOG_FORMAT must be 'text' or 'json'")
+        zone = env.get("CENTRE_TIMEZONE") or "America/Los_Angeles"
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"CENTRE_TIMEZONE must be an IANA time zone such as America/Los_Angeles, "
+                f"not {zone!r}"
+            ) from None
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'odrchat.sqlite3'}",
             redis_url=env.get("REDIS_URL") or None,
@@ -170,6 +185,7 @@ class Settings:
             sms=_sms(env, production=mode == "production"),
             metrics_token=Secret(metrics_token) if metrics_token else None,
             log_format=log_format,
+            centre_timezone=zone,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -198,3 +199,12 @@ def test_a_half_configured_sms_provider_is_refused_with_what_is_missing(
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(env, var_dir=tmp_path)
     assert says in str(refused.value)
+def test_centre_timezone_defaults_to_los_angeles_and_refuses_unknown_zones(
+    tmp_path: Path,
+) -> None:
+    assert Settings.from_env({}, var_dir=tmp_path).tz == ZoneInfo("America/Los_Angeles")
+    chosen = Settings.from_env({"CENTRE_TIMEZONE": "America/Denver"}, var_dir=tmp_path)
+    assert chosen.centre_timezone == "America/Denver" and chosen.tz.key == "America/Denver"
+    for bad in ("Mars/Olympus", "../etc/passwd"):
+        with pytest.raises(SettingsError, match="CENTRE_TIMEZONE"):
+            Settings.from_env({"CENTRE_TIMEZONE": bad}, var_dir=tmp_path)

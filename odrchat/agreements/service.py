@@ -12,6 +12,7 @@ Signing asks for the password again; wrong passwords count against the login thr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,14 +24,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat import audit
 from odrchat.agreements import machine as am
-from odrchat.agreements.pdf import render_filing_package, render_pdf
+from odrchat.agreements.caption import caption_of
+from odrchat.agreements.dates import in_words
+from odrchat.agreements.packet import render_packet
+from odrchat.agreements.pdf import render_pdf
 from odrchat.agreements.tables import AgreementRow, AuthorisationRow, SignatureRow
 from odrchat.agreements.templates import (
     TITLES,
     AgreementContext,
+    AgreementOptions,
     TemplateError,
     render_agreement,
-    render_cover_sheet,
+    signer_role,
 )
 from odrchat.auth import throttle
 from odrchat.auth.service import AuthService
@@ -85,6 +90,9 @@ async def agreement_context(s: AsyncSession, case: Case, on: date) -> AgreementC
             defendant_name=names[Side.DEFENDANT],
             mediator_name=mediator.display_name if mediator else "",
             agreement_date=on,
+            department=case.department,
+            hearing_date=case.hearing_date,
+            premises_address=case.premises_address,
         )
     except ValueError as exc:
         raise Conflict(f"An agreement cannot be written yet: {exc}.") from None
@@ -258,7 +266,7 @@ class AgreementService:
         assert case.id is not None
         if await self.of_case(s, case.id) is not None:
             raise Conflict("An agreement has already been reached in this case.")
-        context = await agreement_context(s, case, now.date())
+        context = await agreement_context(s, case, now.astimezone(self.cases.settings.tz).date())
         try:
             draft = am.new_agreement(CaseKind(case.kind), render_agreement(context, terms))
         except (am.AgreementError, TemplateError) as exc:
@@ -296,10 +304,10 @@ class AgreementService:
         async with self.transaction() as s:
             case, row, actor = await self.locked(s, agreement_id, user)
             _require_open(case)
-            context = await agreement_context(s, case, row.created_at.date())
+            context = await agreement_context(s, case, self._agreement_day(row))
             terms = await _terms_of(s, row)
             try:
-                text = render_agreement(context, terms, clarifications)
+                text = render_agreement(context, terms, clarifications, _options(row))
             except TemplateError as exc:
                 raise ask(exc) from None
             _, events = await self.change(s, case, row, am.Edit(text, utcnow()), actor)
@@ -463,7 +471,8 @@ class AgreementService:
         self, s: AsyncSession, case: Case, row: AgreementRow, agreement: am.Agreement
     ) -> None:
         assert case.id is not None
-        pdf = render_pdf(TITLES[agreement.kind], row.text, signatures=agreement.signatures)
+        context = await agreement_context(s, case, self._agreement_day(row))
+        pdf = self._render_signed(context, row, agreement)
         link = notices.case_link(self.cases.settings.public_url, case.id)
         attachment = Attachment(_pdf_name(row), "application/pdf", pdf)
         for part, member in await case_members(s, case.id):
@@ -511,7 +520,7 @@ class AgreementService:
                 s,
                 case.id,
                 "Your agreement was filed with the court",
-                [f"CCR filed your signed agreement with the court on {filed_on.isoformat()}."],
+                [f"CCR filed your signed agreement with the court on {in_words(filed_on)}."],
                 optional=True,
             )
             return await self.public(s, case, row)
@@ -553,9 +562,29 @@ class AgreementService:
             if actor.role is Role.ADMIN:
                 raise NotFound("Not found.")  # admins take the filing package instead
             state = await self.state(s, case, row)
+            context = await agreement_context(s, case, self._agreement_day(row))
         if state.status not in (am.AgreementStatus.SIGNED, am.AgreementStatus.FILED):
             raise Conflict("The agreement is not signed by everyone yet.")
-        return _pdf_name(row), render_pdf(TITLES[state.kind], row.text, signatures=state.signatures)
+        pdf = await asyncio.to_thread(self._render_signed, context, row, state)
+        return _pdf_name(row), pdf
+
+    def _agreement_day(self, row: AgreementRow) -> date:
+        """The day the agreement was reached, in the centre's time zone."""
+        return row.created_at.astimezone(self.cases.settings.tz).date()
+
+    def _render_signed(
+        self, context: AgreementContext, row: AgreementRow, state: am.Agreement
+    ) -> bytes:
+        """The signed agreement: caption, text and signature record, on US Letter."""
+        labels = {g.signer_user_id: signer_role(state.kind, g) for g in state.signatures}
+        return render_pdf(
+            TITLES[state.kind],
+            row.text,
+            signatures=state.signatures,
+            caption=caption_of(context),
+            tz=self.cases.settings.tz,
+            signer_labels=labels,
+        )
 
     async def filing_queue(self) -> list[dict[str, Any]]:
         """Signed court-case agreements that wait to be filed, oldest first."""
@@ -591,7 +620,8 @@ class AgreementService:
                 raise Conflict("Community agreements are not filed with a court.")
             if state.status not in (am.AgreementStatus.SIGNED, am.AgreementStatus.FILED):
                 raise Conflict("The agreement is not signed by everyone yet.")
-            context = await agreement_context(s, case, row.created_at.date())
+            context = await agreement_context(s, case, self._agreement_day(row))
+            terms = await _terms_of(s, row)
             await audit.record(
                 s,
                 admin.id,
@@ -599,8 +629,16 @@ class AgreementService:
                 case.id,
                 {"agreement_id": row.id},
             )
-        cover = render_cover_sheet(context, state.signatures, state.filing)
-        package = render_filing_package(row.text, cover, state.signatures)
+        package = await asyncio.to_thread(
+            render_packet,
+            context,
+            row.text,
+            terms.items,
+            state.signatures,
+            _options(row),
+            filing=state.filing,
+            tz=self.cases.settings.tz,
+        )
         return f"filing-{_pdf_name(row)}", package
 
 
@@ -621,6 +659,10 @@ def _may_sign(state: am.Agreement, actor: Actor) -> bool:
         and state.kind is not CaseKind.CIVIL_HARASSMENT
         and am.is_authorised(state, actor.user_id, actor.side)
     )
+
+
+def _options(row: AgreementRow) -> AgreementOptions:
+    return AgreementOptions.from_json(json.loads(row.options or "{}"))
 
 
 def _pdf_name(row: AgreementRow) -> str:

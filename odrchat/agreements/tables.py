@@ -36,6 +36,10 @@ class AgreementRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text(), nullable=False))
     document_sha256: str = Field(max_length=64)
     clarifications: str = Field(default="", sa_column=Column(Text(), nullable=False))
+    # JSON of templates.AgreementOptions: standard clauses and the unlawful detainer route.
+    options: str = Field(
+        default="{}", sa_column=Column(Text(), nullable=False, server_default="{}")
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -62,6 +62,8 @@ async def open_case(
     other_email: str,
     other_phone: str | None,
     share_contact: bool,
+    department: str | None = None,
+    premises_address: str | None = None,
 ) -> int:
     """Open a case for the user's side and email the other side an invitation."""
     assert user.id is not None
@@ -71,7 +73,13 @@ async def open_case(
         )
     try:
         facts = validate_case_facts(
-            CaseKind(kind), court_name, court_case_number, hearing_date, description
+            CaseKind(kind),
+            court_name,
+            court_case_number,
+            hearing_date,
+            description,
+            department=department,
+            premises_address=premises_address,
         )
     except CaseFactsError as exc:
         raise Invalid("Some fields need attention.", fields=exc.fields) from None
@@ -93,6 +101,8 @@ async def open_case(
             court_name=facts.court_name,
             court_case_number=facts.court_case_number,
             hearing_date=facts.hearing_date,
+            department=facts.department,
+            premises_address=facts.premises_address,
             description=facts.description,
             fee_review=facts.fee_review,
             initiator_side=side,

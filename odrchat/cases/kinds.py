@@ -17,6 +17,8 @@ from odrchat.cases.roles import Side
 
 CASE_NUMBER_MAX = 40
 COURT_NAME_MAX = 120
+DEPARTMENT_MAX = 40
+PREMISES_MAX = 300
 DESCRIPTION_MAX = 4000
 _CASE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]*")
 
@@ -38,6 +40,8 @@ _SIDE_LABELS = {
     (False, Side.PLAINTIFF): "Filing party",
     (False, Side.DEFENDANT): "Responding party",
 }
+# A civil harassment case is a petition: the court forms say Petitioner and Respondent.
+_PETITION_LABELS = {Side.PLAINTIFF: "Petitioner", Side.DEFENDANT: "Respondent"}
 
 
 def is_court_filed(kind: CaseKind) -> bool:
@@ -51,7 +55,10 @@ def needs_fee_review(kind: CaseKind) -> bool:
 
 
 def side_label(kind: CaseKind, side: Side) -> str:
-    """What to call a side: Plaintiff/Defendant in court, Filing/Responding party otherwise."""
+    """What to call a side: Plaintiff/Defendant in court (Petitioner/Respondent in civil
+    harassment), Filing/Responding party in community mediation."""
+    if kind is CaseKind.CIVIL_HARASSMENT:
+        return _PETITION_LABELS[side]
     return _SIDE_LABELS[(is_court_filed(kind), side)]
 
 
@@ -75,6 +82,8 @@ class CaseFacts:
     court_case_number: str | None
     hearing_date: date | None
     description: str
+    department: str | None = None  # the court department, when the case has one
+    premises_address: str | None = None  # unlawful detainer: the rented premises
 
     @property
     def fee_review(self) -> bool:
@@ -93,10 +102,14 @@ def validate_case_facts(
     court_case_number: str | None,
     hearing_date: date | None,
     description: str | None,
+    *,
+    department: str | None = None,
+    premises_address: str | None = None,
 ) -> CaseFacts:
     """Check the facts for this kind of case; raise CaseFactsError naming every bad field."""
     court_name, court_case_number = _clean(court_name), _clean(court_case_number)
     text = _clean(description)
+    department, premises = _clean(department), _clean(premises_address)
     errors: dict[str, str] = {}
     if is_court_filed(kind):
         if court_case_number is None:
@@ -109,6 +122,8 @@ def validate_case_facts(
             errors["court_name"] = "the court's name is required for a filed case"
         elif len(court_name) > COURT_NAME_MAX:
             errors["court_name"] = f"use at most {COURT_NAME_MAX} characters"
+        if department is not None and len(department) > DEPARTMENT_MAX:
+            errors["department"] = f"use at most {DEPARTMENT_MAX} characters"
     else:
         if court_case_number is not None:
             errors["court_case_number"] = "a community mediation has no court case number"
@@ -116,10 +131,21 @@ def validate_case_facts(
             errors["court_name"] = "a community mediation has no court"
         if hearing_date is not None:
             errors["hearing_date"] = "a community mediation has no court hearing"
+        if department is not None:
+            errors["department"] = "a community mediation has no court department"
+    if kind is CaseKind.UNLAWFUL_DETAINER:
+        if premises is None:
+            errors["premises_address"] = "the address of the rented premises is required"
+        elif len(premises) > PREMISES_MAX:
+            errors["premises_address"] = f"use at most {PREMISES_MAX} characters"
+    elif premises is not None:
+        errors["premises_address"] = "only an unlawful detainer case names rented premises"
     if text is None:
         errors["description"] = "please describe the dispute"
     elif len(text) > DESCRIPTION_MAX:
         errors["description"] = f"use at most {DESCRIPTION_MAX} characters"
     if errors or text is None:
         raise CaseFactsError(errors)
-    return CaseFacts(kind, court_name, court_case_number, hearing_date, text)
+    return CaseFacts(
+        kind, court_name, court_case_number, hearing_date, text, department, premises
+    )

@@ -15,7 +15,14 @@ from odrchat.api import Call, Endpoint, json_response
 from odrchat.auth.routes import EmailField, NameField, PhoneField
 from odrchat.auth.tables import User
 from odrchat.cases import queries, staffing
-from odrchat.cases.kinds import CASE_NUMBER_MAX, COURT_NAME_MAX, DESCRIPTION_MAX, CaseKind
+from odrchat.cases.kinds import (
+    CASE_NUMBER_MAX,
+    COURT_NAME_MAX,
+    DEPARTMENT_MAX,
+    DESCRIPTION_MAX,
+    PREMISES_MAX,
+    CaseKind,
+)
 from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TEXT, AGREEMENT_TO_MEDIATE_VERSION
 from odrchat.errors import Invalid
@@ -61,6 +68,8 @@ async def open_case(call: Call) -> Response:
         court_name=b["court_name"],
         court_case_number=b["court_case_number"],
         hearing_date=b["hearing_date"],
+        department=b["department"],
+        premises_address=b["premises_address"],
         description=b["description"],
         other_name=b["other_name"],
         other_email=b["other_email"],
@@ -243,6 +252,14 @@ ENDPOINTS = (
                 "court_name": F(Str(COURT_NAME_MAX), required=False),
                 "court_case_number": F(Str(CASE_NUMBER_MAX), required=False),
                 "hearing_date": F(Date(), required=False),
+                "department": F(
+                    Str(DEPARTMENT_MAX), required=False, description="court department"
+                ),
+                "premises_address": F(
+                    Str(PREMISES_MAX),
+                    required=False,
+                    description="unlawful detainer: the rented premises (required there)",
+                ),
                 "description": F(Str(DESCRIPTION_MAX, 1, multiline=True)),
                 "other_name": F(NameField),
                 "other_email": F(EmailField),

@@ -28,6 +28,8 @@ class Case(SQLModel, table=True):
     court_name: str | None = Field(default=None, max_length=120)
     court_case_number: str | None = Field(default=None, max_length=40)
     hearing_date: date | None = Field(default=None)
+    department: str | None = Field(default=None, max_length=40)
+    premises_address: str | None = Field(default=None, max_length=300)  # unlawful detainer
     description: str = Field(sa_column=Column(Text(), nullable=False))
     fee_review: bool = Field(default=False)
     initiator_side: str = Field(max_length=16)  # a Side value

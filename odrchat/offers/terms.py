@@ -8,7 +8,7 @@ as ``items/0/amount_cents``. `terms_to_json` is its exact inverse. Money is inte
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeAlias
@@ -386,8 +386,10 @@ def format_cents(cents: int) -> str:
     return f"{sign}${whole:,}.{part:02d}"
 
 
-def describe(term: Term, names: Mapping[Side, str]) -> str:
-    """One plain-language sentence for a term, naming the parties."""
+def describe(
+    term: Term, names: Mapping[Side, str], *, day: Callable[[date], str] = date.isoformat
+) -> str:
+    """One plain-language sentence for a term, naming the parties; `day` writes dates."""
 
     def name(side: Side) -> str:
         return names.get(side) or f"The {side}"
@@ -396,10 +398,10 @@ def describe(term: Term, names: Mapping[Side, str]) -> str:
         case Payment():
             head = f"{name(term.payer)} pays {name(term.payee)} {format_cents(term.amount_cents)}"
             if isinstance(term.schedule, LumpSum):
-                sentence = f"{head} by {term.schedule.due.isoformat()}."
+                sentence = f"{head} by {day(term.schedule.due)}."
             else:
                 parts = [
-                    f"{format_cents(i.amount_cents)} by {i.due.isoformat()}"
+                    f"{format_cents(i.amount_cents)} by {day(i.due)}"
                     for i in term.schedule.installments
                 ]
                 count = len(parts)
@@ -409,7 +411,7 @@ def describe(term: Term, names: Mapping[Side, str]) -> str:
                 sentence += f" If a payment is missed: {term.late_consequence}"
             return sentence
         case MoveOut():
-            return f"{name(term.tenant)} moves out of the premises by {term.by.isoformat()}."
+            return f"{name(term.tenant)} moves out of the premises by {day(term.by)}."
         case StayAway():
             other = name(term.restrained.other)
             duties: list[str] = []
@@ -423,7 +425,7 @@ def describe(term: Term, names: Mapping[Side, str]) -> str:
         case PropertyReturn():
             return (
                 f"{name(term.returner)} returns to {name(term.returner.other)} "
-                f"by {term.by.isoformat()}: {term.description}"
+                f"by {day(term.by)}: {term.description}"
             )
         case Dismissal():
             how = "with prejudice" if term.with_prejudice else "without prejudice"

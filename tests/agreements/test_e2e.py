@@ -8,16 +8,27 @@ signed PDF by email and download, and the admin's filing. The PDF is read back w
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pypdf
 from starlette.testclient import TestClient
 
+from odrchat.agreements.dates import in_words, local_date
+from odrchat.cases.kinds import CaseKind
 from odrchat.settings import Settings
 from odrchat.store.types import utcnow
+from tests.agreements.checklist import check_pdf
 from tests.cases.test_e2e import Mail, SmtpServer, intake, smtp, text_of, to_mediation
 from tests.cases.world import PASSWORD
 from tests.helpers import client_for, login, post
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def spelled(iso: str) -> str:
+    return in_words(date.fromisoformat(iso))
+
 
 __all__ = ["smtp"]  # the fixture, used below by name
 
@@ -149,9 +160,9 @@ def test_small_claims_from_first_offer_to_filed(
             "Plaintiff: Paul Plaintiff",
             "Defendant: Dana Defendant",
             "Mediator: Mia",
-            f"Date: {utcnow().date().isoformat()}",
+            f"Date: {in_words(local_date(utcnow(), LA))}",
             f"Dana Defendant pays Paul Plaintiff $1,000.00 in 2 installments: $500.00 by "
-            f"{day(30)}, $500.00 by {day(60)}.",
+            f"{spelled(day(30))}, $500.00 by {spelled(day(60))}.",
             "WITHOUT PREJUDICE",
             "Code of Civil Procedure section 664.6",
             "Evidence Code section 1123",
@@ -170,7 +181,16 @@ def test_small_claims_from_first_offer_to_filed(
         package = c.get(f"/api/admin/agreements/{doc['id']}/filing-package")
         assert package.status_code == 200
         cover = pdf_text(package.content)
-        assert cover.startswith("Filing Cover Sheet") and "Case number: 24SC01234" in cover
+        assert "Filing Cover Sheet" in cover and "Case number: 24SC01234" in cover
+        problems = check_pdf(
+            package.content,
+            CaseKind.SMALL_CLAIMS,
+            case_number="24SC01234",
+            parties=("Paul Plaintiff", "Dana Defendant"),
+            must_have=(CLARIFICATION, "Worksheet: Request for Dismissal", "[Proposed] Order"),
+            must_not_have=("1,500", "materials"),
+        )
+        assert problems == []
         assert "Paul Plaintiff, plaintiff" in cover and CLARIFICATION in cover
         r = post(
             c,

@@ -13,19 +13,23 @@ import json
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
 from sqlmodel import col, select
 
 from odrchat import audit
+from odrchat.agreements.dates import in_words, local_date
 from odrchat.agreements.tables import SignatureRow
+from odrchat.cases.kinds import CaseKind
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound
 from odrchat.rooms.access import confidentiality
 from odrchat.rooms.service import ref_of
 from odrchat.rooms.tables import Room
 from odrchat.settings import Settings
 from odrchat.store.types import utcnow
+from tests.agreements.checklist import check_pdf
 from tests.offers.test_service import Stack, build_stack, day, payment
 from tests.rooms.world import PASSWORD
 
@@ -99,10 +103,10 @@ async def test_the_draft_names_the_case_the_parties_and_the_terms(stack: Stack) 
         "Plaintiff: Paul",
         "Defendant: Dana",
         "Mediator: Mia",
-        f"Dana pays Paul $600.00 by {day(30)}.",
+        f"Dana pays Paul $600.00 by {in_words(date.fromisoformat(day(30)))}.",
         "Code of Civil Procedure section 664.6",
         "Evidence Code section 1123",
-        f"Date: {utcnow().date().isoformat()}",
+        f"Date: {in_words(local_date(utcnow(), ZoneInfo('America/Los_Angeles')))}",
     ):
         assert words in text
     assert draft["status"] == "draft" and draft["signatures"] == []
@@ -309,7 +313,15 @@ async def test_filing_queue_package_and_mark_filed(stack: Stack) -> None:
     assert queued["agreement_id"] == doc["id"] and queued["court_case_number"] == "SC-2026-0042"
     _, package = await stack.agreements.filing_package(stack["admin"], doc["id"])
     text = pdf_text(package)
-    assert text.startswith("Filing Cover Sheet") and "Case number: SC-2026-0042" in text
+    assert "Filing Cover Sheet" in text and "Case number: SC-2026-0042" in text
+    problems = check_pdf(
+        package,
+        CaseKind.SMALL_CLAIMS,
+        case_number="SC-2026-0042",
+        parties=("Paul", "Dana"),
+        must_have=("$600.00",),
+    )
+    assert problems == []
     with pytest.raises(NotFound):
         await stack.agreements.filing_package(stack["mia"], doc["id"])
     filed = await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 5), "FR-77")

@@ -3,52 +3,50 @@
 from __future__ import annotations
 
 import inspect
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import date
 
 import pytest
 
-from odrchat.agreements.machine import Filing, Signature
+from odrchat.agreements.machine import Filing
 from odrchat.agreements.templates import (
-    FILING_NOTICE,
     AgreementContext,
+    AgreementOptions,
+    StandardClause,
     TemplateError,
+    UnlawfulDetainerRoute,
+    hearing_stays,
     render_agreement,
     render_cover_sheet,
 )
 from odrchat.cases.kinds import CaseKind
-from odrchat.cases.roles import Role, Side
+from odrchat.cases.roles import Side
 from odrchat.offers.terms import (
     Dismissal,
     FreeTerm,
-    Installment,
-    InstallmentPlan,
     LumpSum,
-    MoveOut,
     Payment,
     PropertyReturn,
     StayAway,
     Terms,
 )
-
-PLAINTIFF = "José Núñez"
-DEFENDANT = "Ann “Annie” O’Neil"
-AT = datetime(2026, 3, 2, 17, 5, tzinfo=UTC)
-PLAN = InstallmentPlan(
-    (Installment(62_500, date(2026, 4, 1)), Installment(62_500, date(2026, 5, 1)))
+from tests.agreements.checklist import FORBIDDEN, PLACEHOLDERS, REQUIRED
+from tests.agreements.samples import (
+    DEFENDANT,
+    PLAINTIFF,
+    PLAN,
+    PREMISES,
+    TERMS,
+    context,
+    signatures,
 )
 
-
-def context(kind: CaseKind) -> AgreementContext:
-    court = kind is not CaseKind.COMMUNITY
-    return AgreementContext(
-        kind=kind,
-        court_name="Superior Court of California, County of San Mateo" if court else None,
-        court_case_number="24-SC-01234" if court else None,
-        plaintiff_name=PLAINTIFF,
-        defendant_name=DEFENDANT,
-        mediator_name="Pat Mediator",
-        agreement_date=date(2026, 3, 1),
-    )
+SC, UD, CH, COMMUNITY = (
+    CaseKind.SMALL_CLAIMS,
+    CaseKind.UNLAWFUL_DETAINER,
+    CaseKind.CIVIL_HARASSMENT,
+    CaseKind.COMMUNITY,
+)
 
 
 def payment(late: str = "") -> Payment:
@@ -59,19 +57,54 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_small_claims_has_dismissal_jurisdiction_and_binding_wording() -> None:
-    text = render_agreement(context(CaseKind.SMALL_CLAIMS), Terms((payment(),)))
-    assert text.startswith("Settlement Agreement\n")
-    assert "will file a request to dismiss this case WITHOUT PREJUDICE" in text
-    assert "retain jurisdiction to enforce this settlement under Code of Civil Procedure " in text
-    assert "Code of Civil Procedure section 664.6 until the agreement is performed in full" in text
-    assert "enforceable and binding" in text
-    assert "Evidence Code section 1123" in text
-    assert "Case number: 24-SC-01234" in text
-    assert FILING_NOTICE not in text
+@pytest.mark.parametrize("kind", list(CaseKind))
+def test_each_kind_has_its_statutory_points_and_none_it_must_not(kind: CaseKind) -> None:
+    text = flat(render_agreement(context(kind), TERMS[kind]))
+    for needle in REQUIRED[kind]:
+        assert needle in text, needle
+    for needle in FORBIDDEN[kind]:
+        found = needle.lower() in text.lower() if needle.islower() else needle in text
+        assert not found, needle
+    for word in PLACEHOLDERS:
+        assert word.lower() not in text.lower()
 
 
-def test_every_term_is_spelled_out_with_amounts_dates_and_names() -> None:
+def test_small_claims_is_filed_by_the_centre_and_dismissed_without_prejudice() -> None:
+    text = flat(render_agreement(context(SC, hearing=None), Terms((payment(),))))
+    assert "the Center for Conflict Resolution (CCR) files this agreement with the court" in text
+    assert f"{PLAINTIFF} (the plaintiff) signs the Request for Dismissal" in text
+    assert "form CIV-110) and CCR files it: the entire case is dismissed WITHOUT PREJUDICE" in text
+    assert "will file" not in text
+    assert "each party personally asks the court to keep jurisdiction over the parties" in text
+    assert "enforceable and binding" in text and "admissible in court" in text
+
+
+def test_the_hearing_comes_off_calendar_when_everything_is_due_before_it() -> None:
+    ctx = context(SC, hearing=date(2026, 6, 1))  # last instalment: May 1
+    text = flat(render_agreement(ctx, Terms((payment(),))))
+    assert not hearing_stays(ctx, (payment(),))
+    assert "The hearing set for June 1, 2026 is taken off calendar once the court has the " in text
+    assert "the entire case is dismissed WITHOUT PREJUDICE" in text
+
+
+def test_the_hearing_stays_when_payments_outlast_it() -> None:
+    ctx = context(SC, hearing=date(2026, 4, 20))  # the May 1 instalment comes after it
+    text = flat(render_agreement(ctx, Terms((payment(),))))
+    assert hearing_stays(ctx, (payment(),))
+    assert (
+        "The hearing set for April 20, 2026 stays on the calendar, because the last term of "
+        "this agreement falls due on May 1, 2026, after the hearing." in text
+    )
+    assert "When every term has been performed, María Pérez (the plaintiff) signs" in text
+    assert "taken off calendar" not in text
+
+
+def test_without_a_hearing_date_the_text_says_what_happens_to_any_hearing() -> None:
+    text = flat(render_agreement(context(SC, hearing=None), Terms((payment(),))))
+    assert "Any hearing set in this case is taken off calendar once the court has the" in text
+
+
+def test_every_term_is_spelled_out_with_amounts_dates_in_words_and_names() -> None:
     terms = Terms(
         (
             payment(),
@@ -79,125 +112,163 @@ def test_every_term_is_spelled_out_with_amounts_dates_and_names() -> None:
             FreeTerm("Both parties leave the fence as it is."),
         )
     )
-    text = render_agreement(context(CaseKind.SMALL_CLAIMS), terms)
+    text = render_agreement(context(SC), terms)
     assert f"1. {DEFENDANT} pays {PLAINTIFF} $1,250.00 in 2 installments" in text
-    assert "$625.00 by 2026-04-01, $625.00 by 2026-05-01" in text
-    assert "2. José Núñez returns to Ann “Annie” O’Neil by 2026-03-20: the blue bicycle" in text
+    assert "$625.00 by April 1, 2026, $625.00 by May 1, 2026" in text
+    assert f"2. {PLAINTIFF} returns to {DEFENDANT} by March 20, 2026: the blue bicycle" in text
     assert "3. Both parties leave the fence as it is." in text
+    assert "Date: March 1, 2026" in text
+    assert "2026-" not in text  # no ISO dates in a paper people read
 
 
 def test_missed_payment_gets_default_wording_unless_the_parties_wrote_their_own() -> None:
-    default = render_agreement(context(CaseKind.SMALL_CLAIMS), Terms((payment(),)))
+    default = render_agreement(context(SC), Terms((payment(),)))
     assert f"If a payment is missed: {PLAINTIFF} may ask the court to enforce" in default
-    own = render_agreement(
-        context(CaseKind.SMALL_CLAIMS), Terms((payment("The whole balance is due at once."),))
-    )
+    own = render_agreement(context(SC), Terms((payment("The whole balance is due at once."),)))
     assert "If a payment is missed: The whole balance is due at once." in own
-    assert "may ask the court to enforce this agreement and enter judgment" not in own
 
 
 def test_small_claims_states_dismissal_once_and_refuses_with_prejudice() -> None:
-    text = render_agreement(context(CaseKind.SMALL_CLAIMS), Terms((payment(), Dismissal())))
-    assert text.count("dismiss") == 1
+    text = render_agreement(context(SC), Terms((payment(), Dismissal())))
+    assert text.count("WITHOUT PREJUDICE") == 1
     with pytest.raises(TemplateError):
-        render_agreement(context(CaseKind.SMALL_CLAIMS), Terms((payment(), Dismissal(True))))
+        render_agreement(context(SC), Terms((payment(), Dismissal(True))))
 
 
-def test_unlawful_detainer_covers_move_out_possession_rent_and_filing_notice() -> None:
-    terms = Terms((payment(), MoveOut(date(2026, 4, 30), Side.DEFENDANT)))
-    text = render_agreement(context(CaseKind.UNLAWFUL_DETAINER), terms)
-    assert text.startswith("Unlawful Detainer Settlement Agreement\n")
-    assert "Moving out and possession\n1. Ann “Annie” O’Neil moves out of the premises by " in text
-    assert "gives José Núñez back possession of the premises, including all keys" in text
-    assert "Rent and other money\n2. " in text
-    assert FILING_NOTICE in text
-    assert "Evidence Code section 1123" in text
+def test_unlawful_detainer_names_premises_move_out_condition_possession_and_money() -> None:
+    text = flat(render_agreement(context(UD), TERMS[UD]))
+    assert f"Premises: {PREMISES}" in text
+    assert (
+        f"{DEFENDANT} moves out of the premises at {PREMISES} by April 30, 2026 and gives "
+        f"{PLAINTIFF} back possession of the premises that day, with all keys." in text
+    )
+    assert "Condition: the premises are left empty of belongings and trash, broom-clean" in text
+    assert "Rent and other money 2. Daniel O’Diaz pays María Pérez $1,800.00 by April 15" in text
 
 
-def test_civil_harassment_covers_stay_away_no_contact_and_filing_notice() -> None:
-    terms = Terms((StayAway(Side.DEFENDANT, 100, True, "This includes the workplace."),))
-    text = render_agreement(context(CaseKind.CIVIL_HARASSMENT), terms)
-    assert text.startswith("Civil Harassment Settlement Agreement\n")
-    assert "stays at least 100 feet away from José Núñez and has no contact with José Núñez" in text
+def test_unlawful_detainer_route_is_the_one_chosen_and_says_what_it_means_for_masking() -> None:
+    conditional = flat(render_agreement(context(UD), TERMS[UD]))
+    assert "How this case ends: conditional dismissal" in conditional
+    assert "A dismissal keeps that limit in place." in conditional
+    assert "stipulated judgment" not in conditional
+    judgment = flat(
+        render_agreement(
+            context(UD),
+            TERMS[UD],
+            options=AgreementOptions(ud_route=UnlawfulDetainerRoute.STIPULATED_JUDGMENT),
+        )
+    )
+    assert "How this case ends: stipulated judgment" in judgment
+    assert "the parties agree that the court may enter that judgment" in judgment
+    assert "within 60 days after the complaint was filed" in judgment
+    assert "conditional dismissal" not in judgment
+
+
+def test_unlawful_detainer_needs_the_premises() -> None:
+    with pytest.raises(ValueError, match="premises"):
+        replace(context(UD), premises_address=" ")
+
+
+def test_civil_harassment_uses_petitioner_and_respondent_and_warns_about_the_order() -> None:
+    text = flat(render_agreement(context(CH), TERMS[CH]))
+    assert f"Petitioner: {PLAINTIFF}" in text and f"Respondent: {DEFENDANT}" in text
+    assert "Plaintiff" not in text and "Defendant" not in text
+    assert "it ends when the petition is dismissed" in text
+    assert "they are not a restraining order" in text
+    assert "an attorney cannot sign this agreement for a party" in text
     assert "No contact means no contact in person" in text
-    assert "an attorney cannot sign" in text
-    assert FILING_NOTICE in text
 
 
-def test_community_is_a_binding_contract_with_no_court_and_no_filing() -> None:
-    text = render_agreement(context(CaseKind.COMMUNITY), Terms((payment(),)))
-    assert text.startswith("Community Mediation Settlement Agreement\n")
-    assert "binding contract between the parties" in text
-    assert "Filing party: José Núñez" in text and "Responding party: Ann" in text
-    for court_word in ("Court:", "Case number", "664.6", FILING_NOTICE, "WITHOUT PREJUDICE"):
-        assert court_word not in text
+def test_stay_away_terms_say_whether_they_are_one_way_or_mutual() -> None:
+    one_way = render_agreement(context(CH), TERMS[CH])
+    assert f"Staying away and no contact, one-way (binding only {DEFENDANT})" in one_way
+    both = Terms(
+        (StayAway(Side.DEFENDANT, 100, False, ""), StayAway(Side.PLAINTIFF, 100, False, ""))
+    )
+    mutual = render_agreement(context(CH), both)
+    assert "Staying away and no contact, mutual (binding both parties)" in mutual
+    assert f"1. {DEFENDANT} stays at least 100 feet away from {PLAINTIFF}." in mutual
+    assert f"2. {PLAINTIFF} stays at least 100 feet away from {DEFENDANT}." in mutual
+
+
+def test_community_is_a_private_agreement_without_court_words() -> None:
+    text = render_agreement(context(COMMUNITY), TERMS[COMMUNITY])
+    assert text.startswith("Community Mediation Agreement\n")
+    assert f"Filing party: {PLAINTIFF}" in text and f"Responding party: {DEFENDANT}" in text
+    assert "court" not in text.lower()
     with pytest.raises(TemplateError):
-        render_agreement(context(CaseKind.COMMUNITY), Terms((Dismissal(),)))
+        render_agreement(context(COMMUNITY), Terms((Dismissal(),)))
+
+
+@pytest.mark.parametrize("kind", list(CaseKind))
+def test_standard_clauses_appear_only_when_switched_on(kind: CaseKind) -> None:
+    plain = render_agreement(context(kind), TERMS[kind])
+    for word in ("No admission:", "Mutual release:", "Entire agreement:"):
+        assert word not in plain
+    every = AgreementOptions(frozenset(StandardClause))
+    text = flat(render_agreement(context(kind), TERMS[kind], options=every))
+    assert "No admission: by making this agreement no party admits fault or liability." in text
+    assert "Mutual release: once every term of this agreement is performed" in text
+    assert "Entire agreement: this document is the whole agreement" in text
+    only = AgreementOptions(frozenset({StandardClause.MUTUAL_RELEASE}))
+    one = render_agreement(context(kind), TERMS[kind], options=only)
+    assert "Mutual release:" in one and "No admission:" not in one
+
+
+def test_options_round_trip_through_json_and_refuse_unknown_names() -> None:
+    opts = AgreementOptions(
+        frozenset({StandardClause.ENTIRE_AGREEMENT}), UnlawfulDetainerRoute.STIPULATED_JUDGMENT
+    )
+    assert AgreementOptions.from_json(opts.to_json()) == opts
+    assert AgreementOptions.from_json(None) == AgreementOptions()
+    assert AgreementOptions.from_json({}) == AgreementOptions()
+    for bad in ({"clauses": ["waive_everything"]}, {"ud_route": "eviction"}, [], {"clauses": "x"}):
+        with pytest.raises(ValueError):
+            AgreementOptions.from_json(bad)
+
+
+def test_the_text_says_how_it_is_signed() -> None:
+    text = flat(render_agreement(context(SC), TERMS[SC]))
+    assert "they consent to sign electronically, re-enter their password and type" in text
+    assert "SHA-256 fingerprint of the exact text they signed" in text
 
 
 def test_clarifications_are_included_verbatim() -> None:
-    text = render_agreement(
-        context(CaseKind.SMALL_CLAIMS), Terms((payment(),)), "“Keys” means all keys.\r\n"
-    )
+    text = render_agreement(context(SC), Terms((payment(),)), "“Keys” means all keys.\r\n")
     assert "Clarifications from the mediator\n“Keys” means all keys.\n" in text
 
 
 def test_template_takes_only_structured_inputs_never_chat() -> None:
     params = list(inspect.signature(render_agreement).parameters)
-    assert params == ["case", "terms", "clarifications"]
+    assert params == ["case", "terms", "clarifications", "options"]
 
 
 def test_rendering_is_deterministic_and_needs_terms() -> None:
-    ctx = context(CaseKind.UNLAWFUL_DETAINER)
-    terms = Terms((payment(), lump_sum_payment()))
+    ctx = context(UD)
+    terms = Terms(
+        (payment(), Payment(Side.PLAINTIFF, Side.DEFENDANT, 30_000, LumpSum(date(2026, 4, 15)), ""))
+    )
     assert render_agreement(ctx, terms) == render_agreement(ctx, terms)
     with pytest.raises(TemplateError):
         render_agreement(ctx, Terms(()))
 
 
-def lump_sum_payment() -> Payment:
-    return Payment(Side.PLAINTIFF, Side.DEFENDANT, 30_000, LumpSum(date(2026, 4, 15)), "")
-
-
 def test_court_context_needs_court_and_case_number() -> None:
     with pytest.raises(ValueError, match="case number"):
-        AgreementContext(CaseKind.SMALL_CLAIMS, "", "", "A", "B", "M", date(2026, 3, 1))
+        AgreementContext(SC, "", "", "A", "B", "M", date(2026, 3, 1))
     with pytest.raises(ValueError, match="name"):
-        AgreementContext(CaseKind.COMMUNITY, "", "", " ", "B", "M", date(2026, 3, 1))
+        AgreementContext(COMMUNITY, "", "", " ", "B", "M", date(2026, 3, 1))
 
 
-def signatures() -> list[Signature]:
-    return [
-        Signature(
-            1, Side.PLAINTIFF, Role.PARTY, PLAINTIFF, AT, "203.0.113.9", "Mozilla/5.0", "h", AT
-        ),
-        Signature(
-            3,
-            Side.DEFENDANT,
-            Role.ATTORNEY,
-            "Lee Counsel",
-            AT,
-            "203.0.113.9",
-            "Mozilla/5.0",
-            "h",
-            AT,
-        ),
-    ]
-
-
-def test_cover_sheet_lists_case_court_parties_and_signatures_only() -> None:
+def test_cover_sheet_lists_case_court_parties_and_local_signing_times_only() -> None:
+    text = render_agreement(context(SC), TERMS[SC])
     filing = Filing(date(2026, 3, 5), "SC-REF-77", 8)
-    text = render_cover_sheet(context(CaseKind.SMALL_CLAIMS), signatures(), filing)
-    assert "Court: Superior Court of California, County of San Mateo" in text
-    assert "Case number: 24-SC-01234" in text
-    assert f"Plaintiff: {PLAINTIFF}\nDefendant: {DEFENDANT}" in text
-    assert "- José Núñez, plaintiff, 2026-03-02 17:05 UTC" in text
-    assert "- Lee Counsel, attorney for the defendant, 2026-03-02 17:05 UTC" in text
-    assert "Filed on: 2026-03-05" in text and "Court reference: SC-REF-77" in text
-    for private in ("Pat Mediator", "$", "203.0.113.9", "Mozilla"):
-        assert private not in text
-
-
-def test_community_has_no_cover_sheet() -> None:
+    cover = render_cover_sheet(context(SC), signatures(text), filing)
+    assert "Case number: 26SMSC01234" in cover
+    assert f"Plaintiff: {PLAINTIFF}\nDefendant: {DEFENDANT}" in cover
+    assert f"- {PLAINTIFF}, plaintiff, 03/02/2026 at 9:05 AM PST" in cover
+    assert "Filed on: March 5, 2026" in cover and "Court reference: SC-REF-77" in cover
+    for private in ("Pat Mediator", "$", "UTC"):
+        assert private not in cover
     with pytest.raises(TemplateError):
-        render_cover_sheet(context(CaseKind.COMMUNITY), signatures())
+        render_cover_sheet(context(COMMUNITY), ())

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
-import { KINDS, isFiled, kindLabel, listOf, statusLabel } from "./labels.js";
+import { KINDS, isFiled, kindLabel, listOf, sideChoices, statusLabel } from "./labels.js";
 
 function unreadOf(caseId) {
   return connection.roomsOfCase(caseId).reduce((n, r) => n + r.unread, 0);
@@ -55,6 +55,10 @@ export function create(main, _params, ctx) {
     court_case_number: field("court_case_number", "Court case number", { required: true,
       hint: "As printed on your court papers, for example 24SC01234." }),
     hearing_date: field("hearing_date", "Hearing date", { type: "date" }),
+    department: field("department", "Court department", {
+      hint: "If your court papers name a department, for example Dept. 77." }),
+    premises_address: field("premises_address", "Address of the rented premises", { required: true,
+      hint: "Street, unit number, city and ZIP code, as in the eviction papers." }),
     description: field("description", "What is the dispute about?", { tag: "textarea",
       required: true, hint: "A few sentences in your own words. Everyone in the case can read this." }),
     other_name: field("other_name", "The other side's name", { required: true }),
@@ -63,16 +67,21 @@ export function create(main, _params, ctx) {
     other_phone: field("other_phone", "The other side's mobile phone", { type: "tel" }),
   };
   const share = h("input", { type: "checkbox", id: "share-contact", name: "share_contact" });
-  const filedOnly = [f.court_name, f.court_case_number, f.hearing_date];
+  const filedOnly = [f.court_name, f.court_case_number, f.hearing_date, f.department];
   const sync = () => {
-    const filed = isFiled(f.kind.input.value);
+    const kind = f.kind.input.value;
+    const filed = isFiled(kind);
     for (const x of filedOnly) {
       x.wrap.hidden = !filed;
       x.input.disabled = !filed;
     }
+    const premises = kind === "unlawful_detainer";
+    f.premises_address.wrap.hidden = !premises;
+    f.premises_address.input.disabled = !premises;
+    const [first, second] = sideChoices(kind);
     const side = f.side.input;
-    side.options[0].text = filed ? "Plaintiff (I filed the case)" : "Filing party (I am asking for mediation)";
-    side.options[1].text = filed ? "Defendant (I am being sued)" : "Responding party";
+    side.options[0].text = first;
+    side.options[1].text = second;
   };
   f.kind.input.addEventListener("change", sync);
   const form = h("form", { attrs: { novalidate: true } },
@@ -98,7 +107,9 @@ export function create(main, _params, ctx) {
       body.court_name = f.court_name.input.value;
       body.court_case_number = f.court_case_number.input.value;
       if (f.hearing_date.input.value) body.hearing_date = f.hearing_date.input.value;
+      if (f.department.input.value.trim()) body.department = f.department.input.value.trim();
     }
+    if (body.kind === "unlawful_detainer") body.premises_address = f.premises_address.input.value;
     if (f.other_phone.input.value.trim()) body.other_phone = f.other_phone.input.value.trim();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;

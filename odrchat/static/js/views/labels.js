@@ -61,8 +61,19 @@ export function isFiled(kind) {
 
 export function sideLabel(kind, side) {
   if (!side) return "";
+  // A civil harassment case is a petition: Petitioner and Respondent, as on the court forms.
+  if (kind === "civil_harassment") return side === "plaintiff" ? "Petitioner" : "Respondent";
   if (isFiled(kind)) return side === "plaintiff" ? "Plaintiff" : "Defendant";
   return side === "plaintiff" ? "Filing party" : "Responding party";
+}
+
+/** The intake form's two choices for "I am the", in this kind's words. */
+export function sideChoices(kind) {
+  if (kind === "civil_harassment") {
+    return ["Petitioner (I asked for the restraining order)", "Respondent (the order is against me)"];
+  }
+  if (isFiled(kind)) return ["Plaintiff (I filed the case)", "Defendant (I am being sued)"];
+  return ["Filing party (I am asking for mediation)", "Responding party"];
 }
 
 export function statusLabel(status) {
