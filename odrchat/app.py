@@ -36,6 +36,7 @@ from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.channel import Channel
 from odrchat.notify.gateway import WebhookSmsSender
+from odrchat.notify.numbers import SmsGate
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.routes import ENDPOINTS as NOTIFY_ENDPOINTS
 from odrchat.notify.sms import NoSmsSender, SmsRenderer, SmsSender
@@ -171,7 +172,8 @@ def create_app(
         the_sms = sms or build_sms(settings)
         passwords = Passwords(settings.argon2, concurrency=settings.hash_concurrency)
         outbox = OutboxSender(
-            db, [Channel(EmailRenderer(), the_mailer), Channel(SmsRenderer(), the_sms)]
+            db,
+            [Channel(EmailRenderer(), the_mailer), Channel(SmsRenderer(), SmsGate(db, the_sms))],
         )
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)

@@ -22,6 +22,7 @@ from odrchat.auth.passwords import Passwords
 from odrchat.auth.tables import AuthSession, OneTimeToken, User
 from odrchat.auth.tokens import hash_token, new_token
 from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
+from odrchat.notify import numbers
 from odrchat.notify.email import build_email
 from odrchat.notify.outbox import enqueue
 from odrchat.settings import Settings
@@ -77,7 +78,13 @@ class AuthService:
         *,
         verified: bool = False,
     ) -> User | None:
-        """Create an account and send a verification link; None if the address was taken."""
+        """Create an account and send a verification link; None if the address was taken.
+
+        A phone number is not stored yet: a code is texted to it, and the number becomes the
+        account's when the code is entered (odrchat.notify.numbers).
+        """
+        # Checked before looking the address up, so a bad number cannot tell taken from free.
+        number = numbers.normalise(phone) if phone else None
         password_hash = await self.passwords.hash(password)
         now = utcnow()
         async with self.db.session() as s:
@@ -103,7 +110,6 @@ class AuthService:
             user = User(
                 email=email,
                 display_name=display_name,
-                phone=phone,
                 password_hash=password_hash,
                 email_verified_at=now if verified else None,
             )
@@ -112,6 +118,8 @@ class AuthService:
                 await s.flush()
             except IntegrityError:
                 raise Conflict("That email address is already registered.") from None
+            if number is not None:
+                await numbers.start(s, self.settings.secret_key, user, number, now=now)
             if not verified:
                 await self._send_verification(s, user, now)
         self.wake_outbox()
@@ -345,18 +353,23 @@ class AuthService:
         return ok
 
     async def update_profile(self, user_id: int, changes: dict[str, object]) -> User:
-        """Change display name, phone or the optional-notification choice."""
+        """Change display name, phone (by texted code) or the optional-notification choice."""
         async with self.db.session() as s:
             user = await s.get(User, user_id)
             assert user is not None
             if changes.get("display_name"):
                 user.display_name = str(changes["display_name"])
-            if "phone" in changes and changes["phone"] is not None:
-                user.phone = str(changes["phone"]) or None
+            phone = changes.get("phone")
+            if phone == "":
+                await numbers.remove(s, user)
+            elif phone is not None and numbers.normalise(str(phone)) != user.phone:
+                # The number becomes the account's once the texted code is entered.
+                await numbers.start(s, self.settings.secret_key, user, str(phone), now=utcnow())
             if changes.get("notify_optional") is not None:
                 user.notify_optional = bool(changes["notify_optional"])
             s.add(user)
-            return user
+        self.wake_outbox()  # a code text may be waiting
+        return user
 
     async def create_staff(self, email: str, display_name: str, password: str, role: str) -> User:
         """Create a mediator or admin account (verified: staff are created by an operator)."""

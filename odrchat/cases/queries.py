@@ -19,6 +19,7 @@ from odrchat.cases.machine import CaseState, CaseStatus, ConsentRecord, Outcome,
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION, closed_notice
+from odrchat.notify.sms import mask_number
 
 __all__ = [
     "actor_for",
@@ -236,7 +237,10 @@ async def case_detail(session: AsyncSession, case: Case, actor: Actor) -> dict[s
                 "approved": p.approved,
                 "added_at": p.added_at,
                 "email": u.email if shown else None,
-                "phone": u.phone if shown else None,
+                # A number is shown in full to its owner only; others see its last digits.
+                "phone": (u.phone if p.user_id == actor.user_id else mask_number(u.phone))
+                if shown and u.phone
+                else None,
             }
         )
     waiting, step = next_step(state, actor)

@@ -9,7 +9,8 @@ Delivery errors, the tree the senders raise::
     DeliveryError          a message could not be handed on (``permanent``: retrying won't help)
     ├── MailError          raised by a Mailer   (odrchat.notify.smtp)
     ├── SmsError           raised by an SmsSender (odrchat.notify.sms)
-    └── NotConfigured      the channel has no provider: recorded as not sent, never retried
+    └── Withheld           not sent on purpose: recorded "unsent" with the reason, never retried
+        └── NotConfigured  the channel has no provider configured
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "Message",
     "NotConfigured",
     "SmsMessage",
+    "Withheld",
     "build_email",
 ]
 
@@ -40,11 +42,15 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-class NotConfigured(DeliveryError):
-    """The channel has no provider configured; ``reason`` is what the outbox row will say."""
+class Withheld(DeliveryError):
+    """Not sent on purpose (e.g. the number opted out); ``reason`` is what the outbox row says."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, permanent=True)
+
+
+class NotConfigured(Withheld):
+    """The channel has no provider configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +75,15 @@ class EmailMessage:
 
 @dataclass(frozen=True, slots=True)
 class SmsMessage:
-    """One text message to one phone number."""
+    """One text message to one phone number.
+
+    ``kind`` "code" marks a confirmation code: the only text that may go to a number nobody has
+    confirmed yet (it is how a number gets confirmed).
+    """
 
     to: str
     text: str
+    kind: str = "notice"
 
 
 Message = EmailMessage | SmsMessage

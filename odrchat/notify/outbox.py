@@ -16,9 +16,10 @@ Invariants and honest gaps:
   a message but before recording it will have that message sent again when the lease expires.
 * Failures back off exponentially with jitter; after ``max_attempts``, or at once for a permanent
   refusal, the row is ``dead`` and logged at ERROR. ``last_error`` never holds a body.
-* ``sent`` means a server (SMTP, an SMS provider) accepted the message, nothing less. A channel
-  with no provider configured raises ``NotConfigured``: the row becomes ``unsent`` with the reason
-  in ``last_error`` and is never retried (configuring a provider later does not send stale texts).
+* ``sent`` means a server (SMTP, an SMS provider) accepted the message, nothing less. A sender
+  that withholds a message on purpose (no provider configured, a number not confirmed or opted
+  out) raises ``Withheld``: the row becomes ``unsent`` with the reason in ``last_error`` and is
+  never retried (configuring a provider later does not send stale texts).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.notify.channel import AnyChannel, Renderer
-from odrchat.notify.email import DeliveryError, Message, NotConfigured
+from odrchat.notify.email import DeliveryError, Message, Withheld
 from odrchat.notify.sms import SmsRenderer
 from odrchat.notify.smtp import EmailRenderer
 from odrchat.notify.tables import DEAD, LAST_ERROR_MAX, PENDING, SENT, UNSENT, OutboxMessage
@@ -235,7 +236,7 @@ class OutboxSender:
         try:
             async with asyncio.timeout(self.lease / 4):
                 await claim.channel.sender.send(claim.message)
-        except NotConfigured as exc:
+        except Withheld as exc:
             await self._record_unsent(claim, exc.reason)
             return False
         except DeliveryError as exc:

@@ -1,9 +1,19 @@
-"""HTTP endpoints for notifications: what administrators see of the channels and the outbox."""
+"""HTTP endpoints for notifications: the owner's phone number (confirmed by a texted code), and
+what administrators see of the channels and the outbox."""
 
 from __future__ import annotations
 
-from odrchat.api import Call, Endpoint
+import re
+
+from starlette.responses import Response
+
+from odrchat.api import Call, Endpoint, json_response
+from odrchat.auth.tables import User
+from odrchat.errors import Invalid
+from odrchat.notify import numbers, texts
 from odrchat.notify.outbox import backlog
+from odrchat.schema import PHONE, Body, F, Str
+from odrchat.store.types import utcnow
 
 __all__ = ["ENDPOINTS"]
 
@@ -16,7 +26,76 @@ async def admin_notify(call: Call) -> object:
     return {"sms": {"provider": provider, "on": provider != "off"}, "outbox": counts}
 
 
+PhoneField = Str(32, 1, pattern=PHONE, pattern_message="is not a phone number")
+CodeField = Str(12, 1, pattern=re.compile(r"^[0-9]{6}$"), pattern_message="is six digits")
+
+
+async def my_phone(call: Call) -> object:
+    """My number (in full: only its owner sees it unmasked), a number waiting for its code."""
+    async with call.services.db.read() as s:
+        user = await s.get(User, call.user_id)
+        assert user is not None
+        return (await numbers.status(s, user, now=utcnow())).to_json()
+
+
+async def start_phone(call: Call) -> Response:
+    """Text a one-time code to a number; it becomes mine once I enter the code."""
+    services = call.services
+    async with services.db.session() as s:
+        user = await s.get(User, call.user_id)
+        assert user is not None
+        number = await numbers.start(
+            s, services.settings.secret_key, user, call.body["phone"], now=utcnow()
+        )
+    services.outbox.wake()
+    return json_response({"status": "code_sent", "pending": number}, 202)
+
+
+async def confirm_phone(call: Call) -> object:
+    """Enter the texted code: the number is confirmed and texts may go to it."""
+    services = call.services
+    async with services.db.session() as s:
+        user = await s.get(User, call.user_id)
+        assert user is not None
+        confirmed = await numbers.confirm(
+            s, services.settings.secret_key, user, call.body["code"], now=utcnow()
+        )
+    if confirmed is None:
+        # Reported after the commit, so the wrong try is counted.
+        raise Invalid(texts.CODE_WRONG, fields={"code": texts.CODE_WRONG})
+    return await my_phone(call)
+
+
+async def remove_phone(call: Call) -> object:
+    """Forget my number: no more texts to it."""
+    async with call.services.db.session() as s:
+        user = await s.get(User, call.user_id)
+        assert user is not None
+        await numbers.remove(s, user)
+    return await my_phone(call)
+
+
 ENDPOINTS = (
+    Endpoint("GET", "/api/me/phone", my_phone, "My phone number", tag="auth"),
+    Endpoint(
+        "POST",
+        "/api/me/phone",
+        start_phone,
+        "Text a confirmation code to a phone number",
+        body=Body({"phone": F(PhoneField)}),
+        status=202,
+        responses=(409, 429),
+        tag="auth",
+    ),
+    Endpoint(
+        "POST",
+        "/api/me/phone/confirm",
+        confirm_phone,
+        "Confirm my phone number with the texted code",
+        body=Body({"code": F(CodeField)}),
+        tag="auth",
+    ),
+    Endpoint("DELETE", "/api/me/phone", remove_phone, "Remove my phone number", tag="auth"),
     Endpoint(
         "GET",
         "/api/admin/notify",

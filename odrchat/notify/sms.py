@@ -43,12 +43,12 @@ class SmsRenderer:
     message_type = SmsMessage
 
     def render(self, message: SmsMessage) -> Rendered:
-        """The row's columns for this text."""
-        return Rendered(recipient=message.to, body_text=message.text)
+        """The row's columns for this text (its kind goes in the otherwise unused subject)."""
+        return Rendered(recipient=message.to, body_text=message.text, subject=message.kind)
 
     def restore(self, row: OutboxMessage) -> SmsMessage:
         """The text a row was rendered from."""
-        return SmsMessage(to=row.recipient, text=row.body_text)
+        return SmsMessage(to=row.recipient, text=row.body_text, kind=row.subject or "notice")
 
 
 class SmsSender(Protocol):

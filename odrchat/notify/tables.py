@@ -15,12 +15,21 @@ from sqlmodel import Field, SQLModel
 
 from odrchat.store.types import UTCDateTime, utcnow
 
-__all__ = ["DEAD", "PENDING", "SENT", "STATUSES", "UNSENT", "OutboxMessage"]
+__all__ = [
+    "DEAD",
+    "PENDING",
+    "SENT",
+    "STATUSES",
+    "UNSENT",
+    "OutboxMessage",
+    "PhoneCode",
+    "PhoneNumber",
+]
 
 PENDING = "pending"  # waiting for its (next) attempt
 SENT = "sent"  # a server (SMTP, SMS provider) accepted it; nothing less
 DEAD = "dead"  # refused for good, or out of attempts
-UNSENT = "unsent"  # its channel has no provider configured; last_error says so; never retried
+UNSENT = "unsent"  # withheld on purpose (no provider, number unconfirmed, STOP); never retried
 STATUSES = (PENDING, SENT, DEAD, UNSENT)
 
 LAST_ERROR_MAX = 500
@@ -59,3 +68,36 @@ class OutboxMessage(SQLModel, table=True):
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     dedupe_key: str | None = Field(default=None, max_length=200)
+
+
+class PhoneNumber(SQLModel, table=True):
+    """What we know of one number: confirmed by code (texts may go), or opted out (none may)."""
+
+    __tablename__: ClassVar[str] = "phone_numbers"
+
+    number: str = Field(primary_key=True, max_length=16)  # E.164
+    # Who proved by code that they receive texts at this number (the latest to do so).
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    confirmed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    # Set by a STOP reply, cleared by START; no text goes to the number while it is set.
+    opted_out_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class PhoneCode(SQLModel, table=True):
+    """The one pending confirmation code of a user (a new request replaces it)."""
+
+    __tablename__: ClassVar[str] = "phone_codes"
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id")
+    number: str = Field(max_length=16)
+    code_hash: str = Field(max_length=64)  # HMAC-SHA256 keyed with SECRET_KEY: no offline guessing
+    attempts: int = Field(default=0)
+    sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -133,6 +133,11 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ),
     ("GET", "/api/me"): user(),
     ("PATCH", "/api/me"): user(lambda w: {"display_name": "Renamed"}),
+    ("GET", "/api/me/phone"): user(),
+    ("POST", "/api/me/phone"): user(lambda w: {"phone": "+12135550100"}),
+    # No code is waiting: every caller gets 422, never another person's state.
+    ("POST", "/api/me/phone/confirm"): user(lambda w: {"code": "123456"}),
+    ("DELETE", "/api/me/phone"): user(),
     # -- cases ------------------------------------------------------------------------------
     ("POST", "/api/cases"): user(
         lambda w: {

@@ -1,6 +1,11 @@
-"""CCR administration sees whether notifications can go out: with no SMS provider, texts are off."""
+"""Notifications in the browser: CCR administration sees whether texts can go out, and a person
+confirms a phone number on the Account page with the code texted to it."""
 
 from __future__ import annotations
+
+import random
+import re
+import sqlite3
 
 from playwright.async_api import Browser, expect
 
@@ -12,6 +17,7 @@ from tests.static.conftest import (
     Staff,
     new_page,
     no_horizontal_scroll,
+    seed_users,
 )
 from tests.static.test_auth import log_in
 
@@ -35,5 +41,51 @@ async def test_the_admin_page_says_text_messages_are_off_without_a_provider(
     table = page.get_by_role("table", name="Messages waiting or handled, by channel")
     await expect(table).to_be_visible()
     await no_horizontal_scroll(page)
+    assert console.errors == []
+    await context.close()
+
+
+def texted_code(server: Server, number: str) -> str:
+    """The code in the newest text to `number` (the server has no provider: it stays unsent)."""
+    with sqlite3.connect(server.db_path) as db:
+        row = db.execute(
+            "SELECT body_text FROM outbox WHERE channel = 'sms' AND subject = 'code' "
+            "AND recipient = ? ORDER BY id DESC",
+            (number,),
+        ).fetchone()
+    assert row is not None, f"no code texted to {number}"
+    found = re.search(r"\b([0-9]{6})\b", row[0])
+    assert found is not None
+    return found.group(1)
+
+
+async def test_a_person_confirms_a_phone_number_with_the_texted_code_on_the_account_page(
+    browser: Browser, server: Server, console: Console
+) -> None:
+    email = f"phone-{random.randrange(10**9)}@example.org"
+    seed_users(server, [(email, "Pia Phone", "")])
+    number = f"+1213555{random.randrange(10**4):04d}"
+    context, page = await new_page(browser, console)
+    await log_in(page, server, email, STAFF_PASSWORD)
+    await page.wait_for_url(lambda url: "#/login" not in url)
+    await page.goto(f"{server.url}/#/account")
+    status = page.locator("#phone-status")
+    await expect(status).to_have_text("No number yet: we reach you by email only.")
+    typed = f"({number[2:5]}) {number[5:8]}-{number[8:]}"  # as people type it; stored as E.164
+    await page.get_by_label("Mobile phone", exact=True).fill(typed)
+    await page.get_by_role("button", name="Text me a code").click()
+    code = page.get_by_label("Code from the text")
+    await expect(code).to_be_visible()
+    await code.fill("000000" if texted_code(server, number) != "000000" else "111111")
+    await page.get_by_role("button", name="Confirm number").click()
+    await expect(page.get_by_role("alert")).to_have_text(
+        "That code is not right. Check the text and try again."
+    )
+    await code.fill(texted_code(server, number))
+    await page.get_by_role("button", name="Confirm number").click()
+    await expect(status).to_have_text(f"Texts about your case go to {number}.")
+    await no_horizontal_scroll(page)
+    await page.get_by_role("button", name="Stop texts and remove this number").click()
+    await expect(status).to_have_text("No number yet: we reach you by email only.")
     assert console.errors == []
     await context.close()

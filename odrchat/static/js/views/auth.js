@@ -2,6 +2,7 @@
 
 import { api, applySession, currentUser, loadSession, updateUser } from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
+import { PHONE } from "./labels.js";
 
 function form(onSubmit, fields, submitText, ...extra) {
   const el = h("form", { attrs: { novalidate: true } },
@@ -64,8 +65,8 @@ export function register(main, _params, ctx) {
       hint: "Shown to the other people in your case." }),
     password: field("password", "Password", { type: "password", required: true,
       autocomplete: "new-password", hint: "At least 10 characters." }),
-    phone: field("phone", "Mobile phone", { type: "tel", autocomplete: "tel",
-      hint: "To get text message updates about your case." }),
+    phone: field("phone", "Mobile phone (optional)", { type: "tel", autocomplete: "tel",
+      hint: PHONE.registerHint }),
   };
   const box = h("div", { class: "narrow" });
   const f = form(async () => {
@@ -143,14 +144,10 @@ export function account(main, _params, ctx) {
   const profile = {
     display_name: field("display_name", "Your name", { required: true, value: user.display_name,
       autocomplete: "name" }),
-    phone: field("phone", "Mobile phone", { type: "tel", value: user.phone || "", autocomplete: "tel" }),
   };
   const saved = h("p", { attrs: { role: "status" } });
   const profileForm = form(async () => {
-    const phone = profile.phone.input.value.trim();
-    const body = await api.patch("/api/me", {
-      display_name: profile.display_name.input.value, phone: phone || null,
-    });
+    const body = await api.patch("/api/me", { display_name: profile.display_name.input.value });
     updateUser(body);
     saved.textContent = "Saved.";
   }, profile, "Save", saved);
@@ -161,6 +158,7 @@ export function account(main, _params, ctx) {
       autocomplete: "new-password", hint: "At least 10 characters." }),
   };
   const changed = h("p", { attrs: { role: "status" } });
+  const phonePanel = h("div", { class: "phone" });
   const pwForm = form(async () => {
     await api.post("/api/auth/password/change", {
       current_password: pw.current_password.input.value, new_password: pw.new_password.input.value,
@@ -173,5 +171,43 @@ export function account(main, _params, ctx) {
     user.email_verified ? null : h("p", { class: "notice warn",
       text: "Please confirm your email address with the link we sent you." }),
     h("h2", { text: "Profile" }), profileForm,
+    h("h2", { text: PHONE.heading }), phonePanel,
     h("h2", { text: "Password" }), pwForm));
+  showPhone(phonePanel);
+}
+
+/** The text-message number: confirmed by a texted code before any text goes to it. */
+async function showPhone(panel) {
+  const st = await api.get("/api/me/phone");
+  const said = h("p", { id: "phone-status", attrs: { role: "status" } });
+  const parts = [said];
+  if (st.phone) {
+    said.textContent = PHONE.confirmed(st.phone);
+    if (st.opted_out) parts.push(h("p", { class: "notice warn", text: PHONE.optedOut }));
+    parts.push(h("div", { class: "actions" }, h("button", { type: "button", class: "secondary",
+      text: PHONE.remove, on: { click: async () => {
+        await api.del("/api/me/phone");
+        showPhone(panel);
+      } } })));
+  } else {
+    said.textContent = PHONE.none;
+  }
+  if (st.pending) {
+    const code = { code: field("code", PHONE.codeLabel, { required: true, autocomplete: "one-time-code",
+      hint: PHONE.codeHint(st.pending) }) };
+    code.code.input.inputMode = "numeric";
+    parts.push(form(async () => {
+      await api.post("/api/me/phone/confirm", { code: code.code.input.value });
+      const me = await api.get("/api/me");
+      updateUser(me);
+      showPhone(panel);
+    }, code, PHONE.confirm));
+  }
+  const number = { phone: field("phone", st.phone ? PHONE.changeLabel : PHONE.numberLabel,
+    { type: "tel", required: true, autocomplete: "tel", hint: PHONE.numberHint }) };
+  parts.push(form(async () => {
+    await api.post("/api/me/phone", { phone: number.phone.input.value });
+    showPhone(panel);
+  }, number, PHONE.send));
+  mount(panel, ...parts);
 }

@@ -30,6 +30,26 @@ export const ROLES = {
 
 const FILED = new Set(["small_claims", "unlawful_detainer", "civil_harassment"]);
 
+// The Account page's text-message number (odrchat/notify/routes.py; API errors come from
+// odrchat/notify/texts.py).
+export const PHONE = {
+  heading: "Text messages",
+  none: "No number yet: we reach you by email only.",
+  confirmed: (number) => `Texts about your case go to ${number}.`,
+  optedOut: "This number replied STOP, so we send it no texts. Text START to our number to "
+    + "get texts again.",
+  remove: "Stop texts and remove this number",
+  numberLabel: "Mobile phone",
+  changeLabel: "Use another mobile phone",
+  numberHint: "We text a six-digit code to this number. Texts only say that your case has news; "
+    + "they never contain what anyone wrote.",
+  registerHint: "For text updates about your case. We text you a code to confirm the number.",
+  send: "Text me a code",
+  codeLabel: "Code from the text",
+  codeHint: (number) => `We texted a code to ${number}. It expires in 10 minutes.`,
+  confirm: "Confirm number",
+};
+
 // The administration's view of notifications (odrchat/notify/routes.py).
 export const NOTIFY = {
   smsOff: "Text messages are off: no SMS provider is configured (SMS_PROVIDER). "
