@@ -36,6 +36,7 @@ from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
 from odrchat.middleware import SecurityHeaders
 from odrchat.notify.channel import Channel
 from odrchat.notify.gateway import WebhookSmsSender
+from odrchat.notify.inbound import ROUTES as SMS_REPLY_ROUTES
 from odrchat.notify.numbers import SmsGate
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.routes import ENDPOINTS as NOTIFY_ENDPOINTS
@@ -276,6 +277,7 @@ def create_app(
         Route("/readyz", readyz),
         Route("/metrics", metrics_text),
         Route("/api/openapi.json", openapi_json),
+        *SMS_REPLY_ROUTES,
         *(route(ep) for ep in endpoints),
         Route("/", index),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,8 +37,9 @@ from odrchat.notify import texts
 from odrchat.notify.email import SmsMessage, Withheld
 from odrchat.notify.outbox import enqueue
 from odrchat.notify.phone import InvalidPhone, to_e164
+from odrchat.notify.replies import Keyword
 from odrchat.notify.sms import SmsSender
-from odrchat.notify.tables import PhoneCode, PhoneNumber
+from odrchat.notify.tables import InboundReply, PhoneCode, PhoneNumber
 from odrchat.store.db import Database
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "SmsGate",
     "confirm",
     "normalise",
+    "record_reply",
     "remove",
     "start",
     "status",
@@ -137,6 +141,29 @@ async def remove(s: AsyncSession, user: User) -> None:
     await s.exec(delete(PhoneCode).where(col(PhoneCode.user_id) == user.id))
     user.phone = None
     s.add(user)
+
+
+async def record_reply(
+    s: AsyncSession, key: str, number: str, word: Keyword, *, now: datetime
+) -> bool:
+    """Act on a reply once: STOP opts the number out, START back in; False for a replay."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(InboundReply)
+        .values(key=key, received_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(InboundReply.key))
+    )
+    if (await s.exec(stmt)).scalar_one_or_none() is None:
+        return False
+    if word in (Keyword.STOP, Keyword.START):
+        known = await s.get(PhoneNumber, number, with_for_update=True) or PhoneNumber(
+            number=number
+        )
+        known.opted_out_at = now if word is Keyword.STOP else None
+        known.updated_at = now
+        s.add(known)
+    return True
 
 
 @dataclass(frozen=True, slots=True)

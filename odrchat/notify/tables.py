@@ -21,6 +21,7 @@ __all__ = [
     "SENT",
     "STATUSES",
     "UNSENT",
+    "InboundReply",
     "OutboxMessage",
     "PhoneCode",
     "PhoneNumber",
@@ -101,3 +102,15 @@ class PhoneCode(SQLModel, table=True):
     attempts: int = Field(default=0)
     sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class InboundReply(SQLModel, table=True):
+    """A reply we acted on, by the provider's message id: a second request for it is a replay.
+
+    Only the id and time are kept, never the reply's text.
+    """
+
+    __tablename__: ClassVar[str] = "inbound_replies"
+
+    key: str = Field(primary_key=True, max_length=80)  # "<provider>:<message id>"
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -16,7 +16,16 @@ __all__ = [
     "OPTED_OUT",
     "RESEND_WAIT",
     "confirmation_code",
+    "help_reply",
 ]
+
+
+def help_reply(public_url: str) -> str:
+    """The answer to HELP (or INFO): who is texting, how to stop, where to look."""
+    return (
+        f"ODR mediation: texts about your mediation case. Reply STOP to end texts, START to "
+        f"get them again. Your case and settings: {public_url}"
+    )
 
 
 def confirmation_code(code: str, minutes: int) -> str:
