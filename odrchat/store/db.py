@@ -5,14 +5,24 @@ starts with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of fail
 with "database is locked" when a read transaction tries to upgrade; `read()` sessions start
 with a plain ``BEGIN`` and read a WAL snapshot without touching the write lock. PostgreSQL goes
 through asyncpg.
+
+PgBouncer in transaction pooling mode hands each transaction to whichever server connection is
+free, so a statement prepared in one transaction is not there in the next, and two clients'
+statements can collide by name on one server connection. A PostgreSQL URL ending in
+``?pgbouncer=true`` turns asyncpg's statement cache off (unnamed statements, re-parsed when
+needed), turns SQLAlchemy's prepared-statement cache off and gives each statement it prepares a
+unique name. Everything odrchat runs is in a transaction; the one session-level setting it makes
+(the writer's ``application_name``) is a parameter PgBouncer tracks per client.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -32,12 +42,31 @@ def async_url(url: str) -> str:
     return url
 
 
+def behind_pgbouncer(url: str) -> tuple[str, bool]:
+    """The URL without its ``pgbouncer`` query parameter, and whether that said true."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    flags = [v.lower() for k, v in query if k == "pgbouncer"]
+    if not flags:
+        return url, False
+    if any(v not in ("true", "false", "1", "0") for v in flags):
+        raise ValueError("the database URL's pgbouncer= must be true or false")
+    kept = urlencode([(k, v) for k, v in query if k != "pgbouncer"])
+    return urlunsplit(parts._replace(query=kept)), flags[-1] in ("true", "1")
+
+
+def _statement_name() -> str:
+    # Unique across every client sharing a PgBouncer server connection.
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 class Database:
     """An async engine plus a session factory; `dispose()` when the app stops."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        engine_url, self.pgbouncer = behind_pgbouncer(self.url)
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             _ensure_sqlite_dir(self.url)
@@ -46,7 +75,13 @@ class Database:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
             kwargs["pool_pre_ping"] = True
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+            if self.pgbouncer:
+                kwargs["connect_args"] = {
+                    "statement_cache_size": 0,  # asyncpg: unnamed statements only
+                    "prepared_statement_cache_size": 0,  # SQLAlchemy's own cache
+                    "prepared_statement_name_func": _statement_name,
+                }
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker = async_sessionmaker(
