@@ -26,6 +26,7 @@ from odrchat.api import Endpoint, error_response, json_response, openapi, route
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
+from odrchat.broker.address import DEFAULT_URL, RedisAddress
 from odrchat.broker.base import Broker
 from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
@@ -74,12 +75,26 @@ def all_endpoints() -> tuple[Endpoint, ...]:
     )
 
 
+def redis_address(settings: Settings) -> RedisAddress | None:
+    """Where Redis is (REDIS_URL, or a master through REDIS_SENTINELS), if anywhere."""
+    if settings.redis_sentinels:
+        assert settings.redis_sentinel_master is not None
+        password = settings.redis_sentinel_password
+        return RedisAddress(
+            settings.redis_url or DEFAULT_URL,
+            settings.redis_sentinels,
+            settings.redis_sentinel_master,
+            str(password) if password else None,
+        )
+    return RedisAddress(settings.redis_url) if settings.redis_url else None
+
+
 def build_broker(settings: Settings, deployment: str) -> Broker:
-    """Redis when REDIS_URL is set, otherwise the in-process broker."""
-    if settings.redis_url:
+    """Redis when REDIS_URL or REDIS_SENTINELS is set, otherwise the in-process broker."""
+    if (address := redis_address(settings)) is not None:
         from odrchat.broker.redis import RedisBroker
 
-        return RedisBroker(settings.redis_url, prefix=f"odrchat:{deployment}:")
+        return RedisBroker(address, prefix=f"odrchat:{deployment}:")
     from odrchat.broker.memory import MemoryBroker
 
     return MemoryBroker()
@@ -104,10 +119,10 @@ def build_sms(settings: Settings) -> SmsSender:
 
 
 def build_presence(settings: Settings, deployment: str) -> Presence:
-    """Redis-backed presence when REDIS_URL is set (many workers), otherwise in memory."""
-    if settings.redis_url:
+    """Redis-backed presence when Redis is configured (many workers), otherwise in memory."""
+    if (address := redis_address(settings)) is not None:
         return RedisPresence(
-            settings.redis_url, uuid.uuid4().hex[:12], prefix=f"odrchat:{deployment}:presence:"
+            address, uuid.uuid4().hex[:12], prefix=f"odrchat:{deployment}:presence:"
         )
     return MemoryPresence()
 

@@ -114,10 +114,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         os.environ["PUBLIC_URL"] = f"http://{host}:{args.port}"
     settings = Settings.from_env()
-    if args.workers > 1 and not settings.redis_url:
+    if args.workers > 1 and not settings.uses_redis:
         print(
             "odrchat: --workers > 1 needs REDIS_URL: the in-process broker cannot pass messages "
-            "between worker processes. Set REDIS_URL or run one worker.",
+            "between worker processes. Set REDIS_URL (or REDIS_SENTINELS) or run one worker.",
             file=sys.stderr,
         )
         return 2

@@ -85,6 +85,9 @@ class Settings:
 
     database_url: str = "sqlite:///./var/odrchat.sqlite3"
     redis_url: str | None = None
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str | None = None
+    redis_sentinel_password: Secret | None = None
     secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
     env: str = "development"
     public_url: str = "http://127.0.0.1:8000"
@@ -108,6 +111,11 @@ class Settings:
     metrics_token: Secret | None = None
     log_format: str = "text"
     centre_timezone: str = "America/Los_Angeles"  # printed times only; stored times stay UTC
+
+    @property
+    def uses_redis(self) -> bool:
+        """Whether Redis carries the broker and presence (required for several workers)."""
+        return bool(self.redis_url or self.redis_sentinels)
 
     @property
     def production(self) -> bool:
@@ -151,6 +159,7 @@ class Settings:
             _origin_of(o.strip()) for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
         )
         smtp_password = env.get("SMTP_PASSWORD")
+        sentinels, sentinel_master, sentinel_password = _sentinels(env)
         metrics_token = env.get("METRICS_TOKEN")
         if metrics_token and len(metrics_token) < 16:
             raise SettingsError("METRICS_TOKEN must be at least 16 characters")
@@ -168,6 +177,9 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'odrchat.sqlite3'}",
             redis_url=env.get("REDIS_URL") or None,
+            redis_sentinels=sentinels,
+            redis_sentinel_master=sentinel_master,
+            redis_sentinel_password=sentinel_password,
             secret_key=Secret(secret),
             env=mode,
             public_url=public_url,
@@ -296,6 +308,28 @@ def _documents(env: Mapping[str, str]) -> DocumentSettings:
         case_quota_bytes=limits["UPLOAD_CASE_QUOTA_MB"] * mib,
         uploads_per_hour=limits["UPLOADS_PER_HOUR"],
     )
+
+
+def _sentinels(
+    env: Mapping[str, str],
+) -> tuple[tuple[tuple[str, int], ...], str | None, Secret | None]:
+    """REDIS_SENTINELS=host:port,... and the master's name REDIS_SENTINEL_MASTER, both or none."""
+    raw = env.get("REDIS_SENTINELS", "")
+    master = env.get("REDIS_SENTINEL_MASTER") or None
+    if not raw.strip():
+        if master:
+            raise SettingsError("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS")
+        return (), None, None
+    if not master:
+        raise SettingsError("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master's name)")
+    sentinels = []
+    for item in (part.strip() for part in raw.split(",")):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"REDIS_SENTINELS: not host:port: {item!r}")
+        sentinels.append((host.strip("[]"), int(port)))
+    password = env.get("REDIS_SENTINEL_PASSWORD")
+    return tuple(sentinels), master, Secret(password) if password else None
 
 
 def _origin_of(url: str) -> str:

@@ -208,3 +208,38 @@ def test_centre_timezone_defaults_to_los_angeles_and_refuses_unknown_zones(
     for bad in ("Mars/Olympus", "../etc/passwd"):
         with pytest.raises(SettingsError, match="CENTRE_TIMEZONE"):
             Settings.from_env({"CENTRE_TIMEZONE": bad}, var_dir=tmp_path)
+
+
+def test_operations_settings(tmp_path: Path) -> None:
+    """LOG_FORMAT, METRICS_TOKEN and Redis through Sentinel."""
+    s = Settings.from_env({}, var_dir=tmp_path)
+    assert (s.log_format, s.metrics_token, s.redis_sentinels, s.uses_redis) == (
+        "text",
+        None,
+        (),
+        False,
+    )
+    s = Settings.from_env(
+        {
+            "LOG_FORMAT": "json",
+            "METRICS_TOKEN": "metrics-token-0123456789",
+            "REDIS_SENTINELS": "10.0.0.1:26379, sentinel-b:26380,[::1]:26381",
+            "REDIS_SENTINEL_MASTER": "odrchat",
+            "REDIS_SENTINEL_PASSWORD": "sentinel-secret",
+        },
+        var_dir=tmp_path,
+    )
+    assert s.log_format == "json" and s.metrics_token == "metrics-token-0123456789"
+    assert "0123456789" not in repr(s) and "sentinel-secret" not in repr(s)
+    assert s.redis_sentinels == (("10.0.0.1", 26379), ("sentinel-b", 26380), ("::1", 26381))
+    assert s.redis_sentinel_master == "odrchat" and s.uses_redis and s.redis_url is None
+    for env in (
+        {"LOG_FORMAT": "xml"},
+        {"METRICS_TOKEN": "short"},
+        {"REDIS_SENTINELS": "10.0.0.1:26379"},  # no master name
+        {"REDIS_SENTINEL_MASTER": "odrchat"},  # no sentinels
+        {"REDIS_SENTINELS": "10.0.0.1", "REDIS_SENTINEL_MASTER": "odrchat"},
+        {"REDIS_SENTINELS": "h:99999", "REDIS_SENTINEL_MASTER": "odrchat"},
+    ):
+        with pytest.raises(SettingsError):
+            Settings.from_env(env, var_dir=tmp_path)

@@ -41,13 +41,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from odrchat.broker.address import DEFAULT_URL, RedisAddress, close_pool
 from odrchat.broker.base import DEFAULT_QUEUE_SIZE, Broker, BrokerError, Message, Resynced
 
 __all__ = ["DEFAULT_URL", "RedisBroker"]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_URL: Final = "redis://127.0.0.1:6379/0"
 _FIRST_BACKOFF: Final = 0.05
 _MISSED_PINGS: Final = 3
 
@@ -65,7 +64,7 @@ class RedisBroker(Broker):
 
     def __init__(
         self,
-        url: str = DEFAULT_URL,
+        url: str | RedisAddress = DEFAULT_URL,
         *,
         prefix: str = "odrchat:",
         queue_size: int = DEFAULT_QUEUE_SIZE,
@@ -74,7 +73,7 @@ class RedisBroker(Broker):
         max_backoff: float = 2.0,
     ) -> None:
         super().__init__(queue_size=queue_size)
-        self._url = url
+        self._address = url if isinstance(url, RedisAddress) else RedisAddress(url)
         self._prefix = prefix
         self._timeout = timeout
         self._ping_interval = ping_interval
@@ -106,22 +105,21 @@ class RedisBroker(Broker):
         # One retry on a broken socket, for the stale pooled connection left by a Redis restart.
         publisher_retry = Retry(NoBackoff(), 1, (RedisConnectionError,))
         self._publisher = Redis(
-            connection_pool=ConnectionPool.from_url(
-                self._url,
+            connection_pool=self._address.pool(
                 max_connections=1,
                 retry=publisher_retry,
                 client_name=f"{self._prefix}publisher",
                 **common,
             )
         )
-        self._listener_pool = ConnectionPool.from_url(
-            self._url, retry=Retry(NoBackoff(), 0), client_name=self.listener_name, **common
+        self._listener_pool = self._address.pool(
+            retry=Retry(NoBackoff(), 0), client_name=self.listener_name, **common
         )
         try:
             await self._publisher.ping()
         except (RedisError, OSError) as exc:
             self._mark_down(str(exc))
-            logger.warning("redis broker: %s unreachable at start (%s)", self._url, exc)
+            logger.warning("redis broker: %s unreachable at start (%s)", self._address, exc)
 
     async def run(self) -> None:
         """Listen, and reconnect with backoff after any trouble, until disconnect()."""
@@ -155,10 +153,11 @@ class RedisBroker(Broker):
                 await self._conn.disconnect(nowait=True)  # wakes run() out of its read
         self._queue.close()
         if self._publisher is not None:
-            await self._publisher.aclose(close_connection_pool=True)
+            await self._publisher.aclose(close_connection_pool=False)
+            await close_pool(self._publisher.connection_pool)
             self._publisher = None
         if self._listener_pool is not None:
-            await self._listener_pool.disconnect()
+            await close_pool(self._listener_pool)
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe; returns once Redis confirms, or at once while not live (a Resynced will

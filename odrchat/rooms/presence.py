@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from odrchat.broker.address import RedisAddress, close_pool
+
 TTL = 60.0
 REFRESH_EVERY = 20.0
 REDIS_TIMEOUT = 1.0
@@ -71,13 +73,16 @@ class MemoryPresence:
 class RedisPresence:
     """A sorted set per room: member "<user>:<worker>", score = expiry time."""
 
-    def __init__(self, url: str, worker_id: str, *, prefix: str = "odrchat:presence:") -> None:
-        from redis.asyncio import BlockingConnectionPool, Redis
+    def __init__(
+        self, url: str | RedisAddress, worker_id: str, *, prefix: str = "odrchat:presence:"
+    ) -> None:
+        from redis.asyncio import Redis
 
+        address = url if isinstance(url, RedisAddress) else RedisAddress(url)
         # A blocking pool: a burst of subscriptions (a reconnect storm) queues for the four
         # connections instead of failing with "Too many connections".
-        pool = BlockingConnectionPool.from_url(
-            url,
+        pool = address.pool(
+            blocking=True,
             max_connections=4,
             timeout=REDIS_TIMEOUT,
             socket_timeout=REDIS_TIMEOUT,
@@ -121,4 +126,5 @@ class RedisPresence:
         return {int(name.split(":", 1)[0]) for name in names}
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.aclose(close_connection_pool=False)
+        await close_pool(self._redis.connection_pool)
