@@ -2,15 +2,18 @@
 
 docs/protocol.md is the contract; `PROTOCOL_VERSION` is `hello.v`. Parsing never raises anything
 but `FrameError`, whatever bytes arrive (bad JSON, wrong types, lone surrogates, deep nesting).
+Every server frame is built by a function below and comes out as JSON text, serialised once and
+shared by every recipient; tests/test_protocol_frames.py fails if another module builds one.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 PROTOCOL_VERSION = 1
 MAX_TEXT = 4000
@@ -242,9 +245,150 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def dump(frame: dict[str, Any]) -> str:
+def dump(frame: Mapping[str, Any]) -> str:
     """Serialise a server frame (once per message, shared by every recipient)."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- server frames ------------------------------------------------------------------------------
+
+
+class Stored(Protocol):
+    """A stored room event as the wire needs it (rooms.log.StoredEvent is one)."""
+
+    @property
+    def room_id(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def body(self) -> Mapping[str, Any]: ...
+
+
+def event_frame(ev: Stored) -> dict[str, Any]:
+    """A stored event as a frame object (also an element of `room.history.events`)."""
+    return {"type": ev.type, "room": ev.room_id, "seq": ev.seq, "at": ev.at.isoformat(), **ev.body}
+
+
+def event(ev: Stored) -> str:
+    """A stored event: `chat.message`, `case.*`, `offer.*`, `agreement.*`."""
+    return dump(event_frame(ev))
+
+
+def _with_re(frame: dict[str, Any], re_id: str | None) -> dict[str, Any]:
+    if re_id is not None:
+        frame["re"] = re_id
+    return frame
+
+
+def hello(user_id: int, name: str, rooms: Sequence[Mapping[str, Any]]) -> str:
+    """The first frame on every socket; `rooms` as `RoomAccess.describe` gives them."""
+    user = {"id": user_id, "name": name}
+    return dump({"type": "hello", "v": PROTOCOL_VERSION, "user": user, "rooms": rooms})
+
+
+def rooms_changed(rooms: Sequence[Mapping[str, Any]]) -> str:
+    return dump({"type": "rooms.changed", "rooms": rooms})
+
+
+def snapshot(
+    *,
+    re_id: str | None,
+    room: int,
+    case_id: int,
+    kind: str,
+    side: str | None,
+    title: str,
+    confidentiality: str,
+    audience: Sequence[Mapping[str, Any]],
+    presence: Sequence[int],
+    head: int,
+    read: int,
+    unread: int,
+    writable: bool,
+) -> str:
+    """`room.snapshot`: the first frame of every subscription's answer."""
+    frame = {
+        "type": "room.snapshot",
+        "room": room,
+        "case_id": case_id,
+        "kind": kind,
+        "side": side,
+        "title": title,
+        "confidentiality": confidentiality,
+        "audience": audience,
+        "presence": presence,
+        "head": head,
+        "read": read,
+        "unread": unread,
+        "writable": writable,
+    }
+    return dump(_with_re(frame, re_id))
+
+
+def synced(room: int, head: int) -> str:
+    return dump({"type": "room.synced", "room": room, "head": head})
+
+
+def behind(room: int, after: int, head: int) -> str:
+    return dump({"type": "room.behind", "room": room, "after": after, "head": head})
+
+
+def unsubscribed(re_id: str | None, room: int) -> str:
+    return dump({"type": "room.unsubscribed", "re": re_id, "room": room})
+
+
+def updated(room: int, writable: bool, audience: Sequence[Mapping[str, Any]]) -> str:
+    return dump({"type": "room.updated", "room": room, "writable": writable, "audience": audience})
+
+
+def closed(room: int, reason: str) -> str:
+    return dump({"type": "room.closed", "room": room, "reason": reason})
+
+
+def history(re_id: str | None, room: int, events: Sequence[Stored], more: bool) -> str:
+    return dump(
+        {
+            "type": "room.history",
+            "re": re_id,
+            "room": room,
+            "events": [event_frame(e) for e in events],
+            "more": more,
+        }
+    )
+
+
+def ack(re_id: str, room: int, seq: int, at: datetime, duplicate: bool) -> str:
+    """`chat.ack`, sent only once the message is stored."""
+    return dump(
+        {
+            "type": "chat.ack",
+            "re": re_id,
+            "room": room,
+            "seq": seq,
+            "at": at.isoformat(),
+            "duplicate": duplicate,
+        }
+    )
+
+
+def typing(room: int, user_id: int, on: bool) -> str:
+    return dump({"type": "typing", "room": room, "user_id": user_id, "on": on})
+
+
+def presence(room: int, user_id: int, online: bool) -> str:
+    return dump({"type": "presence", "room": room, "user_id": user_id, "online": online})
+
+
+def read(room: int, user_id: int, seq: int) -> str:
+    return dump({"type": "read", "room": room, "user_id": user_id, "seq": seq})
+
+
+def flagged(re_id: str | None, room: int, seq: int) -> str:
+    return dump({"type": "message.flagged", "re": re_id, "room": room, "seq": seq})
 
 
 def error(
@@ -267,6 +411,30 @@ def error(
     if retry_after_ms is not None:
         frame["retry_after_ms"] = retry_after_ms
     return dump(frame)
+
+
+# The server's frame types besides stored events (docs/protocol.md, "Replies and live state").
+SERVER_TYPES = frozenset(
+    {
+        "hello",
+        "rooms.changed",
+        "room.snapshot",
+        "room.synced",
+        "room.behind",
+        "room.unsubscribed",
+        "room.updated",
+        "room.closed",
+        "room.history",
+        "chat.ack",
+        "typing",
+        "presence",
+        "read",
+        "message.flagged",
+        "error",
+    }
+)
+# Stored event families (their types come from the domain: case.opened, offer.made, ...).
+STORED_PREFIXES = ("chat.", "case.", "offer.", "agreement.")
 
 
 # Close codes (docs/protocol.md).

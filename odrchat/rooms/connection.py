@@ -20,8 +20,21 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from odrchat import protocol as p
 from odrchat.cases.roles import Role
+from odrchat.rooms.bucket import TokenBucket
 from odrchat.rooms.directory import RoomAccess, Viewer
+from odrchat.rooms.limits import Limit, SocketLimits, Verdict
 from odrchat.rooms.log import StoredEvent
+from odrchat.rooms.sendqueue import (
+    Event,
+    Item,
+    Live,
+    Outbox,
+    Reauth,
+    Replay,
+    RoomsChanged,
+    Send,
+    Sync,
+)
 
 if TYPE_CHECKING:
     from odrchat.rooms.hub import Hub
@@ -34,61 +47,7 @@ BAD_FRAME_WINDOW = 60.0
 # How long a close frame may wait behind unread data (a slow reader that starts reading again
 # within this time still sees its close code; after it the socket is abandoned).
 CLOSE_WAIT = 10.0
-
-
-class TokenBucket:
-    """`rate` tokens per second, up to `burst`."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> float:
-        """0 if a token was taken, else the seconds until one is available."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-class Outbox:
-    """A bounded FIFO drained by one writer task.
-
-    What asyncio.Queue does here, in a fraction of its memory: a Queue keeps three deques and
-    an Event (over 2 KiB empty) for each of thousands of mostly idle sockets; this keeps a
-    list and, while the writer waits, one future.
-    """
-
-    __slots__ = ("_items", "_limit", "_waiter")
-
-    def __init__(self, limit: int) -> None:
-        self._items: list[tuple[Any, ...]] = []
-        self._limit = limit
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put(self, item: tuple[Any, ...]) -> bool:
-        """Add an item; False (and nothing added) when the outbox is full."""
-        if len(self._items) >= self._limit:
-            return False
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        return True
-
-    async def get(self) -> tuple[Any, ...]:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.pop(0)
+LOST_ACCESS = "You no longer have access to this room."
 
 
 @dataclass(slots=True)
@@ -113,7 +72,7 @@ class Connection:
     outbox: Outbox = field(default_factory=lambda: Outbox(SEND_QUEUE))
     close_code: int | None = None
     dead: bool = False
-    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(5, 20))
+    limits: SocketLimits | None = None  # made on the first rate-limited frame
     bad_frames: list[float] = field(default_factory=list)
     writer_task: asyncio.Future[None] | None = None
     reader_task: asyncio.Task[Any] | None = None
@@ -125,7 +84,7 @@ class Connection:
 
     # -- called by the hub (never blocks) -----------------------------------------------------
 
-    def offer(self, item: tuple[Any, ...]) -> None:
+    def offer(self, item: Item) -> None:
         if self.dead:
             return
         if not self.outbox.put(item):
@@ -149,7 +108,8 @@ class Connection:
         gone: cleanup is synchronous (the hub defers its broker and presence chores to its own
         loop), so a server that is shutting down never waits on a departed client.
         """
-        self.offer(("send", hello))
+        # First, ahead of anything the hub queued while hello was being read (rooms.changed).
+        self.outbox.put_first(Send(hello))
         del hello  # the outbox holds it until sent; this frame lives as long as the socket
         self.reader_task = asyncio.current_task()
         self.writer_task = asyncio.ensure_future(self._writer())
@@ -195,57 +155,69 @@ class Connection:
             self.kill(p.CLOSE_BAD_CLIENT)
 
     def _reply(self, text: str) -> None:
-        self.offer(("send", text))
+        self.offer(Send(text))
+
+    def _limits(self) -> SocketLimits:
+        if self.limits is None:
+            self.limits = SocketLimits()
+        return self.limits
+
+    def _over(self, limit: Limit, wait: float, re_id: str | None) -> bool:
+        """Refuse a frame `wait` seconds too early, once per wait (docs/protocol.md); False
+        if the frame may go ahead (`wait` is 0)."""
+        if not wait:
+            return False
+        verdict = self._limits().refuse(limit, wait)
+        if verdict is Verdict.ANSWER:
+            self._reply(
+                p.error(
+                    "rate_limited",
+                    "You are sending too fast.",
+                    re_id=re_id,
+                    retry_after_ms=int(wait * 1000) + 1,
+                )
+            )
+        elif verdict is Verdict.CLOSE:
+            log.warning("flooding client user=%s: closing", self.user_id)
+            self.kill(p.CLOSE_BAD_CLIENT)
+        return True
 
     async def _handle(self, frame: p.ClientFrame) -> None:
         match frame:
             case p.Subscribe():
                 await self._subscribe(frame)
             case p.Unsubscribe():
+                # Answered alike whether or not the room was subscribed, or may be read.
                 self.subs.pop(frame.room, None)
                 self.hub.leave(self, frame.room)
-                self._reply(
-                    p.dump({"type": "room.unsubscribed", "re": frame.id, "room": frame.room})
-                )
+                self._reply(p.unsubscribed(frame.id, frame.room))
             case p.SendChat():
                 await self._send_chat(frame)
             case p.History():
                 sub = self._subscribed(frame.room, frame.id)
+                limit = self._limits().history
+                if self._over(limit, limit.bucket.take(), frame.id):
+                    return
                 events = await self.hub.rooms.events_before(
                     sub.access.room_id, frame.before, frame.limit + 1
                 )
                 more = len(events) > frame.limit
                 events = events[-frame.limit :] if more else events
-                self._reply(
-                    p.dump(
-                        {
-                            "type": "room.history",
-                            "re": frame.id,
-                            "room": frame.room,
-                            "events": [e.frame() for e in events],
-                            "more": more,
-                        }
-                    )
-                )
+                self._reply(p.history(frame.id, frame.room, events, more))
             case p.Typing():
                 sub = self._subscribed(frame.room, frame.id)
-                if sub.access.writable:
-                    await self.hub.ephemeral(
-                        frame.room,
-                        {
-                            "type": "typing",
-                            "room": frame.room,
-                            "user_id": self.user_id,
-                            "on": frame.on,
-                        },
+                if not sub.access.writable:
+                    raise p.FrameError(
+                        "forbidden", "You cannot write in this room.", re_id=frame.id
                     )
+                limit = self._limits().typing
+                if self._over(limit, limit.bucket.take(), frame.id):
+                    return
+                await self.hub.typing(frame.room, self.user_id, frame.on)
             case p.MarkRead():
                 self._subscribed(frame.room, frame.id)
                 seq = await self.hub.rooms.mark_read(frame.room, self.user_id, frame.seq)
-                await self.hub.ephemeral(
-                    frame.room,
-                    {"type": "read", "room": frame.room, "user_id": self.user_id, "seq": seq},
-                )
+                await self.hub.ephemeral(frame.room, p.read(frame.room, self.user_id, seq))
             case p.Flag():
                 sub = self._subscribed(frame.room, frame.id)
                 if sub.access.actor.role not in (Role.MEDIATOR, Role.CO_MEDIATOR):
@@ -259,16 +231,7 @@ class Connection:
                         re_id=frame.id,
                         fields={"seq": "is not in this room"},
                     )
-                self._reply(
-                    p.dump(
-                        {
-                            "type": "message.flagged",
-                            "re": frame.id,
-                            "room": frame.room,
-                            "seq": frame.seq,
-                        }
-                    )
-                )
+                self._reply(p.flagged(frame.id, frame.room, frame.seq))
 
     def _subscribed(self, room: int, re_id: str | None) -> Sub:
         sub = self.subs.get(room)
@@ -282,7 +245,7 @@ class Connection:
             raise p.FrameError("not_found", "No such room.", re_id=frame.id)
         self.subs[frame.room] = Sub(acc)
         await self.hub.join(self, frame.room, acc.case_id)
-        self.offer(("subscribe", frame))
+        self.offer(Replay(frame))
 
     async def _send_chat(self, frame: p.SendChat) -> None:
         sub = self.subs.get(frame.room)
@@ -291,16 +254,8 @@ class Connection:
             raise p.FrameError("not_found", "No such room.", re_id=frame.id)
         if not acc.writable:
             raise p.FrameError("forbidden", "You cannot write in this room.", re_id=frame.id)
-        wait = max(self.bucket.take(), self.user_bucket.take())
-        if wait:
-            self._reply(
-                p.error(
-                    "rate_limited",
-                    "You are sending too fast.",
-                    re_id=frame.id,
-                    retry_after_ms=int(wait * 1000) + 1,
-                )
-            )
+        limit = self._limits().chat
+        if self._over(limit, max(limit.bucket.take(), self.user_bucket.take()), frame.id):
             return
         try:
             event, duplicate = await self.hub.rooms.send_chat(acc, self.user, frame.id, frame.text)
@@ -315,18 +270,7 @@ class Connection:
                 )
             )
             return
-        self._reply(
-            p.dump(
-                {
-                    "type": "chat.ack",
-                    "re": frame.id,
-                    "room": frame.room,
-                    "seq": event.seq,
-                    "at": event.at.isoformat(),
-                    "duplicate": duplicate,
-                }
-            )
-        )
+        self._reply(p.ack(frame.id, frame.room, event.seq, event.at, duplicate))
         if not duplicate:
             await self.hub.publish(event)
 
@@ -368,25 +312,28 @@ class Connection:
 
     async def _write_loop(self) -> None:
         while True:
-            item = await self.outbox.get()
-            kind = item[0]
-            if kind == "send":
-                await self.ws.send_text(item[1])
-            elif kind == "event":
-                await self._event(item[1], item[2], item[3])
-            elif kind == "sync":
-                sub = self.subs.get(item[1])
-                if sub is not None and sub.mode == "live" and sub.last < item[2]:
-                    await self._fill(item[1], sub, item[2])
-            elif kind == "subscribe":
-                await self._replay(item[1])
-            elif kind == "reauth":
-                await self._reauth(item[1], quiet=item[2])
-            elif kind == "rooms":
-                rooms = await self.hub.rooms.accessible_rooms(self.user)
-                await self.ws.send_text(
-                    p.dump({"type": "rooms.changed", "rooms": [a.describe(h) for a, h in rooms]})
-                )
+            match await self.outbox.get():
+                case Send(text):
+                    await self.ws.send_text(text)
+                case Event(room, seq, text):
+                    await self._event(room, seq, text)
+                case Live(room, text):
+                    sub = self.subs.get(room)
+                    # Not before the room's snapshot (which holds presence as it is then),
+                    # nor after an unsubscribe.
+                    if sub is not None and sub.mode != "pending":
+                        await self.ws.send_text(text)
+                case Sync(room, head):
+                    sub = self.subs.get(room)
+                    if sub is not None and sub.mode == "live" and sub.last < head:
+                        await self._fill(room, sub, head)
+                case Replay(frame):
+                    await self._replay(frame)
+                case Reauth(case_id, quiet):
+                    await self._reauth(case_id, quiet=quiet)
+                case RoomsChanged():
+                    rooms = await self.hub.rooms.accessible_rooms(self.user)
+                    await self.ws.send_text(p.rooms_changed([a.describe(h) for a, h in rooms]))
 
     async def _event(self, room_id: int, seq: int, text: str) -> None:
         sub = self.subs.get(room_id)
@@ -410,7 +357,7 @@ class Connection:
     async def _send_events(self, sub: Sub, events: list[StoredEvent]) -> None:
         for ev in events:
             if ev.seq > sub.last:
-                await self.ws.send_text(p.dump(ev.frame()))
+                await self.ws.send_text(p.event(ev))
                 sub.last = ev.seq
 
     async def _replay(self, frame: p.Subscribe) -> None:
@@ -418,7 +365,7 @@ class Connection:
         if sub is None:
             return  # unsubscribed meanwhile
         snapshot, head = await self.hub.rooms.snapshot(sub.access, self.user_id, frame.id)
-        await self.ws.send_text(p.dump(snapshot))
+        await self.ws.send_text(snapshot)
         after = frame.after
         if after is None:
             sub.last = max(0, head - p.LATEST_PAGE)
@@ -441,22 +388,11 @@ class Connection:
             if len(events) > p.RESUME_PAGE:
                 await self._send_events(sub, events[: p.RESUME_PAGE])
                 sub.mode = "paging"
-                await self.ws.send_text(
-                    p.dump(
-                        {
-                            "type": "room.behind",
-                            "room": frame.room,
-                            "after": sub.last,
-                            "head": events[-1].seq,
-                        }
-                    )
-                )
+                await self.ws.send_text(p.behind(frame.room, sub.last, events[-1].seq))
                 return
             await self._send_events(sub, events)
         sub.mode = "live"
-        await self.ws.send_text(
-            p.dump({"type": "room.synced", "room": frame.room, "head": sub.last})
-        )
+        await self.ws.send_text(p.synced(frame.room, sub.last))
 
     async def _reauth(self, case_id: int, *, quiet: bool = False) -> None:
         """Re-check this socket's rooms of a case; `quiet`: say only what changed."""
@@ -472,27 +408,10 @@ class Connection:
             if found is None:
                 del self.subs[room_id]
                 self.hub.leave(self, room_id)
-                await self.ws.send_text(
-                    p.dump(
-                        {
-                            "type": "room.closed",
-                            "room": room_id,
-                            "reason": "You no longer have access to this room.",
-                        }
-                    )
-                )
+                await self.ws.send_text(p.closed(room_id, LOST_ACCESS))
             else:
                 acc, seen = found
                 if quiet and acc == sub.access:
                     continue
                 sub.access = acc
-                await self.ws.send_text(
-                    p.dump(
-                        {
-                            "type": "room.updated",
-                            "room": room_id,
-                            "writable": acc.writable,
-                            "audience": seen,
-                        }
-                    )
-                )
+                await self.ws.send_text(p.updated(room_id, acc.writable, seen))

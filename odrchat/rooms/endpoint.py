@@ -55,14 +55,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 async def _hello(services: Services, user: Viewer) -> str:
     """The first frame, as text (nothing of it stays referenced once it is sent)."""
     rooms = await services.rooms.accessible_rooms(user)
-    return p.dump(
-        {
-            "type": "hello",
-            "v": p.PROTOCOL_VERSION,
-            "user": {"id": user.id, "name": user.display_name},
-            "rooms": [acc.describe(head) for acc, head in rooms],
-        }
-    )
+    return p.hello(user.id, user.display_name, [acc.describe(head) for acc, head in rooms])
 
 
 async def _close(websocket: WebSocket, code: int) -> None:

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from odrchat import protocol as p
 from odrchat.broker.base import Broker, BrokerError, Message, Resynced
-from odrchat.protocol import CLOSE_UNAUTHENTICATED, dump
-from odrchat.rooms.connection import TokenBucket
+from odrchat.rooms.bucket import TokenBucket
+from odrchat.rooms.limits import CHAT_PER_USER, TypingGate
 from odrchat.rooms.log import StoredEvent
+from odrchat.rooms.sendqueue import ROOMS_CHANGED, Event, Item, Live, Reauth, Sync
 
 if TYPE_CHECKING:
     from odrchat.rooms.connection import Connection
@@ -68,6 +71,7 @@ class Hub:
         self.per_ip: Counter[str] = Counter()
         self.members: Counter[tuple[int, int]] = Counter()  # (room, user) -> local sockets
         self._user_buckets: dict[int, TokenBucket] = {}
+        self.typists = TypingGate()
         # Unbounded on purpose: one small tuple per departed socket, drained continuously.
         self._chores: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
 
@@ -75,7 +79,7 @@ class Hub:
         """The per-user send budget on this worker, shared by all of that user's sockets."""
         bucket = self._user_buckets.get(user_id)
         if bucket is None:
-            bucket = self._user_buckets[user_id] = TokenBucket(10, 30)
+            bucket = self._user_buckets[user_id] = TokenBucket(*CHAT_PER_USER)
         return bucket
 
     # -- sockets ------------------------------------------------------------------------------
@@ -122,10 +126,7 @@ class Hub:
         self.members[key] += 1
         if self.members[key] == 1:
             await self.rooms.presence.add(room_id, conn.user_id)
-            await self.ephemeral(
-                room_id,
-                {"type": "presence", "room": room_id, "user_id": conn.user_id, "online": True},
-            )
+            await self.ephemeral(room_id, p.presence(room_id, conn.user_id, True))
 
     def leave(self, conn: Connection, room_id: int) -> None:
         """Stop delivering a room to a socket; broker and presence work is queued as a chore."""
@@ -142,6 +143,7 @@ class Hub:
         self.members[key] -= 1
         if self.members[key] <= 0:
             del self.members[key]
+            self.typists.forget(key)
             self._chore(("offline", room_id, conn.user_id))
         if not watchers:
             del self.watchers[room_id]
@@ -167,20 +169,14 @@ class Hub:
                     for user_id in await self.rooms.member_ids(chore[1]):
                         if user_id not in told:
                             for conn in list(self.by_user.get(user_id, ())):
-                                conn.offer(("rooms",))
+                                conn.offer(ROOMS_CHANGED)
                 elif chore[0] == "offline" and len(chore) == 3:
                     room_id, user_id = chore[1], chore[2]
                     if (room_id, user_id) not in self.members:
                         await self.rooms.presence.remove(room_id, user_id)
-                        await self.ephemeral(
-                            room_id,
-                            {
-                                "type": "presence",
-                                "room": room_id,
-                                "user_id": user_id,
-                                "online": False,
-                            },
-                        )
+                        await self.ephemeral(room_id, p.presence(room_id, user_id, False))
+                elif chore[0] == "typing":
+                    await self.ephemeral(chore[1], p.typing(chore[1], chore[2], chore[3]))
             except Exception:  # supervision boundary: one failed chore must not stop the rest
                 log.exception("hub chore %s failed", chore[0])
 
@@ -188,20 +184,33 @@ class Hub:
 
     async def publish(self, event: StoredEvent) -> None:
         """Hand a stored event to local watchers now, then ring the other workers' doorbell."""
-        text = dump(event.frame())
+        text = p.event(event)
         self._deliver(event.room_id, event.seq, text)
         await self._ring(
             room_channel(event.room_id),
             b"E|%s|%d|%d|" % (self._worker_b, event.room_id, event.seq) + text.encode(),
         )
 
-    async def ephemeral(self, room_id: int, frame: dict[str, object]) -> None:
+    async def ephemeral(self, room_id: int, text: str) -> None:
         """Typing, presence, read markers: delivered live, never stored, never replayed."""
-        text = dump(frame)
         self._deliver(room_id, 0, text)
         await self._ring(
             room_channel(room_id), b"E|%s|%d|0|" % (self._worker_b, room_id) + text.encode()
         )
+
+    async def typing(self, room_id: int, user_id: int, on: bool) -> None:
+        """Forward a typing change, at most one per user and room a second (limits.TypingGate)."""
+        key = (room_id, user_id)
+        now, later = self.typists.offer(key, on, time.monotonic())
+        if now:
+            await self.ephemeral(room_id, p.typing(room_id, user_id, on))
+        elif later is not None:
+            asyncio.get_running_loop().call_later(later, self._typing_held, key)
+
+    def _typing_held(self, key: tuple[int, int]) -> None:
+        on = self.typists.release(key, time.monotonic())
+        if on is not None:
+            self._chore(("typing", key[0], key[1], on))
 
     async def case_changed(self, case_id: int) -> None:
         """Every worker re-checks the access of its subscriptions in this case."""
@@ -229,9 +238,9 @@ class Hub:
         if seq:
             if seq > self.delivered.get(room_id, 0):
                 self.delivered[room_id] = seq
-            item: tuple[object, ...] = ("event", room_id, seq, text)
+            item: Item = Event(room_id, seq, text)
         else:
-            item = ("send", text)
+            item = Live(room_id, text)
         for conn in list(watchers):
             conn.offer(item)
 
@@ -244,8 +253,8 @@ class Hub:
             for conn in self.watchers.get(room_id, ()):
                 if conn not in seen:
                     seen.add(conn)
-                    conn.offer(("reauth", case_id, False))
-                    conn.offer(("rooms",))
+                    conn.offer(Reauth(case_id, False))
+                    conn.offer(ROOMS_CHANGED)
         # Members who watch nothing of this case yet (just joined, just assigned) hear too.
         self._chore(("members", case_id, frozenset(c.user_id for c in seen)))
 
@@ -256,11 +265,11 @@ class Hub:
         self.rooms.directory.forget_all()
         for conn, rooms in list(self.rooms_of.items()):
             for case_id in {self.room_case[r] for r in rooms if r in self.room_case}:
-                conn.offer(("reauth", case_id, True))
+                conn.offer(Reauth(case_id, True))
 
     def _close_user(self, user_id: int) -> None:
         for conn in list(self.by_user.get(user_id, ())):
-            conn.kill(CLOSE_UNAUTHENTICATED)
+            conn.kill(p.CLOSE_UNAUTHENTICATED)
 
     # -- incoming -----------------------------------------------------------------------------
 
@@ -301,7 +310,7 @@ class Hub:
             if head > self.delivered.get(room_id, 0):
                 self.delivered[room_id] = head
                 for conn in list(self.watchers.get(room_id, ())):
-                    conn.offer(("sync", room_id, head))
+                    conn.offer(Sync(room_id, head))
 
     async def head_check_loop(self) -> None:
         """Catch a lost last message even when no later event reveals the gap."""

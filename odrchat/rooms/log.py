@@ -37,17 +37,7 @@ class StoredEvent:
     at: datetime
     sender_id: int | None
     client_id: str | None
-    body: dict[str, Any]
-
-    def frame(self) -> dict[str, Any]:
-        """The wire frame of this event (see docs/protocol.md)."""
-        return {
-            "type": self.type,
-            "room": self.room_id,
-            "seq": self.seq,
-            "at": self.at.isoformat(),
-            **self.body,
-        }
+    body: dict[str, Any]  # its wire frame: protocol.event
 
 
 def chain_hash(

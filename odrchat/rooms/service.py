@@ -16,6 +16,7 @@ from sqlalchemy import Table, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from odrchat import protocol
 from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
 from odrchat.metrics import Metrics
@@ -120,7 +121,7 @@ class RoomService:
 
     async def snapshot(
         self, acc: RoomAccess, user_id: int, re_id: str | None
-    ) -> tuple[dict[str, Any], int]:
+    ) -> tuple[str, int]:
         """The room.snapshot frame and the room's head."""
         # Only an administrator's view writes (the audit entry); everyone else just reads.
         is_admin = acc.actor.role == Role.ADMIN
@@ -164,23 +165,21 @@ class RoomService:
         head, read, unread = int(row[0]), int(row[1]), int(row[2])
         seen = view.audience(acc.ref) if view is not None else []
         online = sorted(await self.presence.online(acc.room_id))
-        frame = {
-            "type": "room.snapshot",
-            "room": acc.room_id,
-            "case_id": acc.case_id,
-            "kind": str(acc.ref.kind),
-            "side": str(acc.ref.side) if acc.ref.side else None,
-            "title": acc.title,
-            "confidentiality": confidentiality(acc.ref),
-            "audience": seen,
-            "presence": online,
-            "head": head,
-            "read": read,
-            "unread": unread,
-            "writable": acc.writable,
-        }
-        if re_id is not None:
-            frame["re"] = re_id
+        frame = protocol.snapshot(
+            re_id=re_id,
+            room=acc.room_id,
+            case_id=acc.case_id,
+            kind=str(acc.ref.kind),
+            side=str(acc.ref.side) if acc.ref.side else None,
+            title=acc.title,
+            confidentiality=confidentiality(acc.ref),
+            audience=seen,
+            presence=online,
+            head=head,
+            read=read,
+            unread=unread,
+            writable=acc.writable,
+        )
         return frame, head
 
     # -- the log ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -239,21 +240,58 @@ def test_foreign_missing_or_null_origin_is_refused(settings: Settings, w: World)
             assert refused.value.code == 1008
 
 
-def test_sending_too_fast_is_answered_not_dropped(settings: Settings, w: World) -> None:
+def test_sending_too_fast_is_told_once_and_a_client_that_waits_gets_everything_stored(
+    settings: Settings, db_url: str, w: World
+) -> None:
+    """30 messages at once: the burst of 20 is stored, the first refused one is answered with
+    rate_limited and the rest of that wait get no answer (docs/protocol.md, "Rate limits");
+    resending whatever has no ack after retry_after_ms stores every one, once."""
     joint = w.rooms["joint"]
     with client_for(settings) as c1, socket(c1, "paul") as paul:
         subscribe(paul, joint, after=0)
         for i in range(30):
             paul.send_json({"type": "chat.send", "id": f"r{i}", "room": joint, "text": str(i)})
-        acks, limited = 0, 0
-        while acks + limited < 30:
-            f = paul.receive_json()
-            if f["type"] == "chat.ack":
-                acks += 1
-            elif f["type"] == "error":
-                assert f["code"] == "rate_limited" and f["retry_after_ms"] > 0
-                limited += 1
-        assert acks >= 20 and limited >= 1
+        refused = until(paul, "error")
+        assert refused["code"] == "rate_limited" and refused["retry_after_ms"] > 0
+        acked = {f["re"] for f in paul.frames if f["type"] == "chat.ack"}
+        assert len(acked) >= 20 and refused["re"] not in acked
+        wait = refused["retry_after_ms"] / 1000
+        for i in range(30):
+            msg_id = f"r{i}"
+            if msg_id in acked:
+                continue
+            for _ in range(20):
+                time.sleep(wait)  # the server's instruction
+                paul.send_json({"type": "chat.send", "id": msg_id, "room": joint, "text": str(i)})
+                reply = _answer(paul, msg_id)
+                if reply["type"] == "chat.ack":
+                    break
+                assert reply["code"] == "rate_limited"
+                wait = reply["retry_after_ms"] / 1000
+            acked.add(msg_id)
+        # Every message stored exactly once.
+        rows = run_sync(_client_ids(db_url, joint))
+        assert sorted(rows) == sorted(f"r{i}" for i in range(30))
+
+
+def _answer(ws: Any, msg_id: str) -> dict[str, Any]:
+    """The ack or the error that answers `msg_id`."""
+    for _ in range(2000):
+        frame = ws.receive_json()
+        ws.frames.append(frame)
+        if frame.get("re") == msg_id and frame["type"] in ("chat.ack", "error"):
+            return frame
+    raise AssertionError(f"no answer to {msg_id}")
+
+
+async def _client_ids(url: str, room: int) -> list[str]:
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            events = await log.events_after(s, room, 0, 1000)
+        return [e.client_id for e in events if e.client_id]
+    finally:
+        await db.dispose()
 
 
 def test_closed_case_rooms_are_read_only(settings: Settings, db_url: str) -> None:

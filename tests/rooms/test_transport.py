@@ -199,11 +199,12 @@ async def test_client_that_never_answers_pings_is_reaped(db: str, tmp_path: Path
 
 async def test_slow_readers_are_closed_4408_and_nobody_else_waits(db: str, tmp_path: Path) -> None:
     """alex and otto stop reading (small receive windows) while dana floods the joint room
-    with typing frames and paul, dana and mia keep sending long messages. The server gives up
-    on both slow sockets without slowing anybody else: each message reaches the other two
-    within 5 s throughout (at once, on an idle machine). alex, reading again, finds close 4408
-    after what was queued and resumes without loss; otto, who never reads again, is let go
-    (he goes offline)."""
+    with read markers (each answers with a `read` frame to every socket in the room; typing,
+    once the flood of choice, is passed on once a second now) and paul, dana and mia keep
+    sending long messages. The server gives up on both slow sockets without slowing anybody
+    else: each message reaches the other two within 5 s throughout (at once, on an idle
+    machine). alex, reading again, finds close 4408 after what was queued and resumes without
+    loss; otto, who never reads again, is let go (he goes offline)."""
     w = world(db)
     joint = w.rooms["joint"]
     with cluster(db, redis_url(), tmp_path, n=1) as cl:
@@ -235,7 +236,7 @@ async def test_slow_readers_are_closed_4408_and_nobody_else_waits(db: str, tmp_p
                     i += 1
 
             async def flood() -> int:
-                """Typing frames as fast as the server takes them: at most 1000 unanswered
+                """Read markers as fast as the server takes them: at most 1000 unanswered
                 (each comes back to this socket too), so the flood is the server's pace."""
                 cookie = await cl.login("dana")
                 sent, back = 0, [0]
@@ -251,17 +252,17 @@ async def test_slow_readers_are_closed_4408_and_nobody_else_waits(db: str, tmp_p
                     async def count() -> None:
                         with contextlib.suppress(ConnectionClosed):
                             async for raw in ws:
-                                if '"typing"' in raw:
+                                if '"type":"read",' in raw:
                                     back[0] += 1
                                     if sent - back[0] < 500:
                                         caught_up.set()
 
                     counting = asyncio.ensure_future(count())
                     await ws.send(json.dumps({"type": "room.subscribe", "room": joint}))
-                    typing = json.dumps({"type": "typing", "room": joint, "on": True})
+                    marker = json.dumps({"type": "read.mark", "room": joint, "seq": 1})
                     while not stop.is_set() and sent < 300_000:
                         for _ in range(500):
-                            await ws.send(typing)
+                            await ws.send(marker)
                         sent += 500
                         if sent - back[0] >= 1000:
                             caught_up.clear()
@@ -286,7 +287,7 @@ async def test_slow_readers_are_closed_4408_and_nobody_else_waits(db: str, tmp_p
             finally:
                 stop.set()
                 await asyncio.gather(*tasks)
-                typed = await flooding
+                marked = await flooding
             otto_id = otto.hello["user"]["id"]
             paul = talkers[0]
             await paul.wait_for(
@@ -300,7 +301,7 @@ async def test_slow_readers_are_closed_4408_and_nobody_else_waits(db: str, tmp_p
             await alex.reconnect(cl.workers)
             await cl.check([joint], [*talkers, alex])
             print(
-                f"typing frames sent {typed}, worst delivery {worst[0]:.2f} s, "
+                f"read markers sent {marked}, worst delivery {worst[0]:.2f} s, "
                 f"messages {len(await cl.transcript(joint))}"
             )
             assert worst[0] < 5.0

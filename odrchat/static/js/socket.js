@@ -17,6 +17,7 @@ const MAX_DELAY_MS = 30000;
 const ACK_TIMEOUT_MS = 10000;
 const MAX_ATTEMPTS = 3;
 const TYPING_TTL_MS = 8000;
+const RESEND_SPACING_MS = 250; // under the server's 5 messages a second (docs/protocol.md)
 
 let counter = 0;
 /** A fresh client message id, valid under the protocol's [A-Za-z0-9_.:-]{1,64}. */
@@ -380,9 +381,13 @@ export class Connection extends EventTarget {
 
   onError(f) {
     const out = f.re ? this.outbox.get(f.re) : null;
+    if (out && f.code === E.RATE_LIMITED) {
+      this.holdOutbox(f.retry_after_ms || 1000);
+      return;
+    }
     if (out) {
       clearTimeout(out.timer);
-      if (f.code === E.RATE_LIMITED || f.retryable || f.code === E.UNAVAILABLE) {
+      if (f.retryable || f.code === E.UNAVAILABLE) {
         out.timer = setTimeout(() => this.transmit(out), f.retry_after_ms || 1000 + Math.random() * 2000);
         return;
       }
@@ -464,6 +469,21 @@ export class Connection extends EventTarget {
     this.saveOutbox();
     out.state = "sent";
     out.seq = seq;
+  }
+
+  /**
+   * Told to wait: the server answers only the first message it refuses and drops the ones
+   * sent after it unanswered, so every message not acked yet goes again after the wait,
+   * spaced under the limit (docs/protocol.md, "Rate limits").
+   */
+  holdOutbox(ms) {
+    let i = 0;
+    for (const out of this.outbox.values()) {
+      if (out.state !== "pending") continue;
+      clearTimeout(out.timer);
+      out.timer = setTimeout(() => this.transmit(out), ms + i * RESEND_SPACING_MS);
+      i += 1;
+    }
   }
 
   flushOutbox() {

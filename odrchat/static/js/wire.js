@@ -37,6 +37,20 @@ export const S = Object.freeze({
   ERROR: "error",
 });
 
+/** Case events (stored in the joint room, each carrying the case event as `event`). */
+export const CASE = Object.freeze({
+  OPENED: "case.opened",
+  JOINED: "case.joined",
+  DECLINED: "case.declined",
+  CONSENTED: "case.consented",
+  READY_FOR_MEDIATOR: "case.ready_for_mediator",
+  MEDIATOR_ASSIGNED: "case.mediator_assigned",
+  PARTICIPANT_ADDED: "case.participant_added",
+  PARTICIPANT_REMOVED: "case.participant_removed",
+  OBSERVER_APPROVED: "case.observer_approved",
+  CLOSED: "case.closed",
+});
+
 /** Offer events (stored in the joint room, each carrying the offer as JSON). */
 export const OFFER = Object.freeze({
   MADE: "offer.made",
@@ -57,7 +71,13 @@ export const AGREEMENT = Object.freeze({
 });
 
 /** Stored (sequenced) event families besides chat.message; each is posted to the joint room. */
-export const STORED_PREFIXES = Object.freeze(["case.", "offer.", "agreement."]);
+const OFFER_PREFIX = "offer.";
+export const STORED_PREFIXES = Object.freeze(["case.", OFFER_PREFIX, "agreement."]);
+
+/** True for the stored events of an offer (offer.made, offer.accepted, ...). */
+export function isOfferEvent(frame) {
+  return frame.type.startsWith(OFFER_PREFIX);
+}
 
 /** True for frames that are stored events of a room (they carry `seq` and `at`). */
 export function isStored(frame) {

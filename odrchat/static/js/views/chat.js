@@ -2,35 +2,12 @@
 // All rooms stay subscribed on the tab's one socket; showing another room only swaps this panel.
 
 import { formatTime, h, linkify, mount } from "../dom.js";
-import { MAX_TEXT, ROOM, S } from "../wire.js";
-import { ROLES, roleLabel } from "./labels.js";
+import { MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import { EVENT_TEXT, EVENT_TEXT_OTHER, ROLES, roleLabel } from "./labels.js";
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 
-const EVENT_TEXT = {
-  "case.opened": "The case was opened.",
-  "case.joined": "The other side joined the case.",
-  "case.declined": "The invitation to mediate was declined.",
-  "case.consented": "A party accepted the agreement to mediate.",
-  "case.ready_for_mediator": "Both sides agreed to mediate. CCR will assign a mediator.",
-  "case.mediator_assigned": "A mediator was assigned.",
-  "case.participant_added": "Someone new takes part in the case.",
-  "case.participant_removed": "Someone no longer takes part in the case.",
-  "case.observer_approved": "An observer was approved by the mediator.",
-  "case.closed": "The case is closed.",
-  "offer.made": "An offer was made.",
-  "offer.accepted": "An offer was accepted.",
-  "offer.rejected": "An offer was rejected.",
-  "offer.countered": "A counter-offer was made.",
-  "offer.withdrawn": "An offer was withdrawn.",
-  "offer.expired": "An offer expired.",
-  "agreement.drafted": "An agreement was drafted.",
-  "agreement.updated": "The agreement was updated.",
-  "agreement.signed": "The agreement was signed.",
-  "agreement.final": "The agreement is final.",
-  "agreement.filed": "The agreement was filed with the court.",
-};
 
 /** The tab name of a room as this user sees it. */
 export function roomLabel(room, me, myRole, kindOfCase) {
@@ -143,10 +120,9 @@ export function chatPanel(host, connection, roomId,
           mediatesRoom(room, me()) ? flagControl(ev) : null),
         h("span", { class: "text" }, linkify(ev.text ?? "")));
     }
-    const by = ev.by?.name && ev.type.startsWith("offer.") && ev.type !== "offer.expired"
-      ? `${ev.by.name}: ` : "";
+    const by = ev.by?.name && isOfferEvent(ev) && ev.type !== OFFER.EXPIRED ? `${ev.by.name}: ` : "";
     return h("li", { class: "msg system", dataset: { seq: ev.seq } },
-      h("span", { text: by + (EVENT_TEXT[ev.type] || "The case was updated.") }), " ",
+      h("span", { text: by + (EVENT_TEXT[ev.type] || EVENT_TEXT_OTHER) }), " ",
       h("time", { dateTime: ev.at, text: formatTime(ev.at) }));
   }
 

@@ -1,4 +1,6 @@
-// Plain words for the server's codes (case kinds, statuses, roles, sides).
+// Plain words for the server's codes (case kinds, statuses, roles, sides, room events).
+
+import { AGREEMENT, CASE, OFFER } from "../wire.js";
 
 export const KINDS = [
   ["small_claims", "Small claims"],
@@ -114,3 +116,31 @@ export function listOf(body, ...keys) {
   for (const k of [...keys, "items", "results"]) if (body && Array.isArray(body[k])) return body[k];
   return [];
 }
+
+/** A stored case, offer or agreement event as a line in the chat. */
+export const EVENT_TEXT = {
+  [CASE.OPENED]: "The case was opened.",
+  [CASE.JOINED]: "The other side joined the case.",
+  [CASE.DECLINED]: "The invitation to mediate was declined.",
+  [CASE.CONSENTED]: "A party accepted the agreement to mediate.",
+  [CASE.READY_FOR_MEDIATOR]: "Both sides agreed to mediate. CCR will assign a mediator.",
+  [CASE.MEDIATOR_ASSIGNED]: "A mediator was assigned.",
+  [CASE.PARTICIPANT_ADDED]: "Someone new takes part in the case.",
+  [CASE.PARTICIPANT_REMOVED]: "Someone no longer takes part in the case.",
+  [CASE.OBSERVER_APPROVED]: "An observer was approved by the mediator.",
+  [CASE.CLOSED]: "The case is closed.",
+  [OFFER.MADE]: "An offer was made.",
+  [OFFER.ACCEPTED]: "An offer was accepted.",
+  [OFFER.REJECTED]: "An offer was rejected.",
+  [OFFER.COUNTERED]: "A counter-offer was made.",
+  [OFFER.WITHDRAWN]: "An offer was withdrawn.",
+  [OFFER.EXPIRED]: "An offer expired.",
+  [AGREEMENT.DRAFTED]: "An agreement was drafted.",
+  [AGREEMENT.UPDATED]: "The agreement was updated.",
+  [AGREEMENT.SIGNED]: "The agreement was signed.",
+  [AGREEMENT.FINAL]: "The agreement is final.",
+  [AGREEMENT.FILED]: "The agreement was filed with the court.",
+};
+
+/** Shown for a stored event this version of the page does not know. */
+export const EVENT_TEXT_OTHER = "The case was updated.";

@@ -8,7 +8,7 @@
 
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
-import { OFFER } from "../wire.js";
+import { OFFER, isOfferEvent } from "../wire.js";
 import { roleLabel, sideLabel } from "./labels.js";
 import { termsForm } from "./terms.js";
 
@@ -85,7 +85,7 @@ export class OfferDesk {
 
   /** Draw a stored offer event: a card for `offer.made`, a note for the others. */
   render(ev) {
-    if (!ev.type.startsWith("offer.") || !ev.offer) return null;
+    if (!isOfferEvent(ev) || !ev.offer) return null;
     this.remember(ev.offer);
     if (ev.type === OFFER.MADE) {
       const li = h("li", { class: "msg offer-card", dataset: { offerId: ev.offer.id } });
