@@ -1,9 +1,11 @@
 """Thin HTTP endpoints: one declaration per endpoint feeds the router and the OpenAPI document.
 
-`Endpoint` says method, path, who may call it and what body it takes; `route()` wraps the handler
-with the things every endpoint does the same way (CSRF on state changes, session lookup, a size
-limit on the body, schema validation, JSON errors), so handlers hold nothing but their call into
-a service.
+`Endpoint` says method, path, who may call it, what body it takes and what it answers (typed
+models from `odrchat.bodies`); `route()` wraps the handler with the things every endpoint does
+the same way (CSRF on state changes, session lookup, a size limit on the body, validation into
+the body model, JSON errors), so handlers hold nothing but their call into a service. A handler
+answers with an instance of its endpoint's `reply` model (or a `ReplyResponse` carrying one, when
+it sets cookies); anything else is refused, so no answer escapes the document's schemas.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from odrchat.auth import csrf
+from odrchat.bodies import Body, Reply, invalid
 from odrchat.errors import (
     BadRequest,
     Forbidden,
@@ -29,7 +33,6 @@ from odrchat.errors import (
     PayloadTooLarge,
     TooMany,
 )
-from odrchat.schema import Body
 
 if TYPE_CHECKING:
     from odrchat.auth.service import Current
@@ -63,13 +66,25 @@ def error_response(exc: OdrError) -> Response:
     return json_response({"error": exc.to_json()}, exc.status, headers)
 
 
+class ReplyResponse(Response):
+    """A JSON answer built from a reply model, for handlers that also set cookies or headers."""
+
+    def __init__(self, reply: Reply, status: int = 200) -> None:
+        body = json.dumps(reply.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+        super().__init__(body, status, media_type="application/json")
+        self.reply = reply
+
+
+B = TypeVar("B", bound=Body | None)
+
+
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(Generic[B]):
     """What a handler gets: the request, the services, the checked body and the caller."""
 
     request: Request
     services: Services
-    body: dict[str, Any]
+    body: B
     current: Current | None
     params: dict[str, Any]
 
@@ -84,21 +99,29 @@ class Call:
         return self.request.client.host if self.request.client else ""
 
 
-Handler = Callable[[Call], Awaitable[object]]
+Handler = Callable[[Call[Any]], Awaitable[Reply | Response]]
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
+    """One endpoint: the router and the OpenAPI document are both built from this."""
+
     method: str
     path: str
     handler: Handler
     summary: str
     access: Access = "user"
-    body: Body | None = None
+    body: type[Body] | None = None
+    reply: type[Reply] | None = None  # None only when the answer is not JSON (media_type)
     status: int = 200
     tag: str = "misc"
     responses: Sequence[int] = field(default_factory=tuple)
     media_type: str = "application/json"  # of the success response (PDFs, printable pages)
+    description: str = ""  # longer than the summary; the handler's docstring otherwise
+
+    def __post_init__(self) -> None:
+        if (self.reply is None) != (self.media_type != "application/json"):
+            raise ValueError(f"{self.handler.__name__}: a JSON answer needs a reply model")
 
 
 def route(endpoint: Endpoint) -> Route:
@@ -119,11 +142,23 @@ def route(endpoint: Endpoint) -> Route:
             )
         except OdrError as exc:
             return error_response(exc)
-        if isinstance(result, Response):
-            return result
-        return json_response(result, endpoint.status)
+        return _answer(endpoint, result)
 
     return Route(endpoint.path, run, methods=[endpoint.method], name=endpoint.handler.__name__)
+
+
+def _answer(endpoint: Endpoint, result: Reply | Response) -> Response:
+    """The handler's answer, refused unless it is exactly what the endpoint declares."""
+    model = result.reply if isinstance(result, ReplyResponse) else result
+    if isinstance(model, Reply):
+        if type(model) is not endpoint.reply:
+            raise TypeError(f"{endpoint.handler.__name__} answered {type(model).__name__}")
+        if isinstance(result, Response):
+            return result
+        return json_response(model.model_dump(mode="json"), endpoint.status)
+    if endpoint.reply is not None or not isinstance(result, Response):
+        raise TypeError(f"{endpoint.handler.__name__} answered outside its reply model")
+    return result
 
 
 def _check_access(access: Access, current: Current | None) -> None:
@@ -137,9 +172,9 @@ def _check_access(access: Access, current: Current | None) -> None:
         raise NotFound("Not found.")
 
 
-async def _read_body(request: Request, spec: Body | None) -> dict[str, Any]:
+async def _read_body(request: Request, spec: type[Body] | None) -> Body | None:
     if spec is None:
-        return {}
+        return None
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
         raise PayloadTooLarge("The request body is too large.")
@@ -158,83 +193,7 @@ async def _read_body(request: Request, spec: Body | None) -> dict[str, Any]:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
-    return spec.parse(data)
-
-
-def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document generated from the same declarations the router uses."""
-    paths: dict[str, dict[str, Any]] = {}
-    error_schema = {"$ref": "#/components/schemas/Error"}
-    for ep in endpoints:
-        op: dict[str, Any] = {
-            "summary": ep.summary,
-            "operationId": ep.handler.__name__,
-            "tags": [ep.tag],
-            "responses": {str(ep.status): {"description": "OK", "content": {ep.media_type: {}}}},
-        }
-        codes = set(ep.responses) | {413, 422} if ep.body else set(ep.responses)
-        if ep.method not in ("GET", "HEAD") or ep.access == "admin":
-            codes.add(403)
-        if ep.access != "public":
-            codes.add(401)
-        params = [p.strip("{}").split(":")[0] for p in ep.path.split("/") if p.startswith("{")]
-        if params:
-            codes.add(404)
-        if ep.body is not None:
-            codes.add(400)
-            op["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": ep.body.json_schema()}},
-            }
-        for code in sorted(codes):
-            op["responses"][str(code)] = {
-                "description": "Error",
-                "content": {"application/json": {"schema": error_schema}},
-            }
-        if params:
-            # A path that matches no route (a malformed id) gets the router's plain-text 404.
-            op["responses"]["404"]["content"]["text/plain"] = {}
-            op["parameters"] = [
-                {
-                    "name": p,
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PATH_ID}
-                    if p.endswith("id")
-                    else {"type": "string"},
-                }
-                for p in params
-            ]
-        path = "/".join(
-            "{" + p.strip("{}").split(":")[0] + "}" if p.startswith("{") else p
-            for p in ep.path.split("/")
-        )
-        paths.setdefault(path, {})[ep.method.lower()] = op
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "odrchat", "version": version},
-        "paths": paths,
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                                "fields": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                },
-                                "retryable": {"type": "boolean"},
-                            },
-                        }
-                    },
-                }
-            }
-        },
-    }
+    try:
+        return spec.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc) from None

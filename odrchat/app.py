@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 from odrchat import __version__
 from odrchat.agreements.routes import ENDPOINTS as AGREEMENT_ENDPOINTS
 from odrchat.agreements.service import AgreementService
-from odrchat.api import Endpoint, error_response, json_response, openapi, route
+from odrchat.api import Endpoint, error_response, json_response, route
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
@@ -46,6 +46,7 @@ from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, SmtpMailer
 from odrchat.notify.twilio import TwilioSender
 from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
 from odrchat.offers.service import OfferService
+from odrchat.openapi import openapi
 from odrchat.protocol import CLOSE_RESTART
 from odrchat.rooms.endpoint import websocket_endpoint
 from odrchat.rooms.feed import RoomFeed

@@ -200,15 +200,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_user_create(args: argparse.Namespace) -> int:
     from odrchat.auth.passwords import Passwords
     from odrchat.auth.service import AuthService
+    from odrchat.bodies import EMAIL, Password, Text
     from odrchat.errors import OdrError
-    from odrchat.schema import EMAIL, Password, Str
     from odrchat.store.migrate import upgrade
 
     settings = Settings.from_env()
     password = os.environ.get("ODRCHAT_PASSWORD") or getpass.getpass("Password: ")
     try:
-        email = Str(254, 3, pattern=EMAIL, lower=True).check(args.email)
-        name = Str(120, 1).check(args.name)
+        email = Text(254, 3, pattern=EMAIL, lower=True).check(args.email)
+        name = Text(120, 1).check(args.name)
         password = Password().check(password)
     except ValueError as exc:
         print(f"odrchat: {exc}", file=sys.stderr)

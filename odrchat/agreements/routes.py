@@ -6,30 +6,26 @@ case the caller does not take part in answers 404; so does the signed PDF for no
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from starlette.responses import Response
 
+from odrchat.agreements import bodies as b
 from odrchat.agreements.service import AgreementService
-from odrchat.api import Call, Endpoint, json_response
+from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
-from odrchat.schema import Body, Bool, Date, F, Int, Str
-
-MAX_ID = 2**31 - 1
-CLARIFICATIONS_MAX = 4000
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _agreements(call: Call) -> AgreementService:
+def _agreements(call: Call[Any]) -> AgreementService:
     return call.services.agreements
 
 
-def _me(call: Call) -> User:
+def _me(call: Call[Any]) -> User:
     assert call.current is not None
     return call.current.user
 
 
-def _id(call: Call) -> int:
+def _id(call: Call[Any]) -> int:
     return int(call.params["agreement_id"])
 
 
@@ -44,77 +40,92 @@ def _pdf(name: str, data: bytes) -> Response:
     )
 
 
-async def case_agreement(call: Call) -> object:
+async def case_agreement(call: Call[None]) -> b.AgreementView:
     """The case's agreement and its status (drafted, out for signature, signed, filed)."""
-    return await _agreements(call).view(_me(call), case_id=int(call.params["case_id"]))
+    view = await _agreements(call).view(_me(call), case_id=int(call.params["case_id"]))
+    return b.AgreementView.model_validate(view)
 
 
-async def mark_reached(call: Call) -> Response:
-    """The mediator marks agreement reached from an accepted offer's terms."""
+async def mark_reached(call: Call[b.MarkReached]) -> b.Agreement:
+    """The mediator marks agreement reached from an accepted offer's terms.
+
+    Accepting an offer already drafts the agreement from it; marking it reached afterwards
+    answers 409 `conflict`, and the drafted agreement is at `GET /api/cases/{case_id}/agreement`.
+    """
     found = await _agreements(call).create_from_offer(
-        _me(call), int(call.params["case_id"]), call.body["offer_id"]
+        _me(call), int(call.params["case_id"]), call.body.offer_id
     )
-    return json_response(found, 201)
+    return b.Agreement.model_validate(found)
 
 
-async def get_agreement(call: Call) -> object:
+async def get_agreement(call: Call[None]) -> b.AgreementView:
     """One agreement, with the e-signature disclosure and what I may do."""
-    return await _agreements(call).view(_me(call), agreement_id=_id(call))
-
-
-async def edit_agreement(call: Call) -> object:
-    """The mediator adds clarifying wording; signatures already given are voided."""
-    return await _agreements(call).edit(_me(call), _id(call), call.body["clarifications"])
-
-
-async def send_agreement(call: Call) -> object:
-    """The lead mediator sends the text for signature."""
-    return await _agreements(call).send_for_signature(_me(call), _id(call))
-
-
-async def authorise_attorney(call: Call) -> object:
-    """A party authorises their attorney to sign for them (never in civil harassment)."""
-    return await _agreements(call).authorise_attorney(
-        _me(call), _id(call), call.body["attorney_user_id"]
+    return b.AgreementView.model_validate(
+        await _agreements(call).view(_me(call), agreement_id=_id(call))
     )
 
 
-async def sign_agreement(call: Call) -> object:
+async def edit_agreement(call: Call[b.Edit]) -> b.Agreement:
+    """The mediator adds clarifying wording; signatures already given are voided."""
+    return b.Agreement.model_validate(
+        await _agreements(call).edit(_me(call), _id(call), call.body.clarifications)
+    )
+
+
+async def send_agreement(call: Call[None]) -> b.Agreement:
+    """The lead mediator sends the text for signature."""
+    sent = await _agreements(call).send_for_signature(_me(call), _id(call))
+    return b.Agreement.model_validate(sent)
+
+
+async def authorise_attorney(call: Call[b.AuthoriseAttorney]) -> b.Agreement:
+    """A party authorises their attorney to sign for them (never in civil harassment)."""
+    return b.Agreement.model_validate(
+        await _agreements(call).authorise_attorney(
+            _me(call), _id(call), call.body.attorney_user_id
+        )
+    )
+
+
+async def sign_agreement(call: Call[b.Sign]) -> b.Agreement:
     """Sign electronically: consent, password, typed name, agreement to be bound, hash."""
-    b = call.body
-    return await _agreements(call).sign(
+    body = call.body
+    signed = await _agreements(call).sign(
         _me(call),
         _id(call),
-        password=b["password"],
-        typed_name=b["typed_name"],
-        esign_consent=b["esign_consent"],
-        agree_bound=b["agree_bound"],
-        document_sha256=b["document_sha256"],
+        password=body.password,
+        typed_name=body.typed_name,
+        esign_consent=body.esign_consent,
+        agree_bound=body.agree_bound,
+        document_sha256=body.document_sha256,
         ip=call.ip,
         user_agent=call.request.headers.get("user-agent", ""),
     )
+    return b.Agreement.model_validate(signed)
 
 
-async def agreement_pdf(call: Call) -> Response:
+async def agreement_pdf(call: Call[None]) -> Response:
     """The signed agreement as a PDF (participants only)."""
     return _pdf(*await _agreements(call).pdf(_me(call), _id(call)))
 
 
-async def filing_queue(call: Call) -> object:
+async def filing_queue(call: Call[None]) -> b.FilingQueue:
     """Signed court-case agreements waiting to be filed."""
-    return {"agreements": await _agreements(call).filing_queue()}
+    return b.FilingQueue.model_validate({"agreements": await _agreements(call).filing_queue()})
 
 
-async def filing_package(call: Call) -> Response:
+async def filing_package(call: Call[None]) -> Response:
     """The cover sheet and signed agreement for the court (audited)."""
     return _pdf(*await _agreements(call).filing_package(_me(call), _id(call)))
 
 
-async def mark_filed(call: Call) -> object:
+async def mark_filed(call: Call[b.MarkFiled]) -> b.Agreement:
     """Record the filing date and the court's reference."""
-    b = call.body
-    return await _agreements(call).mark_filed(
-        _me(call), _id(call), b["filed_on"], b["court_reference"]
+    body = call.body
+    return b.Agreement.model_validate(
+        await _agreements(call).mark_filed(
+            _me(call), _id(call), body.filed_on, body.court_reference
+        )
     )
 
 
@@ -128,6 +139,7 @@ ENDPOINTS = (
         CASE + "/agreement",
         case_agreement,
         "The case's agreement",
+        reply=b.AgreementView,
         responses=(404,),
         tag="agreements",
     ),
@@ -136,18 +148,28 @@ ENDPOINTS = (
         CASE + "/agreement",
         mark_reached,
         "Mark agreement reached (mediator)",
-        body=Body({"offer_id": F(Int(1, MAX_ID))}),
+        body=b.MarkReached,
+        reply=b.Agreement,
         status=201,
         responses=CHANGE,
         tag="agreements",
     ),
-    Endpoint("GET", AGREEMENT, get_agreement, "One agreement", responses=(404,), tag="agreements"),
+    Endpoint(
+        "GET",
+        AGREEMENT,
+        get_agreement,
+        "One agreement",
+        reply=b.AgreementView,
+        responses=(404,),
+        tag="agreements",
+    ),
     Endpoint(
         "POST",
         AGREEMENT + "/edit",
         edit_agreement,
         "Add clarifying wording (mediator)",
-        body=Body({"clarifications": F(Str(CLARIFICATIONS_MAX, multiline=True))}),
+        body=b.Edit,
+        reply=b.Agreement,
         responses=CHANGE,
         tag="agreements",
     ),
@@ -156,6 +178,7 @@ ENDPOINTS = (
         AGREEMENT + "/send",
         send_agreement,
         "Send for signature (mediator)",
+        reply=b.Agreement,
         responses=CHANGE,
         tag="agreements",
     ),
@@ -164,7 +187,8 @@ ENDPOINTS = (
         AGREEMENT + "/authorise-attorney",
         authorise_attorney,
         "Authorise my attorney to sign for me",
-        body=Body({"attorney_user_id": F(Int(1, MAX_ID))}),
+        body=b.AuthoriseAttorney,
+        reply=b.Agreement,
         responses=CHANGE,
         tag="agreements",
     ),
@@ -173,18 +197,8 @@ ENDPOINTS = (
         AGREEMENT + "/sign",
         sign_agreement,
         "Sign electronically",
-        body=Body(
-            {
-                "esign_consent": F(Bool(), description="I consent to sign electronically"),
-                "password": F(Str(1024, 1, strip=False), description="my password, re-entered"),
-                "typed_name": F(Str(120, 1), description="my full name as on my account"),
-                "agree_bound": F(Bool(), description="I agree to be bound by this agreement"),
-                "document_sha256": F(
-                    Str(64, 64, pattern=SHA256, pattern_message="must be 64 lowercase hex digits"),
-                    description="SHA-256 of the text I was shown",
-                ),
-            }
-        ),
+        body=b.Sign,
+        reply=b.Agreement,
         responses=(*CHANGE, 429),
         tag="agreements",
     ),
@@ -198,7 +212,13 @@ ENDPOINTS = (
         media_type="application/pdf",
     ),
     Endpoint(
-        "GET", "/api/admin/filing", filing_queue, "The filing queue", access="admin", tag="admin"
+        "GET",
+        "/api/admin/filing",
+        filing_queue,
+        "The filing queue",
+        access="admin",
+        reply=b.FilingQueue,
+        tag="admin",
     ),
     Endpoint(
         "GET",
@@ -216,7 +236,8 @@ ENDPOINTS = (
         mark_filed,
         "Mark filed",
         access="admin",
-        body=Body({"filed_on": F(Date()), "court_reference": F(Str(120, 1))}),
+        body=b.MarkFiled,
+        reply=b.Agreement,
         responses=(404, 409),
         tag="admin",
     ),

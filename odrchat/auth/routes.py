@@ -4,40 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
-
-from odrchat.api import Call, Endpoint, json_response
+from odrchat.api import Call, Endpoint, ReplyResponse
 from odrchat.auth import csrf
-from odrchat.auth.tables import User
+from odrchat.auth.bodies import (
+    ChangePassword,
+    CheckEmail,
+    Forgot,
+    LoggedOut,
+    Login,
+    Me,
+    PasswordChanged,
+    PasswordReset,
+    Register,
+    Reset,
+    Session,
+    UpdateMe,
+    Verified,
+    Verify,
+)
 from odrchat.auth.tokens import new_token
-from odrchat.schema import EMAIL, PHONE, Body, Bool, F, Password, Str
 
-EmailField = Str(254, 3, pattern=EMAIL, pattern_message="is not an email address", lower=True)
-NameField = Str(120, 1)
-PhoneField = Str(32, 0, pattern=PHONE, pattern_message="is not a phone number")
-TokenField = Str(128, 16)
-
-CHECK_EMAIL = {
-    "status": "check_email",
-    "message": "If the address can be used, we have sent an email to it. "
+CHECK_EMAIL = CheckEmail(
+    status="check_email",
+    message="If the address can be used, we have sent an email to it. "
     "Please follow the link in that email.",
-}
+)
 
 
-def user_json(user: User) -> dict[str, Any]:
-    """What a user may see of their own account."""
-    return {
-        "id": user.id,
-        "email": user.email,
-        "display_name": user.display_name,
-        "phone": user.phone,
-        "staff_role": user.staff_role or None,
-        "email_verified": user.email_verified_at is not None,
-        "notify_optional": user.notify_optional,
-    }
-
-
-async def get_session(call: Call) -> Response:
+async def get_session(call: Call[None]) -> ReplyResponse:
     """Who is logged in, and the CSRF token to send with every change."""
     settings = call.services.settings
     session_cookie, pre_cookie = csrf.cookie_names(settings)
@@ -50,39 +44,41 @@ async def get_session(call: Call) -> Response:
         if not pre:
             pre = response_pre = new_token()
         seed = pre
-    body = {
-        "user": user_json(call.current.user) if call.current else None,
-        "csrf_token": csrf.token_for(settings, seed),
-    }
-    response = json_response(body)
+    response = ReplyResponse(
+        Session(
+            user=Me.of(call.current.user) if call.current else None,
+            csrf_token=csrf.token_for(settings, seed),
+        )
+    )
     if response_pre is not None:
         _set_cookie(call, response, pre_cookie, response_pre, max_age=None)
     return response
 
 
-async def register(call: Call) -> Response:
-    """Create an account; always answers the same (no account enumeration)."""
+async def register(call: Call[Register]) -> CheckEmail:
+    """Create an account; always answers the same (no account enumeration).
+
+    The email holds a link to `#/verify/<token>`; the app then calls `POST /api/auth/verify`.
+    """
     b = call.body
-    await call.services.auth.register(
-        b["email"], b["display_name"], b["password"], b["phone"] or None
-    )
-    return json_response(CHECK_EMAIL, 202)
+    await call.services.auth.register(b.email, b.display_name, b.password, b.phone or None)
+    return CHECK_EMAIL
 
 
-async def verify_email(call: Call) -> object:
-    """Confirm an email address from the emailed link."""
-    user = await call.services.auth.verify_email(call.body["token"])
-    return {"status": "verified", "email": user.email}
+async def verify_email(call: Call[Verify]) -> Verified:
+    """Confirm an email address from the emailed link (`#/verify/<token>`)."""
+    user = await call.services.auth.verify_email(call.body.token)
+    return Verified(status="verified", email=user.email)
 
 
-async def login(call: Call) -> Response:
+async def login(call: Call[Login]) -> ReplyResponse:
     """Log in: a fresh session token in a Secure, HttpOnly, SameSite=Lax cookie."""
     ua = call.request.headers.get("user-agent", "")
-    done = await call.services.auth.login(call.body["email"], call.body["password"], call.ip, ua)
+    done = await call.services.auth.login(call.body.email, call.body.password, call.ip, ua)
     settings = call.services.settings
     session_cookie, _ = csrf.cookie_names(settings)
-    response = json_response(
-        {"user": user_json(done.user), "csrf_token": csrf.token_for(settings, done.token)}
+    response = ReplyResponse(
+        Session(user=Me.of(done.user), csrf_token=csrf.token_for(settings, done.token))
     )
     _set_cookie(
         call,
@@ -94,12 +90,12 @@ async def login(call: Call) -> Response:
     return response
 
 
-async def logout(call: Call) -> Response:
+async def logout(call: Call[None]) -> ReplyResponse:
     """End this session (and its sockets on every worker)."""
     assert call.current is not None
     await call.services.auth.logout(call.current)
     session_cookie, _ = csrf.cookie_names(call.services.settings)
-    response = json_response({"status": "logged_out"})
+    response = ReplyResponse(LoggedOut(status="logged_out"))
     response.delete_cookie(
         session_cookie,
         path="/",
@@ -110,42 +106,41 @@ async def logout(call: Call) -> Response:
     return response
 
 
-async def forgot_password(call: Call) -> Response:
-    """Email a reset link; always answers the same."""
-    await call.services.auth.forgot_password(call.body["email"])
-    return json_response(CHECK_EMAIL, 202)
+async def forgot_password(call: Call[Forgot]) -> CheckEmail:
+    """Email a reset link (`#/reset/<token>`); always answers the same."""
+    await call.services.auth.forgot_password(call.body.email)
+    return CHECK_EMAIL
 
 
-async def reset_password(call: Call) -> object:
-    """Set a new password from an emailed link; all sessions end."""
-    await call.services.auth.reset_password(call.body["token"], call.body["password"])
-    return {"status": "password_reset"}
+async def reset_password(call: Call[Reset]) -> PasswordReset:
+    """Set a new password from an emailed link (`#/reset/<token>`); all sessions end."""
+    await call.services.auth.reset_password(call.body.token, call.body.password)
+    return PasswordReset(status="password_reset")
 
 
-async def change_password(call: Call) -> object:
+async def change_password(call: Call[ChangePassword]) -> PasswordChanged:
     """Change the password; other sessions end."""
     assert call.current is not None
     await call.services.auth.change_password(
-        call.current, call.body["current_password"], call.body["new_password"]
+        call.current, call.body.current_password, call.body.new_password
     )
-    return {"status": "password_changed"}
+    return PasswordChanged(status="password_changed")
 
 
-async def get_me(call: Call) -> object:
+async def get_me(call: Call[None]) -> Me:
     """The caller's account."""
     assert call.current is not None
-    return user_json(call.current.user)
+    return Me.of(call.current.user)
 
 
-async def update_me(call: Call) -> object:
-    """Change display name, phone or notification choice."""
-    assert call.current is not None
-    user = await call.services.auth.update_profile(call.user_id, call.body)
-    return user_json(user)
+async def update_me(call: Call[UpdateMe]) -> Me:
+    """Change display name, phone or notification choice (fields left out stay as they are)."""
+    user = await call.services.auth.update_profile(call.user_id, call.body.model_dump())
+    return Me.of(user)
 
 
 def _set_cookie(
-    call: Call, response: Response, name: str, value: str, *, max_age: int | None
+    call: Call[Any], response: ReplyResponse, name: str, value: str, *, max_age: int | None
 ) -> None:
     response.set_cookie(
         name,
@@ -165,6 +160,7 @@ ENDPOINTS = (
         get_session,
         "Current user and CSRF token",
         access="public",
+        reply=Session,
         tag="auth",
     ),
     Endpoint(
@@ -173,14 +169,8 @@ ENDPOINTS = (
         register,
         "Register an account",
         access="public",
-        body=Body(
-            {
-                "email": F(EmailField),
-                "display_name": F(NameField),
-                "password": F(Password()),
-                "phone": F(PhoneField, required=False),
-            }
-        ),
+        body=Register,
+        reply=CheckEmail,
         status=202,
         tag="auth",
     ),
@@ -190,7 +180,8 @@ ENDPOINTS = (
         verify_email,
         "Confirm an email address",
         access="public",
-        body=Body({"token": F(TokenField)}),
+        body=Verify,
+        reply=Verified,
         tag="auth",
     ),
     Endpoint(
@@ -199,18 +190,20 @@ ENDPOINTS = (
         login,
         "Log in",
         access="public",
-        body=Body({"email": F(EmailField), "password": F(Str(1024, 1, strip=False))}),
-        responses=(429,),
+        body=Login,
+        reply=Session,
+        responses=(401, 429),
         tag="auth",
     ),
-    Endpoint("POST", "/api/auth/logout", logout, "Log out", tag="auth"),
+    Endpoint("POST", "/api/auth/logout", logout, "Log out", reply=LoggedOut, tag="auth"),
     Endpoint(
         "POST",
         "/api/auth/password/forgot",
         forgot_password,
         "Ask for a reset link",
         access="public",
-        body=Body({"email": F(EmailField)}),
+        body=Forgot,
+        reply=CheckEmail,
         status=202,
         tag="auth",
     ),
@@ -220,7 +213,8 @@ ENDPOINTS = (
         reset_password,
         "Set a new password from a link",
         access="public",
-        body=Body({"token": F(TokenField), "password": F(Password())}),
+        body=Reset,
+        reply=PasswordReset,
         tag="auth",
     ),
     Endpoint(
@@ -228,24 +222,12 @@ ENDPOINTS = (
         "/api/auth/password/change",
         change_password,
         "Change password",
-        body=Body(
-            {"current_password": F(Str(1024, 1, strip=False)), "new_password": F(Password())}
-        ),
+        body=ChangePassword,
+        reply=PasswordChanged,
         tag="auth",
     ),
-    Endpoint("GET", "/api/me", get_me, "My account", tag="auth"),
+    Endpoint("GET", "/api/me", get_me, "My account", reply=Me, tag="auth"),
     Endpoint(
-        "PATCH",
-        "/api/me",
-        update_me,
-        "Update my account",
-        body=Body(
-            {
-                "display_name": F(NameField, required=False),
-                "phone": F(PhoneField, required=False, nullable=True),
-                "notify_optional": F(Bool(), required=False),
-            }
-        ),
-        tag="auth",
+        "PATCH", "/api/me", update_me, "Update my account", body=UpdateMe, reply=Me, tag="auth"
     ),
 )

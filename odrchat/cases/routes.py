@@ -8,223 +8,203 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
-
 from odrchat import audit
-from odrchat.api import Call, Endpoint, json_response
-from odrchat.auth.routes import EmailField, NameField, PhoneField
+from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
+from odrchat.cases import bodies as b
 from odrchat.cases import queries, staffing
-from odrchat.cases.kinds import (
-    CASE_NUMBER_MAX,
-    COURT_NAME_MAX,
-    DEPARTMENT_MAX,
-    DESCRIPTION_MAX,
-    PREMISES_MAX,
-    CaseKind,
-)
 from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TEXT, AGREEMENT_TO_MEDIATE_VERSION
 from odrchat.errors import Invalid
-from odrchat.schema import Body, Bool, Choice, Date, F, Int, Str
-
-MAX_ID = 2**31 - 1
-Id = Int(1, MAX_ID)
-SIDES = Choice(("plaintiff", "defendant"))
-INVITE_ROLE = F(
-    Choice(("party", "attorney")),
-    required=False,
-    description="which of your invitations (default: the other party's)",
-)
 
 
-def _cases(call: Call) -> CaseService:
+def _cases(call: Call[Any]) -> CaseService:
     return call.services.cases
 
 
-def _me(call: Call) -> User:
+def _me(call: Call[Any]) -> User:
     assert call.current is not None
     return call.current.user
 
 
-def _case_id(call: Call) -> int:
+def _case_id(call: Call[Any]) -> int:
     return int(call.params["case_id"])
 
 
-async def _detail(call: Call, case_id: int) -> dict[str, Any]:
-    return await _cases(call).detail(_me(call), case_id)
+async def _detail(call: Call[Any], case_id: int) -> b.CaseDetail:
+    return b.CaseDetail.model_validate(await _cases(call).detail(_me(call), case_id))
 
 
 # -- cases ------------------------------------------------------------------------------------
 
 
-async def open_case(call: Call) -> Response:
-    """Open a case and invite the other side."""
-    b = call.body
+async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
+    """Open a case and invite the other side (the invitation email links to `#/invite/<token>`)."""
+    body = call.body
     case_id = await _cases(call).open_case(
         _me(call),
-        kind=b["kind"],
-        side=b["side"],
-        court_name=b["court_name"],
-        court_case_number=b["court_case_number"],
-        hearing_date=b["hearing_date"],
-        department=b["department"],
-        premises_address=b["premises_address"],
-        description=b["description"],
-        other_name=b["other_name"],
-        other_email=b["other_email"],
-        other_phone=b["other_phone"] or None,
-        share_contact=bool(b["share_contact"]),
+        kind=body.kind,
+        side=body.side,
+        court_name=body.court_name,
+        court_case_number=body.court_case_number,
+        hearing_date=body.hearing_date,
+        department=body.department,
+        premises_address=body.premises_address,
+        description=body.description,
+        other_name=body.other_name,
+        other_email=body.other_email,
+        other_phone=body.other_phone or None,
+        share_contact=bool(body.share_contact),
     )
-    return json_response(await _detail(call, case_id), 201)
+    return await _detail(call, case_id)
 
 
-async def list_cases(call: Call) -> object:
+async def list_cases(call: Call[None]) -> b.CaseList:
     """My cases, each with its status and whether it waits on me."""
     async with call.services.db.session() as s:
-        return {"cases": await queries.case_list(s, _me(call))}
+        return b.CaseList.model_validate({"cases": await queries.case_list(s, _me(call))})
 
 
-async def get_case(call: Call) -> object:
+async def get_case(call: Call[None]) -> b.CaseDetail:
     """One case as I may see it (admins' views are audited)."""
     return await _detail(call, _case_id(call))
 
 
-async def resend_invitation(call: Call) -> object:
+async def resend_invitation(call: Call[b.ResendInvitation]) -> b.Sent:
     """Send a fresh invitation link (optionally to a corrected address)."""
-    b = call.body
+    body = call.body
     await _cases(call).resend_invitation(
-        _me(call), _case_id(call), role=b["role"] or "party", email=b["email"], name=b["name"]
+        _me(call), _case_id(call), role=body.role or "party", email=body.email, name=body.name
     )
-    return {"status": "sent"}
+    return b.Sent(status="sent")
 
 
-async def revoke_invitation(call: Call) -> object:
+async def revoke_invitation(call: Call[b.RevokeInvitation]) -> b.Revoked:
     """Stop my open invitation link from working."""
-    await _cases(call).revoke_invitation(
-        _me(call), _case_id(call), role=call.body["role"] or "party"
-    )
-    return {"status": "revoked"}
+    await _cases(call).revoke_invitation(_me(call), _case_id(call), role=call.body.role or "party")
+    return b.Revoked(status="revoked")
 
 
-async def consent(call: Call) -> object:
-    """Accept the agreement to mediate (the version I read)."""
-    await _cases(call).consent(_me(call), _case_id(call), call.body["text_version"])
+async def consent(call: Call[b.Consent]) -> b.CaseDetail:
+    """Accept the agreement to mediate: the version I read, from `GET /api/agreement-to-mediate`."""
+    await _cases(call).consent(_me(call), _case_id(call), call.body.text_version)
     return await _detail(call, _case_id(call))
 
 
-async def opt_out(call: Call) -> object:
+async def opt_out(call: Call[b.OptOut]) -> b.CaseDetail:
     """Stop mediation for everybody; the optional reason stays private."""
-    await _cases(call).opt_out(_me(call), _case_id(call), call.body["reason"] or None)
+    await _cases(call).opt_out(_me(call), _case_id(call), call.body.reason or None)
     return await _detail(call, _case_id(call))
 
 
-async def impasse(call: Call) -> object:
+async def impasse(call: Call[None]) -> b.CaseDetail:
     """The mediator records that no agreement was reached."""
     await _cases(call).record_impasse(_me(call), _case_id(call))
     return await _detail(call, _case_id(call))
 
 
-async def invite_attorney(call: Call) -> object:
-    """Invite my attorney by email."""
-    await _cases(call).invite_attorney(
-        _me(call), _case_id(call), call.body["email"], call.body["name"]
-    )
-    return {"status": "sent"}
+async def invite_attorney(call: Call[b.InviteAttorney]) -> b.Sent:
+    """Invite my attorney by email (the email links to `#/invite/<token>`)."""
+    await _cases(call).invite_attorney(_me(call), _case_id(call), call.body.email, call.body.name)
+    return b.Sent(status="sent")
 
 
-async def add_observer(call: Call) -> object:
+async def add_observer(call: Call[b.AddObserver]) -> b.CaseDetail:
     """The mediator adds an observer (a mediator in training), pending approval."""
-    await _cases(call).add_observer(_me(call), _case_id(call), call.body["user_id"])
+    await _cases(call).add_observer(_me(call), _case_id(call), call.body.user_id)
     return await _detail(call, _case_id(call))
 
 
-async def approve_observer(call: Call) -> object:
+async def approve_observer(call: Call[None]) -> b.CaseDetail:
     """The mediator approves an observer."""
     await _cases(call).approve_observer(_me(call), _case_id(call), int(call.params["user_id"]))
     return await _detail(call, _case_id(call))
 
 
-async def remove_participant(call: Call) -> object:
+async def remove_participant(call: Call[None]) -> b.Removed:
     """Remove an attorney or observer (or leave, for oneself)."""
     await _cases(call).remove_participant(_me(call), _case_id(call), int(call.params["user_id"]))
-    return {"status": "removed"}
+    return b.Removed(status="removed")
 
 
 # -- invitations ------------------------------------------------------------------------------
 
 
-async def get_invitation(call: Call) -> object:
-    """What an invitation is about: explainer, kind, case number and the inviter's name."""
-    return await _cases(call).invitation_info(call.params["token"])
+async def get_invitation(call: Call[None]) -> b.InvitationInfo:
+    """What an invitation (`#/invite/<token>`) is about: explainer, kind, case number, inviter."""
+    return b.InvitationInfo.model_validate(
+        await _cases(call).invitation_info(call.params["token"])
+    )
 
 
-async def accept_invitation(call: Call) -> object:
+async def accept_invitation(call: Call[b.AcceptInvitation]) -> b.CaseDetail:
     """Join the case with the account that has the invited email address."""
     case_id = await _cases(call).accept_invitation(
-        _me(call), call.params["token"], share_contact=bool(call.body["share_contact"])
+        _me(call), call.params["token"], share_contact=bool(call.body.share_contact)
     )
     return await _detail(call, case_id)
 
 
-async def decline_invitation(call: Call) -> object:
+async def decline_invitation(call: Call[None]) -> b.Declined:
     """Say no to mediation; no account needed."""
     user = call.current.user if call.current else None
     await _cases(call).decline_invitation(call.params["token"], user)
-    return {"status": "declined"}
+    return b.Declined(status="declined")
 
 
-async def agreement_to_mediate(call: Call) -> object:
-    """The agreement to mediate and its version."""
-    return {"version": AGREEMENT_TO_MEDIATE_VERSION, "text": AGREEMENT_TEXT}
+async def agreement_to_mediate(call: Call[None]) -> b.AgreementToMediate:
+    """The agreement to mediate and its version (consenting sends the version back)."""
+    return b.AgreementToMediate(version=AGREEMENT_TO_MEDIATE_VERSION, text=AGREEMENT_TEXT)
 
 
 # -- administration ---------------------------------------------------------------------------
 
 
-async def admin_queue(call: Call) -> object:
+async def admin_queue(call: Call[None]) -> b.Queue:
     """Cases waiting for a mediator, each with a suggested mediator."""
     async with call.services.db.session() as s:
-        return {"cases": await staffing.queue(s)}
+        return b.Queue.model_validate({"cases": await staffing.queue(s)})
 
 
-async def admin_cases(call: Call) -> object:
+async def admin_cases(call: Call[None]) -> b.CaseList:
     """Every case."""
     async with call.services.db.session() as s:
-        return {"cases": await queries.case_list(s, _me(call), every=True)}
+        return b.CaseList.model_validate(
+            {"cases": await queries.case_list(s, _me(call), every=True)}
+        )
 
 
-async def assign(call: Call) -> object:
+async def assign(call: Call[b.Assign]) -> b.CaseDetail:
     """Assign or reassign the mediator and optional co-mediator."""
-    b = call.body
-    await _cases(call).assign(_me(call), _case_id(call), b["mediator_id"], b["co_mediator_id"])
+    body = call.body
+    await _cases(call).assign(_me(call), _case_id(call), body.mediator_id, body.co_mediator_id)
     return await _detail(call, _case_id(call))
 
 
-async def admin_mediators(call: Call) -> object:
+async def admin_mediators(call: Call[None]) -> b.Mediators:
     """Mediators with availability and load."""
     async with call.services.db.session() as s:
-        return {"mediators": await staffing.mediators(s)}
+        return b.Mediators.model_validate({"mediators": await staffing.mediators(s)})
 
 
-async def set_availability(call: Call) -> object:
+async def set_availability(call: Call[b.Availability]) -> b.Done:
     """Whether a mediator takes new cases."""
     user_id = int(call.params["user_id"])
-    await _cases(call).set_availability(_me(call), user_id, call.body["available"])
-    return {"status": "ok"}
+    await _cases(call).set_availability(_me(call), user_id, call.body.available)
+    return b.Done(status="ok")
 
 
-async def add_conflict(call: Call) -> Response:
+async def add_conflict(call: Call[b.AddConflict]) -> b.Created:
     """Record a conflict of interest between a mediator and a person."""
-    b = call.body
+    body = call.body
     conflict_id = await _cases(call).add_conflict(
-        _me(call), b["mediator_id"], b["email"], b["user_id"], b["note"] or ""
+        _me(call), body.mediator_id, body.email, body.user_id, body.note or ""
     )
-    return json_response({"id": conflict_id}, 201)
+    return b.Created(id=conflict_id)
 
 
-async def audit_log(call: Call) -> object:
-    """The audit log, newest first (admins only)."""
+async def audit_log(call: Call[None]) -> b.AuditLog:
+    """The audit log, newest first (admins only); `case_id` and `before` (an entry id) filter."""
     query = call.request.query_params
     try:
         case_id = int(query["case_id"]) if query.get("case_id") else None
@@ -235,7 +215,7 @@ async def audit_log(call: Call) -> object:
         raise Invalid("case_id and before must be between 1 and 2147483647.")
     async with call.services.db.read() as s:
         rows = await audit.entries(s, case_id=case_id, before_id=before)
-    return {"entries": [audit.entry_json(row) for row in rows]}
+    return b.AuditLog.model_validate({"entries": [audit.entry_json(row) for row in rows]})
 
 
 CASE = "/api/cases/{case_id:int}"
@@ -245,48 +225,23 @@ ENDPOINTS = (
         "/api/cases",
         open_case,
         "Open a case and invite the other side",
-        body=Body(
-            {
-                "kind": F(Choice(tuple(k.value for k in CaseKind))),
-                "side": F(SIDES, description="your side"),
-                "court_name": F(Str(COURT_NAME_MAX), required=False),
-                "court_case_number": F(Str(CASE_NUMBER_MAX), required=False),
-                "hearing_date": F(Date(), required=False),
-                "department": F(
-                    Str(DEPARTMENT_MAX), required=False, description="court department"
-                ),
-                "premises_address": F(
-                    Str(PREMISES_MAX),
-                    required=False,
-                    description="unlawful detainer: the rented premises (required there)",
-                ),
-                "description": F(Str(DESCRIPTION_MAX, 1, multiline=True)),
-                "other_name": F(NameField),
-                "other_email": F(EmailField),
-                "other_phone": F(PhoneField, required=False),
-                "share_contact": F(
-                    Bool(), required=False, description="let the other side see my email and phone"
-                ),
-            }
-        ),
+        body=b.OpenCase,
+        reply=b.CaseDetail,
         status=201,
         responses=(404,),
         tag="cases",
     ),
-    Endpoint("GET", "/api/cases", list_cases, "My cases", tag="cases"),
-    Endpoint("GET", CASE, get_case, "One case", responses=(404,), tag="cases"),
+    Endpoint("GET", "/api/cases", list_cases, "My cases", reply=b.CaseList, tag="cases"),
+    Endpoint(
+        "GET", CASE, get_case, "One case", reply=b.CaseDetail, responses=(404,), tag="cases"
+    ),
     Endpoint(
         "POST",
         CASE + "/invitation/resend",
         resend_invitation,
         "Resend my invitation",
-        body=Body(
-            {
-                "role": INVITE_ROLE,
-                "email": F(EmailField, required=False),
-                "name": F(NameField, required=False),
-            }
-        ),
+        body=b.ResendInvitation,
+        reply=b.Sent,
         responses=(404, 409),
         tag="cases",
     ),
@@ -295,7 +250,8 @@ ENDPOINTS = (
         CASE + "/invitation/revoke",
         revoke_invitation,
         "Revoke my invitation",
-        body=Body({"role": INVITE_ROLE}),
+        body=b.RevokeInvitation,
+        reply=b.Revoked,
         responses=(404, 409),
         tag="cases",
     ),
@@ -304,7 +260,8 @@ ENDPOINTS = (
         CASE + "/consent",
         consent,
         "Accept the agreement to mediate",
-        body=Body({"text_version": F(Str(32, 1))}),
+        body=b.Consent,
+        reply=b.CaseDetail,
         responses=(404, 409),
         tag="cases",
     ),
@@ -313,15 +270,8 @@ ENDPOINTS = (
         CASE + "/opt-out",
         opt_out,
         "Stop mediation",
-        body=Body(
-            {
-                "reason": F(
-                    Str(2000, multiline=True),
-                    required=False,
-                    description="private: only CCR administration sees it",
-                )
-            }
-        ),
+        body=b.OptOut,
+        reply=b.CaseDetail,
         responses=(404, 409),
         tag="cases",
     ),
@@ -330,6 +280,7 @@ ENDPOINTS = (
         CASE + "/impasse",
         impasse,
         "Record an impasse (mediator)",
+        reply=b.CaseDetail,
         responses=(404, 409),
         tag="cases",
     ),
@@ -338,7 +289,8 @@ ENDPOINTS = (
         CASE + "/attorneys",
         invite_attorney,
         "Invite my attorney",
-        body=Body({"email": F(EmailField), "name": F(NameField)}),
+        body=b.InviteAttorney,
+        reply=b.Sent,
         responses=(404, 409),
         tag="cases",
     ),
@@ -347,7 +299,8 @@ ENDPOINTS = (
         CASE + "/observers",
         add_observer,
         "Add an observer (mediator)",
-        body=Body({"user_id": F(Id)}),
+        body=b.AddObserver,
+        reply=b.CaseDetail,
         responses=(404, 409),
         tag="cases",
     ),
@@ -356,6 +309,7 @@ ENDPOINTS = (
         CASE + "/observers/{user_id:int}/approve",
         approve_observer,
         "Approve an observer (mediator)",
+        reply=b.CaseDetail,
         responses=(404, 409),
         tag="cases",
     ),
@@ -364,6 +318,7 @@ ENDPOINTS = (
         CASE + "/participants/{user_id:int}",
         remove_participant,
         "Remove an attorney or observer",
+        reply=b.Removed,
         responses=(404, 409),
         tag="cases",
     ),
@@ -373,6 +328,7 @@ ENDPOINTS = (
         get_invitation,
         "Read an invitation",
         access="public",
+        reply=b.InvitationInfo,
         responses=(422,),
         tag="invitations",
     ),
@@ -381,7 +337,8 @@ ENDPOINTS = (
         "/api/invitations/{token}/accept",
         accept_invitation,
         "Accept an invitation",
-        body=Body({"share_contact": F(Bool(), required=False)}),
+        body=b.AcceptInvitation,
+        reply=b.CaseDetail,
         responses=(422,),
         tag="invitations",
     ),
@@ -391,6 +348,7 @@ ENDPOINTS = (
         decline_invitation,
         "Decline an invitation",
         access="public",
+        reply=b.Declined,
         responses=(422,),
         tag="invitations",
     ),
@@ -400,6 +358,7 @@ ENDPOINTS = (
         agreement_to_mediate,
         "The agreement to mediate",
         access="public",
+        reply=b.AgreementToMediate,
         tag="invitations",
     ),
     Endpoint(
@@ -408,21 +367,37 @@ ENDPOINTS = (
         admin_queue,
         "Cases awaiting a mediator",
         access="admin",
+        reply=b.Queue,
         tag="admin",
     ),
-    Endpoint("GET", "/api/admin/cases", admin_cases, "All cases", access="admin", tag="admin"),
+    Endpoint(
+        "GET",
+        "/api/admin/cases",
+        admin_cases,
+        "All cases",
+        access="admin",
+        reply=b.CaseList,
+        tag="admin",
+    ),
     Endpoint(
         "POST",
         "/api/admin/cases/{case_id:int}/assign",
         assign,
         "Assign a mediator",
         access="admin",
-        body=Body({"mediator_id": F(Id), "co_mediator_id": F(Id, required=False)}),
+        body=b.Assign,
+        reply=b.CaseDetail,
         responses=(404, 409),
         tag="admin",
     ),
     Endpoint(
-        "GET", "/api/admin/mediators", admin_mediators, "Mediators", access="admin", tag="admin"
+        "GET",
+        "/api/admin/mediators",
+        admin_mediators,
+        "Mediators",
+        access="admin",
+        reply=b.Mediators,
+        tag="admin",
     ),
     Endpoint(
         "POST",
@@ -430,7 +405,8 @@ ENDPOINTS = (
         set_availability,
         "Set a mediator's availability",
         access="admin",
-        body=Body({"available": F(Bool())}),
+        body=b.Availability,
+        reply=b.Done,
         tag="admin",
     ),
     Endpoint(
@@ -439,16 +415,18 @@ ENDPOINTS = (
         add_conflict,
         "Record a conflict of interest",
         access="admin",
-        body=Body(
-            {
-                "mediator_id": F(Id),
-                "email": F(EmailField, required=False),
-                "user_id": F(Id, required=False),
-                "note": F(Str(500), required=False),
-            }
-        ),
+        body=b.AddConflict,
+        reply=b.Created,
         status=201,
         tag="admin",
     ),
-    Endpoint("GET", "/api/admin/audit", audit_log, "The audit log", access="admin", tag="admin"),
+    Endpoint(
+        "GET",
+        "/api/admin/audit",
+        audit_log,
+        "The audit log",
+        access="admin",
+        reply=b.AuditLog,
+        tag="admin",
+    ),
 )

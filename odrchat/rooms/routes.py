@@ -6,35 +6,38 @@ from starlette.responses import Response
 
 from odrchat.api import Call, Endpoint
 from odrchat.errors import NotFound
+from odrchat.rooms.bodies import Flags, Transcript
 from odrchat.rooms.transcript import event_line, render_html
 from odrchat.store.types import utcnow
 
 
-async def get_transcript(call: Call) -> object:
+async def get_transcript(call: Call[None]) -> Transcript:
     """Every conversation of the case that I may see, with who can see each."""
     assert call.current is not None
     case_id = int(call.params["case_id"])
     rooms = await call.services.rooms.transcript(call.current.user, case_id)
     if not rooms:
         raise NotFound("Not found.")
-    return {
-        "case_id": case_id,
-        "viewer": call.current.user.display_name,
-        "generated_at": utcnow().isoformat(),
-        "rooms": [
-            {
-                "room": acc.room_id,
-                "kind": str(acc.ref.kind),
-                "title": acc.title,
-                "audience": seen,
-                "events": [event_line(e) for e in events],
-            }
-            for acc, seen, events in rooms
-        ],
-    }
+    return Transcript.model_validate(
+        {
+            "case_id": case_id,
+            "viewer": call.current.user.display_name,
+            "generated_at": utcnow().isoformat(),
+            "rooms": [
+                {
+                    "room": acc.room_id,
+                    "kind": str(acc.ref.kind),
+                    "title": acc.title,
+                    "audience": seen,
+                    "events": [event_line(e) for e in events],
+                }
+                for acc, seen, events in rooms
+            ],
+        }
+    )
 
 
-async def get_transcript_html(call: Call) -> Response:
+async def get_transcript_html(call: Call[None]) -> Response:
     """The same transcript as a printable page."""
     assert call.current is not None
     case_id = int(call.params["case_id"])
@@ -58,9 +61,9 @@ async def get_transcript_html(call: Call) -> Response:
     )
 
 
-async def list_flags(call: Call) -> object:
+async def list_flags(call: Call[None]) -> Flags:
     """Messages mediators flagged for the administrator."""
-    return {"flags": await call.services.rooms.flags()}
+    return Flags.model_validate({"flags": await call.services.rooms.flags()})
 
 
 ENDPOINTS = (
@@ -69,6 +72,7 @@ ENDPOINTS = (
         "/api/cases/{case_id:int}/transcript",
         get_transcript,
         "My transcript of a case (only the rooms I may see)",
+        reply=Transcript,
         tag="rooms",
         responses=(404,),
     ),
@@ -82,6 +86,12 @@ ENDPOINTS = (
         media_type="text/html",
     ),
     Endpoint(
-        "GET", "/api/admin/flags", list_flags, "Flagged messages", access="admin", tag="admin"
+        "GET",
+        "/api/admin/flags",
+        list_flags,
+        "Flagged messages",
+        access="admin",
+        reply=Flags,
+        tag="admin",
     ),
 )

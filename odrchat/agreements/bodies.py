@@ -1,0 +1,121 @@
+"""Request and response bodies of the agreement endpoints."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
+
+from odrchat.agreements.machine import AgreementStatus
+from odrchat.bodies import Body, Day, Flag, Id, Reply, Text, Timestamp
+from odrchat.cases.kinds import CaseKind
+from odrchat.cases.roles import Role, Side
+
+CLARIFICATIONS_MAX = 4000
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+Sha256 = Annotated[str, Field(pattern=SHA256.pattern, description="SHA-256, 64 lowercase hex")]
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class MarkReached(Body):
+    offer_id: Id = Field(description="the accepted offer whose terms the agreement takes")
+
+
+class Edit(Body):
+    clarifications: Annotated[str, Text(CLARIFICATIONS_MAX, multiline=True)]
+
+
+class AuthoriseAttorney(Body):
+    attorney_user_id: Id
+
+
+class Sign(Body):
+    esign_consent: Annotated[bool, Flag()] = Field(description="I consent to sign electronically")
+    password: Annotated[str, Text(1024, 1, strip=False)] = Field(
+        description="my password, re-entered"
+    )
+    typed_name: Annotated[str, Text(120, 1)] = Field(description="my full name as on my account")
+    agree_bound: Annotated[bool, Flag()] = Field(
+        description="I agree to be bound by this agreement"
+    )
+    document_sha256: Annotated[
+        str, Text(64, 64, pattern=SHA256, pattern_message="must be 64 lowercase hex digits")
+    ] = Field(description="SHA-256 of the text I was shown (the agreement's `document_sha256`)")
+
+
+class MarkFiled(Body):
+    filed_on: Annotated[date, Day()]
+    court_reference: Annotated[str, Text(120, 1)]
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+class Signature(Reply):
+    signer_user_id: int
+    for_side: Side
+    by_role: Role
+    typed_name: str
+    at: Timestamp
+    document_sha256: Sha256
+
+
+class Authorisation(Reply):
+    attorney_user_id: int
+    side: Side
+    at: Timestamp
+
+
+class Filing(Reply):
+    filed_on: date
+    court_reference: str | None
+
+
+class Agreement(Reply):
+    """The agreement as every participant may see it (no IP addresses or user agents)."""
+
+    id: int
+    case_id: int
+    offer_id: int
+    status: AgreementStatus
+    court_filed: bool
+    text: str
+    document_sha256: Sha256 = Field(description="SHA-256 of `text`; signing sends it back")
+    clarifications: str
+    signatures: list[Signature]
+    authorisations: list[Authorisation]
+    voided_notes: list[str] = Field(description="why earlier signatures were voided")
+    filing: Filing | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Mine(Reply):
+    role: Role
+    side: Side | None
+    signed: bool
+    may_sign: bool
+
+
+class AgreementView(Agreement):
+    """The agreement with the e-signature disclosure and what I may do."""
+
+    esign_disclosure: str
+    my: Mine
+
+
+class Filable(Reply):
+    agreement_id: int
+    case_id: int
+    kind: CaseKind
+    court_name: str | None
+    court_case_number: str | None
+    signed_at: Timestamp
+    document_sha256: Sha256
+
+
+class FilingQueue(Reply):
+    agreements: list[Filable]

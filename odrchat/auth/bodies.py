@@ -1,0 +1,118 @@
+"""Request and response bodies of the account and session endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from odrchat.auth.tables import User
+from odrchat.bodies import EMAIL, PHONE, Body, Flag, Password, Reply, Text
+
+Email = Annotated[
+    str, Text(254, 3, pattern=EMAIL, pattern_message="is not an email address", lower=True)
+]
+Name = Annotated[str, Text(120, 1)]
+Phone = Annotated[str, Text(32, 0, pattern=PHONE, pattern_message="is not a phone number")]
+Token = Annotated[str, Text(128, 16)]
+# A password being checked (not chosen): any length up to 1 KiB, spaces kept.
+GivenPassword = Annotated[str, Text(1024, 1, strip=False)]
+NewPassword = Annotated[str, Password()]
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class Register(Body):
+    email: Email
+    display_name: Name
+    password: NewPassword
+    phone: Phone | None = None
+
+
+class Verify(Body):
+    token: Token = Field(description="the token from the emailed link `#/verify/<token>`")
+
+
+class Login(Body):
+    email: Email
+    password: GivenPassword
+
+
+class Forgot(Body):
+    email: Email
+
+
+class Reset(Body):
+    token: Token = Field(description="the token from the emailed link `#/reset/<token>`")
+    password: NewPassword
+
+
+class ChangePassword(Body):
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class UpdateMe(Body):
+    display_name: Name | None = None
+    phone: Phone | None = Field(None, description="an empty string removes the number")
+    notify_optional: Annotated[bool, Flag()] | None = Field(
+        None, description="whether to get optional notifications (reminders, new messages)"
+    )
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+class Me(Reply):
+    """What a user may see of their own account."""
+
+    id: int
+    email: str
+    display_name: str
+    phone: str | None
+    staff_role: Literal["mediator", "admin"] | None
+    email_verified: bool
+    notify_optional: bool
+
+    @classmethod
+    def of(cls, user: User) -> Me:
+        return cls.model_validate(
+            {
+                "id": user.id,
+                "email": user.email,
+                "display_name": user.display_name,
+                "phone": user.phone,
+                "staff_role": user.staff_role or None,
+                "email_verified": user.email_verified_at is not None,
+                "notify_optional": user.notify_optional,
+            }
+        )
+
+
+class Session(Reply):
+    user: Me | None = Field(description="null when nobody is logged in")
+    csrf_token: str = Field(description="send it as X-CSRF-Token with every change")
+
+
+class CheckEmail(Reply):
+    """The same answer whether or not the address has an account (no enumeration)."""
+
+    status: Literal["check_email"]
+    message: str
+
+
+class Verified(Reply):
+    status: Literal["verified"]
+    email: str
+
+
+class LoggedOut(Reply):
+    status: Literal["logged_out"]
+
+
+class PasswordReset(Reply):
+    status: Literal["password_reset"]
+
+
+class PasswordChanged(Reply):
+    status: Literal["password_changed"]

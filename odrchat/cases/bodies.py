@@ -1,0 +1,329 @@
+"""Request and response bodies of the case, invitation and administration endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from odrchat.auth.bodies import Email, Name, Phone
+from odrchat.bodies import Body, Choice, Day, Flag, Id, Reply, Text, Timestamp
+from odrchat.cases.kinds import (
+    CASE_NUMBER_MAX,
+    COURT_FILED_KINDS,
+    COURT_NAME_MAX,
+    DEPARTMENT_MAX,
+    DESCRIPTION_MAX,
+    PREMISES_MAX,
+    CaseKind,
+)
+from odrchat.cases.machine import CaseStatus, Outcome
+from odrchat.cases.roles import Role, Side
+from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION
+
+SideName = Annotated[str, Choice(tuple(s.value for s in Side))]
+InviteRole = Annotated[str, Choice(("party", "attorney"))]
+Bool = Annotated[bool, Flag()]
+
+# What the published schema adds to `OpenCase`: the court fields per kind. The server checks
+# the same rules (cases/kinds.py validate_case_facts) and names every bad field in its 422.
+_COURT = sorted(k.value for k in COURT_FILED_KINDS)
+_NOT_BLANK = r"\S"
+_PER_KIND: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"kind": {"enum": _COURT}}, "required": ["kind"]},
+            "then": {
+                "required": ["court_name", "court_case_number"],
+                "properties": {
+                    "court_name": {"type": "string", "pattern": _NOT_BLANK},
+                    "court_case_number": {
+                        "type": "string",
+                        "pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9 -]*\s*$",
+                    },
+                },
+            },
+        },
+        {
+            "if": {"properties": {"kind": {"const": CaseKind.COMMUNITY.value}}},
+            "then": {
+                "properties": {
+                    "court_name": {"type": "null"},
+                    "court_case_number": {"type": "null"},
+                    "hearing_date": {"type": "null"},
+                    "department": {"type": "null"},
+                },
+            },
+        },
+        {
+            "if": {
+                "properties": {"kind": {"const": CaseKind.UNLAWFUL_DETAINER.value}},
+                "required": ["kind"],
+            },
+            "then": {
+                "required": ["premises_address"],
+                "properties": {"premises_address": {"type": "string", "pattern": _NOT_BLANK}},
+            },
+            "else": {"properties": {"premises_address": {"type": "null"}}},
+        },
+    ]
+}
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class OpenCase(Body):
+    """Court cases (small claims, unlawful detainer, civil harassment) need `court_name` and
+    `court_case_number`, and unlawful detainer also `premises_address`; a community mediation
+    has no court, case number, department or hearing."""
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=_PER_KIND
+    )
+
+    kind: Annotated[str, Choice(tuple(k.value for k in CaseKind))]
+    side: SideName = Field(description="your side")
+    court_name: Annotated[str, Text(COURT_NAME_MAX)] | None = Field(
+        None, description="required for court cases; absent for community mediation"
+    )
+    court_case_number: Annotated[str, Text(CASE_NUMBER_MAX)] | None = Field(
+        None, description="required for court cases: letters, digits, dashes and spaces"
+    )
+    hearing_date: Annotated[date, Day()] | None = None
+    department: Annotated[str, Text(DEPARTMENT_MAX)] | None = Field(
+        None, description="court department (court cases only)"
+    )
+    premises_address: Annotated[str, Text(PREMISES_MAX)] | None = Field(
+        None, description="unlawful detainer: the rented premises (required there, only there)"
+    )
+    description: Annotated[str, Text(DESCRIPTION_MAX, 1, multiline=True)]
+    other_name: Name
+    other_email: Email
+    other_phone: Phone | None = None
+    share_contact: Bool | None = Field(
+        None, description="let the other side see my email and phone"
+    )
+
+
+class ResendInvitation(Body):
+    role: InviteRole | None = Field(
+        None, description="which of your invitations (default: the other party's)"
+    )
+    email: Email | None = Field(None, description="a corrected address")
+    name: Name | None = None
+
+
+class RevokeInvitation(Body):
+    role: InviteRole | None = Field(
+        None, description="which of your invitations (default: the other party's)"
+    )
+
+
+class Consent(Body):
+    text_version: Annotated[str, Text(32, 1)] = Field(
+        description="the `version` of the agreement to mediate the person read, from "
+        "`GET /api/agreement-to-mediate` (a case also shows it in `consent_needed`); an older "
+        "version answers 409 `stale_text`"
+    )
+
+
+class OptOut(Body):
+    reason: Annotated[str, Text(2000, multiline=True)] | None = Field(
+        None, description="private: only CCR administration sees it"
+    )
+
+
+class InviteAttorney(Body):
+    email: Email
+    name: Name
+
+
+class AddObserver(Body):
+    user_id: Id
+
+
+class AcceptInvitation(Body):
+    share_contact: Bool | None = Field(
+        None, description="let the other side see my email and phone"
+    )
+
+
+class Assign(Body):
+    mediator_id: Id
+    co_mediator_id: Id | None = None
+
+
+class Availability(Body):
+    available: Bool
+
+
+class AddConflict(Body):
+    mediator_id: Id
+    email: Email | None = Field(None, description="the person's address")
+    user_id: Id | None = Field(None, description="or their account")
+    note: Annotated[str, Text(500)] | None = None
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+class CaseSummary(Reply):
+    """One line of a case list."""
+
+    id: int
+    kind: CaseKind
+    court_case_number: str | None
+    status: CaseStatus
+    outcome: Outcome | None
+    my_role: Role
+    my_side: Side | None
+    waiting_on_me: bool
+    next_step: str
+    created_at: Timestamp
+
+
+class CaseParticipant(Reply):
+    user_id: int
+    display_name: str
+    role: Role
+    side: Side | None
+    side_label: str | None
+    duties: str = Field(description="what this role may and may not do, in plain words")
+    approved: bool
+    added_at: Timestamp
+    email: str | None = Field(description="shown to neutrals, admins, oneself, or when shared")
+    phone: str | None
+
+
+class CaseConsent(Reply):
+    side: Side
+    user_id: int
+    text_version: str
+    accepted_at: Timestamp
+
+
+class SentInvitation(Reply):
+    name: str
+    sent_at: Timestamp
+    expires_at: Timestamp
+    email: str | None = Field(description="only the inviter and admins see it")
+
+
+class CaseDetail(CaseSummary):
+    """Everything a participant (or an admin) may see of a case."""
+
+    court_name: str | None
+    hearing_date: date | None
+    description: str
+    fee_review: bool
+    initiator_side: Side
+    closed_at: Timestamp | None
+    notice: str | None = Field(description="what happens next, once the case has closed")
+    participants: list[CaseParticipant]
+    consents: list[CaseConsent]
+    mediator_intro: str | None
+    consent_needed: str | None = Field(
+        description=f"the agreement-to-mediate version I still have to accept (now "
+        f"{AGREEMENT_TO_MEDIATE_VERSION!r}); send it back as `text_version` to "
+        "`POST /api/cases/{case_id}/consent`"
+    )
+    invitation: SentInvitation | None = Field(description="the open invitation, while invited")
+
+
+class CaseList(Reply):
+    cases: list[CaseSummary]
+
+
+class InvitationInfo(Reply):
+    """What the invitation page (`#/invite/<token>`) shows before anyone logs in."""
+
+    kind: CaseKind
+    kind_label: str
+    court_name: str | None
+    court_case_number: str | None
+    hearing_date: date | None
+    inviter: str
+    name: str
+    role: Literal["party", "attorney"]
+    side: Side
+    expires_at: Timestamp
+    explainer: str
+
+
+class AgreementToMediate(Reply):
+    version: str = Field(description="send it as `text_version` when consenting")
+    text: str
+
+
+class QueueParty(Reply):
+    display_name: str
+    side: Side | None
+
+
+class Mediator(Reply):
+    id: int
+    display_name: str
+
+
+class QueuedCase(Reply):
+    id: int
+    kind: CaseKind
+    court_case_number: str | None
+    hearing_date: date | None
+    created_at: Timestamp
+    parties: list[QueueParty]
+    suggested: Mediator | None
+
+
+class Queue(Reply):
+    cases: list[QueuedCase]
+
+
+class MediatorLoad(Reply):
+    id: int
+    display_name: str
+    email: str
+    available: bool
+    active_cases: int
+
+
+class Mediators(Reply):
+    mediators: list[MediatorLoad]
+
+
+class Created(Reply):
+    id: int
+
+
+class AuditEntry(Reply):
+    id: int
+    at: Timestamp
+    actor_user_id: int | None
+    action: str
+    case_id: int | None
+    detail: dict[str, Any]
+
+
+class AuditLog(Reply):
+    entries: list[AuditEntry]
+
+
+class Sent(Reply):
+    status: Literal["sent"]
+
+
+class Revoked(Reply):
+    status: Literal["revoked"]
+
+
+class Removed(Reply):
+    status: Literal["removed"]
+
+
+class Declined(Reply):
+    status: Literal["declined"]
+
+
+class Done(Reply):
+    status: Literal["ok"]
