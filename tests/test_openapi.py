@@ -122,15 +122,20 @@ def test_court_cases_require_court_name_and_number_in_the_schema(doc: dict[str, 
         "other_name": "Dana",
         "other_email": "dana@example.org",
     }
+    court = {"court_name": "Superior Court", "court_case_number": "SC-2027-1"}
+    premises = {"premises_address": "12 Elm St, Apt 3"}
     for kind in COURT_FILED_KINDS:
         missing = {e.validator for e in check.iter_errors({**base, "kind": kind.value})}
         assert "required" in missing, kind
-        court = {"court_name": "Superior Court", "court_case_number": "SC-2027-1"}
         full = {**base, "kind": kind.value, **court}
-        assert list(check.iter_errors(full)) == []
+        if kind is CaseKind.UNLAWFUL_DETAINER:
+            assert list(check.iter_errors(full)) != []  # the premises are required there
+            full |= premises
+        assert list(check.iter_errors(full)) == [], kind
     community = {**base, "kind": CaseKind.COMMUNITY.value}
     assert list(check.iter_errors(community)) == []
     assert list(check.iter_errors({**community, "court_name": "Superior Court"})) != []
+    assert list(check.iter_errors({**community, **premises})) != []
 
 
 def test_the_document_says_where_links_and_versions_come_from(doc: dict[str, Any]) -> None:
