@@ -47,9 +47,14 @@ class Sms(Reply):
     on: bool
 
 
+class Email(Reply):
+    on: bool = Field(description="false: no SMTP server configured, emails are kept unsent")
+
+
 class NotifyStatus(Reply):
     """Which channels can send, and the outbox rows per channel and status (never their text)."""
 
+    email: Email
     sms: Sms
     outbox: dict[str, dict[str, int]] = Field(
         description="rows per channel, then per status: pending, sent, unsent, dead"

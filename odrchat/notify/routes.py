@@ -11,6 +11,7 @@ from odrchat.errors import Invalid
 from odrchat.notify import numbers, texts
 from odrchat.notify.bodies import CodeSent, ConfirmPhone, NotifyStatus, PhoneStatus, StartPhone
 from odrchat.notify.outbox import backlog
+from odrchat.notify.smtp import LogMailer
 from odrchat.store.types import utcnow
 
 __all__ = ["ENDPOINTS"]
@@ -22,7 +23,11 @@ async def admin_notify(call: Call[None]) -> NotifyStatus:
     async with call.services.db.read() as s:
         counts = await backlog(s)
     return NotifyStatus.model_validate(
-        {"sms": {"provider": provider, "on": provider != "off"}, "outbox": counts}
+        {
+            "email": {"on": not isinstance(call.services.mailer, LogMailer)},
+            "sms": {"provider": provider, "on": provider != "off"},
+            "outbox": counts,
+        }
     )
 
 

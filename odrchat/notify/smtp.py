@@ -21,10 +21,20 @@ from typing import Protocol
 import aiosmtplib
 
 from odrchat.notify.channel import Rendered
-from odrchat.notify.email import Attachment, DeliveryError, EmailMessage
+from odrchat.notify.email import Attachment, DeliveryError, EmailMessage, NotConfigured
 from odrchat.notify.tables import OutboxMessage
 
-__all__ = ["EmailRenderer", "LogMailer", "MailError", "Mailer", "SmtpMailer", "mime_message"]
+__all__ = [
+    "NO_SMTP",
+    "EmailRenderer",
+    "LogMailer",
+    "MailError",
+    "Mailer",
+    "SmtpMailer",
+    "mime_message",
+]
+
+NO_SMTP = "not sent: no SMTP server configured"
 
 logger = logging.getLogger("odrchat.notify")
 
@@ -170,21 +180,26 @@ class SmtpMailer:
 
 
 class LogMailer:
-    """Development mailer: logs recipient and subject, keeps the last messages in memory."""
+    """Development mailer (no SMTP_HOST): records every email as not sent, logs who it was for.
+
+    The outbox row keeps the body (sign-in and invitation links can be read from it), and says
+    "not sent: no SMTP server configured" rather than "sent": nothing left the server.
+    """
 
     def __init__(self, from_addr: str, *, keep: int = 100) -> None:
         self.from_addr = from_addr
         # Bounded: a long-running dev server must not grow without limit.
-        self.sent: deque[EmailMessage] = deque(maxlen=keep)
+        self.kept: deque[EmailMessage] = deque(maxlen=keep)
 
     async def send(self, message: EmailMessage) -> None:
-        """Record the message and log who it was for (never its body)."""
-        self.sent.append(message)
+        """Keep the message, log recipient and subject (never the body), refuse to call it sent."""
+        self.kept.append(message)
         logger.info(
             "mail not sent (no SMTP_HOST): to=%s subject=%r; read the body from the outbox table",
             message.to,
             message.subject,
         )
+        raise NotConfigured(NO_SMTP)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ from odrchat.notify.channel import Channel, Rendered
 from odrchat.notify.email import Attachment, EmailMessage, SmsMessage, build_email
 from odrchat.notify.outbox import RENDERERS, OutboxSender, backoff_delay, enqueue, message_of
 from odrchat.notify.sms import NO_PROVIDER, NoSmsSender, SmsRenderer, SmsSender
-from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, MailError
+from odrchat.notify.smtp import EmailRenderer, Mailer, MailError
 from odrchat.notify.tables import OutboxMessage
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -50,6 +50,16 @@ async def rows(db: Database) -> list[OutboxMessage]:
     async with db.session() as session:
         result = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
         return list(result.all())
+
+
+class AcceptingMailer:
+    """Stands in for an SMTP server that accepts everything (real ones: test_smtp, aiosmtpd)."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
 
 
 class ObservedMailer:
@@ -220,7 +230,7 @@ async def test_a_claimed_message_is_invisible_to_other_senders_until_its_lease_e
     and the first sender's late result is fenced off by the attempt number."""
     t0 = utcnow()
     await put(db, mail(), now=t0)
-    gate, log = GateMailer(), LogMailer("noreply@odr.example")
+    gate, log = GateMailer(), AcceptingMailer()
     slow, fast = make_sender(db, gate, lease=300.0), make_sender(db, log, lease=300.0)
     async with asyncio.timeout(WAIT), asyncio.TaskGroup() as tg:
         in_flight = tg.create_task(slow.send_due(t0))
@@ -278,7 +288,7 @@ async def test_an_unexpected_sender_error_is_logged_and_never_stops_the_outbox(
     t0 = utcnow()
     await put(db, SmsMessage("+15551234567", f"code {SECRET}"), now=t0)
     await put(db, mail(), now=t0)
-    mailer = LogMailer("noreply@odr.example")
+    mailer = AcceptingMailer()
     sender = OutboxSender(db, channels(mailer, BrokenSmsSender()), rng=random.Random(1))
     assert await sender.send_due(t0) == 1
     sms_row, mail_row = await rows(db)
@@ -303,7 +313,7 @@ async def test_sms_goes_through_the_sms_sender(db: Database) -> None:
     t0 = utcnow()
     sms = AcceptingSmsSender()
     await put(db, SmsMessage("+15551234567", "Your mediation starts at 10:00"), now=t0)
-    sender = OutboxSender(db, channels(LogMailer("noreply@odr.example"), sms))
+    sender = OutboxSender(db, channels(AcceptingMailer(), sms))
     assert await sender.send_due(t0) == 1
     assert sms.sent == [SmsMessage("+15551234567", "Your mediation starts at 10:00")]
     [row] = await rows(db)
@@ -315,7 +325,7 @@ async def test_without_a_provider_a_text_is_unsent_with_the_reason_and_never_ret
 ) -> None:
     t0 = utcnow()
     await put(db, SmsMessage("+15551234567", f"code {SECRET}"), now=t0)
-    sender = make_sender(db, LogMailer("noreply@odr.example"))
+    sender = make_sender(db, AcceptingMailer())
     assert await sender.send_due(t0) == 0
     [row] = await rows(db)
     assert (row.status, row.last_error, row.sent_at, row.attempts) == (
@@ -354,7 +364,7 @@ async def test_a_row_of_a_channel_this_server_does_not_run_is_dead_and_never_sen
     t0 = utcnow()
     await put(db, SmsMessage("+15551234567", "hello"), now=t0)
     await put(db, mail(), now=t0)
-    mailer = LogMailer("noreply@odr.example")
+    mailer = AcceptingMailer()
     sender = OutboxSender(db, [Channel(EmailRenderer(), mailer)])
     assert await sender.send_due(t0) == 1
     sms_row, mail_row = await rows(db)
@@ -408,7 +418,7 @@ async def test_postgres_claims_skip_rows_another_worker_has_locked(
     worker_db, locker_db = pg_dbs
     t0 = utcnow()
     ids = [await put(worker_db, mail(n), now=t0) for n in range(3)]
-    mailer = LogMailer("noreply@odr.example")
+    mailer = AcceptingMailer()
     sender = make_sender(worker_db, mailer)
     async with locker_db.session() as session:
         stmt = select(OutboxMessage).where(col(OutboxMessage.id) == ids[0]).with_for_update()
@@ -428,7 +438,7 @@ async def test_postgres_concurrent_senders_send_each_message_once(
     now = utcnow()
     for n in range(30):
         await put(first_db, mail(n), now=now)
-    mailers = [LogMailer("noreply@odr.example") for _ in range(2)]
+    mailers = [AcceptingMailer() for _ in range(2)]
     senders = [
         make_sender(first_db, mailers[0], batch=4),
         make_sender(second_db, mailers[1], batch=4),
@@ -456,7 +466,7 @@ def _aware(value: datetime) -> bool:
 async def test_every_timestamp_comes_back_timezone_aware(db: Database) -> None:
     t0 = utcnow()
     await put(db, mail(), now=t0)
-    await make_sender(db, LogMailer("noreply@odr.example")).send_due(t0)
+    await make_sender(db, AcceptingMailer()).send_due(t0)
     [row] = await rows(db)
     assert row.sent_at is not None
     assert all(map(_aware, (row.created_at, row.next_attempt_at, row.sent_at)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from odrchat.notify.sms import NO_PROVIDER
+from odrchat.notify.smtp import NO_SMTP
 from odrchat.settings import Secret, Settings, SmsSettings
 from odrchat.store.types import utcnow
 from tests.cases.world import PASSWORD, api_open, staff
@@ -26,11 +27,15 @@ def test_without_a_provider_a_text_is_recorded_as_not_sent_and_admins_and_readyz
         c.portal.call(services.outbox.send_due, utcnow())  # type: ignore[union-attr]
         [text] = [m for m in outbox(db_url) if m.channel == "sms"]
         assert (text.status, text.last_error, text.sent_at) == ("unsent", NO_PROVIDER, None)
-        assert {m.status for m in outbox(db_url) if m.channel == "email"} == {"sent"}
+        # No SMTP_HOST either: the emails are kept, and say they were not sent.
+        assert {(m.status, m.last_error) for m in outbox(db_url) if m.channel == "email"} == {
+            ("unsent", NO_SMTP)
+        }
 
         login(c, "root@example.org", PASSWORD)
         status = c.get("/api/admin/notify").json()
         assert status["sms"] == {"provider": "off", "on": False}
+        assert status["email"] == {"on": False}
         assert status["outbox"]["sms"] == {"unsent": 1}
 
 

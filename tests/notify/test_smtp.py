@@ -10,7 +10,7 @@ import pytest
 
 from odrchat.notify.email import Attachment, EmailMessage, NotConfigured, SmsMessage, build_email
 from odrchat.notify.sms import NO_PROVIDER, NoSmsSender, mask_number
-from odrchat.notify.smtp import LogMailer, MailError, SmtpMailer
+from odrchat.notify.smtp import NO_SMTP, LogMailer, MailError, SmtpMailer
 
 if TYPE_CHECKING:
     from tests.notify.conftest import SmtpServer
@@ -86,14 +86,17 @@ def test_smtp_mailer_repr_hides_the_password() -> None:
     assert "smtp.example" in repr(mailer)
 
 
-async def test_log_mailer_logs_recipient_and_subject_never_the_body(
+async def test_log_mailer_refuses_as_not_sent_and_logs_recipient_and_subject_never_the_body(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     mailer = LogMailer("noreply@odr.example")
     message = EmailMessage("party@example.org", "Sign in", f"link {SECRET}", f"<p>{SECRET}</p>")
-    with caplog.at_level(logging.DEBUG, logger="odrchat.notify"):
+    with (
+        caplog.at_level(logging.DEBUG, logger="odrchat.notify"),
+        pytest.raises(NotConfigured, match=NO_SMTP),
+    ):
         await mailer.send(message)
-    assert list(mailer.sent) == [message]
+    assert list(mailer.kept) == [message]
     assert "party@example.org" in caplog.text and "Sign in" in caplog.text
     assert SECRET not in caplog.text
 
@@ -101,8 +104,9 @@ async def test_log_mailer_logs_recipient_and_subject_never_the_body(
 async def test_log_mailer_keeps_a_bounded_history() -> None:
     mailer = LogMailer("noreply@odr.example", keep=3)
     for i in range(5):
-        await mailer.send(EmailMessage("a@example.org", f"s{i}", "x"))
-    assert [m.subject for m in mailer.sent] == ["s2", "s3", "s4"]
+        with pytest.raises(NotConfigured):
+            await mailer.send(EmailMessage("a@example.org", f"s{i}", "x"))
+    assert [m.subject for m in mailer.kept] == ["s2", "s3", "s4"]
 
 
 async def test_without_a_provider_a_text_is_refused_as_not_configured_and_never_logged(

@@ -99,6 +99,7 @@ async function notify(panel) {
   const counts = status.outbox ?? {};
   const statuses = ["pending", "sent", "unsent", "dead"];
   mount(panel,
+    status.email?.on === false ? h("p", { id: "email-status", class: "notice", text: NOTIFY.emailOff }) : null,
     h("p", { id: "sms-status", class: sms.on ? "" : "notice", attrs: { role: "status" },
       text: sms.on ? NOTIFY.smsOn(sms.provider) : NOTIFY.smsOff }),
     h("div", { class: "table-wrap" }, h("table", {},

@@ -56,6 +56,8 @@ export const PHONE = {
 export const NOTIFY = {
   smsOff: "Text messages are off: no SMS provider is configured (SMS_PROVIDER). "
     + "Texts are recorded as not sent; email still goes out.",
+  emailOff: "Email is off: no SMTP server is configured (SMTP_HOST). Emails are kept in the "
+    + "outbox and recorded as not sent.",
   smsOn: (provider) => `Text messages go out through ${provider === "twilio" ? "Twilio" : "the SMS gateway"}.`,
   outboxCaption: "Messages waiting or handled, by channel",
   channel: "Channel",
@@ -65,7 +67,7 @@ export const NOTIFY = {
 const OUTBOX_STATUS = {
   pending: "Waiting to be sent",
   sent: "Sent (a server accepted it)",
-  unsent: "Not sent (no provider)",
+  unsent: "Not sent (no provider, or the number is not confirmed or opted out)",
   dead: "Failed for good",
 };
 
