@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -24,8 +24,20 @@ class MarkReached(Body):
     offer_id: Id = Field(description="the accepted offer whose terms the agreement takes")
 
 
+class Options(Body):
+    """What the mediator settled with the parties beyond the terms (templates.AgreementOptions)."""
+
+    clauses: list[Literal["no_admission", "mutual_release", "entire_agreement"]] = Field(
+        default_factory=list, max_length=3, description="optional standard clauses switched on"
+    )
+    ud_route: Literal["conditional_dismissal", "stipulated_judgment"] = Field(
+        "conditional_dismissal", description="unlawful detainer: how the case ends"
+    )
+
+
 class Edit(Body):
     clarifications: Annotated[str, Text(CLARIFICATIONS_MAX, multiline=True)]
+    options: Options | None = Field(None, description="omitted: the options stay as they are")
 
 
 class AuthoriseAttorney(Body):
@@ -74,6 +86,11 @@ class Filing(Reply):
     court_reference: str | None
 
 
+class AgreementOptions(Reply):
+    clauses: list[str]
+    ud_route: str
+
+
 class Agreement(Reply):
     """The agreement as every participant may see it (no IP addresses or user agents)."""
 
@@ -85,6 +102,7 @@ class Agreement(Reply):
     text: str
     document_sha256: Sha256 = Field(description="SHA-256 of `text`; signing sends it back")
     clarifications: str
+    options: AgreementOptions
     signatures: list[Signature]
     authorisations: list[Authorisation]
     voided_notes: list[str] = Field(description="why earlier signatures were voided")

@@ -193,6 +193,7 @@ class _Document(FPDF):
                 "Method: electronic signature. Each signer consented to sign electronically "
                 "(the time of consent is recorded below), re-entered their password and typed "
                 "their full name. Times are in the centre's time zone.",
+                align="L",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )

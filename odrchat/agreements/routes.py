@@ -66,9 +66,12 @@ async def get_agreement(call: Call[None]) -> b.AgreementView:
 
 
 async def edit_agreement(call: Call[b.Edit]) -> b.Agreement:
-    """The mediator adds clarifying wording; signatures already given are voided."""
+    """The mediator adds clarifying wording and sets the options chosen with the parties
+    (standard clauses, the unlawful detainer route); signatures already given are voided."""
+    body = call.body
+    options = None if body.options is None else body.options.model_dump()
     return b.Agreement.model_validate(
-        await _agreements(call).edit(_me(call), _id(call), call.body.clarifications)
+        await _agreements(call).edit(_me(call), _id(call), body.clarifications, options)
     )
 
 
@@ -167,7 +170,7 @@ ENDPOINTS = (
         "POST",
         AGREEMENT + "/edit",
         edit_agreement,
-        "Add clarifying wording (mediator)",
+        "Add clarifying wording and set the options (mediator)",
         body=b.Edit,
         reply=b.Agreement,
         responses=CHANGE,

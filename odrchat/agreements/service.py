@@ -234,6 +234,7 @@ class AgreementService:
             "text": row.text,
             "document_sha256": row.document_sha256,
             "clarifications": row.clarifications,
+            "options": _options(row).to_json(),
             "signatures": [
                 {
                     "signer_user_id": g.signer_user_id,
@@ -299,19 +300,35 @@ class AgreementService:
         stmt = select(AgreementRow).where(col(AgreementRow.case_id) == case_id)
         return (await s.exec(stmt)).first()
 
-    async def edit(self, user: User, agreement_id: int, clarifications: str) -> dict[str, Any]:
-        """The mediator adds clarifying wording; any signatures given are voided, and said so."""
+    async def edit(
+        self,
+        user: User,
+        agreement_id: int,
+        clarifications: str,
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The mediator adds clarifying wording and sets the options chosen with the parties
+        (standard clauses, the unlawful detainer route); signatures given are voided, and said so.
+        """
+        try:
+            chosen = None if options is None else AgreementOptions.from_json(options)
+        except ValueError as exc:
+            raise Invalid(
+                "Some fields need attention.", fields={"options": str(exc)}
+            ) from None
         async with self.transaction() as s:
             case, row, actor = await self.locked(s, agreement_id, user)
             _require_open(case)
             context = await agreement_context(s, case, self._agreement_day(row))
             terms = await _terms_of(s, row)
+            chosen = chosen or _options(row)
             try:
-                text = render_agreement(context, terms, clarifications, _options(row))
+                text = render_agreement(context, terms, clarifications, chosen)
             except TemplateError as exc:
                 raise ask(exc) from None
             _, events = await self.change(s, case, row, am.Edit(text, utcnow()), actor)
             row.clarifications = clarifications.replace("\r\n", "\n").strip()
+            row.options = json.dumps(chosen.to_json())
             s.add(row)
             voided = next((e for e in events if isinstance(e, am.SignaturesVoided)), None)
             note = voided.note if voided else None

@@ -404,7 +404,7 @@ def _small_claims(case: AgreementContext, terms: list[Term]) -> list[str]:
         hearing = (
             f"The hearing set for {in_words(case.hearing_date)} stays on the calendar, because "
             f"the last term of this agreement falls due on {in_words(last)}, after the hearing. "
-            "Both parties should attend unless the court tells them otherwise; "
+            "Both parties should attend unless the court tells them otherwise."
         )
     elif case.hearing_date is not None:
         hearing = (
@@ -436,7 +436,7 @@ def _unlawful_detainer(
     tenant, landlord = case.who(tenant_side), case.who(tenant_side.other)
     if route is UnlawfulDetainerRoute.CONDITIONAL_DISMISSAL:
         how = [
-            "How this case ends: conditional dismissal",
+            "How this case ends (conditional dismissal)",
             f"The parties chose, with the mediator, to end this case by conditional dismissal. "
             f"Once every party has signed, {CENTRE} files this agreement with the court. When "
             f"{tenant} has done everything this agreement requires, the entire case is "
@@ -452,7 +452,7 @@ def _unlawful_detainer(
         )
     else:
         how = [
-            "How this case ends: stipulated judgment",
+            "How this case ends (stipulated judgment)",
             f"The parties chose, with the mediator, to end this case by stipulated judgment. "
             f"Once every party has signed, {CENTRE} files this agreement with the court together "
             "with a proposed judgment on its terms, and the parties agree that the court may "
@@ -487,7 +487,7 @@ def _civil_harassment(case: AgreementContext, terms: list[Term]) -> list[str]:
     )
     lines += [
         "",
-        "Warning: a temporary restraining order ends",
+        "Warning about any temporary restraining order",
         "If the court issued a temporary restraining order in this case, it ends when the "
         "petition is dismissed, and the court will not decide whether to make a longer "
         "restraining order. From then on, the promises in this agreement are a contract between "

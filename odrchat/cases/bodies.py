@@ -215,6 +215,8 @@ class CaseDetail(CaseSummary):
 
     court_name: str | None
     hearing_date: date | None
+    department: str | None = Field(description="court department, when the case names one")
+    premises_address: str | None = Field(description="unlawful detainer: the rented premises")
     description: str
     fee_review: bool
     initiator_side: Side

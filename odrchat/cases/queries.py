@@ -254,6 +254,8 @@ async def case_detail(session: AsyncSession, case: Case, actor: Actor) -> dict[s
         **case_summary(case, state, actor),
         "court_name": case.court_name,
         "hearing_date": case.hearing_date,
+        "department": case.department,
+        "premises_address": case.premises_address,
         "description": case.description,
         "fee_review": case.fee_review,
         "initiator_side": case.initiator_side,

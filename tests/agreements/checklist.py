@@ -42,7 +42,7 @@ REQUIRED = {
         "Premises:",
         "possession of the premises",
         "Condition:",
-        "How this case ends:",
+        "How this case ends (",
         "Code of Civil Procedure section 1161.2",
         "Code of Civil Procedure section 664.6",
         "Evidence Code section 1123",
@@ -50,7 +50,7 @@ REQUIRED = {
     CaseKind.CIVIL_HARASSMENT: (
         "Petitioner:",
         "Respondent:",
-        "temporary restraining order ends",
+        "Warning about any temporary restraining order",
         "Each party signs personally",
         "WITHOUT PREJUDICE",
         "Code of Civil Procedure section 664.6",

@@ -114,6 +114,15 @@ def test_edits_are_the_mediators_and_void_signatures(app: tuple[TestClient, Worl
     assert r.status_code == 200 and r.json()["signatures"] == []
     assert r.json()["voided_notes"][0].startswith("Signatures voided")
     assert sign(client, "dana", r.json()).status_code == 409  # back in draft
+    as_(client, "mia")
+    bad = post(client, url, {"clarifications": "", "options": {"ud_route": "eviction"}})
+    assert bad.status_code == 422
+    assert any(k.startswith("options") for k in bad.json()["error"]["fields"])
+    chosen = {"clauses": ["no_admission"], "ud_route": "conditional_dismissal"}
+    r = post(client, url, {"clarifications": "Paid by cheque.", "options": chosen})
+    assert r.status_code == 200, r.text
+    assert r.json()["options"] == chosen
+    assert "No admission: by making this agreement" in r.json()["text"]
 
 
 def test_the_filing_desk_is_for_admins(app: tuple[TestClient, World]) -> None:

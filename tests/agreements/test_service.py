@@ -381,3 +381,89 @@ async def test_admin_views_are_audited(stack: Stack) -> None:
     viewed = await stack.agreements.view(stack["admin"], agreement_id=doc["id"])
     assert viewed["my"]["role"] == "admin"
     assert "agreement.viewed" in await actions(stack)
+
+
+KIND_TERMS: dict[str, list[dict[str, Any]]] = {
+    "small_claims": [payment(60_000, due_in=20)],
+    "unlawful_detainer": [
+        {"kind": "move_out", "by": day(25), "tenant": "defendant"},
+        payment(90_000, due_in=15),
+    ],
+    "civil_harassment": [
+        {"kind": "stay_away", "restrained": "defendant", "distance_feet": 50, "no_contact": True}
+    ],
+    "community": [{"kind": "free_text", "text": "Dana trims the hedge every spring."}],
+}
+
+
+@pytest.mark.parametrize("kind", list(KIND_TERMS))
+async def test_each_kind_goes_from_terms_to_a_packet_that_passes_the_checklist(
+    stack: Stack, kind: str
+) -> None:
+    """Intake facts, terms, options chosen by the mediator, both signatures, staff download:
+    every PDF passes the checklist and carries nothing said in any room."""
+    court = kind != "community"
+    await stack.set_case(
+        kind=kind,
+        court_name="Superior Court of California, County of Los Angeles" if court else None,
+        court_case_number="26STCV04321" if court else None,
+        department="Dept. 12" if court else None,
+        hearing_date=date.fromisoformat(day(10)) if court else None,
+        premises_address="55 Hill St, Unit 2, Los Angeles, CA 90012"
+        if kind == "unlawful_detainer"
+        else None,
+    )
+    async with stack.db.session() as s:
+        for room in (await s.exec(select(Room).where(col(Room.case_id) == stack.case_id))).all():
+            assert room.id is not None
+            body = {"msg_id": f"k{room.id}", "text": SECRET_CHAT}
+            await stack.rooms.append_event(s, room.id, "chat.message", body)
+    offer = await stack.offers.make(stack["paul"], stack.case_id, KIND_TERMS[kind])
+    await stack.offers.accept(stack["dana"], offer["id"])
+    draft = await stack.agreements.view(stack["mia"], case_id=stack.case_id)
+    options = {"clauses": ["mutual_release"], "ud_route": "stipulated_judgment"}
+    edited = await stack.agreements.edit(stack["mia"], draft["id"], "", options)
+    assert edited["options"] == options
+    assert "Mutual release:" in edited["text"]
+    doc = await stack.agreements.send_for_signature(stack["mia"], draft["id"])
+    await sign(stack, "paul", doc)
+    await sign(stack, "dana", doc)
+    case_kind = CaseKind(kind)
+    number = "26STCV04321" if court else None
+    _, pdf = await stack.agreements.pdf(stack["paul"], doc["id"])
+    problems = check_pdf(
+        pdf, case_kind, case_number=number, parties=("Paul", "Dana"), must_not_have=(SECRET_CHAT,)
+    )
+    assert problems == []
+    if not court:
+        with pytest.raises(Conflict):
+            await stack.agreements.filing_package(stack["admin"], doc["id"])
+        return
+    _, package = await stack.agreements.filing_package(stack["admin"], doc["id"])
+    must = ["Filing Cover Sheet", "Department: Dept. 12", "Judicial Officer of the Superior Court"]
+    if kind == "unlawful_detainer":
+        must += ["55 Hill St, Unit 2", "How this case ends (stipulated judgment)", "$900.00"]
+    else:
+        must += ["Worksheet: Request for Dismissal", "[Proposed] Order"]
+    problems = check_pdf(
+        package,
+        case_kind,
+        case_number=number,
+        parties=("Paul", "Dana"),
+        court="Superior Court of California, County of Los Angeles",
+        short_title="Paul v. Dana",
+        must_have=tuple(must),
+        must_not_have=(SECRET_CHAT,),
+    )
+    assert problems == []
+
+
+async def test_options_are_checked_and_kept_when_not_sent(stack: Stack) -> None:
+    draft = await agreed(stack)
+    with pytest.raises(Invalid):
+        await stack.agreements.edit(stack["mia"], draft["id"], "", {"clauses": ["waive_all"]})
+    chosen = {"clauses": ["entire_agreement", "no_admission"], "ud_route": "conditional_dismissal"}
+    await stack.agreements.edit(stack["mia"], draft["id"], "", chosen)
+    kept = await stack.agreements.edit(stack["mia"], draft["id"], "Payment by cheque.")
+    assert kept["options"] == chosen
+    assert "Entire agreement:" in kept["text"] and "No admission:" in kept["text"]

@@ -96,6 +96,7 @@ def test_the_hearing_stays_when_payments_outlast_it() -> None:
         "this agreement falls due on May 1, 2026, after the hearing." in text
     )
     assert "When every term has been performed, María Pérez (the plaintiff) signs" in text
+    assert "Both parties should attend unless the court tells them otherwise. " in text
     assert "taken off calendar" not in text
 
 
@@ -148,7 +149,7 @@ def test_unlawful_detainer_names_premises_move_out_condition_possession_and_mone
 
 def test_unlawful_detainer_route_is_the_one_chosen_and_says_what_it_means_for_masking() -> None:
     conditional = flat(render_agreement(context(UD), TERMS[UD]))
-    assert "How this case ends: conditional dismissal" in conditional
+    assert "How this case ends (conditional dismissal)" in conditional
     assert "A dismissal keeps that limit in place." in conditional
     assert "stipulated judgment" not in conditional
     judgment = flat(
@@ -158,7 +159,7 @@ def test_unlawful_detainer_route_is_the_one_chosen_and_says_what_it_means_for_ma
             options=AgreementOptions(ud_route=UnlawfulDetainerRoute.STIPULATED_JUDGMENT),
         )
     )
-    assert "How this case ends: stipulated judgment" in judgment
+    assert "How this case ends (stipulated judgment)" in judgment
     assert "the parties agree that the court may enter that judgment" in judgment
     assert "within 60 days after the complaint was filed" in judgment
     assert "conditional dismissal" not in judgment

@@ -196,3 +196,30 @@ def test_openapi_lists_every_case_endpoint(settings: Settings) -> None:
     assert "delete" in paths["/api/cases/{case_id}/participants/{user_id}"]
     assert paths["/api/invitations/{token}"]["get"]["parameters"][0]["schema"] == {"type": "string"}
     assert {"/api/admin/queue", "/api/admin/audit", "/api/agreement-to-mediate"} <= set(paths)
+
+
+def test_an_eviction_case_is_opened_with_its_premises_and_department(
+    settings: Settings, db_url: str
+) -> None:
+    """Intake refuses an unlawful detainer case without the premises; the detail shows both."""
+    with client_for(settings) as c:
+        register(c, db_url, "lena@example.org", "Lena Landlord")
+        login(c, "lena@example.org")
+        body = {
+            "kind": "unlawful_detainer",
+            "side": "plaintiff",
+            "court_name": "Stanley Mosk Courthouse",
+            "court_case_number": "26STUD01234",
+            "description": "Unpaid rent since March.",
+            "other_name": "Tom Tenant",
+            "other_email": "tom@example.org",
+            "department": "Dept. 94",
+        }
+        missing = post(c, "/api/cases", body)
+        assert missing.status_code == 422
+        assert set(missing.json()["error"]["fields"]) == {"premises_address"}
+        opened = post(c, "/api/cases", {**body, "premises_address": " 9 Elm St, Apt 2 "})
+        assert opened.status_code == 201, opened.text
+        detail = opened.json()
+        assert detail["premises_address"] == "9 Elm St, Apt 2"
+        assert detail["department"] == "Dept. 94"

@@ -7,7 +7,7 @@
 
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
-import { roleLabel, sideLabel } from "./labels.js";
+import { CLAUSES, UD_ROUTES, roleLabel, sideLabel } from "./labels.js";
 
 const STATUS_TEXT = {
   draft: "Draft: your mediator is preparing the text. You will be asked to sign once it is " +
@@ -125,12 +125,22 @@ function signatures(a, d) {
 function mediatorBox(a, d, reload) {
   if (!["draft", "out_for_signature"].includes(a.status)) return null;
   const box = h("textarea", { id: "clarifications", rows: 4, maxLength: 4000, value: a.clarifications || "" });
+  const chosen = (a.options && a.options.clauses) || [];
+  const clauses = CLAUSES.map(([value, label]) => {
+    const input = h("input", { type: "checkbox", id: `clause-${value}`, value, checked: chosen.includes(value) });
+    return { input, wrap: h("label", { class: "check", htmlFor: input.id }, input, label) };
+  });
+  const route = h("select", { id: "ud-route" }, UD_ROUTES.map(([value, label]) =>
+    h("option", { value, text: label })));
+  route.value = (a.options && a.options.ud_route) || "conditional_dismissal";
   const out = h("p", { attrs: { role: "status" } });
   const save = h("button", { type: "button", class: "secondary", text: "Save the wording" });
   save.addEventListener("click", async () => {
     save.disabled = true;
     try {
-      await api.post(`/api/agreements/${a.id}/edit`, { clarifications: box.value });
+      const options = { clauses: clauses.filter((c) => c.input.checked).map((c) => c.input.value),
+        ud_route: route.value };
+      await api.post(`/api/agreements/${a.id}/edit`, { clarifications: box.value, options });
       out.textContent = "Saved.";
       await reload();
     } catch (err) {
@@ -157,6 +167,10 @@ function mediatorBox(a, d, reload) {
         ? "Changing the wording now voids every signature already given; you then send it again."
         : "The terms come from the accepted offer; add only wording that makes them clearer." }),
       box),
+    h("fieldset", { class: "field" }, h("legend", { text: "Standard clauses agreed with the parties" }),
+      clauses.map((c) => c.wrap)),
+    d.kind === "unlawful_detainer" ? h("div", { class: "field" },
+      h("label", { htmlFor: route.id, text: "How the case ends (chosen with the parties)" }), route) : null,
     h("div", { class: "actions" }, save, send), out);
 }
 

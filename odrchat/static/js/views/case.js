@@ -90,6 +90,8 @@ async function caseTab(panel, d, user, ctx) {
     d.court_name ? [h("dt", { text: "Court" }), h("dd", { text: d.court_name })] : null,
     d.court_case_number ? [h("dt", { text: "Case number" }), h("dd", { text: d.court_case_number })] : null,
     d.hearing_date ? [h("dt", { text: "Hearing date" }), h("dd", { text: formatDate(d.hearing_date) })] : null,
+    d.department ? [h("dt", { text: "Department" }), h("dd", { text: d.department })] : null,
+    d.premises_address ? [h("dt", { text: "Premises" }), h("dd", { text: d.premises_address })] : null,
     h("dt", { text: "Status" }), h("dd", { text: statusLabel(d.status) }),
     d.description ? [h("dt", { text: "About" }), h("dd", { class: "prewrap", text: d.description })] : null);
   const people = (d.participants || []).map((p) => h("li", { class: "card", dataset: { userId: p.user_id } },

@@ -146,3 +146,16 @@ export const EVENT_TEXT = {
 
 /** Shown for a stored event this version of the page does not know. */
 export const EVENT_TEXT_OTHER = "The case was updated.";
+
+/** Optional standard clauses the mediator may switch on with the parties. */
+export const CLAUSES = [
+  ["no_admission", "No admission of liability"],
+  ["mutual_release", "Mutual release of the claims in this case"],
+  ["entire_agreement", "Entire agreement (replaces earlier promises)"],
+];
+
+/** How an unlawful detainer case ends, chosen with the parties. */
+export const UD_ROUTES = [
+  ["conditional_dismissal", "Conditional dismissal: dismissed once the terms are performed"],
+  ["stipulated_judgment", "Stipulated judgment: judgment entered on the terms now"],
+];
