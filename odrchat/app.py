@@ -59,6 +59,7 @@ from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.meta import deployment_id
 from odrchat.store.migrate import upgrade
+from odrchat.tracing import Tracer
 
 log = logging.getLogger("odrchat")
 STATIC = Path(__file__).parent / "static"
@@ -195,7 +196,8 @@ def create_app(
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)
         metrics = Metrics()
-        rooms = RoomService(db, presence, metrics)
+        tracer = Tracer(settings.ack_trace_ms)
+        rooms = RoomService(db, presence, metrics, tracer)
         hub = Hub(the_broker, rooms)
         feed = RoomFeed(rooms, hub)
         auth.revoked_hooks.append(hub.sessions_revoked)
@@ -233,6 +235,8 @@ def create_app(
                     background.append(tasks.create_task(outbox.run(), name="outbox"))
                 background.append(tasks.create_task(cases.run(), name="invitation-expiry"))
                 background.append(tasks.create_task(offers.run(), name="offer-expiry"))
+                if tracer.enabled:
+                    background.append(tasks.create_task(tracer.watch_loop(), name="loop-lag"))
                 if settings.metrics_token:
                     sampler = metrics.sample_loop(hub, the_broker)
                     background.append(tasks.create_task(sampler, name="metrics"))

@@ -110,6 +110,7 @@ class Settings:
     sms: SmsSettings = SmsSettings()
     metrics_token: Secret | None = None
     log_format: str = "text"
+    ack_trace_ms: float | None = None
     centre_timezone: str = "America/Los_Angeles"  # printed times only; stored times stay UTC
 
     @property
@@ -197,6 +198,7 @@ class Settings:
             sms=_sms(env, production=mode == "production"),
             metrics_token=Secret(metrics_token) if metrics_token else None,
             log_format=log_format,
+            ack_trace_ms=_float(env, "ACK_TRACE_MS"),
             centre_timezone=zone,
         )
 
@@ -347,6 +349,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if not value >= 0:
+        raise SettingsError(f"{name} must be 0 or more")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -24,6 +24,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from odrchat import protocol as p
+from odrchat import tracing
 from odrchat.broker.base import Broker, BrokerError, Message, Resynced
 from odrchat.rooms.bucket import TokenBucket
 from odrchat.rooms.limits import CHAT_PER_USER, TypingGate
@@ -186,10 +187,13 @@ class Hub:
         """Hand a stored event to local watchers now, then ring the other workers' doorbell."""
         text = p.event(event)
         self._deliver(event.room_id, event.seq, text)
+        tracing.mark("local")
         await self._ring(
             room_channel(event.room_id),
             b"E|%s|%d|%d|" % (self._worker_b, event.room_id, event.seq) + text.encode(),
         )
+        tracing.mark("published")
+        tracing.finish()
 
     async def ephemeral(self, room_id: int, text: str) -> None:
         """Typing, presence, read markers: delivered live, never stored, never replayed."""

@@ -16,7 +16,7 @@ from sqlalchemy import Table, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from odrchat import protocol
+from odrchat import protocol, tracing
 from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
 from odrchat.metrics import Metrics
@@ -44,10 +44,17 @@ MARKERS: Table = ReadMarker.__table__  # type: ignore[attr-defined]
 
 
 class RoomService:
-    def __init__(self, db: Database, presence: Presence, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        presence: Presence,
+        metrics: Metrics | None = None,
+        tracer: tracing.Tracer | None = None,
+    ) -> None:
         self.db = db
         self.presence = presence
         self.metrics = metrics or Metrics()
+        self.tracer = tracer or tracing.Tracer()
         self.writer = RoomWriter(db, self.metrics)
         self.directory = Directory(db)
         # Socket reads (hello, access, snapshots, replays) queue here instead of all asking the
@@ -199,8 +206,9 @@ class RoomService:
                 "side": str(acc.actor.side) if acc.actor.side else None,
             },
         }
+        self.tracer.start()  # ACK_TRACE_MS: stages are marked on it down to the doorbell
         with self.metrics.ack_seconds.time():
-            return await self.writer.append(
+            stored = await self.writer.append(
                 acc.room_id,
                 "chat.message",
                 body,
@@ -208,6 +216,10 @@ class RoomService:
                 sender_id=user.id,
                 client_id=client_id,
             )
+        tracing.mark("acked")
+        if stored[1]:  # a duplicate is not published: its trace ends here
+            tracing.finish()
+        return stored
 
     async def append_event(
         self,

@@ -31,6 +31,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from odrchat import tracing
 from odrchat.metrics import Metrics
 from odrchat.rooms import pg_batch, sqlite_batch
 from odrchat.rooms.log import StoredEvent
@@ -55,6 +56,7 @@ class Append:
     done: asyncio.Future[tuple[StoredEvent, bool]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    trace: tracing.AckTrace | None = field(default_factory=tracing.current.get)
 
 
 class RoomWriter:
@@ -98,7 +100,8 @@ class RoomWriter:
                 batch = [await self._queue.get()]
                 while len(batch) < MAX_BATCH and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
-                await self._write(batch)
+                with tracing.batch(r.trace for r in batch):
+                    await self._write(batch)
         finally:
             if self._sqlite is not None:
                 self._sqlite.close()

@@ -1,0 +1,133 @@
+"""Optional per-stage timing of chat acks, to find where a slow one spent its time.
+
+Off unless `ACK_TRACE_MS` is set. Then every chat message whose ack took at least that many
+milliseconds of server time (0: every message) gets one log line (logger `odrchat.trace`):
+
+    slow ack 128.8 ms: loop_lag 13.5, queue 0.1, commit 128.6 (batch 1), wake 0.1, local 0.1,
+    publish 0.0
+
+- loop_lag: the worst event-loop lag seen while the message was in flight (a 20 ms ticker
+  measures how late it wakes; a blocked loop delays every stage below).
+- queue: from the message reaching the room writer to its batch starting.
+- commit: the batch's transaction (its size in brackets).
+- wake: from the commit to the sending socket's task running again (the ack is queued then).
+- local: handing the stored event to this worker's sockets' queues.
+- publish: ringing the other workers' doorbell (Redis PUBLISH; in-process: nothing).
+
+Stages are marked on a trace held in a context variable of the socket's task; the writer
+stamps the traces of the messages in each batch. Known gaps: the time a frame waits in a
+socket's send queue, and the delivery on other workers, are not traced (each is another task
+or process). A line holds timings and a batch size only: no text, no ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["AckTrace", "Tracer", "batch", "current", "finish", "mark"]
+
+log = logging.getLogger("odrchat.trace")
+
+TICK = 0.02  # seconds between the lag ticker's wake-ups
+# (reported name, the mark that ends it); each stage starts where the one before ended.
+STAGES = (
+    ("queue", "batch"),
+    ("commit", "committed"),
+    ("wake", "acked"),
+    ("local", "local"),
+    ("publish", "published"),
+)
+
+current: contextvars.ContextVar[AckTrace | None] = contextvars.ContextVar(
+    "ack_trace", default=None
+)
+
+
+@dataclass(slots=True, eq=False)
+class AckTrace:
+    tracer: Tracer
+    started: float = field(default_factory=time.perf_counter)
+    marks: dict[str, float] = field(default_factory=dict)
+    batch_size: int = 0
+
+
+class Tracer:
+    """One per app; `threshold_ms` None means tracing is off (then every call is a no-op)."""
+
+    def __init__(self, threshold_ms: float | None = None) -> None:
+        self.threshold = None if threshold_ms is None else threshold_ms / 1000
+        self._lags: deque[tuple[float, float]] = deque(maxlen=int(10 / TICK))
+
+    @property
+    def enabled(self) -> bool:
+        return self.threshold is not None
+
+    def start(self) -> None:
+        """A chat message reached storage in this task: time it from here."""
+        if self.threshold is not None:
+            current.set(AckTrace(self))
+
+    async def watch_loop(self) -> None:
+        """Record how late the event loop wakes a ticker (the lag every task suffers)."""
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(TICK)
+            now = time.perf_counter()
+            self._lags.append((now, max(0.0, now - before - TICK)))
+
+    def worst_lag(self, since: float) -> float:
+        return max((lag for at, lag in self._lags if at >= since), default=0.0)
+
+    def report(self, trace: AckTrace, end: float) -> None:
+        total = end - trace.started
+        if self.threshold is None or total < self.threshold:
+            return
+        parts, previous = [], trace.started
+        for name, stage in STAGES:
+            at = trace.marks.get(stage)
+            if at is None:
+                continue
+            part = f"{name} {1000 * (at - previous):.1f}"
+            parts.append(part + (f" (batch {trace.batch_size})" if name == "commit" else ""))
+            previous = at
+        lag = 1000 * self.worst_lag(trace.started)
+        log.info("slow ack %.1f ms: loop_lag %.1f, %s", 1000 * total, lag, ", ".join(parts))
+
+
+def mark(stage: str) -> None:
+    """Stamp a stage on the trace of the running task, if there is one."""
+    trace = current.get()
+    if trace is not None:
+        trace.marks[stage] = time.perf_counter()
+
+
+def finish() -> None:
+    """The ack's path is complete in this task: report it if it was slow."""
+    trace = current.get()
+    if trace is not None:
+        current.set(None)
+        trace.tracer.report(trace, time.perf_counter())
+
+
+@contextlib.contextmanager
+def batch(traces: Iterable[AckTrace | None]) -> Iterator[None]:
+    """Stamp the start and end of a writer batch on the traces of its messages."""
+    every = list(traces)
+    mine = [t for t in every if t is not None]
+    if not mine:
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        ended = time.perf_counter()
+        for t in mine:
+            t.marks["batch"], t.marks["committed"], t.batch_size = started, ended, len(every)
