@@ -35,6 +35,7 @@ from odrchat.logs import bind_request, new_socket_id
 from odrchat.logs import configure as configure_logging
 from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
 from odrchat.middleware import SecurityHeaders
+from odrchat.notify.away import AwayNotices
 from odrchat.notify.channel import Channel
 from odrchat.notify.gateway import WebhookSmsSender
 from odrchat.notify.inbound import ROUTES as SMS_REPLY_ROUTES
@@ -195,6 +196,7 @@ def create_app(
         )
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)
+        away = AwayNotices(db, presence, settings.public_url, wake_outbox=outbox.wake)
         metrics = Metrics()
         tracer = Tracer(settings.ack_trace_ms)
         rooms = RoomService(db, presence, metrics, tracer)
@@ -237,6 +239,8 @@ def create_app(
                 background.append(tasks.create_task(offers.run(), name="offer-expiry"))
                 if tracer.enabled:
                     background.append(tasks.create_task(tracer.watch_loop(), name="loop-lag"))
+                if settings.outbox_enabled:
+                    background.append(tasks.create_task(away.run(), name="away-notices"))
                 if settings.metrics_token:
                     sampler = metrics.sample_loop(hub, the_broker)
                     background.append(tasks.create_task(sampler, name="metrics"))

@@ -21,6 +21,7 @@ __all__ = [
     "SENT",
     "STATUSES",
     "UNSENT",
+    "AwayNotice",
     "InboundReply",
     "OutboxMessage",
     "PhoneCode",
@@ -114,3 +115,14 @@ class InboundReply(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=80)  # "<provider>:<message id>"
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AwayNotice(SQLModel, table=True):
+    """The last notice a member got about news in a room while away (odrchat.notify.away)."""
+
+    __tablename__: ClassVar[str] = "away_notices"
+
+    room_id: int = Field(foreign_key="rooms.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    seq: int  # the newest event that notice covered

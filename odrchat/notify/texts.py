@@ -6,6 +6,8 @@ mediation content, and stays within one 160-character segment where it can.
 
 from __future__ import annotations
 
+from odrchat.notify.email import EmailMessage, build_email
+
 __all__ = [
     "CODE_EXPIRED",
     "CODE_WRONG",
@@ -15,9 +17,47 @@ __all__ = [
     "NUMBER_OPTED_OUT",
     "OPTED_OUT",
     "RESEND_WAIT",
+    "away_email",
+    "away_text",
     "confirmation_code",
     "help_reply",
+    "room_words",
 ]
+
+
+_ROOMS = {
+    "joint": "the joint conversation",
+    "private": "a private conversation with the mediator",
+    "mediators": "the mediators' conversation",
+}
+
+
+def room_words(kind: str) -> str:
+    """A room as a notice names it (never its content)."""
+    return _ROOMS.get(kind, "a conversation")
+
+
+def away_email(to: str, case_number: str, where: str, link: str) -> EmailMessage:
+    """The email telling an away participant that a room of their case has news."""
+    return build_email(
+        to,
+        f"News in your mediation {case_number}",
+        [
+            f"There is something new in {where} of your case {case_number} since you last "
+            "looked.",
+            "Mediation is confidential, so this email does not say what was written or offered. "
+            "Please read it on the mediation site.",
+        ],
+        ("Open your case", link),
+        "You get at most one such email per conversation per hour. You can turn off notices "
+        "about new messages on your Account page; notices about offers, signatures and the end "
+        "of the mediation are always sent.",
+    )
+
+
+def away_text(case_number: str, link: str) -> str:
+    """The text telling an away participant that their case has news."""
+    return f"ODR: news in your mediation {case_number}. Details: {link}"
 
 
 def help_reply(public_url: str) -> str:

@@ -87,5 +87,16 @@ async def test_a_person_confirms_a_phone_number_with_the_texted_code_on_the_acco
     await no_horizontal_scroll(page)
     await page.get_by_role("button", name="Stop texts and remove this number").click()
     await expect(status).to_have_text("No number yet: we reach you by email only.")
+
+    # New-message notices are a choice on the same page (offers and signatures always come).
+    choice = page.get_by_label("Tell me when there are new messages in my case while I am away")
+    await expect(choice).to_be_checked()
+    await choice.uncheck()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("Saved.")).to_be_visible()
+    await page.reload()
+    await expect(
+        page.get_by_label("Tell me when there are new messages in my case while I am away")
+    ).not_to_be_checked()
     assert console.errors == []
     await context.close()

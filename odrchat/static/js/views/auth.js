@@ -65,7 +65,7 @@ export function register(main, _params, ctx) {
       hint: "Shown to the other people in your case." }),
     password: field("password", "Password", { type: "password", required: true,
       autocomplete: "new-password", hint: "At least 10 characters." }),
-    phone: field("phone", "Mobile phone (optional)", { type: "tel", autocomplete: "tel",
+    phone: field("phone", "Mobile phone", { type: "tel", autocomplete: "tel",
       hint: PHONE.registerHint }),
   };
   const box = h("div", { class: "narrow" });
@@ -146,11 +146,18 @@ export function account(main, _params, ctx) {
       autocomplete: "name" }),
   };
   const saved = h("p", { attrs: { role: "status" } });
+  const optional = h("input", { type: "checkbox", id: "notify-optional" });
+  optional.checked = user.notify_optional !== false;
+  const optionalField = h("div", { class: "field" },
+    h("label", { class: "check", htmlFor: optional.id }, optional, PHONE.optionalLabel),
+    h("p", { class: "hint", text: PHONE.optionalHint }));
   const profileForm = form(async () => {
-    const body = await api.patch("/api/me", { display_name: profile.display_name.input.value });
+    const body = await api.patch("/api/me", {
+      display_name: profile.display_name.input.value, notify_optional: optional.checked,
+    });
     updateUser(body);
     saved.textContent = "Saved.";
-  }, profile, "Save", saved);
+  }, profile, "Save", optionalField, saved);
   const pw = {
     current_password: field("current_password", "Current password", { type: "password",
       required: true, autocomplete: "current-password" }),

@@ -50,6 +50,10 @@ export const PHONE = {
   codeLabel: "Code from the text",
   codeHint: (number) => `We texted a code to ${number}. It expires in 10 minutes.`,
   confirm: "Confirm number",
+  optionalLabel: "Tell me when there are new messages in my case while I am away",
+  optionalHint: "At most one email (and text, if you have a confirmed number) per conversation "
+    + "per hour, never with what was written. Offers, requests to sign and the end of the "
+    + "mediation are always sent.",
 };
 
 // The administration's view of notifications (odrchat/notify/routes.py).

@@ -1,0 +1,258 @@
+"""Notices while away: a participant with news in a room and no open socket there hears of it.
+
+The rule (``due``, pure): a member of a room is told when
+
+* something happened in the room that they have not read (a chat message, offer, agreement or
+  case event, not their own) since their read marker and since their last notice for the room,
+* the oldest such event is at least ``delay`` old (default 10 minutes: time to come back),
+* they are not in the room right now (presence), and
+* their last notice for this room is at least ``every`` old (default one hour).
+
+Chat messages are optional news (the account's "optional notifications" choice); anything else
+(offers, signatures, a case closing) is always sent. A notice names the case and the room and
+links to it, never what anyone wrote.
+
+Every worker may sweep: a notice is claimed by a conditional upsert on ``away_notices`` (one row
+per room and member) in the same transaction that queues the email and text, so two workers
+never send the same notice, and a crash before commit sends nothing and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, and_, cast, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.auth.tables import User
+from odrchat.cases.queries import actor_of
+from odrchat.cases.roles import Side
+from odrchat.cases.tables import Case, Participant
+from odrchat.notify import texts
+from odrchat.notify.email import SmsMessage
+from odrchat.notify.outbox import enqueue
+from odrchat.notify.tables import AwayNotice
+from odrchat.rooms.access import RoomKind, RoomRef, can_read
+from odrchat.rooms.presence import Presence
+from odrchat.rooms.tables import ReadMarker, Room, RoomEvent
+from odrchat.store.db import Database
+from odrchat.store.types import utcnow
+
+__all__ = ["AwayNotices", "Candidate", "due"]
+
+logger = logging.getLogger("odrchat.notify")
+
+CHAT = "chat.message"
+LOOKBACK = timedelta(days=3)  # older unread news was either noticed already or is stale
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One member's unread news in one room, as the sweep found it."""
+
+    room_id: int
+    case_id: int
+    user_id: int
+    oldest_unread_at: datetime
+    newest_seq: int
+    required: bool  # something other than chat: always sent
+    last_notice_at: datetime | None
+    online: bool
+    wants_optional: bool
+
+
+def due(c: Candidate, now: datetime, *, delay: timedelta, every: timedelta) -> bool:
+    """Whether this member should be told about this room now."""
+    if c.online or now - c.oldest_unread_at < delay:
+        return False
+    if c.last_notice_at is not None and now - c.last_notice_at < every:
+        return False
+    return c.required or c.wants_optional
+
+
+class AwayNotices:
+    """Finds members with unread news who are away, and queues one notice per room."""
+
+    def __init__(
+        self,
+        db: Database,
+        presence: Presence,
+        public_url: str,
+        *,
+        delay: timedelta = timedelta(minutes=10),
+        every: timedelta = timedelta(hours=1),
+        tick: float = 60.0,
+        wake_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.presence = presence
+        self.public_url = public_url
+        self.delay = delay
+        self.every = every
+        self.tick = tick
+        self.wake_outbox = wake_outbox
+
+    async def run(self) -> None:
+        """Sweep every ``tick`` seconds until cancelled; survives any one sweep's failure."""
+        while True:
+            try:
+                if await self.sweep(utcnow()):
+                    self.wake_outbox()
+            except Exception:  # supervision boundary: a database outage must not end the loop
+                logger.exception("away-notice sweep failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.tick):
+                    await asyncio.Event().wait()
+
+    async def sweep(self, now: datetime) -> int:
+        """Queue the notices due at ``now``; returns how many this worker queued."""
+        candidates = await self._candidates(now)
+        sent = 0
+        for c in candidates:
+            if due(c, now, delay=self.delay, every=self.every) and await self._notify(c, now):
+                sent += 1
+        return sent
+
+    async def _candidates(self, now: datetime) -> list[Candidate]:
+        stmt = (
+            sa_select(
+                col(Room.id),
+                col(Room.case_id),
+                col(Room.kind),
+                col(Room.side),
+                col(Participant.user_id),
+                col(Participant.role),
+                col(Participant.side),
+                col(Participant.approved),
+                func.min(RoomEvent.at),
+                func.max(RoomEvent.seq),
+                func.max(cast(col(RoomEvent.type) != CHAT, Integer)),
+                func.max(AwayNotice.sent_at),
+                func.max(cast(col(User.notify_optional), Integer)),
+            )
+            .select_from(RoomEvent)
+            .join(Room, col(Room.id) == col(RoomEvent.room_id))
+            .join(Case, col(Case.id) == col(Room.case_id))
+            .join(
+                Participant,
+                and_(col(Participant.case_id) == col(Room.case_id), col(Participant.active)),
+            )
+            .join(User, col(User.id) == col(Participant.user_id))
+            .outerjoin(
+                ReadMarker,
+                and_(
+                    col(ReadMarker.room_id) == col(Room.id),
+                    col(ReadMarker.user_id) == col(Participant.user_id),
+                ),
+            )
+            .outerjoin(
+                AwayNotice,
+                and_(
+                    col(AwayNotice.room_id) == col(Room.id),
+                    col(AwayNotice.user_id) == col(Participant.user_id),
+                ),
+            )
+            .where(
+                col(RoomEvent.at) >= now - LOOKBACK,
+                or_(
+                    col(RoomEvent.sender_id).is_(None),
+                    col(RoomEvent.sender_id) != col(Participant.user_id),
+                ),
+                col(RoomEvent.seq) > func.coalesce(ReadMarker.seq, 0),
+                col(RoomEvent.seq) > func.coalesce(AwayNotice.seq, 0),
+            )
+            .group_by(
+                col(Room.id),
+                col(Room.case_id),
+                col(Room.kind),
+                col(Room.side),
+                col(Participant.user_id),
+                col(Participant.role),
+                col(Participant.side),
+                col(Participant.approved),
+            )
+        )
+        async with self.db.read() as s:
+            conn = await s.connection()
+            rows = (await conn.execute(stmt)).all()
+        online: dict[int, set[int]] = {}
+        found: list[Candidate] = []
+        for row in rows:
+            room_id = row[0]
+            assert room_id is not None
+            _, case_id, kind, side, user_id, role, p_side, approved = row[:8]
+            oldest, newest, non_chat, last_at, wants = row[8:]
+            actor = actor_of(
+                Participant(
+                    case_id=case_id, user_id=user_id, role=role, side=p_side, approved=approved
+                )
+            )
+            ref = RoomRef(RoomKind(kind), Side(side) if side else None)
+            if not can_read(actor, ref):
+                continue
+            if room_id not in online:
+                online[room_id] = await self.presence.online(room_id)
+            found.append(
+                Candidate(
+                    room_id=room_id,
+                    case_id=case_id,
+                    user_id=user_id,
+                    oldest_unread_at=oldest,
+                    newest_seq=newest,
+                    required=bool(non_chat),
+                    last_notice_at=last_at,
+                    online=user_id in online[room_id],
+                    wants_optional=bool(wants),
+                )
+            )
+        return found
+
+    async def _notify(self, c: Candidate, now: datetime) -> bool:
+        async with self.db.session() as s:
+            if not await _claim(s, c, now, self.every):
+                return False  # another worker told them already
+            user = await s.get(User, c.user_id)
+            case = await s.get(Case, c.case_id)
+            room = await s.get(Room, c.room_id)
+            assert user is not None and case is not None and room is not None
+            link = f"{self.public_url}/#/cases/{c.case_id}"
+            number = case.court_case_number or f"#{c.case_id}"
+            where = texts.room_words(room.kind)
+            await enqueue(s, texts.away_email(user.email, number, where, link))
+            if user.phone:
+                await enqueue(s, SmsMessage(user.phone, texts.away_text(number, link)))
+        logger.info("away notice queued: room %d, user %d", c.room_id, c.user_id)
+        return True
+
+
+async def _claim(s: AsyncSession, c: Candidate, now: datetime, every: timedelta) -> bool:
+    """Record this notice unless one for the room went out within ``every``: True if ours."""
+    table = AwayNotice.__table__  # type: ignore[attr-defined]
+    values = {"room_id": c.room_id, "user_id": c.user_id, "sent_at": now, "seq": c.newest_seq}
+    fresh_enough = and_(table.c.sent_at <= now - every, table.c.seq < c.newest_seq)
+    if s.get_bind().dialect.name == "postgresql":
+        pg = pg_insert(table).values(values)
+        pg = pg.on_conflict_do_update(
+            index_elements=["room_id", "user_id"],
+            set_={"sent_at": now, "seq": c.newest_seq},
+            where=fresh_enough,
+        )
+        result = await s.exec(pg.returning(table.c.room_id))
+    else:
+        lite = sqlite_insert(table).values(values)
+        lite = lite.on_conflict_do_update(
+            index_elements=["room_id", "user_id"],
+            set_={"sent_at": now, "seq": c.newest_seq},
+            where=fresh_enough,
+        )
+        result = await s.exec(lite.returning(table.c.room_id))
+    return result.scalar_one_or_none() is not None
