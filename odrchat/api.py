@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from odrchat.auth import csrf
-from odrchat.bodies import Body, Reply, invalid
+from odrchat.bodies import Body, Query, Reply, invalid
 from odrchat.errors import (
     BadRequest,
     Forbidden,
@@ -87,6 +87,7 @@ class Call(Generic[B]):
     body: B
     current: Current | None
     params: dict[str, Any]
+    query: Query | None = None
 
     @property
     def user_id(self) -> int:
@@ -112,6 +113,7 @@ class Endpoint:
     summary: str
     access: Access = "user"
     body: type[Body] | None = None
+    query: type[Query] | None = None
     reply: type[Reply] | None = None  # None only when the answer is not JSON (media_type)
     status: int = 200
     tag: str = "misc"
@@ -137,8 +139,9 @@ def route(endpoint: Endpoint) -> Route:
             if any(isinstance(v, int) and v > MAX_PATH_ID for v in request.path_params.values()):
                 raise NotFound("Not found.")  # the database would refuse to compare it
             body = await _read_body(request, endpoint.body)
+            query = _read_query(request, endpoint.query)
             result = await endpoint.handler(
-                Call(request, services, body, current, dict(request.path_params))
+                Call(request, services, body, current, dict(request.path_params), query)
             )
         except OdrError as exc:
             return error_response(exc)
@@ -170,6 +173,16 @@ def _check_access(access: Access, current: Current | None) -> None:
         raise Forbidden("Administrators only.")
     if access == "mediator" and not current.user.is_mediator:
         raise NotFound("Not found.")
+
+
+def _read_query(request: Request, spec: type[Query] | None) -> Query | None:
+    if spec is None:
+        return None
+    given = {k: v for k, v in request.query_params.items() if v and k in spec.model_fields}
+    try:
+        return spec.model_validate(given)
+    except ValidationError as exc:
+        raise invalid(exc) from None
 
 
 async def _read_body(request: Request, spec: type[Body] | None) -> Body | None:

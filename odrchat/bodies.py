@@ -44,6 +44,8 @@ __all__ = [
     "Int",
     "Moment",
     "Password",
+    "Query",
+    "QueryInt",
     "Reply",
     "Text",
     "Timestamp",
@@ -155,6 +157,25 @@ class Int(_Rule):
         if not self.minimum <= value <= self.maximum:
             raise refuse(f"must be between {self.minimum} and {self.maximum}")
         return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+
+
+@dataclass(frozen=True, slots=True)
+class QueryInt(_Rule):
+    """A whole number in a query string (written in decimal digits)."""
+
+    minimum: int
+    maximum: int
+
+    def check(self, value: Any) -> int:
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+            raise refuse("must be a whole number")
+        number = int(value)
+        if not self.minimum <= number <= self.maximum:
+            raise refuse(f"must be between {self.minimum} and {self.maximum}")
+        return number
 
     def schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
@@ -278,6 +299,13 @@ class Body(BaseModel):
         schema = cls.model_json_schema(ref_template=REF, schema_generator=Schemas)
         schema.pop("$defs", None)
         return schema
+
+
+class Query(BaseModel):
+    """Query string parameters: checked like a body, but parameters it does not name are ignored
+    (a cache-busting `?_=` is no error); an empty value counts as absent."""
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="ignore", frozen=True)
 
 
 class Reply(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from odrchat.api import MAX_PATH_ID, Endpoint
-from odrchat.bodies import REF, Schemas
+from odrchat.bodies import REF, Query, Schemas
 
 __all__ = ["INTRO", "openapi"]
 
@@ -106,6 +106,9 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": body}},
             }
+        if ep.query is not None:
+            codes.add(422)
+            op["parameters"] = _query_parameters(ep.query)
         for code in sorted(codes):
             op["responses"][str(code)] = {
                 "description": "Error",
@@ -124,7 +127,7 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
                     else {"type": "string"},
                 }
                 for p in params
-            ]
+            ] + op.get("parameters", [])
         path = "/".join(
             "{" + p.strip("{}").split(":")[0] + "}" if p.startswith("{") else p
             for p in ep.path.split("/")
@@ -136,3 +139,17 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": {**defs, "Error": _ERROR}},
     }
+
+
+def _query_parameters(model: type[Query]) -> list[dict[str, Any]]:
+    """One query parameter per field of `model` (never null: an absent parameter is None)."""
+    schema = model.model_json_schema(ref_template=REF, schema_generator=Schemas)
+    out = []
+    for name, prop in schema["properties"].items():
+        shape = next((s for s in prop.get("anyOf", [prop]) if s.get("type") != "null"), prop)
+        shape = {k: v for k, v in shape.items() if k != "default"}
+        param = {"name": name, "in": "query", "required": name in schema.get("required", [])}
+        if "description" in prop:
+            param["description"] = prop["description"]
+        out.append({**param, "schema": shape})
+    return out

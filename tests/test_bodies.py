@@ -8,7 +8,19 @@ from typing import Annotated
 import pytest
 from pydantic import ValidationError
 
-from odrchat.bodies import EMAIL, Body, Day, Flag, Id, Reply, Text, Timestamp, invalid
+from odrchat.bodies import (
+    EMAIL,
+    Body,
+    Day,
+    Flag,
+    Id,
+    Query,
+    QueryInt,
+    Reply,
+    Text,
+    Timestamp,
+    invalid,
+)
 from odrchat.errors import Invalid
 
 
@@ -92,3 +104,21 @@ def test_rules_describe_themselves_in_the_schema() -> None:
     assert props["email"]["anyOf"][0]["pattern"] == EMAIL.pattern
     assert props["count"]["anyOf"][0] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
     assert Sample.json_schema()["additionalProperties"] is False
+
+
+class Page(Query):
+    before: Annotated[int, QueryInt(1, 100)] | None = None
+
+
+def test_query_parameters_are_decimal_digits_in_range_and_others_are_ignored() -> None:
+    assert Page.model_validate({"before": "42", "_": "cache-buster"}).before == 42
+    assert Page.model_validate({}).before is None
+    for bad, message in (
+        ("x", "must be a whole number"),
+        ("-1", "must be a whole number"),
+        ("\uff15", "must be a whole number"),  # a full-width digit
+        ("0", "must be between 1 and 100"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            Page.model_validate({"before": bad})
+        assert invalid(caught.value).fields == {"before": message}

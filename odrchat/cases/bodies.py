@@ -8,7 +8,19 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import ConfigDict, Field
 
 from odrchat.auth.bodies import Email, Name, Phone
-from odrchat.bodies import Body, Choice, Day, Flag, Id, Reply, Text, Timestamp
+from odrchat.bodies import (
+    MAX_ID,
+    Body,
+    Choice,
+    Day,
+    Flag,
+    Id,
+    Query,
+    QueryInt,
+    Reply,
+    Text,
+    Timestamp,
+)
 from odrchat.cases.kinds import (
     CASE_NUMBER_MAX,
     COURT_FILED_KINDS,
@@ -163,6 +175,15 @@ class AddConflict(Body):
     email: Email | None = Field(None, description="the person's address")
     user_id: Id | None = Field(None, description="or their account")
     note: Annotated[str, Text(500)] | None = None
+
+
+class AuditQuery(Query):
+    case_id: Annotated[int, QueryInt(1, MAX_ID)] | None = Field(
+        None, description="only this case's entries"
+    )
+    before: Annotated[int, QueryInt(1, MAX_ID)] | None = Field(
+        None, description="entries older than this entry id (the next page)"
+    )
 
 
 # -- responses --------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from odrchat.cases import bodies as b
 from odrchat.cases import queries, staffing
 from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TEXT, AGREEMENT_TO_MEDIATE_VERSION
-from odrchat.errors import Invalid
 
 
 def _cases(call: Call[Any]) -> CaseService:
@@ -204,17 +203,11 @@ async def add_conflict(call: Call[b.AddConflict]) -> b.Created:
 
 
 async def audit_log(call: Call[None]) -> b.AuditLog:
-    """The audit log, newest first (admins only); `case_id` and `before` (an entry id) filter."""
-    query = call.request.query_params
-    try:
-        case_id = int(query["case_id"]) if query.get("case_id") else None
-        before = int(query["before"]) if query.get("before") else None
-    except ValueError:
-        raise Invalid("case_id and before must be whole numbers.") from None
-    if any(v is not None and not 0 < v < 2**31 for v in (case_id, before)):
-        raise Invalid("case_id and before must be between 1 and 2147483647.")
+    """The audit log, newest first, 100 entries a page (admins only)."""
+    query = call.query
+    assert isinstance(query, b.AuditQuery)
     async with call.services.db.read() as s:
-        rows = await audit.entries(s, case_id=case_id, before_id=before)
+        rows = await audit.entries(s, case_id=query.case_id, before_id=query.before)
     return b.AuditLog.model_validate({"entries": [audit.entry_json(row) for row in rows]})
 
 
@@ -426,7 +419,9 @@ ENDPOINTS = (
         audit_log,
         "The audit log",
         access="admin",
+        query=b.AuditQuery,
         reply=b.AuditLog,
+        responses=(422,),
         tag="admin",
     ),
 )
