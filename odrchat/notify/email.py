@@ -9,6 +9,7 @@ Delivery errors, the tree the senders raise::
     DeliveryError          a message could not be handed on (``permanent``: retrying won't help)
     ├── MailError          raised by a Mailer   (odrchat.notify.smtp)
     ├── SmsError           raised by an SmsSender (odrchat.notify.sms)
+    │   └── RecipientOptedOut  the provider says the number opted out (the gate records it)
     └── Withheld           not sent on purpose: recorded "unsent" with the reason, never retried
         └── NotConfigured  the channel has no provider configured
 """

@@ -38,9 +38,10 @@ from odrchat.notify.email import SmsMessage, Withheld
 from odrchat.notify.outbox import enqueue
 from odrchat.notify.phone import InvalidPhone, to_e164
 from odrchat.notify.replies import Keyword
-from odrchat.notify.sms import SmsSender
+from odrchat.notify.sms import RecipientOptedOut, SmsSender
 from odrchat.notify.tables import InboundReply, PhoneCode, PhoneNumber
 from odrchat.store.db import Database
+from odrchat.store.types import utcnow
 
 __all__ = [
     "CODE_TTL",
@@ -217,7 +218,22 @@ class SmsGate:
             raise Withheld(texts.OPTED_OUT)
         if message.kind != "code" and (known is None or known.confirmed_at is None):
             raise Withheld(texts.NOT_CONFIRMED)
-        await self.inner.send(SmsMessage(number, message.text, message.kind))
+        try:
+            await self.inner.send(SmsMessage(number, message.text, message.kind))
+        except RecipientOptedOut:
+            # The STOP reached the provider but not us (a missed webhook): remember it here too.
+            await self._opt_out(number)
+            raise Withheld(texts.OPTED_OUT) from None
+
+    async def _opt_out(self, number: str) -> None:
+        now = utcnow()
+        async with self.db.session() as s:
+            known = await s.get(PhoneNumber, number, with_for_update=True) or PhoneNumber(
+                number=number
+            )
+            known.opted_out_at = now
+            known.updated_at = now
+            s.add(known)
 
     async def aclose(self) -> None:
         """Close the provider's sender."""

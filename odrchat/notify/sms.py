@@ -20,6 +20,7 @@ from odrchat.notify.tables import OutboxMessage
 __all__ = [
     "NO_PROVIDER",
     "NoSmsSender",
+    "RecipientOptedOut",
     "SmsError",
     "SmsRenderer",
     "SmsSender",
@@ -34,6 +35,13 @@ logger = logging.getLogger("odrchat.notify")
 
 class SmsError(DeliveryError):
     """A text message could not be handed to the provider."""
+
+
+class RecipientOptedOut(SmsError):
+    """The provider refuses the number: it opted out there (Twilio 21610)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
 
 
 class SmsRenderer:

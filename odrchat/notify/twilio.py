@@ -22,11 +22,14 @@ import logging
 import httpx
 
 from odrchat.notify.email import SmsMessage
-from odrchat.notify.sms import SmsError, is_permanent, mask_number
+from odrchat.notify.sms import RecipientOptedOut, SmsError, is_permanent, mask_number
 
 __all__ = ["TwilioSender"]
 
 logger = logging.getLogger("odrchat.notify")
+
+# "Attempt to send to unsubscribed recipient": the number texted STOP to our Twilio sender.
+OPTED_OUT_CODE = 21610
 
 
 class TwilioSender:
@@ -81,6 +84,8 @@ class TwilioSender:
             logger.info("sms accepted by twilio: to=%s", mask_number(message.to))
             return
         code = _error_code(response)
+        if code == OPTED_OUT_CODE:
+            raise RecipientOptedOut(f"twilio {response.status_code} code {code}")
         permanent = is_permanent(response.status_code)
         raise SmsError(
             f"twilio {response.status_code}" + (f" code {code}" if code is not None else ""),

@@ -31,6 +31,7 @@ AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
 SERVICE_SID = "MG" + "fedcba9876543210" * 2
 WEBHOOK_SECRET = "gateway-secret-" + "x" * 32
 INVALID_NUMBER = "+15005550001"  # Twilio's own test number for "invalid To"
+UNSUBSCRIBED_NUMBER = "+12135550177"  # texted STOP to our Twilio sender
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 WAIT = 10.0
 
@@ -84,6 +85,9 @@ class FakeProvider:
         if to == INVALID_NUMBER or not E164.fullmatch(to):
             self.refused.append(to)
             return _twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if to == UNSUBSCRIBED_NUMBER:
+            self.refused.append(to)
+            return _twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
         self._accept(Received("twilio", to, body, sender or service))
         sid = "SM" + secrets.token_hex(16)
         return JSONResponse(

@@ -25,7 +25,13 @@ from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 from tests.cases.world import api_open
 from tests.helpers import client_for, csrf, link_token, login, outbox, post, register
-from tests.notify.fake_sms import ACCOUNT_SID, AUTH_TOKEN, RunningProvider, fake_provider
+from tests.notify.fake_sms import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    UNSUBSCRIBED_NUMBER,
+    RunningProvider,
+    fake_provider,
+)
 from tests.services import run_sync
 
 NUMBER = "+12135550100"
@@ -248,3 +254,29 @@ async def test_a_stop_recorded_after_a_text_was_queued_still_stops_it(
     finally:
         await twilio.aclose()
     assert provider.state.requests == 0
+
+
+async def test_a_stop_the_provider_knows_and_we_missed_is_learnt_from_its_refusal(
+    app_db: Database, provider: RunningProvider
+) -> None:
+    db = app_db
+    t0 = utcnow()
+    async with db.session() as s:
+        s.add(PhoneNumber(number=UNSUBSCRIBED_NUMBER, confirmed_at=t0))
+        await enqueue(s, SmsMessage(UNSUBSCRIBED_NUMBER, "first notice"), now=t0)
+        await enqueue(s, SmsMessage(UNSUBSCRIBED_NUMBER, "second notice"), now=t0)
+    twilio = TwilioSender(ACCOUNT_SID, AUTH_TOKEN, sender="+12135550199", api_url=provider.url)
+    sender = OutboxSender(db, [Channel(SmsRenderer(), SmsGate(db, twilio))])
+    try:
+        assert await sender.send_due(t0) == 0
+    finally:
+        await twilio.aclose()
+    assert provider.state.requests == 1  # the second was withheld here, not refused there
+    async with db.read() as s:
+        known = await s.get(PhoneNumber, UNSUBSCRIBED_NUMBER)
+        rows = (await s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert known is not None and known.opted_out_at is not None
+    assert [(r.status, r.last_error) for r in rows] == [
+        ("unsent", texts.OPTED_OUT),
+        ("unsent", texts.OPTED_OUT),
+    ]
