@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from odrchat.agreements.machine import AgreementStatus
-from odrchat.bodies import Body, Day, Flag, Id, Reply, Text, Timestamp
+from odrchat.agreements.machine import AgreementStatus, SigningMethod
+from odrchat.bodies import Body, Day, Flag, Id, Moment, Reply, Text, Timestamp
 from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Role, Side
 
@@ -58,6 +58,16 @@ class Sign(Body):
     ] = Field(description="SHA-256 of the text I was shown (the agreement's `document_sha256`)")
 
 
+class PaperSignature(Body):
+    signer_user_id: Id = Field(description="the party who signed in ink")
+    signed_at: Annotated[datetime, Moment()] = Field(
+        description="when they signed, as written on the page, with its zone"
+    )
+    document_sha256: Annotated[
+        str, Text(64, 64, pattern=SHA256, pattern_message="must be 64 lowercase hex digits")
+    ] = Field(description="the SHA-256 printed on the signed page")
+
+
 class MarkFiled(Body):
     filed_on: Annotated[date, Day()]
     court_reference: Annotated[str, Text(120, 1)]
@@ -73,6 +83,7 @@ class Signature(Reply):
     typed_name: str
     at: Timestamp
     document_sha256: Sha256
+    method: SigningMethod = Field(description="electronic, or paper (wet ink, recorded by staff)")
 
 
 class Authorisation(Reply):

@@ -26,6 +26,10 @@ Rules
   never sign.
 * A side signs once and a person signs once. When both sides have signed the agreement is signed:
   final and immutable.
+* A party may sign in ink instead: staff (mediator, co-mediator or admin) record the wet-ink
+  signature (`RecordPaperSignature`) with who signed, when, and the SHA-256 printed on the page
+  that was signed, which must be the current text's. It counts exactly like an electronic
+  signature of that party for their side. Paper signatures are always the party's own.
 * Only an admin marks a signed court agreement filed, with the filing date and court reference.
 * Every illegal move raises `AgreementError` and returns nothing: the old agreement is unchanged.
 
@@ -43,6 +47,11 @@ from datetime import date, datetime
 
 from odrchat.cases.kinds import CaseKind, is_court_filed
 from odrchat.cases.roles import Actor, Role, Side
+
+
+class SigningMethod(enum.StrEnum):
+    ELECTRONIC = "electronic"
+    PAPER = "paper"  # wet ink, recorded by staff against the document hash
 
 
 class AgreementStatus(enum.StrEnum):
@@ -71,7 +80,10 @@ class Signature:
     ip: str
     user_agent: str
     document_sha256: str
-    esign_consent_at: datetime
+    esign_consent_at: datetime  # paper: the ink signature's time (no e-sign consent is given)
+    method: SigningMethod = SigningMethod.ELECTRONIC
+    recorded_by: int | None = None  # paper: the staff member who recorded it
+    recorded_at: datetime | None = None  # paper: when staff recorded it
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +157,22 @@ class Sign:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordPaperSignature:
+    """Staff record a party's wet-ink signature of the printed text whose hash is given."""
+
+    signer_user_id: int
+    for_side: Side  # the party's side, from their participant row (set by the server)
+    printed_name: str  # the party's name as printed on the signature page
+    signed_at: datetime  # when the party signed in ink
+    document_sha256: str  # the hash printed on the signed page
+    at: datetime  # when staff recorded it
+
+    def __post_init__(self) -> None:
+        _require_aware(self.signed_at)
+        _require_aware(self.at)
+
+
+@dataclass(frozen=True, slots=True)
 class AuthoriseAttorney:
     attorney_user_id: int
     at: datetime
@@ -159,7 +187,7 @@ class MarkFiled:
     court_reference: str
 
 
-Command = Edit | SendForSignature | Sign | AuthoriseAttorney | MarkFiled
+Command = Edit | SendForSignature | Sign | RecordPaperSignature | AuthoriseAttorney | MarkFiled
 
 
 # Events -----------------------------------------------------------------------------------
@@ -213,6 +241,7 @@ Event = (
 
 _EDITORS = frozenset({Role.MEDIATOR, Role.CO_MEDIATOR})
 _SIGNERS = frozenset({Role.PARTY, Role.ATTORNEY})
+_RECORDERS = frozenset({Role.MEDIATOR, Role.CO_MEDIATOR, Role.ADMIN})
 
 # status -> command -> (roles allowed, status after). Sign stays out for signature until the
 # second side signs, then moves to signed; `apply` makes that one data-dependent step.
@@ -226,6 +255,7 @@ TRANSITIONS: Mapping[AgreementStatus, Mapping[type[Command], _Rule]] = {
     AgreementStatus.OUT_FOR_SIGNATURE: {
         Edit: (_EDITORS, AgreementStatus.DRAFT),
         Sign: (_SIGNERS, AgreementStatus.OUT_FOR_SIGNATURE),
+        RecordPaperSignature: (_RECORDERS, AgreementStatus.OUT_FOR_SIGNATURE),
         AuthoriseAttorney: (frozenset({Role.PARTY}), AgreementStatus.OUT_FOR_SIGNATURE),
     },
     AgreementStatus.SIGNED: {
@@ -282,6 +312,8 @@ def apply(
             return _authorise(agreement, command, actor)
         case Sign():
             return _sign(agreement, command, actor)
+        case RecordPaperSignature():
+            return _paper(agreement, command, actor)
         case MarkFiled():
             if not command.court_reference.strip():
                 raise AgreementError("reference_required", "the court reference is required")
@@ -373,6 +405,43 @@ def _sign(agreement: Agreement, command: Sign, actor: Actor) -> tuple[Agreement,
         document_sha256=agreement.document_sha256,
         esign_consent_at=command.at,
     )
+    return _add(agreement, signature)
+
+
+def _paper(
+    agreement: Agreement, command: RecordPaperSignature, actor: Actor
+) -> tuple[Agreement, tuple[Event, ...]]:
+    if command.document_sha256 != agreement.document_sha256:
+        raise AgreementError(
+            "stale_document", "the signed page is of another text: print the current one"
+        )
+    if not command.printed_name.strip():
+        raise AgreementError("name_required", "the signer's name is required")
+    if command.signed_at > command.at:
+        raise AgreementError("future_signature", "the ink signature cannot be in the future")
+    if any(s.signer_user_id == command.signer_user_id for s in agreement.signatures):
+        raise AgreementError("already_signed", "that person has already signed")
+    if command.for_side in agreement.signed_sides:
+        raise AgreementError("already_signed", f"the {command.for_side} side has already signed")
+    signature = Signature(
+        signer_user_id=command.signer_user_id,
+        for_side=command.for_side,
+        by_role=Role.PARTY,
+        typed_name=" ".join(command.printed_name.split()),
+        at=command.signed_at,
+        ip="",
+        user_agent="",
+        document_sha256=agreement.document_sha256,
+        esign_consent_at=command.signed_at,
+        method=SigningMethod.PAPER,
+        recorded_by=actor.user_id,
+        recorded_at=command.at,
+    )
+    return _add(agreement, signature)
+
+
+def _add(agreement: Agreement, signature: Signature) -> tuple[Agreement, tuple[Event, ...]]:
+    """Record one side's signature; the second side's makes the agreement signed."""
     signatures = (*agreement.signatures, signature)
     events: list[Event] = [SignatureRecorded(signature)]
     status = agreement.status

@@ -6,8 +6,9 @@ says, item by item, what to enter on it for this case), a proposed order retaini
 under Code of Civil Procedure section 664.6 on pleading paper, and the signed agreement.
 Unlawful detainer: the cover sheet, the parties' stipulation with a proposed judgment or a
 proposed conditional dismissal (the route the agreement names), and the signed agreement.
-Community agreements are never filed. Pure: texts in, PDF bytes out (CPU-bound: run it in a
-worker thread).
+Community agreements are never filed. A party who prefers paper gets the text with a signature
+page (`render_signature_page`) carrying the text's SHA-256, which staff record against.
+Pure: texts in, PDF bytes out (CPU-bound: run it in a worker thread).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from odrchat.agreements.caption import Caption, caption_of
 from odrchat.agreements.dates import DEFAULT_TIMEZONE, in_words, local_time
-from odrchat.agreements.machine import Filing, Signature
+from odrchat.agreements.machine import Filing, Signature, document_hash
 from odrchat.agreements.pdf import Paper, render_papers
 from odrchat.agreements.templates import (
     TITLES,
@@ -34,6 +35,7 @@ from odrchat.cases.roles import Side
 from odrchat.offers.terms import MoveOut, Payment, Term, describe
 
 COVER_TITLE = "Filing Cover Sheet"
+SIGNATURE_PAGE_TITLE = "Signature Page"
 WORKSHEET_TITLE = "Worksheet: Request for Dismissal (Judicial Council form CIV-110)"
 ORDER_TITLE = (
     "[Proposed] Order Retaining Jurisdiction to Enforce Settlement (Code Civ. Proc., § 664.6)"
@@ -62,6 +64,7 @@ def packet_papers(
     *,
     filing: Filing | None = None,
     tz: ZoneInfo | None = None,
+    recorders: dict[int, str] | None = None,
 ) -> list[Paper]:
     """The packet's papers in filing order; refuses a community agreement."""
     caption = caption_of(case)
@@ -83,7 +86,14 @@ def packet_papers(
             Paper(ORDER_TITLE, proposed_order(case, signed_on, zone), caption, pleading=True)
         )
     papers.append(
-        Paper(TITLES[case.kind], agreement_text, caption, tuple(signatures), signer_labels=labels)
+        Paper(
+            TITLES[case.kind],
+            agreement_text,
+            caption,
+            tuple(signatures),
+            signer_labels=labels,
+            recorders=dict(recorders or {}),
+        )
     )
     return papers
 
@@ -98,13 +108,59 @@ def render_packet(
     filing: Filing | None = None,
     tz: ZoneInfo | None = None,
     created_at: datetime | None = None,
+    recorders: dict[int, str] | None = None,
 ) -> bytes:
     """The whole packet as one PDF."""
-    papers = packet_papers(case, agreement_text, terms, signatures, options, filing=filing, tz=tz)
+    papers = packet_papers(
+        case,
+        agreement_text,
+        terms,
+        signatures,
+        options,
+        filing=filing,
+        tz=tz,
+        recorders=recorders,
+    )
     caption = papers[0].caption
     assert caption is not None
     title = f"Filing packet, {caption.short_title}, case number {caption.case_number}"
     return render_papers(papers, title=title, tz=tz, created_at=created_at)
+
+
+def render_signature_page(
+    case: AgreementContext, agreement_text: str, *, tz: ZoneInfo | None = None
+) -> bytes:
+    """The text out for signature and a page to sign it in ink, for a party who prefers paper."""
+    caption = caption_of(case)
+    papers = [
+        Paper(TITLES[case.kind], agreement_text, caption),
+        Paper(SIGNATURE_PAGE_TITLE, signature_page(case, agreement_text), caption),
+    ]
+    return render_papers(papers, title=f"{TITLES[case.kind]}: signature page", tz=tz)
+
+
+def signature_page(case: AgreementContext, agreement_text: str) -> str:
+    """Lines to sign and date in ink, tied to the exact text by its SHA-256."""
+    lines = [
+        SIGNATURE_PAGE_TITLE,
+        "",
+        "How to sign on paper",
+        "Read the whole agreement printed before this page. Sign and date on your line below in "
+        "ink, and give this page with the agreement back to your mediator or to CCR. Do not "
+        "change anything in the text: staff record your signature against the fingerprint "
+        "below, and a changed text would not match it. Each party signs personally.",
+        "",
+        "Fingerprint of the text",
+        f"Document SHA-256: {document_hash(agreement_text)}",
+    ]
+    for side in Side:
+        lines += [
+            "",
+            f"{case.label(side)}: {case.names[side]}",
+            "Signature: ______________________________________",
+            "Date signed: ____________________",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def cover_sheet(

@@ -28,7 +28,7 @@ from fpdf import FPDF
 
 from odrchat.agreements.caption import Caption
 from odrchat.agreements.dates import DEFAULT_TIMEZONE, local_time
-from odrchat.agreements.machine import Signature
+from odrchat.agreements.machine import Signature, SigningMethod
 from odrchat.cases.roles import Role
 
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -63,6 +63,7 @@ class Paper:
     signatures: Sequence[Signature] | None = None
     pleading: bool = False
     signer_labels: dict[int, str] = field(default_factory=dict)  # user id -> "plaintiff"
+    recorders: dict[int, str] = field(default_factory=dict)  # staff user id -> name
 
 
 class _Document(FPDF):
@@ -190,30 +191,39 @@ class _Document(FPDF):
             self.multi_cell(
                 0,
                 4.8,
-                "Method: electronic signature. Each signer consented to sign electronically "
-                "(the time of consent is recorded below), re-entered their password and typed "
-                "their full name. Times are in the centre's time zone.",
+                _method_note({s.method for s in signatures}),
                 align="L",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
         for s in signatures:
             role = paper.signer_labels.get(s.signer_user_id, str(s.for_side))
-            how = (
-                "by their attorney, expressly authorised"
-                if s.by_role is Role.ATTORNEY
-                else ("personally")
-            )
             self.ln(2)
             self.set_font(FONT, "B", _BODY_SIZE)
-            self.multi_cell(0, _LINE, f"/s/ {s.typed_name}", new_x="LMARGIN", new_y="NEXT")
+            mark = "/s/ " if s.method is SigningMethod.ELECTRONIC else "(signed in ink) "
+            self.multi_cell(0, _LINE, f"{mark}{s.typed_name}", new_x="LMARGIN", new_y="NEXT")
             self.set_font(FONT, "", 9)
-            for line in (
-                f"Signed electronically for the {role}, {how}, on {local_time(s.at, tz)}.",
-                f"Consent to sign electronically recorded on {local_time(s.esign_consent_at, tz)}.",
-                f"Document SHA-256: {s.document_sha256}",
-            ):
-                self.multi_cell(0, 4.8, line, new_x="LMARGIN", new_y="NEXT")
+            if s.method is SigningMethod.PAPER:
+                staff = paper.recorders.get(s.recorded_by or 0, "the centre's staff")
+                recorded = local_time(s.recorded_at, tz) if s.recorded_at else "a later date"
+                lines = (
+                    f"Signed in ink on paper for the {role}, personally, on "
+                    f"{local_time(s.at, tz)}.",
+                    f"Paper signature recorded by {staff} on {recorded}.",
+                )
+            else:
+                how = (
+                    "by their attorney, expressly authorised"
+                    if s.by_role is Role.ATTORNEY
+                    else "personally"
+                )
+                lines = (
+                    f"Signed electronically for the {role}, {how}, on {local_time(s.at, tz)}.",
+                    "Consent to sign electronically recorded on "
+                    f"{local_time(s.esign_consent_at, tz)}.",
+                )
+            for line in (*lines, f"Document SHA-256: {s.document_sha256}"):
+                self.multi_cell(0, 4.8, line, align="L", new_x="LMARGIN", new_y="NEXT")
 
     # -- pleading papers ----------------------------------------------------------------------
 
@@ -360,6 +370,7 @@ def render_pdf(
     caption: Caption | None = None,
     tz: ZoneInfo | None = None,
     signer_labels: dict[int, str] | None = None,
+    recorders: dict[int, str] | None = None,
 ) -> bytes:
     """One document: caption (court papers), the text and, when signed, the signature record.
 
@@ -371,8 +382,30 @@ def render_pdf(
         caption=caption,
         signatures=tuple(signatures) if signatures else None,
         signer_labels=dict(signer_labels or {}),
+        recorders=dict(recorders or {}),
     )
     return render_papers([paper], tz=tz, created_at=created_at)
+
+
+def _method_note(methods: set[SigningMethod]) -> str:
+    """How the signatures below were given, in words."""
+    names = {
+        SigningMethod.ELECTRONIC: "electronic signature",
+        SigningMethod.PAPER: "signature in ink on paper",
+    }
+    parts = [f"Method: {' and '.join(names[m] for m in SigningMethod if m in methods)}."]
+    if SigningMethod.ELECTRONIC in methods:
+        parts.append(
+            "Each electronic signer consented to sign electronically (the time of consent is "
+            "recorded below), re-entered their password and typed their full name."
+        )
+    if SigningMethod.PAPER in methods:
+        parts.append(
+            "Each paper signer signed a printed copy of this exact text in ink, and a member of "
+            "the centre's staff recorded the signature against the fingerprint printed on it."
+        )
+    parts.append("Times are in the centre's time zone.")
+    return " ".join(parts)
 
 
 def _without_title(title: str, text: str) -> str:

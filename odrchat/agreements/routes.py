@@ -14,6 +14,7 @@ from odrchat.agreements import bodies as b
 from odrchat.agreements.service import AgreementService
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
+from odrchat.errors import Invalid
 
 
 def _agreements(call: Call[Any]) -> AgreementService:
@@ -105,6 +106,26 @@ async def sign_agreement(call: Call[b.Sign]) -> b.Agreement:
         user_agent=call.request.headers.get("user-agent", ""),
     )
     return b.Agreement.model_validate(signed)
+
+
+async def paper_signature(call: Call[b.PaperSignature]) -> b.Agreement:
+    """Staff record a party's wet-ink signature against the printed text's hash."""
+    body = call.body
+    if body.signed_at is None:
+        raise Invalid("Some fields need attention.", fields={"signed_at": "is required"})
+    recorded = await _agreements(call).record_paper_signature(
+        _me(call),
+        _id(call),
+        signer_user_id=body.signer_user_id,
+        signed_at=body.signed_at,
+        document_sha256=body.document_sha256,
+    )
+    return b.Agreement.model_validate(recorded)
+
+
+async def signature_page(call: Call[None]) -> Response:
+    """The text out for signature with a page to sign in ink (parties and staff)."""
+    return _pdf(*await _agreements(call).signature_page(_me(call), _id(call)))
 
 
 async def agreement_pdf(call: Call[None]) -> Response:
@@ -203,6 +224,25 @@ ENDPOINTS = (
         body=b.Sign,
         reply=b.Agreement,
         responses=(*CHANGE, 429),
+        tag="agreements",
+    ),
+    Endpoint(
+        "GET",
+        AGREEMENT + "/signature-page",
+        signature_page,
+        "Download the text with a page to sign in ink",
+        responses=(404, 409),
+        tag="agreements",
+        media_type="application/pdf",
+    ),
+    Endpoint(
+        "POST",
+        AGREEMENT + "/paper-signature",
+        paper_signature,
+        "Record a wet-ink signature (mediator, co-mediator or admin)",
+        body=b.PaperSignature,
+        reply=b.Agreement,
+        responses=CHANGE,
         tag="agreements",
     ),
     Endpoint(

@@ -26,7 +26,7 @@ from odrchat import audit
 from odrchat.agreements import machine as am
 from odrchat.agreements.caption import caption_of
 from odrchat.agreements.dates import in_words
-from odrchat.agreements.packet import render_packet
+from odrchat.agreements.packet import render_packet, render_signature_page
 from odrchat.agreements.pdf import render_pdf
 from odrchat.agreements.tables import AgreementRow, AuthorisationRow, SignatureRow
 from odrchat.agreements.templates import (
@@ -243,6 +243,7 @@ class AgreementService:
                     "typed_name": g.typed_name,
                     "at": g.at.isoformat(),
                     "document_sha256": g.document_sha256,
+                    "method": g.method,
                 }
                 for g in sigs
             ],
@@ -462,12 +463,95 @@ class AgreementService:
                 now=now,
             )
             side = actor.side.value if actor.side else None
-            await self.record(s, case, row, "agreement.signed", side=side)
-            if any(isinstance(e, am.AgreementSigned) for e in events):
-                await self.record(s, case, row, "agreement.final")
-                await self.cases.record_settlement(case.id, session=s)
-                await self._send_signed_pdf(s, case, row, new)
+            await self._signed(s, case, row, new, events, side)
             return await self.public(s, case, row)
+
+    async def _signed(
+        self,
+        s: AsyncSession,
+        case: Case,
+        row: AgreementRow,
+        new: am.Agreement,
+        events: tuple[am.Event, ...],
+        side: str | None,
+    ) -> None:
+        """Tell the room a side signed; the last side's signature settles the case."""
+        assert case.id is not None
+        await self.record(s, case, row, "agreement.signed", side=side)
+        if any(isinstance(e, am.AgreementSigned) for e in events):
+            await self.record(s, case, row, "agreement.final")
+            await self.cases.record_settlement(case.id, session=s)
+            await self._send_signed_pdf(s, case, row, new)
+
+    async def record_paper_signature(
+        self,
+        staff: User,
+        agreement_id: int,
+        *,
+        signer_user_id: int,
+        signed_at: datetime,
+        document_sha256: str,
+    ) -> dict[str, Any]:
+        """Staff record a party's wet-ink signature of the printed text with that hash."""
+        async with self.transaction() as s:
+            case, row, actor = await self.locked(s, agreement_id, staff)
+            _require_open(case)
+            assert case.id is not None
+            party = next(
+                (
+                    (p, u)
+                    for p, u in await case_members(s, case.id)
+                    if p.user_id == signer_user_id and p.role == Role.PARTY and p.side
+                ),
+                None,
+            )
+            if party is None:
+                raise Invalid(
+                    "That person is not a party in this case.",
+                    fields={"signer_user_id": "not a party in this case"},
+                )
+            part, signer = party
+            assert part.side is not None  # the query above keeps parties with a side
+            now = utcnow()
+            command = am.RecordPaperSignature(
+                signer_user_id=signer_user_id,
+                for_side=Side(part.side),
+                printed_name=signer.display_name,
+                signed_at=signed_at,
+                document_sha256=document_sha256,
+                at=now,
+            )
+            new, events = await self.change(s, case, row, command, actor)
+            await audit.record(
+                s,
+                staff.id,
+                "agreement.paper_signature_recorded",
+                case.id,
+                {
+                    "agreement_id": row.id,
+                    "signer_user_id": signer_user_id,
+                    "side": part.side,
+                    "signed_at": signed_at.isoformat(),
+                    "document_sha256": row.document_sha256,
+                },
+                now=now,
+            )
+            await self._signed(s, case, row, new, events, part.side)
+            return await self.public(s, case, row)
+
+    async def signature_page(self, user: User, agreement_id: int) -> tuple[str, bytes]:
+        """The text out for signature with a page to sign in ink, for the parties and staff."""
+        async with self.db.session() as s:
+            case, row, actor = await self.locked(s, agreement_id, user)
+            if actor.role not in (Role.PARTY, *_STAFF, Role.ADMIN):
+                raise NotFound("Not found.")
+            if row.status != am.AgreementStatus.OUT_FOR_SIGNATURE.value:
+                raise Conflict("The agreement is not out for signature.")
+            context = await agreement_context(s, case, self._agreement_day(row))
+        pdf = await asyncio.to_thread(
+            render_signature_page, context, row.text, tz=self.cases.settings.tz
+        )
+        return f"signature-page-case-{row.case_id}.pdf", pdf
 
     async def _check_password(self, user: User, password: str, ip: str) -> None:
         now = utcnow()
@@ -489,7 +573,8 @@ class AgreementService:
     ) -> None:
         assert case.id is not None
         context = await agreement_context(s, case, self._agreement_day(row))
-        pdf = self._render_signed(context, row, agreement)
+        recorders = await _recorders(s, agreement)
+        pdf = self._render_signed(context, row, agreement, recorders)
         link = notices.case_link(self.cases.settings.public_url, case.id)
         attachment = Attachment(_pdf_name(row), "application/pdf", pdf)
         for part, member in await case_members(s, case.id):
@@ -580,9 +665,10 @@ class AgreementService:
                 raise NotFound("Not found.")  # admins take the filing package instead
             state = await self.state(s, case, row)
             context = await agreement_context(s, case, self._agreement_day(row))
+            recorders = await _recorders(s, state)
         if state.status not in (am.AgreementStatus.SIGNED, am.AgreementStatus.FILED):
             raise Conflict("The agreement is not signed by everyone yet.")
-        pdf = await asyncio.to_thread(self._render_signed, context, row, state)
+        pdf = await asyncio.to_thread(self._render_signed, context, row, state, recorders)
         return _pdf_name(row), pdf
 
     def _agreement_day(self, row: AgreementRow) -> date:
@@ -590,7 +676,11 @@ class AgreementService:
         return row.created_at.astimezone(self.cases.settings.tz).date()
 
     def _render_signed(
-        self, context: AgreementContext, row: AgreementRow, state: am.Agreement
+        self,
+        context: AgreementContext,
+        row: AgreementRow,
+        state: am.Agreement,
+        recorders: dict[int, str],
     ) -> bytes:
         """The signed agreement: caption, text and signature record, on US Letter."""
         labels = {g.signer_user_id: signer_role(state.kind, g) for g in state.signatures}
@@ -601,6 +691,7 @@ class AgreementService:
             caption=caption_of(context),
             tz=self.cases.settings.tz,
             signer_labels=labels,
+            recorders=recorders,
         )
 
     async def filing_queue(self) -> list[dict[str, Any]]:
@@ -639,6 +730,7 @@ class AgreementService:
                 raise Conflict("The agreement is not signed by everyone yet.")
             context = await agreement_context(s, case, self._agreement_day(row))
             terms = await _terms_of(s, row)
+            recorders = await _recorders(s, state)
             await audit.record(
                 s,
                 admin.id,
@@ -655,6 +747,7 @@ class AgreementService:
             _options(row),
             filing=state.filing,
             tz=self.cases.settings.tz,
+            recorders=recorders,
         )
         return f"filing-{_pdf_name(row)}", package
 
@@ -676,6 +769,16 @@ def _may_sign(state: am.Agreement, actor: Actor) -> bool:
         and state.kind is not CaseKind.CIVIL_HARASSMENT
         and am.is_authorised(state, actor.user_id, actor.side)
     )
+
+
+async def _recorders(s: AsyncSession, agreement: am.Agreement) -> dict[int, str]:
+    """The names of the staff who recorded paper signatures, for the signature record."""
+    names: dict[int, str] = {}
+    for g in agreement.signatures:
+        if g.recorded_by is not None and g.recorded_by not in names:
+            staff = await s.get(User, g.recorded_by)
+            names[g.recorded_by] = staff.display_name if staff else f"staff member {g.recorded_by}"
+    return names
 
 
 def _options(row: AgreementRow) -> AgreementOptions:
@@ -703,6 +806,9 @@ def _signature(r: SignatureRow) -> am.Signature:
         user_agent=r.user_agent,
         document_sha256=r.document_sha256,
         esign_consent_at=r.esign_consent_at,
+        method=am.SigningMethod(r.method),
+        recorded_by=r.recorded_by,
+        recorded_at=r.recorded_at,
     )
 
 
@@ -719,4 +825,7 @@ def _signature_row(row: AgreementRow, g: am.Signature) -> SignatureRow:
         user_agent=g.user_agent,
         document_sha256=g.document_sha256,
         esign_consent_at=g.esign_consent_at,
+        method=g.method.value,
+        recorded_by=g.recorded_by,
+        recorded_at=g.recorded_at,
     )

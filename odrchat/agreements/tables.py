@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from odrchat.store.types import UTCDateTime, utcnow
@@ -53,7 +53,11 @@ class AgreementRow(SQLModel, table=True):
 
 
 class SignatureRow(SQLModel, table=True):
-    """One electronic signature: who, for which side, when, from where, over which bytes."""
+    """One signature: who, for which side, when, how, from where, over which bytes.
+
+    Electronic signatures carry the signer's IP and browser; a paper (wet-ink) signature carries
+    the staff member who recorded it and when (`recorded_by`, `recorded_at`) instead.
+    """
 
     __tablename__ = "agreement_signatures"
 
@@ -69,6 +73,12 @@ class SignatureRow(SQLModel, table=True):
     document_sha256: str = Field(max_length=64)
     esign_consent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     voided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    method: str = Field(
+        default="electronic",
+        sa_column=Column(String(16), nullable=False, server_default="electronic"),
+    )
+    recorded_by: int | None = Field(default=None, foreign_key="users.id")
+    recorded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class AuthorisationRow(SQLModel, table=True):

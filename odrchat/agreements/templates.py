@@ -547,11 +547,12 @@ def _signing(case: AgreementContext) -> str:
             "expressly authorised that attorney to sign (the authorisation is recorded)."
         )
     return (
-        f"{who} A signer signs electronically: they consent to sign electronically, re-enter "
-        "their password and type their full name, and that binds them just as a signature in "
-        "ink. The signature record attached to this agreement lists each signer, the side they "
-        "signed for, how and when they signed, and the SHA-256 fingerprint of the exact text "
-        "they signed."
+        f"{who} A signer signs electronically (they consent to sign electronically, re-enter "
+        "their password and type their full name, which binds them just as a signature in "
+        "ink), or signs a printed copy of this exact text in ink, which the centre's staff then "
+        "record against the fingerprint printed on it. The signature record attached to this "
+        "agreement lists each signer, the side they signed for, how and when they signed, and "
+        "the SHA-256 fingerprint of the exact text they signed."
     )
 
 

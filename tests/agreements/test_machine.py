@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -23,12 +23,14 @@ from odrchat.agreements.machine import (
     Edit,
     Event,
     MarkFiled,
+    RecordPaperSignature,
     SendForSignature,
     SentForSignature,
     Sign,
     Signature,
     SignatureRecorded,
     SignaturesVoided,
+    SigningMethod,
     apply,
     document_hash,
     new_agreement,
@@ -51,7 +53,7 @@ ACTORS = {
 }
 NAMES = {1: "José Núñez", 2: "Ann “Annie” O’Neil", 3: "Lee Counsel", 4: "Kim Counsel"}
 STATES = ("draft", "out", "out_plaintiff_signed", "signed", "filed")
-COMMANDS = ("edit", "send", "sign", "authorise", "file")
+COMMANDS = ("edit", "send", "sign", "paper", "authorise", "file")
 
 
 def signature(user_id: int, side: Side, role: Role = Role.PARTY, sha: str = "") -> Signature:
@@ -89,6 +91,10 @@ def command(name: str, actor: Actor, current: Agreement) -> Command:
         return AuthoriseAttorney(4, T0)
     if name == "file":
         return MarkFiled(date(2026, 3, 5), "SC-REF-77")
+    if name == "paper":  # the defendant's wet-ink signature, recorded by whoever acts
+        return RecordPaperSignature(
+            2, Side.DEFENDANT, NAMES[2], T0, current.document_sha256, T0 + timedelta(hours=1)
+        )
     name_on_record = NAMES.get(actor.user_id, "Someone Neutral")
     return Sign(
         typed_name=name_on_record,
@@ -127,6 +133,14 @@ def expected(kind: CaseKind, state: str, cmd: str, who: str) -> str | AgreementS
         if kind is CaseKind.CIVIL_HARASSMENT:
             return "attorney_signing_barred"
         return agreement(kind, state).status
+    if cmd == "paper":
+        if state not in ("out", "out_plaintiff_signed"):
+            return "wrong_status"
+        if who not in ("mediator", "co_mediator", "admin"):
+            return "forbidden"
+        return AgreementStatus.SIGNED if state == "out_plaintiff_signed" else (
+            AgreementStatus.OUT_FOR_SIGNATURE
+        )
     # sign
     if state not in ("out", "out_plaintiff_signed"):
         return "wrong_status"
@@ -146,7 +160,7 @@ CASES = list(itertools.product(CaseKind, STATES, COMMANDS, ACTORS))
 
 
 def test_exhaustive_grid_covers_every_combination() -> None:
-    assert len(CASES) == 4 * 5 * 5 * 8
+    assert len(CASES) == 4 * 5 * 6 * 8
 
 
 @pytest.mark.parametrize(("kind", "state", "cmd", "who"), CASES)
@@ -373,3 +387,52 @@ def test_command_times_must_be_timezone_aware() -> None:
 def test_document_hash_is_sha256_of_utf8_bytes() -> None:
     assert document_hash("José") == hashlib.sha256("José".encode()).hexdigest()
     assert new_agreement(CaseKind.COMMUNITY, TEXT).document_sha256 == document_hash(TEXT)
+
+
+def paper(current: Agreement, **changes: object) -> RecordPaperSignature:
+    fields: dict[str, object] = {
+        "signer_user_id": 2,
+        "for_side": Side.DEFENDANT,
+        "printed_name": "  Ann  “Annie” O’Neil ",
+        "signed_at": T0,
+        "document_sha256": current.document_sha256,
+        "at": T0 + timedelta(hours=2),
+        **changes,
+    }
+    return RecordPaperSignature(**fields)  # type: ignore[arg-type]
+
+
+def test_a_paper_signature_is_recorded_against_the_hash_with_who_and_when() -> None:
+    current = agreement(CaseKind.CIVIL_HARASSMENT, "out_plaintiff_signed")
+    after, events = apply(current, paper(current), ACTORS["mediator"])
+    assert after.status is AgreementStatus.SIGNED
+    recorded = after.signatures[-1]
+    assert recorded.method is SigningMethod.PAPER
+    assert (recorded.signer_user_id, recorded.for_side, recorded.by_role) == (
+        2,
+        Side.DEFENDANT,
+        Role.PARTY,
+    )
+    assert recorded.typed_name == "Ann “Annie” O’Neil" and recorded.at == T0
+    assert recorded.recorded_by == 5 and recorded.recorded_at == T0 + timedelta(hours=2)
+    assert recorded.document_sha256 == current.document_sha256
+    assert isinstance(events[0], SignatureRecorded)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"document_sha256": "0" * 64}, "stale_document"),
+        ({"printed_name": " "}, "name_required"),
+        ({"signed_at": T0 + timedelta(days=1)}, "future_signature"),
+        ({"signer_user_id": 1, "for_side": Side.PLAINTIFF}, "already_signed"),
+        ({"signer_user_id": 9, "for_side": Side.PLAINTIFF}, "already_signed"),
+    ],
+)
+def test_a_paper_signature_is_refused_when_it_cannot_be_true(
+    changes: dict[str, object], code: str
+) -> None:
+    current = agreement(CaseKind.SMALL_CLAIMS, "out_plaintiff_signed")
+    with pytest.raises(AgreementError) as info:
+        apply(current, paper(current, **changes), ACTORS["admin"])
+    assert info.value.code == code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ import pytest
 
 from odrchat.agreements.caption import caption_of
 from odrchat.agreements.dates import in_words, local_time, numeric
+from odrchat.agreements.machine import SigningMethod
 from odrchat.agreements.pdf import FONT_DIR, Paper, render_papers, render_pdf
 from odrchat.agreements.templates import TITLES
 from odrchat.cases.kinds import CaseKind
@@ -186,3 +188,29 @@ def test_dates_and_times_are_written_for_people() -> None:
 def test_bundled_fonts_are_truetype() -> None:
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         assert (FONT_DIR / name).read_bytes()[:4] == b"\x00\x01\x00\x00"
+
+
+def test_a_paper_signature_is_printed_as_ink_with_who_recorded_it() -> None:
+    text = agreement_text(CaseKind.CIVIL_HARASSMENT)
+    first, second = signatures(text)
+    recorded = datetime(2026, 3, 3, 18, 30, tzinfo=UTC)
+    ink = replace(
+        second, method=SigningMethod.PAPER, recorded_by=9, recorded_at=recorded, ip=""
+    )
+    doc = read(
+        render_pdf(
+            TITLES[CaseKind.CIVIL_HARASSMENT],
+            text,
+            signatures=(first, ink),
+            caption=caption_of(context(CaseKind.CIVIL_HARASSMENT)),
+            signer_labels={1: "petitioner", 2: "respondent"},
+            recorders={9: "Casey Clerk"},
+        )
+    )
+    assert "Method: electronic signature and signature in ink on paper." in doc.text
+    assert (
+        f"(signed in ink) {DEFENDANT} Signed in ink on paper for the respondent, personally, on "
+        "03/02/2026 at 9:05 AM PST." in doc.text
+    )
+    assert "Paper signature recorded by Casey Clerk on 03/03/2026 at 10:30 AM PST." in doc.text
+    assert doc.text.count("Consent to sign electronically") == 1  # the e-signer's only

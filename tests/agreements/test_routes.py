@@ -188,3 +188,25 @@ def test_the_openapi_document_lists_the_agreement_endpoints(
         "agree_bound",
         "document_sha256",
     }
+
+
+def test_paper_signing_over_http(app: tuple[TestClient, World]) -> None:
+    client, w = app
+    doc = agreement_out(client, w)
+    as_(client, "dana")
+    page = client.get(f"/api/agreements/{doc['id']}/signature-page")
+    assert page.status_code == 200 and page.content.startswith(b"%PDF")
+    assert page.headers["content-type"] == "application/pdf"
+    url = f"/api/agreements/{doc['id']}/paper-signature"
+    ink = {"signer_user_id": w.users["dana"], "signed_at": "2026-03-02T09:05:00-08:00"}
+    assert post(client, url, {**ink, "document_sha256": doc["document_sha256"]}).status_code == 403
+    as_(client, "mia")
+    r = post(client, url, {**ink, "document_sha256": "f" * 64})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "stale_document"
+    r = post(client, url, {**ink, "signed_at": "2026-03-02T09:05", "document_sha256": "f" * 64})
+    assert r.status_code == 422 and set(r.json()["error"]["fields"]) == {"signed_at"}
+    r = post(client, url, {**ink, "document_sha256": doc["document_sha256"]})
+    assert r.status_code == 200, r.text
+    assert [(g["for_side"], g["method"]) for g in r.json()["signatures"]] == [
+        ("defendant", "paper")
+    ]

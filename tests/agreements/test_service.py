@@ -467,3 +467,59 @@ async def test_options_are_checked_and_kept_when_not_sent(stack: Stack) -> None:
     kept = await stack.agreements.edit(stack["mia"], draft["id"], "Payment by cheque.")
     assert kept["options"] == chosen
     assert "Entire agreement:" in kept["text"] and "No admission:" in kept["text"]
+
+
+# -- paper signatures -----------------------------------------------------------------------------
+
+
+async def test_a_party_prints_a_signature_page_for_the_exact_text(stack: Stack) -> None:
+    draft = await agreed(stack)
+    with pytest.raises(Conflict):  # nothing to sign until the text is sent
+        await stack.agreements.signature_page(stack["dana"], draft["id"])
+    doc = await stack.agreements.send_for_signature(stack["mia"], draft["id"])
+    _, page = await stack.agreements.signature_page(stack["dana"], doc["id"])
+    text = pdf_text(page)
+    assert "Signature Page" in text and f"Document SHA-256: {doc['document_sha256']}" in text
+    assert "Plaintiff: Paul" in text and "Defendant: Dana" in text and "Signature: ____" in text
+    assert "Dana pays Paul $600.00" in text  # the whole text comes with the page
+    for who in ("eve", "otto"):  # outsiders and observers get nothing
+        with pytest.raises(NotFound):
+            await stack.agreements.signature_page(stack[who], doc["id"])
+
+
+async def test_staff_record_a_wet_ink_signature_and_the_case_goes_on_to_filing(
+    stack: Stack,
+) -> None:
+    doc = await sent(stack)
+    await sign(stack, "paul", doc)
+    record = stack.agreements.record_paper_signature
+    ink = {"signer_user_id": stack["dana"].id, "signed_at": utcnow()}
+    with pytest.raises(Forbidden):  # a party cannot record for the other side
+        await record(stack["paul"], doc["id"], document_sha256=doc["document_sha256"], **ink)
+    with pytest.raises(Conflict):  # a page of another text does not count
+        await record(stack["mia"], doc["id"], document_sha256="0" * 64, **ink)
+    with pytest.raises(Invalid):  # only a party of the case signs
+        await record(
+            stack["mia"],
+            doc["id"],
+            signer_user_id=stack["otto"].id,
+            signed_at=utcnow(),
+            document_sha256=doc["document_sha256"],
+        )
+    done = await record(stack["mia"], doc["id"], document_sha256=doc["document_sha256"], **ink)
+    assert done["status"] == "signed"
+    assert [g["method"] for g in done["signatures"]] == ["electronic", "paper"]
+    assert (await stack.case()).status == "settled"
+    assert "agreement.paper_signature_recorded" in await actions(stack)
+    _, pdf = await stack.agreements.pdf(stack["paul"], doc["id"])
+    text = pdf_text(pdf)
+    assert "(signed in ink) Dana Signed in ink on paper for the defendant, personally" in text
+    assert "Paper signature recorded by Mia on" in text
+    assert "Method: electronic signature and signature in ink on paper." in text
+    _, package = await stack.agreements.filing_package(stack["admin"], doc["id"])
+    problems = check_pdf(
+        package, CaseKind.SMALL_CLAIMS, case_number="SC-2026-0042", parties=("Paul", "Dana")
+    )
+    assert problems == []
+    filed = await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 5), "P-1")
+    assert filed["status"] == "filed"

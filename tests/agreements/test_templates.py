@@ -231,6 +231,7 @@ def test_options_round_trip_through_json_and_refuse_unknown_names() -> None:
 def test_the_text_says_how_it_is_signed() -> None:
     text = flat(render_agreement(context(SC), TERMS[SC]))
     assert "they consent to sign electronically, re-enter their password and type" in text
+    assert "or signs a printed copy of this exact text in ink" in text
     assert "SHA-256 fingerprint of the exact text they signed" in text
 
 

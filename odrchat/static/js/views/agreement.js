@@ -96,7 +96,47 @@ async function render(panel, d, user, a, reload, keepForm) {
     mediating ? mediatorBox(a, d, reload) : null,
     attorneyBox(a, d, reload),
     a.my?.may_sign ? (keepForm || signForm(a, d, user, textEl, fingerprint, shown, reload))
-      : a.my?.signed ? h("p", { class: "notice ok", text: "You have signed this agreement." }) : null);
+      : a.my?.signed ? h("p", { class: "notice ok", text: "You have signed this agreement." }) : null,
+    a.status === "out_for_signature" && ["party", "mediator", "co_mediator", "admin"].includes(a.my?.role)
+      ? h("p", {}, h("a", { class: "button secondary", href: `/api/agreements/${a.id}/signature-page`,
+        attrs: { download: `signature-page-case-${d.id}.pdf` },
+        text: "Print the agreement with a page to sign in ink" })) : null,
+    a.status === "out_for_signature" && (mediating || a.my?.role === "admin") ? paperBox(a, d, reload) : null);
+}
+
+function paperBox(a, d, reload) {
+  const signed = new Set((a.signatures || []).map((g) => g.for_side));
+  const parties = (d.participants || []).filter((p) => p.role === "party" && p.side && !signed.has(p.side));
+  if (!parties.length) return null;
+  const who = h("select", { id: "paper-signer" }, parties.map((p) =>
+    h("option", { value: String(p.user_id), text: `${p.display_name} (${sideLabel(d.kind, p.side)})` })));
+  const when = h("input", { type: "datetime-local", id: "paper-when", required: true });
+  const sha = h("input", { id: "paper-sha", value: a.document_sha256, maxLength: 64, spellcheck: false });
+  const out = h("p", { attrs: { role: "status" } });
+  const save = h("button", { type: "button", text: "Record the paper signature" });
+  save.addEventListener("click", async () => {
+    if (!when.value) { out.textContent = "Enter when the party signed."; return; }
+    save.disabled = true;
+    try {
+      await api.post(`/api/agreements/${a.id}/paper-signature`, {
+        signer_user_id: Number(who.value),
+        signed_at: new Date(when.value).toISOString(),
+        document_sha256: sha.value.trim().toLowerCase(),
+      });
+      await reload();
+    } catch (err) {
+      out.textContent = err.message;
+      save.disabled = false;
+    }
+  });
+  return h("section", { class: "mediator-box", attrs: { "aria-labelledby": "paper-h" } },
+    h("h3", { id: "paper-h", text: "Record a signature made in ink" }),
+    h("p", { class: "hint", text: "Use this only with the signed page in hand. Its fingerprint " +
+      "must match the text below; a page of an earlier text cannot be recorded." }),
+    h("div", { class: "field" }, h("label", { htmlFor: who.id, text: "Who signed" }), who),
+    h("div", { class: "field" }, h("label", { htmlFor: when.id, text: "When they signed" }), when),
+    h("div", { class: "field" }, h("label", { htmlFor: sha.id, text: "Fingerprint printed on the signed page" }), sha),
+    h("div", { class: "actions" }, save), out);
 }
 
 function filingStatus(a) {
@@ -116,6 +156,7 @@ function signatures(a, d) {
       h("strong", { text: g.typed_name }),
       ` signed for the ${sideLabel(d.kind, g.for_side)}`,
       g.by_role === "attorney" ? ` as ${roleLabel("attorney", g.for_side, d.kind)}` : "",
+      g.method === "paper" ? " in ink (recorded by staff)" : "",
       people.get(g.signer_user_id) && people.get(g.signer_user_id).display_name !== g.typed_name
         ? ` (account: ${people.get(g.signer_user_id).display_name})` : "",
       " on ", h("time", { dateTime: g.at, text: formatDateTime(g.at) }))))
