@@ -388,7 +388,9 @@ class Connection:
             if len(events) > p.RESUME_PAGE:
                 await self._send_events(sub, events[: p.RESUME_PAGE])
                 sub.mode = "paging"
-                await self.ws.send_text(p.behind(frame.room, sub.last, events[-1].seq))
+                # The room's head, not the page's end (an event read past the snapshot counts).
+                head = max(head, events[-1].seq)
+                await self.ws.send_text(p.behind(frame.room, sub.last, head))
                 return
             await self._send_events(sub, events)
         sub.mode = "live"

@@ -327,20 +327,25 @@ def test_logout_closes_the_users_sockets(settings: Settings, w: World) -> None:
 
 
 def test_too_many_missed_messages_are_paged(settings: Settings, db_url: str, w: World) -> None:
+    """545 missed events: the first 500, then room.behind whose head is the room's head (545,
+    as in the snapshot), not the last event sent plus one; the next page brings the rest."""
     joint = w.rooms["joint"]
-    seed_messages(db_url, joint, w.users["mia"], 510)
+    seed_messages(db_url, joint, w.users["mia"], 545)
     with client_for(settings) as c, socket(c, "dana") as dana:
         dana.send_json({"type": "room.subscribe", "id": "p", "room": joint, "after": 0})
         seqs = []
         while True:
             f = dana.receive_json()
+            if f["type"] == "room.snapshot":
+                snapshot = f
             if f["type"] == "chat.message":
                 seqs.append(f["seq"])
             if f["type"] == "room.behind":
                 break
         assert seqs == list(range(1, 501)) and f["after"] == 500
+        assert f["head"] == snapshot["head"] == 545
         _, rest = subscribe(dana, joint, after=500)
-        assert [e["seq"] for e in rest] == list(range(501, 511))
+        assert [e["seq"] for e in rest] == list(range(501, 546))
 
 
 def seed_messages(db_url: str, room: int, sender: int, count: int) -> None:
