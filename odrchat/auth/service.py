@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth import throttle
 from odrchat.auth.passwords import Passwords
+from odrchat.auth.revocation import Revoked
 from odrchat.auth.tables import AuthSession, OneTimeToken, User
 from odrchat.auth.tokens import hash_token, new_token
 from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
@@ -35,7 +36,7 @@ VERIFY_TTL = timedelta(days=2)
 RESET_TTL = timedelta(hours=1)
 TOUCH_EVERY = timedelta(minutes=1)
 
-RevokedHook = Callable[[int], Awaitable[None]]
+RevokedHook = Callable[[Revoked], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,17 +260,20 @@ class AuthService:
         return Current(user=user, session=session)
 
     async def logout(self, current: Current) -> None:
-        """Revoke this session and close its sockets everywhere."""
+        """Revoke this session and close its sockets everywhere (the user's other sessions
+        and their sockets go on)."""
         async with self.db.session() as s:
             await s.exec(
                 update(AuthSession)
                 .where(col(AuthSession.id) == current.session.id)
                 .values(revoked_at=utcnow())
             )
-        await self._revoked(current.user.id)
+        assert current.user.id is not None
+        await self._revoked(Revoked(current.user.id, only=current.session.id))
 
     async def revoke_all(self, user_id: int, *, except_session: int | None = None) -> None:
-        """Revoke every session of a user (password change or reset)."""
+        """Revoke every session of a user but `except_session` (password change) or all of
+        them (reset), and close their sockets everywhere."""
         async with self.db.session() as s:
             stmt = update(AuthSession).where(
                 col(AuthSession.user_id) == user_id,
@@ -278,12 +282,11 @@ class AuthService:
             if except_session is not None:
                 stmt = stmt.where(col(AuthSession.id) != except_session)
             await s.exec(stmt.values(revoked_at=utcnow()))
-        await self._revoked(user_id)
+        await self._revoked(Revoked(user_id, kept=except_session))
 
-    async def _revoked(self, user_id: int | None) -> None:
-        assert user_id is not None
+    async def _revoked(self, revoked: Revoked) -> None:
         for hook in self.revoked_hooks:
-            await hook(user_id)
+            await hook(revoked)
 
     # -- passwords --------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class Connection:
     hub: Hub
     ip: str
     user_bucket: TokenBucket
+    session_id: int = 0  # the login session whose cookie opened this socket
     subs: dict[int, Sub] = field(default_factory=dict)
     outbox: Outbox = field(default_factory=lambda: Outbox(SEND_QUEUE))
     close_code: int | None = None

@@ -38,11 +38,14 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     account = current.user
     assert account.id is not None
     user = Viewer(account.id, account.display_name, account.is_admin)
-    # The socket keeps the Viewer only: not the account row, not the session row.
+    session_id = current.session.id
+    assert session_id is not None
+    # The socket keeps the Viewer and the session's id only: not the account row, not the
+    # session row.
     websocket.scope.pop("odrchat.current", None)
     del current, account
     ip = websocket.client.host if websocket.client else ""
-    conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id))
+    conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id), session_id)
     if not hub.admit(conn):
         await _close(websocket, p.CLOSE_TOO_MANY)
         return

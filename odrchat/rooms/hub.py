@@ -11,7 +11,7 @@ Delivery rules (the database is the truth, the broker is a doorbell):
 - Hub methods never await a socket: each socket has a bounded queue, and a socket whose queue is
   full is closed (4408) instead of slowing everybody else.
 - Control messages on one channel tell every worker that a case changed (re-check every local
-  subscription of that case now) or that a user's sessions ended (close their sockets, 4401).
+  subscription of that case now) or that sessions ended (close the sockets they opened, 4401).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from odrchat import protocol as p
 from odrchat import tracing
+from odrchat.auth.revocation import Revoked
 from odrchat.broker.base import Broker, BrokerError, Message, Resynced
 from odrchat.rooms.bucket import TokenBucket
 from odrchat.rooms.limits import CHAT_PER_USER, TypingGate
@@ -221,10 +222,10 @@ class Hub:
         self._reauthorise(case_id)
         await self._ring(CONTROL, b"C|%s|%d" % (self._worker_b, case_id))
 
-    async def sessions_revoked(self, user_id: int) -> None:
-        """Every worker closes this user's sockets (logout, password change)."""
-        self._close_user(user_id)
-        await self._ring(CONTROL, b"U|%s|%d" % (self._worker_b, user_id))
+    async def sessions_revoked(self, revoked: Revoked) -> None:
+        """Every worker closes the sockets of the sessions that ended (see auth.revocation)."""
+        self._close_sessions(revoked)
+        await self._ring(CONTROL, b"S|%s|%s" % (self._worker_b, revoked.encode()))
 
     async def _ring(self, channel: str, payload: bytes) -> None:
         try:
@@ -271,9 +272,10 @@ class Hub:
             for case_id in {self.room_case[r] for r in rooms if r in self.room_case}:
                 conn.offer(Reauth(case_id, True))
 
-    def _close_user(self, user_id: int) -> None:
-        for conn in list(self.by_user.get(user_id, ())):
-            conn.kill(p.CLOSE_UNAUTHENTICATED)
+    def _close_sessions(self, revoked: Revoked) -> None:
+        for conn in list(self.by_user.get(revoked.user_id, ())):
+            if revoked.ends(conn.session_id):
+                conn.kill(p.CLOSE_UNAUTHENTICATED)
 
     # -- incoming -----------------------------------------------------------------------------
 
@@ -297,8 +299,10 @@ class Hub:
             self._deliver(int(room_b), int(seq_b), text.decode())
         elif kind == b"C":
             self._reauthorise(int(rest))
-        elif kind == b"U":
-            self._close_user(int(rest))
+        elif kind == b"S":
+            self._close_sessions(Revoked.decode(rest))
+        elif kind == b"U":  # from a worker of the previous release: all of a user's sessions
+            self._close_sessions(Revoked(int(rest)))
 
     async def check_heads(self) -> None:
         """Compare database heads with what was delivered; nudge writers that are behind."""

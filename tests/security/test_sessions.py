@@ -211,8 +211,9 @@ def test_a_password_change_ends_every_other_session_and_its_sockets(
         r = _login(c, settings, "paul@example.org")
         fresh = r.cookies.get("odr_session") or _set_cookies(r)["odr_session"][0].value
         c.cookies.clear()
-        with _hello(c, settings, old) as ws:
+        with _hello(c, settings, old) as ws, _hello(c, settings, fresh) as mine:
             assert ws.receive_json()["type"] == "hello"
+            assert mine.receive_json()["type"] == "hello"
             r = c.post(
                 "/api/auth/password/change",
                 headers=headers(settings, fresh),
@@ -220,6 +221,10 @@ def test_a_password_change_ends_every_other_session_and_its_sockets(
             )
             assert r.status_code == 200, r.text
             assert _closed_with(ws) == 4401
+            # The changer's own socket stays open and served (it used to close with 4401).
+            mine.send_json({"type": "room.subscribe", "id": "s", "room": w.rooms["A"]["joint"]})
+            answer = [mine.receive_json()["type"] for _ in range(2)]
+            assert "room.snapshot" in answer, answer  # (with the socket's own presence)
         with _hello(c, settings, old) as ws:
             assert _closed_with(ws) == 4401  # the other session is over
         with _hello(c, settings, fresh) as ws:
