@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from odrchat import protocol as p
 from odrchat.cases.roles import Role
+from odrchat.errors import Conflict
 from odrchat.rooms.bucket import TokenBucket
 from odrchat.rooms.directory import RoomAccess, Viewer
 from odrchat.rooms.limits import Limit, SocketLimits, Verdict
@@ -260,6 +261,9 @@ class Connection:
             return
         try:
             event, duplicate = await self.hub.rooms.send_chat(acc, self.user, frame.id, frame.text)
+        except Conflict as exc:  # the client id names another message
+            self._reply(p.error(exc.detail_code, exc.message, re_id=frame.id))
+            return
         except (DBAPIError, SQLAlchemyError, OSError):
             log.exception("could not store a message")
             self._reply(

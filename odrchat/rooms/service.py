@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from odrchat import protocol, tracing
 from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
+from odrchat.errors import Conflict
 from odrchat.metrics import Metrics
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
@@ -194,7 +195,11 @@ class RoomService:
     async def send_chat(
         self, acc: RoomAccess, user: Person, client_id: str, text: str
     ) -> tuple[StoredEvent, bool]:
-        """Store a chat message (or find the one already stored under this client id)."""
+        """Store a chat message (or find the one already stored under this client id).
+
+        A client id names one message per sender and room: a resend with the same text is
+        that message (a duplicate); the same id with other text is refused (Conflict
+        `client_id_reused`) rather than acknowledged as if it had been stored."""
         assert user.id is not None
         body = {
             "msg_id": client_id,
@@ -208,7 +213,7 @@ class RoomService:
         }
         self.tracer.start()  # ACK_TRACE_MS: stages are marked on it down to the doorbell
         with self.metrics.ack_seconds.time():
-            stored = await self.writer.append(
+            event, duplicate = await self.writer.append(
                 acc.room_id,
                 "chat.message",
                 body,
@@ -217,9 +222,14 @@ class RoomService:
                 client_id=client_id,
             )
         tracing.mark("acked")
-        if stored[1]:  # a duplicate is not published: its trace ends here
+        if duplicate:  # a duplicate is not published: its trace ends here
             tracing.finish()
-        return stored
+            if event.body.get("text") != text:
+                raise Conflict(
+                    "This message id was already used for a different message.",
+                    code="client_id_reused",
+                )
+        return event, duplicate
 
     async def append_event(
         self,

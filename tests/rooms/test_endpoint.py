@@ -164,6 +164,49 @@ def test_resend_with_the_same_client_id_stores_once(settings: Settings, w: World
         assert nxt["seq"] == first["seq"] + 1
 
 
+def test_a_client_id_reused_for_different_text_is_refused(settings: Settings, w: World) -> None:
+    """A client id is unique per sender and room: the same id with the same text is the same
+    message (acked as a duplicate), with other text it is refused (`client_id_reused`) and
+    nothing is stored, also when both arrive at once from two sockets; in another room it is a
+    new message. On each storage backend."""
+    joint, mine = w.rooms["joint"], w.rooms["private:plaintiff"]
+    with client_for(settings) as c1, socket(c1, "paul") as paul, socket(c1, "paul") as tab:
+        subscribe(paul, joint, after=0)
+        first = send(paul, joint, "the offer stands", "m1")
+        paul.send_json({"type": "chat.send", "id": "m1", "room": joint, "text": "it is off"})
+        refused = answer(paul, "m1")
+        assert refused.get("code") == "client_id_reused" and "retryable" not in refused, refused
+        again = send(paul, joint, "the offer stands", "m1")
+        assert again["duplicate"] is True and again["seq"] == first["seq"]
+        for ws, text in ((paul, "one"), (tab, "two")):
+            ws.send_json({"type": "chat.send", "id": "m2", "room": joint, "text": text})
+        answers = {ws_text: answer(ws, "m2") for ws, ws_text in ((paul, "one"), (tab, "two"))}
+        kept = next(t for t, a in answers.items() if a["type"] == "chat.ack")
+        assert sorted(a.get("code", "") for a in answers.values()) == ["", "client_id_reused"]
+        elsewhere = send(paul, mine, "the offer stands", "m1")
+        assert elsewhere["duplicate"] is False
+
+    async def texts() -> list[str]:
+        db = Database(settings.database_url)
+        try:
+            async with db.read() as s:
+                events = await log.events_after(s, joint, 0, 100)
+        finally:
+            await db.dispose()
+        return [e.body["text"] for e in events if e.type == "chat.message"]
+
+    assert run_sync(texts()) == ["the offer stands", kept]
+
+
+def answer(ws: Any, msg_id: str) -> dict[str, Any]:
+    """The ack or the error that answers this client id."""
+    for _ in range(200):
+        frame = ws.receive_json()
+        if frame["type"] in ("chat.ack", "error") and frame.get("re") == msg_id:
+            return dict(frame)
+    raise AssertionError(f"no answer to {msg_id}")
+
+
 def test_bad_frames_get_errors_and_the_socket_keeps_working(settings: Settings, w: World) -> None:
     joint = w.rooms["joint"]
     with client_for(settings) as c1, socket(c1, "paul") as paul:

@@ -57,6 +57,7 @@ ERROR_CODES = {
     "rate_limited",
     "unavailable",
     "not_subscribed",
+    "client_id_reused",
 }
 CLOSE_CODES = {4400, 1009}  # too many bad frames; a frame over 64 KiB
 LEAKS = ("Traceback", 'File "', ".py", "/work/", "site-packages", "odrchat.", "Error:")

@@ -95,6 +95,7 @@ export const E = Object.freeze({
   RATE_LIMITED: "rate_limited",
   UNAVAILABLE: "unavailable",
   NOT_SUBSCRIBED: "not_subscribed",
+  CLIENT_ID_REUSED: "client_id_reused",
 });
 
 /** WebSocket close codes and what the client does about each. */
