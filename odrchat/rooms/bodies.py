@@ -1,4 +1,4 @@
-"""Response bodies of the transcript and flag endpoints (live conversation goes over /ws)."""
+"""Response bodies of the room list, transcript and flag endpoints (talk goes over /ws)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,23 @@ from pydantic import ConfigDict, Field
 from odrchat.bodies import Reply, Timestamp
 from odrchat.cases.roles import Role, Side
 from odrchat.rooms.access import RoomKind
+
+
+class RoomEntry(Reply):
+    """A room the caller may read, as listed in the socket's `hello.rooms`."""
+
+    room: int = Field(description="the room id, for `room.subscribe`")
+    case_id: int
+    kind: RoomKind
+    side: Side | None = Field(description="whose private room this is; null for the others")
+    title: str
+    head: int = Field(description="the room's last seq")
+    writable: bool = Field(description="whether the caller may post here (admins: never)")
+
+
+class CaseRooms(Reply):
+    case_id: int
+    rooms: list[RoomEntry]
 
 
 class Viewer(Reply):

@@ -6,9 +6,21 @@ from starlette.responses import Response
 
 from odrchat.api import Call, Endpoint
 from odrchat.errors import NotFound
-from odrchat.rooms.bodies import Flags, Transcript
+from odrchat.rooms.bodies import CaseRooms, Flags, Transcript
 from odrchat.rooms.transcript import event_line, render_html
 from odrchat.store.types import utcnow
+
+
+async def list_case_rooms(call: Call[None]) -> CaseRooms:
+    """The rooms of a case I may read, as hello.rooms lists them (admins: every room)."""
+    assert call.current is not None
+    case_id = int(call.params["case_id"])
+    rooms = await call.services.rooms.case_rooms(call.current.user, case_id)
+    if not rooms:
+        raise NotFound("Not found.")
+    return CaseRooms.model_validate(
+        {"case_id": case_id, "rooms": [acc.describe(head) for acc, head in rooms]}
+    )
 
 
 async def get_transcript(call: Call[None]) -> Transcript:
@@ -67,6 +79,15 @@ async def list_flags(call: Call[None]) -> Flags:
 
 
 ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/api/cases/{case_id:int}/rooms",
+        list_case_rooms,
+        "The rooms of a case I may read (ids for room.subscribe; admins: every room)",
+        reply=CaseRooms,
+        tag="rooms",
+        responses=(404,),
+    ),
     Endpoint(
         "GET",
         "/api/cases/{case_id:int}/transcript",

@@ -127,6 +127,18 @@ class RoomService:
                 out.append((acc, heads.get(acc.room_id, 0)))
         return out
 
+    async def case_rooms(self, user: Person, case_id: int) -> list[tuple[RoomAccess, int]]:
+        """The rooms of one case this user may read (none: unknown case or no access), with
+        each room's head. Administrators read every room of every case, read-only."""
+        assert user.id is not None
+        async with self.read_slots:
+            view = await self.directory.view(case_id)
+            if view is None:
+                return []
+            found = view.access(user.id, is_admin=user.is_admin)
+            heads = await self.heads([a.room_id for a in found]) if found else {}
+        return [(a, heads.get(a.room_id, 0)) for a in found]
+
     async def snapshot(
         self, acc: RoomAccess, user_id: int, re_id: str | None
     ) -> tuple[str, int]:

@@ -198,3 +198,46 @@ def test_a_change_missed_during_a_broker_gap_is_caught_by_the_recheck(
         # Paul kept his room and heard nothing about it.
         send(paul, joint, "still here", "p1")
         assert not [f for f in paul.frames if f["type"] in ("room.closed", "room.updated")]
+
+
+def test_everyone_lists_the_case_rooms_they_may_read_admins_too(
+    settings: Settings, db_url: str
+) -> None:
+    """GET /api/cases/{id}/rooms lists exactly the rooms of the case the caller may read, in
+    hello.rooms' shape: an administrator, whose hello lists no rooms (they take part in no
+    case), gets every room, read-only, and can subscribe with those ids. Anyone else: 404."""
+    w = world(db_url)
+    r = w.rooms
+    expected = {
+        "paul": {r["joint"], r["private:plaintiff"]},
+        "alex": {r["joint"], r["private:plaintiff"]},
+        "dana": {r["joint"], r["private:defendant"]},
+        "mia": set(r.values()),
+        "otto": {r["joint"], r["mediators"]},
+        "admin": set(r.values()),
+    }
+    with client_for(settings) as c:
+        for who, rooms in expected.items():
+            _as(c, who)
+            listed = c.get(f"/api/cases/{w.case_id}/rooms")
+            assert listed.status_code == 200, listed.text
+            body = listed.json()
+            assert body["case_id"] == w.case_id
+            assert {x["room"] for x in body["rooms"]} == rooms, who
+        _as(c, "eve")
+        assert c.get(f"/api/cases/{w.case_id}/rooms").status_code == 404
+        assert c.get("/api/cases/999999/rooms").status_code == 404
+
+        _as(c, "paul")
+        paul_list = c.get(f"/api/cases/{w.case_id}/rooms").json()["rooms"]
+        with socket(c, "paul") as paul:
+            assert sorted(paul.hello["rooms"], key=lambda x: x["room"]) == sorted(
+                paul_list, key=lambda x: x["room"]
+            )
+        _as(c, "admin")
+        admin_list = c.get(f"/api/cases/{w.case_id}/rooms").json()["rooms"]
+        assert not any(x["writable"] for x in admin_list)
+        with socket(c, "admin") as admin:
+            assert admin.hello["rooms"] == []
+            snapshot, _ = subscribe(admin, r["private:defendant"], after=0)
+            assert snapshot["writable"] is False

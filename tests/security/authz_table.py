@@ -179,6 +179,7 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("POST", "/api/invitations/{token}/accept"): user(lambda w: {}),
     ("POST", "/api/invitations/{token}/decline"): public(),
     ("GET", "/api/agreement-to-mediate"): public(),
+    ("GET", "/api/cases/{case_id:int}/rooms"): reads(),
     ("GET", "/api/cases/{case_id:int}/transcript"): reads(),
     ("GET", "/api/cases/{case_id:int}/transcript.html"): reads(),
     # -- administration ---------------------------------------------------------------------
