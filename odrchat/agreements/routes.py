@@ -172,6 +172,14 @@ ENDPOINTS = (
         CASE + "/agreement",
         mark_reached,
         "Mark agreement reached (mediator)",
+        description=(
+            "Drafts the agreement from an accepted offer's terms. Accepting an offer (or both "
+            "sides accepting a mediator's proposal) already drafts it in the same step, so "
+            "once any offer of the case is accepted this answers 409 `conflict` (\"An agreement "
+            "has already been reached in this case.\"); read the draft with GET on the same "
+            "path. An offer not accepted also answers 409. The browser never offers this "
+            "action: it shows the drafted agreement on the Agreement tab instead."
+        ),
         body=b.MarkReached,
         reply=b.Agreement,
         status=201,

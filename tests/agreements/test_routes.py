@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,6 +166,34 @@ def test_marking_agreement_reached_is_the_mediators(app: tuple[TestClient, World
     assert post(client, url, {"offer_id": offer["id"]}).status_code == 409  # not accepted
     as_(client, "eve")
     assert post(client, url, {"offer_id": offer["id"]}).status_code == 404
+
+
+def test_marking_agreement_reached_after_an_accept_is_documented_as_409(
+    app: tuple[TestClient, World],
+) -> None:
+    """Accepting an offer drafts the agreement, so "Mark agreement reached" then answers 409;
+    the OpenAPI document says so (it used to list the action with no word of it), and the
+    browser offers no such action (nothing in static/js posts to the case's agreement)."""
+    client, w = app
+    as_(client, "paul")
+    offer = post(client, f"/api/cases/{w.case_id}/offers", {"terms": [payment(100)]}).json()
+    as_(client, "dana")
+    assert post(client, f"/api/offers/{offer['id']}/accept", None).status_code == 200
+    as_(client, "mia")
+    url = f"/api/cases/{w.case_id}/agreement"
+    again = post(client, url, {"offer_id": offer["id"]})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert client.get(url).json()["offer_id"] == offer["id"]  # the draft is there already
+    op = client.get("/api/openapi.json").json()["paths"]["/api/cases/{case_id}/agreement"]["post"]
+    assert "409" in op["responses"]
+    assert "already drafts it" in op["description"] and "409" in op["description"]
+    js = Path(__file__).parents[2] / "odrchat" / "static" / "js"
+    posts = [
+        f.name
+        for f in js.rglob("*.js")
+        if re.search(r"api\.post\(`/api/cases/\$\{[^}]+\}/agreement`", f.read_text())
+    ]
+    assert posts == []
 
 
 def test_the_openapi_document_lists_the_agreement_endpoints(
