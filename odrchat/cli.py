@@ -121,6 +121,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    options: dict[str, object] = {}
+    if settings.log_format == "json":
+        from odrchat import logs
+
+        # This process (migrations, uvicorn's supervisor) logs JSON too; each worker sets up
+        # the same in app_from_env, so uvicorn's own text logging config is left out.
+        logs.configure("json")
+        options["log_config"] = None
     asyncio.run(_prepare(settings, demo=args.demo))
     print(f"odrchat: serving on http://{args.host}:{args.port}", flush=True)
     with _metrics_dir(args.workers > 1 and settings.metrics_token is not None):
@@ -137,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ws_ping_timeout=PING_TIMEOUT,
             timeout_graceful_shutdown=10,
             log_level="info",
+            **options,
         )
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -144,6 +145,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "METRICS_TOKEN": TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(shared),
         "PYTHONPATH": str(ROOT),
+        "LOG_FORMAT": "json",
     }
     upgrade = [sys.executable, "-m", "odrchat", "db", "upgrade"]
     subprocess.run(upgrade, env=env, cwd=tmp_path, check=True, capture_output=True, timeout=120)
@@ -211,3 +213,8 @@ async def test_workers_on_one_socket_report_the_whole_installation(served: Serve
             await client.abort()
         served.stop()
     assert not list(shared.glob("gauge_livesum_*.db")), "stopped workers left live gauges"
+    # LOG_FORMAT=json holds for the supervisor and both workers: every log line is JSON.
+    lines = [x for x in served.log.read_text().splitlines() if x and not x.startswith("odrchat:")]
+    logged = [json.loads(x) for x in lines]
+    assert {x["message"] for x in logged} >= {"Application startup complete."}
+    assert len({x["message"] for x in logged if "Started server process" in x["message"]}) == 2
