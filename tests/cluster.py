@@ -207,8 +207,10 @@ class LingeringRelay:
         async def close() -> None:
             assert self._server is not None
             self._server.close()
-            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -221,21 +223,32 @@ class LingeringRelay:
         except OSError:
             client_w.close()
             return
+        client_gone = asyncio.Event()
         await asyncio.gather(
-            self._pipe(client_r, server_w, 0.0), self._pipe(server_r, client_w, self.linger)
+            self._pipe(client_r, server_w, ended=client_gone),
+            self._pipe(server_r, client_w, linger_unless=client_gone),
         )
 
-    @staticmethod
-    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, linger: float) -> None:
+    async def _pipe(
+        self,
+        src: asyncio.StreamReader,
+        dst: asyncio.StreamWriter,
+        *,
+        ended: asyncio.Event | None = None,
+        linger_unless: asyncio.Event | None = None,
+    ) -> None:
         try:
             while data := await src.read(65536):
                 dst.write(data)
                 await dst.drain()
-            if linger:
-                await asyncio.sleep(linger)  # the modelled delay, not a wait for an event
+            if linger_unless is not None and not linger_unless.is_set():
+                # The server ended the stream on its own (not answering the client's close).
+                await asyncio.sleep(self.linger)  # the modelled delay, not a wait for an event
         except OSError:
             pass
         finally:
+            if ended is not None:
+                ended.set()
             dst.close()
 
 
