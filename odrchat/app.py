@@ -26,10 +26,14 @@ from odrchat.api import Endpoint, error_response, json_response, route
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
+from odrchat.blobs import BlobStore, build_blob_store
 from odrchat.broker.address import DEFAULT_URL, RedisAddress
 from odrchat.broker.base import Broker
 from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
+from odrchat.documents.routes import ENDPOINTS as DOCUMENT_ENDPOINTS
+from odrchat.documents.scan import Scanner
+from odrchat.documents.service import DocumentService
 from odrchat.errors import NotFound
 from odrchat.logs import bind_request, new_socket_id
 from odrchat.logs import configure as configure_logging
@@ -75,6 +79,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *OFFER_ENDPOINTS,
         *AGREEMENT_ENDPOINTS,
         *NOTIFY_ENDPOINTS,
+        *DOCUMENT_ENDPOINTS,
     )
 
 
@@ -171,6 +176,8 @@ def create_app(
     broker: Broker | None = None,
     mailer: Mailer | None = None,
     sms: SmsSender | None = None,
+    blobs: BlobStore | None = None,
+    scanner: Scanner | None = None,
 ) -> Starlette:
     """Build the ASGI app. Anything not given is built from `settings` when the app starts."""
     settings = settings or Settings.from_env()
@@ -206,6 +213,9 @@ def create_app(
         cases = CaseService(settings, db, wake_outbox=outbox.wake, feed=feed)
         agreements = AgreementService(cases, auth, feed=feed)
         offers = OfferService(cases, agreements, feed=feed)
+        the_blobs = blobs or build_blob_store(settings.documents, db)
+        await the_blobs.connect()
+        documents = DocumentService(db, the_blobs, feed, settings.documents, scanner=scanner)
         services = Services(
             settings=settings,
             db=db,
@@ -221,6 +231,7 @@ def create_app(
             feed=feed,
             offers=offers,
             agreements=agreements,
+            documents=documents,
         )
         background: list[asyncio.Task[None]] = []
         try:
@@ -256,6 +267,8 @@ def create_app(
             await presence.close()
             if sms is None:
                 await the_sms.aclose()
+            if blobs is None:
+                await the_blobs.close()
             if database is None:
                 await db.dispose()
 

@@ -251,13 +251,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from odrchat.records import purge
+    from odrchat.blobs import build_blob_store
+    from odrchat.records import PurgeReport, purge
 
     settings = Settings.from_env()
-    report = _on_database(settings, lambda db: purge(db, settings.retention, dry_run=args.dry_run))
+
+    async def run(db: Database) -> PurgeReport:
+        blobs = build_blob_store(settings.documents, db)
+        await blobs.connect()
+        try:
+            return await purge(db, settings.retention, dry_run=args.dry_run, blobs=blobs)
+        finally:
+            await blobs.close()
+
+    report = _on_database(settings, run)
     verb = "would delete" if args.dry_run else "deleted"
     print(
         f"odrchat: {verb} {report.events} event(s) in {report.rooms} room(s) of "
-        f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold"
+        f"{len(report.cases)} case(s); {len(report.held)} case(s) kept under legal hold; "
+        f"{verb} {report.documents} shared document(s) with them"
     )
     return 0

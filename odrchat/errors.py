@@ -9,6 +9,7 @@
     ├── Conflict                   conflict      409   (error frame)
     ├── TooMany                    rate_limited  429   (error frame)
     ├── PayloadTooLarge            too_large     413   1009
+    ├── UnsupportedType            wrong_type    415   (uploads only)
     └── Unavailable                unavailable   503   (error frame, retryable)
 
 Domain errors from the pure cores (CaseError, OfferError, AgreementError) are translated into this
@@ -94,6 +95,11 @@ class PayloadTooLarge(OdrError):
     status = 413
 
 
+class UnsupportedType(OdrError):
+    code = "wrong_type"
+    status = 415
+
+
 class Unavailable(OdrError):
     code = "unavailable"
     status = 503
@@ -117,6 +123,14 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
     "attorney_not_authorised": Forbidden,
     "attorney_signing_barred": Forbidden,
     "not_found": NotFound,
+    # Documents: every refusal keeps its own code, so a client can say exactly what went wrong.
+    "too_big": PayloadTooLarge,
+    "user_quota": PayloadTooLarge,
+    "case_quota": PayloadTooLarge,
+    "wrong_type": UnsupportedType,
+    "upload_id_reused": Conflict,
+    "not_owner": Forbidden,
+    "not_private": Conflict,
 }
 
 

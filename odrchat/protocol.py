@@ -274,7 +274,7 @@ def event_frame(ev: Stored) -> dict[str, Any]:
 
 
 def event(ev: Stored) -> str:
-    """A stored event: `chat.message`, `case.*`, `offer.*`, `agreement.*`."""
+    """A stored event: `chat.message`, `case.*`, `offer.*`, `agreement.*`, `document.shared`."""
     return dump(event_frame(ev))
 
 
@@ -389,6 +389,37 @@ def read(room: int, user_id: int, seq: int) -> str:
 
 def flagged(re_id: str | None, room: int, seq: int) -> str:
     return dump({"type": "message.flagged", "re": re_id, "room": room, "seq": seq})
+def valid_id(value: str) -> bool:
+    """Whether a client-chosen id (frame id, chat client id, upload id) is well formed."""
+    return bool(_ID.match(value))
+
+
+def document_shared(
+    *,
+    document_id: int,
+    name: str,
+    size: int,
+    content_type: str,
+    sha256: str,
+    caption: str,
+    sender_id: int,
+    sender_name: str,
+    role: str,
+    side: str | None,
+) -> dict[str, Any]:
+    """The stored body of a `document.shared` event (the frame adds type, room, seq and at)."""
+    return {
+        "document": {
+            "id": document_id,
+            "name": name,
+            "size": size,
+            "content_type": content_type,
+            "sha256": sha256,
+            "caption": caption,
+            "url": f"/api/documents/{document_id}/download",
+        },
+        "sender": {"id": sender_id, "name": sender_name, "role": role, "side": side},
+    }
 
 
 def error(

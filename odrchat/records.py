@@ -3,18 +3,23 @@
 Invariants and choices:
 - `verify_all` walks every room's chain (`rooms.log.verify_room`) and returns the first break of
   each broken room; nothing is repaired, the operator decides what to do.
-- A transcript (a closed case's room events, flags and read markers) is purged once the case has
-  been closed for `Settings.retention`, unless the case is under an active legal hold. Signed
+- A transcript (a closed case's room events, flags and read markers, and its shared documents
+  with their bytes) is purged once the case has been closed for `Settings.retention`, unless
+  the case is under an active legal hold. Signed
   agreements, their signatures, the case row and the audit log are never touched.
 - A purge empties each room and resets its head to the genesis, so the chain of an emptied room
   verifies; the audit entry written in the same transaction keeps each room's last seq and hash,
   which is the proof of what existed and was destroyed.
+- Document rows go in the purge's transaction; their blobs are deleted after it commits (an
+  object store is outside the transaction). A blob whose delete fails is logged and left as an
+  orphan that nothing points at: never a row pointing at nothing.
 - A legal hold is a row here rather than a column on `cases` (that table belongs to the case
   lifecycle); holds are lifted, never deleted, so their history stays on the record.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,11 +29,16 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.audit import record
+from odrchat.blobs.base import BlobError, BlobStore
+from odrchat.blobs.database import DatabaseBlobStore
 from odrchat.cases.tables import Case
+from odrchat.documents.tables import Document
 from odrchat.rooms.log import GENESIS, ChainBreak, verify_room
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room, RoomEvent
 from odrchat.store.db import Database
 from odrchat.store.types import UTCDateTime, utcnow
+
+log = logging.getLogger("odrchat.records")
 
 __all__ = [
     "LegalHold",
@@ -63,6 +73,7 @@ class PurgeReport:
     rooms: int
     events: int
     held: tuple[int, ...]
+    documents: int = 0
 
 
 async def verify_all(db: Database) -> list[ChainBreak]:
@@ -126,9 +137,12 @@ async def purge(
     now: datetime | None = None,
     actor_id: int | None = None,
     dry_run: bool = False,
+    blobs: BlobStore | None = None,
 ) -> PurgeReport:
-    """Delete the transcripts of cases closed longer than `retention` ago, except held ones."""
+    """Delete the transcripts of cases closed longer than `retention` ago, except held ones
+    (documents' bytes from `blobs`, by default the database's own store)."""
     now = now or utcnow()
+    blobs = blobs or DatabaseBlobStore(db)
     async with db.session() as s:
         due = list(
             (
@@ -141,7 +155,7 @@ async def purge(
         )
         held = await held_case_ids(s)
     purged: list[int] = []
-    rooms = events = 0
+    rooms = events = documents = 0
     for case_id in due:
         assert case_id is not None
         if case_id in held:
@@ -151,14 +165,29 @@ async def purge(
         if counted is not None:
             purged.append(case_id)
             rooms, events = rooms + counted[0], events + counted[1]
+            documents += len(counted[2])
+            if not dry_run:
+                await _delete_blobs(blobs, case_id, counted[2])
     return PurgeReport(
-        tuple(purged), rooms, events, tuple(c for c in due if c is not None and c in held)
+        tuple(purged),
+        rooms,
+        events,
+        tuple(c for c in due if c is not None and c in held),
+        documents,
     )
+
+
+async def _delete_blobs(blobs: BlobStore, case_id: int, keys: Sequence[str]) -> None:
+    for key in sorted(set(keys)):  # a copy shares its original's blob
+        try:
+            await blobs.delete(key)
+        except BlobError:
+            log.exception("purge of case %d: blob %s could not be deleted (orphaned)", case_id, key)
 
 
 async def _purge_case(
     s: AsyncSession, case_id: int, now: datetime, actor_id: int | None, *, dry_run: bool
-) -> tuple[int, int] | None:
+) -> tuple[int, int, list[str]] | None:
     """Empty one case's rooms in one transaction; None when there was nothing left to purge."""
     # Re-check the hold inside the transaction: a hold placed meanwhile wins.
     if case_id in await held_case_ids(s):
@@ -176,15 +205,23 @@ async def _purge_case(
         if ids
         else 0
     )
-    if not count and all(r.head_seq == 0 for r in rooms):
+    docs = list((await s.exec(select(Document).where(col(Document.case_id) == case_id))).all())
+    keys = [d.blob_key for d in docs]
+    if not count and not docs and all(r.head_seq == 0 for r in rooms):
         return None
     if dry_run:
-        return len(ids), int(count)
+        return len(ids), int(count), keys
     heads = {str(r.id): {"head_seq": r.head_seq, "head_hash": r.head_hash} for r in rooms}
+    # Copies first: they point at their originals.
+    await s.exec(
+        delete(Document).where(
+            col(Document.case_id) == case_id, col(Document.source_id).is_not(None)
+        )
+    )
+    await s.exec(delete(Document).where(col(Document.case_id) == case_id))
     for table in (RoomEvent, MessageFlag, ReadMarker):
         await s.exec(delete(table).where(col(table.room_id).in_(ids)))
     await s.exec(update(Room).where(col(Room.id).in_(ids)).values(head_seq=0, head_hash=GENESIS))
-    await record(
-        s, actor_id, "records.purge", case_id, {"events": int(count), "rooms": heads}, now=now
-    )
-    return len(ids), int(count)
+    detail = {"events": int(count), "rooms": heads, "documents": len(docs)}
+    await record(s, actor_id, "records.purge", case_id, detail, now=now)
+    return len(ids), int(count), keys

@@ -17,6 +17,7 @@ from odrchat.auth.passwords import Passwords
 from odrchat.auth.service import AuthService, Current
 from odrchat.broker.base import Broker
 from odrchat.cases.service import CaseService
+from odrchat.documents.service import DocumentService
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import SmsSender
 from odrchat.notify.smtp import Mailer
@@ -49,6 +50,7 @@ class Services:
     feed: RoomFeed
     offers: OfferService
     agreements: AgreementService
+    documents: DocumentService
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def current(self, conn: HTTPConnection) -> Current | None:

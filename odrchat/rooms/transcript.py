@@ -51,9 +51,27 @@ def render_html(
                     f"<small>{at} (#{ev.seq})</small><br>"
                     f"{escape_text(str(ev.body.get('text', ''))).replace(chr(10), '<br>')}</p>"
                 )
+            elif ev.type == "document.shared":
+                parts.append(_document_line(ev, at))
             else:
                 parts.append(
                     f"<p><em>{at} (#{ev.seq}): {escape_text(ev.type.replace('.', ' '))}</em></p>"
                 )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _document_line(ev: StoredEvent, at: str) -> str:
+    """A shared document as a listing: who, the file's name, size and SHA-256, its caption."""
+    sender = ev.body.get("sender") or {}
+    doc = ev.body.get("document") or {}
+    caption = str(doc.get("caption") or "")
+    return (
+        f"<p><strong>{escape_text(str(sender.get('name', '')))}</strong> "
+        f"<small>{at} (#{ev.seq})</small><br>"
+        f"Shared a document: {escape_text(str(doc.get('name', '')))} "
+        f"({escape_text(str(doc.get('content_type', '')))}, {int(doc.get('size') or 0):,} bytes, "
+        f"SHA-256 {escape_text(str(doc.get('sha256', '')))})"
+        + (f"<br>{escape_text(caption).replace(chr(10), '<br>')}" if caption else "")
+        + "</p>"
+    )

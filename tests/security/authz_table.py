@@ -182,6 +182,20 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/api/cases/{case_id:int}/rooms"): reads(),
     ("GET", "/api/cases/{case_id:int}/transcript"): reads(),
     ("GET", "/api/cases/{case_id:int}/transcript.html"): reads(),
+    # -- documents (the joint room of A; "A-private" is paul's file in his private room) -----
+    ("POST", "/api/rooms/{room_id:int}/documents"): case(PARTIES | ATTORNEYS | NEUTRALS),
+    ("GET", "/api/rooms/{room_id:int}/documents"): reads(),
+    ("GET", "/api/documents/{document_id:int}/download"): reads(),
+    # Only the owner shares a private file; whoever cannot read that room is told nothing.
+    ("POST", "/api/documents/{document_id:int}/share"): case(
+        PLAINTIFF,
+        body=lambda w: {"confirm": True},
+        target="A-private",
+        other="B-private",
+        seated=PLAINTIFF | {"plaintiff_attorney"} | NEUTRALS,
+    ),
+    # A person's own uploads: an administrator who sits in no case has none there.
+    ("GET", "/api/cases/{case_id:int}/documents/mine.zip"): case(EVERY_SEAT, admin="404"),
     # -- administration ---------------------------------------------------------------------
     ("GET", "/api/admin/queue"): admin(),
     ("GET", "/api/admin/cases"): admin(),
@@ -282,6 +296,8 @@ def fill(path: str, policy: Policy, world: World, scope: str) -> str:
         "offer_id": lambda: world.offers["A" if own else "B"],
         "agreement_id": lambda: world.agreements[key],
         "user_id": lambda: world.users[policy.user],
+        "room_id": lambda: world.rooms[key]["joint"],
+        "document_id": lambda: world.documents[key],
         "token": lambda: TOKEN,
     }
     out = []

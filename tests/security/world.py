@@ -9,7 +9,7 @@ so a copy carries valid sessions and a test needs no login round trips.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +26,7 @@ from odrchat.services import Services
 from odrchat.settings import TEST_ARGON2, Settings
 from odrchat.store.types import utcnow
 from tests.conftest import SECRET
+from tests.documents import samples
 from tests.helpers import client_for
 
 PASSWORD = "correct horse battery"
@@ -72,6 +73,9 @@ class World:
     offers: dict[str, int]  # "A" (open offer), "A2" (accepted), "B", "B2"
     agreements: dict[str, int]  # keyed by case, as above
     path: Path = field(default_factory=Path)
+    # A PDF shared in the joint room of A and B ("A", "B"), and one in the plaintiff's private
+    # room of each ("A-private" by paul, "B-private" by bob).
+    documents: dict[str, int] = field(default_factory=dict)
 
     def cookie(self, person: str) -> str:
         return self.tokens[person]
@@ -217,7 +221,23 @@ async def _seed(services: Services) -> dict[str, Any]:
                 confidentiality="joint",
                 at=utcnow(),
             )
+    documents: dict[str, int] = {}
+    for key, rooms, who, room in (
+        ("A", rooms_a, "paul", "joint"),
+        ("A-private", rooms_a, "paul", "private:plaintiff"),
+        ("B", rooms_b, "bob", "joint"),
+        ("B-private", rooms_b, "bob", "private:plaintiff"),
+    ):
+        shared = await services.documents.upload(
+            users[who],
+            rooms[room],
+            lambda key=key: (f"seed-{key}", "lease.pdf", ""),  # type: ignore[misc]
+            _one(samples.pdf()),
+        )
+        assert shared.document.id is not None
+        documents[key] = shared.document.id
     return {
+        "documents": documents,
         "users": {n: u.id for n, u in users.items()},
         "cases": {"A": a, "A2": a2, "A3": a3, "B": b, "B3": b3, "C": c, "I": invited, "J": other},
         "rooms": {"A": rooms_a, "A2": rooms_a2, "B": rooms_b, "C": rooms_c},
@@ -229,6 +249,10 @@ async def _seed(services: Services) -> dict[str, Any]:
         },
         "agreements": {"A2": ag_a2.id, "A3": ag_a3.id, "B": ag_b.id, "B3": ag_b3.id},
     }
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def build_template(path: Path) -> World:
@@ -257,6 +281,7 @@ def build_template(path: Path) -> World:
         seeded["offers"],
         seeded["agreements"],
         path,
+        seeded["documents"],
     )
 
 
@@ -276,6 +301,7 @@ def copy_of(template: World, directory: Path) -> tuple[World, Settings]:
         template.offers,
         template.agreements,
         target,
+        template.documents,
     )
     return world, settings_for(f"sqlite:///{target}")
 
