@@ -70,9 +70,9 @@ export const AGREEMENT = Object.freeze({
   FILED: "agreement.filed",
 });
 
-/** Stored (sequenced) event families besides chat.message; each is posted to the joint room. */
+/** Stored (sequenced) event families besides chat.message (documents: in the room shared in). */
 const OFFER_PREFIX = "offer.";
-export const STORED_PREFIXES = Object.freeze(["case.", OFFER_PREFIX, "agreement."]);
+export const STORED_PREFIXES = Object.freeze(["case.", OFFER_PREFIX, "agreement.", "document."]);
 
 /** True for the stored events of an offer (offer.made, offer.accepted, ...). */
 export function isOfferEvent(frame) {
@@ -125,3 +125,6 @@ export const frames = {
   readMark: (room, seq) => ({ type: C.READ_MARK, room, seq }),
   flag: (id, room, seq, reason) => ({ type: C.FLAG, id, room, seq, reason }),
 };
+
+/** A file shared in a room (stored like a message; its bytes come from `document.url`). */
+export const DOCUMENT = Object.freeze({ SHARED: "document.shared" });

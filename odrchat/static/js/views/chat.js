@@ -2,7 +2,8 @@
 // All rooms stay subscribed on the tab's one socket; showing another room only swaps this panel.
 
 import { formatTime, h, linkify, mount } from "../dom.js";
-import { MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import { DOCUMENT, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import { attachBar, documentCard, documentsList } from "./documents.js";
 import { EVENT_TEXT, EVENT_TEXT_OTHER, ROLES, roleLabel } from "./labels.js";
 
 const TYPING_REPEAT_MS = 3000;
@@ -61,10 +62,13 @@ export function chatPanel(host, connection, roomId,
     h("label", { htmlFor: input.id, class: "visually-hidden", text: `Message to ${label}` }),
     input, sendBtn);
   const readonly = h("p", { class: "readonly", hidden: true });
+  const myRole = (room.audience || []).find((m) => m.user_id === me()?.id)?.role;
+  const docs = documentsList(room, { party: myRole === "party" || myRole === "attorney" });
+  const attach = attachBar(roomId);
   const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
     h("div", { class: "chat-head" },
-      h("details", {}, h("summary", {}, audienceSummary), audience)),
-    list, typing, seen, composer, readonly);
+      h("details", {}, h("summary", {}, audienceSummary), audience), docs.element),
+    list, typing, seen, composer, attach, readonly);
   mount(host, before, panel);
 
   let typingSentAt = 0;
@@ -108,6 +112,10 @@ export function chatPanel(host, connection, roomId,
     if (custom) {
       custom.dataset.seq = ev.seq;
       return custom;
+    }
+    if (ev.type === DOCUMENT.SHARED) {
+      docs.refresh();
+      return documentCard(ev, { me: me(), room, caseKind });
     }
     if (ev.type === S.MESSAGE) {
       const mine = ev.sender?.id === me()?.id;
@@ -254,9 +262,11 @@ export function chatPanel(host, connection, roomId,
     }));
     if (room.writable && !room.closed) {
       composer.hidden = false;
+      attach.hidden = false;
       readonly.hidden = true;
     } else {
       composer.hidden = true;
+      attach.hidden = true;
       readonly.hidden = false;
       readonly.textContent = room.closed
         ? "You no longer have access to this conversation."

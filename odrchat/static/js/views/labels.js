@@ -163,3 +163,29 @@ export const UD_ROUTES = [
   ["conditional_dismissal", "Conditional dismissal: dismissed once the terms are performed"],
   ["stipulated_judgment", "Stipulated judgment: judgment entered on the terms now"],
 ];
+
+// Documents shared in rooms (odrchat/documents; refusal codes as in docs/protocol.md).
+export const DOCS = {
+  takePhoto: "Take a photo",
+  attachFile: "Attach a file",
+  accept: "image/jpeg,image/png,image/heic,image/heif,application/pdf,.heic,.heif",
+  captionLabel: "Caption (optional)",
+  uploading: (name) => `Sending ${name}…`,
+  failed: (name, why) => `${name} was not shared. ${why}`,
+  retry: "Try again",
+  dismiss: "Dismiss",
+  shared: "Shared a document",
+  download: "Download",
+  shareWithOther: "Share with the other side",
+  confirmShare: (name) => `Share "${name}" with the other side? They will be able to see and `
+    + "download it in the joint room. This cannot be undone.",
+  sharedWithOther: "Shared in the joint room.",
+  listClosed: "Documents",
+  listTitle: (n) => `Documents (${n})`,
+  listEmpty: "No documents have been shared here yet.",
+  loading: "Loading…",
+  myZip: "Download my own documents (ZIP)",
+  size: (bytes) => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB`
+    : `${Math.max(1, Math.round(bytes / 1024))} KB`),
+  offline: "Could not reach the server. Check your connection and try again.",
+};
