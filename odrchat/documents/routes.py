@@ -7,8 +7,10 @@ appear in a URL (and so never in an access log); the upload id is the client's, 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from odrchat.api import Call, Endpoint, json_response
@@ -51,6 +53,16 @@ def upload_headers(call: Call) -> tuple[str, str, str]:
     return upload_id, texts[0], texts[1]
 
 
+async def _body(call: Call) -> AsyncIterator[bytes]:
+    """The request body; a connection dropped mid-upload ends it with a 400, not a traceback
+    (the client retries with the same upload id)."""
+    try:
+        async for chunk in call.request.stream():
+            yield chunk
+    except ClientDisconnect:
+        raise BadRequest("The upload was interrupted.", code="interrupted") from None
+
+
 async def upload_document(call: Call) -> Response:
     """Share a file in a room (the body is the file)."""
     assert call.current is not None
@@ -59,7 +71,7 @@ async def upload_document(call: Call) -> Response:
         call.current.user,
         int(call.params["room_id"]),
         lambda: upload_headers(call),
-        call.request.stream(),
+        _body(call),
         declared_size=int(declared) if declared.isdigit() else None,
     )
     body = {"document": describe(shared.document), "duplicate": shared.duplicate}
