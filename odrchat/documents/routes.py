@@ -13,15 +13,16 @@ from urllib.parse import unquote
 from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from odrchat.api import Call, Endpoint, json_response
+from odrchat.api import Call, Endpoint, ReplyResponse
 from odrchat.blobs.base import attachment_disposition
 from odrchat.documents import bundle
+from odrchat.documents.bodies import DocumentList, DocumentReply, ShareBody, SharedReply
 from odrchat.documents.limits import MAX_CAPTION, MAX_NAME
 from odrchat.documents.service import describe
+from odrchat.documents.tables import Document
 from odrchat.documents.texts import refusal
 from odrchat.errors import BadRequest, Invalid
 from odrchat.protocol import valid_id
-from odrchat.schema import Body, Bool, F
 
 # A download is bytes a person handed in: never let a browser run or sniff it.
 DOWNLOAD_HEADERS = {
@@ -32,7 +33,7 @@ DOWNLOAD_HEADERS = {
 }
 
 
-def upload_headers(call: Call) -> tuple[str, str, str]:
+def upload_headers(call: Call[None]) -> tuple[str, str, str]:
     """The upload id, name and caption headers, checked (after the room's access check)."""
     headers = call.request.headers
     upload_id = headers.get("x-upload-id", "")
@@ -53,7 +54,7 @@ def upload_headers(call: Call) -> tuple[str, str, str]:
     return upload_id, texts[0], texts[1]
 
 
-async def _body(call: Call) -> AsyncIterator[bytes]:
+async def _body(call: Call[None]) -> AsyncIterator[bytes]:
     """The request body; a connection dropped mid-upload ends it with a 400, not a traceback
     (the client retries with the same upload id)."""
     try:
@@ -63,7 +64,14 @@ async def _body(call: Call) -> AsyncIterator[bytes]:
         raise BadRequest("The upload was interrupted.", code="interrupted") from None
 
 
-async def upload_document(call: Call) -> Response:
+def _shared(document: Document, duplicate: bool) -> ReplyResponse:
+    reply = SharedReply(
+        document=DocumentReply.model_validate(describe(document)), duplicate=duplicate
+    )
+    return ReplyResponse(reply, 200 if duplicate else 201)
+
+
+async def upload_document(call: Call[None]) -> ReplyResponse:
     """Share a file in a room (the body is the file)."""
     assert call.current is not None
     declared = call.request.headers.get("content-length", "")
@@ -74,18 +82,17 @@ async def upload_document(call: Call) -> Response:
         _body(call),
         declared_size=int(declared) if declared.isdigit() else None,
     )
-    body = {"document": describe(shared.document), "duplicate": shared.duplicate}
-    return json_response(body, 200 if shared.duplicate else 201)
+    return _shared(shared.document, shared.duplicate)
 
 
-async def list_documents(call: Call) -> object:
+async def list_documents(call: Call[None]) -> DocumentList:
     """The documents shared in a room I may read."""
     assert call.current is not None
     docs = await call.services.documents.in_room(call.current.user, int(call.params["room_id"]))
-    return {"documents": [describe(d) for d in docs]}
+    return DocumentList(documents=[DocumentReply.model_validate(describe(d)) for d in docs])
 
 
-async def download_document(call: Call) -> Response:
+async def download_document(call: Call[None]) -> Response:
     """The file, always as an attachment (or a redirect to a short-lived signed URL)."""
     assert call.current is not None
     found = await call.services.documents.download(
@@ -103,19 +110,18 @@ async def download_document(call: Call) -> Response:
     return StreamingResponse(found.chunks, media_type=doc.content_type, headers=headers)
 
 
-async def share_document(call: Call) -> Response:
+async def share_document(call: Call[ShareBody]) -> ReplyResponse:
     """Copy my document from my private room into the joint room (after I confirmed)."""
-    assert call.current is not None
-    if call.body["confirm"] is not True:
+    assert call.current is not None and call.body is not None
+    if call.body.confirm is not True:
         raise Invalid(refusal("confirm_share"), fields={"confirm": "must be true"})
     shared = await call.services.documents.share_to_joint(
         call.current.user, int(call.params["document_id"])
     )
-    body = {"document": describe(shared.document), "duplicate": shared.duplicate}
-    return json_response(body, 200 if shared.duplicate else 201)
+    return _shared(shared.document, shared.duplicate)
 
 
-async def my_documents_zip(call: Call) -> Response:
+async def my_documents_zip(call: Call[None]) -> Response:
     """Every file I uploaded in this case (nothing anyone else wrote), as one ZIP."""
     assert call.current is not None
     case_id = int(call.params["case_id"])
@@ -135,15 +141,17 @@ ENDPOINTS = (
         upload_document,
         "Share a file in a room (body: the file; headers: X-Upload-Id, X-Document-Name, "
         "X-Document-Caption)",
+        reply=SharedReply,
         tag="documents",
         status=201,
-        responses=(200, 409, 413, 415, 422, 429, 503),
+        responses=(200, 400, 409, 413, 415, 422, 429, 503),
     ),
     Endpoint(
         "GET",
         "/api/rooms/{room_id:int}/documents",
         list_documents,
         "The documents of a room",
+        reply=DocumentList,
         tag="documents",
     ),
     Endpoint(
@@ -161,7 +169,8 @@ ENDPOINTS = (
         "/api/documents/{document_id:int}/share",
         share_document,
         "Share my document from my private room with the other side (a copy in the joint room)",
-        body=Body({"confirm": F(Bool(), description="true: the owner confirmed")}),
+        body=ShareBody,
+        reply=SharedReply,
         tag="documents",
         status=201,
         responses=(200, 409),

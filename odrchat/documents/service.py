@@ -122,7 +122,7 @@ def describe(doc: Document) -> dict[str, Any]:
         "shared_by": doc.shared_by,
         "owner": doc.owner_id,
         "copy_of": doc.source_id,
-        "at": doc.at.isoformat(),
+        "at": doc.at,
         "url": f"/api/documents/{doc.id}/download",
     }
 
