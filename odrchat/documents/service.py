@@ -319,9 +319,8 @@ class DocumentService:
                 s.add(doc)
                 await s.flush()  # the id goes into the event
                 assert doc.id is not None
-                event = await self.feed.record_in_room(
+                event = await self.feed.post_in_room(
                     s,
-                    acc.case_id,
                     doc.room_id,
                     "document.shared",
                     document_shared(

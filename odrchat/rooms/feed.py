@@ -60,3 +60,20 @@ class RoomFeed:
             await self.hub.publish(event)
         for case_id in cases:
             await self.hub.case_changed(case_id)
+
+    async def post_in_room(
+        self,
+        session: AsyncSession,
+        room_id: int,
+        event_type: str,
+        body: dict[str, Any],
+        *,
+        sender_id: int | None = None,
+    ) -> StoredEvent:
+        """Store an event in one given room (a shared document, in the room it was shared in);
+        `flush` publishes it. The case itself did not change: no access re-check follows."""
+        event = await self.rooms.append_event(
+            session, room_id, event_type, body, sender_id=sender_id
+        )
+        session.info.setdefault(_PENDING, []).append(event)
+        return event
