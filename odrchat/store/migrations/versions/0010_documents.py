@@ -1,7 +1,7 @@
 """documents
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 13:48:51.549118
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import odrchat.store.types
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
