@@ -26,6 +26,7 @@ from odrchat.rooms.directory import RoomAccess, Viewer
 from odrchat.rooms.limits import Limit, SocketLimits, Verdict
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.sendqueue import (
+    Close,
     Event,
     Item,
     Live,
@@ -93,6 +94,17 @@ class Connection:
             log.warning("slow reader user=%s: send queue full, closing", self.user_id)
             self.kill(p.CLOSE_SLOW)
 
+    def finish(self, code: int) -> None:
+        """Close with `code` after what is queued, so a misbehaving client reads why (the
+        errors that led here) before the close; at once if the queue is full."""
+        if self.dead:
+            return
+        if not self.outbox.put(Close(code)):
+            self.kill(code)
+            return
+        self.close_code = code
+        self.dead = True  # the reader stops; hub items are no longer taken
+
     def kill(self, code: int) -> None:
         """Close this socket soon with `code` (slow reader, revoked session, shutdown)."""
         if self.close_code is None:
@@ -154,7 +166,7 @@ class Connection:
         self.bad_frames = [t for t in self.bad_frames if now - t < BAD_FRAME_WINDOW]
         self.bad_frames.append(now)
         if len(self.bad_frames) > BAD_FRAMES_ALLOWED:
-            self.kill(p.CLOSE_BAD_CLIENT)
+            self.finish(p.CLOSE_BAD_CLIENT)
 
     def _reply(self, text: str) -> None:
         self.offer(Send(text))
@@ -181,7 +193,7 @@ class Connection:
             )
         elif verdict is Verdict.CLOSE:
             log.warning("flooding client user=%s: closing", self.user_id)
-            self.kill(p.CLOSE_BAD_CLIENT)
+            self.finish(p.CLOSE_BAD_CLIENT)
         return True
 
     async def _handle(self, frame: p.ClientFrame) -> None:
@@ -339,6 +351,10 @@ class Connection:
                 case RoomsChanged():
                     rooms = await self.hub.rooms.accessible_rooms(self.user)
                     await self.ws.send_text(p.rooms_changed([a.describe(h) for a, h in rooms]))
+                case Close(code):
+                    if not await self._close_socket(code):
+                        self._abandon()
+                    return
 
     async def _event(self, room_id: int, seq: int, text: str) -> None:
         sub = self.subs.get(room_id)

@@ -70,7 +70,15 @@ class RoomsChanged:
 
 ROOMS_CHANGED = RoomsChanged()
 
-Item = Send | Live | Event | Sync | Replay | Reauth | RoomsChanged
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close the socket with `code` once everything queued before it is sent."""
+
+    code: int
+
+
+Item = Send | Live | Event | Sync | Replay | Reauth | RoomsChanged | Close
 
 
 class Outbox:

@@ -422,3 +422,50 @@ def seed_messages(db_url: str, room: int, sender: int, count: int) -> None:
             await db.dispose()
 
     run_sync(run())
+
+
+def test_a_subscription_answer_starts_with_the_snapshot(settings: Settings, w: World) -> None:
+    """The subscriber's own presence is in the snapshot, not a frame ahead of it (issue 20);
+    live frames of a room stop with room.unsubscribed."""
+    joint = w.rooms["joint"]
+    with client_for(settings) as c, socket(c, "paul") as paul, socket(c, "dana") as dana:
+        paul_id = paul.hello["user"]["id"]
+        for ws in (paul, dana):
+            ws.send_json({"type": "room.subscribe", "id": "s", "room": joint, "after": 0})
+            until(ws, "room.synced", room=joint)
+            about = [f for f in ws.frames if f.get("room") == joint]
+            assert about[0]["type"] == "room.snapshot", [f["type"] for f in about]
+            assert paul_id in about[0]["presence"]
+        dana.send_json({"type": "room.unsubscribe", "id": "u", "room": joint})
+        until(dana, "room.unsubscribed", re="u")
+        left = len(dana.frames)
+        paul.send_json({"type": "typing", "room": joint, "on": True})
+        send(paul, joint, "after dana left", "m1")
+        dana.send_json({"type": "room.history", "id": "h", "room": joint, "before": 10})
+        assert until(dana, "error", re="h")["code"] == "not_subscribed"
+        assert [f for f in dana.frames[left:] if f.get("room") == joint] == []
+
+
+def test_rooms_one_may_not_read_answer_as_documented(settings: Settings, w: World) -> None:
+    """docs/protocol.md, "Rooms one may not read": dana and paul's private room."""
+    theirs = w.rooms["private:plaintiff"]
+    with client_for(settings) as c, socket(c, "dana") as dana, socket(c, "otto") as otto:
+        for i, frame in enumerate(
+            [
+                {"type": "room.subscribe", "room": theirs},
+                {"type": "chat.send", "room": theirs, "text": "hi"},
+                {"type": "room.history", "room": theirs, "before": 5},
+                {"type": "typing", "room": theirs, "on": True},
+                {"type": "read.mark", "room": theirs, "seq": 1},
+                {"type": "message.flag", "room": theirs, "seq": 1, "reason": "x"},
+            ]
+        ):
+            dana.send_json({**frame, "id": f"f{i}"})
+            expected = "not_found" if i < 2 else "not_subscribed"
+            assert until(dana, "error", re=f"f{i}")["code"] == expected, frame
+        dana.send_json({"type": "room.unsubscribe", "id": "u", "room": theirs})
+        assert until(dana, "room.unsubscribed", re="u")["room"] == theirs
+        # Typing where one may read but not write is refused like chat.send.
+        subscribe(otto, w.rooms["joint"], after=0)
+        otto.send_json({"type": "typing", "id": "t", "room": w.rooms["joint"], "on": True})
+        assert until(otto, "error", re="t")["code"] == "forbidden"
