@@ -121,7 +121,12 @@ class _Document(FPDF):
         left = paper.title
         if paper.caption is not None:
             left = f"{paper.caption.short_title} · Case No. {paper.caption.case_number} · {left}"
-        self.cell(215.9 - _RIGHT - x - 22, 4.5, left[:110], align="L")
+        room = 215.9 - _RIGHT - x - 24
+        if self.get_string_width(left) > room:  # shorten the title, never the page number
+            while left and self.get_string_width(left + "…") > room:
+                left = left[:-1]
+            left = left.rstrip() + "…"
+        self.cell(room + 2, 4.5, left, align="L")
         self.cell(0, 4.5, f"Page {number} of {total}", align="R")
 
     def _pleading_rules(self) -> None:
@@ -259,8 +264,9 @@ class _Document(FPDF):
                     body.append(("", "", "L"))
                 after_blank = True
                 continue
-            style = "B" if after_blank and _looks_like_heading(line) else ""
-            align = "C" if style and line.isupper() else "L"
+            shouting = after_blank and line.isupper()  # a paper's own title, centred in bold
+            style = "B" if shouting or (after_blank and _looks_like_heading(line)) else ""
+            align = "C" if shouting else "L"
             body += [(t, style, align) for t in self._wrap(line, 170, bold=bool(style))]
             after_blank = False
         self._pleading_slots(body, offset=caption_top)

@@ -74,7 +74,7 @@ def test_dismissal_packets_hold_cover_worksheet_order_and_agreement_in_that_orde
 
 def test_the_worksheet_says_item_by_item_what_to_enter_and_that_it_is_not_the_form() -> None:
     doc = read(packet(CaseKind.SMALL_CLAIMS))
-    sheet = " ".join(p for p in doc.pages if f"· {WORKSHEET_TITLE}" in p)
+    sheet = " ".join(p for p in doc.pages if f"· {WORKSHEET_TITLE[:25]}" in p)
     for needle in (
         "This page is not the official form",
         "Item 1a, type of dismissal",
