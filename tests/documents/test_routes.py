@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -442,3 +443,19 @@ def test_a_shared_document_reaches_open_sockets_and_is_replayed_on_resume(
             _, replayed = subscribe(again, joint, after=0)
         assert [e["type"] for e in replayed] == ["document.shared"]
         assert replayed[0]["document"]["sha256"] == doc["document"]["sha256"]
+
+
+def test_a_hostile_file_name_is_text_everywhere(settings: Settings, db_url: str) -> None:
+    """A name or caption written as HTML is kept as typed and escaped in the printable
+    transcript; the download's header carries a safe ASCII fallback."""
+    hostile = "<img src=x onerror=alert(1)>.jpg"
+    with session(settings, db_url) as s:
+        s.as_("paul")
+        r = s.upload("joint", samples.jpeg_with_gps(), "x1", quote(hostile), quote("<b>hi</b>"))
+        doc = r.json()["document"]
+        assert (doc["name"], doc["caption"]) == (hostile, "<b>hi</b>")
+        page = s.c.get(f"/api/cases/{s.w.case_id}/transcript.html").text
+        assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.jpg" in page
+        assert "<b>hi</b>" not in page
+        disposition = s.download(doc["id"]).headers["content-disposition"]
+        assert disposition.startswith('attachment; filename="_img src_x onerror_alert(1)_.jpg";')
