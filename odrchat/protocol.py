@@ -389,6 +389,8 @@ def read(room: int, user_id: int, seq: int) -> str:
 
 def flagged(re_id: str | None, room: int, seq: int) -> str:
     return dump({"type": "message.flagged", "re": re_id, "room": room, "seq": seq})
+
+
 def valid_id(value: str) -> bool:
     """Whether a client-chosen id (frame id, chat client id, upload id) is well formed."""
     return bool(_ID.match(value))
@@ -465,7 +467,7 @@ SERVER_TYPES = frozenset(
     }
 )
 # Stored event families (their types come from the domain: case.opened, offer.made, ...).
-STORED_PREFIXES = ("chat.", "case.", "offer.", "agreement.")
+STORED_PREFIXES = ("chat.", "case.", "offer.", "agreement.", "document.")
 
 
 # Close codes (docs/protocol.md).

@@ -19,7 +19,9 @@ COMMENT = re.compile(r"/\*.*?\*/|(?:^|(?<=\s))//[^\n]*", re.S)
 # Frame types without a dot: spelled in a comparison with a `.type` they count too.
 PLAIN = {"hello", "typing", "presence", "read", "error"}
 TYPE_TEST = re.compile(r"""\.type\s*[!=]==?\s*(["'`])(\w+)\1""")
-PREFIX_TEST = re.compile(r"""startsWith\(\s*["'`](chat|case|offer|agreement|room|rooms)\.""")
+PREFIX_TEST = re.compile(
+    r"""startsWith\(\s*["'`](chat|case|offer|agreement|document|room|rooms)\."""
+)
 
 
 def wire_types() -> set[str]:
