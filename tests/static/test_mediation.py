@@ -123,7 +123,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
         await expect(tabs.nth(1)).to_have_text(private_tab(name))
         await expect(messages(page, "Welcome both")).to_have_count(1)
         # Who can see this room is always shown.
-        await expect(page.locator(".chat-head summary")).to_contain_text(m_name)
+        audience = page.locator(".chat-head > details:first-child > summary")
+        await expect(audience).to_contain_text(m_name)
     await no_horizontal_scroll(pp)
 
     # Joint chat both ways, typing and read markers.

@@ -125,7 +125,7 @@ async def test_hostile_text_is_shown_inert_everywhere(
     shown = dp.locator("li.msg[data-seq] .text")
     await expect(shown).to_have_count(len(CORPUS))
     assert await shown.all_text_contents() == CORPUS
-    await expect(dp.locator(".chat-head summary")).to_contain_text(p_name)
+    await expect(dp.locator(".chat-head > details:first-child > summary")).to_contain_text(p_name)
 
     # An offer whose free-text terms and explanation are the corpus.
     await pp.get_by_role("button", name="Make an offer").click()
