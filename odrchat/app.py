@@ -31,6 +31,7 @@ from odrchat.broker.address import DEFAULT_URL, RedisAddress
 from odrchat.broker.base import Broker
 from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
+from odrchat.cases.unit import Units
 from odrchat.documents.routes import ENDPOINTS as DOCUMENT_ENDPOINTS
 from odrchat.documents.scan import Scanner
 from odrchat.documents.service import DocumentService
@@ -210,9 +211,10 @@ def create_app(
         hub = Hub(the_broker, rooms)
         feed = RoomFeed(rooms, hub)
         auth.revoked_hooks.append(hub.sessions_revoked)
-        cases = CaseService(settings, db, wake_outbox=outbox.wake, feed=feed)
-        agreements = AgreementService(cases, auth, feed=feed)
-        offers = OfferService(cases, agreements, feed=feed)
+        units = Units(settings, db, wake_outbox=outbox.wake, feed=feed)
+        cases = CaseService(units)
+        agreements = AgreementService(units, auth)
+        offers = OfferService(units)
         the_blobs = blobs or build_blob_store(settings.documents, db)
         await the_blobs.connect()
         documents = DocumentService(db, the_blobs, feed, settings.documents, scanner=scanner)

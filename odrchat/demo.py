@@ -17,6 +17,7 @@ from odrchat.auth.tables import User
 from odrchat.broker.memory import MemoryBroker
 from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION
+from odrchat.cases.unit import Units
 from odrchat.notify.tables import OutboxMessage
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.hub import Hub
@@ -53,7 +54,7 @@ async def seed(settings: Settings, db: Database) -> list[str]:
         broker = MemoryBroker()  # nobody listens yet: the events are in the rooms' logs
         await broker.connect()
         feed = RoomFeed(rooms, Hub(broker, rooms))
-        cases = CaseService(settings, db, feed=feed)
+        cases = CaseService(Units(settings, db, feed=feed))
         case_id = await cases.open_case(
             users["plaintiff"],
             kind="small_claims",

@@ -6,8 +6,8 @@ nothing here lives at module level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
@@ -27,9 +27,6 @@ from odrchat.rooms.hub import Hub
 from odrchat.rooms.service import RoomService
 from odrchat.settings import Settings
 from odrchat.store.db import Database
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass
@@ -51,7 +48,6 @@ class Services:
     offers: OfferService
     agreements: AgreementService
     documents: DocumentService
-    extra: dict[str, Any] = field(default_factory=dict)
 
     async def current(self, conn: HTTPConnection) -> Current | None:
         """The logged-in user of a request or socket (looked up once per request)."""

@@ -368,18 +368,44 @@ def _authorise(
     return new, (AttorneyAuthorised(auth),)
 
 
+def may_sign(agreement: Agreement, actor: Actor) -> bool:
+    """Whether `actor` may sign now (given a matching hash, consent and name): `apply`'s rule."""
+    rule = TRANSITIONS[agreement.status].get(Sign)
+    if rule is None or actor.role not in rule[0] or actor.side is None:
+        return False
+    return _signer_refusal(agreement, actor) is None and _repeat_refusal(agreement, actor) is None
+
+
+def _signer_refusal(agreement: Agreement, actor: Actor) -> AgreementError | None:
+    """Why this party or attorney may not sign for their side at all, or None."""
+    if actor.role is Role.ATTORNEY:
+        assert actor.side is not None  # attorneys always have a side (Actor checks)
+        if agreement.kind is CaseKind.CIVIL_HARASSMENT:
+            return AgreementError(
+                "attorney_signing_barred", "in civil harassment cases each party signs personally"
+            )
+        if not is_authorised(agreement, actor.user_id, actor.side):
+            return AgreementError(
+                "attorney_not_authorised", "the party has not authorised you to sign for them"
+            )
+    return None
+
+
+def _repeat_refusal(agreement: Agreement, actor: Actor) -> AgreementError | None:
+    """A person signs once and a side signs once."""
+    if any(s.signer_user_id == actor.user_id for s in agreement.signatures):
+        return AgreementError("already_signed", "you have already signed this agreement")
+    if actor.side in agreement.signed_sides:
+        return AgreementError("already_signed", f"the {actor.side} side has already signed")
+    return None
+
+
 def _sign(agreement: Agreement, command: Sign, actor: Actor) -> tuple[Agreement, tuple[Event, ...]]:
     side = actor.side
     assert side is not None  # parties and attorneys always have a side (Actor checks)
-    if actor.role is Role.ATTORNEY:
-        if agreement.kind is CaseKind.CIVIL_HARASSMENT:
-            raise AgreementError(
-                "attorney_signing_barred", "in civil harassment cases each party signs personally"
-            )
-        if not is_authorised(agreement, actor.user_id, side):
-            raise AgreementError(
-                "attorney_not_authorised", "the party has not authorised you to sign for them"
-            )
+    refused = _signer_refusal(agreement, actor)
+    if refused is not None:
+        raise refused
     if command.document_sha256 != agreement.document_sha256:
         raise AgreementError("stale_document", "the agreement changed; read the new text first")
     if not (command.esign_consent and command.agree_bound):
@@ -390,10 +416,9 @@ def _sign(agreement: Agreement, command: Sign, actor: Actor) -> tuple[Agreement,
         raise AgreementError("name_required", "type your full name to sign")
     if normalise_name(command.typed_name) != normalise_name(command.expected_name):
         raise AgreementError("name_mismatch", "the typed name does not match your name")
-    if any(s.signer_user_id == actor.user_id for s in agreement.signatures):
-        raise AgreementError("already_signed", "you have already signed this agreement")
-    if side in agreement.signed_sides:
-        raise AgreementError("already_signed", f"the {side} side has already signed")
+    refused = _repeat_refusal(agreement, actor)
+    if refused is not None:
+        raise refused
     signature = Signature(
         signer_user_id=actor.user_id,
         for_side=side,

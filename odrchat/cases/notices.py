@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from odrchat.cases.kinds import CaseKind, is_court_filed, side_label
 from odrchat.cases.machine import Outcome
-from odrchat.cases.roles import Side
+from odrchat.cases.roles import Role, Side
 from odrchat.cases.texts import closed_notice, format_date, odr_explainer
 from odrchat.notify.email import EmailMessage, SmsMessage, build_email
 
@@ -162,6 +162,14 @@ def assigned_to_you(what: str, seat: str) -> Notice:
     )
 
 
+ROLE_WORDS = {
+    Role.ATTORNEY: "an attorney",
+    Role.OBSERVER: "an observer (a mediator in training)",
+    Role.MEDIATOR: "the mediator",
+    Role.CO_MEDIATOR: "the co-mediator",
+}
+
+
 def participant_added(name: str, role_words: str) -> Notice:
     return Notice(
         "Someone new takes part in your case",
@@ -187,3 +195,67 @@ def closed(outcome: Outcome, kind: CaseKind, hearing_date: date | None) -> Notic
 
 def paragraphs_with_greeting(name: str, paragraphs: Sequence[str]) -> list[str]:
     return [f"Hello {name},", *paragraphs]
+
+
+# -- offers and agreements (no terms, amounts or chat text ever go into these) ---------------
+
+
+def offer_made(what: str) -> Notice:
+    """`what` is "a new offer", "a counter-offer" or "a mediator's proposal"."""
+    return Notice(
+        f"There is {what} in your mediation",
+        (f"There is {what} in your case. Open your case to read it and answer.",),
+    )
+
+
+OFFER_WORDS = {
+    "offer": "a new offer",
+    "counter": "a counter-offer",
+    "proposal": "a mediator's proposal",
+}
+
+
+def agreement_reached() -> Notice:
+    return Notice(
+        "Agreement reached: your mediator is preparing the text",
+        (
+            "Both sides accepted the same terms. Your mediator will now prepare the written "
+            "agreement and send it to you to read and sign.",
+        ),
+    )
+
+
+def signatures_voided(note: str) -> Notice:
+    return Notice(
+        "The agreement changed: signatures were voided",
+        (note, "Please read the new text when your mediator sends it again."),
+    )
+
+
+def sign_please() -> Notice:
+    return Notice(
+        "Please read and sign your settlement agreement",
+        (
+            "Your mediator has sent the settlement agreement for signature. Open your "
+            "case to read it. You can sign electronically, or ask your mediator for a "
+            "paper copy.",
+        ),
+    )
+
+
+def agreement_signed() -> Notice:
+    return Notice(
+        "Your signed settlement agreement",
+        (
+            "Every party has signed the settlement agreement. It is attached "
+            "as a PDF, and you can download it from your case at any time.",
+        ),
+    )
+
+
+def agreement_filed(filed_on: str) -> Notice:
+    """`filed_on` is the filing date in words."""
+    return Notice(
+        "Your agreement was filed with the court",
+        (f"CCR filed your signed agreement with the court on {filed_on}.",),
+    )

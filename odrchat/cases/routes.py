@@ -12,7 +12,7 @@ from odrchat import audit
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
 from odrchat.cases import bodies as b
-from odrchat.cases import queries, staffing
+from odrchat.cases import staffing, views
 from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TEXT, AGREEMENT_TO_MEDIATE_VERSION
 
@@ -61,7 +61,7 @@ async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
 async def list_cases(call: Call[None]) -> b.CaseList:
     """My cases, each with its status and whether it waits on me."""
     async with call.services.db.session() as s:
-        return b.CaseList.model_validate({"cases": await queries.case_list(s, _me(call))})
+        return b.CaseList.model_validate({"cases": await views.case_list(s, _me(call))})
 
 
 async def get_case(call: Call[None]) -> b.CaseDetail:
@@ -169,7 +169,7 @@ async def admin_cases(call: Call[None]) -> b.CaseList:
     """Every case."""
     async with call.services.db.session() as s:
         return b.CaseList.model_validate(
-            {"cases": await queries.case_list(s, _me(call), every=True)}
+            {"cases": await views.case_list(s, _me(call), every=True)}
         )
 
 

@@ -10,25 +10,23 @@ never one with a recorded conflict. Every admin action here is written to the au
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from odrchat import audit
 from odrchat.auth.tables import User
 from odrchat.cases import machine as m
 from odrchat.cases import notices
 from odrchat.cases.kinds import CaseKind
-from odrchat.cases.queries import case_members, load_case
+from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Actor, Role
 from odrchat.cases.tables import Case, MediatorConflict, Participant
-from odrchat.errors import Conflict, Invalid, NotFound
+from odrchat.cases.unit import Units
+from odrchat.errors import Conflict, Invalid
+from odrchat.settings import Settings
 from odrchat.store.types import utcnow
-
-if TYPE_CHECKING:
-    from odrchat.cases.service import CaseService
 
 _SEATS = (Role.MEDIATOR.value, Role.CO_MEDIATOR.value)
 _SIDED = (Role.PARTY.value, Role.ATTORNEY.value)
@@ -141,76 +139,77 @@ async def observer_account(s: AsyncSession, user_id: int) -> User:
     return await _mediator_account(s, user_id, "user_id")
 
 
-async def assign(
-    svc: CaseService, admin: User, case_id: int, mediator_id: int, co_mediator_id: int | None
-) -> None:
-    """Assign or reassign; new neutrals and the parties are told; the intro goes on the case."""
-    assert admin.id is not None
-    now = utcnow()
-    async with svc.transaction() as s:
-        case = await load_case(s, case_id, lock=True)
-        if case is None:
-            raise NotFound("Not found.")
-        seats = [(await _mediator_account(s, mediator_id, "mediator_id"), "mediator")]
-        if co_mediator_id is not None:
-            co = await _mediator_account(s, co_mediator_id, "co_mediator_id")
-            seats.append((co, "co-mediator"))
-        members = await case_members(s, case_id)
-        conflicted = await conflicted_mediators(s, [u for p, u in members if p.role in _SIDED])
-        if any(u.id in conflicted for u, _ in seats):
-            raise Conflict(
-                "A conflict of interest is recorded for this mediator and a party.",
-                code="mediator_conflict",
+class Staffing:
+    """The admin's staffing actions; part of the case coordinator (`CaseService`)."""
+
+    units: Units
+    settings: Settings
+
+    async def assign(
+        self, admin: User, case_id: int, mediator_id: int, co_mediator_id: int | None = None
+    ) -> None:
+        """Assign or reassign; new neutrals and the parties are told; the intro goes on the case."""
+        assert admin.id is not None
+        now = utcnow()
+        async with self.units.begin() as unit:
+            s = unit.session
+            case, _ = await unit.lock(case_id)
+            seats = [(await _mediator_account(s, mediator_id, "mediator_id"), "mediator")]
+            if co_mediator_id is not None:
+                co = await _mediator_account(s, co_mediator_id, "co_mediator_id")
+                seats.append((co, "co-mediator"))
+            members = await case_members(s, case_id)
+            conflicted = await conflicted_mediators(s, [u for p, u in members if p.role in _SIDED])
+            if any(u.id in conflicted for u, _ in seats):
+                raise Conflict(
+                    "A conflict of interest is recorded for this mediator and a party.",
+                    code="mediator_conflict",
+                )
+            seated = {p.user_id for p, _ in members if p.role in _SEATS}
+            command = m.AssignMediator(mediator_id, co_mediator_id)
+            await unit.change(case, command, Actor(admin.id, Role.ADMIN), now)
+            kind = CaseKind(case.kind)
+            co_name = seats[1][0].display_name if len(seats) > 1 else None
+            intro = notices.mediator_intro(seats[0][0].display_name, co_name, kind)
+            case.mediator_intro = intro
+            s.add(case)
+            detail = {"mediator_id": mediator_id, "co_mediator_id": co_mediator_id}
+            await unit.audit(admin.id, "case.assigned", case_id, detail, now=now)
+            what = notices.describe_case(kind, case.court_case_number, case.court_name)
+            link = notices.case_link(self.settings.public_url, case_id)
+            for user, seat in seats:
+                if user.id not in seated:
+                    await unit.send(user, notices.assigned_to_you(what, seat), link)
+            neutrals = {u.id or 0 for u, _ in seats}
+            notice = notices.mediator_assigned(intro)
+            await unit.notify(case_id, notice, optional=False, exclude=neutrals)
+
+    async def set_availability(self, admin: User, user_id: int, available: bool) -> None:
+        """Whether a mediator takes new cases (suggestions skip unavailable mediators)."""
+        async with self.units.begin() as unit:
+            mediator = await _mediator_account(unit.session, user_id, "user_id")
+            mediator.available = available
+            unit.session.add(mediator)
+            detail = {"mediator_id": user_id, "available": available}
+            await unit.audit(admin.id, "mediator.availability", None, detail)
+
+    async def add_conflict(
+        self, admin: User, mediator_id: int, email: str | None, user_id: int | None, note: str
+    ) -> int:
+        """Record a conflict of interest between a mediator and a person."""
+        if email is None and user_id is None:
+            raise Invalid(
+                "Some fields need attention.",
+                fields={"email": "give the person's email address or account"},
             )
-        seated = {p.user_id for p, _ in members if p.role in _SEATS}
-        command = m.AssignMediator(mediator_id, co_mediator_id)
-        await svc.change(s, case, command, Actor(admin.id, Role.ADMIN), now)
-        kind = CaseKind(case.kind)
-        co_name = seats[1][0].display_name if len(seats) > 1 else None
-        intro = notices.mediator_intro(seats[0][0].display_name, co_name, kind)
-        case.mediator_intro = intro
-        s.add(case)
-        detail = {"mediator_id": mediator_id, "co_mediator_id": co_mediator_id}
-        await audit.record(s, admin.id, "case.assigned", case_id, detail, now=now)
-        what = notices.describe_case(kind, case.court_case_number, case.court_name)
-        link = notices.case_link(svc.settings.public_url, case_id)
-        for user, seat in seats:
-            if user.id not in seated:
-                await svc.send(s, user, notices.assigned_to_you(what, seat), link)
-        neutrals = {u.id or 0 for u, _ in seats}
-        await svc.notify(s, case_id, notices.mediator_assigned(intro), False, exclude=neutrals)
-
-
-async def set_availability(svc: CaseService, admin: User, user_id: int, available: bool) -> None:
-    """Whether a mediator takes new cases (suggestions skip unavailable mediators)."""
-    async with svc.transaction() as s:
-        mediator = await _mediator_account(s, user_id, "user_id")
-        mediator.available = available
-        s.add(mediator)
-        detail = {"mediator_id": user_id, "available": available}
-        await audit.record(s, admin.id, "mediator.availability", None, detail)
-
-
-async def add_conflict(
-    svc: CaseService,
-    admin: User,
-    mediator_id: int,
-    email: str | None,
-    user_id: int | None,
-    note: str,
-) -> int:
-    """Record a conflict of interest between a mediator and a person."""
-    if email is None and user_id is None:
-        raise Invalid(
-            "Some fields need attention.",
-            fields={"email": "give the person's email address or account"},
-        )
-    async with svc.transaction() as s:
-        await _mediator_account(s, mediator_id, "mediator_id")
-        row = MediatorConflict(mediator_id=mediator_id, email=email, user_id=user_id, note=note)
-        s.add(row)
-        await s.flush()
-        assert row.id is not None
-        detail = {"mediator_id": mediator_id, "conflict_id": row.id}
-        await audit.record(s, admin.id, "mediator.conflict", None, detail)
-        return row.id
+        async with self.units.begin() as unit:
+            await _mediator_account(unit.session, mediator_id, "mediator_id")
+            row = MediatorConflict(
+                mediator_id=mediator_id, email=email, user_id=user_id, note=note
+            )
+            unit.session.add(row)
+            await unit.session.flush()
+            assert row.id is not None
+            detail = {"mediator_id": mediator_id, "conflict_id": row.id}
+            await unit.audit(admin.id, "mediator.conflict", None, detail)
+            return row.id

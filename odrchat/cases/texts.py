@@ -8,13 +8,8 @@ Changing AGREEMENT_TEXT means bumping AGREEMENT_TO_MEDIATE_VERSION: consents rec
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from odrchat.cases.kinds import CaseKind, is_court_filed
-
-if TYPE_CHECKING:
-    # Type-only: machine.py imports this module for the text version.
-    from odrchat.cases.machine import Outcome
 
 AGREEMENT_TO_MEDIATE_VERSION = "2026-11-1"
 
@@ -82,8 +77,11 @@ def not_mediated_notice(kind: CaseKind, hearing_date: date | None) -> str:
     )
 
 
-def closed_notice(outcome: Outcome, kind: CaseKind, hearing_date: date | None = None) -> str:
-    """Notice sent to every participant when a case reaches this outcome."""
+def closed_notice(outcome: str, kind: CaseKind, hearing_date: date | None = None) -> str:
+    """Notice sent to every participant when a case reaches this outcome (`machine.Outcome`).
+
+    The outcome is taken by value: the machine imports this module for the text version.
+    """
     if outcome in ("declined", "expired"):
         return not_mediated_notice(kind, hearing_date)
     if outcome == "opted_out":
@@ -141,3 +139,16 @@ def odr_explainer(kind: CaseKind) -> str:
             otherwise,
         )
     )
+
+
+# What a case list and a case page say the next step is (`views.next_step` picks one).
+NEXT_STEP = {
+    "closed": "This case is closed.",
+    "consent": "Please read and accept the agreement to mediate.",
+    "invited": "Waiting for the other side to answer the invitation.",
+    "other_consent": "Waiting for the other side to accept the agreement to mediate.",
+    "assign": "Please assign a mediator.",
+    "awaiting_mediator": "Both sides agreed to mediate. CCR will assign a mediator soon.",
+    "observer_waiting": "Waiting for the mediator to approve you as an observer.",
+    "in_mediation": "Mediation is under way: join the conversation.",
+}

@@ -20,29 +20,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from odrchat import audit
-from odrchat.agreements.service import AgreementService, agreement_context, ask
-from odrchat.agreements.templates import TemplateError, render_agreement
+from odrchat.agreements.drafting import check_terms, draft, refuse_second
 from odrchat.auth.tables import User
-from odrchat.cases.machine import CaseStatus
-from odrchat.cases.queries import actor_for, case_members, load_case
+from odrchat.cases import notices
+from odrchat.cases.queries import case_members, load_case
 from odrchat.cases.roles import Actor, Role, Side
-from odrchat.cases.service import CaseService
 from odrchat.cases.tables import Case
+from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Invalid, NotFound, from_domain
 from odrchat.offers import machine as m
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.offers.terms import Terms, TermsError, describe, parse_terms, terms_to_json
-from odrchat.rooms.feed import RoomFeed
-from odrchat.rooms.tables import RoomEvent
+from odrchat.rooms.access import RoomKind
+from odrchat.rooms.tables import Room, RoomEvent
 from odrchat.store.types import utcnow
 
 log = logging.getLogger("odrchat.offers")
@@ -95,35 +91,9 @@ def _parse(raw: object, now: datetime) -> Terms:
 class OfferService:
     """Structured offers and mediator's proposals, and their answers."""
 
-    def __init__(
-        self, cases: CaseService, agreements: AgreementService, *, feed: RoomFeed | None = None
-    ) -> None:
-        self.cases = cases
-        self.db = cases.db
-        self.agreements = agreements
-        self.feed = feed
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.db.session() as s:
-            yield s
-        await self.agreements.after_commit(s)
-        if self.feed is not None:
-            await self.feed.flush(s)
-
-    async def _enter(self, s: AsyncSession, case_id: int, user: User) -> tuple[Case, Actor]:
-        case = await load_case(s, case_id, lock=True)
-        actor = await actor_for(s, case_id, user) if case is not None else None
-        if case is None or actor is None or not actor.approved:
-            raise NotFound("Not found.")
-        return case, actor
-
-    async def _offer(self, s: AsyncSession, offer_id: int, case_id: int) -> OfferRow:
-        stmt = select(OfferRow).where(col(OfferRow.id) == offer_id).with_for_update()
-        row = (await s.exec(stmt.execution_options(populate_existing=True))).first()
-        if row is None or row.case_id != case_id:
-            raise NotFound("Not found.")
-        return row
+    def __init__(self, units: Units) -> None:
+        self.units = units
+        self.db = units.db
 
     # -- making ------------------------------------------------------------------------------
 
@@ -139,17 +109,15 @@ class OfferService:
     ) -> dict[str, Any]:
         """Make an offer (or, with `answers_offer_id`, a counter-offer linked to that one)."""
         now = utcnow()
-        async with self.transaction() as s:
-            case, actor = await self._enter(s, case_id, user)
-            _require_open(case)
+        async with self.units.begin() as unit:
+            s = unit.session
+            case, actor = await unit.lock(case_id, user, approved=True)
+            unit.require_mediation(case)
             parsed = _parse(terms, now)
-            try:
-                render_agreement(await agreement_context(s, case, now.date()), parsed)
-            except TemplateError as exc:
-                raise ask(exc) from None
+            await check_terms(s, case, parsed, now.date())
             answers = None
             if answers_offer_id is not None:
-                answered_row = await self._offer(s, answers_offer_id, case_id)
+                answered_row = await _locked_offer(s, answers_offer_id, case_id)
                 answers = offer_of(answered_row)
             try:
                 side = m.validate_new_offer(
@@ -158,9 +126,8 @@ class OfferService:
             except m.OfferError as exc:
                 field = "deadline" if "deadline" in exc.reason else "explanation"
                 raise _refused(exc, field) from None
-            if await self.agreements.of_case(s, case_id) is not None:
-                raise Conflict("An agreement has already been reached in this case.")
-            await self._refuse_second_open(s, case_id, side)
+            await refuse_second(s, case_id)
+            await _refuse_second_open(s, case_id, side)
             row = OfferRow(
                 case_id=case_id,
                 maker_user_id=actor.user_id,
@@ -190,44 +157,10 @@ class OfferService:
                 countered, more = m.apply(answers, m.Counter(row.id), actor, now)
                 _write(answered_row, countered, now)
                 s.add(answered_row)
-                await self._record(s, case, answered_row, more, actor)
-            await self._record(s, case, row, events, actor)
-            await self._tell_other_side(s, case_id, actor, answers is not None)
-            return await self.offer_json(s, row)
-
-    async def _refuse_second_open(self, s: AsyncSession, case_id: int, side: Side | None) -> None:
-        stmt = select(OfferRow.id).where(
-            col(OfferRow.case_id) == case_id,
-            col(OfferRow.status) == m.OfferStatus.PROPOSED.value,
-            col(OfferRow.maker_side) == side.value if side else col(OfferRow.maker_side).is_(None),
-        )
-        if (await s.exec(stmt)).first() is not None:
-            whose = "your side" if side else "the mediators"
-            raise Conflict(
-                f"{whose.capitalize()} already {'has' if side else 'have'} an open offer: "
-                "withdraw it first.",
-                code="open_offer_exists",
-            )
-
-    async def _tell_other_side(
-        self, s: AsyncSession, case_id: int, actor: Actor, counter: bool
-    ) -> None:
-        own = {
-            p.user_id
-            for p, _ in await case_members(s, case_id)
-            if p.user_id == actor.user_id or (actor.side and p.side == actor.side.value)
-        }
-        what = "a counter-offer" if counter else "a new offer"
-        if actor.side is None:
-            what = "a mediator's proposal"
-        await self.cases.notify_participants(
-            s,
-            case_id,
-            f"There is {what} in your mediation",
-            [f"There is {what} in your case. Open your case to read it and answer."],
-            optional=False,
-            exclude=own,
-        )
+                await _record(unit, case, answered_row, more, actor)
+            await _record(unit, case, row, events, actor)
+            await _tell_other_side(unit, case_id, actor, answers is not None)
+            return await offer_json(s, row)
 
     # -- answering ---------------------------------------------------------------------------
 
@@ -270,27 +203,27 @@ class OfferService:
 
     async def _act(self, user: User, offer_id: int, command: m.Command) -> dict[str, Any]:
         now = utcnow()
-        async with self.transaction() as s:
+        async with self.units.begin() as unit:
+            s = unit.session
             found = await s.get(OfferRow, offer_id)
             if found is None:
                 raise NotFound("Not found.")
-            case, actor = await self._enter(s, found.case_id, user)
-            row = await self._offer(s, offer_id, found.case_id)
-            _require_open(case)
+            case, actor = await unit.lock(found.case_id, user, approved=True)
+            row = await _locked_offer(s, offer_id, found.case_id)
+            unit.require_mediation(case)
             try:
                 new, events = m.apply(offer_of(row), command, actor, now)
             except m.OfferError as exc:
                 raise _refused(exc, "reason" if isinstance(command, m.Reject) else None) from None
-            accepting = isinstance(command, m.Accept)
-            if accepting and await self.agreements.of_case(s, row.case_id) is not None:
-                raise Conflict("An agreement has already been reached in this case.")
+            if isinstance(command, m.Accept):
+                await refuse_second(s, row.case_id)
             _write(row, new, now)
             s.add(row)
-            await self._record(s, case, row, events, actor)
+            await _record(unit, case, row, events, actor)
             reached = next((e for e in events if isinstance(e, m.AgreementReached)), None)
             if reached is not None:
-                await self.agreements.draft(s, case, reached.offer_id, reached.terms, now)
-            return await self.offer_json(s, row)
+                await draft(unit, case, reached.offer_id, reached.terms, now)
+            return await offer_json(s, row)
 
     async def expire_offers(self, now: datetime) -> int:
         """Expire every open offer whose deadline has passed by `now`; returns how many."""
@@ -302,15 +235,15 @@ class OfferService:
             due = [(i, c) for i, c in (await s.exec(stmt)).all() if i is not None]
         count = 0
         for offer_id, case_id in due:
-            async with self.transaction() as s:
-                case = await load_case(s, case_id, lock=True)
-                row = await self._offer(s, offer_id, case_id)
+            async with self.units.begin() as unit:
+                case = await load_case(unit.session, case_id, lock=True)
+                row = await _locked_offer(unit.session, offer_id, case_id)
                 if case is None or row.status != m.OfferStatus.PROPOSED.value:
                     continue  # answered since the query: nothing to expire
                 new, events = m.apply(offer_of(row), m.Expire(now), _NOBODY, now)
                 _write(row, new, now)
-                s.add(row)
-                await self._record(s, case, row, events, None)
+                unit.session.add(row)
+                await _record(unit, case, row, events, None)
                 count += 1
         return count
 
@@ -326,103 +259,128 @@ class OfferService:
             except Exception:  # supervision boundary: a database blip must not end the sweeper
                 log.exception("offer expiry sweep failed")
 
-    # -- events and reading ------------------------------------------------------------------
-
-    async def _record(
-        self,
-        s: AsyncSession,
-        case: Case,
-        row: OfferRow,
-        events: list[m.Event],
-        actor: Actor | None,
-    ) -> None:
-        """Store one joint-room event per machine event, inside the transaction."""
-        if self.feed is None:
-            return
-        assert case.id is not None
-        room_id = await self.feed.rooms.joint_room_id(s, case.id)
-        for event in events:
-            kind = EVENT_TYPES.get(type(event))
-            if kind is None:
-                continue  # AgreementReached: the agreement.drafted event says it
-            body = {
-                "case_id": case.id,
-                "offer": await self.offer_json(s, row),
-                "by": await _person(s, actor),
-            }
-            await self.feed.record_in_room(
-                s, case.id, room_id, kind, body, sender_id=actor.user_id if actor else None
-            )
-
-    async def offer_json(self, s: AsyncSession, row: OfferRow) -> dict[str, Any]:
-        """An offer as participants see it, with a plain-language line per term."""
-        names: dict[Side, str] = {}
-        maker = None
-        for part, user in await case_members(s, row.case_id):
-            if part.role == Role.PARTY and part.side:
-                names[Side(part.side)] = user.display_name
-        maker = await s.get(User, row.maker_user_id)
-        terms = stored_terms(row)
-        return {
-            "id": row.id,
-            "case_id": row.case_id,
-            "status": row.status,
-            "maker": {
-                "user_id": row.maker_user_id,
-                "name": maker.display_name if maker else "",
-                "role": row.maker_role,
-                "side": row.maker_side,
-            },
-            "mediator_proposal": row.maker_side is None,
-            "terms": terms_to_json(terms),
-            "description": [describe(t, names) for t in terms.items],
-            "explanation": row.explanation,
-            "answers_offer_id": row.answers_offer_id,
-            "deadline": row.deadline.isoformat() if row.deadline else None,
-            "accepted_by": [x for x in row.accepted_by.split(",") if x],
-            "reject_reason": row.reject_reason or None,
-            "reject_code": row.reject_code,
-            "created_at": row.created_at.isoformat(),
-            "updated_at": row.updated_at.isoformat(),
-        }
-
     async def thread(self, user: User, case_id: int) -> dict[str, Any]:
         """Every offer of the case and the timeline of what happened to them, oldest first."""
-        async with self.db.session() as s:
-            case = await load_case(s, case_id)
-            actor = await actor_for(s, case_id, user) if case is not None else None
-            if case is None or actor is None or not actor.approved:
-                raise NotFound("Not found.")
+        async with self.units.begin() as unit:
+            s = unit.session
+            _, actor = await unit.enter(case_id, user, approved=True)
             if actor.role is Role.ADMIN:
-                await audit.record(s, user.id, "offers.viewed", case_id, {})
+                await unit.audit(user.id, "offers.viewed", case_id, {})
             stmt = (
                 select(OfferRow).where(col(OfferRow.case_id) == case_id).order_by(col(OfferRow.id))
             )
-            offers = [await self.offer_json(s, row) for row in (await s.exec(stmt)).all()]
+            offers = [await offer_json(s, row) for row in (await s.exec(stmt)).all()]
             timeline: list[dict[str, Any]] = []
-            if self.feed is not None:
-                room_id = await self.feed.rooms.joint_room_id(s, case_id)
-                events = (
-                    select(RoomEvent)
-                    .where(
-                        col(RoomEvent.room_id) == room_id, col(RoomEvent.type).startswith("offer.")
-                    )
-                    .order_by(col(RoomEvent.seq))
+            events = (
+                select(RoomEvent)
+                .join(Room, col(Room.id) == col(RoomEvent.room_id))
+                .where(
+                    col(Room.case_id) == case_id,
+                    col(Room.kind) == RoomKind.JOINT.value,
+                    col(RoomEvent.type).startswith("offer."),
                 )
-                for ev in (await s.exec(events)).all():
-                    body = json.loads(ev.body)
-                    timeline.append(
-                        {
-                            "seq": ev.seq,
-                            "at": ev.at.isoformat(),
-                            "type": ev.type,
-                            "offer_id": body["offer"]["id"],
-                            "status": body["offer"]["status"],
-                            "answers_offer_id": body["offer"]["answers_offer_id"],
-                            "by": body.get("by"),
-                        }
-                    )
+                .order_by(col(RoomEvent.seq))
+            )
+            for ev in (await s.exec(events)).all():
+                body = json.loads(ev.body)
+                timeline.append(
+                    {
+                        "seq": ev.seq,
+                        "at": ev.at.isoformat(),
+                        "type": ev.type,
+                        "offer_id": body["offer"]["id"],
+                        "status": body["offer"]["status"],
+                        "answers_offer_id": body["offer"]["answers_offer_id"],
+                        "by": body.get("by"),
+                    }
+                )
         return {"case_id": case_id, "offers": offers, "timeline": timeline}
+
+
+async def _locked_offer(s: AsyncSession, offer_id: int, case_id: int) -> OfferRow:
+    """The offer row, locked (after its case); an offer of another case is not found."""
+    stmt = select(OfferRow).where(col(OfferRow.id) == offer_id).with_for_update()
+    row = (await s.exec(stmt.execution_options(populate_existing=True))).first()
+    if row is None or row.case_id != case_id:
+        raise NotFound("Not found.")
+    return row
+
+
+async def _refuse_second_open(s: AsyncSession, case_id: int, side: Side | None) -> None:
+    stmt = select(OfferRow.id).where(
+        col(OfferRow.case_id) == case_id,
+        col(OfferRow.status) == m.OfferStatus.PROPOSED.value,
+        col(OfferRow.maker_side) == side.value if side else col(OfferRow.maker_side).is_(None),
+    )
+    if (await s.exec(stmt)).first() is not None:
+        whose = "your side" if side else "the mediators"
+        raise Conflict(
+            f"{whose.capitalize()} already {'has' if side else 'have'} an open offer: "
+            "withdraw it first.",
+            code="open_offer_exists",
+        )
+
+
+async def _tell_other_side(unit: Unit, case_id: int, actor: Actor, counter: bool) -> None:
+    own = {
+        p.user_id
+        for p, _ in await case_members(unit.session, case_id)
+        if p.user_id == actor.user_id or (actor.side and p.side == actor.side.value)
+    }
+    what = notices.OFFER_WORDS["counter" if counter else "offer"]
+    if actor.side is None:
+        what = notices.OFFER_WORDS["proposal"]
+    await unit.notify(case_id, notices.offer_made(what), optional=False, exclude=own)
+
+
+async def _record(
+    unit: Unit, case: Case, row: OfferRow, events: list[m.Event], actor: Actor | None
+) -> None:
+    """Store one joint-room event per machine event, inside the unit."""
+    assert case.id is not None
+    for event in events:
+        kind = EVENT_TYPES.get(type(event))
+        if kind is None:
+            continue  # AgreementReached: the agreement.drafted event says it
+        body = {
+            "case_id": case.id,
+            "offer": await offer_json(unit.session, row),
+            "by": await _person(unit.session, actor),
+        }
+        await unit.post(case.id, kind, body, sender_id=actor.user_id if actor else None)
+
+
+async def offer_json(s: AsyncSession, row: OfferRow) -> dict[str, Any]:
+    """An offer as participants see it, with a plain-language line per term."""
+    names: dict[Side, str] = {}
+    maker = None
+    for part, user in await case_members(s, row.case_id):
+        if part.role == Role.PARTY and part.side:
+            names[Side(part.side)] = user.display_name
+    maker = await s.get(User, row.maker_user_id)
+    terms = stored_terms(row)
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "status": row.status,
+        "maker": {
+            "user_id": row.maker_user_id,
+            "name": maker.display_name if maker else "",
+            "role": row.maker_role,
+            "side": row.maker_side,
+        },
+        "mediator_proposal": row.maker_side is None,
+        "terms": terms_to_json(terms),
+        "description": [describe(t, names) for t in terms.items],
+        "explanation": row.explanation,
+        "answers_offer_id": row.answers_offer_id,
+        "deadline": row.deadline.isoformat() if row.deadline else None,
+        "accepted_by": [x for x in row.accepted_by.split(",") if x],
+        "reject_reason": row.reject_reason or None,
+        "reject_code": row.reject_code,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
 
 
 _NOBODY = Actor(user_id=0, role=Role.ADMIN)  # expiry is a fact of time: nobody's decision
@@ -431,11 +389,6 @@ _NOBODY = Actor(user_id=0, role=Role.ADMIN)  # expiry is a fact of time: nobody'
 def _refused(exc: m.OfferError, field: str | None) -> Exception:
     fields = {field: exc.reason} if field and exc.code == "invalid" else None
     return from_domain(exc.code, exc.reason, fields)
-
-
-def _require_open(case: Case) -> None:
-    if case.status != CaseStatus.IN_MEDIATION:
-        raise Conflict("This case is not in mediation.", code="wrong_state")
 
 
 async def _person(s: AsyncSession, actor: Actor | None) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """Case, offer and agreement events into the joint room's log, then out to every worker.
 
-`record` runs inside the caller's transaction (the event is stored atomically with the change
-that caused it); `flush` runs after commit and publishes what was recorded.
+`record` and `post` run inside the unit of work's transaction (the event is stored atomically with
+the change that caused it); `flush` runs once after the commit and publishes what was recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ _CASES = "odrchat.feed.cases"
 
 
 class RoomFeed:
+    """The rooms' side of `odrchat.cases.unit.Feed`."""
+
     def __init__(self, rooms: RoomService, hub: Hub) -> None:
         self.rooms = rooms
         self.hub = hub
@@ -29,28 +31,24 @@ class RoomFeed:
         self, session: AsyncSession, case_id: int, event_type: str, payload: dict[str, Any]
     ) -> None:
         """Store one event in the case's joint room (rooms are opened on first use)."""
-        room_id = await self.rooms.joint_room_id(session, case_id)
-        body = {"case_id": case_id, "event": payload}
-        event = await self.rooms.append_event(session, room_id, event_type, body)
-        session.info.setdefault(_PENDING, []).append(event)
-        session.info.setdefault(_CASES, set()).add(case_id)
+        await self.post(session, case_id, event_type, {"case_id": case_id, "event": payload})
 
-    async def record_in_room(
+    async def post(
         self,
         session: AsyncSession,
         case_id: int,
-        room_id: int,
         event_type: str,
         body: dict[str, Any],
+        *,
         sender_id: int | None = None,
-    ) -> StoredEvent:
-        """Store an event in a given room of the case (offers, agreements)."""
+    ) -> None:
+        """Store an offer or agreement event, its body as given, in the case's joint room."""
+        room_id = await self.rooms.joint_room_id(session, case_id)
         event = await self.rooms.append_event(
             session, room_id, event_type, body, sender_id=sender_id
         )
         session.info.setdefault(_PENDING, []).append(event)
         session.info.setdefault(_CASES, set()).add(case_id)
-        return event
 
     async def flush(self, session: AsyncSession) -> None:
         """Publish everything recorded in this (committed) session."""

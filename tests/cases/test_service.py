@@ -14,6 +14,7 @@ from odrchat import audit
 from odrchat.auth.tables import User
 from odrchat.auth.tokens import hash_token
 from odrchat.cases.machine import CaseStatus
+from odrchat.cases.notices import Notice
 from odrchat.cases.queries import (
     actor_for,
     case_members,
@@ -27,6 +28,7 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.service import CaseService
 from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION
+from odrchat.cases.unit import Units
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, OdrError
 from odrchat.settings import Settings
 from odrchat.store.db import Database
@@ -63,7 +65,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def svc(db: Database, db_url: str, make_settings: Callable[..., Settings]) -> CaseService:
-    return CaseService(make_settings(db_url), db, feed=RecordingFeed())
+    return CaseService(Units(make_settings(db_url), db, feed=RecordingFeed()))
 
 
 @pytest.fixture
@@ -79,8 +81,8 @@ async def people(db: Database) -> People:
 
 
 def feed(svc: CaseService) -> RecordingFeed:
-    assert isinstance(svc.feed, RecordingFeed)
-    return svc.feed
+    assert isinstance(svc.units.feed, RecordingFeed)
+    return svc.units.feed
 
 
 async def state(svc: CaseService, case_id: int) -> tuple[Case, CaseStatus]:
@@ -387,9 +389,9 @@ async def test_optional_notices_respect_the_users_choice(svc: CaseService, db: D
     other = await add_user(db, "other")
     case_id, token = await open_case(svc, quiet, other_email="other@example.org")
     await svc.accept_invitation(other, token)
-    async with db.session() as s:
-        sent = await svc.notify_participants(s, case_id, "Optional", ["p"], optional=True)
-        required = await svc.notify_participants(s, case_id, "Required", ["p"], optional=False)
+    async with svc.units.begin() as unit:
+        sent = await unit.notify(case_id, Notice("Optional", ("p",)), optional=True)
+        required = await unit.notify(case_id, Notice("Required", ("p",)), optional=False)
     assert (sent, required) == (1, 2)
     assert [m.subject for m in await mails(db, "quiet@example.org")] == ["Required"]
 

@@ -24,7 +24,7 @@ REASON = "PRIVATE-REASON-the-other-side-scares-me"
 
 @dataclass
 class RecordingFeed:
-    """A CaseFeed that keeps what it is given, and checks that it runs inside a transaction."""
+    """A Feed that keeps what it is given, and checks that it runs inside a transaction."""
 
     recorded: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
     flushes: int = 0
@@ -35,6 +35,18 @@ class RecordingFeed:
     ) -> None:
         assert session.in_transaction()
         self.recorded.append((case_id, event_type, payload))
+
+    async def post(
+        self,
+        session: AsyncSession,
+        case_id: int,
+        event_type: str,
+        body: dict[str, Any],
+        *,
+        sender_id: int | None = None,
+    ) -> None:
+        assert session.in_transaction()
+        self.recorded.append((case_id, event_type, body))
 
     async def flush(self, session: AsyncSession) -> None:
         self.flushes += 1

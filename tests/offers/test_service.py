@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat import audit
 from odrchat.agreements.service import AgreementService
@@ -23,15 +24,17 @@ from odrchat.agreements.tables import AgreementRow
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.service import AuthService
 from odrchat.auth.tables import User
+from odrchat.broker.base import Message
 from odrchat.broker.memory import MemoryBroker
 from odrchat.cases.service import CaseService
 from odrchat.cases.tables import Case
+from odrchat.cases.unit import Units
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound
 from odrchat.notify.tables import OutboxMessage
 from odrchat.offers.service import OfferService
 from odrchat.offers.tables import OfferRow
 from odrchat.rooms.feed import RoomFeed
-from odrchat.rooms.hub import Hub
+from odrchat.rooms.hub import CONTROL, Hub, room_channel
 from odrchat.rooms.presence import MemoryPresence
 from odrchat.rooms.service import RoomService
 from odrchat.rooms.tables import RoomEvent
@@ -115,18 +118,21 @@ class Stack:
             return list((await s.exec(select(AgreementRow))).all())
 
 
-async def build_stack(db_url: str, settings: Settings) -> tuple[Stack, MemoryBroker]:
+async def build_stack(
+    db_url: str, settings: Settings, *, feed_type: type[RoomFeed] = RoomFeed
+) -> tuple[Stack, MemoryBroker]:
     """A case in mediation (paul + attorney alex v. dana, mediator mia, observer otto)."""
     world = await build_world(db_url)
     db = Database(db_url)
     broker = MemoryBroker()
     await broker.connect()
     rooms = RoomService(db, MemoryPresence())
-    feed = RoomFeed(rooms, Hub(broker, rooms))
-    cases = CaseService(settings, db, feed=feed)
+    feed = feed_type(rooms, Hub(broker, rooms))
+    units = Units(settings, db, feed=feed)
+    cases = CaseService(units)
     auth = AuthService(settings, db, Passwords(TEST_ARGON2))
-    agreements = AgreementService(cases, auth, feed=feed)
-    offers = OfferService(cases, agreements, feed=feed)
+    agreements = AgreementService(units, auth)
+    offers = OfferService(units)
     async with db.session() as s:
         by_id = {u.id: u for u in (await s.exec(select(User))).all()}
     users = {name: by_id[uid] for name, uid in world.users.items()}
@@ -289,6 +295,46 @@ async def test_accepting_drafts_the_agreement_and_closes_the_door_to_more(stack:
         with pytest.raises(Conflict):
             await again
     assert len(await stack.types()) == 3
+
+
+class CountingFeed(RoomFeed):
+    """The real room feed, counting how often it is flushed."""
+
+    flushes = 0
+
+    async def flush(self, session: AsyncSession) -> None:
+        self.flushes += 1
+        await super().flush(session)
+
+
+async def test_an_acceptance_that_drafts_is_one_unit_flushed_and_published_once(
+    db_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    """Offer accepted + agreement drafted: one commit, one flush, each event published once."""
+    stack, broker = await build_stack(db_url, make_settings(db_url), feed_type=CountingFeed)
+    try:
+        feed = stack.offers.units.feed
+        assert isinstance(feed, CountingFeed)
+        offer = await offer_from_paul(stack)
+        await broker.subscribe(room_channel(stack.world.rooms["joint"]))
+        await broker.subscribe(CONTROL)
+        before = feed.flushes
+        await stack.offers.accept(stack["dana"], offer["id"])
+        assert feed.flushes - before == 1
+        await broker.publish(CONTROL, b"end-of-test")  # the memory broker keeps order
+        seen: list[bytes] = []
+        async with asyncio.timeout(5):
+            async for item in broker.events():
+                if isinstance(item, Message):
+                    if item.payload == b"end-of-test":
+                        break
+                    seen.append(item.payload)
+        rang = [payload.split(b"|")[0] for payload in seen]
+        assert sorted(rang) == [b"C", b"E", b"E"]  # offer.accepted, agreement.drafted; one case
+        assert await stack.types() == ["offer.made", "offer.accepted", "agreement.drafted"]
+    finally:
+        await broker.disconnect()
+        await stack.db.dispose()
 
 
 async def test_a_mediators_proposal_needs_both_sides(stack: Stack) -> None:

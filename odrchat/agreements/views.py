@@ -1,0 +1,99 @@
+"""What participants see of an agreement, and the room events that carry it.
+
+Every participant sees the same public agreement: text, hash, clarifications, who signed for
+which side and when; never the IP addresses or user agents kept with the signatures.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.agreements import machine as am
+from odrchat.agreements import rows
+from odrchat.agreements.tables import AgreementRow
+from odrchat.cases.kinds import CaseKind, is_court_filed
+from odrchat.cases.roles import Actor
+from odrchat.cases.tables import Case
+from odrchat.cases.unit import Unit
+
+ESIGN_DISCLOSURE = (
+    "You may sign this agreement electronically by re-entering your password, typing your full "
+    "name and ticking the boxes below. An electronic signature binds you exactly like a "
+    "signature in ink. You do not have to sign electronically: if you prefer to sign on paper, "
+    "tell your mediator and they will arrange a paper copy for you to sign in ink instead; "
+    "signing on paper has the same effect. You may change your mind at any time before you "
+    "sign. Every party receives the signed agreement as a PDF by email and can download it here."
+)
+
+
+def pdf_name(row: AgreementRow) -> str:
+    """The signed agreement's file name."""
+    return f"settlement-agreement-case-{row.case_id}.pdf"
+
+
+async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, Any]:
+    """The agreement as every participant may see it (no IP addresses or user agents)."""
+    sigs, auths = await rows.signatures(s, row), await rows.authorisations(s, row)
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "offer_id": row.offer_id,
+        "status": row.status,
+        "court_filed": is_court_filed(CaseKind(case.kind)),
+        "text": row.text,
+        "document_sha256": row.document_sha256,
+        "clarifications": row.clarifications,
+        "options": rows.options(row).to_json(),
+        "signatures": [
+            {
+                "signer_user_id": g.signer_user_id,
+                "for_side": g.for_side,
+                "by_role": g.by_role,
+                "typed_name": g.typed_name,
+                "at": g.at.isoformat(),
+                "document_sha256": g.document_sha256,
+                "method": g.method,
+            }
+            for g in sigs
+        ],
+        "authorisations": [
+            {"attorney_user_id": a.attorney_user_id, "side": a.side, "at": a.at.isoformat()}
+            for a in auths
+        ],
+        "voided_notes": json.loads(row.voided_notes),
+        "filing": None
+        if row.filed_on is None
+        else {"filed_on": row.filed_on.isoformat(), "court_reference": row.court_reference},
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+async def personal(
+    s: AsyncSession, case: Case, row: AgreementRow, actor: Actor
+) -> dict[str, Any]:
+    """The public agreement plus the disclosure and what this actor may do next."""
+    state = await rows.state(s, case, row)
+    mine = [g for g in state.signatures if g.signer_user_id == actor.user_id]
+    return {
+        **await public(s, case, row),
+        "esign_disclosure": ESIGN_DISCLOSURE,
+        "my": {
+            "role": actor.role.value,
+            "side": actor.side.value if actor.side else None,
+            "signed": bool(mine),
+            "may_sign": am.may_sign(state, actor),
+        },
+    }
+
+
+async def announce(
+    unit: Unit, case: Case, row: AgreementRow, event_type: str, **extra: Any
+) -> None:
+    """Store one agreement event, with the public agreement, in the case's joint room."""
+    assert case.id is not None
+    body = {"case_id": case.id, "agreement": await public(unit.session, case, row), **extra}
+    await unit.post(case.id, event_type, body)
