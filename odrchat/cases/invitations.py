@@ -35,7 +35,6 @@ from odrchat.cases.texts import odr_explainer
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, from_domain
 from odrchat.notify.email import SmsMessage
-from odrchat.settings import Settings
 from odrchat.store.types import utcnow
 
 
@@ -45,10 +44,34 @@ def invalid_token() -> Invalid:
     )
 
 
-async def send_invitation(unit: Unit, case: Case, inv: Invitation, inviter: str) -> None:
-    """Give the invitation a fresh token, store its hash and queue the email (and a text)."""
+async def send_invitation(
+    unit: Unit,
+    case: Case,
+    inviter: str,
+    now: datetime,
+    *,
+    email: str,
+    name: str,
+    side: str,
+    role: str,
+    created_by: int,
+    phone: str | None = None,
+) -> None:
+    """A new invitation with a fresh token (only its hash is stored); queue the email (and text)."""
+    assert case.id is not None
     token = new_token()
-    inv.token_hash = hash_token(token)
+    inv = Invitation(
+        case_id=case.id,
+        email=email.lower(),
+        name=name,
+        phone=phone,
+        side=side,
+        role=role,
+        created_by=created_by,
+        created_at=now,
+        token_hash=hash_token(token),
+        expires_at=now + unit.settings.invitation_ttl,
+    )
     unit.session.add(inv)
     kind = CaseKind(case.kind)
     what = notices.describe_case(kind, case.court_case_number, case.court_name)
@@ -107,7 +130,6 @@ class Invitations:
     """Intake and invitation flows; part of the case coordinator (`CaseService`)."""
 
     units: Units
-    settings: Settings
 
     async def open_case(
         self,
@@ -175,19 +197,18 @@ class Invitations:
             await unit.session.flush()
             assert case.id is not None
             await unit.record_events(case.id, [], events, actor, now, share_contact=share_contact)
-            invitation = Invitation(
-                case_id=case.id,
-                email=other_email.lower(),
+            await send_invitation(
+                unit,
+                case,
+                user.display_name,
+                now,
+                email=other_email,
                 name=other_name,
                 phone=other_phone,
                 side=Side(side).other.value,
                 role="party",
                 created_by=user.id,
-                created_at=now,
-                token_hash="",
-                expires_at=now + self.settings.invitation_ttl,
             )
-            await send_invitation(unit, case, invitation, user.display_name)
             return case.id
 
     async def invitation_info(self, token: str) -> dict[str, object]:
@@ -283,19 +304,18 @@ class Invitations:
                 raise Conflict("The other side has already answered.", code="wrong_state")
             old.revoked_at = old.revoked_at or now
             unit.session.add(old)
-            fresh = Invitation(
-                case_id=case_id,
-                email=(email or old.email).lower(),
+            await send_invitation(
+                unit,
+                case,
+                user.display_name,
+                now,
+                email=email or old.email,
                 name=name or old.name,
                 phone=None if email else old.phone,
                 side=old.side,
                 role=old.role,
                 created_by=old.created_by,
-                created_at=now,
-                token_hash="",
-                expires_at=now + self.settings.invitation_ttl,
             )
-            await send_invitation(unit, case, fresh, user.display_name)
 
     async def revoke_invitation(self, user: User, case_id: int, *, role: str = "party") -> None:
         """The inviter kills their open link; the case waits for a resend until it would expire."""
@@ -315,18 +335,17 @@ class Invitations:
                 raise Forbidden("Only a party can invite their attorney.", code="not_allowed")
             if m.CaseStatus(case.status).is_final:
                 raise Conflict("This case is closed.", code="wrong_state")
-            inv = Invitation(
-                case_id=case_id,
-                email=email.lower(),
+            await send_invitation(
+                unit,
+                case,
+                user.display_name,
+                now,
+                email=email,
                 name=name,
                 side=actor.side.value,
                 role="attorney",
                 created_by=user.id,
-                created_at=now,
-                token_hash="",
-                expires_at=now + self.settings.invitation_ttl,
             )
-            await send_invitation(unit, case, inv, user.display_name)
 
     async def expire_invitations(self, now: datetime) -> int:
         """Close invited cases whose invitation went unanswered by `now`; returns how many."""

@@ -25,7 +25,6 @@ from odrchat.cases.roles import Actor, Role
 from odrchat.cases.tables import Case, MediatorConflict, Participant
 from odrchat.cases.unit import Units
 from odrchat.errors import Conflict, Invalid
-from odrchat.settings import Settings
 from odrchat.store.types import utcnow
 
 _SEATS = (Role.MEDIATOR.value, Role.CO_MEDIATOR.value)
@@ -143,7 +142,6 @@ class Staffing:
     """The admin's staffing actions; part of the case coordinator (`CaseService`)."""
 
     units: Units
-    settings: Settings
 
     async def assign(
         self, admin: User, case_id: int, mediator_id: int, co_mediator_id: int | None = None
@@ -176,7 +174,7 @@ class Staffing:
             detail = {"mediator_id": mediator_id, "co_mediator_id": co_mediator_id}
             await unit.audit(admin.id, "case.assigned", case_id, detail, now=now)
             what = notices.describe_case(kind, case.court_case_number, case.court_name)
-            link = notices.case_link(self.settings.public_url, case_id)
+            link = notices.case_link(unit.settings.public_url, case_id)
             for user, seat in seats:
                 if user.id not in seated:
                     await unit.send(user, notices.assigned_to_you(what, seat), link)
