@@ -31,9 +31,9 @@ import asyncio
 import hmac
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -53,10 +53,23 @@ from odrchat.store.types import utcnow
 
 if TYPE_CHECKING:
     from odrchat.broker.base import Broker
-    from odrchat.rooms.hub import Hub
     from odrchat.store.db import Database
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "authorised", "multiprocess_dir"]
+
+
+class Watched(Protocol):
+    """What the gauges read of the socket hub (`rooms.hub.Hub` is one). A protocol, so that the
+    rooms, which count into `Metrics`, and this module do not import each other."""
+
+    @property
+    def by_user(self) -> Mapping[int, Collection[Any]]: ...
+
+    @property
+    def watchers(self) -> Mapping[int, Collection[Any]]: ...
+
+    @property
+    def rooms_of(self) -> Mapping[Any, Collection[int]]: ...
 
 SAMPLE_EVERY = 5.0
 BROKER_STATES = ("ok", "connecting", "down")
@@ -137,7 +150,7 @@ class Metrics:
 
     # -- sampled state -----------------------------------------------------------------------
 
-    def sample(self, hub: Hub, broker: Broker) -> None:
+    def sample(self, hub: Watched, broker: Broker) -> None:
         """Copy the hub's and broker's current state into the gauges (cheap: sizes only)."""
         self.sockets.set(sum(len(conns) for conns in hub.by_user.values()))
         self.rooms_watched.set(len(hub.watchers))
@@ -150,13 +163,13 @@ class Metrics:
             self.resyncs.inc(resyncs - self._resyncs_seen)
         self._resyncs_seen = resyncs
 
-    async def sample_loop(self, hub: Hub, broker: Broker) -> None:
+    async def sample_loop(self, hub: Watched, broker: Broker) -> None:
         """Keep the gauges fresh for scrapes answered by another worker."""
         while True:
             self.sample(hub, broker)
             await asyncio.sleep(SAMPLE_EVERY)
 
-    async def render(self, hub: Hub, broker: Broker, db: Database) -> bytes:
+    async def render(self, hub: Watched, broker: Broker, db: Database) -> bytes:
         """The text exposition of every metric (all workers' in multiprocess mode)."""
         self.sample(hub, broker)
         await self._outbox.refresh(db)

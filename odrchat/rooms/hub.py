@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from odrchat import protocol as p
 from odrchat import tracing
@@ -33,7 +33,6 @@ from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.sendqueue import ROOMS_CHANGED, Event, Item, Live, Reauth, Sync
 
 if TYPE_CHECKING:
-    from odrchat.rooms.connection import Connection
     from odrchat.rooms.service import RoomService
 
 log = logging.getLogger("odrchat.rooms")
@@ -51,6 +50,28 @@ def _stop_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
+class Watcher(Protocol):
+    """What the hub needs of a live socket (`rooms.connection.Connection` is one). A protocol,
+    so that the hub and the connection that calls it do not import each other."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def ip(self) -> str: ...
+
+    @property
+    def session_id(self) -> int: ...
+
+    def offer(self, item: Item) -> None:
+        """Queue an item for the socket's writer (never blocks)."""
+        ...
+
+    def kill(self, code: int) -> None:
+        """Close the socket soon with `code`."""
+        ...
+
+
 def room_channel(room_id: int) -> str:
     return f"room:{room_id}"
 
@@ -65,11 +86,11 @@ class Hub:
         self._worker_b = self.worker.encode()
         self.max_per_user = max_per_user
         self.max_per_ip = max_per_ip
-        self.watchers: dict[int, set[Connection]] = {}
-        self.rooms_of: dict[Connection, set[int]] = {}
+        self.watchers: dict[int, set[Watcher]] = {}
+        self.rooms_of: dict[Watcher, set[int]] = {}
         self.room_case: dict[int, int] = {}
         self.delivered: dict[int, int] = {}  # room -> highest seq handed to local sockets
-        self.by_user: dict[int, set[Connection]] = {}
+        self.by_user: dict[int, set[Watcher]] = {}
         self.per_ip: Counter[str] = Counter()
         self.members: Counter[tuple[int, int]] = Counter()  # (room, user) -> local sockets
         self._user_buckets: dict[int, TokenBucket] = {}
@@ -86,7 +107,7 @@ class Hub:
 
     # -- sockets ------------------------------------------------------------------------------
 
-    def admit(self, conn: Connection) -> bool:
+    def admit(self, conn: Watcher) -> bool:
         """Count a new socket against the per-user and per-address caps."""
         if len(self.by_user.get(conn.user_id, ())) >= self.max_per_user:
             return False
@@ -96,7 +117,7 @@ class Hub:
         self.per_ip[conn.ip] += 1
         return True
 
-    def release(self, conn: Connection) -> None:
+    def release(self, conn: Watcher) -> None:
         """Forget a socket that closed (synchronous: the client is gone, nothing to wait for)."""
         for room_id in list(self.watching(conn)):
             self.leave(conn, room_id)
@@ -110,11 +131,11 @@ class Hub:
             if self.per_ip[conn.ip] <= 0:
                 del self.per_ip[conn.ip]
 
-    def watching(self, conn: Connection) -> list[int]:
+    def watching(self, conn: Watcher) -> list[int]:
         """The rooms this socket watches (kept per socket: a close never scans every room)."""
         return list(self.rooms_of.get(conn, ()))
 
-    async def join(self, conn: Connection, room_id: int, case_id: int) -> None:
+    async def join(self, conn: Watcher, room_id: int, case_id: int) -> None:
         watchers = self.watchers.get(room_id)
         if watchers is None:
             watchers = self.watchers[room_id] = set()
@@ -130,7 +151,7 @@ class Hub:
             await self.rooms.presence.add(room_id, conn.user_id)
             await self.ephemeral(room_id, p.presence(room_id, conn.user_id, True))
 
-    def leave(self, conn: Connection, room_id: int) -> None:
+    def leave(self, conn: Watcher, room_id: int) -> None:
         """Stop delivering a room to a socket; broker and presence work is queued as a chore."""
         watchers = self.watchers.get(room_id)
         if watchers is None or conn not in watchers:
@@ -253,7 +274,7 @@ class Hub:
         # What this worker knew of the case may be wrong now: read it afresh when next asked.
         self.rooms.directory.forget(case_id)
         rooms = [r for r, c in self.room_case.items() if c == case_id]
-        seen: set[Connection] = set()
+        seen: set[Watcher] = set()
         for room_id in rooms:
             for conn in self.watchers.get(room_id, ()):
                 if conn not in seen:
