@@ -261,7 +261,8 @@ class AgreementService(Filing):
         async with self.units.begin() as unit:
             case, row, actor = await rows.lock(unit, agreement_id, user)
             if actor.role not in (Role.PARTY, *_STAFF, Role.ADMIN):
-                raise NotFound("Not found.")
+                # Seated in the case (lock already answered 404 to outsiders): say so plainly.
+                raise Forbidden("Only the parties and the mediators print the signature page.")
             if row.status != am.AgreementStatus.OUT_FOR_SIGNATURE.value:
                 raise Conflict("The agreement is not out for signature.")
             day = rows.agreement_day(row, unit.settings.tz)

@@ -257,6 +257,21 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
             "document_sha256": "0" * 64,
         },
     ),
+    # The text with a page to sign in ink: the parties who sign and the staff who record it.
+    ("GET", "/api/agreements/{agreement_id:int}/signature-page"): case(
+        PARTIES | NEUTRALS, admin="ok", target="A2"
+    ),
+    # Only the mediators (and admins) record a wet-ink signature; the hash here matches no text.
+    ("POST", "/api/agreements/{agreement_id:int}/paper-signature"): case(
+        NEUTRALS,
+        admin="ok",
+        target="A2",
+        body=lambda w: {
+            "signer_user_id": w.users["paul"],
+            "signed_at": "2026-01-02T10:00:00Z",
+            "document_sha256": "0" * 64,
+        },
+    ),
     # Participants get the signed PDF (409 while unsigned); admins take the filing package.
     ("GET", "/api/agreements/{agreement_id:int}/pdf"): case(EVERY_SEAT, admin="404", target="A2"),
 }
@@ -359,6 +374,8 @@ def ws_expect(role: str, scope: str, room: str, frame: str) -> str:
         return "ok" if writes else ("error:forbidden" if reads else "error:not_found")
     if not reads:
         return "error:not_subscribed"  # the subscribe above was refused
+    if frame == "typing":  # typing is writing: refused to read-only seats
+        return "ok" if writes else "error:forbidden"
     if frame == "message.flag":
         return "ok" if role in NEUTRALS else "error:forbidden"
     return "ok"
