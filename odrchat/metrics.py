@@ -71,6 +71,7 @@ class Watched(Protocol):
     @property
     def rooms_of(self) -> Mapping[Any, Collection[int]]: ...
 
+
 SAMPLE_EVERY = 5.0
 BROKER_STATES = ("ok", "connecting", "down")
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

@@ -45,9 +45,7 @@ STAGES = (
     ("publish", "published"),
 )
 
-current: contextvars.ContextVar[AckTrace | None] = contextvars.ContextVar(
-    "ack_trace", default=None
-)
+current: contextvars.ContextVar[AckTrace | None] = contextvars.ContextVar("ack_trace", default=None)
 
 
 @dataclass(slots=True, eq=False)

@@ -36,8 +36,10 @@ def _sends_frames(rel: str, tree: ast.Module) -> bool:
     if rel.startswith("rooms/"):
         return True
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "odrchat" and any(
-            a.name == "protocol" for a in node.names
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "odrchat"
+            and any(a.name == "protocol" for a in node.names)
         ):
             return True
         if isinstance(node, ast.ImportFrom) and node.module == "odrchat.protocol":

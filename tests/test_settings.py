@@ -199,6 +199,8 @@ def test_a_half_configured_sms_provider_is_refused_with_what_is_missing(
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(env, var_dir=tmp_path)
     assert says in str(refused.value)
+
+
 def test_centre_timezone_defaults_to_los_angeles_and_refuses_unknown_zones(
     tmp_path: Path,
 ) -> None:

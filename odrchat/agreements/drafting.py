@@ -67,9 +67,7 @@ async def check_terms(s: AsyncSession, case: Case, terms: Terms, on: date) -> No
         raise rows.ask(exc) from None
 
 
-async def draft(
-    unit: Unit, case: Case, offer_id: int, terms: Terms, now: datetime
-) -> AgreementRow:
+async def draft(unit: Unit, case: Case, offer_id: int, terms: Terms, now: datetime) -> AgreementRow:
     """Write the draft for accepted terms in the caller's unit (the case is locked)."""
     assert case.id is not None
     s = unit.session

@@ -77,9 +77,7 @@ async def mail_signed(units: Units, case_id: int, name: str, signed: Signed) -> 
 
 
 async def _mail(units: Units, case_id: int, name: str, signed: Signed) -> None:
-    pdf = await render_signed(
-        signed.agreement, signed.context, units.settings.tz, signed.recorders
-    )
+    pdf = await render_signed(signed.agreement, signed.context, units.settings.tz, signed.recorders)
     notice = notices.agreement_signed()
     link = notices.case_link(units.settings.public_url, case_id)
     attachment = Attachment(name, "application/pdf", pdf)

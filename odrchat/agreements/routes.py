@@ -85,9 +85,7 @@ async def send_agreement(call: Call[None]) -> b.Agreement:
 async def authorise_attorney(call: Call[b.AuthoriseAttorney]) -> b.Agreement:
     """A party authorises their attorney to sign for them (never in civil harassment)."""
     return b.Agreement.model_validate(
-        await _agreements(call).authorise_attorney(
-            _me(call), _id(call), call.body.attorney_user_id
-        )
+        await _agreements(call).authorise_attorney(_me(call), _id(call), call.body.attorney_user_id)
     )
 
 
@@ -175,8 +173,8 @@ ENDPOINTS = (
         description=(
             "Drafts the agreement from an accepted offer's terms. Accepting an offer (or both "
             "sides accepting a mediator's proposal) already drafts it in the same step, so "
-            "once any offer of the case is accepted this answers 409 `conflict` (\"An agreement "
-            "has already been reached in this case.\"); read the draft with GET on the same "
+            'once any offer of the case is accepted this answers 409 `conflict` ("An agreement '
+            'has already been reached in this case."); read the draft with GET on the same '
             "path. An offer not accepted also answers 409. The browser never offers this "
             "action: it shows the drafted agreement on the Agreement tab instead."
         ),

@@ -268,9 +268,7 @@ class AgreementService(Filing):
             day = rows.agreement_day(row, unit.settings.tz)
             context = await agreement_context(unit.session, case, day)
         pdf = await asyncio.to_thread(
-            functools.partial(
-                render_signature_page, context, row.text, tz=self.units.settings.tz
-            )
+            functools.partial(render_signature_page, context, row.text, tz=self.units.settings.tz)
         )
         return f"signature-page-case-{row.case_id}.pdf", pdf
 

@@ -72,9 +72,7 @@ async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, An
     }
 
 
-async def personal(
-    s: AsyncSession, case: Case, row: AgreementRow, actor: Actor
-) -> dict[str, Any]:
+async def personal(s: AsyncSession, case: Case, row: AgreementRow, actor: Actor) -> dict[str, Any]:
     """The public agreement plus the disclosure and what this actor may do next."""
     state = await rows.state(s, case, row)
     mine = [g for g in state.signatures if g.signer_user_id == actor.user_id]

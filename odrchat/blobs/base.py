@@ -83,9 +83,7 @@ class BlobStore(abc.ABC):
         """Close clients (after the last call)."""
 
     @abc.abstractmethod
-    async def put(
-        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str
-    ) -> StoredBlob:
+    async def put(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> StoredBlob:
         """Store the streamed bytes under `key`; readable only once this returns."""
 
     @abc.abstractmethod
@@ -135,7 +133,7 @@ async def rechunk(chunks: AsyncIterable[bytes], size: int) -> AsyncIterator[byte
         yield bytes(buffer)
 
 
-_UNSAFE = re.compile(r'[^A-Za-z0-9._ ()+-]')
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]")
 
 
 def attachment_disposition(filename: str) -> str:

@@ -39,9 +39,7 @@ class DatabaseBlobStore(BlobStore):
     async def close(self) -> None:
         """Nothing to close: the app disposes of the database."""
 
-    async def put(
-        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str
-    ) -> StoredBlob:
+    async def put(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> StoredBlob:
         """Write chunk by chunk, then mark the blob complete."""
         async with self._db.session() as s:
             await _remove(s, key)
@@ -73,9 +71,9 @@ class DatabaseBlobStore(BlobStore):
                 raise BlobNotFound(key)
             count = (
                 await s.exec(
-                    select(func.count()).select_from(BlobChunk).where(
-                        col(BlobChunk.blob_key) == key
-                    )
+                    select(func.count())
+                    .select_from(BlobChunk)
+                    .where(col(BlobChunk.blob_key) == key)
                 )
             ).one()
         for seq in range(count):

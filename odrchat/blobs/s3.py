@@ -102,9 +102,7 @@ class S3BlobStore(BlobStore):
     def _key(self, key: str) -> str:
         return self._prefix + key
 
-    async def put(
-        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str
-    ) -> StoredBlob:
+    async def put(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> StoredBlob:
         """One PutObject for a short blob, a multipart upload for a long one."""
         digest = Digest()
         parts = rechunk(chunks, self._part_size)

@@ -31,9 +31,7 @@ class BlobChunk(SQLModel, table=True):
     __tablename__ = "blob_chunks"
 
     blob_key: str = Field(
-        sa_column=Column(
-            String(64), ForeignKey("blobs.key", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(String(64), ForeignKey("blobs.key", ondelete="CASCADE"), primary_key=True)
     )
     seq: int = Field(primary_key=True)
     data: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))

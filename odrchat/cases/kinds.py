@@ -146,6 +146,4 @@ def validate_case_facts(
         errors["description"] = f"use at most {DESCRIPTION_MAX} characters"
     if errors or text is None:
         raise CaseFactsError(errors)
-    return CaseFacts(
-        kind, court_name, court_case_number, hearing_date, text, department, premises
-    )
+    return CaseFacts(kind, court_name, court_case_number, hearing_date, text, department, premises)

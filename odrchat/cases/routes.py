@@ -131,9 +131,7 @@ async def remove_participant(call: Call[None]) -> b.Removed:
 
 async def get_invitation(call: Call[None]) -> b.InvitationInfo:
     """What an invitation (`#/invite/<token>`) is about: explainer, kind, case number, inviter."""
-    return b.InvitationInfo.model_validate(
-        await _cases(call).invitation_info(call.params["token"])
-    )
+    return b.InvitationInfo.model_validate(await _cases(call).invitation_info(call.params["token"]))
 
 
 async def accept_invitation(call: Call[b.AcceptInvitation]) -> b.CaseDetail:
@@ -168,9 +166,7 @@ async def admin_queue(call: Call[None]) -> b.Queue:
 async def admin_cases(call: Call[None]) -> b.CaseList:
     """Every case."""
     async with call.services.db.session() as s:
-        return b.CaseList.model_validate(
-            {"cases": await views.case_list(s, _me(call), every=True)}
-        )
+        return b.CaseList.model_validate({"cases": await views.case_list(s, _me(call), every=True)})
 
 
 async def assign(call: Call[b.Assign]) -> b.CaseDetail:
@@ -225,9 +221,7 @@ ENDPOINTS = (
         tag="cases",
     ),
     Endpoint("GET", "/api/cases", list_cases, "My cases", reply=b.CaseList, tag="cases"),
-    Endpoint(
-        "GET", CASE, get_case, "One case", reply=b.CaseDetail, responses=(404,), tag="cases"
-    ),
+    Endpoint("GET", CASE, get_case, "One case", reply=b.CaseDetail, responses=(404,), tag="cases"),
     Endpoint(
         "POST",
         CASE + "/invitation/resend",

@@ -202,9 +202,7 @@ class Staffing:
             )
         async with self.units.begin() as unit:
             await _mediator_account(unit.session, mediator_id, "mediator_id")
-            row = MediatorConflict(
-                mediator_id=mediator_id, email=email, user_id=user_id, note=note
-            )
+            row = MediatorConflict(mediator_id=mediator_id, email=email, user_id=user_id, note=note)
             unit.session.add(row)
             await unit.session.flush()
             assert row.id is not None

@@ -248,9 +248,7 @@ class Unit:
     ) -> None:
         """Store an offer or agreement event in the case's joint room."""
         if self.units.feed is not None:
-            await self.units.feed.post(
-                self.session, case_id, event_type, body, sender_id=sender_id
-            )
+            await self.units.feed.post(self.session, case_id, event_type, body, sender_id=sender_id)
 
     async def mail(self, message: Message) -> None:
         """Queue a message in the outbox; it leaves after the commit."""

@@ -158,8 +158,7 @@ ENDPOINTS = (
         "GET",
         "/api/documents/{document_id:int}/download",
         download_document,
-        "Download a document, always as an attachment (image/jpeg, image/png or "
-        "application/pdf)",
+        "Download a document, always as an attachment (image/jpeg, image/png or application/pdf)",
         tag="documents",
         responses=(303,),
         media_type="*/*",

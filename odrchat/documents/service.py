@@ -295,9 +295,7 @@ class DocumentService:
         ).one()
         return Usage(int(user_bytes), int(case_bytes), int(recent))
 
-    async def _by_upload_id(
-        self, s: AsyncSession, user_id: int, upload_id: str
-    ) -> Document | None:
+    async def _by_upload_id(self, s: AsyncSession, user_id: int, upload_id: str) -> Document | None:
         return (
             await s.exec(
                 select(Document).where(
@@ -445,9 +443,7 @@ class DocumentService:
         assert user.id is not None
         async with self.db.read() as s:
             view = (await load_views(await s.connection(), [case_id])).get(case_id)
-            readable = {
-                a.room_id for a in (view.access(user.id, is_admin=False) if view else [])
-            }
+            readable = {a.room_id for a in (view.access(user.id, is_admin=False) if view else [])}
             if not readable:
                 raise NotFound("Not found.")
             rows = await s.exec(
@@ -467,4 +463,3 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
     with path.open("rb") as f:
         while chunk := await asyncio.to_thread(f.read, CHUNK_SIZE):
             yield chunk
-

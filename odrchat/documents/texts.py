@@ -17,8 +17,7 @@ REFUSALS: Final[dict[str, str]] = {
     "ask your mediator for help.",
     "case_quota": "This case has used all of its space for documents ({limit} MB). Please ask "
     "your mediator for help.",
-    "rate_limited": "You have sent many files in a short time. Please wait a while and try "
-    "again.",
+    "rate_limited": "You have sent many files in a short time. Please wait a while and try again.",
     "not_allowed": "You cannot share documents in this room.",
     "upload_id_reused": "This upload id was already used for a different file.",
     "not_owner": "Only the person who shared a document can share it with the other side.",

@@ -15,9 +15,9 @@ CODE = re.compile(r"^[0-9]{6}$")
 
 
 class StartPhone(Body):
-    phone: Annotated[
-        str, Text(32, 1, pattern=PHONE, pattern_message="is not a phone number")
-    ] = Field(description="any common spelling; a North American number needs no +1")
+    phone: Annotated[str, Text(32, 1, pattern=PHONE, pattern_message="is not a phone number")] = (
+        Field(description="any common spelling; a North American number needs no +1")
+    )
 
 
 class ConfirmPhone(Body):

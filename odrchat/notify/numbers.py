@@ -75,9 +75,7 @@ def _code_hash(secret: str, user_id: int, number: str, code: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-async def start(
-    s: AsyncSession, secret: str, user: User, raw: str, *, now: datetime
-) -> str:
+async def start(s: AsyncSession, secret: str, user: User, raw: str, *, now: datetime) -> str:
     """Text a fresh code to the number (replacing any pending one); returns it in E.164."""
     assert user.id is not None
     number = normalise(raw)
@@ -158,9 +156,7 @@ async def record_reply(
     if (await s.exec(stmt)).scalar_one_or_none() is None:
         return False
     if word in (Keyword.STOP, Keyword.START):
-        known = await s.get(PhoneNumber, number, with_for_update=True) or PhoneNumber(
-            number=number
-        )
+        known = await s.get(PhoneNumber, number, with_for_update=True) or PhoneNumber(number=number)
         known.opted_out_at = now if word is Keyword.STOP else None
         known.updated_at = now
         s.add(known)

@@ -325,9 +325,9 @@ class OutboxSender:
 
 async def backlog(session: AsyncSession) -> dict[str, dict[str, int]]:
     """How many outbox rows each channel has in each status."""
-    stmt = select(
-        col(OutboxMessage.channel), col(OutboxMessage.status), func.count()
-    ).group_by(col(OutboxMessage.channel), col(OutboxMessage.status))
+    stmt = select(col(OutboxMessage.channel), col(OutboxMessage.status), func.count()).group_by(
+        col(OutboxMessage.channel), col(OutboxMessage.status)
+    )
     counts: dict[str, dict[str, int]] = {}
     for channel, status, count in (await session.exec(stmt)).all():
         counts.setdefault(channel, {})[status] = count

@@ -42,9 +42,7 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__: ClassVar[str] = "outbox"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'sent', 'dead', 'unsent')", name="ck_outbox_status"
-        ),
+        CheckConstraint("status IN ('pending', 'sent', 'dead', 'unsent')", name="ck_outbox_status"),
         UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
         # The sender's one query: due pending rows, oldest first.
         Index("ix_outbox_due", "status", "next_attempt_at"),

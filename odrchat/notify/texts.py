@@ -43,8 +43,7 @@ def away_email(to: str, case_number: str, where: str, link: str) -> EmailMessage
         to,
         f"News in your mediation {case_number}",
         [
-            f"There is something new in {where} of your case {case_number} since you last "
-            "looked.",
+            f"There is something new in {where} of your case {case_number} since you last looked.",
             "Mediation is confidential, so this email does not say what was written or offered. "
             "Please read it on the mediation site.",
         ],

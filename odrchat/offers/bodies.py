@@ -120,8 +120,8 @@ def _any_list(value: Any) -> list[Any]:
 
 
 class OfferBody(Body):
-    terms: Annotated[list[Any], PlainValidator(_any_list, json_schema_input_type=TermList)] = (
-        Field(description="money in whole cents, dates YYYY-MM-DD; problems are named by path")
+    terms: Annotated[list[Any], PlainValidator(_any_list, json_schema_input_type=TermList)] = Field(
+        description="money in whole cents, dates YYYY-MM-DD; problems are named by path"
     )
     explanation: Annotated[str, Text(EXPLANATION_MAX, multiline=True)] | None = None
     deadline: Annotated[datetime, Moment()] | None = Field(

@@ -75,5 +75,3 @@ class Flag(Reply):
 
 class Flags(Reply):
     flags: list[Flag]
-
-

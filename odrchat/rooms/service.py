@@ -139,9 +139,7 @@ class RoomService:
             heads = await self.heads([a.room_id for a in found]) if found else {}
         return [(a, heads.get(a.room_id, 0)) for a in found]
 
-    async def snapshot(
-        self, acc: RoomAccess, user_id: int, re_id: str | None
-    ) -> tuple[str, int]:
+    async def snapshot(self, acc: RoomAccess, user_id: int, re_id: str | None) -> tuple[str, int]:
         """The room.snapshot frame and the room's head."""
         # Only an administrator's view writes (the audit entry); everyone else just reads.
         is_admin = acc.actor.role == Role.ADMIN

@@ -138,8 +138,10 @@ def expected(kind: CaseKind, state: str, cmd: str, who: str) -> str | AgreementS
             return "wrong_status"
         if who not in ("mediator", "co_mediator", "admin"):
             return "forbidden"
-        return AgreementStatus.SIGNED if state == "out_plaintiff_signed" else (
-            AgreementStatus.OUT_FOR_SIGNATURE
+        return (
+            AgreementStatus.SIGNED
+            if state == "out_plaintiff_signed"
+            else (AgreementStatus.OUT_FOR_SIGNATURE)
         )
     # sign
     if state not in ("out", "out_plaintiff_signed"):

@@ -194,9 +194,7 @@ def test_a_paper_signature_is_printed_as_ink_with_who_recorded_it() -> None:
     text = agreement_text(CaseKind.CIVIL_HARASSMENT)
     first, second = signatures(text)
     recorded = datetime(2026, 3, 3, 18, 30, tzinfo=UTC)
-    ink = replace(
-        second, method=SigningMethod.PAPER, recorded_by=9, recorded_at=recorded, ip=""
-    )
+    ink = replace(second, method=SigningMethod.PAPER, recorded_by=9, recorded_at=recorded, ip="")
     doc = read(
         render_pdf(
             TITLES[CaseKind.CIVIL_HARASSMENT],

@@ -258,9 +258,7 @@ class Flagging(Scanner):
         return Verdict(clean=b"EICAR" not in data, signature="Eicar-Test-Signature")
 
 
-def test_the_scanner_sees_every_upload_before_it_is_stored(
-    settings: Settings, db_url: str
-) -> None:
+def test_the_scanner_sees_every_upload_before_it_is_stored(settings: Settings, db_url: str) -> None:
     with session(settings, db_url, scanner=Flagging()) as s:
         s.as_("paul")
         bad = s.upload("joint", samples.pdf("EICAR"), "v1")

@@ -158,9 +158,7 @@ async def fake_provider() -> AsyncIterator[RunningProvider]:
     state = FakeProvider()
     app = Starlette(
         routes=[
-            Route(
-                "/2010-04-01/Accounts/{sid}/Messages.json", state.twilio, methods=["POST"]
-            ),
+            Route("/2010-04-01/Accounts/{sid}/Messages.json", state.twilio, methods=["POST"]),
             Route("/sms", state.gateway, methods=["POST"]),
         ]
     )

@@ -14,12 +14,27 @@ from odrchat.notify.replies import (
 )
 
 WORDS = [
-    *((w, Keyword.STOP) for w in ("STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel",
-                                  "END", "quit!", "REVOKE", "optout")),
+    *(
+        (w, Keyword.STOP)
+        for w in (
+            "STOP",
+            "stop",
+            " Stop. ",
+            "STOPALL",
+            "unsubscribe",
+            "Cancel",
+            "END",
+            "quit!",
+            "REVOKE",
+            "optout",
+        )
+    ),
     *((w, Keyword.START) for w in ("START", "yes", "Unstop")),
     *((w, Keyword.HELP) for w in ("HELP", "help", "Info")),
-    *((w, Keyword.OTHER) for w in ("stop texting me", "please stop", "STOP STOP", "", "okay",
-                                   "HELP ME", "STARTED")),
+    *(
+        (w, Keyword.OTHER)
+        for w in ("stop texting me", "please stop", "STOP STOP", "", "okay", "HELP ME", "STARTED")
+    ),
 ]
 
 

@@ -11,7 +11,9 @@ from tests.helpers import client_for, login, outbox, register
 
 
 def test_without_a_provider_a_text_is_recorded_as_not_sent_and_admins_and_readyz_see_sms_off(
-    settings: Settings, db_url: str, make_settings  # type: ignore[no-untyped-def]
+    settings: Settings,
+    db_url: str,
+    make_settings,  # type: ignore[no-untyped-def]
 ) -> None:
     quiet = make_settings(db_url, outbox_enabled=False)  # this test runs the outbox pass itself
     with client_for(quiet) as c:
@@ -40,7 +42,8 @@ def test_without_a_provider_a_text_is_recorded_as_not_sent_and_admins_and_readyz
 
 
 def test_a_configured_provider_is_what_readyz_and_the_admins_see(
-    db_url: str, make_settings  # type: ignore[no-untyped-def]
+    db_url: str,
+    make_settings,  # type: ignore[no-untyped-def]
 ) -> None:
     sms = SmsSettings(
         provider="twilio",
