@@ -482,9 +482,10 @@ async def test_a_party_prints_a_signature_page_for_the_exact_text(stack: Stack) 
     assert "Signature Page" in text and f"Document SHA-256: {doc['document_sha256']}" in text
     assert "Plaintiff: Paul" in text and "Defendant: Dana" in text and "Signature: ____" in text
     assert "Dana pays Paul $600.00" in text  # the whole text comes with the page
-    for who in ("eve", "otto"):  # outsiders and observers get nothing
-        with pytest.raises(NotFound):
-            await stack.agreements.signature_page(stack[who], doc["id"])
+    with pytest.raises(NotFound):  # an outsider learns nothing, not even that it exists
+        await stack.agreements.signature_page(stack["eve"], doc["id"])
+    with pytest.raises(Forbidden):  # an observer sits in the case but signs nothing
+        await stack.agreements.signature_page(stack["otto"], doc["id"])
 
 
 async def test_staff_record_a_wet_ink_signature_and_the_case_goes_on_to_filing(

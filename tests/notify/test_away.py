@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from odrchat.auth.tables import User
 from odrchat.cases.service import CaseService
+from odrchat.cases.unit import Units
 from odrchat.notify.away import AwayNotices, Candidate, due
 from odrchat.notify.tables import OutboxMessage
 from odrchat.rooms import log
@@ -46,7 +47,7 @@ class World:
 
 @pytest.fixture
 async def world(db: Database, db_url: str, make_settings: Callable[..., Settings]) -> World:
-    svc = CaseService(make_settings(db_url), db, feed=RecordingFeed())
+    svc = CaseService(Units(make_settings(db_url), db, feed=RecordingFeed()))
     paul = await add_user(db, "paul")
     dana = await add_user(db, "dana", notify_optional=False)
     mia = await add_user(db, "mia", staff="mediator")
