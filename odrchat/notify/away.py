@@ -123,16 +123,20 @@ class AwayNotices:
         return sent
 
     async def _candidates(self, now: datetime) -> list[Candidate]:
+        # One candidate per room and member: the same columns are selected and grouped by.
+        keys = (
+            col(Room.id),
+            col(Room.case_id),
+            col(Room.kind),
+            col(Room.side),
+            col(Participant.user_id),
+            col(Participant.role),
+            col(Participant.side),
+            col(Participant.approved),
+        )
         stmt = (
             sa_select(
-                col(Room.id),
-                col(Room.case_id),
-                col(Room.kind),
-                col(Room.side),
-                col(Participant.user_id),
-                col(Participant.role),
-                col(Participant.side),
-                col(Participant.approved),
+                *keys,
                 func.min(RoomEvent.at),
                 func.max(RoomEvent.seq),
                 func.max(cast(col(RoomEvent.type) != CHAT, Integer)),
@@ -170,16 +174,7 @@ class AwayNotices:
                 col(RoomEvent.seq) > func.coalesce(ReadMarker.seq, 0),
                 col(RoomEvent.seq) > func.coalesce(AwayNotice.seq, 0),
             )
-            .group_by(
-                col(Room.id),
-                col(Room.case_id),
-                col(Room.kind),
-                col(Room.side),
-                col(Participant.user_id),
-                col(Participant.role),
-                col(Participant.side),
-                col(Participant.approved),
-            )
+            .group_by(*keys)
         )
         async with self.db.read() as s:
             conn = await s.connection()
