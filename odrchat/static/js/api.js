@@ -1,9 +1,11 @@
 // The HTTP API: JSON in, JSON out, the CSRF token on every change, errors as ApiError.
 
+import { t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
-    super(e.message || `The server answered ${status}.`);
+    super(e.message || t("api.status", { status: String(status) }));
     this.status = status;
     this.code = e.code || "error";
     this.fields = e.fields || {};
@@ -11,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-const state = { user: null, csrf: null, listeners: new Set() };
+const state = { user: null, csrf: null, language: null, listeners: new Set() };
 
 /** The logged-in user (or null) as of the last session call. */
 export function currentUser() {
@@ -34,6 +36,7 @@ function setUser(user) {
 export async function loadSession() {
   const body = await request("GET", "/api/session");
   state.csrf = body.csrf_token;
+  state.language = body.language ?? null;
   setUser(body.user);
   return body.user;
 }
@@ -42,6 +45,16 @@ export async function loadSession() {
 export function applySession(body) {
   state.csrf = body.csrf_token;
   setUser(body.user);
+}
+
+/** The language the server chose for this session (user > cookie > Accept-Language > en). */
+export function sessionLanguage() {
+  return state.user?.language ?? state.language;
+}
+
+/** Whether this server keeps a language per user (it names one in /api/session). */
+export function serverKeepsLanguage() {
+  return state.language !== null;
 }
 
 export function updateUser(user) {
@@ -65,7 +78,7 @@ async function request(method, path, body, { retried = false } = {}) {
     });
   } catch {
     throw new ApiError(0, { error: { code: "network", retryable: true,
-      message: "Could not reach the server. Check your connection and try again." } });
+      message: t("api.network") } });
   }
   let data = null;
   const text = await res.text();
@@ -104,7 +117,7 @@ export async function upload(path, file, headers = {}, { retried = false } = {})
     });
   } catch {
     throw new ApiError(0, { error: { code: "network", retryable: true,
-      message: "Could not reach the server. Check your connection and try again." } });
+      message: t("api.network") } });
   }
   const data = await res.json().catch(() => null);
   if (res.ok) return data;

@@ -1,8 +1,12 @@
 // The router and the page shell: hash routes (#/...), the nav, the connection banner and the
 // tab title with the unread count. Emailed links land here as #/verify/, #/reset/, #/invite/.
 
-import { api, currentUser, loadSession, onUserChange } from "./api.js";
+import { api, currentUser, loadSession, onUserChange, sessionLanguage } from "./api.js";
 import { h, mount } from "./dom.js";
+import {
+  chooseLanguage, currentLanguage, languages, onLanguageChange, startLanguage, t,
+} from "./i18n.js";
+import { switchLanguage } from "./language.js";
 import { connection } from "./socket.js";
 import * as auth from "./views/auth.js";
 import * as invite from "./views/invite.js";
@@ -12,8 +16,6 @@ import * as mediator from "./views/mediator.js";
 import * as admin from "./views/admin.js";
 import * as reader from "./views/reader.js";
 import * as pages from "./views/pages.js";
-
-const APP_NAME = "Online Dispute Resolution";
 
 // [pattern, view, needs login]
 const ROUTES = [
@@ -37,7 +39,7 @@ const ROUTES = [
 ];
 
 let cleanup = null;
-let pageTitle = APP_NAME;
+let pageTitle = "";
 const main = document.getElementById("main");
 
 /** Go to a hash route. */
@@ -48,7 +50,7 @@ export function navigate(path) {
 
 /** Set the page's name in the tab title (the unread count is added in front). */
 export function setTitle(title) {
-  pageTitle = title ? `${title} – ${APP_NAME}` : APP_NAME;
+  pageTitle = title ? t("app.pageTitle", { page: title }) : t("app.name");
   updateTitle();
 }
 
@@ -89,9 +91,9 @@ async function route() {
       cleanup = (await view(main, m.slice(1), { navigate, setTitle, announce, connection })) || null;
     } catch (err) {
       console.error(err);
-      mount(main, h("h1", { text: "Something went wrong" }),
+      mount(main, h("h1", { text: t("app.error.title") }),
         h("p", { text: err.message || String(err) }),
-        h("p", {}, h("a", { href: "#/", text: "Go to the start page" })));
+        h("p", {}, h("a", { href: "#/", text: t("app.error.start") })));
     }
     if (document.activeElement === document.body || !main.contains(document.activeElement)) {
       const heading = main.querySelector("h1");
@@ -103,7 +105,8 @@ async function route() {
     return;
   }
   renderNav(path);
-  mount(main, h("h1", { text: "Page not found" }), h("p", {}, h("a", { href: "#/", text: "Start page" })));
+  mount(main, h("h1", { text: t("app.notFound.title") }),
+    h("p", {}, h("a", { href: "#/", text: t("app.notFound.start") })));
 }
 
 function renderNav(path) {
@@ -113,14 +116,14 @@ function renderNav(path) {
     href: `#${href}`, text, attrs: { "aria-current": path.startsWith(href) ? "page" : null },
   });
   if (!user) {
-    mount(nav, link("/login", "Log in"), link("/register", "Sign up"));
+    mount(nav, link("/login", t("nav.login")), link("/register", t("nav.register")));
     return;
   }
-  const items = [link("/cases", "My cases")];
-  if (user.staff_role === "mediator") items.push(link("/mediator", "Dashboard"));
-  if (user.staff_role === "admin") items.push(link("/admin", "Admin"));
-  items.push(link("/account", "Account"));
-  items.push(h("button", { type: "button", class: "link", text: "Log out", on: { click: logout } }));
+  const items = [link("/cases", t("nav.cases"))];
+  if (user.staff_role === "mediator") items.push(link("/mediator", t("nav.dashboard")));
+  if (user.staff_role === "admin") items.push(link("/admin", t("nav.admin")));
+  items.push(link("/account", t("nav.account")));
+  items.push(h("button", { type: "button", class: "link", text: t("nav.logout"), on: { click: logout } }));
   mount(nav, ...items);
 }
 
@@ -138,19 +141,39 @@ async function logout() {
 function renderConn({ status, retryAt }) {
   const el = document.getElementById("conn");
   const texts = {
-    connecting: "Connecting…",
-    reconnecting: "Connection lost. Reconnecting…",
-    offline: "You are offline. Messages will be sent when you are back online.",
-    too_many: "This account is open in too many tabs. Close some tabs; we will try again.",
-    signed_out: "You have been logged out.",
+    connecting: t("conn.connecting"),
+    reconnecting: t("conn.reconnecting"),
+    offline: t("conn.offline"),
+    too_many: t("conn.tooMany"),
+    signed_out: t("conn.signedOut"),
   };
   el.dataset.state = status;
   el.hidden = status === "online" || status === "idle" || status === "connecting";
   el.textContent = texts[status] || "";
   if (status === "reconnecting" && retryAt) {
-    el.appendChild(h("button", { type: "button", class: "link", text: "Try now",
+    el.appendChild(h("button", { type: "button", class: "link", text: t("conn.tryNow"),
       on: { click: () => connection.reconnectNow() } }));
   }
+}
+
+// The text of index.html's shell and the language switcher, in the language in use.
+function renderShell() {
+  document.querySelector(".skip-link").textContent = t("app.skip");
+  document.querySelector(".brand").textContent = t("app.name");
+  document.getElementById("nav").setAttribute("aria-label", t("nav.label"));
+  renderSwitcher(document.getElementById("lang"));
+}
+
+/** The language switcher: in the header of every page, before and after login. */
+function renderSwitcher(box) {
+  const id = "lang-select";
+  const select = h("select", { id, name: "language" },
+    Object.entries(languages()).map(([code, name]) => h("option", {
+      value: code, text: name, attrs: { lang: code },
+    })));
+  select.value = currentLanguage();
+  select.addEventListener("change", () => switchLanguage(select.value));
+  mount(box, h("label", { htmlFor: id, text: t("nav.language") }), select);
 }
 
 function startConnection(user) {
@@ -183,14 +206,28 @@ async function boot() {
   });
   connection.addEventListener("room", updateTitle);
   connection.addEventListener("rooms", updateTitle);
+  let reached = true;
   try {
     await loadSession();
   } catch (err) {
-    mount(main, h("h1", { text: "The service is not reachable" }),
-      h("p", { text: "Please check your connection and reload the page." }));
+    reached = false;
+  }
+  await startLanguage(sessionLanguage());
+  renderShell();
+  if (!reached) {
+    mount(main, h("h1", { text: t("app.unreachable.title") }),
+      h("p", { text: t("app.unreachable.text") }));
     return;
   }
-  onUserChange((user) => startConnection(user));
+  onLanguageChange(() => {
+    renderShell();
+    route();
+  });
+  onUserChange((user) => {
+    startConnection(user);
+    // A person who logs in reads the pages in their account's language.
+    if (user?.language && user.language !== currentLanguage()) chooseLanguage(user.language);
+  });
   startConnection(currentUser());
   window.addEventListener("hashchange", route);
   await route();

@@ -1,6 +1,8 @@
 // Small DOM helpers. User text only ever reaches the page through text nodes (textContent);
 // nothing here parses HTML, so a message like "<img onerror=...>" is shown as typed.
 
+import { currentLanguage, t } from "./i18n.js";
+
 const SAFE_SCHEMES = new Set(["http:", "https:"]);
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 
@@ -101,8 +103,8 @@ export function field(name, label, { type = "text", required = false, hint = "",
   if (autocomplete) input.setAttribute("autocomplete", autocomplete);
   input.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
   const error = h("p", { class: "field-error", id: errorId, attrs: { "aria-live": "polite" } });
-  const wrap = h("div", { class: "field" },
-    h("label", { htmlFor: id, text: label + (required ? "" : " (optional)") }),
+  const wrap = h("div", { class: "field", dataset: { label } },
+    h("label", { htmlFor: id, text: required ? label : t("form.optional", { label }) }),
     hint ? h("p", { class: "hint", id: hintId, text: hint }) : null,
     input,
     error);
@@ -125,11 +127,11 @@ export function showErrors(form, fields, err) {
   for (const [name, message] of Object.entries(perField)) {
     const f = fields[name];
     if (!f) continue;
-    f.error.textContent = `${f.wrap.querySelector("label").textContent.replace(" (optional)", "")} ${message}.`;
+    f.error.textContent = t("form.fieldError", { label: f.wrap.dataset.label, message });
     f.input.setAttribute("aria-invalid", "true");
     first = first || f.input;
   }
-  if (summary) summary.textContent = err.message || "Something went wrong. Please try again.";
+  if (summary) summary.textContent = err.message || t("form.error");
   (first || summary)?.focus?.();
 }
 
@@ -140,14 +142,14 @@ export function formatTime(iso) {
   const now = new Date();
   const sameDay = d.toDateString() === now.toDateString();
   return sameDay
-    ? d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })
-    : d.toLocaleString([], { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+    ? d.toLocaleTimeString(currentLanguage(), { hour: "numeric", minute: "2-digit" })
+    : d.toLocaleString(currentLanguage(), { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
 
 /** Format an ISO time with its date, always ("Dec 12, 6:33 PM"). */
 export function formatDateTime(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString([], {
+  return new Date(iso).toLocaleString(currentLanguage(), {
     month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
   });
 }
@@ -156,7 +158,7 @@ export function formatDateTime(iso) {
 export function formatDate(iso) {
   if (!iso) return "";
   const [y, m, d] = iso.split("-").map(Number);
-  return new Date(y, m - 1, d).toLocaleDateString([], {
+  return new Date(y, m - 1, d).toLocaleDateString(currentLanguage(), {
     weekday: "long", year: "numeric", month: "long", day: "numeric",
   });
 }

@@ -1,7 +1,11 @@
 // Accounts: sign up, verify email, log in, forgot and reset password, my account.
 
-import { api, applySession, currentUser, loadSession, updateUser } from "../api.js";
+import {
+  api, applySession, currentUser, loadSession, serverKeepsLanguage, updateUser,
+} from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
+import { currentLanguage, languages, t } from "../i18n.js";
+import { switchLanguage } from "../language.js";
 import { PHONE } from "./labels.js";
 
 function form(onSubmit, fields, submitText, ...extra) {
@@ -37,10 +41,10 @@ function afterLogin(ctx) {
 }
 
 export function login(main, _params, ctx) {
-  ctx.setTitle("Log in");
+  ctx.setTitle(t("nav.login"));
   const fields = {
-    email: field("email", "Email", { type: "email", required: true, autocomplete: "username" }),
-    password: field("password", "Password", { type: "password", required: true,
+    email: field("email", t("auth.email"), { type: "email", required: true, autocomplete: "username" }),
+    password: field("password", t("auth.password"), { type: "password", required: true,
       autocomplete: "current-password" }),
   };
   const f = form(async () => {
@@ -49,24 +53,25 @@ export function login(main, _params, ctx) {
     });
     applySession(body);
     afterLogin(ctx);
-  }, fields, "Log in");
+  }, fields, t("nav.login"));
   mount(main, h("div", { class: "narrow" },
-    h("h1", { text: "Log in" }), f,
-    h("p", {}, h("a", { href: "#/forgot", text: "Forgot your password?" })),
-    h("p", {}, "New here? ", h("a", { href: "#/register", text: "Create an account" }))));
+    h("h1", { text: t("nav.login") }), f,
+    h("p", {}, h("a", { href: "#/forgot", text: t("auth.forgot.link") })),
+    h("p", {}, t("auth.login.newHere"), " ", h("a", { href: "#/register", text: t("pages.home.register") }))));
 }
 
 export function register(main, _params, ctx) {
-  ctx.setTitle("Sign up");
+  ctx.setTitle(t("nav.register"));
   const fields = {
-    email: field("email", "Email", { type: "email", required: true, autocomplete: "email",
-      hint: "We send a link to this address to confirm it." }),
-    display_name: field("display_name", "Your name", { required: true, autocomplete: "name",
-      hint: "Shown to the other people in your case." }),
-    password: field("password", "Password", { type: "password", required: true,
-      autocomplete: "new-password", hint: "At least 10 characters." }),
-    phone: field("phone", "Mobile phone", { type: "tel", autocomplete: "tel",
+    email: field("email", t("auth.email"), { type: "email", required: true, autocomplete: "email",
+      hint: t("auth.register.emailHint") }),
+    display_name: field("display_name", t("auth.name"), { required: true, autocomplete: "name",
+      hint: t("auth.register.nameHint") }),
+    password: field("password", t("auth.password"), { type: "password", required: true,
+      autocomplete: "new-password", hint: t("auth.passwordHint") }),
+    phone: field("phone", PHONE.numberLabel, { type: "tel", autocomplete: "tel",
       hint: PHONE.registerHint }),
+    language: languageField(),
   };
   const box = h("div", { class: "narrow" });
   const f = form(async () => {
@@ -75,75 +80,80 @@ export function register(main, _params, ctx) {
       display_name: fields.display_name.input.value,
       password: fields.password.input.value,
       phone: fields.phone.input.value,
+      ...(serverKeepsLanguage() ? { language: fields.language.input.value } : {}),
     });
-    mount(box, h("h1", { text: "Check your email" }),
+    // The pages follow the chosen language from now on (switching draws this page again).
+    await switchLanguage(fields.language.input.value);
+    const done = h("div", { class: "narrow" }, h("h1", { text: t("auth.checkEmail") }),
       h("p", { class: "notice ok", attrs: { role: "status" }, text: body.message }));
-    box.querySelector("h1").tabIndex = -1;
-    box.querySelector("h1").focus();
-  }, fields, "Create account");
-  mount(main, mount(box, h("h1", { text: "Create your account" }), f,
-    h("p", {}, "Already have an account? ", h("a", { href: "#/login", text: "Log in" }))));
+    mount(main, done);
+    done.querySelector("h1").tabIndex = -1;
+    done.querySelector("h1").focus();
+  }, fields, t("auth.register.submit"));
+  mount(main, mount(box, h("h1", { text: t("auth.register.title") }), f,
+    h("p", {}, t("auth.register.haveAccount"), " ", h("a", { href: "#/login", text: t("nav.login") }))));
 }
 
 export async function verify(main, [token], ctx) {
-  ctx.setTitle("Confirm your email");
-  mount(main, h("h1", { text: "Confirming your email…" }));
+  ctx.setTitle(t("auth.verify.tab"));
+  mount(main, h("h1", { text: t("auth.verify.working") }));
   try {
     await api.post("/api/auth/verify", { token });
     await loadSession();
     // After an invitation the invitee continues where they came from.
     const pending = sessionStorage.getItem("odr-next");
-    const next = !currentUser() ? h("a", { href: "#/login", class: "button", text: "Log in" })
-      : pending ? h("a", { href: `#${pending}`, class: "button", text: "Continue",
+    const next = !currentUser() ? h("a", { href: "#/login", class: "button", text: t("nav.login") })
+      : pending ? h("a", { href: `#${pending}`, class: "button", text: t("auth.verify.continue"),
         on: { click: () => sessionStorage.removeItem("odr-next") } })
-        : h("a", { href: "#/cases", class: "button", text: "Go to my cases" });
-    mount(main, h("div", { class: "narrow" }, h("h1", { text: "Email confirmed" }),
+        : h("a", { href: "#/cases", class: "button", text: t("auth.verify.toCases") });
+    mount(main, h("div", { class: "narrow" }, h("h1", { text: t("auth.verify.done") }),
       h("p", { class: "notice ok", attrs: { role: "status" },
-        text: "Thank you. Your email address is confirmed." }), h("div", { class: "actions" }, next)));
+        text: t("auth.verify.thanks") }), h("div", { class: "actions" }, next)));
   } catch (err) {
-    mount(main, h("div", { class: "narrow" }, h("h1", { text: "This link did not work" }),
+    mount(main, h("div", { class: "narrow" }, h("h1", { text: t("auth.link.failed") }),
       h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }),
-      h("p", { text: "Links work once and expire after a while. Log in to ask for a new one." }),
-      h("a", { href: "#/login", class: "button", text: "Log in" })));
+      h("p", { text: t("auth.link.expired") }),
+      h("a", { href: "#/login", class: "button", text: t("nav.login") })));
   }
 }
 
 export function forgot(main, _params, ctx) {
-  ctx.setTitle("Forgot password");
-  const fields = { email: field("email", "Email", { type: "email", required: true,
+  ctx.setTitle(t("auth.forgot.tab"));
+  const fields = { email: field("email", t("auth.email"), { type: "email", required: true,
     autocomplete: "email" }) };
   const box = h("div", { class: "narrow" });
   const f = form(async () => {
     const body = await api.post("/api/auth/password/forgot", { email: fields.email.input.value });
-    mount(box, h("h1", { text: "Check your email" }),
+    mount(box, h("h1", { text: t("auth.checkEmail") }),
       h("p", { class: "notice ok", attrs: { role: "status" }, text: body.message }));
-  }, fields, "Send me a link");
-  mount(main, mount(box, h("h1", { text: "Forgot your password?" }),
-    h("p", { text: "Enter your email address and we will send you a link to set a new password." }), f));
+  }, fields, t("auth.forgot.submit"));
+  mount(main, mount(box, h("h1", { text: t("auth.forgot.link") }),
+    h("p", { text: t("auth.forgot.text") }), f));
 }
 
 export function reset(main, [token], ctx) {
-  ctx.setTitle("Set a new password");
-  const fields = { password: field("password", "New password", { type: "password", required: true,
-    autocomplete: "new-password", hint: "At least 10 characters." }) };
+  ctx.setTitle(t("auth.reset.title"));
+  const fields = { password: field("password", t("auth.newPassword"), { type: "password", required: true,
+    autocomplete: "new-password", hint: t("auth.passwordHint") }) };
   const box = h("div", { class: "narrow" });
   const f = form(async () => {
     await api.post("/api/auth/password/reset", { token, password: fields.password.input.value });
     await loadSession();
-    mount(box, h("h1", { text: "Password changed" }),
+    mount(box, h("h1", { text: t("auth.reset.done") }),
       h("p", { class: "notice ok", attrs: { role: "status" },
-        text: "Your new password is set. For your safety you were logged out everywhere." }),
-      h("a", { href: "#/login", class: "button", text: "Log in" }));
-  }, fields, "Set password");
-  mount(main, mount(box, h("h1", { text: "Set a new password" }), f));
+        text: t("auth.reset.doneText") }),
+      h("a", { href: "#/login", class: "button", text: t("nav.login") }));
+  }, fields, t("auth.reset.submit"));
+  mount(main, mount(box, h("h1", { text: t("auth.reset.title") }), f));
 }
 
 export function account(main, _params, ctx) {
-  ctx.setTitle("My account");
+  ctx.setTitle(t("auth.account.title"));
   const user = currentUser();
   const profile = {
-    display_name: field("display_name", "Your name", { required: true, value: user.display_name,
+    display_name: field("display_name", t("auth.name"), { required: true, value: user.display_name,
       autocomplete: "name" }),
+    language: languageField(user.language),
   };
   const saved = h("p", { attrs: { role: "status" } });
   const optional = h("input", { type: "checkbox", id: "notify-optional" });
@@ -152,17 +162,25 @@ export function account(main, _params, ctx) {
     h("label", { class: "check", htmlFor: optional.id }, optional, PHONE.optionalLabel),
     h("p", { class: "hint", text: PHONE.optionalHint }));
   const profileForm = form(async () => {
+    const language = profile.language.input.value;
     const body = await api.patch("/api/me", {
       display_name: profile.display_name.input.value, notify_optional: optional.checked,
+      ...(serverKeepsLanguage() ? { language } : {}),
     });
     updateUser(body);
-    saved.textContent = "Saved.";
-  }, profile, "Save", optionalField, saved);
+    if (language !== currentLanguage()) {
+      // The page is drawn again in the new language; say so to screen readers there.
+      await switchLanguage(language);
+      ctx.announce(t("auth.account.saved"));
+      return;
+    }
+    saved.textContent = t("auth.account.saved");
+  }, profile, t("auth.account.save"), optionalField, saved);
   const pw = {
-    current_password: field("current_password", "Current password", { type: "password",
+    current_password: field("current_password", t("auth.currentPassword"), { type: "password",
       required: true, autocomplete: "current-password" }),
-    new_password: field("new_password", "New password", { type: "password", required: true,
-      autocomplete: "new-password", hint: "At least 10 characters." }),
+    new_password: field("new_password", t("auth.newPassword"), { type: "password", required: true,
+      autocomplete: "new-password", hint: t("auth.passwordHint") }),
   };
   const changed = h("p", { attrs: { role: "status" } });
   const phonePanel = h("div", { class: "phone" });
@@ -171,16 +189,24 @@ export function account(main, _params, ctx) {
       current_password: pw.current_password.input.value, new_password: pw.new_password.input.value,
     });
     await loadSession();
-    changed.textContent = "Password changed. You were logged out on your other devices.";
-  }, pw, "Change password", changed);
-  mount(main, h("div", { class: "narrow" }, h("h1", { text: "My account" }),
-    h("p", { text: `Email: ${user.email}` }),
+    changed.textContent = t("auth.account.passwordChanged");
+  }, pw, t("auth.account.changePassword"), changed);
+  mount(main, h("div", { class: "narrow" }, h("h1", { text: t("auth.account.title") }),
+    h("p", { text: t("auth.account.email", { email: user.email }) }),
     user.email_verified ? null : h("p", { class: "notice warn",
-      text: "Please confirm your email address with the link we sent you." }),
-    h("h2", { text: "Profile" }), profileForm,
+      text: t("auth.account.confirmEmail") }),
+    h("h2", { text: t("auth.account.profile") }), profileForm,
     h("h2", { text: PHONE.heading }), phonePanel,
-    h("h2", { text: "Password" }), pwForm));
+    h("h2", { text: t("auth.password") }), pwForm));
   showPhone(phonePanel);
+}
+
+/** The language for pages, emails and texts: each language named in its own words. */
+function languageField(value = currentLanguage()) {
+  const f = field("language", t("auth.language"), { tag: "select", required: true, value,
+    hint: t("auth.languageHint"), options: Object.entries(languages()) });
+  for (const option of f.input.options) option.lang = option.value;
+  return f;
 }
 
 /** The text-message number: confirmed by a texted code before any text goes to it. */

@@ -5,6 +5,7 @@ import { formatTime, h, linkify, mount } from "../dom.js";
 import { DOCUMENT, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
 import { attachBar, documentCard, documentsList } from "./documents.js";
 import { EVENT_TEXT, EVENT_TEXT_OTHER, ROLES, roleLabel } from "./labels.js";
+import { t } from "../i18n.js";
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -130,7 +131,7 @@ export function chatPanel(host, connection, roomId,
     }
     const by = ev.by?.name && isOfferEvent(ev) && ev.type !== OFFER.EXPIRED ? `${ev.by.name}: ` : "";
     return h("li", { class: "msg system", dataset: { seq: ev.seq } },
-      h("span", { text: by + (EVENT_TEXT[ev.type] || EVENT_TEXT_OTHER) }), " ",
+      h("span", { text: by + (EVENT_TEXT[ev.type] || t(EVENT_TEXT_OTHER)) }), " ",
       h("time", { dateTime: ev.at, text: formatTime(ev.at) }));
   }
 

@@ -2,20 +2,21 @@
 
 import { api, currentUser } from "../api.js";
 import { formatDate, h, mount } from "../dom.js";
+import { currentLanguage, languages, t } from "../i18n.js";
+import { switchLanguage } from "../language.js";
 import { explainer } from "./pages.js";
 import { kindLabel, sideLabel } from "./labels.js";
 
 export async function landing(main, [token], ctx) {
-  ctx.setTitle("You are invited to mediation");
+  ctx.setTitle(t("invite.tab"));
   let info;
   try {
     info = await api.get(`/api/invitations/${token}`);
   } catch (err) {
-    mount(main, h("div", { class: "narrow" }, h("h1", { text: "This invitation cannot be used" }),
+    mount(main, h("div", { class: "narrow" }, languageChoice(), h("h1", { text: t("invite.unusable.title") }),
       h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }),
-      h("p", { text: "It may have been used already, withdrawn or expired. If you already " +
-        "joined, log in to see your case." }),
-      h("a", { href: "#/login", class: "button", text: "Log in" })));
+      h("p", { text: t("invite.unusable.text") }),
+      h("a", { href: "#/login", class: "button", text: t("nav.login") })));
     return;
   }
   const user = currentUser();
@@ -23,13 +24,13 @@ export async function landing(main, [token], ctx) {
   const status = h("div", { attrs: { role: "status" } });
   const share = h("input", { type: "checkbox", id: "share-contact" });
   const facts = h("dl", { class: "facts" },
-    h("dt", { text: "Case" }), h("dd", { text: info.kind_label || kindLabel(info.kind) }),
-    info.court_case_number ? [h("dt", { text: "Case number" }), h("dd", { text: info.court_case_number })] : null,
-    info.court_name ? [h("dt", { text: "Court" }), h("dd", { text: info.court_name })] : null,
-    info.hearing_date ? [h("dt", { text: "Hearing date" }), h("dd", { text: formatDate(info.hearing_date) })] : null,
-    h("dt", { text: "Invited by" }), h("dd", { text: info.inviter }),
-    h("dt", { text: "You join as" }),
-    h("dd", { text: attorney ? `Attorney for the ${sideLabel(info.kind, info.side)}`
+    h("dt", { text: t("invite.fact.case") }), h("dd", { text: kindLabel(info.kind) }),
+    info.court_case_number ? [h("dt", { text: t("invite.fact.caseNumber") }), h("dd", { text: info.court_case_number })] : null,
+    info.court_name ? [h("dt", { text: t("invite.fact.court") }), h("dd", { text: info.court_name })] : null,
+    info.hearing_date ? [h("dt", { text: t("invite.fact.hearing") }), h("dd", { text: formatDate(info.hearing_date) })] : null,
+    h("dt", { text: t("invite.fact.invitedBy") }), h("dd", { text: info.inviter }),
+    h("dt", { text: t("invite.fact.joinAs") }),
+    h("dd", { text: attorney ? t("labels.role.attorneyFor", { side: sideLabel(info.kind, info.side) })
       : sideLabel(info.kind, info.side) }));
 
   const accept = async () => {
@@ -43,46 +44,53 @@ export async function landing(main, [token], ctx) {
   const decline = async () => {
     try {
       await api.post(`/api/invitations/${token}/decline`);
-      mount(main, h("div", { class: "narrow" }, h("h1", { text: "Thank you for letting us know" }),
+      mount(main, h("div", { class: "narrow" }, h("h1", { text: t("invite.declined.title") }),
         h("p", { class: "notice", attrs: { role: "status" }, text: attorney
-          ? "You will not be added to this case."
-          : "Mediation will not take place. Nothing else changes: follow the procedures the " +
-            "court gave you, and you can still present your case at your hearing." })));
+          ? t("invite.declined.attorney") : t("invite.declined.party") })));
     } catch (err) {
       mount(status, h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }));
     }
   };
   const confirmDecline = h("div", { hidden: true, class: "notice" },
-    h("p", { text: "Saying no is your right: ODR is voluntary and the court does not penalize you " +
-      "for not taking part. Do you want to say no to mediation?" }),
+    h("p", { text: t("invite.confirmDecline.text") }),
     h("div", { class: "actions" },
-      h("button", { type: "button", class: "danger", text: "Yes, say no", on: { click: decline } }),
-      h("button", { type: "button", class: "secondary", text: "Go back",
+      h("button", { type: "button", class: "danger", text: t("invite.confirmDecline.yes"), on: { click: decline } }),
+      h("button", { type: "button", class: "secondary", text: t("invite.confirmDecline.back"),
         on: { click: () => { confirmDecline.hidden = true; } } })));
 
   let actions;
   if (user) {
     actions = h("div", {},
       h("div", { class: "field" }, h("label", { class: "check", htmlFor: "share-contact" }, share,
-        "Let the other people in the case see my email and phone")),
+        t("invite.shareContact"))),
       h("div", { class: "actions" },
-        h("button", { type: "button", text: "Accept and join", on: { click: accept } }),
-        h("button", { type: "button", class: "secondary", text: "No thanks",
+        h("button", { type: "button", text: t("invite.accept"), on: { click: accept } }),
+        h("button", { type: "button", class: "secondary", text: t("invite.noThanks"),
           on: { click: () => { confirmDecline.hidden = false; } } })));
   } else {
     const remember = () => sessionStorage.setItem("odr-next", `/invite/${token}`);
     actions = h("div", {},
-      h("p", { text: "To join, create an account (or log in) with the email address this " +
-        "invitation was sent to." }),
+      h("p", { text: t("invite.howToJoin") }),
       h("div", { class: "actions" },
-        h("a", { href: "#/register", class: "button", text: "Create an account",
+        h("a", { href: "#/register", class: "button", text: t("pages.home.register"),
           on: { click: remember } }),
-        h("a", { href: "#/login", class: "button secondary", text: "Log in", on: { click: remember } }),
-        h("button", { type: "button", class: "secondary", text: "No thanks",
+        h("a", { href: "#/login", class: "button secondary", text: t("nav.login"), on: { click: remember } }),
+        h("button", { type: "button", class: "secondary", text: t("invite.noThanks"),
           on: { click: () => { confirmDecline.hidden = false; } } })));
   }
-  mount(main, h("h1", { text: `${info.inviter} invites you to try mediation` }),
-    h("p", { text: info.name ? `Hello ${info.name}.` : "" }),
+  mount(main, languageChoice(), h("h1", { text: t("invite.title", { inviter: info.inviter }) }),
+    h("p", { text: info.name ? t("invite.hello", { name: info.name }) : "" }),
     info.explainer ? h("p", { class: "prose", text: info.explainer }) : null,
+    h("p", { class: "hint", text: t("invite.languageNote") }),
     facts, actions, confirmDecline, status, explainer());
+}
+
+/** This is where an invited person decides: offer the other languages first, in their own words. */
+function languageChoice() {
+  const others = Object.entries(languages()).filter(([code]) => code !== currentLanguage());
+  if (others.length === 0) return null;
+  return h("p", { class: "lang-choice" }, others.map(([code, name]) => h("button", {
+    type: "button", class: "link", text: name, attrs: { lang: code },
+    on: { click: () => switchLanguage(code) },
+  })));
 }

@@ -1,86 +1,82 @@
 // Plain words for the server's codes (case kinds, statuses, roles, sides, room events).
 
+import { formatNumber, lazy, lazyPairs, t } from "../i18n.js";
 import { AGREEMENT, CASE, OFFER } from "../wire.js";
 
-export const KINDS = [
-  ["small_claims", "Small claims"],
-  ["unlawful_detainer", "Unlawful detainer (eviction)"],
-  ["civil_harassment", "Civil harassment"],
-  ["community", "Community mediation (not filed in court)"],
-];
+export const KINDS = lazyPairs([
+  ["small_claims", "labels.kind.smallClaims"],
+  ["unlawful_detainer", "labels.kind.unlawfulDetainer"],
+  ["civil_harassment", "labels.kind.civilHarassment"],
+  ["community", "labels.kind.community"],
+]);
 
-export const STATUS = {
-  invited: "Waiting for the other side to join",
-  awaiting_consent: "Waiting for the agreement to mediate",
-  awaiting_mediator: "Waiting for a mediator",
-  in_mediation: "In mediation",
-  declined: "Closed: the other side did not join",
-  expired: "Closed: the invitation expired",
-  opted_out: "Closed: mediation stopped",
-  impasse: "Closed: no agreement reached",
-  settled: "Closed: settled",
-};
+export const STATUS = lazy({
+  invited: "labels.status.invited",
+  awaiting_consent: "labels.status.awaitingConsent",
+  awaiting_mediator: "labels.status.awaitingMediator",
+  in_mediation: "labels.status.inMediation",
+  declined: "labels.status.declined",
+  expired: "labels.status.expired",
+  opted_out: "labels.status.optedOut",
+  impasse: "labels.status.impasse",
+  settled: "labels.status.settled",
+});
 
-export const ROLES = {
-  party: "Party",
-  attorney: "Attorney",
-  mediator: "Mediator",
-  co_mediator: "Co-mediator",
-  observer: "Observer",
-  admin: "CCR administration",
-};
+export const ROLES = lazy({
+  party: "labels.role.party",
+  attorney: "labels.role.attorney",
+  mediator: "labels.role.mediator",
+  co_mediator: "labels.role.coMediator",
+  observer: "labels.role.observer",
+  admin: "labels.role.admin",
+});
 
 const FILED = new Set(["small_claims", "unlawful_detainer", "civil_harassment"]);
 
 // The Account page's text-message number (odrchat/notify/routes.py; API errors come from
 // odrchat/notify/texts.py).
-export const PHONE = {
-  heading: "Text messages",
-  none: "No number yet: we reach you by email only.",
-  confirmed: (number) => `Texts about your case go to ${number}.`,
-  optedOut: "This number replied STOP, so we send it no texts. Text START to our number to "
-    + "get texts again.",
-  remove: "Stop texts and remove this number",
-  numberLabel: "Mobile phone",
-  changeLabel: "Use another mobile phone",
-  numberHint: "We text a six-digit code to this number. Texts only say that your case has news; "
-    + "they never contain what anyone wrote.",
-  registerHint: "For text updates about your case. We text you a code to confirm the number.",
-  send: "Text me a code",
-  codeLabel: "Code from the text",
-  codeHint: (number) => `We texted a code to ${number}. It expires in 10 minutes.`,
-  confirm: "Confirm number",
-  optionalLabel: "Tell me when there are new messages in my case while I am away",
-  optionalHint: "At most one email (and text, if you have a confirmed number) per conversation "
-    + "per hour, never with what was written. Offers, requests to sign and the end of the "
-    + "mediation are always sent.",
-};
+export const PHONE = lazy({
+  heading: "account.phone.heading",
+  none: "account.phone.none",
+  confirmed: (number) => t("account.phone.confirmed", { number }),
+  optedOut: "account.phone.optedOut",
+  remove: "account.phone.remove",
+  numberLabel: "account.phone.numberLabel",
+  changeLabel: "account.phone.changeLabel",
+  numberHint: "account.phone.numberHint",
+  registerHint: "account.phone.registerHint",
+  send: "account.phone.send",
+  codeLabel: "account.phone.codeLabel",
+  codeHint: (number) => t("account.phone.codeHint", { number }),
+  confirm: "account.phone.confirm",
+  optionalLabel: "account.notify.optionalLabel",
+  optionalHint: "account.notify.optionalHint",
+});
 
 // The administration's view of notifications (odrchat/notify/routes.py).
-export const NOTIFY = {
-  smsOff: "Text messages are off: no SMS provider is configured (SMS_PROVIDER). "
-    + "Texts are recorded as not sent; email still goes out.",
-  emailOff: "Email is off: no SMTP server is configured (SMTP_HOST). Emails are kept in the "
-    + "outbox and recorded as not sent.",
-  smsOn: (provider) => `Text messages go out through ${provider === "twilio" ? "Twilio" : "the SMS gateway"}.`,
-  outboxCaption: "Messages waiting or handled, by channel",
-  channel: "Channel",
-  channels: { email: "Email", sms: "Text message" },
-};
+export const NOTIFY = lazy({
+  smsOff: "admin.notify.smsOff",
+  emailOff: "admin.notify.emailOff",
+  smsOn: (provider) => (provider === "twilio" ? t("admin.notify.smsOnTwilio")
+    : t("admin.notify.smsOnGateway")),
+  outboxCaption: "admin.notify.outboxCaption",
+  channel: "admin.notify.channel",
+  channels: lazy({ email: "admin.notify.channelEmail", sms: "admin.notify.channelSms" }),
+});
 
-const OUTBOX_STATUS = {
-  pending: "Waiting to be sent",
-  sent: "Sent (a server accepted it)",
-  unsent: "Not sent (no provider, or the number is not confirmed or opted out)",
-  dead: "Failed for good",
-};
+const OUTBOX_STATUS = lazy({
+  pending: "admin.outbox.pending",
+  sent: "admin.outbox.sent",
+  unsent: "admin.outbox.unsent",
+  dead: "admin.outbox.dead",
+});
 
 export function outboxStatusLabel(status) {
   return OUTBOX_STATUS[status] ?? status;
 }
 
 export function kindLabel(kind) {
-  return (KINDS.find(([k]) => k === kind) || [kind, kind || "Case"])[1];
+  return (KINDS.find(([k]) => k === kind) || [kind, kind || t("labels.kind.case")])[1];
 }
 
 export function isFiled(kind) {
@@ -90,18 +86,20 @@ export function isFiled(kind) {
 export function sideLabel(kind, side) {
   if (!side) return "";
   // A civil harassment case is a petition: Petitioner and Respondent, as on the court forms.
-  if (kind === "civil_harassment") return side === "plaintiff" ? "Petitioner" : "Respondent";
-  if (isFiled(kind)) return side === "plaintiff" ? "Plaintiff" : "Defendant";
-  return side === "plaintiff" ? "Filing party" : "Responding party";
+  if (kind === "civil_harassment") {
+    return side === "plaintiff" ? t("labels.side.petitioner") : t("labels.side.respondent");
+  }
+  if (isFiled(kind)) return side === "plaintiff" ? t("labels.side.plaintiff") : t("labels.side.defendant");
+  return side === "plaintiff" ? t("labels.side.filingParty") : t("labels.side.respondingParty");
 }
 
 /** The intake form's two choices for "I am the", in this kind's words. */
 export function sideChoices(kind) {
   if (kind === "civil_harassment") {
-    return ["Petitioner (I asked for the restraining order)", "Respondent (the order is against me)"];
+    return [t("labels.sideChoice.petitioner"), t("labels.sideChoice.respondent")];
   }
-  if (isFiled(kind)) return ["Plaintiff (I filed the case)", "Defendant (I am being sued)"];
-  return ["Filing party (I am asking for mediation)", "Responding party"];
+  if (isFiled(kind)) return [t("labels.sideChoice.plaintiff"), t("labels.sideChoice.defendant")];
+  return [t("labels.sideChoice.filingParty"), t("labels.side.respondingParty")];
 }
 
 export function statusLabel(status) {
@@ -111,8 +109,8 @@ export function statusLabel(status) {
 /** "Party (Plaintiff)", "Mediator", "Attorney for the Defendant". */
 export function roleLabel(role, side, kind) {
   const s = sideLabel(kind, side);
-  if (role === "party") return s || "Party";
-  if (role === "attorney") return s ? `Attorney for the ${s}` : "Attorney";
+  if (role === "party") return s || ROLES.party;
+  if (role === "attorney") return s ? t("labels.role.attorneyFor", { side: s }) : ROLES.attorney;
   return ROLES[role] || role;
 }
 
@@ -124,68 +122,67 @@ export function listOf(body, ...keys) {
 }
 
 /** A stored case, offer or agreement event as a line in the chat. */
-export const EVENT_TEXT = {
-  [CASE.OPENED]: "The case was opened.",
-  [CASE.JOINED]: "The other side joined the case.",
-  [CASE.DECLINED]: "The invitation to mediate was declined.",
-  [CASE.CONSENTED]: "A party accepted the agreement to mediate.",
-  [CASE.READY_FOR_MEDIATOR]: "Both sides agreed to mediate. CCR will assign a mediator.",
-  [CASE.MEDIATOR_ASSIGNED]: "A mediator was assigned.",
-  [CASE.PARTICIPANT_ADDED]: "Someone new takes part in the case.",
-  [CASE.PARTICIPANT_REMOVED]: "Someone no longer takes part in the case.",
-  [CASE.OBSERVER_APPROVED]: "An observer was approved by the mediator.",
-  [CASE.CLOSED]: "The case is closed.",
-  [OFFER.MADE]: "An offer was made.",
-  [OFFER.ACCEPTED]: "An offer was accepted.",
-  [OFFER.REJECTED]: "An offer was rejected.",
-  [OFFER.COUNTERED]: "A counter-offer was made.",
-  [OFFER.WITHDRAWN]: "An offer was withdrawn.",
-  [OFFER.EXPIRED]: "An offer expired.",
-  [AGREEMENT.DRAFTED]: "An agreement was drafted.",
-  [AGREEMENT.UPDATED]: "The agreement was updated.",
-  [AGREEMENT.SIGNED]: "The agreement was signed.",
-  [AGREEMENT.FINAL]: "The agreement is final.",
-  [AGREEMENT.FILED]: "The agreement was filed with the court.",
-};
+export const EVENT_TEXT = lazy({
+  [CASE.OPENED]: "labels.event.caseOpened",
+  [CASE.JOINED]: "labels.event.caseJoined",
+  [CASE.DECLINED]: "labels.event.caseDeclined",
+  [CASE.CONSENTED]: "labels.event.caseConsented",
+  [CASE.READY_FOR_MEDIATOR]: "labels.event.caseReadyForMediator",
+  [CASE.MEDIATOR_ASSIGNED]: "labels.event.caseMediatorAssigned",
+  [CASE.PARTICIPANT_ADDED]: "labels.event.caseParticipantAdded",
+  [CASE.PARTICIPANT_REMOVED]: "labels.event.caseParticipantRemoved",
+  [CASE.OBSERVER_APPROVED]: "labels.event.caseObserverApproved",
+  [CASE.CLOSED]: "labels.event.caseClosed",
+  [OFFER.MADE]: "labels.event.offerMade",
+  [OFFER.ACCEPTED]: "labels.event.offerAccepted",
+  [OFFER.REJECTED]: "labels.event.offerRejected",
+  [OFFER.COUNTERED]: "labels.event.offerCountered",
+  [OFFER.WITHDRAWN]: "labels.event.offerWithdrawn",
+  [OFFER.EXPIRED]: "labels.event.offerExpired",
+  [AGREEMENT.DRAFTED]: "labels.event.agreementDrafted",
+  [AGREEMENT.UPDATED]: "labels.event.agreementUpdated",
+  [AGREEMENT.SIGNED]: "labels.event.agreementSigned",
+  [AGREEMENT.FINAL]: "labels.event.agreementFinal",
+  [AGREEMENT.FILED]: "labels.event.agreementFiled",
+});
 
-/** Shown for a stored event this version of the page does not know. */
-export const EVENT_TEXT_OTHER = "The case was updated.";
+/** Shown for a stored event this version of the page does not know (a catalog key). */
+export const EVENT_TEXT_OTHER = "labels.event.other";
 
 /** Optional standard clauses the mediator may switch on with the parties. */
-export const CLAUSES = [
-  ["no_admission", "No admission of liability"],
-  ["mutual_release", "Mutual release of the claims in this case"],
-  ["entire_agreement", "Entire agreement (replaces earlier promises)"],
-];
+export const CLAUSES = lazyPairs([
+  ["no_admission", "labels.clause.noAdmission"],
+  ["mutual_release", "labels.clause.mutualRelease"],
+  ["entire_agreement", "labels.clause.entireAgreement"],
+]);
 
 /** How an unlawful detainer case ends, chosen with the parties. */
-export const UD_ROUTES = [
-  ["conditional_dismissal", "Conditional dismissal: dismissed once the terms are performed"],
-  ["stipulated_judgment", "Stipulated judgment: judgment entered on the terms now"],
-];
+export const UD_ROUTES = lazyPairs([
+  ["conditional_dismissal", "labels.udRoute.conditionalDismissal"],
+  ["stipulated_judgment", "labels.udRoute.stipulatedJudgment"],
+]);
 
 // Documents shared in rooms (odrchat/documents; refusal codes as in docs/protocol.md).
-export const DOCS = {
-  takePhoto: "Take a photo",
-  attachFile: "Attach a file",
-  accept: "image/jpeg,image/png,image/heic,image/heif,application/pdf,.heic,.heif",
-  captionLabel: "Caption (optional)",
-  uploading: (name) => `Sending ${name}…`,
-  failed: (name, why) => `${name} was not shared. ${why}`,
-  retry: "Try again",
-  dismiss: "Dismiss",
-  shared: "Shared a document",
-  download: "Download",
-  shareWithOther: "Share with the other side",
-  confirmShare: (name) => `Share "${name}" with the other side? They will be able to see and `
-    + "download it in the joint room. This cannot be undone.",
-  sharedWithOther: "Shared in the joint room.",
-  listClosed: "Documents",
-  listTitle: (n) => `Documents (${n})`,
-  listEmpty: "No documents have been shared here yet.",
-  loading: "Loading…",
-  myZip: "Download my own documents (ZIP)",
-  size: (bytes) => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB`
-    : `${Math.max(1, Math.round(bytes / 1024))} KB`),
-  offline: "Could not reach the server. Check your connection and try again.",
-};
+export const DOCS = lazy({
+  takePhoto: "docs.takePhoto",
+  attachFile: "docs.attachFile",
+  captionLabel: "docs.captionLabel",
+  uploading: (name) => t("docs.uploading", { name }),
+  failed: (name, why) => t("docs.failed", { name, why }),
+  retry: "docs.retry",
+  dismiss: "docs.dismiss",
+  shared: "docs.shared",
+  download: "docs.download",
+  shareWithOther: "docs.shareWithOther",
+  confirmShare: (name) => t("docs.confirmShare", { name }),
+  sharedWithOther: "docs.sharedWithOther",
+  listClosed: "docs.listClosed",
+  listTitle: (n) => t("docs.listTitle", { count: n }),
+  listEmpty: "docs.listEmpty",
+  loading: "docs.loading",
+  myZip: "docs.myZip",
+  size: (bytes) => (bytes >= 1048576
+    ? t("docs.sizeMb", { size: formatNumber(bytes / 1048576, { maximumFractionDigits: 1, minimumFractionDigits: 1 }) })
+    : t("docs.sizeKb", { size: formatNumber(Math.max(1, Math.round(bytes / 1024))) })),
+  offline: "api.network",
+}, { accept: "image/jpeg,image/png,image/heic,image/heif,application/pdf,.heic,.heif" });

@@ -2,25 +2,26 @@
 
 import { currentUser } from "../api.js";
 import { h, mount } from "../dom.js";
+import { t } from "../i18n.js";
 import * as faq from "./faq.js";
 
 /** The "what is ODR" explanation used here and on the invitation page. */
 export function explainer() {
   return h("section", { class: "prose", attrs: { "aria-labelledby": "what-odr" } },
-    h("h2", { id: "what-odr", text: "What is online mediation?" }),
-    h("p", { text: faq.WHAT_IS_ODR }),
-    h("p", { text: faq.WHY_MEDIATE }),
-    h("h2", { text: "How it works" }),
-    h("ol", {}, faq.HOW_IT_WORKS.map((t) => h("li", { text: t }))),
-    h("h2", { text: "It is your choice" }),
-    h("p", { text: faq.VOLUNTARY }),
-    h("p", { text: faq.NO_LAWYER }),
-    h("p", { text: faq.FEES }),
-    h("h2", { text: "Who can see what" }),
-    h("p", { text: faq.CONFIDENTIAL }),
-    h("p", { text: faq.PRIVATE_ROOM }),
-    h("p", {}, h("a", { href: "#/prepare", text: "How to prepare" }), " · ",
-      h("a", { href: "#/glossary", text: "Legal words explained" })));
+    h("h2", { id: "what-odr", text: t("faq.heading.what") }),
+    h("p", { text: t("faq.whatIsOdr") }),
+    h("p", { text: t("faq.whyMediate") }),
+    h("h2", { text: t("faq.heading.how") }),
+    h("ol", {}, faq.howItWorks().map((step) => h("li", { text: step }))),
+    h("h2", { text: t("faq.heading.choice") }),
+    h("p", { text: t("faq.voluntary") }),
+    h("p", { text: t("faq.noLawyer") }),
+    h("p", { text: t("faq.fees") }),
+    h("h2", { text: t("faq.heading.who") }),
+    h("p", { text: t("faq.confidential") }),
+    h("p", { text: t("faq.privateRoom") }),
+    h("p", {}, h("a", { href: "#/prepare", text: t("faq.link.prepare") }), " · ",
+      h("a", { href: "#/glossary", text: t("faq.link.glossary") })));
 }
 
 export function home(main, _params, ctx) {
@@ -31,28 +32,28 @@ export function home(main, _params, ctx) {
     ctx.navigate(to);
     return;
   }
-  mount(main, h("h1", { text: "Resolve your dispute online" }),
+  mount(main, h("h1", { text: t("pages.home.title") }),
     h("div", { class: "actions" },
-      h("a", { href: "#/register", class: "button", text: "Create an account" }),
-      h("a", { href: "#/login", class: "button secondary", text: "Log in" })),
+      h("a", { href: "#/register", class: "button", text: t("pages.home.register") }),
+      h("a", { href: "#/login", class: "button secondary", text: t("nav.login") })),
     explainer());
 }
 
 export function about(main, _params, ctx) {
-  ctx.setTitle("About ODR");
-  mount(main, h("h1", { text: "About Online Dispute Resolution" }), explainer());
+  ctx.setTitle(t("pages.about.tab"));
+  mount(main, h("h1", { text: t("pages.about.title") }), explainer());
 }
 
 export function glossary(main, _params, ctx) {
-  ctx.setTitle("Legal words explained");
-  mount(main, h("div", { class: "prose" }, h("h1", { text: "Legal words explained" }),
-    h("dl", {}, faq.GLOSSARY.map(([term, def]) => [h("dt", {}, h("strong", { text: term })),
+  ctx.setTitle(t("faq.link.glossary"));
+  mount(main, h("div", { class: "prose" }, h("h1", { text: t("faq.link.glossary") }),
+    h("dl", {}, faq.glossary().map(([term, def]) => [h("dt", {}, h("strong", { text: term })),
       h("dd", { text: def })]))));
 }
 
 export function prepare(main, _params, ctx) {
-  ctx.setTitle("How to prepare");
-  mount(main, h("div", { class: "prose" }, h("h1", { text: "How to prepare for mediation" }),
-    faq.PREPARE.map(([title, text]) => [h("h2", { text: title }), h("p", { text })]),
-    h("p", {}, h("a", { href: "#/glossary", text: "Legal words explained" }))));
+  ctx.setTitle(t("faq.link.prepare"));
+  mount(main, h("div", { class: "prose" }, h("h1", { text: t("pages.prepare.title") }),
+    faq.prepare().map(([title, text]) => [h("h2", { text: title }), h("p", { text })]),
+    h("p", {}, h("a", { href: "#/glossary", text: t("faq.link.glossary") }))));
 }

@@ -1,0 +1,197 @@
+// The browser's message catalogs: one JSON file per language in /static/i18n/<code>.json, listed
+// in /static/i18n/index.json (code -> the language's own name). Adding a language is adding its
+// catalog and its line in the index; tests/static/test_catalogs.py checks both agree.
+//
+// Keys are namespaced ("chat.send") and written as literals at the call site, t("chat.send"),
+// so a test can find every key the code uses. A value is a string with {placeholders}, or an
+// object keyed by Intl.PluralRules categories ("one", "other", ...) chosen by params.count.
+//
+// The language in use: the server's answer (user > cookie > Accept-Language > en), else the
+// `lang` cookie, else the browser's languages, else English. A choice is kept in the cookie
+// (read by the server before login) and, for a logged-in user, in their account.
+
+const BASE = "/static/i18n";
+const FALLBACK = "en";
+const COOKIE = "lang";
+
+const state = {
+  lang: FALLBACK,
+  catalog: {},
+  languages: { [FALLBACK]: "English" },
+  listeners: new Set(),
+};
+const loaded = new Map(); // code -> Promise<catalog>
+
+async function fetchJson(path) {
+  const res = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return res.json();
+}
+
+function catalogFor(code) {
+  if (!loaded.has(code)) {
+    const p = fetchJson(`${BASE}/${code}.json`);
+    p.catch(() => loaded.delete(code));
+    loaded.set(code, p);
+  }
+  return loaded.get(code);
+}
+
+/** The languages there are catalogs for, as {code: own name}. */
+export function languages() {
+  return { ...state.languages };
+}
+
+/** The language in use ("en", "es"). */
+export function currentLanguage() {
+  return state.lang;
+}
+
+/** The closest language we have for `code` ("es-MX" -> "es"), or null. */
+export function supported(code) {
+  if (!code) return null;
+  const lower = String(code).toLowerCase();
+  if (state.languages[lower]) return lower;
+  const base = lower.split(/[-_]/)[0];
+  return state.languages[base] ? base : null;
+}
+
+/** The `lang` cookie's value, if any. */
+export function cookieLanguage() {
+  const m = document.cookie.match(/(?:^|;\s*)lang=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function browserLanguage() {
+  for (const code of navigator.languages || [navigator.language]) {
+    const found = supported(code);
+    if (found) return found;
+  }
+  return null;
+}
+
+function rememberCookie(code) {
+  document.cookie = `${COOKIE}=${encodeURIComponent(code)}; path=/; max-age=31536000; SameSite=Lax`;
+}
+
+/**
+ * Load the language list and the catalog for the first of `preferred` we have (then the cookie,
+ * the browser's languages, English). Called once at start, before anything is drawn.
+ */
+export async function startLanguage(...preferred) {
+  try {
+    state.languages = await fetchJson(`${BASE}/index.json`);
+  } catch (err) {
+    console.error(err);
+  }
+  const choice = [...preferred, cookieLanguage()].map(supported).find(Boolean)
+    || browserLanguage() || FALLBACK;
+  await useLanguage(choice);
+}
+
+/** Switch to `code` (a language we have): load its catalog, set <html lang>, tell listeners. */
+export async function useLanguage(code) {
+  const lang = supported(code) || FALLBACK;
+  let catalog;
+  try {
+    catalog = await catalogFor(lang);
+  } catch (err) {
+    console.error(err);
+    if (lang === FALLBACK) throw err;
+    return useLanguage(FALLBACK);
+  }
+  const changed = lang !== state.lang || catalog !== state.catalog;
+  state.lang = lang;
+  state.catalog = catalog;
+  document.documentElement.lang = lang;
+  if (changed) for (const fn of state.listeners) fn(lang);
+  return lang;
+}
+
+/** A person chose `code`: use it and remember it in the cookie. */
+export async function chooseLanguage(code) {
+  const lang = await useLanguage(code);
+  rememberCookie(lang);
+  return lang;
+}
+
+/** Call `fn(code)` after every change of language; returns the unsubscribe function. */
+export function onLanguageChange(fn) {
+  state.listeners.add(fn);
+  return () => state.listeners.delete(fn);
+}
+
+function fill(text, params) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in params)) return whole;
+    const v = params[name];
+    return typeof v === "number" ? formatNumber(v) : String(v ?? "");
+  });
+}
+
+/**
+ * The text for `key` in the current language, with {placeholders} filled from `params`; a plural
+ * entry is chosen by `params.count`. A key missing from the catalog shows as the key itself
+ * (the catalog tests keep that from happening).
+ */
+export function t(key, params = {}) {
+  let value = state.catalog[key];
+  if (value === undefined) {
+    console.warn(`i18n: no "${key}" in ${state.lang}`);
+    return key;
+  }
+  if (typeof value === "object") {
+    const n = Number(params.count ?? 0);
+    const rule = new Intl.PluralRules(state.lang).select(n);
+    value = value[rule] ?? value.other;
+  }
+  return fill(value, params);
+}
+
+/** Whether the current catalog has `key` (for codes the server may add before the page knows). */
+export function has(key) {
+  return key in state.catalog;
+}
+
+/** A number in the current language's way ("1,234.5" / "1234,5"). */
+export function formatNumber(n, options = {}) {
+  return new Intl.NumberFormat(state.lang, options).format(n);
+}
+
+/** Integer cents as money ("$1,234.50"). */
+export function formatMoney(cents, currency = "USD") {
+  return new Intl.NumberFormat(state.lang, { style: "currency", currency }).format(cents / 100);
+}
+
+/** A Date formatted with Intl.DateTimeFormat in the current language. */
+export function formatDateWith(date, options) {
+  return new Intl.DateTimeFormat(state.lang, options).format(date);
+}
+
+/** A list joined in the current language ("A, B and C" / "A, B y C"). */
+export function formatList(items, type = "conjunction") {
+  return new Intl.ListFormat(state.lang, { style: "long", type }).format(items);
+}
+
+/**
+ * An object whose string entries are catalog keys read at use time: lazy({ heading: "x.y" })
+ * gives `.heading` in the language in use. Functions, and the entries of `plain`, are kept as
+ * they are.
+ */
+export function lazy(entries, plain = {}) {
+  const out = { ...plain };
+  for (const [name, value] of Object.entries(entries)) {
+    if (typeof value === "string") Object.defineProperty(out, name, { get: () => t(value), enumerable: true });
+    else out[name] = value;
+  }
+  return Object.freeze(out);
+}
+
+/** Pairs [code, key] whose second item reads the key at use time: [["a", "x.y"]] -> [["a", "…"]]. */
+export function lazyPairs(pairs) {
+  return Object.freeze(pairs.map(([code, key]) => {
+    const pair = [code, key];
+    Object.defineProperty(pair, 1, { get: () => t(key), enumerable: true });
+    return Object.freeze(pair);
+  }));
+}
