@@ -44,6 +44,16 @@ function append(el, children) {
   }
 }
 
+/**
+ * A table in a box that scrolls sideways on a narrow screen. The box is a named region that
+ * takes keyboard focus, so someone without a mouse can scroll it too (axe:
+ * scrollable-region-focusable).
+ */
+export function tableWrap(label, table) {
+  return h("div", { class: "table-wrap", attrs: { role: "region", tabindex: "0", "aria-label": label } },
+    table);
+}
+
 /** Replace every child of `el` with `children`. */
 export function mount(el, ...children) {
   el.replaceChildren();

@@ -3,10 +3,10 @@
 // read-only room reader), the audit log, and whether notifications can go out.
 
 import { api } from "../api.js";
-import { formatTime, h, mount } from "../dom.js";
+import { formatTime, h, mount, tableWrap } from "../dom.js";
 import { tabList } from "./case.js";
 import { filing, flags } from "./filing.js";
-import { kindLabel, listOf, NOTIFY, outboxStatusLabel, statusLabel } from "./labels.js";
+import { kindLabel, listOf, NOTIFY, outboxStatusLabel, statusLabel, TABLES } from "./labels.js";
 
 export async function page(main, [tab = "queue"], ctx) {
   ctx.setTitle("Administration");
@@ -73,7 +73,7 @@ async function queue(panel, ctx) {
 
 async function allCases(panel) {
   const cases = listOf(await api.get("/api/admin/cases"), "cases");
-  mount(panel, h("div", { class: "table-wrap" }, h("table", {},
+  mount(panel, tableWrap(TABLES.cases, h("table", {},
     h("thead", {}, h("tr", {}, ["Case", "Kind", "Number", "Status", "Conversations"].map((t) => h("th", { text: t })))),
     h("tbody", {}, cases.map((c) => h("tr", { dataset: { caseId: c.id } },
       h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
@@ -84,7 +84,7 @@ async function allCases(panel) {
 
 async function audit(panel) {
   const entries = listOf(await api.get("/api/admin/audit"), "entries", "audit");
-  mount(panel, h("div", { class: "table-wrap" }, h("table", {},
+  mount(panel, tableWrap(TABLES.audit, h("table", {},
     h("caption", { class: "visually-hidden", text: "Audit log, newest first" }),
     h("thead", {}, h("tr", {}, ["When", "Who", "What", "Case", "Detail"].map((t) => h("th", { text: t })))),
     h("tbody", {}, entries.map((e) => h("tr", {},
@@ -102,7 +102,7 @@ async function notify(panel) {
     status.email?.on === false ? h("p", { id: "email-status", class: "notice", text: NOTIFY.emailOff }) : null,
     h("p", { id: "sms-status", class: sms.on ? "" : "notice", attrs: { role: "status" },
       text: sms.on ? NOTIFY.smsOn(sms.provider) : NOTIFY.smsOff }),
-    h("div", { class: "table-wrap" }, h("table", {},
+    tableWrap(TABLES.outbox, h("table", {},
       h("caption", { text: NOTIFY.outboxCaption }),
       h("thead", {}, h("tr", {}, [NOTIFY.channel, ...statuses.map(outboxStatusLabel)]
         .map((t) => h("th", { text: t })))),

@@ -45,9 +45,12 @@ export function chatPanel(host, connection, roomId,
   const room = connection.rooms.get(roomId);
   const me = () => connection.user;
   const items = new Map(); // "s<seq>" or "c<client id>" -> <li>
-  const list = h("ol", { class: "messages", attrs: {
+  // The scrolling list keeps its list semantics (an <li> under role="log" is no list item) and
+  // takes keyboard focus so that arrow keys scroll it; the live region is the wrapper around it.
+  const list = h("ol", { class: "messages", attrs: { tabindex: "0", "aria-label": `Messages in ${label}` } });
+  const log = h("div", { class: "log", attrs: {
     role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": `Messages in ${label}`,
-  } });
+  } }, list);
   const older = h("button", { type: "button", class: "secondary", text: "Show earlier messages",
     on: { click: () => connection.loadOlder(roomId) } });
   const olderWrap = h("li", { class: "msg system", hidden: true }, older);
@@ -69,7 +72,7 @@ export function chatPanel(host, connection, roomId,
   const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
     h("div", { class: "chat-head" },
       h("details", {}, h("summary", {}, audienceSummary), audience), docs.element),
-    list, typing, seen, composer, attach, readonly);
+    log, typing, seen, composer, attach, readonly);
   mount(host, before, panel);
 
   let typingSentAt = 0;

@@ -2,8 +2,8 @@
 // package, record the filing) and the messages mediators flagged.
 
 import { api } from "../api.js";
-import { formatDateTime, h, mount } from "../dom.js";
-import { kindLabel, listOf } from "./labels.js";
+import { formatDateTime, h, mount, tableWrap } from "../dom.js";
+import { kindLabel, listOf, TABLES } from "./labels.js";
 
 function today() {
   const d = new Date();
@@ -78,7 +78,7 @@ export async function flags(panel) {
   }
   mount(panel,
     h("p", { class: "hint", text: "Reading a room is recorded in the audit log." }),
-    h("div", { class: "table-wrap" }, h("table", {},
+    tableWrap(TABLES.flags, h("table", {},
       h("caption", { class: "visually-hidden", text: "Flagged messages, newest first" }),
       h("thead", {}, h("tr", {}, ["When", "Case", "Message", "Reason", "Flagged by"].map((t) => h("th", { text: t })))),
       h("tbody", {}, items.map((f) => h("tr", { dataset: { flagId: f.id } },

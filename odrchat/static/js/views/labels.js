@@ -186,3 +186,11 @@ export const DOCS = lazy({
     : t("docs.sizeKb", { size: formatNumber(Math.max(1, Math.round(bytes / 1024))) })),
   offline: "api.network",
 }, { accept: "image/jpeg,image/png,image/heic,image/heif,application/pdf,.heic,.heif" });
+
+// Names of the scrolling table regions (a screen reader announces them on focus).
+export const TABLES = lazy({
+  cases: "admin.tables.cases",
+  audit: "admin.tables.audit",
+  outbox: "admin.tables.outbox",
+  flags: "admin.tables.flags",
+});

@@ -80,7 +80,7 @@ export async function dashboard(main, [roomParam], ctx) {
         : "Connecting…" }));
     } else {
       mount(nav, [...byCase.entries()].sort((a, b) => b[0] - a[0]).map(([caseId, list]) =>
-        h("section", {}, h("h2", {}, h("a", { href: `#/cases/${caseId}`, text: caseName(caseId) })),
+        h("section", {}, h("h2", {}, h("a", { class: "title", href: `#/cases/${caseId}`, text: caseName(caseId) })),
           h("ul", { class: "room-list" }, list.sort((a, b) => a.id - b.id).map((r) => {
             const waiting = partyWaiting(r);
             return h("li", { class: waiting ? "party-waiting" : "", dataset: { room: r.id } },

@@ -19,7 +19,8 @@ export async function page(main, [caseParam, roomParam], ctx) {
   ]);
   const rooms = transcript.rooms || [];
   const name = detail ? `${kindLabel(detail.kind)} ${detail.court_case_number || `#${caseId}`}` : `Case ${caseId}`;
-  const host = h("div", { id: "panel-reader", attrs: { role: "tabpanel" } });
+  // The id the room tabs' aria-controls names (tabList: panel-<className>).
+  const host = h("div", { id: "panel-subtabs", attrs: { role: "tabpanel" } });
   const tabsHost = h("div");
   mount(main, h("h1", { text: `Read-only: ${name}` }),
     h("p", { class: "notice warn", attrs: { role: "note" },
