@@ -44,6 +44,7 @@ from odrchat.notify.away import AwayNotices
 from odrchat.notify.channel import Channel
 from odrchat.notify.gateway import WebhookSmsSender
 from odrchat.notify.inbound import ROUTES as SMS_REPLY_ROUTES
+from odrchat.notify.notifier import Notifier
 from odrchat.notify.numbers import SmsGate
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.routes import ENDPOINTS as NOTIFY_ENDPOINTS
@@ -54,6 +55,8 @@ from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
 from odrchat.offers.service import OfferService
 from odrchat.openapi import openapi
 from odrchat.protocol import CLOSE_RESTART
+from odrchat.reminders import registry
+from odrchat.reminders.engine import Reminders
 from odrchat.rooms.endpoint import websocket_endpoint
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.hub import Hub
@@ -205,6 +208,8 @@ def create_app(
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)
         away = AwayNotices(db, presence, settings.public_url, wake_outbox=outbox.wake)
+        notifier = Notifier(settings.public_url, settings.secret_key, settings.tz)
+        reminders = Reminders(db, notifier, registry.sources(settings), wake_outbox=outbox.wake)
         metrics = Metrics()
         tracer = Tracer(settings.ack_trace_ms)
         rooms = RoomService(db, presence, metrics, tracer)
@@ -227,6 +232,7 @@ def create_app(
             passwords=passwords,
             auth=auth,
             outbox=outbox,
+            notifier=notifier,
             cases=cases,
             rooms=rooms,
             hub=hub,
@@ -254,6 +260,7 @@ def create_app(
                     background.append(tasks.create_task(tracer.watch_loop(), name="loop-lag"))
                 if settings.outbox_enabled:
                     background.append(tasks.create_task(away.run(), name="away-notices"))
+                    background.append(tasks.create_task(reminders.run(), name="reminders"))
                 if settings.metrics_token:
                     sampler = metrics.sample_loop(hub, the_broker)
                     background.append(tasks.create_task(sampler, name="metrics"))

@@ -18,6 +18,7 @@ from odrchat.auth.service import AuthService, Current
 from odrchat.broker.base import Broker
 from odrchat.cases.service import CaseService
 from odrchat.documents.service import DocumentService
+from odrchat.notify.notifier import Notifier
 from odrchat.notify.outbox import OutboxSender
 from odrchat.notify.sms import SmsSender
 from odrchat.notify.smtp import Mailer
@@ -41,6 +42,7 @@ class Services:
     passwords: Passwords
     auth: AuthService
     outbox: OutboxSender
+    notifier: Notifier
     cases: CaseService
     rooms: RoomService
     hub: Hub

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from odrchat.store.types import UTCDateTime, utcnow
@@ -24,6 +24,14 @@ class User(SQLModel, table=True):
     email_verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     available: bool = Field(default=True)  # mediators: taking new cases
     notify_optional: bool = Field(default=True)  # optional notifications on
+    # Channel per kind of notice (odrchat.notify.prefs), quiet hours for texts in minutes after
+    # local midnight, and the person's IANA time zone (None: the centre's).
+    notify_prefs: str = Field(
+        default="{}", sa_column=Column(Text(), nullable=False, server_default="{}")
+    )
+    quiet_from: int | None = Field(default=None)
+    quiet_until: int | None = Field(default=None)
+    time_zone: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -34,6 +34,7 @@ class Rendered:
     subject: str = ""
     body_html: str | None = None
     attachments: str = "[]"
+    headers: str = "[]"  # JSON list of [name, value]
 
 
 class Renderer(Protocol[M]):

@@ -72,6 +72,8 @@ class EmailMessage:
     text: str
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # Extra headers, e.g. List-Unsubscribe; names from HEADERS only (never caller-made names).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,7 @@ def build_email(
     footer: str | None = None,
     *,
     attachments: Sequence[Attachment] = (),
+    headers: Sequence[tuple[str, str]] = (),
 ) -> EmailMessage:
     """Build an email whose HTML part escapes every piece of caller-provided text."""
     # A subject is a header: folding whitespace away keeps a stray newline from becoming
@@ -124,6 +127,7 @@ def build_email(
         text="\n\n".join(text_parts) + "\n",
         html=html,
         attachments=tuple(attachments),
+        headers=tuple(headers),
     )
 
 

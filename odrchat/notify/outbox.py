@@ -72,8 +72,12 @@ async def enqueue(
     *,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> int | None:
-    """Add a message inside the caller's transaction; None if dedupe_key was already used."""
+    """Add a message inside the caller's transaction; None if dedupe_key was already used.
+
+    ``not_before`` holds it until then (a text in the recipient's quiet hours).
+    """
     now = now or utcnow()
     renderer = _BY_TYPE[type(message)]
     rendered = renderer.render(message)
@@ -84,9 +88,10 @@ async def enqueue(
         "body_text": rendered.body_text,
         "body_html": rendered.body_html,
         "attachments": rendered.attachments,
+        "headers": rendered.headers,
         "status": PENDING,
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": max(now, not_before) if not_before else now,
         "created_at": now,
         "dedupe_key": dedupe_key,
     }

@@ -63,6 +63,7 @@ class EmailRenderer:
             body_text=message.text,
             body_html=message.html,
             attachments=_encode_attachments(message.attachments),
+            headers=json.dumps([list(h) for h in message.headers]),
         )
 
     def restore(self, row: OutboxMessage) -> EmailMessage:
@@ -73,6 +74,7 @@ class EmailRenderer:
             text=row.body_text,
             html=row.body_html,
             attachments=_decode_attachments(row.attachments),
+            headers=tuple((str(k), str(v)) for k, v in json.loads(row.headers or "[]")),
         )
 
 
@@ -110,6 +112,8 @@ def mime_message(message: EmailMessage, from_addr: str) -> email.message.EmailMe
     mime["Date"] = email.utils.formatdate(localtime=False)
     domain = from_addr.rpartition("@")[2].strip(" >") or None
     mime["Message-ID"] = email.utils.make_msgid(domain=domain)
+    for name, value in message.headers:
+        mime[name] = value
     mime.set_content(message.text)
     if message.html is not None:
         mime.add_alternative(message.html, subtype="html")

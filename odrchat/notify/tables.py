@@ -57,6 +57,10 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     # JSON list of {"filename", "content_type", "data" (base64)}: readable from any SQL shell.
     attachments: str = Field(default="[]", sa_column=Column(Text(), nullable=False))
+    # JSON list of [name, value]: extra email headers (List-Unsubscribe).
+    headers: str = Field(
+        default="[]", sa_column=Column(Text(), nullable=False, server_default="[]")
+    )
     status: str = Field(default=PENDING, max_length=8)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(
@@ -110,6 +114,7 @@ class InboundReply(SQLModel, table=True):
     """
 
     __tablename__: ClassVar[str] = "inbound_replies"
+    __table_args__ = (Index("ix_inbound_replies_received_at", "received_at"),)  # retention
 
     key: str = Field(primary_key=True, max_length=80)  # "<provider>:<message id>"
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -6,6 +6,8 @@ mediation content, and stays within one 160-character segment where it can.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from odrchat.notify.email import EmailMessage, build_email
 
 __all__ = [
@@ -15,14 +17,40 @@ __all__ = [
     "NOT_CONFIRMED",
     "NO_CODE",
     "NUMBER_OPTED_OUT",
+    "OPEN_CASE",
+    "OPEN_SITE",
     "OPTED_OUT",
     "RESEND_WAIT",
     "away_email",
     "away_text",
     "confirmation_code",
+    "greeting",
     "help_reply",
     "room_words",
+    "settings_footer",
+    "unsubscribe_footer",
 ]
+
+OPEN_CASE = "Open your case"
+OPEN_SITE = "Open the mediation site"
+
+
+def greeting(name: str, paragraphs: Sequence[str]) -> list[str]:
+    """The paragraphs of a notice, after "Hello <name>," when we know the name."""
+    return [f"Hello {name},", *paragraphs] if name else list(paragraphs)
+
+
+def settings_footer(settings_link: str) -> str:
+    """The footer of an email the person cannot turn off (a required notice)."""
+    return (
+        "We must send you this notice about your case, so it cannot be turned off. You can "
+        f"choose text messages and quiet hours in your notification settings: {settings_link}"
+    )
+
+
+def unsubscribe_footer(settings_link: str, stop_link: str) -> str:
+    """The footer of an optional email: where to choose, and one link to stop this kind."""
+    return f"Your notification settings: {settings_link} -- Stop emails like this one: {stop_link}"
 
 
 _ROOMS = {

@@ -39,6 +39,8 @@ class RoomEvent(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("room_id", "seq", name="uq_room_events_room_seq"),
         UniqueConstraint("room_id", "sender_id", "client_id", name="uq_room_events_client_id"),
+        # The away-notice sweep reads the last few days of events across rooms.
+        Index("ix_room_events_at", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -13,6 +13,7 @@ import odrchat.documents.tables
 import odrchat.notify.tables
 import odrchat.offers.tables
 import odrchat.records
+import odrchat.reminders.tables
 import odrchat.rooms.tables
 import odrchat.store.meta  # noqa: F401
 

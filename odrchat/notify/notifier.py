@@ -1,0 +1,134 @@
+"""Telling one person something: their channel choices, quiet hours and the links every email has.
+
+The notifier queues (inside the caller's transaction) the email and the text a person chose for a
+topic. Every email it builds ends with a link to the Account page's notification settings; an
+email of an optional topic also has a one-click unsubscribe link (signed, no login needed) and
+the matching ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 2369, RFC 8058).
+A text due in the person's quiet hours waits in the outbox until they end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.auth.tables import User
+from odrchat.auth.tokens import same, sign
+from odrchat.notify import prefs as p
+from odrchat.notify import texts
+from odrchat.notify.email import SmsMessage, build_email
+from odrchat.notify.outbox import enqueue
+
+__all__ = ["Notifier", "Words", "prefs_of", "read_unsubscribe"]
+
+UNSUBSCRIBE = "unsubscribe"  # the signing purpose of unsubscribe tokens
+ACCOUNT_PATH = "/#/account"
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """What a notice says: an email subject and paragraphs, a short text, a link on the site.
+
+    Never mediation content: no message text, no offer terms.
+    """
+
+    subject: str
+    paragraphs: tuple[str, ...]
+    text: str  # the text message, ideally one 160-character segment (the link is appended)
+    link: str  # a path on the site, e.g. "/#/cases/3"
+    action: str = ""  # the link's label in the email ("" for the default)
+
+
+def prefs_of(user: User, centre: ZoneInfo) -> p.Prefs:
+    """A user's choices as the pure rules read them."""
+    zone = centre
+    if user.time_zone and p.valid_zone(user.time_zone):
+        zone = ZoneInfo(user.time_zone)
+    quiet = None
+    if user.quiet_from is not None and user.quiet_until is not None:
+        quiet = (_clock(user.quiet_from), _clock(user.quiet_until))
+    return p.Prefs(p.decode(user.notify_prefs), user.notify_optional, zone, quiet)
+
+
+def _clock(minutes: int) -> time:
+    minutes %= 24 * 60
+    return time(minutes // 60, minutes % 60)
+
+
+def unsubscribe_token(secret: str, user_id: int, topic: str) -> str:
+    """A token that turns off emails of one optional topic for one user, with no login."""
+    value = f"{user_id}.{topic}"
+    return f"{value}.{sign(secret, UNSUBSCRIBE, value)}"
+
+
+def read_unsubscribe(secret: str, token: str) -> tuple[int, str] | None:
+    """The (user id, topic) a token is for, or None if it is not one we signed."""
+    user, _, rest = token.partition(".")
+    topic, _, mac = rest.partition(".")
+    if not user.isdigit() or topic not in p.TOPICS or p.TOPICS[topic].required:
+        return None
+    if not same(mac, sign(secret, UNSUBSCRIBE, f"{user}.{topic}")):
+        return None
+    return int(user), topic
+
+
+class Notifier:
+    """Queues notices by each person's choices; one per server, shared by every sender."""
+
+    def __init__(self, public_url: str, secret: str, centre: ZoneInfo) -> None:
+        self.public_url = public_url.rstrip("/")
+        self._secret = secret
+        self.centre = centre
+
+    def unsubscribe_link(self, user_id: int, topic: str) -> str:
+        """The one-click unsubscribe address for a topic's emails."""
+        return f"{self.public_url}/unsubscribe/{unsubscribe_token(self._secret, user_id, topic)}"
+
+    def read_unsubscribe(self, token: str) -> tuple[int, str] | None:
+        """The (user id, topic) of a token from ``unsubscribe_link``, if it is genuine."""
+        return read_unsubscribe(self._secret, token)
+
+    async def tell(
+        self, s: AsyncSession, user: User, topic: str, words: Words, now: datetime
+    ) -> None:
+        """Queue this notice to ``user`` by the channels they chose for ``topic``."""
+        assert user.id is not None
+        chosen = prefs_of(user, self.centre)
+        link = self.public_url + words.link
+        if p.wants(chosen, topic, p.EMAIL):
+            settings_link = self.public_url + ACCOUNT_PATH
+            footer = texts.settings_footer(settings_link)
+            headers: list[tuple[str, str]] = []
+            if not p.TOPICS[topic].required:
+                stop = self.unsubscribe_link(user.id, topic)
+                footer = texts.unsubscribe_footer(settings_link, stop)
+                headers = [
+                    ("List-Unsubscribe", f"<{stop}>"),
+                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ]
+            message = build_email(
+                user.email,
+                words.subject,
+                texts.greeting(user.display_name, words.paragraphs),
+                (words.action or texts.OPEN_CASE, link),
+                footer,
+                headers=headers,
+            )
+            await enqueue(s, message, now=now)
+        if user.phone and p.wants(chosen, topic, p.SMS):
+            sms = SmsMessage(user.phone, f"{words.text} {link}")
+            await enqueue(s, sms, now=now, not_before=p.held_until(chosen, now))
+
+    async def tell_address(self, s: AsyncSession, email: str, name: str, words: Words) -> None:
+        """Queue an email to someone with no account yet (an invitee)."""
+        link = self.public_url + words.link
+        message = build_email(
+            email,
+            words.subject,
+            texts.greeting(name, words.paragraphs),
+            (words.action or texts.OPEN_SITE, link),
+        )
+        await enqueue(s, message)
