@@ -33,6 +33,7 @@ from odrchat.errors import (
     PayloadTooLarge,
     TooMany,
 )
+from odrchat.i18n import COOKIE, DEFAULT, N_, Texts, negotiate, texts_for
 
 if TYPE_CHECKING:
     from odrchat.auth.service import Current
@@ -61,9 +62,19 @@ def json_response(
     return Response(body, status, headers=headers, media_type="application/json")
 
 
-def error_response(exc: OdrError) -> Response:
+def error_response(exc: OdrError, language: str = DEFAULT) -> Response:
+    """The error as JSON, its message and field messages in the request's language."""
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
-    return json_response({"error": exc.to_json()}, exc.status, headers)
+    return json_response({"error": exc.to_json(texts_for(language))}, exc.status, headers)
+
+
+def request_language(request: Request, current: Current | None) -> str:
+    """The language to answer `request` in (odrchat.i18n.negotiate's order)."""
+    return negotiate(
+        user=current.user.language if current is not None else None,
+        cookie=request.cookies.get(COOKIE),
+        accept_language=request.headers.get("accept-language"),
+    )
 
 
 class ReplyResponse(Response):
@@ -88,11 +99,17 @@ class Call(Generic[B]):
     current: Current | None
     params: dict[str, Any]
     query: Query | None = None
+    language: str = DEFAULT  # of the answer: user > `lang` cookie > Accept-Language > English
+
+    @property
+    def texts(self) -> Texts:
+        """Translation and formatting in the caller's language."""
+        return texts_for(self.language)
 
     @property
     def user_id(self) -> int:
         if self.current is None or self.current.user.id is None:
-            raise NotAuthenticated("Please log in.")
+            raise NotAuthenticated(N_("Please log in."))
         return self.current.user.id
 
     @property
@@ -131,20 +148,22 @@ def route(endpoint: Endpoint) -> Route:
 
     async def run(request: Request) -> Response:
         services: Services = request.state.services
+        language = request_language(request, None)
         try:
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 csrf.check(request, services.settings)
             current = await services.current(request)
+            language = request_language(request, current)
             _check_access(endpoint.access, current)
             if any(isinstance(v, int) and v > MAX_PATH_ID for v in request.path_params.values()):
-                raise NotFound("Not found.")  # the database would refuse to compare it
+                raise NotFound(N_("Not found."))  # the database would refuse to compare it
             body = await _read_body(request, endpoint.body)
             query = _read_query(request, endpoint.query)
             result = await endpoint.handler(
-                Call(request, services, body, current, dict(request.path_params), query)
+                Call(request, services, body, current, dict(request.path_params), query, language)
             )
         except OdrError as exc:
-            return error_response(exc)
+            return error_response(exc, language)
         return _answer(endpoint, result)
 
     return Route(endpoint.path, run, methods=[endpoint.method], name=endpoint.handler.__name__)
@@ -168,11 +187,11 @@ def _check_access(access: Access, current: Current | None) -> None:
     if access == "public":
         return
     if current is None:
-        raise NotAuthenticated("Please log in.")
+        raise NotAuthenticated(N_("Please log in."))
     if access == "admin" and not current.user.is_admin:
-        raise Forbidden("Administrators only.")
+        raise Forbidden(N_("Administrators only."))
     if access == "mediator" and not current.user.is_mediator:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
 
 
 def _read_query(request: Request, spec: type[Query] | None) -> Query | None:
@@ -190,13 +209,13 @@ async def _read_body(request: Request, spec: type[Body] | None) -> Body | None:
         return None
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise PayloadTooLarge("The request body is too large.")
+        raise PayloadTooLarge(N_("The request body is too large."))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise PayloadTooLarge("The request body is too large.")
+            raise PayloadTooLarge(N_("The request body is too large."))
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
@@ -205,7 +224,7 @@ async def _read_body(request: Request, spec: type[Body] | None) -> Body | None:
         # encode; refuse it here rather than fail deep inside a handler with a 500.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
-        raise BadRequest("The request body is not valid JSON.") from None
+        raise BadRequest(N_("The request body is not valid JSON.")) from None
     try:
         return spec.model_validate(data)
     except ValidationError as exc:

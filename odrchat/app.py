@@ -13,7 +13,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 from odrchat import __version__
 from odrchat.agreements.routes import ENDPOINTS as AGREEMENT_ENDPOINTS
 from odrchat.agreements.service import AgreementService
-from odrchat.api import Endpoint, error_response, json_response, route
+from odrchat.api import Endpoint, error_response, json_response, request_language, route
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
@@ -36,6 +36,8 @@ from odrchat.documents.routes import ENDPOINTS as DOCUMENT_ENDPOINTS
 from odrchat.documents.scan import Scanner
 from odrchat.documents.service import DocumentService
 from odrchat.errors import NotFound
+from odrchat.i18n import COOKIE as LANGUAGE_COOKIE
+from odrchat.i18n import languages
 from odrchat.logs import bind_request, new_socket_id
 from odrchat.logs import configure as configure_logging
 from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
@@ -316,7 +318,25 @@ def create_app(
         return json_response(spec)
 
     async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html")
+        """The app's page, its `lang` attribute in the request's language. A link carrying
+        `?lang=<code>` (the invitation email's link to the other language) sets the `lang`
+        cookie, so every later request, logged in or not, is answered in that language."""
+        chosen = request.query_params.get("lang", "")
+        known = chosen if chosen in languages() else None
+        language = known or request_language(request, None)
+        page = (STATIC / "index.html").read_text("utf-8")
+        page = page.replace('<html lang="en">', f'<html lang="{language}">', 1)
+        response = HTMLResponse(page, headers={"Vary": "Accept-Language, Cookie"})
+        if known is not None:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                known,
+                max_age=365 * 24 * 3600,
+                path="/",
+                secure=settings.secure_cookies,
+                samesite="lax",
+            )
+        return response
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),

@@ -30,7 +30,8 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from odrchat.errors import Invalid
+from odrchat.errors import Invalid, Say
+from odrchat.i18n import N_
 
 __all__ = [
     "EMAIL",
@@ -59,9 +60,13 @@ PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,20}$")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 
 
-def refuse(message: str) -> PydanticCustomError:
-    # The message is shown as is (a plain ValueError would gain a "Value error, " prefix).
-    return PydanticCustomError("invalid", message)
+def refuse(message: str, **values: object) -> PydanticCustomError:
+    """A field's refusal: `message` (a catalog msgid) with its ``{name}`` `values`.
+
+    The message is shown as is (a plain ValueError would gain a "Value error, " prefix); the
+    template travels in the context too, so `invalid` can hand it on untranslated with its values.
+    """
+    return PydanticCustomError("invalid", message, {**values, _TEMPLATE: message})
 
 
 class _Rule:
@@ -98,21 +103,22 @@ class Text(_Rule):
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise refuse("must be a string")
+            raise refuse(N_("must be a string"))
         if self.strip:
             value = value.strip()
         value = unicodedata.normalize("NFC", value)
         if len(value) > self.max_length:
-            raise refuse(f"must be at most {self.max_length} characters")
+            raise refuse(N_("must be at most {n} characters"), n=self.max_length)
         if len(value) < self.min_length:
             raise refuse(
-                "is required"
+                N_("is required")
                 if self.min_length == 1
-                else f"must be at least {self.min_length} characters"
+                else N_("must be at least {n} characters"),
+                n=self.min_length,
             )
         bad = value if self.multiline else value.replace("\n", "\x00")
         if _CONTROL.search(bad.replace("\t", " ").replace("\r\n", "\n")):
-            raise refuse("contains control characters")
+            raise refuse(N_("contains control characters"))
         if self.pattern is not None and value and not self.pattern.match(value):
             raise refuse(self.pattern_message)
         text: str = value
@@ -135,11 +141,11 @@ class Password(_Rule):
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise refuse("must be a string")
+            raise refuse(N_("must be a string"))
         if len(value.encode("utf-8", "surrogatepass")) > 1024:
-            raise refuse("must be at most 1024 bytes")
+            raise refuse(N_("must be at most 1024 bytes"))
         if len(value) < 10:
-            raise refuse("must be at least 10 characters")
+            raise refuse(N_("must be at least 10 characters"))
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -153,9 +159,13 @@ class Int(_Rule):
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise refuse("must be a whole number")
+            raise refuse(N_("must be a whole number"))
         if not self.minimum <= value <= self.maximum:
-            raise refuse(f"must be between {self.minimum} and {self.maximum}")
+            raise refuse(
+                N_("must be between {minimum} and {maximum}"),
+                minimum=self.minimum,
+                maximum=self.maximum,
+            )
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -171,10 +181,14 @@ class QueryInt(_Rule):
 
     def check(self, value: Any) -> int:
         if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-            raise refuse("must be a whole number")
+            raise refuse(N_("must be a whole number"))
         number = int(value)
         if not self.minimum <= number <= self.maximum:
-            raise refuse(f"must be between {self.minimum} and {self.maximum}")
+            raise refuse(
+                N_("must be between {minimum} and {maximum}"),
+                minimum=self.minimum,
+                maximum=self.maximum,
+            )
         return number
 
     def schema(self) -> dict[str, Any]:
@@ -187,7 +201,7 @@ class Flag(_Rule):
 
     def check(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise refuse("must be true or false")
+            raise refuse(N_("must be true or false"))
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -200,7 +214,7 @@ class Choice(_Rule):
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str) or value not in self.values:
-            raise refuse("must be one of: " + ", ".join(self.values))
+            raise refuse(N_("must be one of: {choices}"), choices=", ".join(self.values))
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -213,11 +227,11 @@ class Day(_Rule):
 
     def check(self, value: Any) -> date:
         if not isinstance(value, str) or len(value) != 10:
-            raise refuse("must be a date like 2027-01-31")
+            raise refuse(N_("must be a date like 2027-01-31"))
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise refuse("must be a date like 2027-01-31") from None
+            raise refuse(N_("must be a date like 2027-01-31")) from None
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
@@ -229,10 +243,10 @@ class Moment(_Rule):
 
     def check(self, value: Any) -> datetime | None:
         if not isinstance(value, str):
-            raise refuse("must be a string")
+            raise refuse(N_("must be a string"))
         value = value.strip()
         if len(value) > 40:
-            raise refuse("must be at most 40 characters")
+            raise refuse(N_("must be at most 40 characters"))
         if not value:
             return None
         try:
@@ -240,7 +254,7 @@ class Moment(_Rule):
         except ValueError:
             moment = None
         if moment is None or moment.tzinfo is None:
-            raise refuse("must be a time like 2027-01-31T17:00:00+00:00 (with a zone)")
+            raise refuse(N_("must be a time like 2027-01-31T17:00:00+00:00 (with a zone)"))
         return moment
 
     def schema(self) -> dict[str, Any]:
@@ -255,7 +269,7 @@ class _Stamp:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if not isinstance(value, datetime) or value.tzinfo is None:
-            raise refuse("must be a time with a zone")
+            raise refuse(N_("must be a time with a zone"))
         return value
 
     def __get_pydantic_core_schema__(
@@ -314,15 +328,26 @@ class Reply(BaseModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
 
-_MESSAGES = {"missing": "is required", "extra_forbidden": "is not a known field"}
+_MESSAGES = {"missing": N_("is required"), "extra_forbidden": N_("is not a known field")}
+_TEMPLATE = "odrchat_template"
 
 
 def invalid(exc: ValidationError) -> Invalid:
-    """pydantic's errors as the 422 clients know: a message per field, paths joined by '/'."""
-    fields: dict[str, str] = {}
+    """pydantic's errors as the 422 clients know: a message per field, paths joined by '/'.
+
+    Our rules' messages stay templates with values (`Say`), translated when the answer is built.
+    """
+    fields: dict[str, str | Say] = {}
     for error in exc.errors(include_url=False):
         where = "/".join(str(part) for part in error["loc"])
         if not where:
-            return Invalid("The request body must be a JSON object.")
-        fields.setdefault(where[:64], _MESSAGES.get(error["type"], error["msg"]))
-    return Invalid("Some fields need attention.", fields=fields)
+            return Invalid(N_("The request body must be a JSON object."))
+        context = dict(error.get("ctx") or {})
+        template = context.pop(_TEMPLATE, None)
+        message: str | Say = (
+            Say(template, context)
+            if isinstance(template, str)
+            else _MESSAGES.get(error["type"], error["msg"])
+        )
+        fields.setdefault(where[:64], message)
+    return Invalid(N_("Some fields need attention."), fields=fields)

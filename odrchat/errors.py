@@ -20,7 +20,25 @@ the adapter that calls the library.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from odrchat.i18n import Texts
+
+
+class Say(str):
+    """A message with ``{name}`` values: reads as the English text filled in, and keeps the
+    template apart so it can be translated before the values go in."""
+
+    text: str
+    values: Mapping[str, object]
+
+    def __new__(cls, text: str, values: Mapping[str, object] | None = None) -> Say:
+        filled = text.format(**values) if values else text
+        self = super().__new__(cls, filled)
+        self.text = text
+        self.values = dict(values or {})
+        return self
 
 
 class OdrError(Exception):
@@ -35,17 +53,35 @@ class OdrError(Exception):
         message: str,
         *,
         code: str | None = None,
-        fields: Mapping[str, str] | None = None,
+        fields: Mapping[str, str | Say] | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message.format(**params) if params else message)
         self.message = message
         self.detail_code = code or self.code
         self.fields = dict(fields or {})
+        self.params = dict(params or {})
 
-    def to_json(self) -> dict[str, object]:
-        body: dict[str, object] = {"code": self.detail_code, "message": self.message}
+    def to_json(self, texts: Texts | None = None) -> dict[str, object]:
+        """The error as clients see it; with `texts`, its messages in that language.
+
+        A message is its own msgid (the English text), so translating is a catalog lookup;
+        `params` fill its ``{name}`` placeholders after the lookup.
+        """
+
+        def say(message: str | Say, values: Mapping[str, object]) -> str:
+            text = message.text if isinstance(message, Say) else message
+            if isinstance(message, Say):
+                values = message.values
+            found = texts.gettext(text) if texts is not None else text
+            return found.format(**values) if values else found
+
+        body: dict[str, object] = {
+            "code": self.detail_code,
+            "message": say(self.message, self.params),
+        }
         if self.fields:
-            body["fields"] = self.fields
+            body["fields"] = {k: say(v, {}) for k, v in self.fields.items()}
         if self.retryable:
             body["retryable"] = True
         return body
@@ -134,7 +170,7 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
 }
 
 
-def from_domain(code: str, message: str, fields: Mapping[str, str] | None = None) -> OdrError:
+def from_domain(code: str, message: str, fields: Mapping[str, str | Say] | None = None) -> OdrError:
     """Translate a pure-core error code into the tree (unknown codes become 422 Invalid)."""
     cls = _DOMAIN_CODES.get(code, Invalid)
     return cls(message, code=code, fields=fields)

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from odrchat.auth.tables import User
-from odrchat.bodies import EMAIL, PHONE, Body, Flag, Password, Reply, Text
+from odrchat.bodies import EMAIL, PHONE, Body, Choice, Flag, Password, Reply, Text
+from odrchat.i18n import languages, texts_for
 
 Email = Annotated[
     str, Text(254, 3, pattern=EMAIL, pattern_message="is not an email address", lower=True)
@@ -15,6 +16,8 @@ Email = Annotated[
 Name = Annotated[str, Text(120, 1)]
 Phone = Annotated[str, Text(32, 0, pattern=PHONE, pattern_message="is not a phone number")]
 Token = Annotated[str, Text(128, 16)]
+# The codes of the catalogs present (odrchat/i18n/catalogs): a new catalog file is a new choice.
+LanguageCode = Annotated[str, Choice(languages())]
 # A password being checked (not chosen): any length up to 1 KiB, spaces kept.
 GivenPassword = Annotated[str, Text(1024, 1, strip=False)]
 NewPassword = Annotated[str, Password()]
@@ -27,6 +30,9 @@ class Register(Body):
     display_name: Name
     password: NewPassword
     phone: Phone | None = None
+    language: LanguageCode | None = Field(
+        None, description="the account's language; left out: the language of the request"
+    )
 
 
 class Verify(Body):
@@ -58,6 +64,9 @@ class UpdateMe(Body):
     notify_optional: Annotated[bool, Flag()] | None = Field(
         None, description="whether to get optional notifications (reminders, new messages)"
     )
+    language: LanguageCode | None = Field(
+        None, description="the language of the app, emails and texts"
+    )
 
 
 # -- responses --------------------------------------------------------------------------------
@@ -73,6 +82,7 @@ class Me(Reply):
     staff_role: Literal["mediator", "admin"] | None
     email_verified: bool
     notify_optional: bool
+    language: str
 
     @classmethod
     def of(cls, user: User) -> Me:
@@ -85,13 +95,35 @@ class Me(Reply):
                 "staff_role": user.staff_role or None,
                 "email_verified": user.email_verified_at is not None,
                 "notify_optional": user.notify_optional,
+                "language": user.language,
             }
         )
+
+
+class Language(Reply):
+    """A language the product speaks (a catalog is present for it)."""
+
+    code: str = Field(description="what `language` fields hold, e.g. `es`")
+    name: str = Field(description="the language's name in itself, e.g. `Español`")
+
+    @classmethod
+    def all(cls) -> list[Language]:
+        return [cls(code=code, name=_own_name(code)) for code in languages()]
+
+
+def _own_name(code: str) -> str:
+    name = texts_for(code).language_name(code)
+    return name[:1].upper() + name[1:]
 
 
 class Session(Reply):
     user: Me | None = Field(description="null when nobody is logged in")
     csrf_token: str = Field(description="send it as X-CSRF-Token with every change")
+    language: str = Field(
+        description="the language of this request: the user's, else the `lang` cookie, "
+        "else Accept-Language, else `en`"
+    )
+    languages: list[Language] = Field(description="the languages one may choose")
 
 
 class CheckEmail(Reply):

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 
 from odrchat.auth.tokens import same, sign
 from odrchat.errors import Forbidden
+from odrchat.i18n import N_
 from odrchat.settings import Settings
 
 HEADER = "x-csrf-token"
@@ -44,9 +45,11 @@ def origin_allowed(conn: HTTPConnection, settings: Settings) -> bool:
 def check(conn: HTTPConnection, settings: Settings) -> None:
     """Raise Forbidden unless the request passes both checks."""
     if not origin_allowed(conn, settings):
-        raise Forbidden("Cross-site request refused.", code="bad_origin")
+        raise Forbidden(N_("Cross-site request refused."), code="bad_origin")
     session_cookie, pre_cookie = cookie_names(settings)
     seed = conn.cookies.get(session_cookie) or conn.cookies.get(pre_cookie)
     sent = conn.headers.get(HEADER, "")
     if not seed or not sent or not same(sent, token_for(settings, seed)):
-        raise Forbidden("Missing or wrong CSRF token: reload the page and try again.", code="csrf")
+        raise Forbidden(
+            N_("Missing or wrong CSRF token: reload the page and try again."), code="csrf"
+        )

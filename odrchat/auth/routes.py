@@ -10,6 +10,7 @@ from odrchat.auth.bodies import (
     ChangePassword,
     CheckEmail,
     Forgot,
+    Language,
     LoggedOut,
     Login,
     Me,
@@ -23,12 +24,15 @@ from odrchat.auth.bodies import (
     Verify,
 )
 from odrchat.auth.tokens import new_token
+from odrchat.i18n import N_
 
-CHECK_EMAIL = CheckEmail(
-    status="check_email",
-    message="If the address can be used, we have sent an email to it. "
-    "Please follow the link in that email.",
+CHECK_EMAIL = N_(
+    "If the address can be used, we have sent an email to it. Please follow the link in that email."
 )
+
+
+def _check_email(call: Call[Any]) -> CheckEmail:
+    return CheckEmail(status="check_email", message=call.texts.gettext(CHECK_EMAIL))
 
 
 async def get_session(call: Call[None]) -> ReplyResponse:
@@ -48,6 +52,8 @@ async def get_session(call: Call[None]) -> ReplyResponse:
         Session(
             user=Me.of(call.current.user) if call.current else None,
             csrf_token=csrf.token_for(settings, seed),
+            language=call.language,
+            languages=Language.all(),
         )
     )
     if response_pre is not None:
@@ -61,8 +67,10 @@ async def register(call: Call[Register]) -> CheckEmail:
     The email holds a link to `#/verify/<token>`; the app then calls `POST /api/auth/verify`.
     """
     b = call.body
-    await call.services.auth.register(b.email, b.display_name, b.password, b.phone or None)
-    return CHECK_EMAIL
+    await call.services.auth.register(
+        b.email, b.display_name, b.password, b.phone or None, language=b.language or call.language
+    )
+    return _check_email(call)
 
 
 async def verify_email(call: Call[Verify]) -> Verified:
@@ -78,7 +86,12 @@ async def login(call: Call[Login]) -> ReplyResponse:
     settings = call.services.settings
     session_cookie, _ = csrf.cookie_names(settings)
     response = ReplyResponse(
-        Session(user=Me.of(done.user), csrf_token=csrf.token_for(settings, done.token))
+        Session(
+            user=Me.of(done.user),
+            csrf_token=csrf.token_for(settings, done.token),
+            language=done.user.language,
+            languages=Language.all(),
+        )
     )
     _set_cookie(
         call,
@@ -109,7 +122,7 @@ async def logout(call: Call[None]) -> ReplyResponse:
 async def forgot_password(call: Call[Forgot]) -> CheckEmail:
     """Email a reset link (`#/reset/<token>`); always answers the same."""
     await call.services.auth.forgot_password(call.body.email)
-    return CHECK_EMAIL
+    return _check_email(call)
 
 
 async def reset_password(call: Call[Reset]) -> PasswordReset:
@@ -134,7 +147,7 @@ async def get_me(call: Call[None]) -> Me:
 
 
 async def update_me(call: Call[UpdateMe]) -> Me:
-    """Change display name, phone or notification choice (fields left out stay as they are)."""
+    """Change display name, phone, notification choice or language (fields left out stay)."""
     user = await call.services.auth.update_profile(call.user_id, call.body.model_dump())
     return Me.of(user)
 

@@ -23,6 +23,7 @@ from odrchat.auth.revocation import Revoked
 from odrchat.auth.tables import AuthSession, OneTimeToken, User
 from odrchat.auth.tokens import hash_token, new_token
 from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
+from odrchat.i18n import DEFAULT, N_, texts_for
 from odrchat.notify import numbers
 from odrchat.notify.email import build_email
 from odrchat.notify.outbox import enqueue
@@ -78,6 +79,7 @@ class AuthService:
         phone: str | None,
         *,
         verified: bool = False,
+        language: str = DEFAULT,
     ) -> User | None:
         """Create an account and send a verification link; None if the address was taken.
 
@@ -91,18 +93,23 @@ class AuthService:
         async with self.db.session() as s:
             existing = (await s.exec(select(User).where(User.email == email))).first()
             if existing is not None:
+                t = texts_for(existing.language)
                 await enqueue(
                     s,
                     build_email(
                         email,
-                        "Someone tried to register with your email address",
+                        t.gettext("Someone tried to register with your email address"),
                         [
-                            "Someone (perhaps you) tried to create an ODR account with this "
-                            "address, but you already have one.",
-                            "If it was you, log in, or reset your password if you have "
-                            "forgotten it. If it was not you, you can ignore this message.",
+                            t.gettext(
+                                "Someone (perhaps you) tried to create an ODR account with this "
+                                "address, but you already have one."
+                            ),
+                            t.gettext(
+                                "If it was you, log in, or reset your password if you have "
+                                "forgotten it. If it was not you, you can ignore this message."
+                            ),
                         ],
-                        ("Log in", f"{self.settings.public_url}/#/login"),
+                        (t.gettext("Log in"), f"{self.settings.public_url}/#/login"),
                         None,
                     ),
                 )
@@ -113,12 +120,13 @@ class AuthService:
                 display_name=display_name,
                 password_hash=password_hash,
                 email_verified_at=now if verified else None,
+                language=language,
             )
             s.add(user)
             try:
                 await s.flush()
             except IntegrityError:
-                raise Conflict("That email address is already registered.") from None
+                raise Conflict(N_("That email address is already registered.")) from None
             if number is not None:
                 await numbers.start(s, self.settings.secret_key, user, number, now=now)
             if not verified:
@@ -137,18 +145,26 @@ class AuthService:
                 expires_at=now + VERIFY_TTL,
             )
         )
+        t = texts_for(user.language)
+        days = VERIFY_TTL.days
         await enqueue(
             s,
             build_email(
                 user.email,
-                "Confirm your email address for Online Dispute Resolution",
+                t.gettext("Confirm your email address for Online Dispute Resolution"),
                 [
-                    f"Hello {user.display_name},",
-                    "Please confirm your email address so that we can send you updates "
-                    "about your case.",
+                    t.gettext("Hello {name},", name=user.display_name),
+                    t.gettext(
+                        "Please confirm your email address so that we can send you updates "
+                        "about your case."
+                    ),
                 ],
-                ("Confirm my email", f"{self.settings.public_url}/#/verify/{token}"),
-                "This link works once and expires in 2 days.",
+                (t.gettext("Confirm my email"), f"{self.settings.public_url}/#/verify/{token}"),
+                t.ngettext(
+                    "This link works once and expires in {n} day.",
+                    "This link works once and expires in {n} days.",
+                    days,
+                ),
             ),
         )
 
@@ -171,7 +187,9 @@ class AuthService:
         )
         row: OneTimeToken | None = result.first()
         if row is None or row.used_at is not None or row.expires_at <= now:
-            raise Invalid("This link is invalid, already used or expired.", code="invalid_token")
+            raise Invalid(
+                N_("This link is invalid, already used or expired."), code="invalid_token"
+            )
         row.used_at = now
         return row
 
@@ -184,7 +202,7 @@ class AuthService:
             wait = await throttle.retry_after(s, email, ip, now)
         if wait:
             raise TooMany(
-                "Too many attempts. Please wait and try again, or reset your password.",
+                N_("Too many attempts. Please wait and try again, or reset your password."),
                 retry_after=wait,
             )
         async with self.db.session() as s:
@@ -197,7 +215,9 @@ class AuthService:
         if not ok or user is None:
             async with self.db.session() as s:
                 await throttle.record_failure(s, email, ip, now)
-            raise NotAuthenticated("That email and password do not match.", code="bad_credentials")
+            raise NotAuthenticated(
+                N_("That email and password do not match."), code="bad_credentials"
+            )
         new_hash = await self.passwords.hash(password) if rehash else None
         token = new_token()
         async with self.db.session() as s:
@@ -307,19 +327,30 @@ class AuthService:
                     expires_at=now + RESET_TTL,
                 )
             )
+            t = texts_for(user.language)
+            hours = int(RESET_TTL.total_seconds()) // 3600
             await enqueue(
                 s,
                 build_email(
                     user.email,
-                    "Reset your Online Dispute Resolution password",
+                    t.gettext("Reset your Online Dispute Resolution password"),
                     [
-                        f"Hello {user.display_name},",
-                        "Someone asked to reset the password of your ODR account. If it was you, "
-                        "choose a new password with the link below. If not, ignore this message: "
-                        "your password stays as it is.",
+                        t.gettext("Hello {name},", name=user.display_name),
+                        t.gettext(
+                            "Someone asked to reset the password of your ODR account. If it was "
+                            "you, choose a new password with the link below. If not, ignore this "
+                            "message: your password stays as it is."
+                        ),
                     ],
-                    ("Choose a new password", f"{self.settings.public_url}/#/reset/{token}"),
-                    "This link works once and expires in 1 hour.",
+                    (
+                        t.gettext("Choose a new password"),
+                        f"{self.settings.public_url}/#/reset/{token}",
+                    ),
+                    t.ngettext(
+                        "This link works once and expires in {n} hour.",
+                        "This link works once and expires in {n} hours.",
+                        hours,
+                    ),
                 ),
             )
         self.wake_outbox()
@@ -341,7 +372,7 @@ class AuthService:
         """Change the password; every other session of the account ends."""
         ok, _ = await self.passwords.verify(current.user.password_hash, old)
         if not ok:
-            raise Forbidden("Your current password is not right.", code="bad_credentials")
+            raise Forbidden(N_("Your current password is not right."), code="bad_credentials")
         new_hash = await self.passwords.hash(new)
         async with self.db.session() as s:
             await s.exec(
@@ -356,7 +387,8 @@ class AuthService:
         return ok
 
     async def update_profile(self, user_id: int, changes: dict[str, object]) -> User:
-        """Change display name, phone (by texted code) or the optional-notification choice."""
+        """Change display name, phone (by texted code), the optional-notification choice or
+        the language."""
         async with self.db.session() as s:
             user = await s.get(User, user_id)
             assert user is not None
@@ -370,6 +402,8 @@ class AuthService:
                 await numbers.start(s, self.settings.secret_key, user, str(phone), now=utcnow())
             if changes.get("notify_optional") is not None:
                 user.notify_optional = bool(changes["notify_optional"])
+            if changes.get("language"):
+                user.language = str(changes["language"])
             s.add(user)
         self.wake_outbox()  # a code text may be waiting
         return user
@@ -377,7 +411,7 @@ class AuthService:
     async def create_staff(self, email: str, display_name: str, password: str, role: str) -> User:
         """Create a mediator or admin account (verified: staff are created by an operator)."""
         if role not in ("mediator", "admin"):
-            raise Invalid("role must be mediator or admin")
+            raise Invalid(N_("role must be mediator or admin"))
         password_hash = await self.passwords.hash(password)
         async with self.db.session() as s:
             user = User(
@@ -391,5 +425,5 @@ class AuthService:
             try:
                 await s.flush()
             except IntegrityError:
-                raise Conflict("That email address is already registered.") from None
+                raise Conflict(N_("That email address is already registered.")) from None
         return user

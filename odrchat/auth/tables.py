@@ -32,6 +32,7 @@ class User(SQLModel, table=True):
     quiet_from: int | None = Field(default=None)
     quiet_until: int | None = Field(default=None)
     time_zone: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="en", max_length=16)  # a catalog's code (odrchat.i18n)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
