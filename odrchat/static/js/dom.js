@@ -94,6 +94,13 @@ export function linkify(text) {
   return frag;
 }
 
+/** A translated sentence with one "{link}" in it, as [text, link, text] for h(). */
+export function withLink(text, link) {
+  const at = text.indexOf("{link}");
+  if (at < 0) return [text, " ", link];
+  return [text.slice(0, at), link, text.slice(at + "{link}".length)];
+}
+
 /** A labelled form field; returns {wrap, input, error}. */
 export function field(name, label, { type = "text", required = false, hint = "", autocomplete,
                                      value = "", tag = "input", options = [] } = {}) {

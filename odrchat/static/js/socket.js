@@ -11,6 +11,7 @@
 //   user may retry it, still with the same id.
 
 import { CLOSE, E, S, WS_PATH, frames, isStored } from "./wire.js";
+import { t } from "./i18n.js";
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 30000;
@@ -392,7 +393,7 @@ export class Connection extends EventTarget {
         return;
       }
       out.state = "failed";
-      out.error = f.message || "The message could not be sent.";
+      out.error = f.message || t("chat.notSentReason");
       this.saveOutbox();
       const room = this.rooms.get(out.room);
       if (room) this.emitRoom(room, "outbox");
@@ -447,7 +448,7 @@ export class Connection extends EventTarget {
       if (out.state !== "pending") return;
       if (out.attempts >= MAX_ATTEMPTS) {
         out.state = "failed";
-        out.error = "Not delivered yet.";
+        out.error = t("chat.notDelivered");
         const room = this.rooms.get(out.room);
         if (room) this.emitRoom(room, "outbox");
         return;

@@ -1,7 +1,8 @@
 // The case page: three tabs as the FAQ describes them: Case, Conversations, Agreement.
 
 import { api, currentUser } from "../api.js";
-import { formatDate, formatDateTime, h, mount } from "../dom.js";
+import { formatDate, formatDateTime, h, mount, withLink } from "../dom.js";
+import { languages, lazyPairs, t } from "../i18n.js";
 import { ROOM } from "../wire.js";
 import { agreementTab } from "./agreement.js";
 import { chatPanel, roomLabel } from "./chat.js";
@@ -9,7 +10,9 @@ import { OfferDesk } from "./offers.js";
 import { DUTIES } from "./faq.js";
 import { kindLabel, roleLabel, statusLabel } from "./labels.js";
 
-const TABS = [["case", "Case"], ["conversations", "Conversations"], ["agreement", "Agreement"]];
+const TABS = lazyPairs([
+  ["case", "case.tab.case"], ["conversations", "case.tab.conversations"], ["agreement", "case.tab.agreement"],
+]);
 
 /** Tabs with the ARIA tabs pattern: arrows move between them, the panel follows. */
 export function tabList(tabs, selected, onSelect, { label, className = "" } = {}) {
@@ -45,7 +48,7 @@ export async function page(main, [id, tab = "case", roomParam], ctx) {
   const go = (key) => ctx.navigate(`/cases/${caseId}/${key}`);
   const chip = h("span", { class: "status", id: "case-status", text: statusLabel(detail.status) });
   mount(main, h("h1", { text: title }), h("p", {}, chip),
-    tabList(TABS, tab, go, { label: "Case sections" }), panel);
+    tabList(TABS, tab, go, { label: t("case.sections") }), panel);
   const stopTab = tab === "conversations" ? conversations(panel, detail, user, ctx, roomParam)
     : tab === "agreement" ? agreementTab(panel, detail, user, ctx)
       : await caseTab(panel, detail, user, ctx);
@@ -86,37 +89,45 @@ function followStatus(chip, d, connection) {
 async function caseTab(panel, d, user, ctx) {
   const refresh = () => ctx.navigate(`/cases/${d.id}/case`);
   const facts = h("dl", { class: "facts" },
-    h("dt", { text: "Kind" }), h("dd", { text: kindLabel(d.kind) }),
-    d.court_name ? [h("dt", { text: "Court" }), h("dd", { text: d.court_name })] : null,
-    d.court_case_number ? [h("dt", { text: "Case number" }), h("dd", { text: d.court_case_number })] : null,
-    d.hearing_date ? [h("dt", { text: "Hearing date" }), h("dd", { text: formatDate(d.hearing_date) })] : null,
-    d.department ? [h("dt", { text: "Department" }), h("dd", { text: d.department })] : null,
-    d.premises_address ? [h("dt", { text: "Premises" }), h("dd", { text: d.premises_address })] : null,
-    h("dt", { text: "Status" }), h("dd", { text: statusLabel(d.status) }),
-    d.description ? [h("dt", { text: "About" }), h("dd", { class: "prewrap", text: d.description })] : null);
+    h("dt", { text: t("case.fact.kind") }), h("dd", { text: kindLabel(d.kind) }),
+    d.court_name ? [h("dt", { text: t("invite.fact.court") }), h("dd", { text: d.court_name })] : null,
+    d.court_case_number ? [h("dt", { text: t("invite.fact.caseNumber") }), h("dd", { text: d.court_case_number })] : null,
+    d.hearing_date ? [h("dt", { text: t("invite.fact.hearing") }), h("dd", { text: formatDate(d.hearing_date) })] : null,
+    d.department ? [h("dt", { text: t("case.fact.department") }), h("dd", { text: d.department })] : null,
+    d.premises_address ? [h("dt", { text: t("case.fact.premises") }), h("dd", { text: d.premises_address })] : null,
+    h("dt", { text: t("case.fact.status") }), h("dd", { text: statusLabel(d.status) }),
+    d.description ? [h("dt", { text: t("case.fact.about") }), h("dd", { class: "prewrap", text: d.description })] : null);
   const people = (d.participants || []).map((p) => h("li", { class: "card", dataset: { userId: p.user_id } },
     h("strong", { text: p.display_name }), " — ",
     h("span", { text: roleLabel(p.role, p.side, d.kind) }),
-    p.role === "observer" && !p.approved ? " (waiting for the mediator's approval)" : "",
-    h("p", { class: "hint", text: p.duties || DUTIES[p.role] || "" }),
-    p.email ? h("p", { text: `Email: ${p.email}` }) : null,
-    p.phone ? h("p", { text: `Phone: ${p.phone}` }) : null,
+    p.role === "observer" && !p.approved ? t("case.observerWaiting") : "",
+    h("p", { class: "hint", text: DUTIES[p.role] || p.duties || "" }),
+    p.email ? h("p", { text: t("case.email", { email: p.email }) }) : null,
+    p.phone ? h("p", { text: t("case.phone", { phone: p.phone }) }) : null,
+    languageLine(p, d),
     approveButton(d, p, refresh)));
   mount(panel,
-    d.next_step ? h("p", { class: d.waiting_on_me ? "waiting" : "notice", text: d.waiting_on_me
-      ? `Waiting on you: ${d.next_step}` : d.next_step }) : null,
-    d.notice ? h("p", { class: "notice", text: d.notice }) : null,
-    d.mediator_intro ? h("p", { class: "notice", text: d.mediator_intro }) : null,
-    h("h2", { text: "About the case" }), facts,
-    h("h2", { text: "Who takes part" }),
-    h("ul", { class: "cards", attrs: { "aria-label": "Participants" } }, people),
+    d.next_step ? h("p", { class: d.waiting_on_me ? "waiting" : "notice", dataset: { serverText: "" },
+      text: d.waiting_on_me ? t("cases.waitingOnYou", { step: d.next_step }) : d.next_step }) : null,
+    d.notice ? h("p", { class: "notice", dataset: { serverText: "" }, text: d.notice }) : null,
+    d.mediator_intro ? h("p", { class: "notice", dataset: { serverText: "" }, text: d.mediator_intro }) : null,
+    h("h2", { text: t("case.about") }), facts,
+    h("h2", { text: t("case.who") }),
+    h("ul", { class: "cards", attrs: { "aria-label": t("case.participants") } }, people),
     invitationBox(d, refresh),
     await consentBox(d, refresh),
     mediatorActions(d, refresh),
     attorneyBox(d, refresh),
     optOutBox(d, refresh),
-    h("p", {}, h("a", { href: "#/prepare", text: "How to prepare" }), " · ",
-      h("a", { href: "#/glossary", text: "Legal words explained" })));
+    h("p", {}, h("a", { href: "#/prepare", text: t("faq.link.prepare") }), " · ",
+      h("a", { href: "#/glossary", text: t("faq.link.glossary") })));
+}
+
+/** Staff see each participant's language: messages are never translated, so it helps them. */
+function languageLine(p, d) {
+  const staff = ["mediator", "co_mediator", "admin", "observer"].includes(d.my_role);
+  if (!staff || !p.language) return null;
+  return h("p", { class: "lang-of" }, t("case.language", { language: languages()[p.language] || p.language }));
 }
 
 function isOpen(d) {
@@ -139,7 +150,7 @@ function actionButton(text, run, cls = "") {
 
 function approveButton(d, p, refresh) {
   if (p.role !== "observer" || p.approved || !["mediator", "co_mediator"].includes(d.my_role)) return null;
-  return h("div", { class: "actions" }, actionButton("Approve observer", async () => {
+  return h("div", { class: "actions" }, actionButton(t("case.approveObserver"), async () => {
     await api.post(`/api/cases/${d.id}/observers/${p.user_id}/approve`);
     refresh();
   }));
@@ -148,16 +159,20 @@ function approveButton(d, p, refresh) {
 function invitationBox(d, refresh) {
   if (!d.invitation || !isOpen(d)) return null;
   const inv = d.invitation;
-  return h("section", {}, h("h2", { text: "Invitation" }),
-    h("p", { text: `Invitation sent to ${inv.name}${inv.email ? ` (${inv.email})` : ""}` +
-      `${inv.sent_at ? ` on ${formatDateTime(inv.sent_at)}` : ""}. It expires ` +
-      `${inv.expires_at ? formatDateTime(inv.expires_at) : "after a while"}.` }),
+  return h("section", {}, h("h2", { text: t("case.invitation") }),
+    h("p", { text: [
+      inv.email ? t("case.invitation.sentTo", { name: inv.name, email: inv.email })
+        : t("case.invitation.sent", { name: inv.name }),
+      inv.sent_at ? t("case.invitation.on", { date: formatDateTime(inv.sent_at) }) : null,
+      inv.expires_at ? t("case.invitation.expires", { date: formatDateTime(inv.expires_at) })
+        : t("case.invitation.expiresLater"),
+    ].filter(Boolean).join(" ") }),
     inv.email ? h("div", { class: "actions" },
-      actionButton("Send it again", async () => {
+      actionButton(t("case.resend"), async () => {
         await api.post(`/api/cases/${d.id}/invitation/resend`);
         refresh();
       }, "secondary"),
-      actionButton("Withdraw the invitation", async () => {
+      actionButton(t("case.revoke"), async () => {
         await api.post(`/api/cases/${d.id}/invitation/revoke`);
         refresh();
       }, "danger")) : null);
@@ -166,8 +181,8 @@ function invitationBox(d, refresh) {
 async function consentBox(d, refresh) {
   const mine = (d.consents || []).find((c) => c.user_id === currentUser()?.id);
   if (!d.consent_needed) {
-    return mine ? h("section", {}, h("h2", { text: "Agreement to mediate" }),
-      h("p", { text: `You accepted the agreement to mediate on ${formatDateTime(mine.accepted_at)}.` })) : null;
+    return mine ? h("section", {}, h("h2", { text: t("case.consent.title") }),
+      h("p", { text: t("case.consent.accepted", { date: formatDateTime(mine.accepted_at) }) })) : null;
   }
   let text = null;
   try {
@@ -178,9 +193,9 @@ async function consentBox(d, refresh) {
   const version = text?.version || text?.text_version || d.consent_needed;
   const paragraphs = String(text?.text || "").split(/\n\n+/).filter(Boolean);
   const check = h("input", { type: "checkbox", id: "consent-read" });
-  const [btn, out] = actionButton("I accept the agreement to mediate", async () => {
+  const [btn, out] = actionButton(t("case.consent.accept"), async () => {
     if (!check.checked) {
-      out.textContent = "Please tick the box to say you have read the agreement.";
+      out.textContent = t("case.consent.tick");
       btn.disabled = false;
       check.focus();
       return;
@@ -189,64 +204,59 @@ async function consentBox(d, refresh) {
     refresh();
   });
   return h("section", { class: "prose", attrs: { "aria-labelledby": "consent-h" } },
-    h("h2", { id: "consent-h", text: "Agreement to mediate" }),
+    h("h2", { id: "consent-h", text: t("case.consent.title") }),
     paragraphs.length ? paragraphs.map((p, i) => (i === 0 ? h("h3", { text: p }) : h("p", { text: p })))
-      : h("p", { text: "Mediation is voluntary at every stage, the mediator is neutral, and what is " +
-        "said in mediation is not shared with the court." }),
+      : h("p", { text: t("case.consent.fallback") }),
     h("div", { class: "field" }, h("label", { class: "check", htmlFor: "consent-read" }, check,
-      "I have read the agreement to mediate")),
+      t("case.consent.read"))),
     h("div", { class: "actions" }, btn, out));
 }
 
 function mediatorActions(d, refresh) {
   if (!["mediator", "co_mediator"].includes(d.my_role) || d.status !== "in_mediation") return null;
-  const [btn, out] = actionButton("Yes, record the impasse", async () => {
+  const [btn, out] = actionButton(t("case.impasse.yes"), async () => {
     await api.post(`/api/cases/${d.id}/impasse`);
     refresh();
   }, "danger");
   // Recording an impasse closes the case for everyone: ask once more.
   const confirm = h("div", { class: "notice warn", hidden: true },
-    h("p", { text: "This closes mediation for everyone: no more messages or offers. The parties " +
-      "are told that no agreement was reached and can still go to their hearing." }),
+    h("p", { text: t("case.impasse.warn") }),
     h("div", { class: "actions" }, btn, h("button", { type: "button", class: "secondary",
-      text: "Go back", on: { click: () => { confirm.hidden = true; } } })), out);
+      text: t("invite.confirmDecline.back"), on: { click: () => { confirm.hidden = true; } } })), out);
   const ask = h("button", { type: "button", class: "secondary",
-    text: "Record an impasse (no agreement possible)", on: { click: () => { confirm.hidden = false; } } });
-  return h("section", {}, h("h2", { text: "Mediator" }), h("div", { class: "actions" }, ask), confirm);
+    text: t("case.impasse.ask"), on: { click: () => { confirm.hidden = false; } } });
+  return h("section", {}, h("h2", { text: t("case.mediator") }), h("div", { class: "actions" }, ask), confirm);
 }
 
 function attorneyBox(d, refresh) {
   if (d.my_role !== "party" || !isOpen(d)) return null;
   const name = h("input", { id: "att-name", autocomplete: "off" });
   const email = h("input", { id: "att-email", type: "email", autocomplete: "off" });
-  const [btn, out] = actionButton("Invite my attorney", async () => {
+  const [btn, out] = actionButton(t("case.attorney.invite"), async () => {
     await api.post(`/api/cases/${d.id}/attorneys`, { name: name.value, email: email.value });
     refresh();
   }, "secondary");
-  return h("details", {}, h("summary", { text: "Add your attorney (optional)" }),
-    h("p", { class: "hint", text: "You do not need a lawyer. If you have one, they can take part " +
-      "for you or with you." }),
-    h("div", { class: "field" }, h("label", { htmlFor: "att-name", text: "Attorney's name" }), name),
-    h("div", { class: "field" }, h("label", { htmlFor: "att-email", text: "Attorney's email" }), email),
+  return h("details", {}, h("summary", { text: t("case.attorney.add") }),
+    h("p", { class: "hint", text: t("case.attorney.hint") }),
+    h("div", { class: "field" }, h("label", { htmlFor: "att-name", text: t("case.attorney.name") }), name),
+    h("div", { class: "field" }, h("label", { htmlFor: "att-email", text: t("case.attorney.email") }), email),
     h("div", { class: "actions" }, btn, out));
 }
 
 function optOutBox(d, refresh) {
   if (!["party", "attorney"].includes(d.my_role) || !isOpen(d)) return null;
   const reason = h("textarea", { id: "optout-reason", rows: 3, maxLength: 2000 });
-  const [btn, out] = actionButton("Stop mediation", async () => {
+  const [btn, out] = actionButton(t("case.optOut.button"), async () => {
     const body = reason.value.trim() ? { reason: reason.value.trim() } : {};
     await api.post(`/api/cases/${d.id}/opt-out`, body);
     refresh();
   }, "danger");
-  return h("details", { class: "optout" }, h("summary", { text: "Stop mediation" }),
-    h("p", { text: "Mediation is voluntary at every stage. You can stop at any time, and the " +
-      "court does not penalize you for it." + (d.hearing_date
-      ? " Your hearing stays on its date, and you can present your case to the judge." : "") }),
+  return h("details", { class: "optout" }, h("summary", { text: t("case.optOut.button") }),
+    h("p", { text: d.hearing_date ? `${t("case.optOut.text")} ${t("case.optOut.hearing")}`
+      : t("case.optOut.text") }),
     h("div", { class: "field" },
-      h("label", { htmlFor: "optout-reason", text: "Why are you stopping? (optional)" }),
-      h("p", { class: "hint", text: "Private: only CCR administration can read this. The other " +
-        "side is not told who stopped or why." }), reason),
+      h("label", { htmlFor: "optout-reason", text: t("case.optOut.reason") }),
+      h("p", { class: "hint", text: t("case.optOut.private") }), reason),
     h("div", { class: "actions" }, btn, out));
 }
 
@@ -257,9 +267,8 @@ const KIND_ORDER = { [ROOM.JOINT]: 0, [ROOM.PRIVATE]: 1, [ROOM.MEDIATORS]: 2 };
 function conversations(panel, d, user, ctx, roomParam) {
   const connection = ctx.connection;
   if (d.my_role === "admin") {
-    mount(panel, h("p", { class: "notice" }, "CCR administration reads conversations in the ",
-      h("a", { href: `#/admin/read/${d.id}`, text: "read-only room reader" }),
-      ". Every view there is recorded in the audit log."));
+    mount(panel, h("p", { class: "notice" }, withLink(t("case.admin.reader"),
+      h("a", { href: `#/admin/read/${d.id}`, text: t("case.admin.readerLink") }))));
     return null;
   }
   const desk = new OfferDesk(d, user, ctx);
@@ -278,20 +287,18 @@ function conversations(panel, d, user, ctx, roomParam) {
       shown = null;
       mount(sub);
       mount(host, h("p", { class: "notice", text: connection.status === "online"
-        ? "The conversation space opens once both sides have agreed to mediate and a mediator " +
-          "is assigned."
-        : "Connecting to the conversation space…" }));
+        ? t("case.rooms.closed") : t("case.rooms.connecting") }));
       return;
     }
     const wanted = rooms.find((r) => String(r.id) === String(roomParam)) || rooms[0];
     const tabs = rooms.map((r) => [String(r.id), roomLabel(r, user, d.my_role, d.kind),
       h("span", { class: "badge", text: r.unread ? String(r.unread) : "",
-        attrs: { "aria-label": r.unread ? `${r.unread} unread` : null } })]);
+        attrs: { "aria-label": r.unread ? t("cases.unread", { count: r.unread }) : null } })]);
     mount(sub, tabList(tabs, String(wanted.id), (key) => {
       roomParam = key;
       history.replaceState(null, "", `#/cases/${d.id}/conversations/${key}`);
       render();
-    }, { label: "Conversations", className: "subtabs" }));
+    }, { label: t("case.tab.conversations"), className: "subtabs" }));
     host.setAttribute("aria-labelledby", `tab-${wanted.id}`);
     if (shown !== wanted.id) {
       if (stopPanel) stopPanel();
@@ -312,7 +319,7 @@ function conversations(panel, d, user, ctx, roomParam) {
       const badge = sub.querySelector(`[data-tab="${r.id}"] .badge`);
       if (badge) {
         badge.textContent = r.unread ? String(r.unread) : "";
-        if (r.unread) badge.setAttribute("aria-label", `${r.unread} unread`);
+        if (r.unread) badge.setAttribute("aria-label", t("cases.unread", { count: r.unread }));
         else badge.removeAttribute("aria-label");
       }
     }

@@ -4,23 +4,24 @@ import { api } from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
 import { KINDS, isFiled, kindLabel, listOf, sideChoices, statusLabel } from "./labels.js";
+import { t } from "../i18n.js";
 
 function unreadOf(caseId) {
   return connection.roomsOfCase(caseId).reduce((n, r) => n + r.unread, 0);
 }
 
 export async function list(main, _params, ctx) {
-  ctx.setTitle("My cases");
-  const ul = h("ul", { class: "cards", attrs: { "aria-label": "My cases" } });
-  mount(main, h("h1", { text: "My cases" }),
+  ctx.setTitle(t("cases.title"));
+  const ul = h("ul", { class: "cards", attrs: { "aria-label": t("cases.title") } });
+  mount(main, h("h1", { text: t("cases.title") }),
     h("div", { class: "actions" }, h("a", { href: "#/cases/new", class: "button",
-      text: "Start a new case" })), ul);
+      text: t("cases.new") })), ul);
   const body = await api.get("/api/cases");
   const cases = listOf(body, "cases");
   const render = () => {
     if (!cases.length) {
-      mount(ul, h("li", { class: "card" }, h("p", { text: "You have no cases yet." }),
-        h("p", {}, h("a", { href: "#/about", text: "What is online mediation?" }))));
+      mount(ul, h("li", { class: "card" }, h("p", { text: t("cases.none") }),
+        h("p", {}, h("a", { href: "#/about", text: t("faq.heading.what") }))));
       return;
     }
     mount(ul, cases.map((c) => {
@@ -29,10 +30,11 @@ export async function list(main, _params, ctx) {
       return h("li", { class: "card", dataset: { caseId: c.id } },
         h("a", { class: "title", href: `#/cases/${c.id}`, text: title }), " ",
         h("span", { class: "badge", text: unread ? String(unread) : "",
-          attrs: { "aria-label": unread ? `${unread} unread` : null } }),
+          attrs: { "aria-label": unread ? t("cases.unread", { count: unread }) : null } }),
         h("p", {}, h("span", { class: "status", text: statusLabel(c.status) })),
         c.next_step ? h("p", { class: c.waiting_on_me ? "waiting" : "",
-          text: c.waiting_on_me ? `Waiting on you: ${c.next_step}` : c.next_step }) : null);
+          text: c.waiting_on_me ? t("cases.waitingOnYou", { step: c.next_step }) : c.next_step,
+          dataset: { serverText: "" } }) : null);
     }));
   };
   render();
@@ -45,26 +47,26 @@ export async function list(main, _params, ctx) {
 }
 
 export function create(main, _params, ctx) {
-  ctx.setTitle("Start a new case");
+  ctx.setTitle(t("cases.new"));
   const f = {
-    kind: field("kind", "Kind of case", { tag: "select", required: true, options: KINDS }),
-    side: field("side", "I am the", { tag: "select", required: true,
-      options: [["plaintiff", "Plaintiff (I filed the case)"], ["defendant", "Defendant (I am being sued)"]] }),
-    court_name: field("court_name", "Court", { required: true,
-      hint: "The courthouse named on your court papers." }),
-    court_case_number: field("court_case_number", "Court case number", { required: true,
-      hint: "As printed on your court papers, for example 24SC01234." }),
-    hearing_date: field("hearing_date", "Hearing date", { type: "date" }),
-    department: field("department", "Court department", {
-      hint: "If your court papers name a department, for example Dept. 77." }),
-    premises_address: field("premises_address", "Address of the rented premises", { required: true,
-      hint: "Street, unit number, city and ZIP code, as in the eviction papers." }),
-    description: field("description", "What is the dispute about?", { tag: "textarea",
-      required: true, hint: "A few sentences in your own words. Everyone in the case can read this." }),
-    other_name: field("other_name", "The other side's name", { required: true }),
-    other_email: field("other_email", "The other side's email", { type: "email", required: true,
-      hint: "We email them an invitation to join." }),
-    other_phone: field("other_phone", "The other side's mobile phone", { type: "tel" }),
+    kind: field("kind", t("cases.kind"), { tag: "select", required: true, options: KINDS }),
+    side: field("side", t("cases.side"), { tag: "select", required: true,
+      options: [["plaintiff", t("labels.sideChoice.plaintiff")], ["defendant", t("labels.sideChoice.defendant")]] }),
+    court_name: field("court_name", t("cases.court"), { required: true,
+      hint: t("cases.courtHint") }),
+    court_case_number: field("court_case_number", t("cases.caseNumber"), { required: true,
+      hint: t("cases.caseNumberHint") }),
+    hearing_date: field("hearing_date", t("cases.hearing"), { type: "date" }),
+    department: field("department", t("cases.department"), {
+      hint: t("cases.departmentHint") }),
+    premises_address: field("premises_address", t("cases.premises"), { required: true,
+      hint: t("cases.premisesHint") }),
+    description: field("description", t("cases.description"), { tag: "textarea",
+      required: true, hint: t("cases.descriptionHint") }),
+    other_name: field("other_name", t("cases.otherName"), { required: true }),
+    other_email: field("other_email", t("cases.otherEmail"), { type: "email", required: true,
+      hint: t("cases.otherEmailHint") }),
+    other_phone: field("other_phone", t("cases.otherPhone"), { type: "tel" }),
   };
   const share = h("input", { type: "checkbox", id: "share-contact", name: "share_contact" });
   const filedOnly = [f.court_name, f.court_case_number, f.hearing_date, f.department];
@@ -87,10 +89,10 @@ export function create(main, _params, ctx) {
   const form = h("form", { attrs: { novalidate: true } },
     Object.values(f).map((x) => x.wrap),
     h("div", { class: "field" }, h("label", { class: "check", htmlFor: "share-contact" }, share,
-      "Let the other people in the case see my email and phone")),
+      t("invite.shareContact"))),
     h("p", { class: "form-error", attrs: { role: "alert", tabindex: "-1" } }),
-    h("div", { class: "actions" }, h("button", { type: "submit", text: "Open case and invite" }),
-      h("a", { href: "#/cases", class: "button secondary", text: "Cancel" })));
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("cases.submit") }),
+      h("a", { href: "#/cases", class: "button secondary", text: t("cases.cancel") })));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     showErrors(form, f, null);
@@ -123,7 +125,6 @@ export function create(main, _params, ctx) {
     }
   });
   sync();
-  mount(main, h("div", { class: "narrow" }, h("h1", { text: "Start a new case" }),
-    h("p", { text: "Tell us about the dispute. We will invite the other side to try mediation " +
-      "with you. Mediation only starts if they agree." }), form));
+  mount(main, h("div", { class: "narrow" }, h("h1", { text: t("cases.new") }),
+    h("p", { text: t("cases.intro") }), form));
 }

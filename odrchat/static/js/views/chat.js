@@ -5,7 +5,7 @@ import { formatTime, h, linkify, mount } from "../dom.js";
 import { DOCUMENT, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
 import { attachBar, documentCard, documentsList } from "./documents.js";
 import { EVENT_TEXT, EVENT_TEXT_OTHER, ROLES, roleLabel } from "./labels.js";
-import { t } from "../i18n.js";
+import { formatList, languages, t } from "../i18n.js";
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -13,20 +13,24 @@ const TYPING_IDLE_MS = 4000;
 
 /** The tab name of a room as this user sees it. */
 export function roomLabel(room, me, myRole, kindOfCase) {
-  if (room.kind === ROOM.JOINT) return "Joint";
-  if (room.kind === ROOM.MEDIATORS) return "Mediators only";
-  // The server names private rooms "<party name> + Mediator", as the FAQ does.
-  if (room.title) return room.title;
+  if (room.kind === ROOM.JOINT) return t("chat.room.joint");
+  if (room.kind === ROOM.MEDIATORS) return t("chat.room.mediators");
+  // "<party name> + Mediator", as the FAQ calls it, in the reader's language (the server's
+  // room.title is in English, so it is only the last resort).
   if (room.kind === ROOM.PRIVATE) {
-    if (myRole === "party" || myRole === "attorney") return `${me.display_name || me.name} + Mediator`;
-    return `${roleLabel("party", room.side, kindOfCase)} + Mediator`;
+    const party = (room.audience || []).find((m) => m.role === "party")?.name;
+    const name = myRole === "party" || myRole === "attorney" ? me.display_name || me.name
+      : party || roleLabel("party", room.side, kindOfCase);
+    return t("chat.room.private", { name });
   }
-  return `Room ${room.id}`;
+  return room.title || t("chat.room.other", { id: String(room.id) });
 }
 
-function audienceText(member) {
-  return `${member.name} (${member.role === "party" || member.role === "attorney"
-    ? roleLabel(member.role, member.side) : ROLES[member.role] || member.role})`;
+function audienceText(member, showLanguage) {
+  const role = member.role === "party" || member.role === "attorney"
+    ? roleLabel(member.role, member.side) : ROLES[member.role] || member.role;
+  const language = showLanguage && member.language ? languages()[member.language] || member.language : null;
+  return `${member.name} (${language ? `${role} · ${language}` : role})`;
 }
 
 /** True when the signed-in user is a mediator or co-mediator of the room's case. */
@@ -47,11 +51,11 @@ export function chatPanel(host, connection, roomId,
   const items = new Map(); // "s<seq>" or "c<client id>" -> <li>
   // The scrolling list keeps its list semantics (an <li> under role="log" is no list item) and
   // takes keyboard focus so that arrow keys scroll it; the live region is the wrapper around it.
-  const list = h("ol", { class: "messages", attrs: { tabindex: "0", "aria-label": `Messages in ${label}` } });
+  const list = h("ol", { class: "messages", attrs: { tabindex: "0", "aria-label": t("chat.messagesIn", { room: label }) } });
   const log = h("div", { class: "log", attrs: {
-    role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": `Messages in ${label}`,
+    role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": t("chat.messagesIn", { room: label }),
   } }, list);
-  const older = h("button", { type: "button", class: "secondary", text: "Show earlier messages",
+  const older = h("button", { type: "button", class: "secondary", text: t("chat.olderMessages"),
     on: { click: () => connection.loadOlder(roomId) } });
   const olderWrap = h("li", { class: "msg system", hidden: true }, older);
   list.appendChild(olderWrap);
@@ -61,9 +65,9 @@ export function chatPanel(host, connection, roomId,
   const seen = h("p", { class: "typing seen" });
   const input = h("textarea", { id: `composer-${roomId}`, rows: 1, maxLength: MAX_TEXT,
     attrs: { autocomplete: "off", enterkeyhint: "send" } });
-  const sendBtn = h("button", { type: "submit", text: "Send" });
-  const composer = h("form", { class: "composer", attrs: { "aria-label": `Write to ${label}` } },
-    h("label", { htmlFor: input.id, class: "visually-hidden", text: `Message to ${label}` }),
+  const sendBtn = h("button", { type: "submit", text: t("chat.sendButton") });
+  const composer = h("form", { class: "composer", attrs: { "aria-label": t("chat.writeTo", { room: label }) } },
+    h("label", { htmlFor: input.id, class: "visually-hidden", text: t("chat.messageTo", { room: label }) }),
     input, sendBtn);
   const readonly = h("p", { class: "readonly", hidden: true });
   const myRole = (room.audience || []).find((m) => m.user_id === me()?.id)?.role;
@@ -72,6 +76,7 @@ export function chatPanel(host, connection, roomId,
   const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
     h("div", { class: "chat-head" },
       h("details", {}, h("summary", {}, audienceSummary), audience), docs.element),
+    h("p", { class: "hint not-translated", text: t("chat.notTranslated") }),
     log, typing, seen, composer, attach, readonly);
   mount(host, before, panel);
 
@@ -126,22 +131,23 @@ export function chatPanel(host, connection, roomId,
       return h("li", { class: mine ? "msg mine" : "msg", dataset: { seq: ev.seq, state: "sent",
         clientId: ev.msg_id || "" } },
         h("span", { class: "meta" },
-          h("span", { class: "sender", text: mine ? "You" : ev.sender?.name || "Someone" }),
+          h("span", { class: "sender", text: mine ? t("chat.you") : ev.sender?.name || t("chat.someone") }),
           ev.sender && !mine ? ` · ${roleLabel(ev.sender.role, ev.sender.side, caseKind)}` : "",
           " · ", h("time", { dateTime: ev.at, text: formatTime(ev.at) }),
           mediatesRoom(room, me()) ? flagControl(ev) : null),
         h("span", { class: "text" }, linkify(ev.text ?? "")));
     }
-    const by = ev.by?.name && isOfferEvent(ev) && ev.type !== OFFER.EXPIRED ? `${ev.by.name}: ` : "";
+    const what = EVENT_TEXT[ev.type] || t(EVENT_TEXT_OTHER);
+    const by = ev.by?.name && isOfferEvent(ev) && ev.type !== OFFER.EXPIRED;
     return h("li", { class: "msg system", dataset: { seq: ev.seq } },
-      h("span", { text: by + (EVENT_TEXT[ev.type] || t(EVENT_TEXT_OTHER)) }), " ",
+      h("span", { text: by ? t("chat.offerBy", { name: ev.by.name, text: what }) : what }), " ",
       h("time", { dateTime: ev.at, text: formatTime(ev.at) }));
   }
 
   // Mediators flag a message for CCR administration (abuse, a safety concern).
   function flagControl(ev) {
-    const btn = h("button", { type: "button", class: "link flag", text: "Flag",
-      attrs: { "aria-label": `Flag this message for CCR administration` } });
+    const btn = h("button", { type: "button", class: "link flag", text: t("chat.flag.button"),
+      attrs: { "aria-label": t("chat.flag.label") } });
     btn.addEventListener("click", () => {
       const li = btn.closest("li");
       if (li.querySelector("form.flag-form")) return;
@@ -149,21 +155,21 @@ export function chatPanel(host, connection, roomId,
       const reason = h("textarea", { id, rows: 2, maxLength: 500, required: true });
       const out = h("p", { class: "field-error", attrs: { role: "status" } });
       const form = h("form", { class: "flag-form" },
-        h("label", { htmlFor: id, text: "Why flag this message? (only CCR administration sees this)" }),
+        h("label", { htmlFor: id, text: t("chat.flag.reason") }),
         reason, out,
-        h("div", { class: "actions" }, h("button", { type: "submit", text: "Flag message" }),
-          h("button", { type: "button", class: "secondary", text: "Cancel",
+        h("div", { class: "actions" }, h("button", { type: "submit", text: t("chat.flag.submit") }),
+          h("button", { type: "button", class: "secondary", text: t("cases.cancel"),
             on: { click: () => form.remove() } })));
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         if (!reason.value.trim()) {
-          out.textContent = "Please say why, in a few words.";
+          out.textContent = t("chat.flag.sayWhy");
           reason.focus();
           return;
         }
         const re = connection.flag(roomId, ev.seq, reason.value.trim());
         if (!re) {
-          out.textContent = "You are offline. Try again when the connection is back.";
+          out.textContent = t("chat.flag.offline");
           return;
         }
         const done = (e2) => {
@@ -172,10 +178,10 @@ export function chatPanel(host, connection, roomId,
           connection.removeEventListener("error", done);
           if (e2.type === "flagged") {
             mount(form, h("p", { class: "notice ok", attrs: { role: "status" },
-              text: "Flagged for CCR administration." }));
+              text: t("chat.flag.done") }));
             btn.remove();
           } else {
-            out.textContent = e2.detail.message || "The message could not be flagged.";
+            out.textContent = e2.detail.message || t("chat.flag.failed");
           }
         };
         connection.addEventListener("flagged", done);
@@ -189,7 +195,7 @@ export function chatPanel(host, connection, roomId,
 
   function renderPending(out) {
     const li = h("li", { class: "msg mine", dataset: { clientId: out.id, state: out.state } },
-      h("span", { class: "meta" }, h("span", { class: "sender", text: "You" })),
+      h("span", { class: "meta" }, h("span", { class: "sender", text: t("chat.you") })),
       h("span", { class: "text" }, linkify(out.text)),
       h("span", { class: "state", attrs: { role: out.state === "failed" ? "alert" : null } }));
     updatePending(li, out);
@@ -200,13 +206,13 @@ export function chatPanel(host, connection, roomId,
     li.dataset.state = out.state;
     const state = li.querySelector(".state");
     if (out.state === "failed") {
-      mount(state, ` Not sent. ${out.error || ""} `,
-        h("button", { type: "button", class: "link", text: "Try again",
+      mount(state, ` ${t("chat.notSent", { why: out.error || "" })} `,
+        h("button", { type: "button", class: "link", text: t("docs.retry"),
           on: { click: () => connection.retry(out.id) } }),
-        h("button", { type: "button", class: "link", text: "Delete",
+        h("button", { type: "button", class: "link", text: t("chat.delete"),
           on: { click: () => connection.discard(out.id) } }));
     } else {
-      state.textContent = connection.status === "online" ? " Sending…" : " Waiting for connection…";
+      state.textContent = ` ${connection.status === "online" ? t("chat.sending") : t("chat.waiting")}`;
     }
   }
 
@@ -258,11 +264,13 @@ export function chatPanel(host, connection, roomId,
 
   function renderHead() {
     const people = room.audience || [];
-    audienceSummary.textContent = `Who can see this: ${people.map((m) => m.name).join(", ") || "…"}`;
+    audienceSummary.textContent = t("chat.audience", { names: people.map((m) => m.name).join(", ") || "…" });
+    // Mediators see each person's language: messages are never translated.
+    const staff = ["mediator", "co_mediator"].includes(myRole);
     mount(audience, people.map((m) => {
       const online = room.presence.has(m.user_id);
-      return h("li", { dataset: { userId: m.user_id } }, audienceText(m),
-        online ? h("span", { class: "online-dot", text: " ● online" }) : null);
+      return h("li", { dataset: { userId: m.user_id } }, audienceText(m, staff),
+        online ? h("span", { class: "online-dot", text: ` ● ${t("chat.online")}` }) : null);
     }));
     if (room.writable && !room.closed) {
       composer.hidden = false;
@@ -273,8 +281,8 @@ export function chatPanel(host, connection, roomId,
       attach.hidden = true;
       readonly.hidden = false;
       readonly.textContent = room.closed
-        ? "You no longer have access to this conversation."
-        : "You can read this conversation but not write in it.";
+        ? t("chat.readonly.closed")
+        : t("chat.readonly.read");
     }
   }
 
@@ -283,7 +291,7 @@ export function chatPanel(host, connection, roomId,
       .map((id) => (room.audience || []).find((m) => m.user_id === id)?.name)
       .filter(Boolean);
     typing.textContent = names.length === 0 ? ""
-      : names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`;
+      : t("chat.typing", { names: formatList(names), count: names.length });
   }
 
   function renderSeen() {
@@ -296,7 +304,7 @@ export function chatPanel(host, connection, roomId,
     }
     const readers = [...room.readers.entries()].filter(([id, seq]) => id !== myId && seq >= lastMine)
       .map(([id]) => (room.audience || []).find((m) => m.user_id === id)?.name).filter(Boolean);
-    seen.textContent = readers.length ? `Seen by ${readers.join(", ")}` : "";
+    seen.textContent = readers.length ? t("chat.seenBy", { names: formatList(readers) }) : "";
   }
 
   function markRead() {
