@@ -1,7 +1,7 @@
 // Small DOM helpers. User text only ever reaches the page through text nodes (textContent);
 // nothing here parses HTML, so a message like "<img onerror=...>" is shown as typed.
 
-import { currentLanguage, t } from "./i18n.js";
+import { intlLocale, t } from "./i18n.js";
 
 const SAFE_SCHEMES = new Set(["http:", "https:"]);
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
@@ -159,14 +159,14 @@ export function formatTime(iso) {
   const now = new Date();
   const sameDay = d.toDateString() === now.toDateString();
   return sameDay
-    ? d.toLocaleTimeString(currentLanguage(), { hour: "numeric", minute: "2-digit" })
-    : d.toLocaleString(currentLanguage(), { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+    ? d.toLocaleTimeString(intlLocale(), { hour: "numeric", minute: "2-digit" })
+    : d.toLocaleString(intlLocale(), { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
 
 /** Format an ISO time with its date, always ("Dec 12, 6:33 PM"). */
 export function formatDateTime(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(currentLanguage(), {
+  return new Date(iso).toLocaleString(intlLocale(), {
     month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
   });
 }
@@ -175,7 +175,7 @@ export function formatDateTime(iso) {
 export function formatDate(iso) {
   if (!iso) return "";
   const [y, m, d] = iso.split("-").map(Number);
-  return new Date(y, m - 1, d).toLocaleDateString(currentLanguage(), {
+  return new Date(y, m - 1, d).toLocaleDateString(intlLocale(), {
     weekday: "long", year: "numeric", month: "long", day: "numeric",
   });
 }

@@ -153,24 +153,32 @@ export function has(key) {
   return key in state.catalog;
 }
 
+/**
+ * The locale for Intl formatting: the language as written in the United States ("es-US"), so
+ * money and numbers read "$1,250.50" as on the court's forms, in every language.
+ */
+export function intlLocale() {
+  return state.lang.includes("-") ? state.lang : `${state.lang}-US`;
+}
+
 /** A number in the current language's way ("1,234.5" / "1234,5"). */
 export function formatNumber(n, options = {}) {
-  return new Intl.NumberFormat(state.lang, options).format(n);
+  return new Intl.NumberFormat(intlLocale(), options).format(n);
 }
 
 /** Integer cents as money ("$1,234.50"). */
 export function formatMoney(cents, currency = "USD") {
-  return new Intl.NumberFormat(state.lang, { style: "currency", currency }).format(cents / 100);
+  return new Intl.NumberFormat(intlLocale(), { style: "currency", currency }).format(cents / 100);
 }
 
 /** A Date formatted with Intl.DateTimeFormat in the current language. */
 export function formatDateWith(date, options) {
-  return new Intl.DateTimeFormat(state.lang, options).format(date);
+  return new Intl.DateTimeFormat(intlLocale(), options).format(date);
 }
 
 /** A list joined in the current language ("A, B and C" / "A, B y C"). */
 export function formatList(items, type = "conjunction") {
-  return new Intl.ListFormat(state.lang, { style: "long", type }).format(items);
+  return new Intl.ListFormat(intlLocale(), { style: "long", type }).format(items);
 }
 
 /**

@@ -3,18 +3,19 @@
 // read-only room reader), the audit log, and whether notifications can go out.
 
 import { api } from "../api.js";
+import { formatList, lazyPairs, t } from "../i18n.js";
 import { formatTime, h, mount, tableWrap } from "../dom.js";
 import { tabList } from "./case.js";
 import { filing, flags } from "./filing.js";
-import { kindLabel, listOf, NOTIFY, outboxStatusLabel, statusLabel, TABLES } from "./labels.js";
+import { kindLabel, listOf, NOTIFY, outboxStatusLabel, sideLabel, statusLabel, TABLES } from "./labels.js";
 
 export async function page(main, [tab = "queue"], ctx) {
-  ctx.setTitle("Administration");
+  ctx.setTitle(t("admin.title"));
   const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel" } });
-  mount(main, h("h1", { text: "Administration" }),
-    tabList([["queue", "Waiting for a mediator"], ["filing", "Filing"], ["flags", "Flagged messages"],
-      ["cases", "All cases"], ["audit", "Audit log"], ["notify", "Notifications"]], tab,
-    (key) => ctx.navigate(`/admin/${key}`), { label: "Administration" }), panel);
+  mount(main, h("h1", { text: t("admin.title") }),
+    tabList(lazyPairs([["queue", "admin.tab.queue"], ["filing", "admin.tab.filing"], ["flags", "admin.tab.flags"],
+      ["cases", "admin.tab.cases"], ["audit", "admin.tab.audit"], ["notify", "admin.tab.notify"]]), tab,
+    (key) => ctx.navigate(`/admin/${key}`), { label: t("admin.title") }), panel);
   if (tab === "audit") return audit(panel);
   if (tab === "filing") return filing(panel, ctx);
   if (tab === "flags") return flags(panel);
@@ -28,24 +29,25 @@ async function queue(panel, ctx) {
   const cases = listOf(q, "cases", "queue");
   const mediators = listOf(m, "mediators");
   if (!cases.length) {
-    mount(panel, h("p", { class: "notice", text: "No case is waiting for a mediator." }));
+    mount(panel, h("p", { class: "notice", text: t("admin.queue.none") }));
     return;
   }
   const nameOf = (id) => mediators.find((x) => (x.id ?? x.user_id) === id)?.display_name;
   mount(panel, h("ul", { class: "cards" }, cases.map((c) => {
     const caseId = c.id ?? c.case_id;
     const suggested = c.suggested_mediator_id ?? c.suggested_mediator?.id ?? c.suggested?.id ?? null;
-    const options = [["", "Choose a mediator"], ...mediators.map((x) => [String(x.id ?? x.user_id),
-      `${x.display_name} (${x.active_cases ?? 0} open${x.available === false ? ", not available" : ""})`])];
+    const options = [["", t("admin.queue.choose")], ...mediators.map((x) => [String(x.id ?? x.user_id),
+      t(x.available === false ? "admin.queue.mediatorBusy" : "admin.queue.mediatorOption",
+        { name: x.display_name, count: x.active_cases ?? 0 })])];
     const pick = h("select", { id: `assign-${caseId}` },
       options.map(([v, l]) => h("option", { value: v, text: l })));
     const co = h("select", { id: `co-${caseId}` },
-      [["", "No co-mediator"], ...options.slice(1)].map(([v, l]) => h("option", { value: v, text: l })));
+      [["", t("admin.queue.noCo")], ...options.slice(1)].map(([v, l]) => h("option", { value: v, text: l })));
     if (suggested) pick.value = String(suggested);
     const out = h("p", { attrs: { role: "status" } });
-    const btn = h("button", { type: "button", text: "Assign", on: { click: async () => {
+    const btn = h("button", { type: "button", text: t("admin.queue.assign"), on: { click: async () => {
       if (!pick.value) {
-        out.textContent = "Please choose a mediator.";
+        out.textContent = t("admin.queue.pleaseChoose");
         return;
       }
       const body = { mediator_id: Number(pick.value) };
@@ -62,11 +64,11 @@ async function queue(panel, ctx) {
     return h("li", { class: "card", dataset: { caseId } },
       h("a", { class: "title", href: `#/cases/${caseId}`,
         text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }),
-      c.parties ? h("p", { text: c.parties.map((p) => `${p.display_name} (${p.side})`).join(" and ") }) : null,
-      suggested ? h("p", { text: `Suggested: ${nameOf(suggested) || c.suggested_mediator?.display_name || suggested}` })
-        : h("p", { text: "No mediator is free without a conflict: choose one." }),
-      h("div", { class: "field" }, h("label", { htmlFor: pick.id, text: "Mediator" }), pick),
-      h("div", { class: "field" }, h("label", { htmlFor: co.id, text: "Co-mediator (optional)" }), co),
+      c.parties ? h("p", { text: formatList(c.parties.map((p) => `${p.display_name} (${sideLabel(c.kind, p.side)})`)) }) : null,
+      suggested ? h("p", { text: t("admin.queue.suggested", { name: nameOf(suggested) || c.suggested_mediator?.display_name || suggested }) })
+        : h("p", { text: t("admin.queue.noneFree") }),
+      h("div", { class: "field" }, h("label", { htmlFor: pick.id, text: t("labels.role.mediator") }), pick),
+      h("div", { class: "field" }, h("label", { htmlFor: co.id, text: t("admin.queue.co") }), co),
       h("div", { class: "actions" }, btn), out);
   })));
 }
@@ -74,21 +76,23 @@ async function queue(panel, ctx) {
 async function allCases(panel) {
   const cases = listOf(await api.get("/api/admin/cases"), "cases");
   mount(panel, tableWrap(TABLES.cases, h("table", {},
-    h("thead", {}, h("tr", {}, ["Case", "Kind", "Number", "Status", "Conversations"].map((t) => h("th", { text: t })))),
+    h("thead", {}, h("tr", {}, [t("admin.col.case"), t("admin.col.kind"), t("admin.col.number"),
+      t("admin.col.status"), t("admin.col.conversations")].map((text) => h("th", { text })))),
     h("tbody", {}, cases.map((c) => h("tr", { dataset: { caseId: c.id } },
       h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
       h("td", { text: kindLabel(c.kind) }), h("td", { text: c.court_case_number || "" }),
       h("td", { text: statusLabel(c.status) }),
-      h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: "Read (audited)" }))))))));
+      h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: t("admin.cases.read") }))))))));
 }
 
 async function audit(panel) {
   const entries = listOf(await api.get("/api/admin/audit"), "entries", "audit");
   mount(panel, tableWrap(TABLES.audit, h("table", {},
-    h("caption", { class: "visually-hidden", text: "Audit log, newest first" }),
-    h("thead", {}, h("tr", {}, ["When", "Who", "What", "Case", "Detail"].map((t) => h("th", { text: t })))),
+    h("caption", { class: "visually-hidden", text: t("admin.audit.caption") }),
+    h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.who"), t("admin.col.what"),
+      t("admin.col.case"), t("admin.col.detail")].map((text) => h("th", { text })))),
     h("tbody", {}, entries.map((e) => h("tr", {},
-      h("td", { text: formatTime(e.at) }), h("td", { text: String(e.actor_user_id ?? "system") }),
+      h("td", { text: formatTime(e.at) }), h("td", { text: String(e.actor_user_id ?? t("admin.system")) }),
       h("td", { text: e.action }), h("td", { text: e.case_id ? String(e.case_id) : "" }),
       h("td", { text: e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : "" })))))));
 }
@@ -105,7 +109,7 @@ async function notify(panel) {
     tableWrap(TABLES.outbox, h("table", {},
       h("caption", { text: NOTIFY.outboxCaption }),
       h("thead", {}, h("tr", {}, [NOTIFY.channel, ...statuses.map(outboxStatusLabel)]
-        .map((t) => h("th", { text: t })))),
+        .map((text) => h("th", { text })))),
       h("tbody", {}, Object.keys(counts).sort().map((channel) => h("tr", { dataset: { channel } },
         h("th", { text: NOTIFY.channels[channel] ?? channel }),
         ...statuses.map((st) => h("td", { text: String(counts[channel][st] ?? 0) }))))))));

@@ -6,16 +6,16 @@
 // current text's. The e-sign consent is its own checkbox, and the paper alternative is stated.
 
 import { api } from "../api.js";
-import { formatDateTime, h, mount } from "../dom.js";
+import { formatDate, formatDateTime, h, mount, withLink } from "../dom.js";
+import { currentLanguage, lazy, t } from "../i18n.js";
 import { CLAUSES, UD_ROUTES, roleLabel, sideLabel } from "./labels.js";
 
-const STATUS_TEXT = {
-  draft: "Draft: your mediator is preparing the text. You will be asked to sign once it is " +
-    "sent for signature.",
-  out_for_signature: "Ready to sign: read the whole text, then sign below.",
-  signed: "Signed by everyone: the agreement is final.",
-  filed: "Signed by everyone and filed with the court.",
-};
+const STATUS_TEXT = lazy({
+  draft: "agreement.status.draft",
+  out_for_signature: "agreement.status.outForSignature",
+  signed: "agreement.status.signed",
+  filed: "agreement.status.filed",
+});
 
 /** SHA-256 of `text` (UTF-8) as 64 lowercase hex digits, or null where the browser has none. */
 export async function sha256Hex(text) {
@@ -36,12 +36,11 @@ export function agreementTab(panel, d, user, ctx) {
     } catch (err) {
       if (err.status === 404) {
         current = null;
-        mount(panel, h("h2", { text: "Agreement" }),
+        mount(panel, h("h2", { text: t("agreement.title") }),
           h("p", { class: "notice", dataset: { placeholder: "agreement" },
-            text: "There is no agreement yet. When you and the other side agree on terms, the " +
-              "agreement will appear here for both of you to read and sign." }),
-          h("p", { text: "A signed agreement is not confidential: CCR helps file it with the court." }),
-          h("p", {}, h("a", { href: "#/prepare", text: "How to make sure an agreement works" })));
+            text: t("agreement.none.text") }),
+          h("p", { text: t("agreement.none.privacy") }),
+          h("p", {}, h("a", { href: "#/prepare", text: t("agreement.none.prepare") })));
         return;
       }
       mount(panel, h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }));
@@ -73,35 +72,46 @@ export function agreementTab(panel, d, user, ctx) {
 async function render(panel, d, user, a, reload, keepForm) {
   const court = a.court_filed;
   const textEl = h("div", { class: "agreement-text", id: "agreement-text",
-    attrs: { tabindex: "0", role: "document", "aria-label": "Agreement text" }, text: a.text });
+    attrs: { tabindex: "0", role: "document", "aria-label": t("agreement.textLabel"), lang: "en" }, text: a.text });
   const shown = await sha256Hex(a.text);
   const fingerprint = shown || a.document_sha256;
   const mediating = ["mediator", "co_mediator"].includes(a.my?.role);
   const done = a.status === "signed" || a.status === "filed";
   mount(panel,
-    h("h2", { text: "Agreement" }),
+    h("h2", { text: t("agreement.title") }),
     h("p", { class: done ? "notice ok" : "notice", attrs: { role: "status" }, dataset: { status: a.status },
       text: STATUS_TEXT[a.status] || a.status }),
     court ? filingStatus(a) : null,
     (a.voided_notes || []).length ? h("div", { class: "notice warn voided" },
-      h("p", {}, h("strong", { text: "Earlier signatures were voided" })),
-      h("ul", {}, a.voided_notes.map((n) => h("li", { text: typeof n === "string" ? n : JSON.stringify(n) })))) : null,
-    h("h3", { text: "The text" }),
+      h("p", {}, h("strong", { text: t("agreement.voided") })),
+      h("ul", { dataset: { serverText: "" } }, a.voided_notes.map((n) => h("li", { text: typeof n === "string" ? n : JSON.stringify(n) })))) : null,
+    h("h3", { text: t("agreement.theText") }),
+    currentLanguage() !== "en" ? h("p", { class: "notice", text: t("agreement.english") }) : null,
     textEl,
-    h("p", { class: "hint fingerprint" }, "Document fingerprint (SHA-256): ",
+    courtesy(a),
+    h("p", { class: "hint fingerprint" }, t("agreement.fingerprint"),
       h("code", { class: "sha", text: fingerprint })),
     done && a.my?.role !== "admin" ? h("p", {}, h("a", { class: "button", href: `/api/agreements/${a.id}/pdf`,
-      attrs: { download: `settlement-agreement-case-${d.id}.pdf` }, text: "Download the signed agreement (PDF)" })) : null,
+      attrs: { download: `settlement-agreement-case-${d.id}.pdf` }, text: t("agreement.download") })) : null,
     signatures(a, d),
     mediating ? mediatorBox(a, d, reload) : null,
     attorneyBox(a, d, reload),
     a.my?.may_sign ? (keepForm || signForm(a, d, user, textEl, fingerprint, shown, reload))
-      : a.my?.signed ? h("p", { class: "notice ok", text: "You have signed this agreement." }) : null,
+      : a.my?.signed ? h("p", { class: "notice ok", text: t("agreement.youSigned") }) : null,
     a.status === "out_for_signature" && ["party", "mediator", "co_mediator", "admin"].includes(a.my?.role)
       ? h("p", {}, h("a", { class: "button secondary", href: `/api/agreements/${a.id}/signature-page`,
         attrs: { download: `signature-page-case-${d.id}.pdf` },
-        text: "Print the agreement with a page to sign in ink" })) : null,
+        text: t("agreement.printInk") })) : null,
     a.status === "out_for_signature" && (mediating || a.my?.role === "admin") ? paperBox(a, d, reload) : null);
+}
+
+/** A translation for reading, when the server has one in the reader's language (never signed). */
+function courtesy(a) {
+  const text = a.courtesy_translation?.text ?? a.translation?.text;
+  if (!text) return null;
+  const lang = a.courtesy_translation?.language ?? a.translation?.language ?? currentLanguage();
+  return h("details", { class: "courtesy" }, h("summary", { text: t("agreement.courtesy") }),
+    h("div", { class: "agreement-text", attrs: { lang }, dataset: { serverText: "" }, text }));
 }
 
 function paperBox(a, d, reload) {
@@ -113,9 +123,9 @@ function paperBox(a, d, reload) {
   const when = h("input", { type: "datetime-local", id: "paper-when", required: true });
   const sha = h("input", { id: "paper-sha", value: a.document_sha256, maxLength: 64, spellcheck: false });
   const out = h("p", { attrs: { role: "status" } });
-  const save = h("button", { type: "button", text: "Record the paper signature" });
+  const save = h("button", { type: "button", text: t("agreement.paper.record") });
   save.addEventListener("click", async () => {
-    if (!when.value) { out.textContent = "Enter when the party signed."; return; }
+    if (!when.value) { out.textContent = t("agreement.paper.when"); return; }
     save.disabled = true;
     try {
       await api.post(`/api/agreements/${a.id}/paper-signature`, {
@@ -130,20 +140,18 @@ function paperBox(a, d, reload) {
     }
   });
   return h("section", { class: "mediator-box", attrs: { "aria-labelledby": "paper-h" } },
-    h("h3", { id: "paper-h", text: "Record a signature made in ink" }),
-    h("p", { class: "hint", text: "Use this only with the signed page in hand. Its fingerprint " +
-      "must match the text below; a page of an earlier text cannot be recorded." }),
-    h("div", { class: "field" }, h("label", { htmlFor: who.id, text: "Who signed" }), who),
-    h("div", { class: "field" }, h("label", { htmlFor: when.id, text: "When they signed" }), when),
-    h("div", { class: "field" }, h("label", { htmlFor: sha.id, text: "Fingerprint printed on the signed page" }), sha),
+    h("h3", { id: "paper-h", text: t("agreement.paper.title") }),
+    h("p", { class: "hint", text: t("agreement.paper.hint") }),
+    h("div", { class: "field" }, h("label", { htmlFor: who.id, text: t("agreement.paper.who") }), who),
+    h("div", { class: "field" }, h("label", { htmlFor: when.id, text: t("agreement.paper.whenLabel") }), when),
+    h("div", { class: "field" }, h("label", { htmlFor: sha.id, text: t("agreement.paper.sha") }), sha),
     h("div", { class: "actions" }, save), out);
 }
 
 function filingStatus(a) {
   const text = a.filing
-    ? `Filed with the court on ${a.filing.filed_on} (court reference ${a.filing.court_reference}).`
-    : a.status === "signed" ? "Filing: CCR will file the signed agreement with the court."
-      : "Filing: once everyone has signed, CCR files the agreement with the court.";
+    ? t("agreement.filing.filed", { date: formatDate(a.filing.filed_on), reference: a.filing.court_reference })
+    : a.status === "signed" ? t("agreement.filing.signed") : t("agreement.filing.pending");
   return h("p", { class: "filing", dataset: { filed: a.filing ? "yes" : "no" }, text });
 }
 
@@ -151,16 +159,16 @@ function signatures(a, d) {
   const list = a.signatures || [];
   const people = new Map((d.participants || []).map((p) => [p.user_id, p]));
   return h("section", { attrs: { "aria-labelledby": "sigs-h" } },
-    h("h3", { id: "sigs-h", text: "Signatures" }),
+    h("h3", { id: "sigs-h", text: t("agreement.signatures") }),
     list.length ? h("ul", { class: "signatures" }, list.map((g) => h("li", { dataset: { side: g.for_side } },
       h("strong", { text: g.typed_name }),
-      ` signed for the ${sideLabel(d.kind, g.for_side)}`,
-      g.by_role === "attorney" ? ` as ${roleLabel("attorney", g.for_side, d.kind)}` : "",
-      g.method === "paper" ? " in ink (recorded by staff)" : "",
+      t("agreement.signedFor", { side: sideLabel(d.kind, g.for_side) }),
+      g.by_role === "attorney" ? t("agreement.signedAs", { role: roleLabel("attorney", g.for_side, d.kind) }) : "",
+      g.method === "paper" ? t("agreement.inInk") : "",
       people.get(g.signer_user_id) && people.get(g.signer_user_id).display_name !== g.typed_name
-        ? ` (account: ${people.get(g.signer_user_id).display_name})` : "",
-      " on ", h("time", { dateTime: g.at, text: formatDateTime(g.at) }))))
-      : h("p", { text: "Nobody has signed yet." }));
+        ? t("agreement.account", { name: people.get(g.signer_user_id).display_name }) : "",
+      t("agreement.on"), h("time", { dateTime: g.at, text: formatDateTime(g.at) }))))
+      : h("p", { text: t("agreement.nobodySigned") }));
 }
 
 function mediatorBox(a, d, reload) {
@@ -175,21 +183,21 @@ function mediatorBox(a, d, reload) {
     h("option", { value, text: label })));
   route.value = (a.options && a.options.ud_route) || "conditional_dismissal";
   const out = h("p", { attrs: { role: "status" } });
-  const save = h("button", { type: "button", class: "secondary", text: "Save the wording" });
+  const save = h("button", { type: "button", class: "secondary", text: t("agreement.saveWording") });
   save.addEventListener("click", async () => {
     save.disabled = true;
     try {
       const options = { clauses: clauses.filter((c) => c.input.checked).map((c) => c.input.value),
         ud_route: route.value };
       await api.post(`/api/agreements/${a.id}/edit`, { clarifications: box.value, options });
-      out.textContent = "Saved.";
+      out.textContent = t("auth.account.saved");
       await reload();
     } catch (err) {
       out.textContent = err.message;
       save.disabled = false;
     }
   });
-  const send = h("button", { type: "button", text: "Send for signature", hidden: a.status !== "draft" });
+  const send = h("button", { type: "button", text: t("agreement.sendForSignature"), hidden: a.status !== "draft" });
   send.addEventListener("click", async () => {
     send.disabled = true;
     try {
@@ -201,17 +209,16 @@ function mediatorBox(a, d, reload) {
     }
   });
   return h("section", { class: "mediator-box", attrs: { "aria-labelledby": "clar-h" } },
-    h("h3", { id: "clar-h", text: "Mediator: clarify and send" }),
+    h("h3", { id: "clar-h", text: t("agreement.mediatorBox") }),
     h("div", { class: "field" },
-      h("label", { htmlFor: box.id, text: "Clarifying wording (added to the agreement)" }),
+      h("label", { htmlFor: box.id, text: t("agreement.clarify") }),
       h("p", { class: "hint", text: a.status === "out_for_signature"
-        ? "Changing the wording now voids every signature already given; you then send it again."
-        : "The terms come from the accepted offer; add only wording that makes them clearer." }),
+        ? t("agreement.clarify.voids") : t("agreement.clarify.hint") }),
       box),
-    h("fieldset", { class: "field" }, h("legend", { text: "Standard clauses agreed with the parties" }),
+    h("fieldset", { class: "field" }, h("legend", { text: t("agreement.clauses") }),
       clauses.map((c) => c.wrap)),
     d.kind === "unlawful_detainer" ? h("div", { class: "field" },
-      h("label", { htmlFor: route.id, text: "How the case ends (chosen with the parties)" }), route) : null,
+      h("label", { htmlFor: route.id, text: t("agreement.udRoute") }), route) : null,
     h("div", { class: "actions" }, save, send), out);
 }
 
@@ -220,17 +227,16 @@ function attorneyBox(a, d, reload) {
   const mine = (d.participants || []).filter((p) => p.role === "attorney" && p.side === a.my.side);
   if (!mine.length) return null;
   if (d.kind === "civil_harassment") {
-    return h("p", { class: "hint", text: "In a civil harassment case each party signs personally; " +
-      "an attorney cannot sign for you." });
+    return h("p", { class: "hint", text: t("agreement.attorney.harassment") });
   }
   const done = new Set((a.authorisations || []).map((x) => x.attorney_user_id));
   return h("section", { attrs: { "aria-labelledby": "att-h" } },
-    h("h3", { id: "att-h", text: "Your attorney" }),
+    h("h3", { id: "att-h", text: t("agreement.attorney.title") }),
     mine.map((p) => {
-      if (done.has(p.user_id)) return h("p", { text: `${p.display_name} may sign for you.` });
+      if (done.has(p.user_id)) return h("p", { text: t("agreement.attorney.may", { name: p.display_name }) });
       const out = h("span", { attrs: { role: "status" } });
       const btn = h("button", { type: "button", class: "secondary",
-        text: `Authorise ${p.display_name} to sign for me` });
+        text: t("agreement.attorney.authorise", { name: p.display_name }) });
       btn.addEventListener("click", async () => {
         btn.disabled = true;
         try {
@@ -256,23 +262,20 @@ function signForm(a, d, user, textEl, fingerprint, shown, reload) {
   const nameErr = h("p", { class: "field-error", id: "sign-name-err" });
   const summary = h("p", { class: "form-error", attrs: { role: "alert", tabindex: "-1" } });
   const form = h("form", { class: "sign", attrs: { novalidate: true, "aria-labelledby": "sign-h" } },
-    h("h3", { id: "sign-h", text: "Sign the agreement" }),
-    h("p", { class: "prose", text: a.esign_disclosure || "" }),
-    h("p", { class: "notice", text: "You do not have to sign electronically. To sign on paper " +
-      "instead, tell your mediator (for example in your private room): they will arrange a paper " +
-      "copy for you to sign in ink, which has the same effect." }),
+    h("h3", { id: "sign-h", text: t("agreement.sign.title") }),
+    h("p", { class: "prose", dataset: { serverText: "" }, text: a.esign_disclosure || "" }),
+    h("p", { class: "notice", text: t("agreement.sign.paper") }),
     h("div", { class: "field" }, h("label", { class: "check", htmlFor: consent.id }, consent,
-      "I consent to sign this agreement electronically"), consentErr),
-    h("div", { class: "field" }, h("label", { htmlFor: password.id, text: "Your password" }),
-      h("p", { class: "hint", id: "sign-password-hint", text: "To confirm that it is you signing." }),
+      t("agreement.sign.consent")), consentErr),
+    h("div", { class: "field" }, h("label", { htmlFor: password.id, text: t("agreement.sign.password") }),
+      h("p", { class: "hint", id: "sign-password-hint", text: t("agreement.sign.passwordHint") }),
       password, passwordErr),
-    h("div", { class: "field" }, h("label", { htmlFor: name.id, text: "Type your full name" }),
-      h("p", { class: "hint", id: "sign-name-hint", text: `As on your account: ${user.display_name}` }),
+    h("div", { class: "field" }, h("label", { htmlFor: name.id, text: t("agreement.sign.name") }),
+      h("p", { class: "hint", id: "sign-name-hint", text: t("agreement.sign.asAccount", { name: user.display_name }) }),
       name, nameErr),
-    h("p", { class: "hint" }, "You are signing the text above, fingerprint (SHA-256) ",
-      h("code", { class: "sha", text: fingerprint }), "."),
+    h("p", { class: "hint" }, withLink(t("agreement.sign.fingerprint"), h("code", { class: "sha", text: fingerprint }))),
     summary,
-    h("div", { class: "actions" }, h("button", { type: "submit", text: "I agree to be bound by this agreement" })));
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("agreement.sign.submit") })));
   const fields = { esign_consent: [consent, consentErr], password: [password, passwordErr],
     typed_name: [name, nameErr] };
   const clear = () => {
@@ -292,9 +295,9 @@ function signForm(a, d, user, textEl, fingerprint, shown, reload) {
     ev.preventDefault();
     clear();
     const bad = [];
-    if (!consent.checked) bad.push(fail("esign_consent", "Tick this box to sign electronically, or ask your mediator for a paper copy."));
-    if (!password.value) bad.push(fail("password", "Enter your password."));
-    if (!name.value.trim()) bad.push(fail("typed_name", "Type your full name."));
+    if (!consent.checked) bad.push(fail("esign_consent", t("agreement.sign.tick")));
+    if (!password.value) bad.push(fail("password", t("agreement.sign.enterPassword")));
+    if (!name.value.trim()) bad.push(fail("typed_name", t("agreement.sign.enterName")));
     if (bad.length) {
       bad[0].focus();
       return;
@@ -302,7 +305,7 @@ function signForm(a, d, user, textEl, fingerprint, shown, reload) {
     // The hash of what is on screen now: if the text changed under us, do not sign it.
     const now = (await sha256Hex(textEl.textContent)) || a.document_sha256;
     if (now !== a.document_sha256 || (shown && shown !== now)) {
-      summary.textContent = "The agreement text changed. Please read the new text before signing.";
+      summary.textContent = t("agreement.sign.changed");
       summary.focus();
       await reload();
       return;
@@ -319,10 +322,13 @@ function signForm(a, d, user, textEl, fingerprint, shown, reload) {
     } catch (err) {
       password.value = "";
       const named = Object.entries(err.fields || {}).filter(([k]) => fields[k]);
-      for (const [k, msg] of named) fail(k, `${k === "typed_name" ? "Your name" : k === "password" ? "The password" : "This"} ${msg}.`);
+      for (const [k, msg] of named) {
+        fail(k, t(k === "typed_name" ? "agreement.sign.fieldName" : k === "password"
+          ? "agreement.sign.fieldPassword" : "agreement.sign.fieldOther", { message: msg }));
+      }
       summary.textContent = err.message;
       if (err.status === 409) {
-        summary.textContent = `${err.message} The page now shows the current text.`;
+        summary.textContent = t("agreement.sign.current", { message: err.message });
         await reload();
       }
       (named.length ? fields[named[0][0]][0] : summary).focus();

@@ -6,6 +6,7 @@ import { api, upload } from "../api.js";
 import { formatTime, h, mount } from "../dom.js";
 import { ROOM } from "../wire.js";
 import { DOCS, roleLabel } from "./labels.js";
+import { t } from "../i18n.js";
 
 function newUploadId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -37,7 +38,7 @@ export function documentCard(ev, { me, room, caseKind }) {
   return h("li", { class: mine ? "msg doc mine" : "msg doc", dataset: { seq: ev.seq,
     document: doc.id } },
     h("span", { class: "meta" },
-      h("span", { class: "sender", text: mine ? "You" : ev.sender?.name || "Someone" }),
+      h("span", { class: "sender", text: mine ? t("chat.you") : ev.sender?.name || t("chat.someone") }),
       ev.sender && !mine ? ` · ${roleLabel(ev.sender.role, ev.sender.side, caseKind)}` : "",
       " · ", h("time", { dateTime: ev.at, text: formatTime(ev.at) })),
     h("span", { class: "text" }, `${DOCS.shared}: `, fileLink(doc),

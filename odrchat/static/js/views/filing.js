@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { formatDateTime, h, mount, tableWrap } from "../dom.js";
 import { kindLabel, listOf, TABLES } from "./labels.js";
+import { t } from "../i18n.js";
 
 function today() {
   const d = new Date();
@@ -15,11 +16,11 @@ function today() {
 export async function filing(panel, ctx) {
   const items = listOf(await api.get("/api/admin/filing"), "agreements");
   if (!items.length) {
-    mount(panel, h("p", { class: "notice", text: "No signed agreement is waiting to be filed." }));
+    mount(panel, h("p", { class: "notice", text: t("filing.none") }));
     return;
   }
   mount(panel,
-    h("p", { class: "hint", text: "Every download of a filing package is recorded in the audit log." }),
+    h("p", { class: "hint", text: t("filing.auditHint") }),
     h("ul", { class: "cards" }, items.map((a) => fileCard(a, ctx))));
 }
 
@@ -31,16 +32,16 @@ function fileCard(a, ctx) {
   const dateErr = h("p", { class: "field-error" });
   const refErr = h("p", { class: "field-error" });
   const out = h("p", { class: "form-error", attrs: { role: "alert" } });
-  const form = h("form", { attrs: { novalidate: true, "aria-label": `Mark case ${a.case_id} filed` } },
-    h("div", { class: "field" }, h("label", { htmlFor: date.id, text: "Filed on" }), date, dateErr),
-    h("div", { class: "field" }, h("label", { htmlFor: ref.id, text: "Court reference" }),
-      h("p", { class: "hint", text: "As stamped or given by the court clerk." }), ref, refErr),
-    out, h("div", { class: "actions" }, h("button", { type: "submit", text: "Mark filed" })));
+  const form = h("form", { attrs: { novalidate: true, "aria-label": t("filing.markLabel", { id: String(a.case_id) }) } },
+    h("div", { class: "field" }, h("label", { htmlFor: date.id, text: t("filing.filedOn") }), date, dateErr),
+    h("div", { class: "field" }, h("label", { htmlFor: ref.id, text: t("filing.reference") }),
+      h("p", { class: "hint", text: t("filing.referenceHint") }), ref, refErr),
+    out, h("div", { class: "actions" }, h("button", { type: "submit", text: t("filing.mark") })));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     for (const e of [dateErr, refErr, out]) e.textContent = "";
     if (!ref.value.trim()) {
-      refErr.textContent = "Enter the court's reference.";
+      refErr.textContent = t("filing.enterReference");
       ref.focus();
       return;
     }
@@ -48,11 +49,11 @@ function fileCard(a, ctx) {
     btn.disabled = true;
     try {
       await api.post(`/api/admin/agreements/${id}/filed`, { filed_on: date.value, court_reference: ref.value.trim() });
-      ctx.announce(`Case ${a.case_id} marked filed.`);
+      ctx.announce(t("filing.marked", { id: String(a.case_id) }));
       ctx.navigate("/admin/filing");
     } catch (err) {
-      if (err.fields?.filed_on) dateErr.textContent = `Filed on: ${err.fields.filed_on}.`;
-      if (err.fields?.court_reference) refErr.textContent = `Court reference: ${err.fields.court_reference}.`;
+      if (err.fields?.filed_on) dateErr.textContent = t("filing.filedOnError", { message: err.fields.filed_on });
+      if (err.fields?.court_reference) refErr.textContent = t("filing.referenceError", { message: err.fields.court_reference });
       out.textContent = err.message;
       btn.disabled = false;
     }
@@ -61,11 +62,11 @@ function fileCard(a, ctx) {
     h("a", { class: "title", href: `#/cases/${a.case_id}/agreement`,
       text: `${kindLabel(a.kind)} ${a.court_case_number || ""}`.trim() }),
     h("dl", { class: "facts" },
-      h("dt", { text: "Court" }), h("dd", { text: a.court_name || "" }),
-      h("dt", { text: "Signed" }), h("dd", { text: formatDateTime(a.signed_at) }),
+      h("dt", { text: t("invite.fact.court") }), h("dd", { text: a.court_name || "" }),
+      h("dt", { text: t("filing.signed") }), h("dd", { text: formatDateTime(a.signed_at) }),
       h("dt", { text: "SHA-256" }), h("dd", {}, h("code", { class: "sha", text: a.document_sha256 }))),
     h("p", {}, h("a", { class: "button secondary", href: `/api/admin/agreements/${id}/filing-package`,
-      attrs: { download: `filing-case-${a.case_id}.pdf` }, text: "Download the filing package (PDF)" })),
+      attrs: { download: `filing-case-${a.case_id}.pdf` }, text: t("filing.package") })),
     form);
 }
 
@@ -73,18 +74,19 @@ function fileCard(a, ctx) {
 export async function flags(panel) {
   const items = listOf(await api.get("/api/admin/flags"), "flags");
   if (!items.length) {
-    mount(panel, h("p", { class: "notice", text: "No message has been flagged." }));
+    mount(panel, h("p", { class: "notice", text: t("filing.flags.none") }));
     return;
   }
   mount(panel,
-    h("p", { class: "hint", text: "Reading a room is recorded in the audit log." }),
+    h("p", { class: "hint", text: t("filing.flags.hint") }),
     tableWrap(TABLES.flags, h("table", {},
-      h("caption", { class: "visually-hidden", text: "Flagged messages, newest first" }),
-      h("thead", {}, h("tr", {}, ["When", "Case", "Message", "Reason", "Flagged by"].map((t) => h("th", { text: t })))),
+      h("caption", { class: "visually-hidden", text: t("filing.flags.caption") }),
+      h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.case"), t("admin.col.message"),
+        t("admin.col.reason"), t("admin.col.flaggedBy")].map((text) => h("th", { text })))),
       h("tbody", {}, items.map((f) => h("tr", { dataset: { flagId: f.id } },
         h("td", { text: formatDateTime(f.at) }),
         h("td", { text: `#${f.case_id}` }),
-        h("td", {}, h("a", { href: `#/admin/read/${f.case_id}/${f.room}`, text: `Room ${f.room}, message ${f.seq}` })),
+        h("td", {}, h("a", { href: `#/admin/read/${f.case_id}/${f.room}`, text: t("filing.flags.room", { room: String(f.room), seq: String(f.seq) }) })),
         h("td", { class: "prewrap", text: f.reason }),
-        h("td", { text: `User ${f.flagged_by}` })))))));
+        h("td", { text: t("filing.flags.user", { id: String(f.flagged_by) }) })))))));
 }

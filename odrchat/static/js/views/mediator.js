@@ -4,9 +4,10 @@
 
 import { h, mount } from "../dom.js";
 import { S } from "../wire.js";
-import { chatPanel } from "./chat.js";
-import { kindLabel, listOf, roleLabel } from "./labels.js";
+import { chatPanel, roomLabel } from "./chat.js";
+import { kindLabel, listOf } from "./labels.js";
 import { api } from "../api.js";
+import { t } from "../i18n.js";
 
 /** True when the newest chat message in the room came from a party or an attorney. */
 export function partyWaiting(room) {
@@ -17,15 +18,11 @@ export function partyWaiting(room) {
   return Boolean(last && ["party", "attorney"].includes(last.sender?.role));
 }
 
-function label(room) {
-  if (room.kind === "joint") return "Joint";
-  if (room.kind === "mediators") return "Mediators only";
-  return room.title || `${roleLabel("party", room.side, "small_claims")} + Mediator`;
-}
-
 export async function dashboard(main, [roomParam], ctx) {
-  ctx.setTitle("Dashboard");
+  ctx.setTitle(t("nav.dashboard"));
   const connection = ctx.connection;
+  // Room names in the reader's language, as a mediator sees them ("<party> + Mediator").
+  const label = (room) => roomLabel(room, connection.user, "mediator", kinds.get(room.caseId));
   const names = new Map();
   const kinds = new Map();
   let loading = null;
@@ -45,15 +42,15 @@ export async function dashboard(main, [roomParam], ctx) {
     if (names.has(caseId) || loading || caseId === null) return;
     loading = loadNames().finally(() => {
       loading = null;
-      if (!names.has(caseId)) names.set(caseId, `Case ${caseId}`);
+      if (!names.has(caseId)) names.set(caseId, t("mediator.case", { id: String(caseId) }));
       render();
     });
   };
   await loadNames();
-  const caseName = (id) => names.get(id) || `Case ${id}`;
-  const nav = h("nav", { attrs: { "aria-label": "Rooms" } });
+  const caseName = (id) => names.get(id) || t("mediator.case", { id: String(id) });
+  const nav = h("nav", { attrs: { "aria-label": t("mediator.rooms") } });
   const host = h("div", { class: "dash-panel" });
-  mount(main, h("h1", { text: "All conversations" }),
+  mount(main, h("h1", { text: t("mediator.title") }),
     h("div", { class: "dash" }, nav, host));
   let selected = roomParam ? Number(roomParam) : null;
   let stopPanel = null;
@@ -76,8 +73,7 @@ export async function dashboard(main, [roomParam], ctx) {
     }
     if (!rooms.length) {
       mount(nav, h("p", { text: connection.status === "online"
-        ? "No live conversations. Cases appear here once you are assigned."
-        : "Connecting…" }));
+        ? t("mediator.none") : t("conn.connecting") }));
     } else {
       mount(nav, [...byCase.entries()].sort((a, b) => b[0] - a[0]).map(([caseId, list]) =>
         h("section", {}, h("h2", {}, h("a", { class: "title", href: `#/cases/${caseId}`, text: caseName(caseId) })),
@@ -87,9 +83,9 @@ export async function dashboard(main, [roomParam], ctx) {
               h("button", { type: "button",
                 attrs: { "aria-current": r.id === selected ? "true" : null },
                 on: { click: () => select(r.id) } },
-                h("span", { text: label(r) + (waiting ? " · a party is waiting" : "") }),
+                h("span", { text: label(r) + (waiting ? t("mediator.waiting") : "") }),
                 h("span", { class: "badge", text: r.unread ? String(r.unread) : "",
-                  attrs: { "aria-label": r.unread ? `${r.unread} unread` : null } })));
+                  attrs: { "aria-label": r.unread ? t("cases.unread", { count: r.unread }) : null } })));
           })))));
     }
     if (selected && connection.rooms.has(selected) && shown !== selected) {
@@ -97,11 +93,11 @@ export async function dashboard(main, [roomParam], ctx) {
       shown = selected;
       const room = connection.rooms.get(selected);
       stopPanel = chatPanel(host, connection, selected, {
-        label: `${caseName(room.caseId)}: ${label(room)}`, announce: ctx.announce,
+        label: t("mediator.panelLabel", { case: caseName(room.caseId), room: label(room) }), announce: ctx.announce,
         caseKind: kinds.get(room.caseId),
       });
     } else if (!selected) {
-      mount(host, h("p", { class: "notice", text: "Choose a conversation." }));
+      mount(host, h("p", { class: "notice", text: t("mediator.choose") }));
     }
   };
   connection.addEventListener("rooms", render);

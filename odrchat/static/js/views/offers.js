@@ -8,39 +8,58 @@
 
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
+import { formatList, lazy, lazyPairs, t } from "../i18n.js";
 import { OFFER, isOfferEvent } from "../wire.js";
 import { roleLabel, sideLabel } from "./labels.js";
 import { termsForm } from "./terms.js";
 
-const STATUS = {
-  proposed: "Open",
-  accepted: "Accepted",
-  rejected: "Rejected",
-  countered: "Countered",
-  withdrawn: "Withdrawn",
-  expired: "Expired",
-};
-const REJECT_CODES = [
-  ["", "Choose one (optional)"],
-  ["amount", "The amount"],
-  ["timing", "The timing"],
-  ["terms", "Other terms"],
-  ["other", "Something else"],
-];
+const STATUS = lazy({
+  proposed: "offers.status.proposed",
+  accepted: "offers.status.accepted",
+  rejected: "offers.status.rejected",
+  countered: "offers.status.countered",
+  withdrawn: "offers.status.withdrawn",
+  expired: "offers.status.expired",
+});
+const REJECT_CODES = lazyPairs([
+  ["", "offers.rejectCode.none"],
+  ["amount", "offers.rejectCode.amount"],
+  ["timing", "offers.rejectCode.timing"],
+  ["terms", "offers.rejectCode.terms"],
+  ["other", "offers.rejectCode.other"],
+]);
+// A step of an offer's history, "<name> accepted it.".
 const STEP = {
-  [OFFER.MADE]: "made it",
-  [OFFER.ACCEPTED]: "accepted it",
-  [OFFER.REJECTED]: "rejected it",
-  [OFFER.COUNTERED]: "countered it",
-  [OFFER.WITHDRAWN]: "withdrew it",
+  [OFFER.MADE]: "offers.step.made",
+  [OFFER.ACCEPTED]: "offers.step.accepted",
+  [OFFER.REJECTED]: "offers.step.rejected",
+  [OFFER.COUNTERED]: "offers.step.countered",
+  [OFFER.WITHDRAWN]: "offers.step.withdrawn",
 };
+// A note in the room about an answer, "<who> accepted <whose offer>.".
 const NOTE = {
-  [OFFER.ACCEPTED]: "accepted",
-  [OFFER.REJECTED]: "rejected",
-  [OFFER.COUNTERED]: "answered with a counter-offer",
-  [OFFER.WITHDRAWN]: "withdrew",
-  [OFFER.EXPIRED]: "expired",
+  [OFFER.ACCEPTED]: "offers.note.accepted",
+  [OFFER.REJECTED]: "offers.note.rejected",
+  [OFFER.COUNTERED]: "offers.note.countered",
+  [OFFER.WITHDRAWN]: "offers.note.withdrawn",
 };
+
+/** "the mediator's proposal", "your offer", "Ana's offer". */
+function whoseOffer(offer, me) {
+  if (offer.mediator_proposal) return t("offers.whose.proposal");
+  return offer.maker.user_id === me.id ? t("offers.whose.yours")
+    : t("offers.whose.theirs", { name: offer.maker.name });
+}
+
+/** "Offer from you", "Counter-offer from Ana", "Mediator's proposal". */
+function offerTitle(offer, me) {
+  if (offer.mediator_proposal) return t("offers.title.proposal");
+  const mine = me && offer.maker.user_id === me.id;
+  if (offer.answers_offer_id) {
+    return mine ? t("offers.title.counterFromYou") : t("offers.title.counterFrom", { name: offer.maker.name });
+  }
+  return mine ? t("offers.title.offerFromYou") : t("offers.title.offerFrom", { name: offer.maker.name });
+}
 
 /** The offers of one case: draws cards into the joint room and owns the composer. */
 export class OfferDesk {
@@ -67,10 +86,10 @@ export class OfferDesk {
   bar() {
     const open = this.d.status === "in_mediation";
     const make = this.answering || this.mediating
-      ? h("button", { type: "button", text: this.mediating ? "Make a mediator's proposal" : "Make an offer",
+      ? h("button", { type: "button", text: this.mediating ? t("offers.makeProposal") : t("offers.make"),
         disabled: !open, on: { click: () => this.compose(null) } })
       : null;
-    const toggle = h("button", { type: "button", class: "secondary", text: "Offer history",
+    const toggle = h("button", { type: "button", class: "secondary", text: t("offers.history"),
       attrs: { "aria-expanded": "false", "aria-controls": "offer-history" } });
     this.history.id = "offer-history";
     toggle.addEventListener("click", async () => {
@@ -95,16 +114,14 @@ export class OfferDesk {
       this.draw(li, this.latest.get(ev.offer.id), ev.at);
       return li;
     }
-    const who = ev.by?.name || "Someone";
-    const whose = ev.offer.mediator_proposal ? "the mediator's proposal"
-      : `${ev.offer.maker.user_id === this.me.id ? "your" : `${ev.offer.maker.name}'s`} offer`;
-    const text = ev.type === OFFER.EXPIRED ? `An offer expired: ${whose}.`
-      : ev.type === OFFER.WITHDRAWN ? `${who} withdrew ${whose}.`
-        : `${who} ${NOTE[ev.type] || "answered"} ${whose}.`;
+    const who = ev.by?.name || t("chat.someone");
+    const whose = whoseOffer(ev.offer, this.me);
+    const text = ev.type === OFFER.EXPIRED ? t("offers.note.expired", { whose })
+      : t(NOTE[ev.type] || "offers.note.other", { who, whose });
     return h("li", { class: "msg system", dataset: { offerId: ev.offer.id } },
       h("span", { text }),
       ev.type === OFFER.REJECTED && ev.offer.reject_reason
-        ? h("span", { class: "quote", text: ` Reason: “${ev.offer.reject_reason}”` }) : null);
+        ? h("span", { class: "quote", text: t("offers.reason", { reason: ev.offer.reject_reason }) }) : null);
   }
 
   remember(offer) {
@@ -123,12 +140,11 @@ export class OfferDesk {
     if (at) li.dataset.at = at;
     const maker = offer.maker;
     const mine = maker.user_id === this.me.id;
-    const title = offer.mediator_proposal ? "Mediator's proposal"
-      : `${offer.answers_offer_id ? "Counter-offer" : "Offer"} from ${mine ? "you" : maker.name}`;
+    const title = offerTitle(offer, this.me);
     const accepted = (offer.accepted_by || []).map((s) => sideLabel(this.d.kind, s));
     let status = STATUS[offer.status] || offer.status;
     if (offer.mediator_proposal && offer.status === "proposed" && accepted.length) {
-      status = `Accepted by the ${accepted.join(" and ")}; waiting for the other side`;
+      status = t("offers.proposalAccepted", { sides: formatList(accepted) });
     }
     mount(li,
       h("span", { class: "meta" },
@@ -136,16 +152,17 @@ export class OfferDesk {
         !offer.mediator_proposal && !mine ? ` · ${roleLabel(maker.role, maker.side, this.d.kind)}` : "",
         li.dataset.at ? [" · ", h("time", { dateTime: li.dataset.at, text: formatDateTime(li.dataset.at) })] : null),
       h("p", {}, h("span", { class: "status offer-status", dataset: { status: offer.status }, text: status })),
-      h("ul", { class: "offer-terms" }, (offer.description || []).map((line) => h("li", { text: line }))),
+      h("ul", { class: "offer-terms", dataset: { serverText: "" } },
+        (offer.description || []).map((line) => h("li", { text: line }))),
       offer.explanation ? h("p", { class: "prewrap explanation" },
-        h("strong", { text: "Why: " }), offer.explanation) : null,
+        h("strong", { text: t("offers.why") }), offer.explanation) : null,
       offer.deadline && offer.status === "proposed"
-        ? h("p", { class: "hint", text: `Answer by ${formatDateTime(offer.deadline)}.` }) : null,
+        ? h("p", { class: "hint", text: t("offers.answerBy", { date: formatDateTime(offer.deadline) }) }) : null,
       offer.status === "rejected" && offer.reject_reason
-        ? h("p", { class: "prewrap" }, h("strong", { text: "Reason given: " }), offer.reject_reason) : null,
+        ? h("p", { class: "prewrap" }, h("strong", { text: t("offers.reasonGiven") }), offer.reject_reason) : null,
       offer.status === "accepted" ? h("p", { class: "notice ok" },
-        "Both sides accepted these terms. The mediator now prepares the written agreement. ",
-        h("a", { href: `#/cases/${this.d.id}/agreement`, text: "Open the Agreement tab" })) : null,
+        t("offers.bothAccepted"),
+        h("a", { href: `#/cases/${this.d.id}/agreement`, text: t("offers.openAgreement") })) : null,
       this.actions(offer));
   }
 
@@ -173,25 +190,24 @@ export class OfferDesk {
     };
     const buttons = [];
     if (canAnswer) {
-      const accept = h("button", { type: "button", text: "Accept" });
+      const accept = h("button", { type: "button", text: t("offers.accept") });
       accept.addEventListener("click", () => mount(panel, h("div", { class: "notice" },
-        h("p", { text: "Accepting means you agree to these terms. Once both sides agree, the " +
-          "mediator writes them into an agreement for everyone to read and sign." }),
+        h("p", { text: t("offers.accept.explain") }),
         h("div", { class: "actions" },
-          h("button", { type: "button", text: "Yes, accept these terms", on: { click: (e) =>
+          h("button", { type: "button", text: t("offers.accept.yes"), on: { click: (e) =>
             run(e.currentTarget, () => api.post(`/api/offers/${offer.id}/accept`)).then((ok) => {
-              if (ok) this.announce("You accepted the offer.");
+              if (ok) this.announce(t("offers.accept.done"));
             }) } }),
-          h("button", { type: "button", class: "secondary", text: "Go back",
+          h("button", { type: "button", class: "secondary", text: t("invite.confirmDecline.back"),
             on: { click: () => mount(panel) } })))));
-      const reject = h("button", { type: "button", class: "secondary", text: "Reject",
+      const reject = h("button", { type: "button", class: "secondary", text: t("offers.reject"),
         on: { click: () => mount(panel, this.rejectForm(offer, panel)) } });
-      const counter = h("button", { type: "button", class: "secondary", text: "Counter",
+      const counter = h("button", { type: "button", class: "secondary", text: t("offers.counter"),
         on: { click: () => this.compose(offer) } });
       buttons.push(accept, reject, counter);
     }
     if (mine) {
-      buttons.push(h("button", { type: "button", class: "danger", text: "Withdraw",
+      buttons.push(h("button", { type: "button", class: "danger", text: t("offers.withdraw"),
         on: { click: (e) => run(e.currentTarget, () => api.post(`/api/offers/${offer.id}/withdraw`)) } }));
     }
     return h("div", {}, h("div", { class: "actions" }, buttons), panel, out);
@@ -204,21 +220,19 @@ export class OfferDesk {
     const code = h("select", { id: `${id}-code` }, REJECT_CODES.map(([v, l]) => h("option", { value: v, text: l })));
     const err = h("p", { class: "field-error", id: `${id}-err`, attrs: { "aria-live": "polite" } });
     const form = h("form", { class: "reject-form", attrs: { novalidate: true } },
-      h("div", { class: "field" }, h("label", { htmlFor: code.id, text: "What is the main problem?" }), code),
+      h("div", { class: "field" }, h("label", { htmlFor: code.id, text: t("offers.reject.main") }), code),
       h("div", { class: "field" },
-        h("label", { htmlFor: id, text: "Why are you rejecting it?" }),
-        h("p", { class: "hint", id: `${id}-hint`, text: "Just saying no doesn't help. Say what " +
-          "would work for you, so the other side can come back with something better " +
-          "(10 to 1000 characters)." }),
+        h("label", { htmlFor: id, text: t("offers.reject.why") }),
+        h("p", { class: "hint", id: `${id}-hint`, text: t("offers.reject.hint") }),
         reason, err),
-      h("div", { class: "actions" }, h("button", { type: "submit", text: "Send my answer" }),
-        h("button", { type: "button", class: "secondary", text: "Cancel", on: { click: () => mount(panel) } })));
+      h("div", { class: "actions" }, h("button", { type: "submit", text: t("offers.reject.send") }),
+        h("button", { type: "button", class: "secondary", text: t("cases.cancel"), on: { click: () => mount(panel) } })));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const text = reason.value.trim();
       reason.removeAttribute("aria-invalid");
       if (text.length < 10) {
-        err.textContent = "Please say why in at least 10 characters: just saying no doesn't help.";
+        err.textContent = t("offers.reject.tooShort");
         reason.setAttribute("aria-invalid", "true");
         reason.focus();
         return;
@@ -229,9 +243,9 @@ export class OfferDesk {
         const body = { reason: text };
         if (code.value) body.code = code.value;
         this.remember(await api.post(`/api/offers/${offer.id}/reject`, body));
-        this.announce("You rejected the offer.");
+        this.announce(t("offers.reject.done"));
       } catch (e) {
-        err.textContent = e.fields?.reason ? `Reason: ${e.fields.reason}.` : e.message;
+        err.textContent = e.fields?.reason ? t("offers.reject.fieldError", { message: e.fields.reason }) : e.message;
         reason.setAttribute("aria-invalid", "true");
         btn.disabled = false;
       }
@@ -248,23 +262,23 @@ export class OfferDesk {
     const deadline = h("input", { id: "offer-deadline", type: "datetime-local" });
     const deadlineErr = h("p", { class: "field-error", attrs: { "aria-live": "polite" } });
     const summary = h("p", { class: "form-error", attrs: { role: "alert", tabindex: "-1" } });
-    const heading = to ? `Counter-offer to ${to.mediator_proposal ? "the mediator's proposal"
-      : `${to.maker.name}'s offer`}` : this.mediating ? "Mediator's proposal" : "Make an offer";
+    const heading = to ? t("offers.composer.counterTo", { whose: whoseOffer(to, {}) })
+      : this.mediating ? t("offers.title.proposal") : t("offers.make");
     const form = h("form", { class: "offer-composer", attrs: { novalidate: true, "aria-labelledby": "composer-h" } },
       h("h2", { id: "composer-h", text: heading }),
-      h("p", { class: "hint", text: "Everyone in the joint room sees this offer. Money is in " +
-        "dollars; dates are the last day something must happen." }),
+      h("p", { class: "hint", text: t("offers.composer.hint") }),
       summary,
       terms.el,
       h("div", { class: "field" },
-        h("label", { htmlFor: explain.id, text: "Explain your offer (optional)" }),
-        h("p", { class: "hint", text: "Why these terms? A short explanation helps the other side say yes." }),
+        h("label", { htmlFor: explain.id, text: t("offers.explain") }),
+        h("p", { class: "hint", text: t("offers.explainHint") }),
         explain, explainErr),
       h("div", { class: "field" },
-        h("label", { htmlFor: deadline.id, text: "Answer needed by (optional)" }), deadline, deadlineErr),
+        h("label", { htmlFor: deadline.id, text: t("offers.deadline") }), deadline, deadlineErr),
       h("div", { class: "actions" },
-        h("button", { type: "submit", text: to ? "Send counter-offer" : this.mediating ? "Send proposal" : "Send offer" }),
-        h("button", { type: "button", class: "secondary", text: "Cancel",
+        h("button", { type: "submit", text: to ? t("offers.composer.sendCounter")
+          : this.mediating ? t("offers.composer.sendProposal") : t("offers.composer.send") }),
+        h("button", { type: "button", class: "secondary", text: t("cases.cancel"),
           on: { click: () => mount(this.composerHost) } })));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -274,7 +288,7 @@ export class OfferDesk {
       const { terms: list, errors } = terms.collect();
       if (Object.keys(errors).length) {
         terms.showErrors(errors);
-        summary.textContent = "Some terms need attention.";
+        summary.textContent = t("offers.attention");
         return;
       }
       terms.showErrors({});
@@ -287,13 +301,13 @@ export class OfferDesk {
         const url = to ? `/api/offers/${to.id}/counter` : `/api/cases/${this.d.id}/offers`;
         this.remember(await api.post(url, body));
         mount(this.composerHost);
-        this.announce(to ? "Your counter-offer was sent." : "Your offer was sent.");
+        this.announce(to ? t("offers.composer.sentCounter") : t("offers.composer.sent"));
       } catch (err) {
         const fields = err.fields || {};
         const shown = terms.showErrors(Object.fromEntries(Object.entries(fields)
           .filter(([k]) => /^(terms|items)\//.test(k))));
-        if (fields.explanation) explainErr.textContent = `Explanation: ${fields.explanation}.`;
-        if (fields.deadline) deadlineErr.textContent = `Answer needed by: ${fields.deadline}.`;
+        if (fields.explanation) explainErr.textContent = t("offers.composer.explanationError", { message: fields.explanation });
+        if (fields.deadline) deadlineErr.textContent = t("offers.composer.deadlineError", { message: fields.deadline });
         const general = fields.terms || fields.items;
         summary.textContent = general ? `${err.message} ${general}.` : err.message;
         if (!shown) summary.focus();
@@ -306,7 +320,7 @@ export class OfferDesk {
   }
 
   async loadHistory() {
-    mount(this.history, h("p", { text: "Loading the offer history…" }));
+    mount(this.history, h("p", { text: t("offers.historyLoading") }));
     let thread;
     try {
       thread = await api.get(`/api/cases/${this.d.id}/offers`);
@@ -316,7 +330,7 @@ export class OfferDesk {
     }
     const offers = thread.offers || [];
     if (!offers.length) {
-      mount(this.history, h("p", { class: "notice", text: "No offers yet." }));
+      mount(this.history, h("p", { class: "notice", text: t("offers.none") }));
       return;
     }
     const byId = new Map(offers.map((o) => [o.id, o]));
@@ -327,18 +341,21 @@ export class OfferDesk {
         children.get(o.answers_offer_id).push(o);
       }
     }
-    const steps = (id) => (thread.timeline || []).filter((t) => t.offer_id === id);
+    const steps = (id) => (thread.timeline || []).filter((step) => step.offer_id === id);
+    const stepText = (step) => {
+      if (step.type === OFFER.EXPIRED) return t("offers.step.expired");
+      const name = step.by?.name || t("chat.someone");
+      return STEP[step.type] ? t(STEP[step.type], { name }) : t("offers.step.other", { name, step: step.type });
+    };
     const item = (o) => h("li", { dataset: { offerId: o.id } },
-      h("strong", { text: o.mediator_proposal ? "Mediator's proposal" : `${o.answers_offer_id
-        ? "Counter-offer" : "Offer"} from ${o.maker.name}` }),
+      h("strong", { text: offerTitle(o, null) }),
       ` · ${STATUS[o.status] || o.status}`,
-      h("ul", {}, (o.description || []).map((line) => h("li", { text: line }))),
-      h("ol", { class: "timeline" }, steps(o.id).map((t) => h("li", {},
-        h("time", { dateTime: t.at, text: formatDateTime(t.at) }),
-        ` ${t.type === OFFER.EXPIRED ? "It expired" : `${t.by?.name || "Someone"} ${STEP[t.type] || t.type}`}.`))),
+      h("ul", { dataset: { serverText: "" } }, (o.description || []).map((line) => h("li", { text: line }))),
+      h("ol", { class: "timeline" }, steps(o.id).map((step) => h("li", {},
+        h("time", { dateTime: step.at, text: formatDateTime(step.at) }), ` ${stepText(step)}`))),
       children.has(o.id) ? h("ol", { class: "thread" }, children.get(o.id).map(item)) : null);
     const roots = offers.filter((o) => !o.answers_offer_id || !byId.has(o.answers_offer_id));
-    mount(this.history, h("h2", { text: "Offer history" }),
+    mount(this.history, h("h2", { text: t("offers.history") }),
       h("ol", { class: "thread" }, roots.map(item)));
   }
 }

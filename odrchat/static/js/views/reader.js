@@ -8,29 +8,34 @@ import { h, mount } from "../dom.js";
 import { chatPanel } from "./chat.js";
 import { kindLabel } from "./labels.js";
 import { tabList } from "./case.js";
+import { t } from "../i18n.js";
 
 export async function page(main, [caseParam, roomParam], ctx) {
   const caseId = Number(caseParam);
   const connection = ctx.connection;
-  ctx.setTitle(`Read case ${caseId}`);
+  ctx.setTitle(t("reader.tab", { id: String(caseId) }));
   const [detail, transcript] = await Promise.all([
     api.get(`/api/cases/${caseId}`).catch(() => null),
     api.get(`/api/cases/${caseId}/transcript`),
   ]);
   const rooms = transcript.rooms || [];
-  const name = detail ? `${kindLabel(detail.kind)} ${detail.court_case_number || `#${caseId}`}` : `Case ${caseId}`;
+  const name = detail ? `${kindLabel(detail.kind)} ${detail.court_case_number || `#${caseId}`}`
+    : t("mediator.case", { id: String(caseId) });
+  // Room names in the reader's language; a private room's server title is "<name> + Mediator".
+  const roomName = (x) => (x.kind === "joint" ? t("chat.room.joint") : x.kind === "mediators"
+    ? t("chat.room.mediators") : x.kind === "private" && x.title
+      ? t("chat.room.private", { name: x.title.replace(/ \+ Mediator$/, "") }) : x.title || x.kind);
   // The id the room tabs' aria-controls names (tabList: panel-<className>).
   const host = h("div", { id: "panel-subtabs", attrs: { role: "tabpanel" } });
   const tabsHost = h("div");
-  mount(main, h("h1", { text: `Read-only: ${name}` }),
+  mount(main, h("h1", { text: t("reader.title", { name }) }),
     h("p", { class: "notice warn", attrs: { role: "note" },
-      text: "You are reading as CCR administration. Opening this case and each of its rooms is " +
-        "recorded in the audit log (who, when, which room). You cannot write here." }),
-    h("p", {}, h("a", { href: `#/cases/${caseId}`, text: "Case details" }), " · ",
-      h("a", { href: `/api/cases/${caseId}/transcript.html`, text: "Printable transcript (audited)" })),
+      text: t("reader.notice") }),
+    h("p", {}, h("a", { href: `#/cases/${caseId}`, text: t("reader.details") }), " · ",
+      h("a", { href: `/api/cases/${caseId}/transcript.html`, text: t("reader.transcript") })),
     tabsHost, host);
   if (!rooms.length) {
-    mount(host, h("p", { class: "notice", text: "This case has no conversation rooms yet." }));
+    mount(host, h("p", { class: "notice", text: t("reader.noRooms") }));
     return null;
   }
   let shown = null;
@@ -41,11 +46,11 @@ export async function page(main, [caseParam, roomParam], ctx) {
     shown = roomId;
     const r = rooms.find((x) => x.room === roomId);
     history.replaceState(null, "", `#/admin/read/${caseId}/${roomId}`);
-    mount(tabsHost, tabList(rooms.map((x) => [String(x.room), x.title || x.kind]), String(roomId),
-      (key) => open(Number(key)), { label: "Rooms", className: "subtabs" }));
+    mount(tabsHost, tabList(rooms.map((x) => [String(x.room), roomName(x)]), String(roomId),
+      (key) => open(Number(key)), { label: t("mediator.rooms"), className: "subtabs" }));
     host.setAttribute("aria-labelledby", `tab-${roomId}`);
     connection.watch(roomId);
-    stop = chatPanel(host, connection, roomId, { label: r.title || r.kind, announce: ctx.announce,
+    stop = chatPanel(host, connection, roomId, { label: roomName(r), announce: ctx.announce,
       caseKind: detail?.kind });
   };
   const wanted = rooms.find((x) => String(x.room) === String(roomParam)) || rooms[0];

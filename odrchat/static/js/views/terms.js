@@ -5,16 +5,17 @@
 // (an amount that is not a number) and shows the installment total as you type.
 
 import { h } from "../dom.js";
+import { formatMoney, lazyPairs, t } from "../i18n.js";
 import { sideLabel } from "./labels.js";
 
-const KINDS = [
-  ["payment", "Payment of money"],
-  ["move_out", "Moving out by a date"],
-  ["stay_away", "Stay away / no contact"],
-  ["property_return", "Return of property"],
-  ["dismissal", "Dismissal of the court case"],
-  ["free_text", "Another term, in your own words"],
-];
+const KINDS = lazyPairs([
+  ["payment", "terms.kind.payment"],
+  ["move_out", "terms.kind.moveOut"],
+  ["stay_away", "terms.kind.stayAway"],
+  ["property_return", "terms.kind.propertyReturn"],
+  ["dismissal", "terms.kind.dismissal"],
+  ["free_text", "terms.kind.freeText"],
+]);
 const MONEY_RE = /^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$/;
 
 /** "1,250.50" or "$80" -> cents; null when it is not an amount of money. */
@@ -24,10 +25,9 @@ export function parseDollars(text) {
   return Number(m[1].replace(/,/g, "")) * 100 + Number((m[2] || "").padEnd(2, "0"));
 }
 
-/** 125050 -> "$1,250.50". */
+/** 125050 -> "$1,250.50" (in the language in use). */
 export function formatCents(cents) {
-  const whole = Math.floor(Math.abs(cents) / 100).toLocaleString("en-US");
-  return `${cents < 0 ? "-" : ""}$${whole}.${String(Math.abs(cents) % 100).padStart(2, "0")}`;
+  return formatMoney(cents);
 }
 
 function plainDollars(cents) {
@@ -48,7 +48,7 @@ function control(row, key, label, input, { hint = "", optional = false } = {}) {
   const isCheck = input.type === "checkbox";
   return h("div", { class: "field", dataset: { key } },
     isCheck ? h("label", { class: "check", htmlFor: input.id }, input, label)
-      : h("label", { htmlFor: input.id, text: label + (optional ? " (optional)" : "") }),
+      : h("label", { htmlFor: input.id, text: optional ? t("form.optional", { label }) : label }),
     hintEl, isCheck ? null : input, err);
 }
 
@@ -81,11 +81,11 @@ export function termsForm(d, initial = []) {
   };
   const renumber = () => rows.forEach((r, i) => {
     r.el.dataset.path = `terms/${i}`;
-    r.legend.textContent = `Term ${i + 1}`;
+    r.legend.textContent = t("terms.term", { n: i + 1 });
     r.removeBtn.hidden = rows.length === 1;
   });
   for (const term of initial.length ? initial : [{ kind: defaultKind(d.kind) }]) add(term);
-  const addBtn = h("button", { type: "button", class: "secondary", text: "Add another term",
+  const addBtn = h("button", { type: "button", class: "secondary", text: t("terms.addTerm"),
     on: { click: () => add({ kind: "free_text" }).focus() } });
   return {
     el: h("div", {}, list, h("div", { class: "actions" }, addBtn)),
@@ -110,22 +110,21 @@ export function termsForm(d, initial = []) {
       });
       let first = null;
       for (const [raw, said] of Object.entries(fields || {})) {
-        const message = /whole cents/.test(said) ? "must be an amount from $0.01 to $1,000,000.00"
-          : said;
+        const message = /whole cents/.test(said) ? t("terms.error.cents") : said;
         // parse_terms names the list "items"; the API body names it "terms". Accept both.
         const path = raw.replace(/^items(?=\/|$)/, "terms");
         let at = path;
         while (at && !byPath.has(at) && !/^terms\/\d+$/.test(at)) at = at.split("/").slice(0, -1).join("/");
         const c = byPath.get(at);
         if (c) {
-          c.err.textContent = `${c.label}: ${message}.`;
+          c.err.textContent = t("terms.fieldError", { label: c.label, message });
           if (c.input.matches("input, select, textarea")) c.input.setAttribute("aria-invalid", "true");
           first = first || c.input;
           shown += 1;
         } else if (/^terms\/\d+$/.test(at)) {
           const r = rows[Number(at.split("/")[1])];
           if (r) {
-            r.errorEl.textContent = `${r.legend.textContent}: ${message}.`;
+            r.errorEl.textContent = t("terms.fieldError", { label: r.legend.textContent, message });
             first = first || r.errorEl;
             shown += 1;
           }
@@ -153,19 +152,19 @@ function termRow(d, term, remove) {
   kind.value = term.kind || "payment";
   const body = h("div");
   row.legend = h("legend");
-  row.removeBtn = h("button", { type: "button", class: "link", text: "Remove this term",
+  row.removeBtn = h("button", { type: "button", class: "link", text: t("terms.removeTerm"),
     on: { click: remove } });
   const kindErr = h("p", { class: "field-error" });
-  row.controls.set("kind", { input: kind, err: kindErr, label: "Kind of term" });
+  row.controls.set("kind", { input: kind, err: kindErr, label: t("terms.kindOfTerm") });
   row.errorEl = h("p", { class: "field-error", attrs: { "aria-live": "polite" } });
   row.el = h("fieldset", { class: "term" }, row.legend, row.errorEl,
-    h("div", { class: "field" }, h("label", { text: "What kind of term?", htmlFor: (kind.id = `k${++uid}`) }),
+    h("div", { class: "field" }, h("label", { text: t("terms.whatKind"), htmlFor: (kind.id = `k${++uid}`) }),
       kind, kindErr),
     body, row.removeBtn);
-  const draw = (t) => {
+  const draw = (values) => {
     for (const key of [...row.controls.keys()]) if (key !== "kind") row.controls.delete(key);
     row.extra = {};
-    body.replaceChildren(...FORMS[kind.value](row, d, t));
+    body.replaceChildren(...FORMS[kind.value](row, d, values));
   };
   kind.addEventListener("change", () => draw({ kind: kind.value }));
   draw(term);
@@ -207,37 +206,37 @@ function setPath(obj, key, value) {
 function money(row, key, label, cents) {
   const input = h("input", { type: "text", value: cents ? plainDollars(cents) : "",
     attrs: { inputmode: "decimal", autocomplete: "off" } });
-  const wrap = control(row, key, label, input, { hint: "In dollars, for example 1250 or 1,250.50" });
+  const wrap = control(row, key, label, input, { hint: t("terms.moneyHint") });
   row.controls.get(key).read = (errors, path) => {
     if (!input.value.trim()) return undefined;
     const c = parseDollars(input.value);
-    if (c === null) errors[path] = "must be an amount in dollars, like 250 or 250.50";
+    if (c === null) errors[path] = t("terms.error.dollars");
     return c ?? undefined;
   };
   return wrap;
 }
 
 const FORMS = {
-  payment(row, d, t) {
-    const payer = sideSelect(d, t.payer || "defendant");
-    const payee = sideSelect(d, t.payee || "plaintiff");
-    const sched = t.schedule || { kind: "lump_sum" };
+  payment(row, d, term) {
+    const payer = sideSelect(d, term.payer || "defendant");
+    const payee = sideSelect(d, term.payee || "plaintiff");
+    const sched = term.schedule || { kind: "lump_sum" };
     const uidName = `sched${++uid}`;
     const lump = h("input", { type: "radio", name: uidName, value: "lump_sum",
       checked: sched.kind !== "installments", id: `${uidName}-l` });
     const plan = h("input", { type: "radio", name: uidName, value: "installments",
       checked: sched.kind === "installments", id: `${uidName}-i` });
-    const lumpBox = h("div", {}, control(row, "schedule/due", "Paid in full by", dateInput(sched.due)));
+    const lumpBox = h("div", {}, control(row, "schedule/due", t("terms.paidInFull"), dateInput(sched.due)));
     const parts = h("ol", { class: "installments" });
     const total = h("p", { class: "hint", attrs: { "aria-live": "polite" } });
     const planErr = h("p", { class: "field-error plan-error", attrs: { "aria-live": "polite" } });
     const planBox = h("div", { class: "plan", dataset: { key: "schedule/installments" } },
       planErr, parts, total,
-      h("button", { type: "button", class: "secondary", text: "Add an installment",
+      h("button", { type: "button", class: "secondary", text: t("terms.addInstallment"),
         on: { click: () => { addPart({}); recount(); } } }));
     row.controls.set("schedule/installments", { input: planBox, err: planErr,
-      label: "Installments", skip: () => true });
-    const amountWrap = money(row, "amount_cents", "Amount", t.amount_cents);
+      label: t("terms.installments"), skip: () => true });
+    const amountWrap = money(row, "amount_cents", t("terms.amount"), term.amount_cents);
     const partRows = [];
     const addPart = (p) => {
       const li = h("li", { class: "installment" });
@@ -259,10 +258,10 @@ const FORMS = {
       rec.due = dateInput(due);
       const base = `schedule/installments/${j}`;
       rec.li.replaceChildren(
-        control(row, `${base}/amount_cents`, `Installment ${j + 1}: amount`, rec.amount),
-        control(row, `${base}/due`, `Installment ${j + 1}: due by`, rec.due),
+        control(row, `${base}/amount_cents`, t("terms.installment.amount", { n: j + 1 }), rec.amount),
+        control(row, `${base}/due`, t("terms.installment.due", { n: j + 1 }), rec.due),
         partRows.length > 1 ? h("button", { type: "button", class: "link",
-          text: `Remove installment ${j + 1}`, on: { click: () => {
+          text: t("terms.installment.remove", { n: j + 1 }), on: { click: () => {
             partRows.splice(partRows.indexOf(rec), 1);
             rec.li.remove();
             for (const k of [...row.controls.keys()]) {
@@ -274,17 +273,18 @@ const FORMS = {
       const c = row.controls.get(`${base}/amount_cents`);
       c.read = (errors, path) => {
         const cents = parseDollars(rec.amount.value);
-        if (cents === null) errors[path] = "must be an amount in dollars, like 100 or 99.50";
+        if (cents === null) errors[path] = t("terms.error.installment");
         return cents ?? undefined;
       };
     });
     const recount = () => {
       const sum = partRows.reduce((n, r) => n + (parseDollars(r.amount.value) || 0), 0);
       const want = parseDollars(amountWrap.querySelector("input").value);
-      total.textContent = want === null ? `Installments so far: ${formatCents(sum)}.`
-        : sum === want ? `The installments add up to the total, ${formatCents(want)}.`
-          : `The installments add up to ${formatCents(sum)}; the total is ${formatCents(want)} ` +
-            `(${formatCents(Math.abs(want - sum))} ${sum < want ? "still to schedule" : "too much"}).`;
+      const amounts = { sum: formatCents(sum), total: formatCents(want ?? 0),
+        diff: formatCents(Math.abs((want ?? 0) - sum)) };
+      total.textContent = want === null ? t("terms.total.soFar", amounts)
+        : sum === want ? t("terms.total.equal", amounts)
+          : sum < want ? t("terms.total.short", amounts) : t("terms.total.over", amounts);
     };
     amountWrap.querySelector("input").addEventListener("input", recount);
     for (const p of sched.kind === "installments" ? sched.installments || [] : []) addPart(p);
@@ -309,57 +309,56 @@ const FORMS = {
       }
       if (!out.late_consequence) delete out.late_consequence;
     };
-    const late = h("textarea", { rows: 2, value: t.late_consequence || "", maxLength: 1000 });
+    const late = h("textarea", { rows: 2, value: term.late_consequence || "", maxLength: 1000 });
     const wraps = [
-      control(row, "payer", "Who pays", payer),
-      control(row, "payee", "Who is paid", payee),
+      control(row, "payer", t("terms.whoPays"), payer),
+      control(row, "payee", t("terms.whoIsPaid"), payee),
       amountWrap,
       h("fieldset", { class: "schedule", dataset: { key: "schedule" } },
-        h("legend", { text: "How is it paid?" }),
-        h("label", { class: "check", htmlFor: lump.id }, lump, "All at once, by a date"),
-        h("label", { class: "check", htmlFor: plan.id }, plan, "In installments"),
+        h("legend", { text: t("terms.howPaid") }),
+        h("label", { class: "check", htmlFor: lump.id }, lump, t("terms.allAtOnce")),
+        h("label", { class: "check", htmlFor: plan.id }, plan, t("terms.inInstallments")),
         lumpBox, planBox),
-      control(row, "late_consequence", "If a payment is late or missed", late, { optional: true,
-        hint: "Leave empty for the standard wording." }),
+      control(row, "late_consequence", t("terms.late"), late, { optional: true,
+        hint: t("terms.lateHint") }),
     ];
     return wraps;
   },
-  move_out(row, d, t) {
+  move_out(row, d, term) {
     return [
-      control(row, "tenant", "Who moves out", sideSelect(d, t.tenant || "defendant")),
-      control(row, "by", "Moves out by", dateInput(t.by)),
+      control(row, "tenant", t("terms.whoMoves"), sideSelect(d, term.tenant || "defendant")),
+      control(row, "by", t("terms.movesBy"), dateInput(term.by)),
     ];
   },
-  stay_away(row, d, t) {
+  stay_away(row, d, term) {
     const feet = h("input", { type: "number", min: 1, step: 1,
-      value: t.distance_feet ?? "", attrs: { inputmode: "numeric" } });
-    const none = h("input", { type: "checkbox", checked: t.no_contact ?? true });
+      value: term.distance_feet ?? "", attrs: { inputmode: "numeric" } });
+    const none = h("input", { type: "checkbox", checked: term.no_contact ?? true });
     return [
-      control(row, "restrained", "Who stays away", sideSelect(d, t.restrained || "defendant")),
-      control(row, "distance_feet", "Distance in feet", feet, { optional: true }),
-      control(row, "no_contact", "No contact of any kind (calls, messages, through others)", none),
-      control(row, "details", "Details", h("textarea", { rows: 2, value: t.details || "",
+      control(row, "restrained", t("terms.whoStaysAway"), sideSelect(d, term.restrained || "defendant")),
+      control(row, "distance_feet", t("terms.distance"), feet, { optional: true }),
+      control(row, "no_contact", t("terms.noContact"), none),
+      control(row, "details", t("terms.details"), h("textarea", { rows: 2, value: term.details || "",
         maxLength: 1000 }), { optional: true }),
     ];
   },
-  property_return(row, d, t) {
+  property_return(row, d, term) {
     return [
-      control(row, "returner", "Who returns it", sideSelect(d, t.returner || "defendant")),
-      control(row, "description", "What is returned", h("textarea", { rows: 2,
-        value: t.description || "", maxLength: 500 })),
-      control(row, "by", "Returned by", dateInput(t.by)),
+      control(row, "returner", t("terms.whoReturns"), sideSelect(d, term.returner || "defendant")),
+      control(row, "description", t("terms.whatReturned"), h("textarea", { rows: 2,
+        value: term.description || "", maxLength: 500 })),
+      control(row, "by", t("terms.returnedBy"), dateInput(term.by)),
     ];
   },
-  dismissal(row, d, t) {
+  dismissal(row, d, term) {
     if (d.kind === "small_claims") {
-      return [h("p", { class: "hint", text: "The plaintiff dismisses the small claims case " +
-        "(without prejudice) once the agreement is kept." })];
+      return [h("p", { class: "hint", text: t("terms.dismissalSmallClaims") })];
     }
-    return [control(row, "with_prejudice", "With prejudice (the case cannot be filed again)",
-      h("input", { type: "checkbox", checked: Boolean(t.with_prejudice) }))];
+    return [control(row, "with_prejudice", t("terms.withPrejudice"),
+      h("input", { type: "checkbox", checked: Boolean(term.with_prejudice) }))];
   },
-  free_text(row, d, t) {
-    return [control(row, "text", "The term, in your own words", h("textarea", { rows: 3,
-      value: t.text || "", maxLength: 2000 }))];
+  free_text(row, d, term) {
+    return [control(row, "text", t("terms.freeText"), h("textarea", { rows: 3,
+      value: term.text || "", maxLength: 2000 }))];
   },
 };
