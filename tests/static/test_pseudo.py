@@ -44,7 +44,7 @@ PLACEHOLDER = re.compile(r"(\{\w+\})")
 
 
 def pseudo(text: str) -> str:
-    """ "Hello {name}" -> "⟦Ĥéłłö {name}⟧": letters accented, placeholders kept, marked both ends."""
+    """ "Hello {name}" -> "⟦Ĥéłłö {name}⟧": accented, placeholders kept, marked at both ends."""
     parts = PLACEHOLDER.split(text)
     return (
         "⟦" + "".join(s if PLACEHOLDER.fullmatch(s) else s.translate(ACCENTS) for s in parts) + "⟧"
