@@ -26,6 +26,8 @@ from odrchat.api import Endpoint, error_response, json_response, request_languag
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
+from odrchat.auth.staff import StaffAdmin
+from odrchat.auth.staff_routes import ENDPOINTS as STAFF_ENDPOINTS
 from odrchat.blobs import BlobStore, build_blob_store
 from odrchat.broker.address import DEFAULT_URL, RedisAddress
 from odrchat.broker.base import Broker
@@ -81,6 +83,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
     return (
         *AUTH_ENDPOINTS,
         *CASE_ENDPOINTS,
+        *STAFF_ENDPOINTS,
         *ROOM_ENDPOINTS,
         *OFFER_ENDPOINTS,
         *AGREEMENT_ENDPOINTS,
@@ -233,6 +236,7 @@ def create_app(
             sms=the_sms,
             passwords=passwords,
             auth=auth,
+            staff=StaffAdmin(auth),
             outbox=outbox,
             notifier=notifier,
             cases=cases,

@@ -12,10 +12,13 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from odrchat.settings import Settings, SettingsError
 from odrchat.store.db import Database
+
+if TYPE_CHECKING:
+    from odrchat.auth.staff import StaffAdmin
 
 T = TypeVar("T")
 
@@ -86,6 +89,40 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name shown to parties")
     create.set_defaults(run=cmd_user_create)
+    listing = user_sub.add_parser(
+        "list",
+        help="list accounts",
+        description="List accounts (staff first): id, role, status, email and name.",
+    )
+    listing.add_argument("--search", help="a part of the name or email address")
+    listing.add_argument(
+        "--role", choices=("staff", "mediator", "admin", "party"), help="only this kind of account"
+    )
+    listing.set_defaults(run=cmd_user_list)
+    disable = user_sub.add_parser(
+        "disable",
+        help="stop an account from logging in",
+        description="Disable an account: it cannot log in, its sessions end and, with REDIS_URL "
+        "set, its open connections close on every worker.",
+    )
+    disable.add_argument("email")
+    disable.set_defaults(run=cmd_user_disable)
+    enable = user_sub.add_parser(
+        "enable",
+        help="let a disabled account log in again",
+        description="Enable a disabled account again.",
+    )
+    enable.add_argument("email")
+    enable.set_defaults(run=cmd_user_enable)
+    set_role = user_sub.add_parser(
+        "set-role",
+        help="make an account a mediator, an admin or neither",
+        description="Change an account's staff role (none: a party or attorney account). "
+        "The account's sessions end so that the new role applies at once.",
+    )
+    set_role.add_argument("email")
+    set_role.add_argument("role", choices=("mediator", "admin", "none"))
+    set_role.set_defaults(run=cmd_user_set_role)
 
     verify = sub.add_parser(
         "verify",
@@ -235,6 +272,106 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         return 0
 
     return _on_database(settings, create)
+
+
+def _staff_command(
+    args: argparse.Namespace, act: Callable[[StaffAdmin, int], Awaitable[str]]
+) -> int:
+    """Find the account named by `args.email`, run `act` on it with the staff service (its
+    ended sessions ring every worker through Redis when REDIS_URL is set), print the result."""
+    from sqlmodel import col, select
+
+    from odrchat.auth.passwords import Passwords
+    from odrchat.auth.service import AuthService
+    from odrchat.auth.staff import StaffAdmin
+    from odrchat.auth.tables import User
+    from odrchat.errors import OdrError
+    from odrchat.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    email = args.email.strip().lower()
+
+    async def run(db: Database) -> int:
+        from odrchat.app import build_broker
+        from odrchat.rooms.hub import ring_sessions_revoked
+        from odrchat.store.meta import deployment_id
+
+        await upgrade(db)
+        async with db.read() as s:
+            user = (await s.exec(select(User).where(col(User.email) == email))).first()
+        if user is None or user.id is None:
+            print(f"odrchat: no account has the address {email}", file=sys.stderr)
+            return 1
+        auth = AuthService(settings, db, Passwords(settings.argon2))
+        broker = build_broker(settings, await deployment_id(db)) if settings.uses_redis else None
+        if broker is not None:
+            await broker.connect()
+            auth.revoked_hooks.append(lambda revoked: ring_sessions_revoked(broker, revoked))
+        try:
+            print(f"odrchat: {await act(StaffAdmin(auth), user.id)}")
+        except OdrError as exc:
+            print(f"odrchat: {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            if broker is not None:
+                await broker.disconnect()
+        return 0
+
+    return _on_database(settings, run)
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from odrchat.auth.passwords import Passwords
+    from odrchat.auth.service import AuthService
+    from odrchat.auth.staff import StaffAdmin
+    from odrchat.store.migrate import upgrade
+
+    settings = Settings.from_env()
+
+    async def run(db: Database) -> int:
+        await upgrade(db)
+        staff = StaffAdmin(AuthService(settings, db, Passwords(settings.argon2)))
+        users = await staff.users(args.search, args.role)
+        print(f"{'id':>6}  {'role':<9} {'status':<9} email / name")
+        for u in users:
+            role, status = u.staff_role or "party", "disabled" if u.disabled else "active"
+            print(f"{u.id:>6}  {role:<9} {status:<9} {u.email} / {u.display_name}")
+        print(f"odrchat: {len(users)} account(s)")
+        return 0
+
+    return _on_database(settings, run)
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    async def act(staff: StaffAdmin, user_id: int) -> str:
+        user = await staff.disable(None, user_id)
+        closed = (
+            "every worker was told to close its connections"
+            if staff.settings.uses_redis
+            else "without REDIS_URL a running server cannot be reached: connections it has "
+            "open stay until they drop, and cannot come back"
+        )
+        return f"disabled {user.email}: it cannot log in, its sessions ended; {closed}"
+
+    return _staff_command(args, act)
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    async def act(staff: StaffAdmin, user_id: int) -> str:
+        user = await staff.enable(None, user_id)
+        return f"enabled {user.email}: it can log in again"
+
+    return _staff_command(args, act)
+
+
+def cmd_user_set_role(args: argparse.Namespace) -> int:
+    role = "" if args.role == "none" else args.role
+
+    async def act(staff: StaffAdmin, user_id: int) -> str:
+        user = await staff.set_role(None, user_id, role)
+        return f"{user.email} is now {user.staff_role or 'not staff'}; its sessions ended"
+
+    return _staff_command(args, act)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from odrchat.agreements.service import AgreementService
 from odrchat.auth import csrf
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.service import AuthService, Current
+from odrchat.auth.staff import StaffAdmin
 from odrchat.broker.base import Broker
 from odrchat.cases.service import CaseService
 from odrchat.documents.service import DocumentService
@@ -41,6 +42,7 @@ class Services:
     sms: SmsSender
     passwords: Passwords
     auth: AuthService
+    staff: StaffAdmin
     outbox: OutboxSender
     notifier: Notifier
     cases: CaseService

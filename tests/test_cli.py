@@ -27,7 +27,19 @@ def odrchat(
     )
 
 
-@pytest.mark.parametrize("args", [(), ("serve",), ("db",), ("db", "upgrade"), ("user", "create")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("serve",),
+        ("db",),
+        ("db", "upgrade"),
+        ("user", "create"),
+        ("user", "list"),
+        ("user", "disable"),
+        ("user", "set-role"),
+    ],
+)
 def test_help_is_useful(args: tuple[str, ...]) -> None:
     out = odrchat(*args, "--help")
     assert out.returncode == 0
@@ -83,6 +95,46 @@ def test_db_upgrade_and_user_create(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert weak.returncode == 2
+
+
+def test_user_list_disable_enable_and_set_role(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/odr.sqlite3", "SECRET_KEY": "s" * 40}
+    with_pw = {**env, "ODRCHAT_PASSWORD": "a long password"}
+    for role, email in (("admin", "ada@example.org"), ("mediator", "mo@example.org")):
+        made = odrchat(
+            "user", "create", "--role", role, "--email", email, "--name", email[:3].title(),
+            env=with_pw, cwd=tmp_path,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+
+    listed = odrchat("user", "list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split() for line in listed.stdout.splitlines()[1:-1]]
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("admin", "active", "ada@example.org"),
+        ("mediator", "active", "mo@example.org"),
+    ]
+
+    off = odrchat("user", "disable", "MO@example.org", env=env, cwd=tmp_path)
+    assert off.returncode == 0 and "disabled mo@example.org" in off.stdout
+    assert "without REDIS_URL" in off.stdout  # honest: a running server was not reached
+    listed = odrchat("user", "list", "--search", "mo", env=env, cwd=tmp_path)
+    assert "mediator  disabled  mo@example.org" in listed.stdout
+    assert "ada@" not in listed.stdout
+
+    last = odrchat("user", "disable", "ada@example.org", env=env, cwd=tmp_path)
+    assert last.returncode == 1 and "at least one administrator" in last.stderr
+    nobody = odrchat("user", "enable", "who@example.org", env=env, cwd=tmp_path)
+    assert nobody.returncode == 1 and "no account" in nobody.stderr
+
+    on = odrchat("user", "enable", "mo@example.org", env=env, cwd=tmp_path)
+    assert on.returncode == 0 and "can log in again" in on.stdout
+    promoted = odrchat("user", "set-role", "mo@example.org", "admin", env=env, cwd=tmp_path)
+    assert promoted.returncode == 0 and "is now admin" in promoted.stdout
+    demoted = odrchat("user", "set-role", "ada@example.org", "none", env=env, cwd=tmp_path)
+    assert demoted.returncode == 0 and "is now not staff" in demoted.stdout
+    listed = odrchat("user", "list", "--role", "staff", env=env, cwd=tmp_path)
+    assert "mo@example.org" in listed.stdout and "ada@example.org" not in listed.stdout
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:

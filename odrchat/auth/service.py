@@ -21,6 +21,7 @@ from odrchat.auth import throttle
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.revocation import Revoked
 from odrchat.auth.tables import AuthSession, OneTimeToken, User
+from odrchat.auth.texts import DISABLED
 from odrchat.auth.tokens import hash_token, new_token
 from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
 from odrchat.i18n import DEFAULT, N_, texts_for
@@ -171,18 +172,23 @@ class AuthService:
     async def verify_email(self, token: str) -> User:
         """Mark the address verified; the token works once."""
         async with self.db.session() as s:
-            row = await self._take_token(s, "verify", token)
+            row = await self._take_token(s, ("verify",), token)
             user = await s.get(User, row.user_id)
             assert user is not None
             if user.email_verified_at is None:
                 user.email_verified_at = utcnow()
             return user
 
-    async def _take_token(self, s: AsyncSession, purpose: str, token: str) -> OneTimeToken:
+    async def _take_token(
+        self, s: AsyncSession, purposes: tuple[str, ...], token: str
+    ) -> OneTimeToken:
         now = utcnow()
         result = await s.exec(
             select(OneTimeToken)
-            .where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == purpose)
+            .where(
+                OneTimeToken.token_hash == hash_token(token),
+                col(OneTimeToken.purpose).in_(purposes),
+            )
             .with_for_update()
         )
         row: OneTimeToken | None = result.first()
@@ -218,6 +224,9 @@ class AuthService:
             raise NotAuthenticated(
                 N_("That email and password do not match."), code="bad_credentials"
             )
+        if user.disabled:
+            # Told only to someone who knows the password: it reveals nothing to a guesser.
+            raise Forbidden(DISABLED, code="account_disabled")
         new_hash = await self.passwords.hash(password) if rehash else None
         token = new_token()
         async with self.db.session() as s:
@@ -259,7 +268,8 @@ class AuthService:
             return None
         session, user = row
         if (
-            session.revoked_at is not None
+            user.disabled
+            or session.revoked_at is not None
             or session.expires_at <= now
             or session.last_seen_at + self.settings.session_idle <= now
         ):
@@ -315,7 +325,7 @@ class AuthService:
         now = utcnow()
         async with self.db.session() as s:
             user = (await s.exec(select(User).where(User.email == email))).first()
-            if user is None:
+            if user is None or user.disabled:
                 return
             token = new_token()
             assert user.id is not None
@@ -359,9 +369,12 @@ class AuthService:
         """Set a new password from a reset link; every session of the account ends."""
         new_hash = await self.passwords.hash(password)
         async with self.db.session() as s:
-            row = await self._take_token(s, "reset", token)
+            # "invite": a new staff member choosing their first password (odrchat.auth.staff).
+            row = await self._take_token(s, ("reset", "invite"), token)
             user = await s.get(User, row.user_id)
             assert user is not None
+            if user.disabled:
+                raise Forbidden(DISABLED, code="account_disabled")
             user.password_hash = new_hash
             if user.email_verified_at is None:
                 user.email_verified_at = utcnow()  # the link proved the address

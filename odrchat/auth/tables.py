@@ -33,6 +33,13 @@ class User(SQLModel, table=True):
     quiet_until: int | None = Field(default=None)
     time_zone: str | None = Field(default=None, max_length=64)
     language: str = Field(default="en", max_length=16)  # a catalog's code (odrchat.i18n)
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Mediators' profile, read by the assignment suggestion (odrchat/cases/staffing.py):
+    # comma-separated language codes and case kinds (empty: any kind), and a cap on cases in
+    # mediation (None: no cap).
+    languages: str = Field(default="", max_length=200)
+    case_kinds: str = Field(default="", max_length=200)
+    max_active_cases: int | None = Field(default=None)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -44,6 +51,10 @@ class User(SQLModel, table=True):
     @property
     def is_mediator(self) -> bool:
         return self.staff_role in ("mediator", "admin")
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
 
 class AuthSession(SQLModel, table=True):
@@ -72,7 +83,7 @@ class OneTimeToken(SQLModel, table=True):
     __tablename__ = "one_time_tokens"
 
     id: int | None = Field(default=None, primary_key=True)
-    purpose: str = Field(max_length=16)  # "verify" | "reset"
+    purpose: str = Field(max_length=16)  # "verify" | "reset" | "invite" (staff: first password)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     created_at: datetime = Field(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from odrchat.store.types import UTCDateTime, utcnow
@@ -32,6 +32,7 @@ class Case(SQLModel, table=True):
     premises_address: str | None = Field(default=None, max_length=300)  # unlawful detainer
     description: str = Field(sa_column=Column(Text(), nullable=False))
     fee_review: bool = Field(default=False)
+    fee_status: str | None = Field(default=None, max_length=16)  # a FeeStatus value, once reviewed
     initiator_side: str = Field(max_length=16)  # a Side value
     outcome: str | None = Field(default=None, max_length=32)  # an Outcome value
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
@@ -110,7 +111,8 @@ class ConsentRow(SQLModel, table=True):
 
 
 class MediatorConflict(SQLModel, table=True):
-    """A recorded conflict of interest between a mediator and a person (by email or account)."""
+    """A recorded conflict of interest between a mediator and a person: by email, account or
+    name (a name matches a party's or attorney's name on the case, and an invited one's)."""
 
     __tablename__ = "mediator_conflicts"
 
@@ -118,7 +120,19 @@ class MediatorConflict(SQLModel, table=True):
     mediator_id: int = Field(foreign_key="users.id", index=True)
     email: str | None = Field(default=None, max_length=254)
     user_id: int | None = Field(default=None, foreign_key="users.id")
+    party_name: str | None = Field(default=None, max_length=120)
     note: str = Field(default="", max_length=500)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class MediatorDayOff(SQLModel, table=True):
+    """A day a mediator takes no new case (the suggestion skips them that day)."""
+
+    __tablename__ = "mediator_days_off"
+    __table_args__ = (UniqueConstraint("mediator_id", "day", name="uq_mediator_days_off"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mediator_id: int = Field(foreign_key="users.id", index=True)
+    day: date

@@ -76,6 +76,15 @@ def room_channel(room_id: int) -> str:
     return f"room:{room_id}"
 
 
+OUTSIDE_WORKER = b"command-line"  # 12 bytes like a worker id; no worker has it
+
+
+async def ring_sessions_revoked(broker: Broker, revoked: Revoked) -> None:
+    """Tell every worker that sessions ended, from outside any worker (`odrchat user disable`):
+    each closes the sockets of those sessions, as after `Hub.sessions_revoked`."""
+    await broker.publish(CONTROL, b"S|%s|%s" % (OUTSIDE_WORKER, revoked.encode()))
+
+
 class Hub:
     def __init__(
         self, broker: Broker, rooms: RoomService, *, max_per_user: int = 10, max_per_ip: int = 200

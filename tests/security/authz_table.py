@@ -210,6 +210,15 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
         lambda w: {"mediator_id": w.users["mia"], "email": "zed@example.org"}
     ),
     ("GET", "/api/admin/audit"): admin(),
+    # -- staff administration ------------------------------------------------------------------
+    ("GET", "/api/admin/users"): admin(),
+    ("POST", "/api/admin/users"): admin(
+        lambda w: {"email": "newstaff@example.org", "display_name": "New", "role": "mediator"}
+    ),
+    ("POST", "/api/admin/users/{user_id:int}/disable"): admin(user="otto"),
+    ("POST", "/api/admin/users/{user_id:int}/enable"): admin(user="otto"),
+    ("POST", "/api/admin/users/{user_id:int}/role"): admin(lambda w: {"role": "admin"}),
+    ("POST", "/api/admin/users/{user_id:int}/password-reset"): admin(user="otto"),
     ("GET", "/api/admin/flags"): admin(),
     ("GET", "/api/admin/filing"): admin(),
     ("GET", "/api/admin/notify"): admin(),
