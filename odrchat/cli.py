@@ -126,11 +126,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser(
         "verify",
-        help="check every transcript's hash chain",
+        help="check every transcript's hash chain and every shared document's bytes",
         description="Walk every room's hash-chained log and print the first break of each "
-        "broken room. Exit status 1 if any room is broken.",
+        "broken room, then read every shared document back from the document store and "
+        "compare it with the SHA-256 its room event recorded. Exit status 1 if anything fails.",
+    )
+    verify.add_argument(
+        "--chains-only", action="store_true", help="skip reading the documents' bytes back"
     )
     verify.set_defaults(run=cmd_verify)
+    documents = sub.add_parser(
+        "documents", help="document store upkeep", description="Document store upkeep."
+    )
+    documents_sub = documents.add_subparsers(title="documents commands", metavar="COMMAND")
+    sweep = documents_sub.add_parser(
+        "sweep",
+        help="delete stored files that no document points at",
+        description="Delete blobs in the document store that no shared document names and "
+        "that are older than the grace period (uploads in flight are younger). Run it daily "
+        "from cron or a systemd timer.",
+    )
+    sweep.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    sweep.add_argument(
+        "--grace-hours", type=float, default=1.0, help="leave blobs younger than this (default 1)"
+    )
+    sweep.set_defaults(run=cmd_documents_sweep)
     purge = sub.add_parser(
         "purge",
         help="delete transcripts past retention",
@@ -375,15 +395,64 @@ def cmd_user_set_role(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from odrchat.blobs import build_blob_store
+    from odrchat.documents.upkeep import BlobMismatch, verify_blobs
     from odrchat.records import verify_all
+    from odrchat.rooms.log import ChainBreak
 
-    breaks = _on_database(Settings.from_env(), verify_all)
+    settings = Settings.from_env()
+
+    async def run(db: Database) -> tuple[list[ChainBreak], list[BlobMismatch] | None]:
+        breaks = await verify_all(db)
+        if args.chains_only:
+            return breaks, None
+        blobs = build_blob_store(settings.documents, db)
+        await blobs.connect()
+        try:
+            return breaks, await verify_blobs(db, blobs)
+        finally:
+            await blobs.close()
+
+    breaks, mismatches = _on_database(settings, run)
     for found in breaks:
         print(f"room {found.room_id}: seq {found.seq}: {found.reason}")
+    for bad in mismatches or []:
+        print(f"document {bad.document_id} (case {bad.case_id}): {bad.reason}")
     if breaks:
         print(f"odrchat: {len(breaks)} room(s) fail verification", file=sys.stderr)
+    if mismatches:
+        print(f"odrchat: {len(mismatches)} document(s) fail verification", file=sys.stderr)
+    if breaks or mismatches:
         return 1
     print("odrchat: every room's chain holds")
+    if mismatches is not None:
+        print("odrchat: every shared document's bytes match their recorded SHA-256")
+    return 0
+
+
+def cmd_documents_sweep(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from odrchat.blobs import build_blob_store
+    from odrchat.documents.upkeep import SweepReport, sweep_orphans
+
+    settings = Settings.from_env()
+
+    async def run(db: Database) -> SweepReport:
+        blobs = build_blob_store(settings.documents, db)
+        await blobs.connect()
+        try:
+            return await sweep_orphans(
+                db, blobs, grace=timedelta(hours=args.grace_hours), dry_run=args.dry_run
+            )
+        finally:
+            await blobs.close()
+
+    report = _on_database(settings, run)
+    for key in report.orphans:
+        print(f"orphan {key}")
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"odrchat: {verb} {len(report.orphans)} orphan blob(s); {report.kept} in use")
     return 0
 
 

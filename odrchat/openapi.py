@@ -45,6 +45,7 @@ _NON_JSON = {
     # Document downloads (image/jpeg, image/png, application/pdf) and their ZIP.
     "*/*": {"type": "string", "format": "binary"},
     "application/zip": {"type": "string", "format": "binary"},
+    "image/jpeg": {"type": "string", "format": "binary"},  # a picture's thumbnail
 }
 _ERROR = {
     "type": "object",

@@ -165,7 +165,7 @@ async def purge(
         if counted is not None:
             purged.append(case_id)
             rooms, events = rooms + counted[0], events + counted[1]
-            documents += len(counted[2])
+            documents += counted[3]
             if not dry_run:
                 await _delete_blobs(blobs, case_id, counted[2])
     return PurgeReport(
@@ -187,8 +187,9 @@ async def _delete_blobs(blobs: BlobStore, case_id: int, keys: Sequence[str]) -> 
 
 async def _purge_case(
     s: AsyncSession, case_id: int, now: datetime, actor_id: int | None, *, dry_run: bool
-) -> tuple[int, int, list[str]] | None:
-    """Empty one case's rooms in one transaction; None when there was nothing left to purge."""
+) -> tuple[int, int, list[str], int] | None:
+    """Empty one case's rooms in one transaction: (rooms, events, blob keys, documents), or
+    None when there was nothing left to purge."""
     # Re-check the hold inside the transaction: a hold placed meanwhile wins.
     if case_id in await held_case_ids(s):
         return None
@@ -206,11 +207,11 @@ async def _purge_case(
         else 0
     )
     docs = list((await s.exec(select(Document).where(col(Document.case_id) == case_id))).all())
-    keys = [d.blob_key for d in docs]
+    keys = [d.blob_key for d in docs] + [d.thumb_key for d in docs if d.thumb_key]
     if not count and not docs and all(r.head_seq == 0 for r in rooms):
         return None
     if dry_run:
-        return len(ids), int(count), keys
+        return len(ids), int(count), keys, len(docs)
     heads = {str(r.id): {"head_seq": r.head_seq, "head_hash": r.head_hash} for r in rooms}
     # Copies first: they point at their originals.
     await s.exec(
@@ -224,4 +225,4 @@ async def _purge_case(
     await s.exec(update(Room).where(col(Room.id).in_(ids)).values(head_seq=0, head_hash=GENESIS))
     detail = {"events": int(count), "rooms": heads, "documents": len(docs)}
     await record(s, actor_id, "records.purge", case_id, detail, now=now)
-    return len(ids), int(count), keys
+    return len(ids), int(count), keys, len(docs)

@@ -22,8 +22,9 @@ Invariants, in plain words:
   before they call read().
 - Lifecycle: connect() (opens clients), then any calls, then close().
 
-Known gap: a process that dies between put() and the commit of the document record leaves an
-orphan blob; nothing reads it (no record points at it), and it is not yet swept.
+- keys() lists what is stored, so blobs that no record points at (a process that died between
+  put() and the commit of its document record) can be swept: documents.sweep does that, for
+  blobs older than a grace period so uploads in flight are never touched.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import re
 import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import quote
 
@@ -97,6 +98,11 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     async def delete(self, key: str) -> None:
         """Remove the blob; nothing happens when it is not there."""
+
+    @abc.abstractmethod
+    def keys(self, *, stored_before: datetime) -> AsyncIterator[str]:
+        """Every key whose blob was stored (or begun) before `stored_before`, in any order;
+        a backend may include incomplete ones (they only ever need deleting)."""
 
     async def download_url(
         self, key: str, *, filename: str, content_type: str, expires: timedelta

@@ -12,6 +12,7 @@ fails removes what it wrote; a crash leaves an incomplete row that no reader wil
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import datetime
 
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
@@ -22,6 +23,8 @@ from odrchat.blobs.tables import Blob, BlobChunk
 from odrchat.store.db import Database
 
 __all__ = ["DatabaseBlobStore"]
+
+_KEY_PAGE = 500
 
 
 class DatabaseBlobStore(BlobStore):
@@ -97,6 +100,27 @@ class DatabaseBlobStore(BlobStore):
     async def delete(self, key: str) -> None:
         async with self._db.session() as s:
             await _remove(s, key)
+
+    async def keys(self, *, stored_before: datetime) -> AsyncIterator[str]:
+        """Complete and abandoned blobs alike, a page of keys per read transaction."""
+        after = ""
+        while True:
+            async with self._db.read() as s:
+                page = list(
+                    (
+                        await s.exec(
+                            select(Blob.key)
+                            .where(col(Blob.created_at) < stored_before, col(Blob.key) > after)
+                            .order_by(col(Blob.key))
+                            .limit(_KEY_PAGE)
+                        )
+                    ).all()
+                )
+            for key in page:
+                yield key
+            if len(page) < _KEY_PAGE:
+                return
+            after = page[-1]
 
 
 async def _remove(s: AsyncSession, key: str) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from aiobotocore.config import AioConfig
@@ -194,6 +194,19 @@ class S3BlobStore(BlobStore):
             await self.client.delete_object(Bucket=self._bucket, Key=self._key(key))
         except (BotoCoreError, ClientError) as exc:
             raise BlobError(f"S3 delete failed: {exc}") from exc
+
+    async def keys(self, *, stored_before: datetime) -> AsyncIterator[str]:
+        """Objects under the prefix last written before `stored_before` (ListObjectsV2 pages).
+        Abandoned multipart uploads are not objects: a bucket lifecycle rule
+        (AbortIncompleteMultipartUpload) is the operator's way to clear those."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            async for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix):
+                for item in page.get("Contents", []):
+                    if item["LastModified"] < stored_before:
+                        yield item["Key"].removeprefix(self._prefix)
+        except (BotoCoreError, ClientError) as exc:
+            raise BlobError(f"S3 list failed: {exc}") from exc
 
     async def download_url(
         self, key: str, *, filename: str, content_type: str, expires: timedelta

@@ -17,7 +17,8 @@ class ShareBody(Body):
 
 class DocumentReply(Reply):
     """A shared document. `copy_of` names the original of a copy shared with the other side;
-    `width` and `height` are set for pictures only; `url` downloads it (always an attachment)."""
+    `width`, `height` and `thumbnail_url` are set for pictures only, `pages` for a PDF whose
+    pages could be counted; `url` downloads it (always an attachment)."""
 
     id: int
     room: int
@@ -29,11 +30,13 @@ class DocumentReply(Reply):
     sha256: str
     width: int | None
     height: int | None
+    pages: int | None = Field(description="a PDF's number of pages, when it could be counted")
     shared_by: int
     owner: int
     copy_of: int | None
     at: Timestamp
     url: str
+    thumbnail_url: str | None = Field(description="a small JPEG of a picture, shown inline")
 
 
 class SharedReply(Reply):
@@ -43,3 +46,7 @@ class SharedReply(Reply):
 
 class DocumentList(Reply):
     documents: list[DocumentReply]
+    my_documents_zip: str | None = Field(
+        description="a party's own documents of the case as one ZIP: set once the mediation "
+        "has ended without an agreement"
+    )

@@ -15,7 +15,10 @@ Rules, in plain words:
   huge canvas: a decompression bomb).
 - A PDF must start with `%PDF-` and end with `%%EOF`; it is stored byte for byte (no PDF
   library here can clean a PDF without risk of changing what it shows) and is only ever served
-  as a download, never shown inline.
+  as a download, never shown inline. Its pages are counted (pypdf reads the page tree only;
+  nothing is rendered); a PDF whose page tree cannot be read is still accepted, with no count.
+- An image also gets a thumbnail (at most THUMBNAIL_SIZE pixels a side, JPEG), made from the
+  cleaned pixels, so the Documents list can show it without sending the whole photo to a phone.
 - Nothing is ever stored as HTML, SVG or any type a browser would run.
 
 Known gap: a PDF may still carry JavaScript or embedded files that a PDF reader acts on; the
@@ -26,14 +29,18 @@ from __future__ import annotations
 
 import enum
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 __all__ = [
     "MAX_PIXELS",
+    "THUMBNAIL_SIZE",
     "Checked",
     "Kind",
     "Refused",
@@ -43,6 +50,8 @@ __all__ = [
 
 MAX_PIXELS: Final = 50_000_000  # a 50 MP phone photo; decoded as RGB that is 150 MB of memory
 JPEG_QUALITY: Final = 88
+THUMBNAIL_SIZE: Final = 320  # pixels, the longer side: sharp on a phone's list at 2x density
+THUMBNAIL_QUALITY: Final = 80
 _HEIF_BRANDS: Final = frozenset(
     {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 )
@@ -93,6 +102,8 @@ class Checked:
     extension: str
     width: int | None = None
     height: int | None = None
+    pages: int | None = None  # PDFs whose page tree could be read
+    thumbnail: bool = False  # images: a thumbnail was written
 
 
 def sniff(head: bytes) -> Kind | None:
@@ -109,9 +120,15 @@ def sniff(head: bytes) -> Kind | None:
 
 
 def check_file(
-    source: Path, target: Path, *, max_bytes: int, max_pixels: int = MAX_PIXELS
+    source: Path,
+    target: Path,
+    *,
+    max_bytes: int,
+    max_pixels: int = MAX_PIXELS,
+    thumbnail: Path | None = None,
 ) -> Checked:
-    """Check `source` and write the copy that may be stored to `target`; raise Refused."""
+    """Check `source` and write the copy that may be stored to `target` (and, for an image,
+    its thumbnail to `thumbnail` when given); raise Refused."""
     size = source.stat().st_size
     if size == 0:
         raise Refused("empty")
@@ -124,10 +141,41 @@ def check_file(
     if kind is Kind.PDF:
         _check_pdf(source)
         shutil.copyfile(source, target)
-        return Checked(kind, STORED_AS[kind].content_type, STORED_AS[kind].extension)
-    width, height = _reencode(source, target, kind, max_pixels)
+        stored = STORED_AS[kind]
+        return Checked(kind, stored.content_type, stored.extension, pages=count_pages(target))
+    width, height = _reencode(source, target, kind, max_pixels, thumbnail)
     stored = STORED_AS[kind]
-    return Checked(kind, stored.content_type, stored.extension, width, height)
+    return Checked(
+        kind, stored.content_type, stored.extension, width, height, thumbnail=thumbnail is not None
+    )
+
+
+# What pypdf raises on a damaged or hostile file besides its own errors (it parses by hand).
+_PDF_DAMAGE: Final = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    OSError,
+    AssertionError,
+)
+
+
+def count_pages(path: Path) -> int | None:
+    """The number of pages in a PDF, or None when its page tree cannot be read (damaged,
+    or encrypted with a password). Reads the page tree only; renders nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a damaged file's warnings are expected, not news
+        try:
+            reader = PdfReader(path, strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                return None
+            return len(reader.pages) or None
+        except _PDF_DAMAGE:
+            return None
 
 
 def _check_pdf(source: Path) -> None:
@@ -138,7 +186,9 @@ def _check_pdf(source: Path) -> None:
         raise Refused("unreadable")
 
 
-def _reencode(source: Path, target: Path, kind: Kind, max_pixels: int) -> tuple[int, int]:
+def _reencode(
+    source: Path, target: Path, kind: Kind, max_pixels: int, thumbnail: Path | None
+) -> tuple[int, int]:
     if kind is Kind.HEIF:
         _register_heif()
     try:
@@ -154,11 +204,25 @@ def _reencode(source: Path, target: Path, kind: Kind, max_pixels: int) -> tuple[
                 clean.save(target, "JPEG", quality=JPEG_QUALITY, optimize=True, **options)
             else:
                 clean.save(target, "PNG", optimize=True, **options)
+            if thumbnail is not None:
+                _thumbnail(clean, thumbnail)
             return clean.width, clean.height
     except Image.DecompressionBombError as exc:
         raise Refused("too_many_pixels") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise Refused("unreadable") from exc
+
+
+def _thumbnail(clean: Image.Image, target: Path) -> None:
+    """A small JPEG of the cleaned pixels (transparency over white)."""
+    small = clean.copy()
+    small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    if small.mode != "RGB":
+        rgba = small.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        small = flat
+    small.save(target, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
 
 
 def _pixels_only(image: Image.Image, kind: Kind) -> Image.Image:

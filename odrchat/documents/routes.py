@@ -14,14 +14,14 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from odrchat.api import Call, Endpoint, ReplyResponse
-from odrchat.blobs.base import attachment_disposition
+from odrchat.blobs.base import BlobNotFound, attachment_disposition
 from odrchat.documents import bundle
 from odrchat.documents.bodies import DocumentList, DocumentReply, ShareBody, SharedReply
 from odrchat.documents.limits import MAX_CAPTION, MAX_NAME
 from odrchat.documents.service import describe
 from odrchat.documents.tables import Document
 from odrchat.documents.texts import refusal
-from odrchat.errors import BadRequest, Invalid
+from odrchat.errors import BadRequest, Invalid, NotFound
 from odrchat.protocol import valid_id
 
 # A download is bytes a person handed in: never let a browser run or sniff it.
@@ -29,6 +29,13 @@ DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Cache-Control": "private, no-store",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+# A thumbnail is a JPEG the server drew from cleaned pixels: safe to show in the page itself.
+THUMBNAIL_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
+    "Cache-Control": "private, max-age=86400",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 
@@ -88,8 +95,11 @@ async def upload_document(call: Call[None]) -> ReplyResponse:
 async def list_documents(call: Call[None]) -> DocumentList:
     """The documents shared in a room I may read."""
     assert call.current is not None
-    docs = await call.services.documents.in_room(call.current.user, int(call.params["room_id"]))
-    return DocumentList(documents=[DocumentReply.model_validate(describe(d)) for d in docs])
+    found = await call.services.documents.in_room(call.current.user, int(call.params["room_id"]))
+    return DocumentList(
+        documents=[DocumentReply.model_validate(describe(d)) for d in found.documents],
+        my_documents_zip=found.my_documents_zip,
+    )
 
 
 async def download_document(call: Call[None]) -> Response:
@@ -108,6 +118,25 @@ async def download_document(call: Call[None]) -> Response:
         "Content-Length": str(doc.size),
     }
     return StreamingResponse(found.chunks, media_type=doc.content_type, headers=headers)
+
+
+async def document_thumbnail(call: Call[None]) -> Response:
+    """A picture's thumbnail (a JPEG we made from the cleaned pixels), shown in the list."""
+    assert call.current is not None
+    chunks = await call.services.documents.thumbnail(
+        call.current.user, int(call.params["document_id"])
+    )
+    try:
+        first = await anext(chunks)
+    except BlobNotFound:  # the record outlived its bytes (a store restored from backup)
+        raise NotFound("Not found.") from None
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return StreamingResponse(body(), media_type="image/jpeg", headers=THUMBNAIL_HEADERS)
 
 
 async def share_document(call: Call[ShareBody]) -> ReplyResponse:
@@ -164,6 +193,14 @@ ENDPOINTS = (
         media_type="*/*",
     ),
     Endpoint(
+        "GET",
+        "/api/documents/{document_id:int}/thumbnail",
+        document_thumbnail,
+        "A picture's thumbnail (image/jpeg, at most 320 pixels a side), shown inline",
+        tag="documents",
+        media_type="image/jpeg",
+    ),
+    Endpoint(
         "POST",
         "/api/documents/{document_id:int}/share",
         share_document,
@@ -178,8 +215,9 @@ ENDPOINTS = (
         "GET",
         "/api/cases/{case_id:int}/documents/mine.zip",
         my_documents_zip,
-        "Every file I uploaded in a case, as one ZIP",
+        "Every file I uploaded in a case, as one ZIP (once mediation ended without agreement)",
         tag="documents",
+        responses=(409,),
         media_type="application/zip",
     ),
 )

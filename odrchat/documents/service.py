@@ -39,13 +39,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.audit import record as audit
 from odrchat.blobs.base import CHUNK_SIZE, BlobError, BlobStore
+from odrchat.cases.machine import CaseStatus
 from odrchat.cases.roles import Role
+from odrchat.cases.tables import Case
 from odrchat.documents import content
 from odrchat.documents.limits import Usage, clean_caption, clean_name, refusal
 from odrchat.documents.scan import NoScanner, ScanError, Scanner
 from odrchat.documents.tables import Document
 from odrchat.documents.texts import refusal as refusal_text
 from odrchat.errors import (
+    Conflict,
     Forbidden,
     Invalid,
     NotFound,
@@ -65,7 +68,7 @@ from odrchat.store.types import utcnow
 if TYPE_CHECKING:
     from odrchat.rooms.feed import RoomFeed
 
-__all__ = ["DocumentService", "Shared"]
+__all__ = ["DocumentService", "Shared", "ended_without_agreement"]
 
 PRESIGN_TTL: Final = timedelta(minutes=5)
 _PARTY_ROLES: Final = frozenset({Role.PARTY, Role.ATTORNEY})
@@ -77,6 +80,14 @@ class Shared:
 
     document: Document
     duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoomDocuments:
+    """A room's documents as one reader sees them."""
+
+    documents: list[Document]
+    my_documents_zip: str | None  # a party's own documents, once mediation ended unsettled
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,16 @@ def refused(code: str, limits: DocumentSettings) -> OdrError:
     return from_domain(code, message)
 
 
+_UNSETTLED_ENDS: Final = frozenset(
+    str(status) for status in CaseStatus if status.is_final and status is not CaseStatus.SETTLED
+)
+
+
+def ended_without_agreement(status: str) -> bool:
+    """Whether a case's mediation is over with no agreement (its parties go back to court)."""
+    return status in _UNSETTLED_ENDS
+
+
 def describe(doc: Document) -> dict[str, Any]:
     """A document as the API lists it."""
     return {
@@ -119,11 +140,13 @@ def describe(doc: Document) -> dict[str, Any]:
         "sha256": doc.sha256,
         "width": doc.width,
         "height": doc.height,
+        "pages": doc.page_count,
         "shared_by": doc.shared_by,
         "owner": doc.owner_id,
         "copy_of": doc.source_id,
         "at": doc.at,
         "url": f"/api/documents/{doc.id}/download",
+        "thumbnail_url": f"/api/documents/{doc.id}/thumbnail" if doc.thumb_key else None,
     }
 
 
@@ -188,11 +211,16 @@ class DocumentService:
             return self._retry(earlier, room_id)
         with tempfile.TemporaryDirectory(prefix="odrchat-upload-") as tmp:
             received, cleaned = Path(tmp) / "received", Path(tmp) / "cleaned"
+            thumbnail = Path(tmp) / "thumbnail"
             await self._receive(body, received)
             await self._scan(user.id, acc, received)
             try:
                 checked = await asyncio.to_thread(
-                    content.check_file, received, cleaned, max_bytes=self.limits.max_bytes
+                    content.check_file,
+                    received,
+                    cleaned,
+                    max_bytes=self.limits.max_bytes,
+                    thumbnail=thumbnail,
                 )
             except content.Refused as exc:
                 raise refused(exc.code, self.limits) from None
@@ -200,11 +228,17 @@ class DocumentService:
             async with self.db.read() as s:
                 self._check_limits(size, await self._usage(s, user.id, acc.case_id))
             key = uuid.uuid4().hex
+            thumb_key = uuid.uuid4().hex if checked.thumbnail else None
             try:
                 stored = await self.blobs.put(
                     key, _file_chunks(cleaned), content_type=checked.content_type
                 )
+                if thumb_key is not None:
+                    await self.blobs.put(
+                        thumb_key, _file_chunks(thumbnail), content_type="image/jpeg"
+                    )
             except BlobError as exc:
+                await self._forget(key, thumb_key)
                 raise Unavailable("The document could not be stored. Please try again.") from exc
         doc = Document(
             case_id=acc.case_id,
@@ -220,18 +254,26 @@ class DocumentService:
             sha256=stored.sha256,
             width=checked.width,
             height=checked.height,
+            page_count=checked.pages,
             blob_key=key,
+            thumb_key=thumb_key,
         )
         try:
             shared = await self._share(user, doc, upload_id=upload_id)
         except BaseException:
-            with contextlib.suppress(BlobError):
-                await self.blobs.delete(key)
+            await self._forget(key, thumb_key)
             raise
         if shared.duplicate:  # the same upload id won a race meanwhile: keep only its bytes
-            with contextlib.suppress(BlobError):
-                await self.blobs.delete(key)
+            await self._forget(key, thumb_key)
         return shared
+
+    async def _forget(self, *keys: str | None) -> None:
+        """Delete blobs no record points at (a failed or lost upload); a failure here leaves
+        an orphan for `odrchat documents sweep`."""
+        for key in keys:
+            if key is not None:
+                with contextlib.suppress(BlobError):
+                    await self.blobs.delete(key)
 
     def _retry(self, earlier: Document, room_id: int) -> Shared:
         if earlier.room_id != room_id:
@@ -351,15 +393,21 @@ class DocumentService:
 
     # -- reading -------------------------------------------------------------------------------
 
-    async def in_room(self, user: Person, room_id: int) -> list[Document]:
-        """The documents of a room the user may read, oldest first (404 otherwise)."""
+    async def in_room(self, user: Person, room_id: int) -> RoomDocuments:
+        """The documents of a room the user may read, oldest first (404 otherwise), and where
+        this reader can fetch their own documents as a ZIP, once that is open to them."""
         async with self.db.read() as s:
-            if await self._access(s, user, room_id) is None:
+            acc = await self._access(s, user, room_id)
+            if acc is None:
                 raise NotFound("Not found.")
             rows = await s.exec(
                 select(Document).where(col(Document.room_id) == room_id).order_by(col(Document.seq))
             )
-            return list(rows.all())
+            status = (await s.exec(select(Case.status).where(col(Case.id) == acc.case_id))).one()
+        zip_url = None
+        if acc.actor.role in _PARTY_ROLES and ended_without_agreement(status):
+            zip_url = f"/api/cases/{acc.case_id}/documents/mine.zip"
+        return RoomDocuments(list(rows.all()), zip_url)
 
     async def download(self, user: Person, document_id: int) -> Download:
         """A document the user may read (404 otherwise); staff downloads are audited."""
@@ -380,6 +428,16 @@ class DocumentService:
             doc.blob_key, filename=doc.name, content_type=doc.content_type, expires=PRESIGN_TTL
         )
         return Download(doc, url, None if url else self.blobs.read(doc.blob_key))
+
+    async def thumbnail(self, user: Person, document_id: int) -> AsyncIterator[bytes]:
+        """An image's thumbnail, for anyone who may read its room (404 otherwise, and for a
+        document without one). Not audited: it is the Documents list, not a download."""
+        async with self.db.read() as s:
+            doc = await s.get(Document, document_id)
+            acc = await self._access(s, user, doc.room_id) if doc is not None else None
+            if doc is None or acc is None or doc.thumb_key is None:
+                raise NotFound("Not found.")
+        return self.blobs.read(doc.thumb_key)
 
     # -- sharing with the other side -----------------------------------------------------------
 
@@ -439,13 +497,18 @@ class DocumentService:
     # -- my own documents ----------------------------------------------------------------------
 
     async def own(self, user: Person, case_id: int) -> list[Document]:
-        """The originals this user uploaded in a case, in rooms they may still read."""
+        """The originals this user uploaded in a case, in rooms they may still read, once the
+        mediation has ended without an agreement (409 `not_ended` before: the bundle is for
+        taking to the court hearing that the mediation did not replace)."""
         assert user.id is not None
         async with self.db.read() as s:
             view = (await load_views(await s.connection(), [case_id])).get(case_id)
             readable = {a.room_id for a in (view.access(user.id, is_admin=False) if view else [])}
             if not readable:
                 raise NotFound("Not found.")
+            status = (await s.exec(select(Case.status).where(col(Case.id) == case_id))).one()
+            if not ended_without_agreement(status):
+                raise Conflict(refusal_text("not_ended"), code="not_ended")
             rows = await s.exec(
                 select(Document)
                 .where(

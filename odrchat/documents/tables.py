@@ -17,7 +17,9 @@ class Document(SQLModel, table=True):
     the original) on the same blob: nothing is stored twice, and quotas count originals only.
     `owner_id` is who first uploaded it (their "my documents"); `shared_by` who put this row in
     its room (the same person, for an original). `upload_id` is chosen by the client, so a
-    retried upload finds the first one instead of storing the file again.
+    retried upload finds the first one instead of storing the file again. `thumb_key` names
+    an image's thumbnail blob (shared by its copies, like `blob_key`); `page_count` is a PDF's
+    number of pages when its page tree could be read.
     """
 
     __tablename__ = "documents"
@@ -44,4 +46,6 @@ class Document(SQLModel, table=True):
     width: int | None = None
     height: int | None = None
     blob_key: str = Field(max_length=64)
+    thumb_key: str | None = Field(default=None, max_length=64)
+    page_count: int | None = None
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -22,6 +22,8 @@ REFUSALS: Final[dict[str, str]] = {
     "upload_id_reused": "This upload id was already used for a different file.",
     "not_owner": "Only the person who shared a document can share it with the other side.",
     "not_private": "Only documents from your private room can be shared with the other side.",
+    "not_ended": "Your documents can be downloaded together once the mediation has ended "
+    "without an agreement.",
     "confirm_share": "Please confirm that you want the other side to see this document.",
 }
 

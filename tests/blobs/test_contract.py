@@ -7,10 +7,12 @@ import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterable
+from datetime import timedelta
 
 import pytest
 
 from odrchat.blobs.base import BlobNotFound, BlobStore, StoredBlob
+from odrchat.store.types import utcnow
 
 
 async def stream(pieces: Iterable[bytes]) -> AsyncIterator[bytes]:
@@ -98,3 +100,15 @@ async def test_reads_stream_in_chunks(store: BlobStore) -> None:
     chunks = [chunk async for chunk in store.read("big")]
     assert len(chunks) > 1
     assert b"".join(chunks) == data
+
+
+async def test_keys_lists_what_was_stored_before_a_moment(store: BlobStore) -> None:
+    """The orphan sweep's view: every key stored before the cutoff, none after it."""
+    for key in ("a1", "b2", "c3"):
+        await store.put(key, stream([key.encode()]), content_type="image/png")
+    later = utcnow() + timedelta(minutes=5)
+    assert sorted([k async for k in store.keys(stored_before=later)]) == ["a1", "b2", "c3"]
+    earlier = utcnow() - timedelta(minutes=5)
+    assert [k async for k in store.keys(stored_before=earlier)] == []
+    await store.delete("b2")
+    assert sorted([k async for k in store.keys(stored_before=later)]) == ["a1", "c3"]

@@ -54,12 +54,13 @@ def heic_with_gps() -> bytes:
     return buf.getvalue()
 
 
-def pdf(text: str = "Lease, page 1") -> bytes:
+def pdf(text: str = "Lease, page 1", pages: int = 1) -> bytes:
     doc = FPDF()
     doc.set_compression(False)  # the text stays readable in the bytes (the scanner test)
-    doc.add_page()
     doc.set_font("helvetica", size=12)
-    doc.cell(text=text)
+    for number in range(pages):
+        doc.add_page()
+        doc.cell(text=text if number == 0 else f"{text} ({number + 1})")
     return bytes(doc.output())
 
 

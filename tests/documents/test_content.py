@@ -114,3 +114,35 @@ def test_a_huge_canvas_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
     Image.new("1", (3000, 3000)).save(buf, "PNG")  # a tiny file claiming 9 megapixels
     assert len(buf.getvalue()) < 10_000
     assert refused(tmp_path, buf.getvalue(), max_pixels=1_000_000) == "too_many_pixels"
+
+
+def test_an_image_gets_a_small_jpeg_thumbnail_of_its_clean_pixels(tmp_path: Path) -> None:
+    source, target, thumb = tmp_path / "in", tmp_path / "out", tmp_path / "thumb"
+    source.write_bytes(samples.png_with_text())  # RGBA with text chunks and EXIF
+    checked = check_file(source, target, max_bytes=10 * MB, thumbnail=thumb)
+    assert checked.thumbnail is True
+    with Image.open(thumb) as small:
+        assert small.format == "JPEG" and small.mode == "RGB"  # transparency flattened
+        assert small.size == (30, 30)  # never enlarged
+        assert len(small.getexif()) == 0 and "Location" not in small.info
+    big = tmp_path / "big"
+    big.write_bytes(samples.jpeg_with_gps((1000, 250)))
+    check_file(big, target, max_bytes=10 * MB, thumbnail=thumb)
+    with Image.open(thumb) as small:
+        assert small.size == (320, 80)
+
+
+def test_a_pdf_gets_its_pages_counted_and_no_thumbnail(tmp_path: Path) -> None:
+    source, target, thumb = tmp_path / "in", tmp_path / "out", tmp_path / "thumb"
+    source.write_bytes(samples.pdf(pages=4))
+    checked = check_file(source, target, max_bytes=10 * MB, thumbnail=thumb)
+    assert (checked.pages, checked.thumbnail) == (4, False)
+    assert not thumb.exists()
+
+
+def test_a_pdf_whose_page_tree_is_damaged_is_kept_without_a_count(tmp_path: Path) -> None:
+    """Only the start and the end are required of a PDF; a page tree pypdf cannot read costs
+    the count, not the upload (the bytes are stored as sent, as for any PDF)."""
+    damaged = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R >>\nendobj\n%%EOF\n"
+    out, checked = run(tmp_path, damaged)
+    assert out == damaged and checked.pages is None

@@ -303,7 +303,7 @@ def test_sharing_with_the_other_side_copies_into_the_joint_room_only(
         assert names == [copy["id"], joint["id"]]  # nothing from the plaintiff's private room
         page = s.c.get(f"/api/cases/{s.w.case_id}/transcript.html").text
         assert f"SHA-256 {photo['sha256']}" in page and "Shared a document" in page
-    assert count(db_url, Blob) == 3  # the copy reuses its original's bytes
+    assert count(db_url, Blob) == 4  # photo + its thumbnail + two PDFs: the copy reuses them
 
 
 def test_my_documents_zip_holds_my_uploads_and_nothing_else(
@@ -320,7 +320,17 @@ def test_my_documents_zip_holds_my_uploads_and_nothing_else(
         s.as_("mia").upload("private:plaintiff", samples.pdf("mediator note"), "z3", "note.pdf")
         s.as_("dana").upload("joint", samples.pdf("their side"), "z4", "theirs.pdf")
         s.as_("paul")
-        r = s.c.get(f"/api/cases/{s.w.case_id}/documents/mine.zip")
+        # Before the mediation ends the bundle is not offered, and asking is a clear 409.
+        early = s.c.get(f"/api/cases/{s.w.case_id}/documents/mine.zip")
+        assert early.status_code == 409 and error_code(early) == "not_ended"
+        assert s.listing("private:plaintiff").json()["my_documents_zip"] is None
+        s.as_("mia")
+        assert s.c.post(f"/api/cases/{s.w.case_id}/impasse", headers=s.csrf()).status_code == 200
+        zip_url = f"/api/cases/{s.w.case_id}/documents/mine.zip"
+        assert s.listing("mediators").json()["my_documents_zip"] is None  # not a party
+        s.as_("paul")
+        assert s.listing("private:plaintiff").json()["my_documents_zip"] == zip_url
+        r = s.c.get(zip_url)
         assert r.status_code == 200
         assert r.headers["content-type"] == "application/zip"
         assert r.headers["content-disposition"].startswith("attachment;")
@@ -339,6 +349,7 @@ def test_purge_removes_documents_and_their_bytes_unless_held(
         s.as_("paul")
         doc = s.upload("private:plaintiff", samples.pdf(), "g1").json()["document"]
         s.share(doc["id"])
+        assert s.upload("joint", samples.jpeg_with_gps(), "g2").status_code == 201
     case_id = s.w.case_id
 
     async def scenario() -> None:
@@ -352,11 +363,11 @@ def test_purge_removes_documents_and_their_bytes_unless_held(
                 await records.place_hold(sess, case_id, None, "complaint")
             held = await records.purge(db, timedelta(days=365))
             assert held.held == (case_id,) and held.documents == 0
-            assert count(db_url, Document) == 2 and count(db_url, Blob) == 1
+            assert count(db_url, Document) == 3 and count(db_url, Blob) == 3  # + a thumbnail
             async with db.session() as sess:
                 await records.lift_hold(sess, case_id, None)
             report = await records.purge(db, timedelta(days=365))
-            assert report.cases == (case_id,) and report.documents == 2
+            assert report.cases == (case_id,) and report.documents == 3
             assert await records.verify_all(db) == []
             async with db.read() as sess:
                 entry = (
@@ -364,7 +375,7 @@ def test_purge_removes_documents_and_their_bytes_unless_held(
                         select(AuditEntry).where(col(AuditEntry.action) == "records.purge")
                     )
                 ).one()
-            assert json.loads(entry.detail)["documents"] == 2
+            assert json.loads(entry.detail)["documents"] == 3
         finally:
             await db.dispose()
 
@@ -457,3 +468,42 @@ def test_a_hostile_file_name_is_text_everywhere(settings: Settings, db_url: str)
         assert "<b>hi</b>" not in page
         disposition = s.download(doc["id"]).headers["content-disposition"]
         assert disposition.startswith('attachment; filename="_img src_x onerror_alert(1)_.jpg";')
+
+
+def test_pictures_get_a_thumbnail_and_pdfs_a_page_count_under_the_room_rule(
+    settings: Settings, db_url: str
+) -> None:
+    with session(settings, db_url) as s:
+        s.as_("paul")
+        photo = s.upload(
+            "private:plaintiff", samples.jpeg_with_gps((900, 600)), "t1", "wall.jpg"
+        ).json()["document"]
+        lease = s.upload("private:plaintiff", samples.pdf(pages=3), "t2", "lease.pdf").json()[
+            "document"
+        ]
+        assert photo["thumbnail_url"] == f"/api/documents/{photo['id']}/thumbnail"
+        assert photo["pages"] is None
+        assert lease["pages"] == 3 and lease["thumbnail_url"] is None
+        listed = {d["id"]: d for d in s.listing("private:plaintiff").json()["documents"]}
+        assert listed[lease["id"]]["pages"] == 3
+        r = s.c.get(photo["thumbnail_url"])
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        with Image.open(io.BytesIO(r.content)) as thumb:
+            assert thumb.format == "JPEG" and max(thumb.size) == 320
+            assert thumb.size == (320, 213)  # the photo's proportions
+            assert not thumb.getexif()  # drawn from the cleaned pixels: no location
+        assert s.c.get(f"/api/documents/{lease['id']}/thumbnail").status_code == 404
+        # The other side and outsiders cannot see a private picture, not even small.
+        assert s.as_("dana").c.get(photo["thumbnail_url"]).status_code == 404
+        assert s.as_("eve").c.get(photo["thumbnail_url"]).status_code == 404
+        # A copy shared with the other side shows the same thumbnail, stored once.
+        s.as_("paul")
+        copy = s.share(photo["id"]).json()["document"]
+        shown = s.as_("dana").c.get(copy["thumbnail_url"])
+        assert shown.status_code == 200 and shown.content == r.content
+        audited = count(
+            db_url, AuditEntry, col(AuditEntry.action) == "document.download"
+        )  # a thumbnail is the list, not a download
+        assert audited == 0
+    assert count(db_url, Blob) == 3  # photo, its thumbnail, the PDF: the copy adds nothing

@@ -186,6 +186,7 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("POST", "/api/rooms/{room_id:int}/documents"): case(PARTIES | ATTORNEYS | NEUTRALS),
     ("GET", "/api/rooms/{room_id:int}/documents"): reads(),
     ("GET", "/api/documents/{document_id:int}/download"): reads(),
+    ("GET", "/api/documents/{document_id:int}/thumbnail"): reads(),
     # Only the owner shares a private file; whoever cannot read that room is told nothing.
     ("POST", "/api/documents/{document_id:int}/share"): case(
         PLAINTIFF,

@@ -222,17 +222,18 @@ async def _seed(services: Services) -> dict[str, Any]:
                 at=utcnow(),
             )
     documents: dict[str, int] = {}
-    for key, rooms, who, room in (
-        ("A", rooms_a, "paul", "joint"),
-        ("A-private", rooms_a, "paul", "private:plaintiff"),
-        ("B", rooms_b, "bob", "joint"),
-        ("B-private", rooms_b, "bob", "private:plaintiff"),
+    # The joint rooms' files are photos (they have thumbnails), the private ones PDFs.
+    for key, rooms, who, room, name, data in (
+        ("A", rooms_a, "paul", "joint", "photo.jpg", samples.jpeg_with_gps()),
+        ("A-private", rooms_a, "paul", "private:plaintiff", "lease.pdf", samples.pdf()),
+        ("B", rooms_b, "bob", "joint", "photo.jpg", samples.jpeg_with_gps()),
+        ("B-private", rooms_b, "bob", "private:plaintiff", "lease.pdf", samples.pdf()),
     ):
         shared = await services.documents.upload(
             users[who],
             rooms[room],
-            lambda key=key: (f"seed-{key}", "lease.pdf", ""),  # type: ignore[misc]
-            _one(samples.pdf()),
+            lambda key=key, name=name: (f"seed-{key}", name, ""),  # type: ignore[misc]
+            _one(data),
         )
         assert shared.document.id is not None
         documents[key] = shared.document.id

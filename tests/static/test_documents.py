@@ -62,6 +62,10 @@ async def test_attach_on_a_phone_and_share_one_file_with_the_other_side(
         pp.once("dialog", lambda d: d.accept())
         await photo_card.get_by_role("button", name="Share with the other side").click()
         await expect(photo_card).to_contain_text("Shared in the joint room.")
+        await chat.locator("summary", has_text="Documents").click()
+        await expect(chat.locator("ul.documents li", has_text="lease.pdf")).to_contain_text(
+            "1 page"
+        )
         await screenshot(pp, "documents-private-room", full_page=False)
 
         await open_room(dp, server, w.case_id, "^Joint")
@@ -70,6 +74,11 @@ async def test_attach_on_a_phone_and_share_one_file_with_the_other_side(
         await expect(joint).to_contain_text("IMG_0042.jpg")
         await dp.locator("section.chat summary", has_text="Documents").click()
         await expect(dp.locator("ul.documents li")).to_have_count(1)
+        # The list shows the picture small (a thumbnail the server drew) and has loaded it.
+        thumb = dp.locator("ul.documents li img.doc-thumb")
+        await expect(thumb).to_have_count(1)
+        await expect(thumb).to_have_js_property("complete", True)
+        assert await thumb.evaluate("img => img.naturalWidth") == 80
         await screenshot(dp, "documents-joint-room", full_page=False)
         href = await joint.get_by_role("link", name="IMG_0042.jpg").get_attribute("href")
         assert href is not None

@@ -1,6 +1,7 @@
 // Documents in a room: attach from a phone (camera or file picker), the room's Documents list,
 // and the card a `document.shared` event becomes. The server forces every download to be an
-// attachment; nothing uploaded is ever shown inline here either.
+// attachment; nothing uploaded is ever shown inline here either (the list's thumbnails are small
+// JPEGs the server drew from the cleaned pixels, not the uploaded file).
 
 import { api, upload } from "../api.js";
 import { formatTime, h, mount } from "../dom.js";
@@ -94,19 +95,26 @@ export function attachBar(roomId) {
 export function documentsList(room, { party }) {
   const list = h("ul", { class: "documents" });
   const summary = h("summary", { text: DOCS.listClosed });
-  const zip = party ? h("p", {}, h("a", { href: `/api/cases/${room.caseId}/documents/mine.zip`,
-    text: DOCS.myZip, attrs: { download: "" } })) : null;
+  // The server says when a party's own ZIP is open to them (mediation ended without agreement).
+  const zip = h("p", { class: "my-zip", hidden: true });
   const box = h("details", { class: "documents-box" }, summary, list, zip);
   async function load() {
     mount(list, h("li", { text: DOCS.loading }));
     try {
-      const { documents } = await api.get(`/api/rooms/${room.id}/documents`);
+      const found = await api.get(`/api/rooms/${room.id}/documents`);
+      const documents = found.documents;
       summary.textContent = DOCS.listTitle(documents.length);
       mount(list, documents.length ? documents.map((d) => h("li", { dataset: { document: d.id } },
-        fileLink(d), ` · ${DOCS.size(d.size)} · `,
+        d.thumbnail_url ? h("img", { class: "doc-thumb", src: d.thumbnail_url, alt: "",
+          width: 64, height: 64, attrs: { loading: "lazy" } }) : null,
+        fileLink(d), ` · ${DOCS.size(d.size)}`, d.pages ? ` · ${DOCS.pages(d.pages)}` : "", " · ",
         h("time", { dateTime: d.at, text: formatTime(d.at) }),
         d.caption ? h("span", { class: "caption", text: ` ${d.caption}` }) : null))
         : h("li", { text: DOCS.listEmpty }));
+      const zipUrl = party ? found.my_documents_zip : null;
+      zip.hidden = !zipUrl;
+      mount(zip, zipUrl ? [h("a", { href: zipUrl, text: DOCS.myZip, attrs: { download: "" } }),
+        h("span", { class: "hint", text: ` ${DOCS.myZipHint}` })] : null);
     } catch (err) {
       mount(list, h("li", { attrs: { role: "alert" }, text: err.message }));
     }

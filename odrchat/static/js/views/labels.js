@@ -181,6 +181,8 @@ export const DOCS = lazy({
   listEmpty: "docs.listEmpty",
   loading: "docs.loading",
   myZip: "docs.myZip",
+  myZipHint: "docs.myZipHint",
+  pages: (n) => t("docs.pages", { count: n }),
   size: (bytes) => (bytes >= 1048576
     ? t("docs.sizeMb", { size: formatNumber(bytes / 1048576, { maximumFractionDigits: 1, minimumFractionDigits: 1 }) })
     : t("docs.sizeKb", { size: formatNumber(Math.max(1, Math.round(bytes / 1024))) })),
