@@ -137,6 +137,9 @@ class Endpoint:
     responses: Sequence[int] = field(default_factory=tuple)
     media_type: str = "application/json"  # of the success response (PDFs, printable pages)
     description: str = ""  # longer than the summary; the handler's docstring otherwise
+    # Other media types a JSON endpoint may answer in (a CSV export of the same figures): the
+    # handler then returns a plain Response of one of these types.
+    alternates: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if (self.reply is None) != (self.media_type != "application/json"):
@@ -178,6 +181,8 @@ def _answer(endpoint: Endpoint, result: Reply | Response) -> Response:
         if isinstance(result, Response):
             return result
         return json_response(model.model_dump(mode="json"), endpoint.status)
+    if isinstance(result, Response) and result.media_type in endpoint.alternates:
+        return result
     if endpoint.reply is not None or not isinstance(result, Response):
         raise TypeError(f"{endpoint.handler.__name__} answered outside its reply model")
     return result

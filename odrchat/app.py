@@ -38,6 +38,7 @@ from odrchat.documents.routes import ENDPOINTS as DOCUMENT_ENDPOINTS
 from odrchat.documents.scan import Scanner
 from odrchat.documents.service import DocumentService
 from odrchat.errors import NotFound
+from odrchat.figures.routes import ENDPOINTS as FIGURES_ENDPOINTS
 from odrchat.i18n import COOKIE as LANGUAGE_COOKIE
 from odrchat.i18n import languages
 from odrchat.logs import bind_request, new_socket_id
@@ -89,6 +90,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *AGREEMENT_ENDPOINTS,
         *NOTIFY_ENDPOINTS,
         *DOCUMENT_ENDPOINTS,
+        *FIGURES_ENDPOINTS,
     )
 
 

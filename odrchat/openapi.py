@@ -90,7 +90,10 @@ def openapi(endpoints: Sequence[Endpoint], *, version: str) -> dict[str, Any]:
             "responses": {
                 str(ep.status): {
                     "description": "OK",
-                    "content": {ep.media_type: {"schema": success}},
+                    "content": {
+                        ep.media_type: {"schema": success},
+                        **{alt: {"schema": {"type": "string"}} for alt in ep.alternates},
+                    },
                 }
             },
         }

@@ -28,6 +28,8 @@ PURE = frozenset(
         "odrchat.offers.terms",
         "odrchat.agreements.machine",
         "odrchat.rooms.access",
+        "odrchat.figures.compute",
+        "odrchat.figures.report",
     }
 )
 

@@ -1,0 +1,99 @@
+"""The rows the programme figures need, read without names, case numbers or message text.
+
+Each query selects only the columns `compute.CaseFacts` holds (kind, status, times, the
+mediator's id as an opaque key, how many sides consented, when the first chat message came);
+nothing that names a case or a person is ever selected, so it cannot leak into the figures.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from odrchat.cases.tables import Case, ConsentRow
+from odrchat.figures.compute import CaseFacts, SurveyScores
+from odrchat.rooms.tables import Room, RoomEvent
+
+CHAT = "chat.message"
+
+
+def bounds(since: date | None, until: date | None, tz: ZoneInfo) -> tuple[datetime | None, ...]:
+    """The filing times [start, end) of the days since..until (inclusive) in the centre's zone."""
+    start = datetime.combine(since, time(0), tz) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(0), tz) if until else None
+    return start, end
+
+
+async def case_facts(
+    s: AsyncSession, since: date | None, until: date | None, tz: ZoneInfo
+) -> list[CaseFacts]:
+    """One `CaseFacts` per case filed in the period."""
+    start, end = bounds(since, until, tz)
+    period = []
+    if start is not None:
+        period.append(col(Case.created_at) >= start)
+    if end is not None:
+        period.append(col(Case.created_at) < end)
+    stmt = sa_select(
+        col(Case.id),
+        col(Case.kind),
+        col(Case.status),
+        col(Case.created_at),
+        col(Case.closed_at),
+        col(Case.mediator_id),
+    ).where(*period)
+    rows = (await (await s.connection()).execute(stmt)).all()
+    if not rows:
+        return []
+    ids = select(Case.id).where(*period)
+
+    sides = dict(
+        (
+            await s.exec(
+                select(ConsentRow.case_id, func.count(func.distinct(ConsentRow.side)))
+                .where(col(ConsentRow.case_id).in_(ids))
+                .group_by(col(ConsentRow.case_id))
+            )
+        ).all()
+    )
+    first = dict(
+        (
+            await s.exec(
+                select(Room.case_id, func.min(RoomEvent.at))
+                .join(RoomEvent, col(RoomEvent.room_id) == col(Room.id))
+                .where(col(Room.case_id).in_(ids), col(RoomEvent.type) == CHAT)
+                .group_by(col(Room.case_id))
+            )
+        ).all()
+    )
+    return [
+        CaseFacts(
+            kind=kind,
+            status=status,
+            filed_at=_aware(created_at) or created_at,
+            closed_at=_aware(closed_at),
+            mediator=mediator_id,
+            sides_consented=int(sides.get(case_id or 0, 0)),
+            first_message_at=_aware(first.get(case_id or 0)),
+        )
+        for case_id, kind, status, created_at, closed_at, mediator_id in rows
+    ]
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """min() over a UTC column comes back naive from SQLite: it is UTC."""
+    if at is not None and at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    return at
+
+
+async def survey_scores(
+    s: AsyncSession, since: date | None, until: date | None
+) -> list[SurveyScores]:
+    """The anonymous survey answers' scores (the survey adds its table)."""
+    return []

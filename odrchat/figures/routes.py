@@ -1,0 +1,56 @@
+"""GET /api/admin/metrics: the programme figures as JSON, or as CSV (?format=csv or
+Accept: text/csv). Administrators only; the answer holds counts and days, never names, case
+numbers or message text (see compute.py and queries.py)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from odrchat.api import Call, Endpoint
+from odrchat.figures import queries, report
+from odrchat.figures.bodies import Metrics, MetricsQuery
+from odrchat.figures.compute import compute
+from odrchat.store.types import utcnow
+
+__all__ = ["ENDPOINTS"]
+
+CSV = "text/csv"
+
+
+async def metrics(call: Call[None]) -> Metrics | Response:
+    """Programme figures for cases filed in the period (all time without since/until)."""
+    q = call.query
+    assert isinstance(q, MetricsQuery)
+    tz = call.services.settings.tz
+    async with call.services.db.read() as s:
+        cases = await queries.case_facts(s, q.since, q.until, tz)
+        answers = await queries.survey_scores(s, q.since, q.until)
+    figures = compute(cases, answers, tz=tz)
+    wants_csv = q.format == "csv" or (
+        q.format is None and CSV in call.request.headers.get("accept", "")
+    )
+    if wants_csv:
+        name = f"odr-figures-{q.since or 'start'}-{q.until or utcnow().date()}.csv"
+        return Response(
+            report.to_csv(figures, since=q.since, until=q.until),
+            media_type=CSV,
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+    return Metrics.model_validate(
+        report.to_json(figures, since=q.since, until=q.until, now=utcnow())
+    )
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/api/admin/metrics",
+        metrics,
+        "Programme figures (JSON or CSV)",
+        access="admin",
+        query=MetricsQuery,
+        reply=Metrics,
+        alternates=(CSV,),
+        tag="admin",
+    ),
+)
