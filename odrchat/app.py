@@ -68,6 +68,8 @@ from odrchat.rooms.hub import Hub
 from odrchat.rooms.presence import MemoryPresence, Presence, RedisPresence
 from odrchat.rooms.routes import ENDPOINTS as ROOM_ENDPOINTS
 from odrchat.rooms.service import RoomService
+from odrchat.safety.routes import ENDPOINTS as SAFETY_ENDPOINTS
+from odrchat.safety.service import SafetyService
 from odrchat.services import Services
 from odrchat.settings import Settings
 from odrchat.store.db import Database
@@ -91,6 +93,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *NOTIFY_ENDPOINTS,
         *DOCUMENT_ENDPOINTS,
         *FIGURES_ENDPOINTS,
+        *SAFETY_ENDPOINTS,
     )
 
 
@@ -230,6 +233,7 @@ def create_app(
         the_blobs = blobs or build_blob_store(settings.documents, db)
         await the_blobs.connect()
         documents = DocumentService(db, the_blobs, feed, settings.documents, scanner=scanner)
+        safety = SafetyService(units, presence, feed)
         services = Services(
             settings=settings,
             db=db,
@@ -248,6 +252,7 @@ def create_app(
             offers=offers,
             agreements=agreements,
             documents=documents,
+            safety=safety,
         )
         background: list[asyncio.Task[None]] = []
         try:

@@ -149,6 +149,7 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
     "wrong_state": Conflict,
     "already_consented": Conflict,
     "stale_text": Conflict,
+    "screening_needed": Conflict,
     "already_signed": Conflict,
     "stale_document": Conflict,
     # Agreements: a move the agreement's status or a previous move rules out is a conflict;

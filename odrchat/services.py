@@ -27,6 +27,7 @@ from odrchat.offers.service import OfferService
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.hub import Hub
 from odrchat.rooms.service import RoomService
+from odrchat.safety.service import SafetyService
 from odrchat.settings import Settings
 from odrchat.store.db import Database
 
@@ -52,6 +53,7 @@ class Services:
     offers: OfferService
     agreements: AgreementService
     documents: DocumentService
+    safety: SafetyService
 
     async def current(self, conn: HTTPConnection) -> Current | None:
         """The logged-in user of a request or socket (looked up once per request)."""

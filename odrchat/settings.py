@@ -17,6 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from odrchat.safety.screening import ALWAYS_SCREENED, parse_kinds
+
 log = logging.getLogger("odrchat.settings")
 
 
@@ -112,6 +114,8 @@ class Settings:
     log_format: str = "text"
     ack_trace_ms: float | None = None
     centre_timezone: str = "America/Los_Angeles"  # printed times only; stored times stay UTC
+    # Kinds of case whose parties answer the safety screening (civil harassment always).
+    screening_kinds: frozenset[str] = ALWAYS_SCREENED
 
     @property
     def uses_redis(self) -> bool:
@@ -175,6 +179,10 @@ class Settings:
                 f"CENTRE_TIMEZONE must be an IANA time zone such as America/Los_Angeles, "
                 f"not {zone!r}"
             ) from None
+        try:
+            screening_kinds = parse_kinds(env.get("SCREENING_KINDS", ""))
+        except ValueError as exc:
+            raise SettingsError(f"SCREENING_KINDS: {exc}") from None
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var / 'odrchat.sqlite3'}",
             redis_url=env.get("REDIS_URL") or None,
@@ -200,6 +208,7 @@ class Settings:
             log_format=log_format,
             ack_trace_ms=_float(env, "ACK_TRACE_MS"),
             centre_timezone=zone,
+            screening_kinds=screening_kinds,
         )
 
 

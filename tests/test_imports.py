@@ -30,6 +30,7 @@ PURE = frozenset(
         "odrchat.rooms.access",
         "odrchat.figures.compute",
         "odrchat.figures.report",
+        "odrchat.safety.screening",
     }
 )
 

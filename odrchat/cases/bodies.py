@@ -114,7 +114,9 @@ class OpenCase(Body):
     other_email: Email
     other_phone: Phone | None = None
     share_contact: Bool | None = Field(
-        None, description="let the other side see my email and phone"
+        None,
+        description="let my own attorney and observers see my email and phone (the other side "
+        "never sees them)",
     )
 
 
@@ -157,7 +159,9 @@ class AddObserver(Body):
 
 class AcceptInvitation(Body):
     share_contact: Bool | None = Field(
-        None, description="let the other side see my email and phone"
+        None,
+        description="let my own attorney and observers see my email and phone (the other side "
+        "never sees them)",
     )
 
 
@@ -202,6 +206,13 @@ class CaseSummary(Reply):
     waiting_on_me: bool
     next_step: str
     created_at: Timestamp
+    safety_flag: bool | None = Field(
+        description="mediators and admins only: a party's safety screening flagged the case "
+        "(the answers are at `GET /api/cases/{case_id}/screening`); null for everyone else"
+    )
+    help_requested_at: Timestamp | None = Field(
+        description='mediators and admins only: when a party last pressed "need help"'
+    )
 
 
 class CaseParticipant(Reply):
@@ -213,7 +224,10 @@ class CaseParticipant(Reply):
     duties: str = Field(description="what this role may and may not do, in plain words")
     approved: bool
     added_at: Timestamp
-    email: str | None = Field(description="shown to neutrals, admins, oneself, or when shared")
+    email: str | None = Field(
+        description="shown to neutrals, admins and oneself; when shared, also to one's own side "
+        "and observers; never to the other side"
+    )
     phone: str | None
 
 
@@ -252,6 +266,12 @@ class CaseDetail(CaseSummary):
         "`POST /api/cases/{case_id}/consent`"
     )
     invitation: SentInvitation | None = Field(description="the open invitation, while invited")
+    screening_required: bool = Field(
+        description="parties of this case answer the safety screening before agreeing to mediate"
+    )
+    screening_answered: bool | None = Field(
+        description="for a party: whether I have answered the screening; null for others"
+    )
 
 
 class CaseList(Reply):
@@ -297,6 +317,9 @@ class QueuedCase(Reply):
     created_at: Timestamp
     parties: list[QueueParty]
     suggested: Mediator | None
+    safety_flag: bool = Field(
+        description="a party's safety screening flagged the case (details: its screening)"
+    )
 
 
 class Queue(Reply):

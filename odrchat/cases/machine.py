@@ -8,6 +8,10 @@
 # * Each party consents to the agreement to mediate, naming the text version they read, which must
 #   be the current AGREEMENT_TO_MEDIATE_VERSION. The initiator may consent before the invitee has
 #   joined. Mediation is ready (AWAITING_MEDIATOR) only once BOTH parties have consented.
+# * Where the case asks for safety screening (`screening_required`: civil harassment always, other
+#   kinds by the centre's setting, see odrchat.safety.screening), a party consents only once their
+#   side has answered it (`screened`), so no room opens for anyone before both sides were
+#   screened. The answers themselves never reach the machine or any event.
 # * An admin assigns a mediator and optionally a co-mediator (IN_MEDIATION), and may reassign while
 #   in mediation. Neutrals must not already take part in the case as a party, attorney or observer.
 # * Mediation is voluntary at every stage: a party, or an attorney on their party's behalf, may opt
@@ -52,6 +56,7 @@ ERROR_CODES = frozenset(
         "conflict",
         "not_found",
         "invalid",
+        "screening_needed",
     }
 )
 _STATUS_HINTS = {"not_allowed": 403, "not_found": 404, "invalid": 422}
@@ -133,6 +138,8 @@ class CaseState:
     outcome: Outcome | None = None
     closed_at: datetime | None = None
     opt_out: OptOutRecord | None = field(default=None, repr=False)
+    screening_required: bool = False
+    screened: frozenset[Side] = frozenset()
 
     def __post_init__(self) -> None:
         # A read-only copy, so a caller's dict can never change a frozen state.
@@ -437,6 +444,10 @@ def _consent(state: CaseState, command: Consent, actor: Actor, now: datetime) ->
     assert side is not None  # the actor rule admits parties only
     if side in state.consents:
         raise CaseError("already_consented", "you have already agreed to mediate")
+    if state.screening_required and side not in state.screened:
+        raise CaseError(
+            "screening_needed", "please answer the safety questions before agreeing to mediate"
+        )
     if command.text_version != AGREEMENT_TO_MEDIATE_VERSION:
         raise CaseError("stale_text", "the agreement to mediate has changed; please read it again")
     consents = {**state.consents, side: ConsentRecord(command.text_version, now)}

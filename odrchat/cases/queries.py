@@ -16,6 +16,8 @@ from odrchat.auth.tables import User
 from odrchat.cases.machine import CaseState, CaseStatus, ConsentRecord, Outcome
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
+from odrchat.safety import screening
+from odrchat.safety.tables import Screening
 
 __all__ = [
     "actor_for",
@@ -25,6 +27,7 @@ __all__ = [
     "load_case",
     "open_invitation",
     "participants_of",
+    "screenings_of",
     "state_of",
     "user_case_ids",
 ]
@@ -55,15 +58,28 @@ async def consents_of(session: AsyncSession, case_id: int) -> list[ConsentRow]:
     return list((await session.exec(stmt)).all())
 
 
+async def screenings_of(session: AsyncSession, case_id: int) -> list[Screening]:
+    """The parties' screening answers in a case (confidential: callers decide who sees them)."""
+    stmt = select(Screening).where(col(Screening.case_id) == case_id).order_by(col(Screening.id))
+    return list((await session.exec(stmt)).all())
+
+
 def actor_of(row: Participant) -> Actor:
     """The pure Actor a participant row stands for."""
     return Actor(row.user_id, Role(row.role), Side(row.side) if row.side else None, row.approved)
 
 
 def state_of(
-    case: Case, participants: Iterable[Participant], consents: Iterable[ConsentRow]
+    case: Case,
+    participants: Iterable[Participant],
+    consents: Iterable[ConsentRow],
+    screenings: Iterable[Screening] = (),
+    screening_kinds: Iterable[str] = screening.ALWAYS_SCREENED,
 ) -> CaseState:
-    """Rebuild the pure state from rows (active participants only)."""
+    """Rebuild the pure state from rows (active participants only).
+
+    Only which sides answered the screening reaches the state, never what they answered.
+    """
     rows = list(participants)
     # Neutrals are known to the machine by id (from the case row), not as participants.
     members = frozenset(actor_of(p) for p in rows if p.role not in _NEUTRAL_SEATS)
@@ -79,6 +95,8 @@ def state_of(
         co_mediator_id=case.co_mediator_id,
         outcome=Outcome(case.outcome) if case.outcome else None,
         closed_at=case.closed_at,
+        screening_required=screening.required(case.kind, screening_kinds),
+        screened=frozenset(Side(r.side) for r in screenings),
     )
 
 

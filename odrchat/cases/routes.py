@@ -61,7 +61,13 @@ async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
 async def list_cases(call: Call[None]) -> b.CaseList:
     """My cases, each with its status and whether it waits on me."""
     async with call.services.db.session() as s:
-        return b.CaseList.model_validate({"cases": await views.case_list(s, _me(call))})
+        return b.CaseList.model_validate(
+            {
+                "cases": await views.case_list(
+                    s, _me(call), screening_kinds=call.services.settings.screening_kinds
+                )
+            }
+        )
 
 
 async def get_case(call: Call[None]) -> b.CaseDetail:
@@ -166,7 +172,16 @@ async def admin_queue(call: Call[None]) -> b.Queue:
 async def admin_cases(call: Call[None]) -> b.CaseList:
     """Every case."""
     async with call.services.db.session() as s:
-        return b.CaseList.model_validate({"cases": await views.case_list(s, _me(call), every=True)})
+        return b.CaseList.model_validate(
+            {
+                "cases": await views.case_list(
+                    s,
+                    _me(call),
+                    every=True,
+                    screening_kinds=call.services.settings.screening_kinds,
+                )
+            }
+        )
 
 
 async def assign(call: Call[b.Assign]) -> b.CaseDetail:

@@ -114,7 +114,7 @@ class CaseService(Invitations, Staffing):
             case, actor = await unit.enter(case_id, user)
             if actor.role is Role.ADMIN:
                 await unit.audit(user.id, "case.viewed", case_id, {})
-            return await case_detail(unit.session, case, actor)
+            return await case_detail(unit.session, case, actor, self.settings.screening_kinds)
 
     async def run(self) -> None:
         """Sweep for unanswered invitations every minute until cancelled."""

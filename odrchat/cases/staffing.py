@@ -20,7 +20,7 @@ from odrchat.auth.tables import User
 from odrchat.cases import machine as m
 from odrchat.cases import notices
 from odrchat.cases.kinds import CaseKind
-from odrchat.cases.queries import case_members
+from odrchat.cases.queries import case_members, screenings_of
 from odrchat.cases.roles import Actor, Role
 from odrchat.cases.tables import Case, MediatorConflict, Participant
 from odrchat.cases.unit import Units
@@ -121,6 +121,8 @@ async def queue(session: AsyncSession) -> list[dict[str, Any]]:
                 "suggested": None
                 if pick is None
                 else {"id": pick.id, "display_name": pick.display_name},
+                # Only that a screening asks for care; the answers stay behind their endpoint.
+                "safety_flag": any(r.flagged for r in await screenings_of(session, case.id)),
             }
         )
     return out

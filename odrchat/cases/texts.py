@@ -145,6 +145,8 @@ def odr_explainer(kind: CaseKind) -> str:
 NEXT_STEP = {
     "closed": "This case is closed.",
     "consent": "Please read and accept the agreement to mediate.",
+    "screening": "Please answer a few private safety questions, then read and accept the "
+    "agreement to mediate.",
     "invited": "Waiting for the other side to answer the invitation.",
     "other_consent": "Waiting for the other side to accept the agreement to mediate.",
     "assign": "Please assign a mediator.",

@@ -39,6 +39,7 @@ from odrchat.cases.queries import (
     consents_of,
     load_case,
     participants_of,
+    screenings_of,
     state_of,
 )
 from odrchat.cases.roles import Actor, Role, Side
@@ -188,7 +189,13 @@ class Unit:
         assert case.id is not None
         s = self.session
         rows = await participants_of(s, case.id)
-        state = state_of(case, rows, await consents_of(s, case.id))
+        state = state_of(
+            case,
+            rows,
+            await consents_of(s, case.id),
+            await screenings_of(s, case.id),
+            self.settings.screening_kinds,
+        )
         try:
             new, events = m.apply(state, command, actor, now)
         except m.CaseError as exc:

@@ -1,12 +1,16 @@
 """What participants see of a case: list lines, the case page and the next step in plain words.
 
 Built from reads (`queries`); the words themselves live in `texts`. Contacts show only to the
-neutrals and admins, to the person themselves, or where the person chose to share them; the
-opt-out reason never shows.
+neutrals and admins, to the person themselves, or, where the person chose to share them, to their
+own side and observers: never to the other side, whatever was chosen. The opt-out reason never
+shows. Screening answers never show here: the neutrals and admins see only whether a case is
+flagged (`safety_flag`) and when a party last asked for help; everyone else sees neither.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -22,6 +26,7 @@ from odrchat.cases.queries import (
     load_case,
     open_invitation,
     participants_of,
+    screenings_of,
     state_of,
     user_case_ids,
 )
@@ -29,6 +34,33 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION, NEXT_STEP, closed_notice
 from odrchat.notify.sms import mask_number
+from odrchat.safety.screening import ALWAYS_SCREENED
+from odrchat.safety.tables import HelpRequest, Screening
+
+_SAFETY_READERS = (Role.ADMIN, Role.MEDIATOR, Role.CO_MEDIATOR)
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyMarks:
+    """What the neutrals and admins see of a case's safety, without any answer."""
+
+    flagged: bool
+    last_help: datetime | None
+
+
+async def safety_marks(
+    session: AsyncSession, case_id: int, screenings: list[Screening]
+) -> SafetyMarks:
+    """Whether any screening flagged the case, and the newest help request's time."""
+    stmt = (
+        select(HelpRequest.at)
+        .where(col(HelpRequest.case_id) == case_id)
+        .order_by(col(HelpRequest.id).desc())
+        .limit(1)
+    )
+    last = (await session.exec(stmt)).first()
+    return SafetyMarks(any(r.flagged for r in screenings), last)
+
 
 __all__ = ["case_detail", "case_list", "case_summary", "next_step"]
 
@@ -39,6 +71,8 @@ def next_step(state: CaseState, actor: Actor) -> tuple[bool, str]:
     if status.is_final:
         return False, NEXT_STEP["closed"]
     if actor.role is Role.PARTY and actor.side not in state.consents:
+        if state.screening_required and actor.side not in state.screened:
+            return True, NEXT_STEP["screening"]
         return True, NEXT_STEP["consent"]
     if status is CaseStatus.INVITED:
         return False, NEXT_STEP["invited"]
@@ -53,9 +87,12 @@ def next_step(state: CaseState, actor: Actor) -> tuple[bool, str]:
     return actor.role is not Role.ADMIN, NEXT_STEP["in_mediation"]
 
 
-def case_summary(case: Case, state: CaseState, actor: Actor) -> dict[str, Any]:
-    """One line of a case list."""
+def case_summary(
+    case: Case, state: CaseState, actor: Actor, marks: SafetyMarks | None = None
+) -> dict[str, Any]:
+    """One line of a case list; the safety marks only for the neutrals and admins."""
     waiting, step = next_step(state, actor)
+    shown = marks if actor.role in _SAFETY_READERS else None
     return {
         "id": case.id,
         "kind": case.kind,
@@ -67,11 +104,17 @@ def case_summary(case: Case, state: CaseState, actor: Actor) -> dict[str, Any]:
         "waiting_on_me": waiting,
         "next_step": step,
         "created_at": case.created_at,
+        "safety_flag": shown.flagged if shown else None,
+        "help_requested_at": shown.last_help if shown else None,
     }
 
 
 async def case_list(
-    session: AsyncSession, user: User, *, every: bool = False
+    session: AsyncSession,
+    user: User,
+    *,
+    every: bool = False,
+    screening_kinds: frozenset[str] = ALWAYS_SCREENED,
 ) -> list[dict[str, Any]]:
     """The user's cases (or, for an admin with `every`, all cases), newest first."""
     ids = await user_case_ids(session, user.id)
@@ -84,25 +127,39 @@ async def case_list(
         actor = await actor_for(session, case_id, user)
         if case is None or actor is None:
             continue
+        screenings = await screenings_of(session, case_id)
         state = state_of(
-            case, await participants_of(session, case_id), await consents_of(session, case_id)
+            case,
+            await participants_of(session, case_id),
+            await consents_of(session, case_id),
+            screenings,
+            screening_kinds,
         )
-        out.append(case_summary(case, state, actor))
+        marks = await safety_marks(session, case_id, screenings)
+        out.append(case_summary(case, state, actor, marks))
     return out
 
 
-async def case_detail(session: AsyncSession, case: Case, actor: Actor) -> dict[str, Any]:
+async def case_detail(
+    session: AsyncSession,
+    case: Case,
+    actor: Actor,
+    screening_kinds: frozenset[str] = ALWAYS_SCREENED,
+) -> dict[str, Any]:
     """Everything a participant (or an admin) may see of a case; never the opt-out reason."""
     assert case.id is not None
     kind = CaseKind(case.kind)
     members = await case_members(session, case.id)
     consents = await consents_of(session, case.id)
-    state = state_of(case, [p for p, _ in members], consents)
-    sees_contacts = actor.role in (Role.ADMIN, Role.MEDIATOR, Role.CO_MEDIATOR)
+    screenings = await screenings_of(session, case.id)
+    state = state_of(case, [p for p, _ in members], consents, screenings, screening_kinds)
+    sees_contacts = actor.role in _SAFETY_READERS
     people = []
     for p, u in members:
         role = Role(p.role)
-        shown = sees_contacts or p.share_contact or p.user_id == actor.user_id
+        other_side = actor.side is not None and p.side is not None and p.side != actor.side
+        shared = p.share_contact and not other_side
+        shown = sees_contacts or p.user_id == actor.user_id or shared
         people.append(
             {
                 "user_id": p.user_id,
@@ -127,8 +184,12 @@ async def case_detail(session: AsyncSession, case: Case, actor: Actor) -> dict[s
     invitation = (
         await open_invitation(session, case.id) if state.status is CaseStatus.INVITED else None
     )
+    marks = await safety_marks(session, case.id, screenings)
+    screened_me = any(r.user_id == actor.user_id for r in screenings)
     return {
-        **case_summary(case, state, actor),
+        **case_summary(case, state, actor, marks),
+        "screening_required": state.screening_required,
+        "screening_answered": screened_me if actor.role is Role.PARTY else None,
         "court_name": case.court_name,
         "hearing_date": case.hearing_date,
         "department": case.department,

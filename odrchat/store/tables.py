@@ -15,6 +15,7 @@ import odrchat.offers.tables
 import odrchat.records
 import odrchat.reminders.tables
 import odrchat.rooms.tables
+import odrchat.safety.tables
 import odrchat.store.meta  # noqa: F401
 
 metadata = SQLModel.metadata

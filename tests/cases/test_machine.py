@@ -109,7 +109,12 @@ SCENARIOS: dict[str, tuple[CaseStatus | None, set[str], set[str]]] = {
     "opted_out": (S.OPTED_OUT, JOINED, {"i"}),
     "impasse": (S.IMPASSE, MEDIATING, {"i", "v"}),
     "settled": (S.SETTLED, MEDIATING, {"i", "v"}),
+    # Screening required (a civil harassment case): only the initiator's side has answered.
+    "screening_i": (S.AWAITING_CONSENT, JOINED, set()),
+    "screening_i_consented": (S.AWAITING_CONSENT, JOINED, {"i"}),
 }
+# Scenarios where the case asks for safety screening -> the sides that have answered it.
+SCREENED: dict[str, set[str]] = {"screening_i": {"i"}, "screening_i_consented": {"i"}}
 
 
 def build(name: str, init: Side) -> CaseState | None:
@@ -130,6 +135,8 @@ def build(name: str, init: Side) -> CaseState | None:
         co_mediator_id=11 if "co_mediator" in members else None,
         outcome=Outcome(status.value) if final else None,
         closed_at=NOW if final else None,
+        screening_required=name in SCREENED,
+        screened=frozenset(side[s] for s in SCREENED.get(name, set())),
     )
 
 
@@ -200,6 +207,8 @@ def expected(scenario: str, command: str, who: str) -> tuple[str, CaseStatus | N
             return result
         if side in consented:
             return "already_consented", None
+        if scenario in SCREENED and side not in SCREENED[scenario]:
+            return "screening_needed", None
         if command == "consent_stale":
             return "stale_text", None
         both = consented | {side} == {"i", "v"}

@@ -139,9 +139,10 @@ def test_intake_detail_and_list_show_what_each_side_may_see(
         assert done.json()["next_step"].startswith("Waiting for the other side")
 
 
-def test_shared_contacts_are_shown_and_admin_views_are_audited(
+def test_the_other_side_never_sees_contacts_even_shared_and_admin_views_are_audited(
     settings: Settings, db_url: str
 ) -> None:
+    """Issue 16: sharing contacts never shows them to the other side (safety first)."""
     with client_for(settings) as c:
         admin = staff(c, "root", "admin")
         register(c, db_url, "paul@example.org", "Paul")
@@ -151,7 +152,7 @@ def test_shared_contacts_are_shown_and_admin_views_are_audited(
         login(c, "dana@example.org")
         post(c, f"/api/invitations/{invite_token(db_url, 'dana@example.org')}/accept", {})
         seen = c.get(f"/api/cases/{case['id']}").json()["participants"]
-        assert [p["email"] for p in seen] == ["paul@example.org", "dana@example.org"]
+        assert [p["email"] for p in seen] == [None, "dana@example.org"]
 
         login(c, "root@example.org", PASSWORD)
         assert c.get("/api/cases").json() == {"cases": []}  # admins take part in nothing

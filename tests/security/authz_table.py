@@ -283,6 +283,18 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
             "document_sha256": "0" * 64,
         },
     ),
+    # -- safety (issue 16): answers only to the case's mediators and admins; parties their own --
+    ("GET", "/api/cases/{case_id:int}/screening"): case(PARTIES | NEUTRALS, admin="ok"),
+    ("POST", "/api/cases/{case_id:int}/screening"): case(
+        PARTIES,
+        body=lambda w: {
+            "order": "no",
+            "afraid": False,
+            "support_person": False,
+            "accommodation": False,
+        },
+    ),
+    ("POST", "/api/cases/{case_id:int}/help"): case(PARTIES, body=lambda w: {"reason": "question"}),
     # Participants get the signed PDF (409 while unsigned); admins take the filing package.
     ("GET", "/api/agreements/{agreement_id:int}/pdf"): case(EVERY_SEAT, admin="404", target="A2"),
 }

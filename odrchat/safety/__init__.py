@@ -1,0 +1,1 @@
+"""Safety: the confidential screening before mediation and the parties' "need help" alerts."""

@@ -1,0 +1,82 @@
+"""HTTP endpoints for the safety screening and the "need help" button. Thin: `SafetyService`
+decides who may do what (outsiders get 404, seats that may not get 403)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from odrchat.api import Call, Endpoint
+from odrchat.auth.tables import User
+from odrchat.errors import Invalid
+from odrchat.safety import bodies as b
+from odrchat.safety.screening import ScreeningError, answers_of
+
+
+def _me(call: Call[Any]) -> User:
+    assert call.current is not None
+    return call.current.user
+
+
+def _case_id(call: Call[Any]) -> int:
+    return int(call.params["case_id"])
+
+
+async def read_screening(call: Call[None]) -> b.ScreeningView:
+    """The screening answers I may see (mine, or every party's for the case's mediators)."""
+    view = await call.services.safety.read(_me(call), _case_id(call))
+    return b.ScreeningView.model_validate(view)
+
+
+async def answer_screening(call: Call[b.ScreeningAnswers]) -> b.ScreeningView:
+    """Answer (or answer again) the confidential safety questions, as a party."""
+    body = call.body
+    try:
+        answers = answers_of(
+            body.order, body.afraid, body.support_person, body.accommodation, body.note
+        )
+    except ScreeningError as exc:
+        raise Invalid("Some fields need attention.", fields=exc.fields) from None
+    view = await call.services.safety.answer(_me(call), _case_id(call), answers)
+    return b.ScreeningView.model_validate(view)
+
+
+async def ask_help(call: Call[b.AskHelp]) -> b.HelpReply:
+    """Tell the mediators (or CCR staff) that I need help; the other side is not told."""
+    reply = await call.services.safety.ask_help(
+        _me(call), _case_id(call), call.body.reason, call.body.room_id
+    )
+    return b.HelpReply.model_validate(reply)
+
+
+CASE = "/api/cases/{case_id:int}"
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        CASE + "/screening",
+        read_screening,
+        "Read the safety screening",
+        reply=b.ScreeningView,
+        responses=(403, 404),
+        tag="safety",
+    ),
+    Endpoint(
+        "POST",
+        CASE + "/screening",
+        answer_screening,
+        "Answer the safety screening (party)",
+        body=b.ScreeningAnswers,
+        reply=b.ScreeningView,
+        responses=(403, 404, 409),
+        tag="safety",
+    ),
+    Endpoint(
+        "POST",
+        CASE + "/help",
+        ask_help,
+        "Ask the mediator for help (party)",
+        body=b.AskHelp,
+        reply=b.HelpReply,
+        responses=(403, 404, 429),
+        tag="safety",
+    ),
+)
