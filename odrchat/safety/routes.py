@@ -9,6 +9,7 @@ from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
 from odrchat.errors import Invalid
 from odrchat.safety import bodies as b
+from odrchat.safety import texts
 from odrchat.safety.screening import ScreeningError, answers_of
 
 
@@ -42,10 +43,17 @@ async def answer_screening(call: Call[b.ScreeningAnswers]) -> b.ScreeningView:
 
 async def ask_help(call: Call[b.AskHelp]) -> b.HelpReply:
     """Tell the mediators (or CCR staff) that I need help; the other side is not told."""
-    reply = await call.services.safety.ask_help(
+    done = await call.services.safety.ask_help(
         _me(call), _case_id(call), call.body.reason, call.body.room_id
     )
-    return b.HelpReply.model_validate(reply)
+    t = call.texts
+    return b.HelpReply(
+        status="recorded",
+        mediators_online=done["mediators_online"],
+        admins_told=done["admins_told"],
+        next_steps=texts.help_next_steps(t, done["mediators_online"], done["has_mediator"]),
+        emergency=t.gettext(texts.EMERGENCY),
+    )
 
 
 CASE = "/api/cases/{case_id:int}"

@@ -29,6 +29,7 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Forbidden, Invalid, TooMany
+from odrchat.i18n import texts_for
 from odrchat.rooms.access import RoomKind
 from odrchat.rooms.feed import RoomFeed
 from odrchat.rooms.presence import Presence
@@ -123,9 +124,9 @@ class SafetyService:
 
     async def _flagged(self, unit: Unit, case: Case, now: datetime) -> None:
         assert case.id is not None
-        notice = texts.screening_flagged(case.id)
         link = notices.case_link(self.settings.public_url, case.id)
         for neutral in await _neutrals(unit, case):
+            notice = texts.screening_flagged(texts_for(neutral.language), case.id)
             await unit.send(neutral, notice, link)
         if self.on_flagged is not None and case.status == m.CaseStatus.IN_MEDIATION:
             await self.on_flagged(unit, case, now)
@@ -163,7 +164,7 @@ class SafetyService:
         """A party asks for help: store it, show it in their private room, tell the mediators
         (and CCR administration when no mediator is online)."""
         if reason not in texts.HELP_REASONS:
-            raise Invalid("Some fields need attention.", fields={"reason": "is not a reason"})
+            raise Invalid("Some fields need attention.", fields={"reason": texts.NOT_A_REASON})
         now = utcnow()
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user)
@@ -192,8 +193,8 @@ class SafetyService:
             admins = [] if online else await _admins(unit)
             link = notices.case_link(self.settings.public_url, case_id)
             label = side_label(CaseKind(case.kind), side).lower()
-            notice = texts.help_requested(case_id, reason, label)
             for person in [*neutrals, *admins]:
+                notice = texts.help_requested(texts_for(person.language), case_id, reason, label)
                 await unit.send(person, notice, link)
             s.add(
                 HelpRequest(
@@ -225,8 +226,7 @@ class SafetyService:
             "status": "recorded",
             "mediators_online": online,
             "admins_told": bool(admins),
-            "next_steps": texts.help_next_steps(online, bool(neutrals)),
-            "emergency": texts.EMERGENCY,
+            "has_mediator": bool(neutrals),
         }
 
     async def _online(self, rooms: list[Room], neutral_ids: set[int | None]) -> bool:

@@ -1,7 +1,7 @@
 """safety: screening answers and help requests
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import odrchat.store.types
 
-revision = "0011"
-down_revision = "0010"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
