@@ -229,6 +229,9 @@ class CaseParticipant(Reply):
         "and observers; never to the other side"
     )
     phone: str | None
+    language: str | None = Field(
+        None, description="the person's language (a catalog code); shown to mediators and admins"
+    )
 
 
 class CaseConsent(Reply):

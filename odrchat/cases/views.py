@@ -175,6 +175,8 @@ async def case_detail(
                 "phone": (u.phone if p.user_id == actor.user_id else mask_number(u.phone))
                 if shown and u.phone
                 else None,
+                # Messages are never translated: the neutrals see who reads which language.
+                "language": u.language if sees_contacts else None,
             }
         )
     waiting, step = next_step(state, actor)

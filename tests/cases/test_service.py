@@ -512,3 +512,22 @@ async def test_the_background_loop_expires_invitations_until_cancelled(
     _, status = await state(svc, case_id)
     assert status is CaseStatus.EXPIRED
     assert feed(svc).flushes >= 2  # after the opening and after the expiry commits
+
+
+async def test_neutrals_see_each_participants_language_and_parties_do_not(
+    svc: CaseService, people: People
+) -> None:
+    """Chat is never translated, so the mediator and admins see who reads which language."""
+    case_id = await in_mediation(svc, people.paul, people.dana, people.mia, people.admin)
+    async with svc.db.session() as s:
+        dana = await s.get(type(people.dana), people.dana.id)
+        assert dana is not None
+        dana.language = "es"
+    for neutral in (people.mia, people.admin):
+        seen = {
+            p["user_id"]: p["language"]
+            for p in (await svc.detail(neutral, case_id))["participants"]
+        }
+        assert seen[people.dana.id] == "es" and seen[people.paul.id] == "en"
+    paul_view = await svc.detail(people.paul, case_id)
+    assert {p["language"] for p in paul_view["participants"]} == {None}

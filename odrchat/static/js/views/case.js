@@ -205,7 +205,8 @@ async function consentBox(d, refresh) {
   });
   return h("section", { class: "prose", attrs: { "aria-labelledby": "consent-h" } },
     h("h2", { id: "consent-h", text: t("case.consent.title") }),
-    paragraphs.length ? paragraphs.map((p, i) => (i === 0 ? h("h3", { text: p }) : h("p", { text: p })))
+    paragraphs.length ? h("div", { dataset: { serverText: "" } },
+      paragraphs.map((p, i) => (i === 0 ? h("h3", { text: p }) : h("p", { text: p }))))
       : h("p", { text: t("case.consent.fallback") }),
     h("div", { class: "field" }, h("label", { class: "check", htmlFor: "consent-read" }, check,
       t("case.consent.read"))),
@@ -306,6 +307,7 @@ function conversations(panel, d, user, ctx, roomParam) {
       const joint = wanted.kind === ROOM.JOINT;
       stopPanel = chatPanel(host, connection, wanted.id, {
         label: roomLabel(wanted, user, d.my_role, d.kind), announce: ctx.announce, caseKind: d.kind,
+        languageOf: new Map((d.participants || []).map((p) => [p.user_id, p.language])),
         renderEvent: joint ? (ev) => desk.render(ev) : null, before: joint ? desk.bar() : null,
       });
     }

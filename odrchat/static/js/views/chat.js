@@ -26,7 +26,13 @@ export function roomLabel(room, me, myRole, kindOfCase) {
   return room.title || t("chat.room.other", { id: String(room.id) });
 }
 
+/** A name as shown: the server names the administration as a whole in English. */
+function nameOf(member) {
+  return member.user_id === null && member.role === "admin" ? ROLES.admin : member.name;
+}
+
 function audienceText(member, showLanguage) {
+  if (member.user_id === null) return nameOf(member);
   const role = member.role === "party" || member.role === "attorney"
     ? roleLabel(member.role, member.side) : ROLES[member.role] || member.role;
   const language = showLanguage && member.language ? languages()[member.language] || member.language : null;
@@ -45,7 +51,7 @@ export function mediatesRoom(room, me) {
  * `before` is shown above the message list (the joint room's offer bar).
  */
 export function chatPanel(host, connection, roomId,
-  { label, announce, caseKind, renderEvent = null, before = null } = {}) {
+  { label, announce, caseKind, renderEvent = null, before = null, languageOf = new Map() } = {}) {
   const room = connection.rooms.get(roomId);
   const me = () => connection.user;
   const items = new Map(); // "s<seq>" or "c<client id>" -> <li>
@@ -264,12 +270,13 @@ export function chatPanel(host, connection, roomId,
 
   function renderHead() {
     const people = room.audience || [];
-    audienceSummary.textContent = t("chat.audience", { names: people.map((m) => m.name).join(", ") || "…" });
+    audienceSummary.textContent = t("chat.audience", { names: people.map(nameOf).join(", ") || "…" });
     // Mediators see each person's language: messages are never translated.
     const staff = ["mediator", "co_mediator"].includes(myRole);
     mount(audience, people.map((m) => {
       const online = room.presence.has(m.user_id);
-      return h("li", { dataset: { userId: m.user_id } }, audienceText(m, staff),
+      const language = m.language ?? languageOf.get(m.user_id);
+      return h("li", { dataset: { userId: m.user_id } }, audienceText({ ...m, language }, staff),
         online ? h("span", { class: "online-dot", text: ` ● ${t("chat.online")}` }) : null);
     }));
     if (room.writable && !room.closed) {

@@ -80,7 +80,7 @@ export async function landing(main, [token], ctx) {
   }
   mount(main, languageChoice(), h("h1", { text: t("invite.title", { inviter: info.inviter }) }),
     h("p", { text: info.name ? t("invite.hello", { name: info.name }) : "" }),
-    info.explainer ? h("p", { class: "prose", text: info.explainer }) : null,
+    info.explainer ? h("p", { class: "prose", dataset: { serverText: "" }, text: info.explainer }) : null,
     h("p", { class: "hint", text: t("invite.languageNote") }),
     facts, actions, confirmDecline, status, explainer());
 }
