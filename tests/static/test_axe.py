@@ -170,6 +170,7 @@ async def test_every_page_has_no_serious_axe_violation_at_phone_and_desktop_size
         ("/admin/cases", "table"),
         ("/admin/audit", "table"),
         ("/admin/notify", "table"),
+        ("/admin/figures", "svg.chart"),
         (f"/admin/read/{case_id}", "section.chat, .notice"),
     ):
         await visit(ap, server, path, ready)

@@ -34,7 +34,7 @@ const ROUTES = [
   [/^\/cases\/new$/, cases.create, true],
   [/^\/cases?\/(\d+)(?:\/(case|conversations|agreement))?(?:\/(\d+))?$/, casePage.page, true],
   [/^\/mediator(?:\/(\d+))?$/, mediator.dashboard, true],
-  [/^\/admin(?:\/(queue|filing|flags|audit|cases|notify))?$/, admin.page, true],
+  [/^\/admin(?:\/(queue|filing|flags|audit|cases|notify|figures))?$/, admin.page, true],
   [/^\/admin\/read\/(\d+)(?:\/(\d+))?$/, reader.page, true],
 ];
 

@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { formatList, lazyPairs, t } from "../i18n.js";
 import { formatTime, h, mount, tableWrap } from "../dom.js";
 import { tabList } from "./case.js";
+import { figures } from "./figures.js";
 import { filing, flags } from "./filing.js";
 import { kindLabel, listOf, NOTIFY, outboxStatusLabel, sideLabel, statusLabel, TABLES } from "./labels.js";
 
@@ -14,13 +15,14 @@ export async function page(main, [tab = "queue"], ctx) {
   const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel" } });
   mount(main, h("h1", { text: t("admin.title") }),
     tabList(lazyPairs([["queue", "admin.tab.queue"], ["filing", "admin.tab.filing"], ["flags", "admin.tab.flags"],
-      ["cases", "admin.tab.cases"], ["audit", "admin.tab.audit"], ["notify", "admin.tab.notify"]]), tab,
+      ["cases", "admin.tab.cases"], ["audit", "admin.tab.audit"], ["notify", "admin.tab.notify"], ["figures", "admin.tab.figures"]]), tab,
     (key) => ctx.navigate(`/admin/${key}`), { label: t("admin.title") }), panel);
   if (tab === "audit") return audit(panel);
   if (tab === "filing") return filing(panel, ctx);
   if (tab === "flags") return flags(panel);
   if (tab === "cases") return allCases(panel);
   if (tab === "notify") return notify(panel);
+  if (tab === "figures") return figures(panel);
   return queue(panel, ctx);
 }
 
