@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from playwright.async_api import Browser, expect
 
-from tests.static.conftest import BROWSER, Console, Server, new_page
+from tests.static.conftest import (
+    BROWSER,
+    PASSWORD,
+    PHONE,
+    STAFF_PASSWORD,
+    Console,
+    Server,
+    Staff,
+    new_page,
+    no_horizontal_scroll,
+    screenshot,
+    seed_users,
+)
+from tests.static.flow import day
+from tests.static.test_attorney import call
+from tests.static.test_auth import log_in
 
 pytestmark = BROWSER
 
@@ -40,3 +58,104 @@ async def test_the_browser_language_is_the_default(
     await expect(page.locator("html")).to_have_attribute("lang", "es")
     assert console.errors == []
     await context.close()
+
+
+async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_spanish(
+    browser: Browser, server: Server, staff: Staff, console: Console
+) -> None:
+    """The issue's done-when, in the browser: an English-speaking plaintiff invites; the
+    defendant's phone asks for Spanish, and the invitation, sign-up, log-in, agreement to mediate,
+    rooms, offer and signing all read in Spanish; the mediator sees the defendant's language."""
+    tag = uuid.uuid4().hex[:6]
+    p_email, d_email = f"es-p-{tag}@example.org", f"es-d-{tag}@example.org"
+    p_name, d_name = f"Paul {tag}", f"Dolores {tag}"
+    seed_users(server, [(p_email, p_name, "")])
+    _pc, pp = await new_page(browser, console)
+    await log_in(pp, server, p_email, STAFF_PASSWORD)
+    await expect(pp.get_by_role("button", name="Log out")).to_be_visible()
+    version = (await call(pp, "GET", "/api/agreement-to-mediate"))["version"]
+    case = await call(pp, "POST", "/api/cases", {
+        "kind": "small_claims", "side": "plaintiff", "court_name": "Stanley Mosk Courthouse",
+        "court_case_number": f"24SC{tag}", "description": "A fence repair.",
+        "other_name": d_name, "other_email": d_email,
+    })  # fmt: skip
+    case_id = case["id"]
+    await call(pp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+
+    # The defendant's phone is set to Spanish: the invitation speaks Spanish from the start.
+    _dc, dp = await new_page(browser, console, PHONE, locale="es-MX")
+    token = server.link_token(d_email, "invite")
+    await dp.goto(f"{server.url}/#/invite/{token}")
+    await expect(
+        dp.get_by_role("heading", name=f"{p_name} lo invita a probar la mediación")
+    ).to_be_visible()
+    await expect(dp.locator("html")).to_have_attribute("lang", "es")
+    await expect(dp.get_by_text("no se traducen", exact=False).first).to_be_visible()
+    await dp.get_by_role("link", name="Crear una cuenta").first.click()
+    await dp.get_by_label("Correo electrónico").fill(d_email)
+    await dp.get_by_label("Su nombre").fill(d_name)
+    await dp.get_by_label("Contraseña").fill(PASSWORD)
+    await expect(dp.locator("form select[name=language]")).to_have_value("es")
+    await dp.get_by_role("button", name="Crear cuenta").click()
+    await expect(dp.get_by_role("heading", name="Revise su correo electrónico")).to_be_visible()
+    await dp.goto(f"{server.url}/#/verify/{server.link_token(d_email, 'verify')}")
+    await expect(dp.get_by_role("heading", name="Correo confirmado")).to_be_visible()
+    await dp.get_by_role("link", name="Entrar").last.click()
+    await dp.get_by_label("Correo electrónico").fill(d_email)
+    await dp.get_by_label("Contraseña").fill(PASSWORD)
+    await dp.locator("form button[type=submit]").click()
+    # Back on the invitation, now logged in.
+    await dp.get_by_role("button", name="Aceptar y unirme").click()
+    await dp.get_by_label("Leí el acuerdo para mediar").check()
+    await dp.get_by_role("button", name="Acepto el acuerdo para mediar").click()
+    await expect(dp.get_by_text("Usted aceptó el acuerdo para mediar", exact=False)).to_be_visible()
+    me = await call(dp, "GET", "/api/me")
+    assert me["language"] == "es"
+
+    _ac, ap = await new_page(browser, console)
+    await log_in(ap, server, staff.admin_email, STAFF_PASSWORD)
+    await expect(ap.get_by_role("button", name="Log out")).to_be_visible()
+    await call(ap, "POST", f"/api/admin/cases/{case_id}/assign", {"mediator_id": staff.mediator_id})
+
+    # The English-speaking mediator sees that the defendant reads Spanish.
+    _mc, mp = await new_page(browser, console)
+    await log_in(mp, server, staff.mediator_email, STAFF_PASSWORD)
+    await expect(mp.get_by_role("button", name="Log out")).to_be_visible()
+    await mp.goto(f"{server.url}/#/cases/{case_id}/case")
+    person = mp.locator("li.card", has_text=d_name)
+    await expect(person.locator(".lang-of")).to_have_text("Language: Español")
+
+    # Rooms in Spanish: "Conjunta" and "<name> + Mediador(a)"; the chat says nothing is translated.
+    await dp.goto(f"{server.url}/#/cases/{case_id}/conversations")
+    tabs = dp.locator(".subtabs [role=tab]")
+    await expect(tabs.nth(0)).to_have_text(re.compile("^Conjunta"))
+    await expect(tabs.nth(1)).to_have_text(re.compile(f"^{re.escape(d_name)} \\+ Mediador\\(a\\)"))
+    await expect(dp.locator(".not-translated").first).to_have_text(
+        "Los mensajes se muestran como cada persona los escribe. No se traducen."
+    )
+    terms = [{"kind": "payment", "payer": "defendant", "payee": "plaintiff",
+              "amount_cents": 45000, "schedule": {"kind": "lump_sum", "due": day(20)}}]  # fmt: skip
+    await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
+    card = dp.locator("li.offer-card")
+    await expect(card.locator(".offer-title")).to_have_text(f"Oferta de {p_name}")
+    await card.get_by_role("button", name="Aceptar", exact=True).click()
+    await card.get_by_role("button", name="Sí, acepto estos términos").click()
+    await expect(card.locator(".offer-status")).to_have_text("Aceptada")
+
+    await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    await mp.get_by_role("button", name="Send for signature").click()
+    await expect(mp.get_by_text("Ready to sign", exact=False).first).to_be_visible()
+
+    await dp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    await expect(dp.get_by_text("El acuerdo está escrito en inglés", exact=False)).to_be_visible()
+    await expect(dp.locator("#agreement-text")).to_have_attribute("lang", "en")
+    form = dp.locator("form.sign")
+    await form.get_by_label("Acepto firmar este acuerdo de forma electrónica").check()
+    await form.get_by_label("Su contraseña").fill(PASSWORD)
+    await form.get_by_label("Escriba su nombre completo").fill(d_name)
+    await form.get_by_role("button", name="Acepto cumplir este acuerdo").click()
+    await expect(dp.get_by_text("Usted firmó este acuerdo.")).to_be_visible()
+    await expect(dp.locator("html")).to_have_attribute("lang", "es")
+    await no_horizontal_scroll(dp)
+    await screenshot(dp, "i18n-spanish-defendant-signed")
+    assert console.errors == []

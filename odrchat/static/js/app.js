@@ -167,7 +167,7 @@ function renderShell() {
 /** The language switcher: in the header of every page, before and after login. */
 function renderSwitcher(box) {
   const id = "lang-select";
-  const select = h("select", { id, name: "language" },
+  const select = h("select", { id },
     Object.entries(languages()).map(([code, name]) => h("option", {
       value: code, text: name, attrs: { lang: code },
     })));
