@@ -42,6 +42,7 @@ Links sent by email open the web app at a fragment; the app then calls the API:
 _NON_JSON = {
     "application/pdf": {"type": "string", "format": "binary"},
     "text/html": {"type": "string"},
+    "text/csv": {"type": "string"},
     # Document downloads (image/jpeg, image/png, application/pdf) and their ZIP.
     "*/*": {"type": "string", "format": "binary"},
     "application/zip": {"type": "string", "format": "binary"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -15,6 +16,7 @@ from odrchat.bodies import (
     Day,
     Flag,
     Id,
+    Int,
     Query,
     QueryInt,
     Reply,
@@ -35,6 +37,7 @@ from odrchat.cases.roles import Role, Side
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION
 
 SideName = Annotated[str, Choice(tuple(s.value for s in Side))]
+_ACTION = re.compile(r"^[a-z_]+\.(?:[a-z_.]*)$")
 InviteRole = Annotated[str, Choice(("party", "attorney"))]
 Bool = Annotated[bool, Flag()]
 
@@ -168,6 +171,35 @@ class AcceptInvitation(Body):
 class Assign(Body):
     mediator_id: Id
     co_mediator_id: Id | None = None
+    override_reason: Annotated[str, Text(500, 1)] | None = Field(
+        None,
+        description="why a mediator with a recorded conflict of interest is assigned anyway "
+        "(without it such an assignment answers 409 `mediator_conflict`); audited",
+    )
+
+
+class MediatorProfile(Body):
+    languages: list[Annotated[str, Text(16, 2)]] = Field(
+        max_length=20, description="language codes the mediator mediates in (none: English)"
+    )
+    case_kinds: list[Annotated[str, Choice(tuple(k.value for k in CaseKind))]] = Field(
+        max_length=4, description="kinds of case to suggest them for (none: every kind)"
+    )
+    max_active_cases: Annotated[int, Int(1, 500)] | None = Field(
+        None, description="no suggestion beyond this many cases in mediation (none: no cap)"
+    )
+
+
+class DaysOff(Body):
+    days: list[Annotated[date, Day()]] = Field(
+        max_length=366,
+        description="every day off from today on (replaces the ones given before; past days "
+        "are kept as they were)",
+    )
+
+
+class FeeReview(Body):
+    status: Annotated[str, Choice(("waived", "paid", "due"))]
 
 
 class Availability(Body):
@@ -178,6 +210,9 @@ class AddConflict(Body):
     mediator_id: Id
     email: Email | None = Field(None, description="the person's address")
     user_id: Id | None = Field(None, description="or their account")
+    party_name: Name | None = Field(
+        None, description="or their name, matched against the names on each case"
+    )
     note: Annotated[str, Text(500)] | None = None
 
 
@@ -187,6 +222,40 @@ class AuditQuery(Query):
     )
     before: Annotated[int, QueryInt(1, MAX_ID)] | None = Field(
         None, description="entries older than this entry id (the next page)"
+    )
+    action: Annotated[str, Text(64, pattern=_ACTION, pattern_message="is not an action")] | None = (
+        Field(
+            None, description="one action (`case.assigned`) or a family ending in a dot (`user.`)"
+        )
+    )
+    actor: Annotated[str, Text(120)] | None = Field(
+        None, description="a part of the actor's name or email address"
+    )
+    since: Annotated[date, Day()] | None = Field(
+        None, description="from this day on (the centre's time zone)"
+    )
+    until: Annotated[date, Day()] | None = Field(
+        None, description="up to and including this day (the centre's time zone)"
+    )
+
+
+class CaseQuery(Query):
+    kind: Annotated[str, Choice(tuple(k.value for k in CaseKind))] | None = None
+    status: Annotated[str, Choice(tuple(s.value for s in CaseStatus))] | None = None
+    mediator_id: Annotated[int, QueryInt(1, MAX_ID)] | None = Field(
+        None, description="cases this mediator (or co-mediator) sits in"
+    )
+    court_case_number: Annotated[str, Text(CASE_NUMBER_MAX)] | None = Field(
+        None, description="a part of the court case number (spacing and case ignored)"
+    )
+    party: Annotated[str, Text(120)] | None = Field(
+        None, description="a part of a party's name (or an invited party's)"
+    )
+    since: Annotated[date, Day()] | None = Field(
+        None, description="opened on or after this day (the centre's time zone)"
+    )
+    until: Annotated[date, Day()] | None = Field(
+        None, description="opened on or before this day (the centre's time zone)"
     )
 
 
@@ -257,6 +326,9 @@ class CaseDetail(CaseSummary):
     premises_address: str | None = Field(description="unlawful detainer: the rented premises")
     description: str
     fee_review: bool
+    fee_status: Literal["waived", "paid", "due"] | None = Field(
+        description="community mediations: the centre's fee decision, once reviewed"
+    )
     initiator_side: Side
     closed_at: Timestamp | None
     notice: str | None = Field(description="what happens next, once the case has closed")
@@ -305,11 +377,18 @@ class AgreementToMediate(Reply):
 class QueueParty(Reply):
     display_name: str
     side: Side | None
+    language: str
 
 
 class Mediator(Reply):
     id: int
     display_name: str
+
+
+class QueueConflict(Reply):
+    mediator_id: int
+    person: str = Field(description="whom the conflict names (a name or an email address)")
+    note: str
 
 
 class QueuedCase(Reply):
@@ -323,6 +402,12 @@ class QueuedCase(Reply):
     safety_flag: bool = Field(
         description="a party's safety screening flagged the case (details: its screening)"
     )
+    conflicts: list[QueueConflict] = Field(
+        description="recorded conflicts between a mediator and someone on this case"
+    )
+    duplicates: list[int] = Field(
+        description="other open cases with the same court case number (check before assigning)"
+    )
 
 
 class Queue(Reply):
@@ -334,7 +419,27 @@ class MediatorLoad(Reply):
     display_name: str
     email: str
     available: bool
+    disabled: bool
     active_cases: int
+    languages: list[str]
+    case_kinds: list[CaseKind]
+    max_active_cases: int | None
+    days_off: list[date] = Field(description="from today (the centre's date) on")
+
+
+class ConflictRow(Reply):
+    id: int
+    mediator_id: int
+    mediator_name: str
+    email: str | None
+    user_id: int | None
+    party_name: str | None
+    note: str
+    created_at: Timestamp
+
+
+class Conflicts(Reply):
+    conflicts: list[ConflictRow]
 
 
 class Mediators(Reply):
@@ -348,10 +453,28 @@ class Created(Reply):
 class AuditEntry(Reply):
     id: int
     at: Timestamp
+    at_local: str | None = Field(description="the moment in the centre's time zone, as printed")
     actor_user_id: int | None
+    actor_name: str | None = Field(description="null for the system")
+    actor_role: str = Field(
+        description="admin, mediator, the role in the case (party, attorney...), user or system"
+    )
     action: str
     case_id: int | None
     detail: dict[str, Any]
+
+
+class AdminCase(CaseSummary):
+    """One line of the administration's case list."""
+
+    mediator: str | None
+    parties: list[str]
+    fee_review: bool
+    fee_status: Literal["waived", "paid", "due"] | None
+
+
+class AdminCaseList(Reply):
+    cases: list[AdminCase] = Field(description="newest first, at most 500")
 
 
 class AuditLog(Reply):

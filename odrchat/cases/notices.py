@@ -14,6 +14,7 @@ from odrchat.cases.kinds import CaseKind, is_court_filed, side_label
 from odrchat.cases.machine import Outcome
 from odrchat.cases.roles import Role, Side
 from odrchat.cases.texts import closed_notice, format_date, odr_explainer
+from odrchat.i18n import Texts
 from odrchat.notify.email import EmailMessage, SmsMessage, build_email
 
 KIND_LABELS = {
@@ -259,3 +260,22 @@ def agreement_filed(filed_on: str) -> Notice:
         "Your agreement was filed with the court",
         (f"CCR filed your signed agreement with the court on {filed_on}.",),
     )
+
+
+def fee_reviewed(t: Texts, status: str) -> Notice:
+    """The filing party of a community mediation hears the outcome of the fee review."""
+    said = {
+        "waived": t.gettext(
+            "The mediation centre reviewed the fee for your community mediation: it is waived. "
+            "You owe nothing for it."
+        ),
+        "paid": t.gettext(
+            "The mediation centre reviewed the fee for your community mediation and recorded "
+            "it as paid. Thank you."
+        ),
+        "due": t.gettext(
+            "The mediation centre reviewed the fee for your community mediation: a fee is due. "
+            "The centre will tell you how to pay it; mediation goes on meanwhile."
+        ),
+    }[status]
+    return Notice(t.gettext("Fee review for your mediation"), (said,))

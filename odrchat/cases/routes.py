@@ -6,13 +6,19 @@ Anything about a case the caller does not take part in answers 404, never 403.
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from starlette.responses import Response
 
 from odrchat import audit
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
 from odrchat.cases import bodies as b
 from odrchat.cases import staffing, views
+from odrchat.cases.fees import FeeStatus
 from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TEXT, AGREEMENT_TO_MEDIATE_VERSION
 
@@ -163,38 +169,68 @@ async def agreement_to_mediate(call: Call[None]) -> b.AgreementToMediate:
 # -- administration ---------------------------------------------------------------------------
 
 
+def _today(call: Call[Any]) -> date:
+    return staffing.local_today(call.services.settings.tz)
+
+
+def _day_start(call: Call[Any], day: date | None, *, after: bool = False) -> datetime | None:
+    """Midnight in the centre's zone starting `day` (or the day after it, for an "until")."""
+    if day is None:
+        return None
+    start = day + timedelta(days=1) if after else day
+    return datetime.combine(start, time(), tzinfo=call.services.settings.tz)
+
+
 async def admin_queue(call: Call[None]) -> b.Queue:
-    """Cases waiting for a mediator, each with a suggested mediator."""
+    """Cases waiting for a mediator: a suggested mediator, conflicts, same court numbers."""
     async with call.services.db.session() as s:
-        return b.Queue.model_validate({"cases": await staffing.queue(s)})
+        return b.Queue.model_validate({"cases": await staffing.queue(s, _today(call))})
 
 
-async def admin_cases(call: Call[None]) -> b.CaseList:
-    """Every case."""
+async def admin_cases(call: Call[None]) -> b.AdminCaseList:
+    """Every case, or those the filters select (all must hold), newest first."""
+    q = call.query
+    assert isinstance(q, b.CaseQuery)
+    where = views.CaseFilter(
+        kind=q.kind,
+        status=q.status,
+        mediator_id=q.mediator_id,
+        court_case_number=q.court_case_number,
+        party=q.party,
+        since=_day_start(call, q.since),
+        until=_day_start(call, q.until, after=True),
+    )
     async with call.services.db.session() as s:
-        return b.CaseList.model_validate(
-            {
-                "cases": await views.case_list(
-                    s,
-                    _me(call),
-                    every=True,
-                    screening_kinds=call.services.settings.screening_kinds,
-                )
-            }
+        found = await views.admin_case_list(
+            s, _me(call), where, call.services.settings.screening_kinds
         )
+    return b.AdminCaseList.model_validate({"cases": found})
 
 
 async def assign(call: Call[b.Assign]) -> b.CaseDetail:
-    """Assign or reassign the mediator and optional co-mediator."""
+    """Assign or reassign the mediator and optional co-mediator (a recorded conflict needs
+    `override_reason`)."""
     body = call.body
-    await _cases(call).assign(_me(call), _case_id(call), body.mediator_id, body.co_mediator_id)
+    await _cases(call).assign(
+        _me(call),
+        _case_id(call),
+        body.mediator_id,
+        body.co_mediator_id,
+        override_reason=body.override_reason,
+    )
+    return await _detail(call, _case_id(call))
+
+
+async def review_fee(call: Call[b.FeeReview]) -> b.CaseDetail:
+    """Community mediations: record the fee as waived, paid or due; the filing party is told."""
+    await _cases(call).review_fee(_me(call), _case_id(call), FeeStatus(call.body.status))
     return await _detail(call, _case_id(call))
 
 
 async def admin_mediators(call: Call[None]) -> b.Mediators:
-    """Mediators with availability and load."""
+    """Mediators with availability, profile, days off and load."""
     async with call.services.db.session() as s:
-        return b.Mediators.model_validate({"mediators": await staffing.mediators(s)})
+        return b.Mediators.model_validate({"mediators": await staffing.mediators(s, _today(call))})
 
 
 async def set_availability(call: Call[b.Availability]) -> b.Done:
@@ -204,22 +240,101 @@ async def set_availability(call: Call[b.Availability]) -> b.Done:
     return b.Done(status="ok")
 
 
+async def set_profile(call: Call[b.MediatorProfile]) -> b.Done:
+    """A mediator's languages, case kinds and most active cases (the suggestion follows them)."""
+    body = call.body
+    await _cases(call).set_profile(
+        _me(call),
+        int(call.params["user_id"]),
+        body.languages,
+        body.case_kinds,
+        body.max_active_cases,
+    )
+    return b.Done(status="ok")
+
+
+async def set_days_off(call: Call[b.DaysOff]) -> b.Done:
+    """A mediator's days off from today on (no suggestion on those days)."""
+    await _cases(call).set_days_off(_me(call), int(call.params["user_id"]), call.body.days)
+    return b.Done(status="ok")
+
+
 async def add_conflict(call: Call[b.AddConflict]) -> b.Created:
-    """Record a conflict of interest between a mediator and a person."""
+    """Record a conflict of interest between a mediator and a person (name, email or account)."""
     body = call.body
     conflict_id = await _cases(call).add_conflict(
-        _me(call), body.mediator_id, body.email, body.user_id, body.note or ""
+        _me(call),
+        body.mediator_id,
+        body.email,
+        body.user_id,
+        body.note or "",
+        party_name=body.party_name,
     )
     return b.Created(id=conflict_id)
 
 
+async def list_conflicts(call: Call[None]) -> b.Conflicts:
+    """Every recorded conflict of interest."""
+    async with call.services.db.read() as s:
+        return b.Conflicts.model_validate({"conflicts": await staffing.conflicts(s)})
+
+
+async def remove_conflict(call: Call[None]) -> b.Done:
+    """Delete a recorded conflict (audited)."""
+    await _cases(call).remove_conflict(_me(call), int(call.params["conflict_id"]))
+    return b.Done(status="ok")
+
+
+def _audit_filter(call: Call[Any], q: b.AuditQuery) -> audit.Filter:
+    return audit.Filter(
+        case_id=q.case_id,
+        action=q.action,
+        actor=q.actor,
+        since=_day_start(call, q.since),
+        until=_day_start(call, q.until, after=True),
+        before_id=q.before,
+    )
+
+
 async def audit_log(call: Call[None]) -> b.AuditLog:
-    """The audit log, newest first, 100 entries a page (admins only)."""
+    """The audit log, newest first, 100 entries a page, with names, roles and local times."""
+    query = call.query
+    assert isinstance(query, b.AuditQuery)
+    tz = call.services.settings.tz
+    async with call.services.db.read() as s:
+        found = await audit.read(s, _audit_filter(call, query))
+        roles = await audit.case_roles(s, _pairs(found))
+    entries = [audit.entry_json(e, u, audit.role_of(e, u, roles), tz) for e, u in found]
+    return b.AuditLog.model_validate({"entries": entries})
+
+
+async def audit_csv(call: Call[None]) -> Response:
+    """Every matching entry as CSV: dates in the centre's zone, names and roles; typed words
+    (reasons, notes) and message text are never in it."""
     query = call.query
     assert isinstance(query, b.AuditQuery)
     async with call.services.db.read() as s:
-        rows = await audit.entries(s, case_id=query.case_id, before_id=query.before)
-    return b.AuditLog.model_validate({"entries": [audit.entry_json(row) for row in rows]})
+        found = await audit.read(s, _audit_filter(call, query), limit=None)
+        roles = await audit.case_roles(s, _pairs(found))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in audit.csv_rows(found, roles, call.services.settings.tz):
+        # A cell starting with = + - @ would be a formula to a spreadsheet.
+        writer.writerow([f"'{c}" if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    name = f"audit-{_today(call).isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _pairs(found: list[tuple[audit.AuditEntry, User | None]]) -> set[tuple[int, int]]:
+    return {
+        (e.case_id, u.id)
+        for e, u in found
+        if e.case_id is not None and u is not None and u.id is not None and not u.staff_role
+    }
 
 
 CASE = "/api/cases/{case_id:int}"
@@ -376,9 +491,22 @@ ENDPOINTS = (
         "GET",
         "/api/admin/cases",
         admin_cases,
-        "All cases",
+        "All cases, or a search",
         access="admin",
-        reply=b.CaseList,
+        query=b.CaseQuery,
+        reply=b.AdminCaseList,
+        responses=(422,),
+        tag="admin",
+    ),
+    Endpoint(
+        "POST",
+        "/api/admin/cases/{case_id:int}/fee",
+        review_fee,
+        "Record the fee review of a community mediation",
+        access="admin",
+        body=b.FeeReview,
+        reply=b.CaseDetail,
+        responses=(404, 409),
         tag="admin",
     ),
     Endpoint(
@@ -412,6 +540,45 @@ ENDPOINTS = (
         tag="admin",
     ),
     Endpoint(
+        "PUT",
+        "/api/admin/mediators/{user_id:int}/profile",
+        set_profile,
+        "Set a mediator's languages, case kinds and most active cases",
+        access="admin",
+        body=b.MediatorProfile,
+        reply=b.Done,
+        tag="admin",
+    ),
+    Endpoint(
+        "PUT",
+        "/api/admin/mediators/{user_id:int}/days-off",
+        set_days_off,
+        "Set a mediator's days off",
+        access="admin",
+        body=b.DaysOff,
+        reply=b.Done,
+        tag="admin",
+    ),
+    Endpoint(
+        "GET",
+        "/api/admin/conflicts",
+        list_conflicts,
+        "Recorded conflicts of interest",
+        access="admin",
+        reply=b.Conflicts,
+        tag="admin",
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/admin/conflicts/{conflict_id:int}",
+        remove_conflict,
+        "Delete a recorded conflict of interest",
+        access="admin",
+        reply=b.Done,
+        responses=(404,),
+        tag="admin",
+    ),
+    Endpoint(
         "POST",
         "/api/admin/conflicts",
         add_conflict,
@@ -431,6 +598,17 @@ ENDPOINTS = (
         query=b.AuditQuery,
         reply=b.AuditLog,
         responses=(422,),
+        tag="admin",
+    ),
+    Endpoint(
+        "GET",
+        "/api/admin/audit.csv",
+        audit_csv,
+        "The audit log as CSV",
+        access="admin",
+        query=b.AuditQuery,
+        responses=(422,),
+        media_type="text/csv",
         tag="admin",
     ),
 )

@@ -17,6 +17,7 @@ from typing import Any
 from odrchat.auth.tables import User
 from odrchat.cases import machine as m
 from odrchat.cases import notices
+from odrchat.cases.fees import Fees
 from odrchat.cases.invitations import Invitations
 from odrchat.cases.roles import Role
 from odrchat.cases.staffing import Staffing, observer_account
@@ -29,7 +30,7 @@ log = logging.getLogger("odrchat.cases")
 EXPIRY_EVERY = 60.0  # seconds between sweeps for unanswered invitations
 
 
-class CaseService(Invitations, Staffing):
+class CaseService(Invitations, Staffing, Fees):
     """Opens cases, runs invitations, consent, assignment and outcomes."""
 
     def __init__(self, units: Units) -> None:

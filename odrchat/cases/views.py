@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
@@ -31,7 +32,7 @@ from odrchat.cases.queries import (
     user_case_ids,
 )
 from odrchat.cases.roles import Actor, Role, Side
-from odrchat.cases.tables import Case
+from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION, NEXT_STEP, closed_notice
 from odrchat.notify.sms import mask_number
 from odrchat.safety.screening import ALWAYS_SCREENED
@@ -140,6 +141,83 @@ async def case_list(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """The administration's case search; every condition given must hold."""
+
+    kind: str | None = None
+    status: str | None = None
+    mediator_id: int | None = None
+    court_case_number: str | None = None  # a part of it, spacing and case ignored
+    party: str | None = None  # a part of a party's (or invitee's) name
+    since: datetime | None = None  # opened at or after
+    until: datetime | None = None  # opened before
+
+
+async def admin_case_list(
+    session: AsyncSession,
+    admin: User,
+    where: CaseFilter,
+    screening_kinds: frozenset[str] = ALWAYS_SCREENED,
+) -> list[dict[str, Any]]:
+    """Every case matching `where`, newest first, with its mediator, parties and fee status."""
+    stmt = select(Case).order_by(col(Case.id).desc())
+    if where.kind:
+        stmt = stmt.where(col(Case.kind) == where.kind)
+    if where.status:
+        stmt = stmt.where(col(Case.status) == where.status)
+    if where.mediator_id is not None:
+        seated = select(Participant.case_id).where(
+            col(Participant.user_id) == where.mediator_id,
+            col(Participant.role).in_((Role.MEDIATOR.value, Role.CO_MEDIATOR.value)),
+            col(Participant.active).is_(True),
+        )
+        stmt = stmt.where(col(Case.id).in_(seated))
+    if where.court_case_number:
+        wanted = "".join(where.court_case_number.split()).upper()
+        squeezed = func.upper(func.replace(col(Case.court_case_number), " ", ""))
+        stmt = stmt.where(squeezed.contains(wanted))
+    if where.party:
+        like = f"%{where.party.lower()}%"
+        named = (
+            select(Participant.case_id)
+            .join(User, col(User.id) == col(Participant.user_id))
+            .where(
+                col(Participant.role) == Role.PARTY.value,
+                func.lower(col(User.display_name)).like(like),
+            )
+        )
+        invited = select(Invitation.case_id).where(func.lower(col(Invitation.name)).like(like))
+        stmt = stmt.where(or_(col(Case.id).in_(named), col(Case.id).in_(invited)))
+    if where.since is not None:
+        stmt = stmt.where(col(Case.created_at) >= where.since)
+    if where.until is not None:
+        stmt = stmt.where(col(Case.created_at) < where.until)
+    out = []
+    for case in (await session.exec(stmt.limit(500))).all():
+        assert case.id is not None
+        members = await case_members(session, case.id)
+        actor = await actor_for(session, case.id, admin)
+        if actor is None:
+            continue
+        screenings = await screenings_of(session, case.id)
+        consents = await consents_of(session, case.id)
+        participants = await participants_of(session, case.id)
+        state = state_of(case, participants, consents, screenings, screening_kinds)
+        marks = await safety_marks(session, case.id, screenings)
+        mediator = next((u for p, u in members if p.role == Role.MEDIATOR.value), None)
+        out.append(
+            {
+                **case_summary(case, state, actor, marks),
+                "mediator": mediator.display_name if mediator else None,
+                "parties": [u.display_name for p, u in members if p.role == Role.PARTY.value],
+                "fee_review": case.fee_review,
+                "fee_status": case.fee_status,
+            }
+        )
+    return out
+
+
 async def case_detail(
     session: AsyncSession,
     case: Case,
@@ -198,6 +276,7 @@ async def case_detail(
         "premises_address": case.premises_address,
         "description": case.description,
         "fee_review": case.fee_review,
+        "fee_status": case.fee_status,
         "initiator_side": case.initiator_side,
         "closed_at": case.closed_at,
         "notice": closed_notice(state.outcome, kind, case.hearing_date) if state.outcome else None,

@@ -62,11 +62,13 @@ def test_admin_endpoints_refuse_everyone_else(settings: Settings, db_url: str) -
         assert {ep.access for ep in admin_endpoints} == {"admin"}
         for ep in admin_endpoints:
             path = ep.path.replace("{case_id:int}", "1").replace("{user_id:int}", "1")
+            path = path.replace("{conflict_id:int}", "1")
             assert call(c, ep.method, path, {}).status_code == 401
         register(c, db_url, "eve@example.org")
         login(c, "eve@example.org")
         for ep in admin_endpoints:
             path = ep.path.replace("{case_id:int}", "1").replace("{user_id:int}", "1")
+            path = path.replace("{conflict_id:int}", "1")
             assert call(c, ep.method, path, {}).status_code == 403
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -265,19 +265,19 @@ async def test_a_mediator_with_a_recorded_conflict_is_neither_suggested_nor_assi
     for who in (people.paul, people.dana):
         await svc.consent(who, case_id, AGREEMENT_TO_MEDIATE_VERSION)
     async with svc.db.session() as s:
-        (waiting,) = await staffing.queue(s)
+        (waiting,) = await staffing.queue(s, date.today())
     assert waiting["suggested"] == {"id": people.mia.id, "display_name": "Mia"}  # lowest id tie
     assert people.mia.id is not None and people.max.id is not None
     await svc.add_conflict(people.admin, people.mia.id, "DANA@example.org", None, "neighbours")
     async with svc.db.session() as s:
-        (waiting,) = await staffing.queue(s)
+        (waiting,) = await staffing.queue(s, date.today())
     assert waiting["suggested"] == {"id": people.max.id, "display_name": "Max"}
     with pytest.raises(Conflict) as refused:
         await svc.assign(people.admin, case_id, people.mia.id)
     assert refused.value.detail_code == "mediator_conflict"
     await svc.set_availability(people.admin, people.max.id, False)
     async with svc.db.session() as s:
-        (waiting,) = await staffing.queue(s)
+        (waiting,) = await staffing.queue(s, date.today())
     assert waiting["suggested"] is None
     with pytest.raises(Invalid):  # a party is not a mediator
         assert people.eve.id is not None
@@ -295,8 +295,8 @@ async def test_suggestion_prefers_the_mediator_with_fewest_active_cases(
     for who in (people.paul, people.dana):
         await svc.consent(who, case_id, AGREEMENT_TO_MEDIATE_VERSION)
     async with svc.db.session() as s:
-        (waiting,) = await staffing.queue(s)
-        loads = {m["id"]: m["active_cases"] for m in await staffing.mediators(s)}
+        (waiting,) = await staffing.queue(s, date.today())
+        loads = {m["id"]: m["active_cases"] for m in await staffing.mediators(s, date.today())}
     assert loads == {people.mia.id: 1, people.max.id: 0}
     assert waiting["id"] == case_id and waiting["suggested"]["id"] == people.max.id
 

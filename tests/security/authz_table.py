@@ -207,6 +207,16 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("POST", "/api/admin/mediators/{user_id:int}/availability"): admin(
         lambda w: {"available": False}
     ),
+    ("PUT", "/api/admin/mediators/{user_id:int}/profile"): admin(
+        lambda w: {"languages": ["es"], "case_kinds": ["community"], "max_active_cases": 3}
+    ),
+    ("PUT", "/api/admin/mediators/{user_id:int}/days-off"): admin(
+        lambda w: {"days": ["2099-01-02"]}
+    ),
+    ("GET", "/api/admin/conflicts"): admin(),
+    ("DELETE", "/api/admin/conflicts/{conflict_id:int}"): admin(),
+    ("POST", "/api/admin/cases/{case_id:int}/fee"): admin(lambda w: {"status": "waived"}),
+    ("GET", "/api/admin/audit.csv"): admin(),
     ("POST", "/api/admin/conflicts"): admin(
         lambda w: {"mediator_id": w.users["mia"], "email": "zed@example.org"}
     ),
@@ -337,6 +347,7 @@ def fill(path: str, policy: Policy, world: World, scope: str) -> str:
         "room_id": lambda: world.rooms[key]["joint"],
         "document_id": lambda: world.documents[key],
         "token": lambda: TOKEN,
+        "conflict_id": lambda: world.conflict,
     }
     out = []
     for part in path.split("/"):

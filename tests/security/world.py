@@ -76,6 +76,7 @@ class World:
     # A PDF shared in the joint room of A and B ("A", "B"), and one in the plaintiff's private
     # room of each ("A-private" by paul, "B-private" by bob).
     documents: dict[str, int] = field(default_factory=dict)
+    conflict: int = 0  # a conflict of interest recorded for mia (the conflict endpoints' row)
 
     def cookie(self, person: str) -> str:
         return self.tokens[person]
@@ -237,7 +238,11 @@ async def _seed(services: Services) -> dict[str, Any]:
         )
         assert shared.document.id is not None
         documents[key] = shared.document.id
+    conflict = await services.cases.add_conflict(
+        users["ada"], users["mia"].id or 0, "zed@example.org", None, "seed"
+    )
     return {
+        "conflict": conflict,
         "documents": documents,
         "users": {n: u.id for n, u in users.items()},
         "cases": {"A": a, "A2": a2, "A3": a3, "B": b, "B3": b3, "C": c, "I": invited, "J": other},
@@ -283,6 +288,7 @@ def build_template(path: Path) -> World:
         seeded["agreements"],
         path,
         seeded["documents"],
+        seeded["conflict"],
     )
 
 
@@ -303,6 +309,7 @@ def copy_of(template: World, directory: Path) -> tuple[World, Settings]:
         template.agreements,
         target,
         template.documents,
+        template.conflict,
     )
     return world, settings_for(f"sqlite:///{target}")
 
