@@ -15,6 +15,8 @@ import pytest
 from babel import Locale
 
 from odrchat import protocol as p
+from odrchat.auth.bodies import Language
+from odrchat.i18n import languages
 from tests.static.test_wire import COMMENT, wire_types
 
 STATIC = Path(p.__file__).resolve().parent / "static"
@@ -33,7 +35,7 @@ def catalog(code: str) -> dict[str, object]:
 
 
 def codes() -> list[str]:
-    return sorted(p.stem for p in I18N.glob("*.json") if p.stem != "index")
+    return sorted(p.stem for p in I18N.glob("*.json"))
 
 
 def sources() -> dict[str, str]:
@@ -55,12 +57,12 @@ def placeholders(value: object) -> set[str]:
     return found
 
 
-def test_the_index_lists_every_catalog_by_its_own_name() -> None:
-    index = json.loads((I18N / "index.json").read_text())
-    assert sorted(index) == codes()
-    assert "en" in index
-    for code, name in index.items():
-        assert catalog(code)["language.name"] == name
+def test_the_browser_and_the_server_speak_the_same_languages() -> None:
+    """The browser's list is the server's (GET /api/session): each .po has its .json, and each
+    catalog names its language as the server does, in that language."""
+    assert codes() == sorted(languages())
+    for own in Language.all():
+        assert catalog(own.code)["language.name"] == own.name
 
 
 @pytest.mark.parametrize("code", codes())

@@ -159,3 +159,31 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
     await no_horizontal_scroll(dp)
     await screenshot(dp, "i18n-spanish-defendant-signed")
     assert console.errors == []
+
+
+async def test_a_logged_in_person_keeps_the_language_in_the_account(
+    browser: Browser, server: Server, console: Console
+) -> None:
+    """Logged in, the header's switcher also changes the account's language (emails follow it),
+    and the Account page's language field changes it back."""
+    tag = uuid.uuid4().hex[:6]
+    email = f"lang-{tag}@example.org"
+    seed_users(server, [(email, f"Lee {tag}", "")])
+    context, page = await new_page(browser, console)
+    await log_in(page, server, email, STAFF_PASSWORD)
+    await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    await page.locator("#lang-select").select_option("es")
+    await expect(page.get_by_role("button", name="Salir")).to_be_visible()
+    await expect(page.locator("html")).to_have_attribute("lang", "es")
+    assert (await call(page, "GET", "/api/me"))["language"] == "es"
+
+    await page.goto(f"{server.url}/#/account")
+    await page.locator("form select[name=language]").select_option("en")
+    await page.get_by_role("button", name="Guardar", exact=True).click()
+    await expect(page.get_by_role("heading", name="My account")).to_be_visible()
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert (await call(page, "GET", "/api/me"))["language"] == "en"
+    cookies = {c["name"]: c["value"] for c in await context.cookies()}
+    assert cookies["lang"] == "en"
+    assert console.errors == []
+    await context.close()

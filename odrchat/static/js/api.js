@@ -13,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-const state = { user: null, csrf: null, language: null, listeners: new Set() };
+const state = { user: null, csrf: null, language: null, languages: [], listeners: new Set() };
 
 /** The logged-in user (or null) as of the last session call. */
 export function currentUser() {
@@ -37,6 +37,7 @@ export async function loadSession() {
   const body = await request("GET", "/api/session");
   state.csrf = body.csrf_token;
   state.language = body.language ?? null;
+  state.languages = body.languages ?? state.languages;
   setUser(body.user);
   return body.user;
 }
@@ -50,6 +51,11 @@ export function applySession(body) {
 /** The language the server chose for this session (user > cookie > Accept-Language > en). */
 export function sessionLanguage() {
   return state.user?.language ?? state.language;
+}
+
+/** The languages the server speaks, as [{code, name}] (each name in its own language). */
+export function sessionLanguages() {
+  return state.languages;
 }
 
 /** Whether this server keeps a language per user (it names one in /api/session). */

@@ -1,7 +1,9 @@
 // The router and the page shell: hash routes (#/...), the nav, the connection banner and the
 // tab title with the unread count. Emailed links land here as #/verify/, #/reset/, #/invite/.
 
-import { api, currentUser, loadSession, onUserChange, sessionLanguage } from "./api.js";
+import {
+  api, currentUser, loadSession, onUserChange, sessionLanguage, sessionLanguages,
+} from "./api.js";
 import { h, mount } from "./dom.js";
 import {
   chooseLanguage, currentLanguage, languages, onLanguageChange, startLanguage, t,
@@ -212,7 +214,7 @@ async function boot() {
   } catch (err) {
     reached = false;
   }
-  await startLanguage(sessionLanguage());
+  await startLanguage(sessionLanguages(), sessionLanguage());
   renderShell();
   if (!reached) {
     mount(main, h("h1", { text: t("app.unreachable.title") }),

@@ -1,6 +1,7 @@
-// The browser's message catalogs: one JSON file per language in /static/i18n/<code>.json, listed
-// in /static/i18n/index.json (code -> the language's own name). Adding a language is adding its
-// catalog and its line in the index; tests/static/test_catalogs.py checks both agree.
+// The browser's message catalogs: one JSON file per language in /static/i18n/<code>.json. The
+// languages are the server's (GET /api/session lists one per catalog it has, with its own name),
+// so adding a language is adding its catalog files, the server's .po and this .json, and
+// nothing else; tests/static/test_catalogs.py checks both sides name the same languages.
 //
 // Keys are namespaced ("chat.send") and written as literals at the call site, t("chat.send"),
 // so a test can find every key the code uses. A value is a string with {placeholders}, or an
@@ -75,14 +76,13 @@ function rememberCookie(code) {
 }
 
 /**
- * Load the language list and the catalog for the first of `preferred` we have (then the cookie,
- * the browser's languages, English). Called once at start, before anything is drawn.
+ * Take the language list (the session's [{code, name}]) and load the catalog for the first of
+ * `preferred` we have (then the cookie, the browser's languages, English). Called once at
+ * start, before anything is drawn.
  */
-export async function startLanguage(...preferred) {
-  try {
-    state.languages = await fetchJson(`${BASE}/index.json`);
-  } catch (err) {
-    console.error(err);
+export async function startLanguage(list, ...preferred) {
+  if (Array.isArray(list) && list.length) {
+    state.languages = Object.fromEntries(list.map(({ code, name }) => [code, name]));
   }
   const choice = [...preferred, cookieLanguage()].map(supported).find(Boolean)
     || browserLanguage() || FALLBACK;
