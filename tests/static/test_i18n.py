@@ -82,6 +82,19 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
     case_id = case["id"]
     await call(pp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
 
+    # Someone reading the invitation in English can switch it to Spanish right there.
+    ec, ep = await new_page(browser, console)
+    await ep.goto(f"{server.url}/#/invite/{server.link_token(d_email, 'invite')}")
+    await expect(
+        ep.get_by_role("heading", name=f"{p_name} invites you to try mediation")
+    ).to_be_visible()
+    await ep.locator(".lang-choice").get_by_role("button", name="Español").click()
+    await expect(
+        ep.get_by_role("heading", name=f"{p_name} lo invita a probar la mediación")
+    ).to_be_visible()
+    assert {c["name"]: c["value"] for c in await ec.cookies()}["lang"] == "es"
+    await ec.close()
+
     # The defendant's phone is set to Spanish: the invitation speaks Spanish from the start.
     _dc, dp = await new_page(browser, console, PHONE, locale="es-MX")
     token = server.link_token(d_email, "invite")
@@ -124,6 +137,11 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
     await mp.goto(f"{server.url}/#/cases/{case_id}/case")
     person = mp.locator("li.card", has_text=d_name)
     await expect(person.locator(".lang-of")).to_have_text("Language: Español")
+    # And on the dashboard, next to the defendant in the room's audience.
+    await mp.goto(f"{server.url}/#/mediator")
+    await mp.locator(".room-list button", has_text=f"{d_name} + Mediator").click()
+    seat = mp.locator("section.chat .audience li", has_text=d_name)
+    await expect(seat).to_contain_text("Defendant · Español")
 
     # Rooms in Spanish: "Conjunta" and "<name> + Mediador(a)"; the chat says nothing is translated.
     await dp.goto(f"{server.url}/#/cases/{case_id}/conversations")

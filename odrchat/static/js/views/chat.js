@@ -31,10 +31,10 @@ function nameOf(member) {
   return member.user_id === null && member.role === "admin" ? ROLES.admin : member.name;
 }
 
-function audienceText(member, showLanguage) {
+function audienceText(member, showLanguage, caseKind) {
   if (member.user_id === null) return nameOf(member);
   const role = member.role === "party" || member.role === "attorney"
-    ? roleLabel(member.role, member.side) : ROLES[member.role] || member.role;
+    ? roleLabel(member.role, member.side, caseKind) : ROLES[member.role] || member.role;
   const language = showLanguage && member.language ? languages()[member.language] || member.language : null;
   return `${member.name} (${language ? `${role} · ${language}` : role})`;
 }
@@ -85,6 +85,14 @@ export function chatPanel(host, connection, roomId,
     h("p", { class: "hint not-translated", text: t("chat.notTranslated") }),
     log, typing, seen, composer, attach, readonly);
   mount(host, before, panel);
+  // Each person's language (user id -> code), for mediators: a Map, or a promise of one.
+  let langs = languageOf instanceof Map ? languageOf : new Map();
+  if (typeof languageOf?.then === "function") {
+    languageOf.then((found) => {
+      langs = found;
+      if (panel.isConnected) renderHead();
+    }, () => {});
+  }
 
   let typingSentAt = 0;
   let idleTimer = null;
@@ -275,8 +283,8 @@ export function chatPanel(host, connection, roomId,
     const staff = ["mediator", "co_mediator"].includes(myRole);
     mount(audience, people.map((m) => {
       const online = room.presence.has(m.user_id);
-      const language = m.language ?? languageOf.get(m.user_id);
-      return h("li", { dataset: { userId: m.user_id } }, audienceText({ ...m, language }, staff),
+      const language = m.language ?? langs.get(m.user_id);
+      return h("li", { dataset: { userId: m.user_id } }, audienceText({ ...m, language }, staff, caseKind),
         online ? h("span", { class: "online-dot", text: ` ● ${t("chat.online")}` }) : null);
     }));
     if (room.writable && !room.closed) {

@@ -47,6 +47,15 @@ export async function dashboard(main, [roomParam], ctx) {
     });
   };
   await loadNames();
+  // Each participant's language, from the case (mediators see it; chat is never translated).
+  const languages = new Map();
+  const languagesOf = (caseId) => {
+    if (!languages.has(caseId)) {
+      languages.set(caseId, api.get(`/api/cases/${caseId}`).then((d) => new Map(
+        (d.participants || []).map((p) => [p.user_id, p.language]))));
+    }
+    return languages.get(caseId);
+  };
   const caseName = (id) => names.get(id) || t("mediator.case", { id: String(id) });
   const nav = h("nav", { attrs: { "aria-label": t("mediator.rooms") } });
   const host = h("div", { class: "dash-panel" });
@@ -94,7 +103,7 @@ export async function dashboard(main, [roomParam], ctx) {
       const room = connection.rooms.get(selected);
       stopPanel = chatPanel(host, connection, selected, {
         label: t("mediator.panelLabel", { case: caseName(room.caseId), room: label(room) }), announce: ctx.announce,
-        caseKind: kinds.get(room.caseId),
+        caseKind: kinds.get(room.caseId), languageOf: languagesOf(room.caseId),
       });
     } else if (!selected) {
       mount(host, h("p", { class: "notice", text: t("mediator.choose") }));
