@@ -160,6 +160,7 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
     "attorney_not_authorised": Forbidden,
     "attorney_signing_barred": Forbidden,
     "not_found": NotFound,
+    "not_yet_due": Conflict,  # payments: reported missed before the due date passed
     # Documents: every refusal keeps its own code, so a client can say exactly what went wrong.
     "too_big": PayloadTooLarge,
     "user_quota": PayloadTooLarge,

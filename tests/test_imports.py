@@ -27,6 +27,7 @@ PURE = frozenset(
         "odrchat.offers.machine",
         "odrchat.offers.terms",
         "odrchat.agreements.machine",
+        "odrchat.agreements.payments",
         "odrchat.rooms.access",
         "odrchat.figures.compute",
         "odrchat.figures.report",

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from odrchat.agreements.machine import AgreementStatus, SigningMethod
+from odrchat.agreements.payments import InstalmentStatus
 from odrchat.bodies import Body, Day, Flag, Id, Moment, Reply, Text, Timestamp
 from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Role, Side
@@ -66,6 +67,18 @@ class PaperSignature(Body):
     document_sha256: Annotated[
         str, Text(64, 64, pattern=SHA256, pattern_message="must be 64 lowercase hex digits")
     ] = Field(description="the SHA-256 printed on the signed page")
+    scan_document_id: Id | None = Field(
+        None, description="a document of this case: the scan of the signed page, kept with it"
+    )
+
+
+class MarkPayment(Body):
+    action: Literal["report_paid", "confirm_paid", "dispute", "report_missed"] = Field(
+        description=(
+            "report_paid / report_missed: the receiving side; confirm_paid / dispute: the "
+            "paying side, answering a report of payment"
+        )
+    )
 
 
 class MarkFiled(Body):
@@ -84,6 +97,9 @@ class Signature(Reply):
     at: Timestamp
     document_sha256: Sha256
     method: SigningMethod = Field(description="electronic, or paper (wet ink, recorded by staff)")
+    scan_document_id: int | None = Field(
+        None, description="paper: the document holding the scan of the signed page"
+    )
 
 
 class Authorisation(Reply):
@@ -100,6 +116,31 @@ class Filing(Reply):
 class AgreementOptions(Reply):
     clauses: list[str]
     ud_route: str
+
+
+class PaymentStep(Reply):
+    status: InstalmentStatus
+    by_user_id: int
+    at: Timestamp
+
+
+class Instalment(Reply):
+    number: int
+    payer: Side
+    payee: Side
+    amount_cents: int = Field(description="integer cents")
+    due: date
+    status: InstalmentStatus = Field(description="due, reported_paid, paid or missed")
+    history: list[PaymentStep] = Field(description="who moved it to which status, and when")
+
+
+class Payments(Reply):
+    """The signed agreement's payment schedule (empty before signing or without money terms)."""
+
+    instalments: list[Instalment]
+    paid_cents: int = Field(description="confirmed paid by both sides")
+    unpaid_cents: int
+    performed_at: Timestamp | None = Field(description="when the last payment was confirmed")
 
 
 class Agreement(Reply):
@@ -120,6 +161,7 @@ class Agreement(Reply):
     filing: Filing | None
     created_at: Timestamp
     updated_at: Timestamp
+    payments: Payments
 
 
 class Mine(Reply):
@@ -127,6 +169,9 @@ class Mine(Reply):
     side: Side | None
     signed: bool
     may_sign: bool
+    payment_actions: dict[str, list[str]] = Field(
+        description="per instalment number, the actions I may take on it now"
+    )
 
 
 class AgreementView(Agreement):

@@ -29,7 +29,9 @@ Rules
 * A party may sign in ink instead: staff (mediator, co-mediator or admin) record the wet-ink
   signature (`RecordPaperSignature`) with who signed, when, and the SHA-256 printed on the page
   that was signed, which must be the current text's. It counts exactly like an electronic
-  signature of that party for their side. Paper signatures are always the party's own.
+  signature of that party for their side. Paper signatures are always the party's own. Staff
+  may attach the scan of the signed page (a document of the case; the coordinator checks that
+  it is one): it is kept with the signature.
 * Only an admin marks a signed court agreement filed, with the filing date and court reference.
 * Every illegal move raises `AgreementError` and returns nothing: the old agreement is unchanged.
 
@@ -84,6 +86,7 @@ class Signature:
     method: SigningMethod = SigningMethod.ELECTRONIC
     recorded_by: int | None = None  # paper: the staff member who recorded it
     recorded_at: datetime | None = None  # paper: when staff recorded it
+    scan_document_id: int | None = None  # paper: the scan of the signed page, if attached
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,7 @@ class RecordPaperSignature:
     signed_at: datetime  # when the party signed in ink
     document_sha256: str  # the hash printed on the signed page
     at: datetime  # when staff recorded it
+    scan_document_id: int | None = None  # a document of the case: the scan of the signed page
 
     def __post_init__(self) -> None:
         _require_aware(self.signed_at)
@@ -461,6 +465,7 @@ def _paper(
         method=SigningMethod.PAPER,
         recorded_by=actor.user_id,
         recorded_at=command.at,
+        scan_document_id=command.scan_document_id,
     )
     return _add(agreement, signature)
 

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import Response
 
 from odrchat.agreements import bodies as b
+from odrchat.agreements.paying import PaymentAction
 from odrchat.agreements.service import AgreementService
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
@@ -117,6 +118,7 @@ async def paper_signature(call: Call[b.PaperSignature]) -> b.Agreement:
         signer_user_id=body.signer_user_id,
         signed_at=body.signed_at,
         document_sha256=body.document_sha256,
+        scan_document_id=body.scan_document_id,
     )
     return b.Agreement.model_validate(recorded)
 
@@ -124,6 +126,19 @@ async def paper_signature(call: Call[b.PaperSignature]) -> b.Agreement:
 async def signature_page(call: Call[None]) -> Response:
     """The text out for signature with a page to sign in ink (parties and staff)."""
     return _pdf(*await _agreements(call).signature_page(_me(call), _id(call)))
+
+
+async def mark_payment(call: Call[b.MarkPayment]) -> b.AgreementView:
+    """A party marks one payment of the schedule, or answers the other side's mark."""
+    marked = await _agreements(call).mark_payment(
+        _me(call), _id(call), int(call.params["number"]), PaymentAction(call.body.action)
+    )
+    return b.AgreementView.model_validate(marked)
+
+
+async def enforcement_worksheet(call: Call[None]) -> Response:
+    """The worksheet for asking the court to enforce the settlement after a missed payment."""
+    return _pdf(*await _agreements(call).enforcement_worksheet(_me(call), _id(call)))
 
 
 async def agreement_pdf(call: Call[None]) -> Response:
@@ -257,6 +272,39 @@ ENDPOINTS = (
         agreement_pdf,
         "Download the signed PDF",
         responses=(404, 409),
+        tag="agreements",
+        media_type="application/pdf",
+    ),
+    Endpoint(
+        "POST",
+        AGREEMENT + "/payments/{number:int}",
+        mark_payment,
+        "Mark a payment paid or missed, or confirm or dispute the other side's mark (parties)",
+        description=(
+            "The receiving side reports a payment paid (`report_paid`) or, after its due date, "
+            "missed (`report_missed`); the paying side confirms a reported payment "
+            "(`confirm_paid`) or sends it back (`dispute`). When the last payment is confirmed, "
+            "both parties are told and the case record shows the payments as performed. "
+            "Answers 409 before the agreement is signed, for a move the payment's status rules "
+            "out, and for `report_missed` before the due date has passed."
+        ),
+        body=b.MarkPayment,
+        reply=b.AgreementView,
+        responses=CHANGE,
+        tag="agreements",
+    ),
+    Endpoint(
+        "GET",
+        AGREEMENT + "/enforcement-worksheet",
+        enforcement_worksheet,
+        "Download the worksheet for asking the court to enforce the settlement",
+        description=(
+            "Court cases with a payment reported missed: a US Letter worksheet with the caption "
+            "that gathers the facts for a request under Code of Civil Procedure section 664.6. "
+            "Community cases answer 409 `not_court_case` (there is no court case to enforce a "
+            "private agreement in); without a missed payment, 409 `nothing_missed`."
+        ),
+        responses=(403, 404, 409),
         tag="agreements",
         media_type="application/pdf",
     ),

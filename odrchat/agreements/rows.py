@@ -6,14 +6,20 @@ Lock order (as for every case change): the case row first, then the agreement ro
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.agreements import machine as am
-from odrchat.agreements.tables import AgreementRow, AuthorisationRow, SignatureRow
+from odrchat.agreements import payments as pm
+from odrchat.agreements.tables import (
+    AgreementRow,
+    AuthorisationRow,
+    InstalmentRow,
+    SignatureRow,
+)
 from odrchat.agreements.templates import AgreementOptions, TemplateError
 from odrchat.auth.tables import User
 from odrchat.cases.kinds import CaseKind
@@ -157,6 +163,63 @@ async def terms_of(s: AsyncSession, row: AgreementRow) -> Terms:
     return stored_terms(offer)
 
 
+async def instalments(
+    s: AsyncSession, row: AgreementRow, *, lock: bool = False
+) -> list[InstalmentRow]:
+    """The agreement's payment schedule, by number (empty before it is signed)."""
+    stmt = (
+        select(InstalmentRow)
+        .where(col(InstalmentRow.agreement_id) == row.id)
+        .order_by(col(InstalmentRow.number))
+    )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return list((await s.exec(stmt)).all())
+
+
+def instalment(r: InstalmentRow) -> pm.Instalment:
+    """The pure instalment a row stands for."""
+    history = tuple(
+        pm.Step(pm.InstalmentStatus(h["status"]), h["by_user_id"], datetime.fromisoformat(h["at"]))
+        for h in json.loads(r.history)
+    )
+    return pm.Instalment(
+        number=r.number,
+        payer=Side(r.payer),
+        payee=Side(r.payee),
+        amount_cents=r.amount_cents,
+        due=r.due,
+        status=pm.InstalmentStatus(r.status),
+        history=history,
+    )
+
+
+def write_instalment(r: InstalmentRow, i: pm.Instalment) -> None:
+    """Copy what the machine decided onto the row."""
+    r.status = i.status.value
+    r.history = json.dumps(
+        [
+            {"status": h.status.value, "by_user_id": h.by_user_id, "at": h.at.isoformat()}
+            for h in i.history
+        ]
+    )
+    r.updated_at = utcnow()
+
+
+def instalment_row(agreement_id: int, i: pm.Instalment) -> InstalmentRow:
+    """A new row for a scheduled instalment."""
+    return InstalmentRow(
+        agreement_id=agreement_id,
+        number=i.number,
+        payer=i.payer.value,
+        payee=i.payee.value,
+        amount_cents=i.amount_cents,
+        due=i.due,
+        status=i.status.value,
+        history="[]",
+    )
+
+
 def _signature(r: SignatureRow) -> am.Signature:
     return am.Signature(
         signer_user_id=r.signer_user_id,
@@ -171,6 +234,7 @@ def _signature(r: SignatureRow) -> am.Signature:
         method=am.SigningMethod(r.method),
         recorded_by=r.recorded_by,
         recorded_at=r.recorded_at,
+        scan_document_id=r.scan_document_id,
     )
 
 
@@ -190,4 +254,5 @@ def _signature_row(row: AgreementRow, g: am.Signature) -> SignatureRow:
         method=g.method.value,
         recorded_by=g.recorded_by,
         recorded_at=g.recorded_at,
+        scan_document_id=g.scan_document_id,
     )

@@ -23,10 +23,12 @@ from typing import Any
 
 from odrchat.agreements import machine as am
 from odrchat.agreements import rows, views
+from odrchat.agreements.dates import local_date
 from odrchat.agreements.drafting import agreement_context, draft
 from odrchat.agreements.filing import Filing
 from odrchat.agreements.mailing import Signed, mail_signed, render_signed
 from odrchat.agreements.packet import render_signature_page
+from odrchat.agreements.paying import Paying, schedule
 from odrchat.agreements.tables import AgreementRow
 from odrchat.agreements.templates import (
     AgreementOptions,
@@ -41,6 +43,7 @@ from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
+from odrchat.documents.tables import Document
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.store.types import utcnow
@@ -48,7 +51,7 @@ from odrchat.store.types import utcnow
 _STAFF = (Role.MEDIATOR, Role.CO_MEDIATOR)
 
 
-class AgreementService(Filing):
+class AgreementService(Filing, Paying):
     """Drafts, clarifies, signs and files the settlement agreement of a case."""
 
     of_case = staticmethod(rows.of_case)
@@ -209,8 +212,10 @@ class AgreementService(Filing):
         signer_user_id: int,
         signed_at: datetime,
         document_sha256: str,
+        scan_document_id: int | None = None,
     ) -> dict[str, Any]:
-        """Staff record a party's wet-ink signature of the printed text with that hash."""
+        """Staff record a party's wet-ink signature of the printed text with that hash, with
+        the scan of the signed page when they attach one (a document of this case)."""
         signed: Signed | None = None
         async with self.units.begin() as unit:
             case, row, actor = await rows.lock(unit, agreement_id, staff)
@@ -231,6 +236,13 @@ class AgreementService(Filing):
                 )
             part, signer = party
             assert part.side is not None  # the query above keeps parties with a side
+            if scan_document_id is not None:
+                scan = await unit.session.get(Document, scan_document_id)
+                if scan is None or scan.case_id != case.id:
+                    raise Invalid(
+                        "That scan is not a document of this case.",
+                        fields={"scan_document_id": "not a document of this case"},
+                    )
             now = utcnow()
             command = am.RecordPaperSignature(
                 signer_user_id=signer_user_id,
@@ -239,10 +251,12 @@ class AgreementService(Filing):
                 signed_at=signed_at,
                 document_sha256=document_sha256,
                 at=now,
+                scan_document_id=scan_document_id,
             )
             new, events = await rows.change(unit, case, row, command, actor)
             detail = {
                 "agreement_id": row.id,
+                "scan_document_id": scan_document_id,
                 "signer_user_id": signer_user_id,
                 "side": part.side,
                 "signed_at": signed_at.isoformat(),
@@ -303,7 +317,8 @@ class AgreementService(Filing):
             case, row, actor = await rows.lock(unit, agreement_id, user)
             if actor.role is Role.ADMIN:
                 await unit.audit(user.id, "agreement.viewed", case.id, {"agreement_id": row.id})
-            return await views.personal(unit.session, case, row, actor)
+            today = local_date(utcnow(), unit.settings.tz)
+            return await views.personal(unit.session, case, row, actor, today=today)
 
     async def pdf(self, user: User, agreement_id: int) -> tuple[str, bytes]:
         """The signed agreement as a PDF, for the case's participants only."""
@@ -334,6 +349,7 @@ async def _signed(
     await views.announce(unit, case, row, "agreement.signed", side=side)
     if not any(isinstance(e, am.AgreementSigned) for e in events):
         return None
+    await schedule(unit, row)
     await views.announce(unit, case, row, "agreement.final")
     await unit.settle(case, utcnow())
     day = rows.agreement_day(row, unit.settings.tz)

@@ -79,6 +79,8 @@ class SignatureRow(SQLModel, table=True):
     )
     recorded_by: int | None = Field(default=None, foreign_key="users.id")
     recorded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # paper: the staff member's scan of the signed page (a document of the case), if attached
+    scan_document_id: int | None = Field(default=None, foreign_key="documents.id")
 
 
 class AuthorisationRow(SQLModel, table=True):
@@ -92,3 +94,35 @@ class AuthorisationRow(SQLModel, table=True):
     side: str = Field(max_length=16)
     by_user_id: int = Field(foreign_key="users.id")
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class InstalmentRow(SQLModel, table=True):
+    """One payment the signed agreement calls for (`odrchat.agreements.payments`).
+
+    Written once, when the agreement is signed, from the agreed terms; afterwards only `status`
+    and `history` change (JSON list of {status, by_user_id, at}: who moved it, and when).
+    """
+
+    __tablename__ = "agreement_instalments"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "number", name="uq_agreement_instalments_number"),
+        CheckConstraint(
+            "status IN ('due', 'reported_paid', 'paid', 'missed')",
+            name="ck_agreement_instalments_status",
+        ),
+        CheckConstraint("amount_cents > 0", name="ck_agreement_instalments_amount"),
+        Index("ix_agreement_instalments_due", "status", "due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    number: int
+    payer: str = Field(max_length=16)  # a Side value
+    payee: str = Field(max_length=16)
+    amount_cents: int
+    due: date
+    status: str = Field(default="due", max_length=16)  # an InstalmentStatus value
+    history: str = Field(default="[]", sa_column=Column(Text(), nullable=False))  # JSON
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

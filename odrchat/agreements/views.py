@@ -7,11 +7,13 @@ which side and when; never the IP addresses or user agents kept with the signatu
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.agreements import machine as am
+from odrchat.agreements import payments as pm
 from odrchat.agreements import rows
 from odrchat.agreements.tables import AgreementRow
 from odrchat.cases.kinds import CaseKind, is_court_filed
@@ -37,6 +39,8 @@ def pdf_name(row: AgreementRow) -> str:
 async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, Any]:
     """The agreement as every participant may see it (no IP addresses or user agents)."""
     sigs, auths = await rows.signatures(s, row), await rows.authorisations(s, row)
+    schedule = [rows.instalment(r) for r in await rows.instalments(s, row)]
+    paid, unpaid = pm.totals(schedule)
     return {
         "id": row.id,
         "case_id": row.case_id,
@@ -56,6 +60,7 @@ async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, An
                 "at": g.at.isoformat(),
                 "document_sha256": g.document_sha256,
                 "method": g.method,
+                "scan_document_id": g.scan_document_id,
             }
             for g in sigs
         ],
@@ -69,10 +74,58 @@ async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, An
         else {"filed_on": row.filed_on.isoformat(), "court_reference": row.court_reference},
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
+        "payments": {
+            "instalments": [_instalment(i) for i in schedule],
+            "paid_cents": paid,
+            "unpaid_cents": unpaid,
+            "performed_at": case.performed_at.isoformat() if case.performed_at else None,
+        },
     }
 
 
-async def personal(s: AsyncSession, case: Case, row: AgreementRow, actor: Actor) -> dict[str, Any]:
+def _instalment(i: pm.Instalment) -> dict[str, Any]:
+    return {
+        "number": i.number,
+        "payer": i.payer.value,
+        "payee": i.payee.value,
+        "amount_cents": i.amount_cents,
+        "due": i.due.isoformat(),
+        "status": i.status.value,
+        "history": [
+            {"status": h.status.value, "by_user_id": h.by_user_id, "at": h.at.isoformat()}
+            for h in i.history
+        ],
+    }
+
+
+def payment_actions(
+    schedule: list[pm.Instalment], actor: Actor, today: date | None
+) -> dict[str, list[str]]:
+    """Per instalment number, what this actor may do to it now (action names of the API).
+
+    A payment is reported missed only after its due date (`today`: the centre's day)."""
+    names = {
+        pm.ReportPaid: "report_paid",
+        pm.ConfirmPaid: "confirm_paid",
+        pm.Dispute: "dispute",
+        pm.ReportMissed: "report_missed",
+    }
+    out: dict[str, list[str]] = {}
+    for i in schedule:
+        allowed = [
+            name
+            for command, name in names.items()
+            if pm.may(i, command, actor)
+            and not (command is pm.ReportMissed and (today is None or today <= i.due))
+        ]
+        if allowed:
+            out[str(i.number)] = allowed
+    return out
+
+
+async def personal(
+    s: AsyncSession, case: Case, row: AgreementRow, actor: Actor, *, today: date | None = None
+) -> dict[str, Any]:
     """The public agreement plus the disclosure and what this actor may do next."""
     state = await rows.state(s, case, row)
     mine = [g for g in state.signatures if g.signer_user_id == actor.user_id]
@@ -84,6 +137,9 @@ async def personal(s: AsyncSession, case: Case, row: AgreementRow, actor: Actor)
             "side": actor.side.value if actor.side else None,
             "signed": bool(mine),
             "may_sign": am.may_sign(state, actor),
+            "payment_actions": payment_actions(
+                [rows.instalment(r) for r in await rows.instalments(s, row)], actor, today
+            ),
         },
     }
 

@@ -331,6 +331,9 @@ class CaseDetail(CaseSummary):
     )
     initiator_side: Side
     closed_at: Timestamp | None
+    performed_at: Timestamp | None = Field(
+        None, description="settled cases: when both sides confirmed the agreement's last payment"
+    )
     notice: str | None = Field(description="what happens next, once the case has closed")
     participants: list[CaseParticipant]
     consents: list[CaseConsent]

@@ -44,6 +44,9 @@ class Case(SQLModel, table=True):
     co_mediator_id: int | None = Field(default=None, foreign_key="users.id")
     mediator_intro: str | None = Field(default=None, sa_column=Column(Text()))
     opt_out_reason: str | None = Field(default=None, sa_column=Column(Text()))
+    # Settled cases: when both sides confirmed the agreement's last payment (its payments are
+    # performed; other terms are not tracked).
+    performed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class Participant(SQLModel, table=True):

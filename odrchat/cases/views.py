@@ -279,6 +279,7 @@ async def case_detail(
         "fee_status": case.fee_status,
         "initiator_side": case.initiator_side,
         "closed_at": case.closed_at,
+        "performed_at": case.performed_at,
         "notice": closed_notice(state.outcome, kind, case.hearing_date) if state.outcome else None,
         "participants": people,
         "consents": [

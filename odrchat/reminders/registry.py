@@ -6,6 +6,7 @@ How, with an example: docs/notifications.md.
 from __future__ import annotations
 
 from odrchat.reminders.engine import Source
+from odrchat.reminders.instalments import InstalmentSource
 from odrchat.reminders.sources import (
     ConsentSource,
     HearingSource,
@@ -28,4 +29,5 @@ def sources(settings: Settings) -> tuple[Source, ...]:
         SignatureSource(),
         OfferSource(),
         HearingSource(settings.tz),
+        InstalmentSource(settings.tz),
     )

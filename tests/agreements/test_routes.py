@@ -76,7 +76,13 @@ def test_signing_over_http(app: tuple[TestClient, World]) -> None:
     assert r.status_code == 403 and r.json()["error"]["code"] == "attorney_not_authorised"
     as_(client, "paul")
     seen = client.get(url).json()
-    assert seen["my"] == {"role": "party", "side": "plaintiff", "signed": False, "may_sign": True}
+    assert seen["my"] == {
+        "role": "party",
+        "side": "plaintiff",
+        "signed": False,
+        "may_sign": True,
+        "payment_actions": {},
+    }
     assert "paper" in seen["esign_disclosure"]
     assert sign(client, "paul", doc).status_code == 200
     assert sign(client, "paul", doc).status_code == 409

@@ -305,6 +305,15 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
         },
     ),
     ("POST", "/api/cases/{case_id:int}/help"): case(PARTIES, body=lambda w: {"reason": "question"}),
+    # Payments are marked by the parties (and their attorneys) only, for their own side; here
+    # the agreement is not signed yet, so those get past authorisation to a 409.
+    ("POST", "/api/agreements/{agreement_id:int}/payments/{number:int}"): case(
+        PARTIES | ATTORNEYS, target="A2", body=lambda w: {"action": "report_paid"}
+    ),
+    # The worksheet for a missed payment: parties, attorneys, mediators and admins (409 here).
+    ("GET", "/api/agreements/{agreement_id:int}/enforcement-worksheet"): case(
+        PARTIES | ATTORNEYS | NEUTRALS, admin="ok", target="A2"
+    ),
     # Participants get the signed PDF (409 while unsigned); admins take the filing package.
     ("GET", "/api/agreements/{agreement_id:int}/pdf"): case(EVERY_SEAT, admin="404", target="A2"),
 }
@@ -348,6 +357,7 @@ def fill(path: str, policy: Policy, world: World, scope: str) -> str:
         "document_id": lambda: world.documents[key],
         "token": lambda: TOKEN,
         "conflict_id": lambda: world.conflict,
+        "number": lambda: 1,
     }
     out = []
     for part in path.split("/"):

@@ -68,6 +68,8 @@ export const AGREEMENT = Object.freeze({
   SIGNED: "agreement.signed",
   FINAL: "agreement.final",
   FILED: "agreement.filed",
+  PAYMENT: "agreement.payment",
+  PERFORMED: "agreement.performed",
 });
 
 /** Stored (sequenced) event families besides chat.message (documents: in the room shared in). */
