@@ -22,6 +22,7 @@ from odrchat.auth import csrf
 from odrchat.auth.tables import User
 from odrchat.cases.tables import Case, Participant
 from odrchat.rooms import log
+from odrchat.safety import screening
 from odrchat.services import Services
 from odrchat.settings import TEST_ARGON2, Settings
 from odrchat.store.types import utcnow
@@ -54,6 +55,21 @@ ROLE_PERSON = {
     **{role: who for role, (who, _, _) in CAST.items()},
     "admin": "ada",
     "stranger": "eve",
+}
+
+
+# Distinctive phone numbers for the people of case A's two sides (the contact-leak test looks for
+# them, and for their email addresses, in everything the other side receives).
+PHONES = {
+    "paul": "+12135550111",
+    "alex": "+12135550122",
+    "dana": "+13105550133",
+    "dora": "+13105550144",
+}
+# Screening answers of case A's parties: each note is a marker the other side must never see.
+SCREENING_NOTES = {
+    "paul": "SCREENING-NOTE-paul-asks-for-an-interpreter",
+    "dana": "SCREENING-NOTE-dana-is-afraid-of-paul",
 }
 
 
@@ -116,6 +132,7 @@ async def _seed(services: Services) -> dict[str, Any]:
                 password_hash=pw,
                 staff_role=STAFF.get(name, ""),
                 email_verified_at=utcnow(),
+                phone=PHONES.get(name),
             )
             s.add(user)
             users[name] = user
@@ -199,6 +216,9 @@ async def _seed(services: Services) -> dict[str, Any]:
         other_phone=None,
         share_contact=False,
     )
+    for who, afraid in (("paul", False), ("dana", True)):
+        answers = screening.answers_of("no", afraid, False, not afraid, SCREENING_NOTES[who])
+        await services.safety.answer(users[who], a, answers)
     other = await services.cases.open_case(
         users["bob"],
         kind="small_claims",

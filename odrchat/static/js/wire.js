@@ -49,6 +49,8 @@ export const CASE = Object.freeze({
   PARTICIPANT_REMOVED: "case.participant_removed",
   OBSERVER_APPROVED: "case.observer_approved",
   CLOSED: "case.closed",
+  // Stored in the asking side's private room, not the joint room.
+  HELP_REQUESTED: "case.help_requested",
 });
 
 /** Offer events (stored in the joint room, each carrying the offer as JSON). */

@@ -9,6 +9,7 @@ import { tabList } from "./case.js";
 import { figures } from "./figures.js";
 import { filing, flags } from "./filing.js";
 import { kindLabel, listOf, NOTIFY, outboxStatusLabel, sideLabel, statusLabel, TABLES } from "./labels.js";
+import { safetyChip } from "./safety.js";
 
 export async function page(main, [tab = "queue"], ctx) {
   ctx.setTitle(t("admin.title"));
@@ -65,7 +66,7 @@ async function queue(panel, ctx) {
     } } });
     return h("li", { class: "card", dataset: { caseId } },
       h("a", { class: "title", href: `#/cases/${caseId}`,
-        text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }),
+        text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }), " ", safetyChip(c),
       c.parties ? h("p", { text: formatList(c.parties.map((p) => `${p.display_name} (${sideLabel(c.kind, p.side)})`)) }) : null,
       suggested ? h("p", { text: t("admin.queue.suggested", { name: nameOf(suggested) || c.suggested_mediator?.display_name || suggested }) })
         : h("p", { text: t("admin.queue.noneFree") }),
@@ -83,7 +84,7 @@ async function allCases(panel) {
     h("tbody", {}, cases.map((c) => h("tr", { dataset: { caseId: c.id } },
       h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
       h("td", { text: kindLabel(c.kind) }), h("td", { text: c.court_case_number || "" }),
-      h("td", { text: statusLabel(c.status) }),
+      h("td", {}, statusLabel(c.status), " ", safetyChip(c)),
       h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: t("admin.cases.read") }))))))));
 }
 

@@ -9,6 +9,7 @@ import { chatPanel, roomLabel } from "./chat.js";
 import { OfferDesk } from "./offers.js";
 import { DUTIES } from "./faq.js";
 import { kindLabel, roleLabel, statusLabel } from "./labels.js";
+import { safetyBox, screeningBox } from "./safety.js";
 
 const TABS = lazyPairs([
   ["case", "case.tab.case"], ["conversations", "case.tab.conversations"], ["agreement", "case.tab.agreement"],
@@ -115,7 +116,10 @@ async function caseTab(panel, d, user, ctx) {
     h("h2", { text: t("case.who") }),
     h("ul", { class: "cards", attrs: { "aria-label": t("case.participants") } }, people),
     invitationBox(d, refresh),
-    await consentBox(d, refresh),
+    await safetyBox(d),
+    screeningBox(d, refresh),
+    // The agreement to mediate comes once the party has answered the safety questions.
+    d.screening_required && d.screening_answered === false ? null : await consentBox(d, refresh),
     mediatorActions(d, refresh),
     attorneyBox(d, refresh),
     optOutBox(d, refresh),

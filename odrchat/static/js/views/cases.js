@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
 import { KINDS, isFiled, kindLabel, listOf, sideChoices, statusLabel } from "./labels.js";
+import { safetyChip } from "./safety.js";
 import { t } from "../i18n.js";
 
 function unreadOf(caseId) {
@@ -31,7 +32,7 @@ export async function list(main, _params, ctx) {
         h("a", { class: "title", href: `#/cases/${c.id}`, text: title }), " ",
         h("span", { class: "badge", text: unread ? String(unread) : "",
           attrs: { "aria-label": unread ? t("cases.unread", { count: unread }) : null } }),
-        h("p", {}, h("span", { class: "status", text: statusLabel(c.status) })),
+        h("p", {}, h("span", { class: "status", text: statusLabel(c.status) }), " ", safetyChip(c)),
         c.next_step ? h("p", { class: c.waiting_on_me ? "waiting" : "",
           text: c.waiting_on_me ? t("cases.waitingOnYou", { step: c.next_step }) : c.next_step,
           dataset: { serverText: "" } }) : null);

@@ -6,6 +6,7 @@ import { DOCUMENT, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
 import { attachBar, documentCard, documentsList } from "./documents.js";
 import { EVENT_TEXT, EVENT_TEXT_OTHER, ROLES, roleLabel } from "./labels.js";
 import { formatList, languages, t } from "../i18n.js";
+import { helpButton } from "./safety.js";
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -81,7 +82,8 @@ export function chatPanel(host, connection, roomId,
   const attach = attachBar(roomId);
   const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
     h("div", { class: "chat-head" },
-      h("details", {}, h("summary", {}, audienceSummary), audience), docs.element),
+      h("details", {}, h("summary", {}, audienceSummary), audience), docs.element,
+      myRole === "party" && room.caseId ? helpButton(room.caseId, roomId) : null),
     h("p", { class: "hint not-translated", text: t("chat.notTranslated") }),
     log, typing, seen, composer, attach, readonly);
   mount(host, before, panel);

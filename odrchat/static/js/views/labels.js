@@ -133,6 +133,7 @@ export const EVENT_TEXT = lazy({
   [CASE.PARTICIPANT_REMOVED]: "labels.event.caseParticipantRemoved",
   [CASE.OBSERVER_APPROVED]: "labels.event.caseObserverApproved",
   [CASE.CLOSED]: "labels.event.caseClosed",
+  [CASE.HELP_REQUESTED]: "labels.event.caseHelpRequested",
   [OFFER.MADE]: "labels.event.offerMade",
   [OFFER.ACCEPTED]: "labels.event.offerAccepted",
   [OFFER.REJECTED]: "labels.event.offerRejected",

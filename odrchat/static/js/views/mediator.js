@@ -8,6 +8,7 @@ import { chatPanel, roomLabel } from "./chat.js";
 import { kindLabel, listOf } from "./labels.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
+import { safetyChip } from "./safety.js";
 
 /** True when the newest chat message in the room came from a party or an attorney. */
 export function partyWaiting(room) {
@@ -25,6 +26,7 @@ export async function dashboard(main, [roomParam], ctx) {
   const label = (room) => roomLabel(room, connection.user, "mediator", kinds.get(room.caseId));
   const names = new Map();
   const kinds = new Map();
+  const flagged = new Set(); // cases whose safety screening asks for care
   let loading = null;
   // Case names come from the case list; a case assigned while the page is open (its rooms
   // arrive with rooms.changed) is looked up again, once.
@@ -32,6 +34,7 @@ export async function dashboard(main, [roomParam], ctx) {
     try {
       for (const c of listOf(await api.get("/api/cases"), "cases")) {
         kinds.set(c.id, c.kind);
+        if (c.safety_flag || c.help_requested_at) flagged.add(c.id);
         names.set(c.id, `${kindLabel(c.kind)}${c.court_case_number ? ` ${c.court_case_number}` : ` #${c.id}`}`);
       }
     } catch {
@@ -85,7 +88,8 @@ export async function dashboard(main, [roomParam], ctx) {
         ? t("mediator.none") : t("conn.connecting") }));
     } else {
       mount(nav, [...byCase.entries()].sort((a, b) => b[0] - a[0]).map(([caseId, list]) =>
-        h("section", {}, h("h2", {}, h("a", { class: "title", href: `#/cases/${caseId}`, text: caseName(caseId) })),
+        h("section", {}, h("h2", {}, h("a", { class: "title", href: `#/cases/${caseId}`, text: caseName(caseId) }),
+          flagged.has(caseId) ? [" ", safetyChip({ safety_flag: true })] : null),
           h("ul", { class: "room-list" }, list.sort((a, b) => a.id - b.id).map((r) => {
             const waiting = partyWaiting(r);
             return h("li", { class: waiting ? "party-waiting" : "", dataset: { room: r.id } },
