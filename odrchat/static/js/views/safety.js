@@ -154,7 +154,7 @@ export function helpButton(caseId, roomId) {
     try {
       const reply = await api.post(`/api/cases/${caseId}/help`, { reason, room_id: roomId });
       mount(out, h("p", { class: "ok", text: t("safety.help.sent") }),
-        h("ul", {}, (reply.next_steps || []).map((s) => h("li", { text: s }))));
+        h("ul", {}, (reply.next_steps || []).map((s) => h("li", { text: s, dataset: { serverText: "" } }))));
       form.hidden = true;
     } catch (err) {
       mount(out, h("p", { class: "field-error", text: err.message }),
