@@ -5,7 +5,10 @@ Who sees what:
 * The case's mediator and co-mediator, and CCR administration (audited), read every party's
   answers. Attorneys, observers and the other side get 403; outsiders 404.
 * A flagged answer tells the case's mediators that the screening needs care (a notice with no
-  detail) and, when the case is in mediation, puts it in caucus mode (the hook `on_flagged`).
+  detail) and puts the case in caucus-only mode at once (the hook `on_flagged`, given by the
+  room control), whatever stage the open case is at. Known gap: caucus mode switched on by the
+  system before a mediator is assigned tells a careful reader of the joint room that a
+  screening asked for it (not whose, nor why).
 * "Need help" stores which of four reasons the party picked (never their words), puts a
   `case.help_requested` event in that side's private room (so the mediators see it in the room
   and the party sees it was sent), and queues a notice to the case's mediators, and to CCR
@@ -43,7 +46,7 @@ HELP_EVERY = timedelta(minutes=2)
 HELP_EVENT = "case.help_requested"
 _READERS = (Role.MEDIATOR, Role.CO_MEDIATOR, Role.ADMIN)
 
-# Called inside the unit that stored a flagged answer, for a case in mediation: caucus mode.
+# Called inside the unit that first flagged an open case (its row locked): caucus-only mode.
 FlagHook = Callable[[Unit, Case, datetime], Awaitable[None]]
 
 
@@ -128,7 +131,9 @@ class SafetyService:
         for neutral in await _neutrals(unit, case):
             notice = texts.screening_flagged(texts_for(neutral.language), case.id)
             await unit.send(neutral, notice, link)
-        if self.on_flagged is not None and case.status == m.CaseStatus.IN_MEDIATION:
+        # Screening comes before consent, so a case is usually flagged long before a mediator is
+        # assigned: caucus-only mode is set then, and the joint room opens in it.
+        if self.on_flagged is not None:
             await self.on_flagged(unit, case, now)
 
     async def read(self, user: User, case_id: int) -> dict[str, Any]:
