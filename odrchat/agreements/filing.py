@@ -1,7 +1,8 @@
 """Filing a signed court agreement: the admin's queue, the package for the court, the record.
 
 Only court cases are filed (community agreements are final once signed). The package is the
-cover sheet and the signed agreement with its signature record; every download is audited.
+cover sheet (which lists each signature, and the scan kept with a paper one), the papers for the
+court and the signed agreement with its signature record; every download is audited.
 Rendering runs in a worker thread, outside the transaction.
 """
 
@@ -93,6 +94,7 @@ class Filing:
             context = await agreement_context(unit.session, case, day)
             terms = await rows.terms_of(unit.session, row)
             recorders = await rows.recorders(unit.session, state)
+            scans = await rows.scans(unit.session, state)
             detail = {"agreement_id": row.id}
             await unit.audit(admin.id, "agreement.filing_package_downloaded", case.id, detail)
         package = await asyncio.to_thread(
@@ -106,6 +108,7 @@ class Filing:
                 filing=state.filing,
                 tz=self.units.settings.tz,
                 recorders=recorders,
+                scans=scans,
             )
         )
         return f"filing-{views.pdf_name(row)}", package

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from odrchat.agreements.caption import Caption, caption_of
 from odrchat.agreements.dates import DEFAULT_TIMEZONE, in_words, local_time
-from odrchat.agreements.machine import Filing, Signature, document_hash
+from odrchat.agreements.machine import Filing, Signature, SigningMethod, document_hash
 from odrchat.agreements.pdf import Paper, render_papers
 from odrchat.agreements.templates import (
     TITLES,
@@ -65,8 +65,12 @@ def packet_papers(
     filing: Filing | None = None,
     tz: ZoneInfo | None = None,
     recorders: dict[int, str] | None = None,
+    scans: dict[int, str] | None = None,
 ) -> list[Paper]:
-    """The packet's papers in filing order; refuses a community agreement."""
+    """The packet's papers in filing order; refuses a community agreement.
+
+    `scans` names the documents holding scans of paper signatures (document id -> file name).
+    """
     caption = caption_of(case)
     if caption is None:
         raise TemplateError("community agreements are not filed with a court")
@@ -74,7 +78,11 @@ def packet_papers(
     labels = {s.signer_user_id: signer_role(case.kind, s) for s in signatures}
     signed_on = max((s.at for s in signatures), default=None)
     papers = [
-        Paper(COVER_TITLE, cover_sheet(case, signatures, options, filing, zone), caption),
+        Paper(
+            COVER_TITLE,
+            cover_sheet(case, signatures, options, filing, zone, recorders or {}, scans or {}),
+            caption,
+        ),
     ]
     if case.kind is CaseKind.UNLAWFUL_DETAINER:
         route = options.ud_route
@@ -109,6 +117,7 @@ def render_packet(
     tz: ZoneInfo | None = None,
     created_at: datetime | None = None,
     recorders: dict[int, str] | None = None,
+    scans: dict[int, str] | None = None,
 ) -> bytes:
     """The whole packet as one PDF."""
     papers = packet_papers(
@@ -120,6 +129,7 @@ def render_packet(
         filing=filing,
         tz=tz,
         recorders=recorders,
+        scans=scans,
     )
     caption = papers[0].caption
     assert caption is not None
@@ -169,8 +179,14 @@ def cover_sheet(
     options: AgreementOptions,
     filing: Filing | None,
     tz: ZoneInfo,
+    recorders: dict[int, str] | None = None,
+    scans: dict[int, str] | None = None,
 ) -> str:
-    """What the clerk is handed, and in which order; no terms, no amounts, no mediation talk."""
+    """What the clerk is handed, and in which order; no terms, no amounts, no mediation talk.
+
+    Each signer is listed with how they signed; a paper signature names the staff member who
+    recorded it and, when staff attached one, the scan of the signed page kept with the record.
+    """
     lines = [
         COVER_TITLE,
         "",
@@ -205,9 +221,23 @@ def cover_sheet(
             "664.6, for the judicial officer's signature.",
             f"4. {TITLES[case.kind]}, signed by the parties, with its signature record.",
         ]
-    lines += ["", "Signed electronically by"]
+    lines += ["", "Signed by"]
     for s in signatures:
-        lines.append(f"- {s.typed_name}, {signer_role(case.kind, s)}, {local_time(s.at, tz)}")
+        who = f"- {s.typed_name}, {signer_role(case.kind, s)}"
+        if s.method is SigningMethod.PAPER:
+            staff = (recorders or {}).get(s.recorded_by or 0, "CCR staff")
+            line = f"{who}, signed in ink on paper on {local_time(s.at, tz)}, recorded by {staff}."
+            if s.scan_document_id is not None:
+                name = (scans or {}).get(s.scan_document_id, "a scanned page")
+                line += (
+                    f" Scan of the signed page kept with the signature record: {name} "
+                    f"(document {s.scan_document_id})."
+                )
+            else:
+                line += " No scan of the signed page is attached; CCR keeps the original."
+            lines.append(line)
+        else:
+            lines.append(f"{who}, signed electronically on {local_time(s.at, tz)}.")
     if filing is not None:
         lines += ["", "Filing", f"Filed on: {in_words(filing.filed_on)}"]
         lines.append(f"Court reference: {filing.court_reference}")
@@ -347,9 +377,10 @@ def ud_stipulation(
         f"{n}. The parties ask the court to retain jurisdiction under Code of Civil Procedure "
         "section 664.6 to enforce the settlement until it is performed in full."
     )
-    lines += ["", "Signed electronically by the parties (see the agreement's signature record):"]
+    lines += ["", "Signed by the parties (see the agreement's signature record):"]
     for s in signatures:
-        lines.append(f"/s/ {s.typed_name}, {signer_role(case.kind, s)}, {local_time(s.at, tz)}")
+        mark = "/s/" if s.method is SigningMethod.ELECTRONIC else "(signed in ink)"
+        lines.append(f"{mark} {s.typed_name}, {signer_role(case.kind, s)}, {local_time(s.at, tz)}")
     order = "JUDGMENT" if route is UnlawfulDetainerRoute.STIPULATED_JUDGMENT else "ORDER"
     lines += ["", f"[PROPOSED] {order}", ""]
     if route is UnlawfulDetainerRoute.STIPULATED_JUDGMENT:

@@ -26,6 +26,7 @@ from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit
+from odrchat.documents.tables import Document
 from odrchat.errors import Invalid, NotFound, from_domain
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.offers.terms import Terms
@@ -153,6 +154,16 @@ async def recorders(s: AsyncSession, agreement: am.Agreement) -> dict[int, str]:
         if g.recorded_by is not None and g.recorded_by not in names:
             staff = await s.get(User, g.recorded_by)
             names[g.recorded_by] = staff.display_name if staff else f"staff member {g.recorded_by}"
+    return names
+
+
+async def scans(s: AsyncSession, agreement: am.Agreement) -> dict[int, str]:
+    """The file names of the scans attached to paper signatures, by document id."""
+    names: dict[int, str] = {}
+    for g in agreement.signatures:
+        if g.scan_document_id is not None and g.scan_document_id not in names:
+            doc = await s.get(Document, g.scan_document_id)
+            names[g.scan_document_id] = doc.name if doc else "a scanned page"
     return names
 
 

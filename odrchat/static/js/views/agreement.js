@@ -7,8 +7,21 @@
 
 import { api } from "../api.js";
 import { formatDate, formatDateTime, h, mount, withLink } from "../dom.js";
-import { currentLanguage, lazy, t } from "../i18n.js";
+import { currentLanguage, formatMoney, lazy, t } from "../i18n.js";
 import { CLAUSES, UD_ROUTES, roleLabel, sideLabel } from "./labels.js";
+
+const PAYMENT_STATUS = lazy({
+  due: "agreement.payments.status.due",
+  reported_paid: "agreement.payments.status.reportedPaid",
+  paid: "agreement.payments.status.paid",
+  missed: "agreement.payments.status.missed",
+});
+const PAYMENT_ACTIONS = lazy({
+  report_paid: "agreement.payments.action.reportPaid",
+  confirm_paid: "agreement.payments.action.confirmPaid",
+  dispute: "agreement.payments.action.dispute",
+  report_missed: "agreement.payments.action.reportMissed",
+});
 
 const STATUS_TEXT = lazy({
   draft: "agreement.status.draft",
@@ -51,7 +64,7 @@ export function agreementTab(panel, d, user, ctx) {
       && current.status === a.status && current.my?.may_sign === a.my?.may_sign
       ? panel.querySelector("form.sign") : null;
     current = a;
-    await render(panel, d, user, a, load, keep);
+    await render(panel, d, user, a, load, keep, ctx);
   };
   const onRoom = (ev) => {
     const room = ev.detail.room;
@@ -69,7 +82,7 @@ export function agreementTab(panel, d, user, ctx) {
   };
 }
 
-async function render(panel, d, user, a, reload, keepForm) {
+async function render(panel, d, user, a, reload, keepForm, ctx) {
   const court = a.court_filed;
   const textEl = h("div", { class: "agreement-text", id: "agreement-text",
     attrs: { tabindex: "0", role: "document", "aria-label": t("agreement.textLabel"), lang: "en" }, text: a.text });
@@ -94,6 +107,7 @@ async function render(panel, d, user, a, reload, keepForm) {
     done && a.my?.role !== "admin" ? h("p", {}, h("a", { class: "button", href: `/api/agreements/${a.id}/pdf`,
       attrs: { download: `settlement-agreement-case-${d.id}.pdf` }, text: t("agreement.download") })) : null,
     signatures(a, d),
+    done ? payments(a, d, reload) : null,
     mediating ? mediatorBox(a, d, reload) : null,
     attorneyBox(a, d, reload),
     a.my?.may_sign ? (keepForm || signForm(a, d, user, textEl, fingerprint, shown, reload))
@@ -102,7 +116,7 @@ async function render(panel, d, user, a, reload, keepForm) {
       ? h("p", {}, h("a", { class: "button secondary", href: `/api/agreements/${a.id}/signature-page`,
         attrs: { download: `signature-page-case-${d.id}.pdf` },
         text: t("agreement.printInk") })) : null,
-    a.status === "out_for_signature" && (mediating || a.my?.role === "admin") ? paperBox(a, d, reload) : null);
+    a.status === "out_for_signature" && (mediating || a.my?.role === "admin") ? paperBox(a, d, reload, ctx.connection) : null);
 }
 
 /** A translation for reading, when the server has one in the reader's language (never signed). */
@@ -114,7 +128,22 @@ function courtesy(a) {
     h("div", { class: "agreement-text", attrs: { lang }, dataset: { serverText: "" }, text }));
 }
 
-function paperBox(a, d, reload) {
+/** The case's documents the staff member can see, for attaching the scan of a signed page. */
+async function fillScans(select, connection, caseId) {
+  const rooms = [...(connection?.rooms?.values() || [])].filter((r) => r.caseId === caseId);
+  for (const room of rooms) {
+    try {
+      const found = await api.get(`/api/rooms/${room.id}/documents`);
+      for (const doc of found.documents || []) {
+        select.append(h("option", { value: String(doc.id), text: `${doc.name} (${room.title})` }));
+      }
+    } catch {
+      // A room whose documents cannot be listed is skipped: the scan stays optional.
+    }
+  }
+}
+
+function paperBox(a, d, reload, connection) {
   const signed = new Set((a.signatures || []).map((g) => g.for_side));
   const parties = (d.participants || []).filter((p) => p.role === "party" && p.side && !signed.has(p.side));
   if (!parties.length) return null;
@@ -122,6 +151,8 @@ function paperBox(a, d, reload) {
     h("option", { value: String(p.user_id), text: `${p.display_name} (${sideLabel(d.kind, p.side)})` })));
   const when = h("input", { type: "datetime-local", id: "paper-when", required: true });
   const sha = h("input", { id: "paper-sha", value: a.document_sha256, maxLength: 64, spellcheck: false });
+  const scan = h("select", { id: "paper-scan" }, h("option", { value: "", text: t("agreement.paper.noScan") }));
+  fillScans(scan, connection, d.id);
   const out = h("p", { attrs: { role: "status" } });
   const save = h("button", { type: "button", text: t("agreement.paper.record") });
   save.addEventListener("click", async () => {
@@ -132,6 +163,7 @@ function paperBox(a, d, reload) {
         signer_user_id: Number(who.value),
         signed_at: new Date(when.value).toISOString(),
         document_sha256: sha.value.trim().toLowerCase(),
+        scan_document_id: scan.value ? Number(scan.value) : null,
       });
       await reload();
     } catch (err) {
@@ -145,7 +177,64 @@ function paperBox(a, d, reload) {
     h("div", { class: "field" }, h("label", { htmlFor: who.id, text: t("agreement.paper.who") }), who),
     h("div", { class: "field" }, h("label", { htmlFor: when.id, text: t("agreement.paper.whenLabel") }), when),
     h("div", { class: "field" }, h("label", { htmlFor: sha.id, text: t("agreement.paper.sha") }), sha),
+    h("div", { class: "field" }, h("label", { htmlFor: scan.id, text: t("agreement.paper.scan") }),
+      h("p", { class: "hint", text: t("agreement.paper.scanHint") }), scan),
     h("div", { class: "actions" }, save), out);
+}
+
+/** The payment schedule of a signed agreement: each payment, its status, and my next step. */
+function payments(a, d, reload) {
+  const list = a.payments?.instalments || [];
+  if (!list.length) return null;
+  const mine = a.my?.payment_actions || {};
+  const out = h("p", { attrs: { role: "status" } });
+  const names = new Map((d.participants || []).filter((p) => p.role === "party" && p.side)
+    .map((p) => [p.side, p.display_name]));
+  const who = (side) => names.get(side) || sideLabel(d.kind, side);
+  const act = async (number, action, btn) => {
+    btn.disabled = true;
+    try {
+      await api.post(`/api/agreements/${a.id}/payments/${number}`, { action });
+      await reload();
+    } catch (err) {
+      out.textContent = err.message;
+      btn.disabled = false;
+    }
+  };
+  const rows = list.map((i) => h("tr", { dataset: { payment: String(i.number), status: i.status } },
+    h("td", { text: String(i.number) }),
+    h("td", { text: t("agreement.payments.pays", { payer: who(i.payer), payee: who(i.payee) }) }),
+    h("td", { class: "money", text: formatMoney(i.amount_cents) }),
+    h("td", {}, h("time", { dateTime: i.due, text: formatDate(i.due) })),
+    h("td", { class: "payment-status", text: PAYMENT_STATUS[i.status] || i.status }),
+    h("td", {}, (mine[String(i.number)] || []).map((action) => {
+      const btn = h("button", { type: "button", class: action === "confirm_paid" || action === "report_paid"
+        ? "" : "secondary", dataset: { action }, text: PAYMENT_ACTIONS[action] || action });
+      btn.addEventListener("click", () => act(i.number, action, btn));
+      return btn;
+    }))));
+  const missed = list.some((i) => i.status === "missed");
+  return h("section", { class: "payments", attrs: { "aria-labelledby": "pay-h" } },
+    h("h3", { id: "pay-h", text: t("agreement.payments.title") }),
+    a.payments.performed_at
+      ? h("p", { class: "notice ok", dataset: { performed: "yes" }, text: t("agreement.payments.performed") })
+      : h("p", { class: "hint", text: t("agreement.payments.hint") }),
+    h("div", { class: "table-wrap" }, h("table", { class: "payments-table" },
+      h("thead", {}, h("tr", {},
+        [t("agreement.payments.col.number"), t("agreement.payments.col.who"),
+          t("agreement.payments.col.amount"), t("agreement.payments.col.due"),
+          t("agreement.payments.col.status"), t("agreement.payments.col.next")].map((text) =>
+          h("th", { attrs: { scope: "col" }, text })))),
+      h("tbody", {}, rows))),
+    h("p", { text: t("agreement.payments.totals", { paid: formatMoney(a.payments.paid_cents),
+      unpaid: formatMoney(a.payments.unpaid_cents) }) }),
+    missed && a.court_filed && a.my?.role !== "observer" ? h("p", {},
+      h("span", { text: t("agreement.payments.worksheetHint") }), " ",
+      h("a", { class: "button secondary", href: `/api/agreements/${a.id}/enforcement-worksheet`,
+        attrs: { download: `enforcement-worksheet-case-${d.id}.pdf` }, text: t("agreement.payments.worksheet") }))
+      : null,
+    missed && !a.court_filed ? h("p", { class: "hint", text: t("agreement.payments.community") }) : null,
+    out);
 }
 
 function filingStatus(a) {
@@ -165,6 +254,7 @@ function signatures(a, d) {
       t("agreement.signedFor", { side: sideLabel(d.kind, g.for_side) }),
       g.by_role === "attorney" ? t("agreement.signedAs", { role: roleLabel("attorney", g.for_side, d.kind) }) : "",
       g.method === "paper" ? t("agreement.inInk") : "",
+      g.scan_document_id ? t("agreement.scanKept") : "",
       people.get(g.signer_user_id) && people.get(g.signer_user_id).display_name !== g.typed_name
         ? t("agreement.account", { name: people.get(g.signer_user_id).display_name }) : "",
       t("agreement.on"), h("time", { dateTime: g.at, text: formatDateTime(g.at) }))))

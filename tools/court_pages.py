@@ -1,6 +1,8 @@
-"""Regenerate the court-paper screenshots in this folder from the sample cases the tests use.
+"""Regenerate the court-paper screenshots in docs/screenshots from the tests' sample cases.
 
-Run from the repository root: `python docs/screenshots/court_pages.py` (needs pdftoppm).
+Run from the repository root: `python tools/court_pages.py` (needs pdftoppm). One page of each
+kind's agreement, the unlawful detainer stipulation, and the worksheet for asking the court to
+enforce a settlement after a missed payment.
 """
 
 from __future__ import annotations
@@ -10,16 +12,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from odrchat.agreements.caption import caption_of
+from odrchat.agreements.enforcement import render_worksheet
 from odrchat.agreements.packet import render_packet
+from odrchat.agreements.payments import InstalmentStatus, Step, schedule_of
 from odrchat.agreements.pdf import render_pdf
 from odrchat.agreements.templates import TITLES, AgreementOptions, UnlawfulDetainerRoute
 from odrchat.cases.kinds import CaseKind
 from tests.agreements.samples import TERMS, agreement_text, context, signatures
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 def agreement(kind: CaseKind) -> bytes:
@@ -45,12 +53,29 @@ def ud_packet() -> bytes:
     return render_packet(context(kind), text, TERMS[kind].items, signatures(text), opts)
 
 
+def worksheet() -> bytes:
+    """Small claims: the first of two payments reported missed by the receiving party."""
+    kind = CaseKind.SMALL_CLAIMS
+    first, second = schedule_of(TERMS[kind].items)
+    reported = datetime(2026, 4, 3, 17, 30, tzinfo=UTC)
+    missed = replace(
+        first,
+        status=InstalmentStatus.MISSED,
+        history=(Step(InstalmentStatus.MISSED, 1, reported),),
+    )
+    text = agreement_text(kind)
+    zone = ZoneInfo("America/Los_Angeles")
+    sigs = signatures(text)
+    return render_worksheet(context(kind), (missed, second), sigs, None, date(2026, 4, 3), zone)
+
+
 def main() -> None:
     pages = {
         "court-small-claims.png": (agreement(CaseKind.SMALL_CLAIMS), 1),
         "court-unlawful-detainer-stipulation.png": (ud_packet(), 2),
         "court-civil-harassment.png": (agreement(CaseKind.CIVIL_HARASSMENT), 1),
         "court-community.png": (agreement(CaseKind.COMMUNITY), 1),
+        "court-enforcement-worksheet.png": (worksheet(), 1),
     }
     with tempfile.TemporaryDirectory() as tmp:
         for name, (pdf, page) in pages.items():
