@@ -52,10 +52,12 @@ from odrchat.notify.inbound import ROUTES as SMS_REPLY_ROUTES
 from odrchat.notify.notifier import Notifier
 from odrchat.notify.numbers import SmsGate
 from odrchat.notify.outbox import OutboxSender
+from odrchat.notify.preferences import ENDPOINTS as PREFERENCE_ENDPOINTS
 from odrchat.notify.routes import ENDPOINTS as NOTIFY_ENDPOINTS
 from odrchat.notify.sms import NoSmsSender, SmsRenderer, SmsSender
 from odrchat.notify.smtp import EmailRenderer, LogMailer, Mailer, SmtpMailer
 from odrchat.notify.twilio import TwilioSender
+from odrchat.notify.unsubscribe import ROUTES as UNSUBSCRIBE_ROUTES
 from odrchat.offers.routes import ENDPOINTS as OFFER_ENDPOINTS
 from odrchat.offers.service import OfferService
 from odrchat.openapi import openapi
@@ -91,6 +93,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *OFFER_ENDPOINTS,
         *AGREEMENT_ENDPOINTS,
         *NOTIFY_ENDPOINTS,
+        *PREFERENCE_ENDPOINTS,
         *DOCUMENT_ENDPOINTS,
         *FIGURES_ENDPOINTS,
         *SAFETY_ENDPOINTS,
@@ -217,8 +220,8 @@ def create_app(
         )
         auth = AuthService(settings, db, passwords, wake_outbox=outbox.wake)
         presence = build_presence(settings, deployment)
-        away = AwayNotices(db, presence, settings.public_url, wake_outbox=outbox.wake)
         notifier = Notifier(settings.public_url, settings.secret_key, settings.tz)
+        away = AwayNotices(db, presence, notifier, wake_outbox=outbox.wake)
         reminders = Reminders(db, notifier, registry.sources(settings), wake_outbox=outbox.wake)
         metrics = Metrics()
         tracer = Tracer(settings.ack_trace_ms)
@@ -226,7 +229,7 @@ def create_app(
         hub = Hub(the_broker, rooms)
         feed = RoomFeed(rooms, hub)
         auth.revoked_hooks.append(hub.sessions_revoked)
-        units = Units(settings, db, wake_outbox=outbox.wake, feed=feed)
+        units = Units(settings, db, wake_outbox=outbox.wake, feed=feed, notifier=notifier)
         cases = CaseService(units)
         agreements = AgreementService(units, auth)
         offers = OfferService(units)
@@ -355,6 +358,7 @@ def create_app(
         Route("/metrics", metrics_text),
         Route("/api/openapi.json", openapi_json),
         *SMS_REPLY_ROUTES,
+        *UNSUBSCRIBE_ROUTES,
         *(route(ep) for ep in endpoints),
         Route("/", index),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

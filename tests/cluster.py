@@ -492,17 +492,26 @@ def worker_env(
 
 @contextmanager
 def cluster(
-    db_url: str, redis_url: str | None, logs: Path, n: int = 2, ping: float = 20
+    db_url: str,
+    redis_url: str | None,
+    logs: Path,
+    n: int = 2,
+    ping: float = 20,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Cluster]:
-    """Start `n` workers on fixed ports and wait until each is ready; stop them all after."""
+    """Start `n` workers on fixed ports and wait until each is ready; stop them all after.
+
+    `env` adds to (or overrides) the workers' environment, e.g. an SMTP server or SMS provider.
+    """
+    extra_env = env or {}
     workers: list[Worker] = []
     failing = False
     try:
         for _attempt in range(3):
             ports = [free_port() for _ in range(n)]
             origins = [f"http://127.0.0.1:{p}" for p in ports]
-            env = worker_env(db_url, redis_url, origins[0], origins[1:])
-            workers = [Worker(p, env, logs / f"worker-{p}.log") for p in ports]
+            environ = {**worker_env(db_url, redis_url, origins[0], origins[1:]), **extra_env}
+            workers = [Worker(p, environ, logs / f"worker-{p}.log") for p in ports]
             try:
                 for w in workers:  # in parallel: the database is a migrated template clone
                     w.start(ping, wait=False)

@@ -89,5 +89,5 @@ async def draft(unit: Unit, case: Case, offer_id: int, terms: Terms, now: dateti
     s.add(row)
     await s.flush()
     await views.announce(unit, case, row, "agreement.drafted")
-    await unit.notify(case.id, notices.agreement_reached(), optional=False)
+    await unit.notify(case.id, notices.agreement_reached(), optional=False, topic="offers")
     return row

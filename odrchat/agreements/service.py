@@ -123,7 +123,7 @@ class AgreementService(Filing, Paying):
             unit.require_mediation(case)
             await rows.change(unit, case, row, am.SendForSignature(), actor)
             await views.announce(unit, case, row, "agreement.updated", change="sent_for_signature")
-            await unit.notify(row.case_id, notices.sign_please(), optional=False)
+            await unit.notify(row.case_id, notices.sign_please(), optional=False, topic="offers")
             return await views.public(unit.session, case, row)
 
     async def authorise_attorney(

@@ -103,9 +103,14 @@ def attorney_invitation(
     )
 
 
+def sms_lead(notice: Notice) -> str:
+    """A short text pointing to the full message; the link follows it."""
+    return f"ODR: {notice.subject}. Details:"
+
+
 def sms_for(notice: Notice, link: str) -> str:
     """A short text pointing to the full message (texts stay short and carry no tokens)."""
-    return f"ODR: {notice.subject}. Details: {link}"
+    return f"{sms_lead(notice)} {link}"
 
 
 def sms_message(to: str, notice: Notice, link: str) -> SmsMessage:

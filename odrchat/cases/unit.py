@@ -46,9 +46,11 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
 from odrchat.errors import Conflict, NotFound, from_domain
 from odrchat.notify.email import Message, build_email
+from odrchat.notify.notifier import Notifier, Words
 from odrchat.notify.outbox import enqueue
 from odrchat.settings import Settings
 from odrchat.store.db import Database
+from odrchat.store.types import utcnow
 
 EVENT_TYPES: dict[type[Any], str] = {
     m.CaseOpened: "case.opened",
@@ -116,11 +118,13 @@ class Units:
         *,
         wake_outbox: Callable[[], None] = lambda: None,
         feed: Feed | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.wake_outbox = wake_outbox
         self.feed = feed
+        self.notifier = notifier or Notifier(settings.public_url, settings.secret_key, settings.tz)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Unit]:
@@ -280,33 +284,28 @@ class Unit:
         optional: bool,
         *,
         exclude: Collection[int] = (),
+        topic: str | None = None,
     ) -> int:
         """Queue the notice to every active participant; returns how many were told.
 
-        Optional notices skip users who turned them off.
+        Each person's choices for the topic decide email and text (`odrchat.notify.prefs`): an
+        optional notice is an "updates" one unless a topic is given, a required one "case".
         """
         link = notices.case_link(self.settings.public_url, case_id)
         sent = 0
         for _, user in await case_members(self.session, case_id):
-            if user.id in exclude or (optional and not user.notify_optional):
+            if user.id in exclude:
                 continue
-            await self.send(user, notice, link)
-            sent += 1
+            if await self.send(user, notice, link, topic or ("updates" if optional else "case")):
+                sent += 1
         return sent
 
-    async def send(self, user: User, notice: notices.Notice, link: str) -> None:
-        """One notice to one person: an email, and a text if they gave a phone number."""
-        await self.mail(
-            build_email(
-                user.email,
-                notice.subject,
-                notices.paragraphs_with_greeting(user.display_name, notice.paragraphs),
-                ("Open your case", link),
-                "You can choose which optional updates you receive in your account settings.",
-            )
-        )
-        if user.phone:
-            await self.mail(notices.sms_message(user.phone, notice, link))
+    async def send(
+        self, user: User, notice: notices.Notice, link: str, topic: str = "case"
+    ) -> bool:
+        """One notice to one person, by the channels they chose for its topic; False if none."""
+        words = Words(notice.subject, notice.paragraphs, notices.sms_lead(notice), link)
+        return await self.units.notifier.tell(self.session, user, topic, words, utcnow())
 
     async def tell_invitee(self, case: Case, inv: Invitation, outcome: m.Outcome) -> None:
         """The closing notice for someone who was invited but never joined."""

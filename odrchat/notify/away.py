@@ -25,8 +25,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, or_
+from sqlalchemy import Integer, Select, and_, cast, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -38,8 +39,7 @@ from odrchat.cases.queries import actor_of
 from odrchat.cases.roles import Side
 from odrchat.cases.tables import Case, Participant
 from odrchat.notify import texts
-from odrchat.notify.email import SmsMessage
-from odrchat.notify.outbox import enqueue
+from odrchat.notify.notifier import Notifier, Words
 from odrchat.notify.tables import AwayNotice
 from odrchat.rooms.access import RoomKind, RoomRef, can_read
 from odrchat.rooms.presence import Presence
@@ -47,7 +47,7 @@ from odrchat.rooms.tables import ReadMarker, Room, RoomEvent
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
-__all__ = ["AwayNotices", "Candidate", "due"]
+__all__ = ["AwayNotices", "Candidate", "candidates_query", "due"]
 
 logger = logging.getLogger("odrchat.notify")
 
@@ -86,7 +86,7 @@ class AwayNotices:
         self,
         db: Database,
         presence: Presence,
-        public_url: str,
+        notifier: Notifier,
         *,
         delay: timedelta = timedelta(minutes=10),
         every: timedelta = timedelta(hours=1),
@@ -95,7 +95,7 @@ class AwayNotices:
     ) -> None:
         self.db = db
         self.presence = presence
-        self.public_url = public_url
+        self.notifier = notifier
         self.delay = delay
         self.every = every
         self.tick = tick
@@ -123,59 +123,7 @@ class AwayNotices:
         return sent
 
     async def _candidates(self, now: datetime) -> list[Candidate]:
-        # One candidate per room and member: the same columns are selected and grouped by.
-        keys = (
-            col(Room.id),
-            col(Room.case_id),
-            col(Room.kind),
-            col(Room.side),
-            col(Participant.user_id),
-            col(Participant.role),
-            col(Participant.side),
-            col(Participant.approved),
-        )
-        stmt = (
-            sa_select(
-                *keys,
-                func.min(RoomEvent.at),
-                func.max(RoomEvent.seq),
-                func.max(cast(col(RoomEvent.type) != CHAT, Integer)),
-                func.max(AwayNotice.sent_at),
-                func.max(cast(col(User.notify_optional), Integer)),
-            )
-            .select_from(RoomEvent)
-            .join(Room, col(Room.id) == col(RoomEvent.room_id))
-            .join(Case, col(Case.id) == col(Room.case_id))
-            .join(
-                Participant,
-                and_(col(Participant.case_id) == col(Room.case_id), col(Participant.active)),
-            )
-            .join(User, col(User.id) == col(Participant.user_id))
-            .outerjoin(
-                ReadMarker,
-                and_(
-                    col(ReadMarker.room_id) == col(Room.id),
-                    col(ReadMarker.user_id) == col(Participant.user_id),
-                ),
-            )
-            .outerjoin(
-                AwayNotice,
-                and_(
-                    col(AwayNotice.room_id) == col(Room.id),
-                    col(AwayNotice.user_id) == col(Participant.user_id),
-                ),
-            )
-            .where(
-                col(RoomEvent.at) >= now - LOOKBACK,
-                or_(
-                    col(RoomEvent.sender_id).is_(None),
-                    col(RoomEvent.sender_id) != col(Participant.user_id),
-                ),
-                col(RoomEvent.seq) > func.coalesce(ReadMarker.seq, 0),
-                col(RoomEvent.seq) > func.coalesce(AwayNotice.seq, 0),
-            )
-            .group_by(*keys)
-        )
+        stmt = candidates_query(now)
         async with self.db.read() as s:
             conn = await s.connection()
             rows = (await conn.execute(stmt)).all()
@@ -219,14 +167,77 @@ class AwayNotices:
             case = await s.get(Case, c.case_id)
             room = await s.get(Room, c.room_id)
             assert user is not None and case is not None and room is not None
-            link = f"{self.public_url}/#/cases/{c.case_id}"
             number = case.court_case_number or f"#{c.case_id}"
-            where = texts.room_words(room.kind)
-            await enqueue(s, texts.away_email(user.email, number, where, link))
-            if user.phone:
-                await enqueue(s, SmsMessage(user.phone, texts.away_text(number, link)))
+            words = Words(
+                texts.away_subject(number),
+                texts.away_paragraphs(number, texts.room_words(room.kind)),
+                texts.away_text(number),
+                f"/#/cases/{c.case_id}",
+            )
+            # News other than chat (offers, signatures, the case ending) cannot be turned off.
+            topic = "offers" if c.required else "messages"
+            await self.notifier.tell(s, user, topic, words, now)
         logger.info("away notice queued: room %d, user %d", c.room_id, c.user_id)
         return True
+
+
+def candidates_query(now: datetime) -> Select[*tuple[Any, ...]]:
+    """Unread news per room and member in the last ``LOOKBACK`` (``ix_room_events_at`` serves
+    the time range; the plan is checked in tests/notify/test_away.py)."""
+    # One candidate per room and member: the same columns are selected and grouped by.
+    keys = (
+        col(Room.id),
+        col(Room.case_id),
+        col(Room.kind),
+        col(Room.side),
+        col(Participant.user_id),
+        col(Participant.role),
+        col(Participant.side),
+        col(Participant.approved),
+    )
+    stmt = (
+        sa_select(
+            *keys,
+            func.min(RoomEvent.at),
+            func.max(RoomEvent.seq),
+            func.max(cast(col(RoomEvent.type) != CHAT, Integer)),
+            func.max(AwayNotice.sent_at),
+            func.max(cast(col(User.notify_optional), Integer)),
+        )
+        .select_from(RoomEvent)
+        .join(Room, col(Room.id) == col(RoomEvent.room_id))
+        .join(Case, col(Case.id) == col(Room.case_id))
+        .join(
+            Participant,
+            and_(col(Participant.case_id) == col(Room.case_id), col(Participant.active)),
+        )
+        .join(User, col(User.id) == col(Participant.user_id))
+        .outerjoin(
+            ReadMarker,
+            and_(
+                col(ReadMarker.room_id) == col(Room.id),
+                col(ReadMarker.user_id) == col(Participant.user_id),
+            ),
+        )
+        .outerjoin(
+            AwayNotice,
+            and_(
+                col(AwayNotice.room_id) == col(Room.id),
+                col(AwayNotice.user_id) == col(Participant.user_id),
+            ),
+        )
+        .where(
+            col(RoomEvent.at) >= now - LOOKBACK,
+            or_(
+                col(RoomEvent.sender_id).is_(None),
+                col(RoomEvent.sender_id) != col(Participant.user_id),
+            ),
+            col(RoomEvent.seq) > func.coalesce(ReadMarker.seq, 0),
+            col(RoomEvent.seq) > func.coalesce(AwayNotice.seq, 0),
+        )
+        .group_by(*keys)
+    )
+    return stmt
 
 
 async def _claim(s: AsyncSession, c: Candidate, now: datetime, every: timedelta) -> bool:

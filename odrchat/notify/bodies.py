@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from odrchat.bodies import PHONE, Body, Reply, Text
+from odrchat.bodies import PHONE, Body, Flag, Reply, Text
 
 CODE = re.compile(r"^[0-9]{6}$")
 
@@ -59,3 +59,61 @@ class NotifyStatus(Reply):
     outbox: dict[str, dict[str, int]] = Field(
         description="rows per channel, then per status: pending, sent, unsent, dead"
     )
+
+
+# -- notification preferences -----------------------------------------------------------------
+
+CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+Clock = Annotated[str, Text(5, 5, pattern=CLOCK, pattern_message="is a time like 21:00")]
+OnOff = Annotated[bool, Flag()]
+
+
+class ChannelChoice(Body):
+    """Email and/or text for one kind of notice; a field left out keeps its value."""
+
+    email: OnOff | None = Field(None, description="false is refused for a required kind")
+    sms: OnOff | None = None
+
+
+class QuietHours(Body):
+    start: Clock = Field(description="local time when texts stop, e.g. 21:00")
+    end: Clock = Field(description="local time when held texts go, e.g. 08:00")
+
+
+class SetNotifications(Body):
+    """Change my notification settings; a field left out keeps its value, null resets it."""
+
+    case: ChannelChoice | None = None
+    offers: ChannelChoice | None = None
+    updates: ChannelChoice | None = None
+    messages: ChannelChoice | None = None
+    reminders: ChannelChoice | None = None
+    quiet_hours: QuietHours | None = Field(None, description="null: no quiet hours")
+    time_zone: Annotated[str, Text(64, 1)] | None = Field(
+        None, description="an IANA time zone such as America/Los_Angeles; null: the centre's"
+    )
+
+
+class TopicChoice(Reply):
+    email: bool
+    sms: bool
+    required: bool = Field(description="the email cannot be turned off (the page says why)")
+
+
+class QuietWindow(Reply):
+    start: str
+    end: str
+
+
+class NotificationSettings(Reply):
+    """Which channel each kind of notice takes, quiet hours for texts, and my time zone."""
+
+    case: TopicChoice
+    offers: TopicChoice
+    updates: TopicChoice
+    messages: TopicChoice
+    reminders: TopicChoice
+    quiet_hours: QuietWindow | None
+    time_zone: str | None = Field(description="my choice; null means the centre's")
+    centre_time_zone: str
+    texts_possible: bool = Field(description="a phone number is on the account")

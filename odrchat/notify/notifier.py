@@ -38,7 +38,7 @@ class Words:
     subject: str
     paragraphs: tuple[str, ...]
     text: str  # the text message, ideally one 160-character segment (the link is appended)
-    link: str  # a path on the site, e.g. "/#/cases/3"
+    link: str  # a path on the site, e.g. "/#/cases/3" (or a full address on it)
     action: str = ""  # the link's label in the email ("" for the default)
 
 
@@ -83,6 +83,10 @@ class Notifier:
         self._secret = secret
         self.centre = centre
 
+    def link(self, where: str) -> str:
+        """A path on the site as a full address (a full address stays as it is)."""
+        return where if "://" in where else self.public_url + where
+
     def unsubscribe_link(self, user_id: int, topic: str) -> str:
         """The one-click unsubscribe address for a topic's emails."""
         return f"{self.public_url}/unsubscribe/{unsubscribe_token(self._secret, user_id, topic)}"
@@ -93,11 +97,15 @@ class Notifier:
 
     async def tell(
         self, s: AsyncSession, user: User, topic: str, words: Words, now: datetime
-    ) -> None:
-        """Queue this notice to ``user`` by the channels they chose for ``topic``."""
+    ) -> bool:
+        """Queue this notice to ``user`` by the channels they chose for ``topic``.
+
+        Returns whether anything was queued (False: they chose neither channel for it).
+        """
         assert user.id is not None
         chosen = prefs_of(user, self.centre)
-        link = self.public_url + words.link
+        link = self.link(words.link)
+        queued = False
         if p.wants(chosen, topic, p.EMAIL):
             settings_link = self.public_url + ACCOUNT_PATH
             footer = texts.settings_footer(settings_link)
@@ -118,13 +126,16 @@ class Notifier:
                 headers=headers,
             )
             await enqueue(s, message, now=now)
+            queued = True
         if user.phone and p.wants(chosen, topic, p.SMS):
             sms = SmsMessage(user.phone, f"{words.text} {link}")
             await enqueue(s, sms, now=now, not_before=p.held_until(chosen, now))
+            queued = True
+        return queued
 
     async def tell_address(self, s: AsyncSession, email: str, name: str, words: Words) -> None:
         """Queue an email to someone with no account yet (an invitee)."""
-        link = self.public_url + words.link
+        link = self.link(words.link)
         message = build_email(
             email,
             words.subject,

@@ -47,6 +47,7 @@ TOPICS: dict[str, Topic] = {
     for t in (
         Topic("case", required=True),  # invitations, joining, the mediator, the end of the case
         Topic("offers", required=True),  # offers, agreements, signatures and their deadlines
+        Topic("updates", required=False),  # case progress: who joined, ready for a mediator
         Topic("messages", required=False),  # new messages while away
         Topic("reminders", required=False),  # nudges: an invitation or a consent still open
     )

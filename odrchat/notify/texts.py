@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from odrchat.notify.email import EmailMessage, build_email
-
 __all__ = [
+    "BAD_ZONE",
     "CODE_EXPIRED",
     "CODE_WRONG",
     "NOT_A_NUMBER",
@@ -20,15 +19,25 @@ __all__ = [
     "OPEN_CASE",
     "OPEN_SITE",
     "OPTED_OUT",
+    "REQUIRED_EMAIL",
     "RESEND_WAIT",
-    "away_email",
+    "UNSUBSCRIBE_BAD",
+    "UNSUBSCRIBE_BAD_TEXT",
+    "UNSUBSCRIBE_BUTTON",
+    "UNSUBSCRIBE_DONE",
+    "UNSUBSCRIBE_SETTINGS",
+    "away_paragraphs",
+    "away_subject",
     "away_text",
     "confirmation_code",
     "greeting",
     "help_reply",
     "room_words",
     "settings_footer",
+    "topic_words",
     "unsubscribe_footer",
+    "unsubscribe_question",
+    "unsubscribed",
 ]
 
 OPEN_CASE = "Open your case"
@@ -65,26 +74,24 @@ def room_words(kind: str) -> str:
     return _ROOMS.get(kind, "a conversation")
 
 
-def away_email(to: str, case_number: str, where: str, link: str) -> EmailMessage:
-    """The email telling an away participant that a room of their case has news."""
-    return build_email(
-        to,
-        f"News in your mediation {case_number}",
-        [
-            f"There is something new in {where} of your case {case_number} since you last looked.",
-            "Mediation is confidential, so this email does not say what was written or offered. "
-            "Please read it on the mediation site.",
-        ],
-        ("Open your case", link),
-        "You get at most one such email per conversation per hour. You can turn off notices "
-        "about new messages on your Account page; notices about offers, signatures and the end "
-        "of the mediation are always sent.",
+def away_subject(case_number: str) -> str:
+    """The subject of the email telling an away participant that their case has news."""
+    return f"News in your mediation {case_number}"
+
+
+def away_paragraphs(case_number: str, where: str) -> tuple[str, ...]:
+    """What that email says: where the news is, never what it is."""
+    return (
+        f"There is something new in {where} of your case {case_number} since you last looked.",
+        "Mediation is confidential, so this email does not say what was written or offered. "
+        "Please read it on the mediation site.",
+        "You get at most one such notice per conversation per hour.",
     )
 
 
-def away_text(case_number: str, link: str) -> str:
-    """The text telling an away participant that their case has news."""
-    return f"ODR: news in your mediation {case_number}. Details: {link}"
+def away_text(case_number: str) -> str:
+    """The text telling an away participant that their case has news (the link follows)."""
+    return f"ODR: news in your mediation {case_number}. Details:"
 
 
 def help_reply(public_url: str) -> str:
@@ -110,6 +117,48 @@ RESEND_WAIT = "A code was sent a moment ago. Please wait a minute before asking 
 NUMBER_OPTED_OUT = (
     "This number asked us to stop texting it (STOP). Text START to our number first, "
     "then ask for a code again."
+)
+
+BAD_ZONE = "is not a time zone we know; choose one such as America/Los_Angeles"
+REQUIRED_EMAIL = (
+    "cannot be turned off: the centre must be able to reach you by email about your case, "
+    "offers and signatures"
+)
+
+_TOPICS = {
+    "case": "your case",
+    "offers": "offers, the agreement and signatures",
+    "updates": "how your case is going",
+    "messages": "new messages while you are away",
+    "reminders": "reminders",
+}
+
+
+def topic_words(topic: str) -> str:
+    """A kind of notice, as the unsubscribe page names it."""
+    return _TOPICS.get(topic, topic)
+
+
+def unsubscribe_question(what: str) -> str:
+    """The unsubscribe page's question, before the one button."""
+    return f"Stop emails about {what}?"
+
+
+def unsubscribed(what: str) -> str:
+    """What the unsubscribe page says once it is done."""
+    return (
+        f"You will get no more emails about {what}. Emails about your case, offers and "
+        "signatures still come: the centre must be able to reach you about them."
+    )
+
+
+UNSUBSCRIBE_BUTTON = "Yes, stop these emails"
+UNSUBSCRIBE_DONE = "Done"
+UNSUBSCRIBE_SETTINGS = "All your notification settings (log in first)"
+UNSUBSCRIBE_BAD = "This link does not work"
+UNSUBSCRIBE_BAD_TEXT = (
+    "It may have been copied incompletely. You can change which emails you get on your "
+    "Account page."
 )
 
 # Reasons an outbox row gives for a text it did not send (the administration reads these).

@@ -330,7 +330,9 @@ async def _tell_other_side(unit: Unit, case_id: int, actor: Actor, counter: bool
     what = notices.OFFER_WORDS["counter" if counter else "offer"]
     if actor.side is None:
         what = notices.OFFER_WORDS["proposal"]
-    await unit.notify(case_id, notices.offer_made(what), optional=False, exclude=own)
+    await unit.notify(
+        case_id, notices.offer_made(what), optional=False, exclude=own, topic="offers"
+    )
 
 
 async def _record(

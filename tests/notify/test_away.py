@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -16,6 +17,7 @@ from odrchat.auth.tables import User
 from odrchat.cases.service import CaseService
 from odrchat.cases.unit import Units
 from odrchat.notify.away import AwayNotices, Candidate, due
+from odrchat.notify.notifier import Notifier
 from odrchat.notify.tables import OutboxMessage
 from odrchat.rooms import log
 from odrchat.rooms.presence import MemoryPresence
@@ -25,6 +27,7 @@ from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 from tests.cases.world import RecordingFeed, add_user, in_mediation
+from tests.conftest import SECRET
 
 SECRET_TEXT = "I could accept 1200 if the fence is painted"
 MIN = timedelta(minutes=1)
@@ -82,7 +85,8 @@ async def notices(db: Database) -> list[tuple[str, str]]:
 
 
 def sweeper(db: Database, presence: MemoryPresence | None = None) -> AwayNotices:
-    return AwayNotices(db, presence or MemoryPresence(), "https://odr.example")
+    notifier = Notifier("https://odr.example", SECRET, ZoneInfo("America/Los_Angeles"))
+    return AwayNotices(db, presence or MemoryPresence(), notifier)
 
 
 async def test_members_away_hear_once_per_room_per_hour_and_never_what_was_written(

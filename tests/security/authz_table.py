@@ -138,6 +138,8 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     # No code is waiting: every caller gets 422, never another person's state.
     ("POST", "/api/me/phone/confirm"): user(lambda w: {"code": "123456"}),
     ("DELETE", "/api/me/phone"): user(),
+    ("GET", "/api/me/notifications"): user(),
+    ("PUT", "/api/me/notifications"): user(lambda w: {"messages": {"email": False}}),
     # -- cases ------------------------------------------------------------------------------
     ("POST", "/api/cases"): user(
         lambda w: {

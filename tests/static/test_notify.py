@@ -88,15 +88,24 @@ async def test_a_person_confirms_a_phone_number_with_the_texted_code_on_the_acco
     await page.get_by_role("button", name="Stop texts and remove this number").click()
     await expect(status).to_have_text("No number yet: we reach you by email only.")
 
-    # New-message notices are a choice on the same page (offers and signatures always come).
-    choice = page.get_by_label("Tell me when there are new messages in my case while I am away")
-    await expect(choice).to_be_checked()
-    await choice.uncheck()
-    await page.get_by_role("button", name="Save").click()
+    # Notices are chosen per kind on the same page: new-message emails can be turned off,
+    # emails about the case cannot (and the page says why); quiet hours hold texts.
+    messages = page.get_by_label("Email: New messages while you are away")
+    await expect(messages).to_be_checked()
+    case_email = page.get_by_label("Email: Your case:", exact=False)
+    await expect(case_email).to_be_disabled()
+    await expect(case_email).to_be_checked()
+    await expect(page.locator("#notify-required-why")).to_contain_text("cannot be turned off")
+    await messages.uncheck()
+    await page.get_by_label("Hold texts during quiet hours").check()
+    await page.get_by_label("Quiet from").fill("22:00")
+    await page.get_by_label("Quiet until").fill("07:30")
+    await page.get_by_label("Your time zone").select_option("Europe/Madrid")
+    await page.get_by_role("button", name="Save notification settings").click()
     await expect(page.get_by_text("Saved.")).to_be_visible()
     await page.reload()
-    await expect(
-        page.get_by_label("Tell me when there are new messages in my case while I am away")
-    ).not_to_be_checked()
+    await expect(page.get_by_label("Email: New messages while you are away")).not_to_be_checked()
+    await expect(page.get_by_label("Quiet until")).to_have_value("07:30")
+    await expect(page.get_by_label("Your time zone")).to_have_value("Europe/Madrid")
     assert console.errors == []
     await context.close()

@@ -6,7 +6,7 @@ import {
 import { field, h, mount, showErrors } from "../dom.js";
 import { currentLanguage, languages, t } from "../i18n.js";
 import { switchLanguage } from "../language.js";
-import { PHONE } from "./labels.js";
+import { NOTIFY_PREFS, PHONE, TOPICS } from "./labels.js";
 
 function form(onSubmit, fields, submitText, ...extra) {
   const el = h("form", { attrs: { novalidate: true } },
@@ -156,15 +156,10 @@ export function account(main, _params, ctx) {
     language: languageField(user.language),
   };
   const saved = h("p", { attrs: { role: "status" } });
-  const optional = h("input", { type: "checkbox", id: "notify-optional" });
-  optional.checked = user.notify_optional !== false;
-  const optionalField = h("div", { class: "field" },
-    h("label", { class: "check", htmlFor: optional.id }, optional, PHONE.optionalLabel),
-    h("p", { class: "hint", text: PHONE.optionalHint }));
   const profileForm = form(async () => {
     const language = profile.language.input.value;
     const body = await api.patch("/api/me", {
-      display_name: profile.display_name.input.value, notify_optional: optional.checked,
+      display_name: profile.display_name.input.value,
       ...(serverKeepsLanguage() ? { language } : {}),
     });
     updateUser(body);
@@ -175,7 +170,7 @@ export function account(main, _params, ctx) {
       return;
     }
     saved.textContent = t("auth.account.saved");
-  }, profile, t("auth.account.save"), optionalField, saved);
+  }, profile, t("auth.account.save"), saved);
   const pw = {
     current_password: field("current_password", t("auth.currentPassword"), { type: "password",
       required: true, autocomplete: "current-password" }),
@@ -184,6 +179,7 @@ export function account(main, _params, ctx) {
   };
   const changed = h("p", { attrs: { role: "status" } });
   const phonePanel = h("div", { class: "phone" });
+  const notifyPanel = h("div", { class: "notify-prefs", id: "notifications" });
   const pwForm = form(async () => {
     await api.post("/api/auth/password/change", {
       current_password: pw.current_password.input.value, new_password: pw.new_password.input.value,
@@ -197,8 +193,91 @@ export function account(main, _params, ctx) {
       text: t("auth.account.confirmEmail") }),
     h("h2", { text: t("auth.account.profile") }), profileForm,
     h("h2", { text: PHONE.heading }), phonePanel,
+    h("h2", { text: NOTIFY_PREFS.heading }), notifyPanel,
     h("h2", { text: t("auth.password") }), pwForm));
   showPhone(phonePanel);
+  showNotifications(notifyPanel);
+}
+
+/** Email and/or text per kind of notice, quiet hours for texts, and my time zone. */
+async function showNotifications(panel) {
+  const st = await api.get("/api/me/notifications");
+  const boxes = {};
+  const rows = TOPICS.map(([topic, label]) => {
+    const choice = st[topic];
+    const email = h("input", { type: "checkbox" });
+    email.checked = choice.email;
+    if (choice.required) {
+      email.disabled = true;  // the page says why, below the table
+      email.setAttribute("aria-describedby", "notify-required-why");
+    }
+    const sms = h("input", { type: "checkbox" });
+    sms.checked = choice.sms;
+    boxes[topic] = { email, sms, required: choice.required };
+    return h("tr", {},
+      h("th", { attrs: { scope: "row" } }, label,
+        choice.required ? h("span", { class: "hint", text: ` (${NOTIFY_PREFS.always})` }) : null),
+      h("td", {}, cell(email, NOTIFY_PREFS.emailFor(label))),
+      h("td", {}, cell(sms, NOTIFY_PREFS.smsFor(label))));
+  });
+  const table = h("table", { class: "prefs" },
+    h("thead", {}, h("tr", {},
+      h("th", { attrs: { scope: "col" }, text: NOTIFY_PREFS.kind }),
+      h("th", { attrs: { scope: "col" }, text: NOTIFY_PREFS.email }),
+      h("th", { attrs: { scope: "col" }, text: NOTIFY_PREFS.sms }))),
+    h("tbody", {}, rows));
+
+  const quiet = h("input", { type: "checkbox", id: "quiet-on" });
+  quiet.checked = st.quiet_hours !== null;
+  const fields = {
+    start: field("start", NOTIFY_PREFS.quietFrom, { type: "time", required: true,
+      value: st.quiet_hours ? st.quiet_hours.start : "21:00" }),
+    end: field("end", NOTIFY_PREFS.quietUntil, { type: "time", required: true,
+      value: st.quiet_hours ? st.quiet_hours.end : "08:00" }),
+    time_zone: field("time_zone", NOTIFY_PREFS.zone, { tag: "select", required: true,
+      value: st.time_zone || "", hint: NOTIFY_PREFS.zoneHint,
+      options: [["", NOTIFY_PREFS.zoneCentre(st.centre_time_zone)],
+        ...zones().map((z) => [z, z.replaceAll("_", " ")])] }),
+  };
+  const hours = h("div", { class: "quiet-hours" }, fields.start.wrap, fields.end.wrap);
+  const showHours = () => { hours.hidden = !quiet.checked; };
+  quiet.addEventListener("change", showHours);
+  showHours();
+  const saved = h("p", { attrs: { role: "status" } });
+  const settings = form(async () => {
+    const body = {};
+    for (const [topic, box] of Object.entries(boxes)) {
+      body[topic] = box.required ? { sms: box.sms.checked }
+        : { email: box.email.checked, sms: box.sms.checked };
+    }
+    body.quiet_hours = quiet.checked
+      ? { start: fields.start.input.value, end: fields.end.input.value } : null;
+    body.time_zone = fields.time_zone.input.value || null;
+    await api.put("/api/me/notifications", body);
+    saved.textContent = t("auth.account.saved");
+  }, { time_zone: fields.time_zone }, NOTIFY_PREFS.save,
+  h("div", { class: "field" },
+    h("label", { class: "check", htmlFor: quiet.id }, quiet, NOTIFY_PREFS.quiet),
+    h("p", { class: "hint", text: NOTIFY_PREFS.quietHint })),
+  hours, saved);
+  // The table and the explanation go first, then quiet hours and the time zone.
+  const why = h("p", { class: "hint", id: "notify-required-why", text: NOTIFY_PREFS.requiredWhy });
+  settings.prepend(table, why,
+    ...(st.texts_possible ? [] : [h("p", { class: "hint", text: NOTIFY_PREFS.noPhone })]));
+  mount(panel, h("p", { text: NOTIFY_PREFS.intro }), settings);
+}
+
+/** A checkbox in a table cell: its label (read by screen readers) is a 44 px target. */
+function cell(input, name) {
+  return h("label", { class: "cell-check" }, input,
+    h("span", { class: "visually-hidden", text: name }));
+}
+
+/** The IANA time zones this browser knows, or a few common ones on an older browser. */
+function zones() {
+  if (typeof Intl.supportedValuesOf === "function") return Intl.supportedValuesOf("timeZone");
+  return ["America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+    "America/Phoenix", "America/Anchorage", "Pacific/Honolulu", "UTC"];
 }
 
 /** The language for pages, emails and texts: each language named in its own words. */

@@ -49,9 +49,38 @@ export const PHONE = lazy({
   codeLabel: "account.phone.codeLabel",
   codeHint: (number) => t("account.phone.codeHint", { number }),
   confirm: "account.phone.confirm",
-  optionalLabel: "account.notify.optionalLabel",
-  optionalHint: "account.notify.optionalHint",
 });
+
+// The Account page's notification settings (odrchat/notify/preferences.py).
+export const NOTIFY_PREFS = lazy({
+  heading: "account.notify.heading",
+  intro: "account.notify.intro",
+  kind: "account.notify.kind",
+  email: "account.notify.email",
+  sms: "account.notify.sms",
+  emailFor: (kind) => t("account.notify.emailFor", { kind }),
+  smsFor: (kind) => t("account.notify.smsFor", { kind }),
+  always: "account.notify.always",
+  requiredWhy: "account.notify.requiredWhy",
+  noPhone: "account.notify.noPhone",
+  quiet: "account.notify.quiet",
+  quietHint: "account.notify.quietHint",
+  quietFrom: "account.notify.quietFrom",
+  quietUntil: "account.notify.quietUntil",
+  zone: "account.notify.zone",
+  zoneHint: "account.notify.zoneHint",
+  zoneCentre: (zone) => t("account.notify.zoneCentre", { zone }),
+  save: "account.notify.save",
+});
+
+// The kinds of notice, in the order the page lists them.
+export const TOPICS = lazyPairs([
+  ["case", "account.notify.topic.case"],
+  ["offers", "account.notify.topic.offers"],
+  ["updates", "account.notify.topic.updates"],
+  ["messages", "account.notify.topic.messages"],
+  ["reminders", "account.notify.topic.reminders"],
+]);
 
 // The administration's view of notifications (odrchat/notify/routes.py).
 export const NOTIFY = lazy({
