@@ -36,7 +36,8 @@ from odrchat.cases.roles import Actor, Role
 from odrchat.cases.tables import Case, Invitation, MediatorConflict, MediatorDayOff, Participant
 from odrchat.cases.unit import Units
 from odrchat.errors import Conflict, Invalid, NotFound, Say
-from odrchat.i18n import N_
+from odrchat.i18n import N_, texts_for
+from odrchat.safety import texts as safety_texts
 from odrchat.store.types import utcnow
 
 _SEATS = (Role.MEDIATOR.value, Role.CO_MEDIATOR.value)
@@ -361,9 +362,13 @@ class Staffing:
             await unit.audit(admin.id, "case.assigned", case_id, detail, now=now)
             what = notices.describe_case(kind, case.court_case_number, case.court_name)
             link = notices.case_link(unit.settings.public_url, case_id)
+            flagged = any(r.flagged for r in await screenings_of(s, case_id))
             for user, seat in seats:
                 if user.id not in seated:
                     await unit.send(user, notices.assigned_to_you(what, seat), link)
+                    if flagged:  # that it needs care, never the answers
+                        care = safety_texts.screening_flagged(texts_for(user.language), case_id)
+                        await unit.send(user, care, link)
             neutrals = {u.id or 0 for u, _ in seats}
             notice = notices.mediator_assigned(intro)
             await unit.notify(case_id, notice, optional=False, exclude=neutrals)

@@ -112,6 +112,9 @@ def test_civil_harassment_asks_each_party_first_and_only_the_neutrals_see_the_an
         ]
         assert admin != mia
 
+    # The mediator was told at assignment that the screening needs care (and nothing more).
+    told = [m for m in outbox(db_url) if "please read the safety screening" in m.subject]
+    assert {m.recipient for m in told} == {"mia@example.org"}
     # Nothing of the answers left in any email or text.
     for row in outbox(db_url):
         assert NOTE not in row.body_text and "afraid" not in row.body_text.lower(), row.subject
