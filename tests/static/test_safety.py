@@ -43,6 +43,21 @@ async def answer(page: Page, answers: dict[str, str], note: str = "") -> None:
     await expect(page.locator("#screening-done")).to_be_visible()
 
 
+async def join_as(page: Page, server: Server, email: str, name: str) -> None:
+    """The invited side follows the emailed link, registers, confirms, logs in and joins."""
+    await page.goto(f"{server.url}/#/invite/{server.link_token(email, 'invite')}")
+    await page.get_by_role("link", name="Create an account").click()
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").click()
+    await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    await page.goto(f"{server.url}/#/verify/{server.link_token(email, 'verify')}")
+    await expect(page.get_by_role("heading", name="Email confirmed")).to_be_visible()
+    await log_in(page, server, email)
+    await page.get_by_role("button", name="Accept and join").click()
+
+
 ORDER = (
     "Is there a restraining order or protective order between you and the other side, or has "
     "one been asked for?"
@@ -90,17 +105,7 @@ async def test_screening_on_a_phone_and_need_help_in_a_room(
 
     # The respondent joins and answers too.
     dctx, dp = await person(browser, console, PHONE)  # type: ignore[arg-type]
-    await dp.goto(f"{server.url}/#/invite/{server.link_token(d_email, 'invite')}")
-    await dp.get_by_role("link", name="Create an account").click()
-    await dp.get_by_label("Email").fill(d_email)
-    await dp.get_by_label("Your name").fill(d_name)
-    await dp.get_by_label("Password").fill(PASSWORD)
-    await dp.get_by_role("button", name="Create account").click()
-    await expect(dp.get_by_role("heading", name="Check your email")).to_be_visible()
-    await dp.goto(f"{server.url}/#/verify/{server.link_token(d_email, 'verify')}")
-    await expect(dp.get_by_role("heading", name="Email confirmed")).to_be_visible()
-    await log_in(dp, server, d_email)
-    await dp.get_by_role("button", name="Accept and join").click()
+    await join_as(dp, server, d_email, d_name)
     await expect(dp.get_by_role("heading", name="Safety questions")).to_be_visible()
     await answer(dp, {ORDER: "No", AFRAID: "No", SUPPORT: "No", ACCOMMODATION: "No"})
     await accept_agreement_to_mediate(dp)
