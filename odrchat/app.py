@@ -77,6 +77,7 @@ from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.meta import deployment_id
 from odrchat.store.migrate import upgrade
+from odrchat.survey.routes import ENDPOINTS as SURVEY_ENDPOINTS
 from odrchat.tracing import Tracer
 
 log = logging.getLogger("odrchat")
@@ -96,6 +97,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *PREFERENCE_ENDPOINTS,
         *DOCUMENT_ENDPOINTS,
         *FIGURES_ENDPOINTS,
+        *SURVEY_ENDPOINTS,
         *SAFETY_ENDPOINTS,
     )
 

@@ -51,6 +51,7 @@ from odrchat.notify.outbox import enqueue
 from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
+from odrchat.survey import service as survey
 
 EVENT_TYPES: dict[type[Any], str] = {
     m.CaseOpened: "case.opened",
@@ -236,6 +237,8 @@ class Unit:
         assert case.id is not None
         notice = notices.closed(outcome, CaseKind(case.kind), case.hearing_date)
         await self.notify(case.id, notice, optional=False)
+        # Each party of a mediated case gets the satisfaction survey (odrchat/survey).
+        await survey.invite_parties(self.session, self.settings.public_url, case, outcome, now)
         stmt = select(Invitation).where(
             col(Invitation.case_id) == case.id,
             col(Invitation.used_at).is_(None),

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from odrchat.cases.tables import Case, ConsentRow
 from odrchat.figures.compute import CaseFacts, SurveyScores
 from odrchat.rooms.tables import Room, RoomEvent
+from odrchat.survey.tables import SurveyAnswer
 
 CHAT = "chat.message"
 
@@ -95,5 +96,11 @@ def _aware(at: datetime | None) -> datetime | None:
 async def survey_scores(
     s: AsyncSession, since: date | None, until: date | None
 ) -> list[SurveyScores]:
-    """The anonymous survey answers' scores (the survey adds its table)."""
-    return []
+    """The anonymous survey answers given in the months of the period (answers keep only
+    their month): the scores, never the comment."""
+    stmt = select(SurveyAnswer.heard, SurveyAnswer.neutral, SurveyAnswer.clear, SurveyAnswer.again)
+    if since is not None:
+        stmt = stmt.where(col(SurveyAnswer.month) >= since.strftime("%Y-%m"))
+    if until is not None:
+        stmt = stmt.where(col(SurveyAnswer.month) <= until.strftime("%Y-%m"))
+    return [SurveyScores(*row) for row in (await s.exec(stmt)).all()]

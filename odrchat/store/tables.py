@@ -16,6 +16,7 @@ import odrchat.records
 import odrchat.reminders.tables
 import odrchat.rooms.tables
 import odrchat.safety.tables
-import odrchat.store.meta  # noqa: F401
+import odrchat.store.meta
+import odrchat.survey.tables  # noqa: F401
 
 metadata = SQLModel.metadata

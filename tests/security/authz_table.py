@@ -236,6 +236,8 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/api/admin/filing"): admin(),
     ("GET", "/api/admin/notify"): admin(),
     ("GET", "/api/admin/metrics"): admin(),
+    ("GET", "/api/surveys/{token}"): public(),
+    ("POST", "/api/surveys/{token}"): public(lambda w: {"heard": 5}),
     ("GET", "/api/admin/agreements/{agreement_id:int}/filing-package"): admin(target="A2"),
     ("POST", "/api/admin/agreements/{agreement_id:int}/filed"): admin(
         lambda w: {"filed_on": "2026-01-02", "court_reference": "REF-1"}, target="A2"
