@@ -12,6 +12,7 @@ import { switchLanguage } from "./language.js";
 import { connection } from "./socket.js";
 import * as auth from "./views/auth.js";
 import * as invite from "./views/invite.js";
+import * as survey from "./views/survey.js";
 import * as cases from "./views/cases.js";
 import * as casePage from "./views/case.js";
 import * as mediator from "./views/mediator.js";
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^\/forgot$/, auth.forgot, false],
   [/^\/reset\/([A-Za-z0-9_-]+)$/, auth.reset, false],
   [/^\/invite\/([A-Za-z0-9_-]+)$/, invite.landing, false],
+  [/^\/survey\/([A-Za-z0-9_-]+)$/, survey.page, false],
   [/^\/about$/, pages.about, false],
   [/^\/glossary$/, pages.glossary, false],
   [/^\/prepare$/, pages.prepare, false],
