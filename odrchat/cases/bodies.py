@@ -157,7 +157,10 @@ class InviteAttorney(Body):
 
 
 class AddObserver(Body):
-    user_id: Id
+    user_id: Id | None = Field(None, description="the observer's account")
+    email: Email | None = Field(
+        None, description="or the address of their account (a mediator in training)"
+    )
 
 
 class AcceptInvitation(Body):

@@ -122,7 +122,9 @@ async def invite_attorney(call: Call[b.InviteAttorney]) -> b.Sent:
 
 async def add_observer(call: Call[b.AddObserver]) -> b.CaseDetail:
     """The mediator adds an observer (a mediator in training), pending approval."""
-    await _cases(call).add_observer(_me(call), _case_id(call), call.body.user_id)
+    await _cases(call).add_observer(
+        _me(call), _case_id(call), call.body.user_id, email=call.body.email
+    )
     return await _detail(call, _case_id(call))
 
 

@@ -20,7 +20,7 @@ from odrchat.cases import notices
 from odrchat.cases.fees import Fees
 from odrchat.cases.invitations import Invitations
 from odrchat.cases.roles import Role
-from odrchat.cases.staffing import Staffing, observer_account
+from odrchat.cases.staffing import Staffing, observer_account, observer_by_email
 from odrchat.cases.unit import Units
 from odrchat.cases.views import case_detail
 from odrchat.store.types import utcnow
@@ -77,10 +77,15 @@ class CaseService(Invitations, Staffing, Fees):
 
     # -- participants ------------------------------------------------------------------------
 
-    async def add_observer(self, user: User, case_id: int, observer_id: int) -> None:
-        """The mediator adds a mediator in training, who waits for the mediator's approval."""
+    async def add_observer(
+        self, user: User, case_id: int, observer_id: int | None, *, email: str | None = None
+    ) -> None:
+        """The mediator adds a mediator in training (by account or address), who waits for
+        the mediator's approval."""
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user)
+            if observer_id is None:
+                observer_id = await observer_by_email(unit.session, email)
             await observer_account(unit.session, observer_id)
             command = m.AddParticipant(observer_id, Role.OBSERVER)
             await unit.change(case, command, actor, utcnow())

@@ -293,6 +293,17 @@ async def _mediator_account(s: AsyncSession, user_id: int, field: str) -> User:
     return found
 
 
+async def observer_by_email(s: AsyncSession, email: str | None) -> int:
+    """The id of the mediator account with this address (an observer is named by either)."""
+    found = None
+    if email:
+        stmt = select(User).where(func.lower(col(User.email)) == email.lower())
+        found = (await s.exec(stmt)).first()
+    if found is None or found.id is None or found.staff_role != "mediator":
+        raise Invalid(N_("Some fields need attention."), fields={"email": N_("is not a mediator")})
+    return found.id
+
+
 async def observer_account(s: AsyncSession, user_id: int) -> User:
     """An observer must be a mediator (in training)."""
     return await _mediator_account(s, user_id, "user_id")

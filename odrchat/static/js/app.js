@@ -38,7 +38,7 @@ const ROUTES = [
   [/^\/cases\/new$/, cases.create, true],
   [/^\/cases?\/(\d+)(?:\/(case|conversations|agreement))?(?:\/(\d+))?$/, casePage.page, true],
   [/^\/mediator(?:\/(\d+))?$/, mediator.dashboard, true],
-  [/^\/admin(?:\/(queue|filing|flags|audit|cases|notify|figures))?$/, admin.page, true],
+  [/^\/admin(?:\/(queue|filing|flags|audit|cases|notify|figures|staff|mediators))?$/, admin.page, true],
   [/^\/admin\/read\/(\d+)(?:\/(\d+))?$/, reader.page, true],
 ];
 

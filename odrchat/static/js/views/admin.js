@@ -4,24 +4,29 @@
 
 import { api } from "../api.js";
 import { formatList, lazyPairs, t } from "../i18n.js";
-import { formatTime, h, mount, tableWrap } from "../dom.js";
+import { formatDate, h, mount, tableWrap } from "../dom.js";
 import { tabList } from "./case.js";
 import { figures } from "./figures.js";
 import { filing, flags } from "./filing.js";
+import { accounts, mediators as mediatorsTab } from "./staff.js";
 import { kindLabel, listOf, NOTIFY, outboxStatusLabel, sideLabel, statusLabel, TABLES } from "./labels.js";
 import { safetyChip } from "./safety.js";
 
 export async function page(main, [tab = "queue"], ctx) {
   ctx.setTitle(t("admin.title"));
   const panel = h("div", { id: "panel-main", attrs: { role: "tabpanel" } });
-  mount(main, h("h1", { text: t("admin.title") }),
-    tabList(lazyPairs([["queue", "admin.tab.queue"], ["filing", "admin.tab.filing"], ["flags", "admin.tab.flags"],
-      ["cases", "admin.tab.cases"], ["audit", "admin.tab.audit"], ["notify", "admin.tab.notify"], ["figures", "admin.tab.figures"]]), tab,
-    (key) => ctx.navigate(`/admin/${key}`), { label: t("admin.title") }), panel);
+  const tabs = tabList(lazyPairs([["queue", "admin.tab.queue"], ["cases", "admin.tab.cases"],
+    ["staff", "admin.tab.staff"], ["mediators", "admin.tab.mediators"], ["filing", "admin.tab.filing"],
+    ["flags", "admin.tab.flags"], ["audit", "admin.tab.audit"], ["notify", "admin.tab.notify"],
+    ["figures", "admin.tab.figures"]]), tab, (key) => ctx.navigate(`/admin/${key}`), { label: t("admin.title") });
+  tabs.classList.add("wrap-tabs"); // nine tabs: on a phone they wrap onto rows, never overlap
+  mount(main, h("h1", { text: t("admin.title") }), tabs, panel);
+  if (tab === "staff") return accounts(panel, ctx);
+  if (tab === "mediators") return mediatorsTab(panel);
   if (tab === "audit") return audit(panel);
   if (tab === "filing") return filing(panel, ctx);
   if (tab === "flags") return flags(panel);
-  if (tab === "cases") return allCases(panel);
+  if (tab === "cases") return allCases(panel, ctx);
   if (tab === "notify") return notify(panel);
   if (tab === "figures") return figures(panel);
   return queue(panel, ctx);
@@ -48,6 +53,11 @@ async function queue(panel, ctx) {
       [["", t("admin.queue.noCo")], ...options.slice(1)].map(([v, l]) => h("option", { value: v, text: l })));
     if (suggested) pick.value = String(suggested);
     const out = h("p", { attrs: { role: "status" } });
+    // A recorded conflict: the server refuses, says whose, and an override needs a reason.
+    const reason = h("textarea", { id: `override-${caseId}`, rows: 2, maxLength: 500 });
+    const override = h("div", { class: "notice warn", hidden: true },
+      h("label", { htmlFor: reason.id, text: t("admin.queue.overrideReason") }), reason);
+    const conflicted = (c.conflicts || []);
     const btn = h("button", { type: "button", text: t("admin.queue.assign"), on: { click: async () => {
       if (!pick.value) {
         out.textContent = t("admin.queue.pleaseChoose");
@@ -55,6 +65,14 @@ async function queue(panel, ctx) {
       }
       const body = { mediator_id: Number(pick.value) };
       if (co.value) body.co_mediator_id = Number(co.value);
+      if (!override.hidden) {
+        if (!reason.value.trim()) {
+          out.textContent = t("admin.queue.overrideNeeded");
+          reason.focus();
+          return;
+        }
+        body.override_reason = reason.value.trim();
+      }
       btn.disabled = true;
       try {
         await api.post(`/api/admin/cases/${caseId}/assign`, body);
@@ -62,6 +80,10 @@ async function queue(panel, ctx) {
       } catch (err) {
         out.textContent = err.message;
         btn.disabled = false;
+        if (err.code === "mediator_conflict") {
+          override.hidden = false;
+          btn.textContent = t("admin.queue.assignAnyway");
+        }
       }
     } } });
     return h("li", { class: "card", dataset: { caseId } },
@@ -70,34 +92,137 @@ async function queue(panel, ctx) {
       c.parties ? h("p", { text: formatList(c.parties.map((p) => `${p.display_name} (${sideLabel(c.kind, p.side)})`)) }) : null,
       suggested ? h("p", { text: t("admin.queue.suggested", { name: nameOf(suggested) || c.suggested_mediator?.display_name || suggested }) })
         : h("p", { text: t("admin.queue.noneFree") }),
+      conflicted.length ? h("ul", { class: "notice warn conflicts" }, conflicted.map((x) =>
+        h("li", { text: t("admin.queue.conflict", { mediator: nameOf(x.mediator_id) || `#${x.mediator_id}`, person: x.person }) }))) : null,
+      (c.duplicates || []).length ? h("p", { class: "notice warn duplicate" }, t("admin.queue.duplicate"), " ",
+        c.duplicates.map((d) => [h("a", { href: `#/cases/${d}`, text: `#${d}` }), " "])) : null,
       h("div", { class: "field" }, h("label", { htmlFor: pick.id, text: t("labels.role.mediator") }), pick),
       h("div", { class: "field" }, h("label", { htmlFor: co.id, text: t("admin.queue.co") }), co),
-      h("div", { class: "actions" }, btn), out);
+      override, h("div", { class: "actions" }, btn), out);
   })));
 }
 
-async function allCases(panel) {
-  const cases = listOf(await api.get("/api/admin/cases"), "cases");
-  mount(panel, tableWrap(TABLES.cases, h("table", {},
+const STATUSES = ["invited", "awaiting_consent", "awaiting_mediator", "in_mediation", "settled",
+  "impasse", "opted_out", "declined", "expired"];
+const FEES = { waived: "admin.fee.waived", paid: "admin.fee.paid", due: "admin.fee.due" };
+
+function filterField(id, label, el) {
+  el.id = id;
+  return h("div", { class: "field" }, h("label", { htmlFor: id, text: label }), el);
+}
+
+async function allCases(panel, ctx) {
+  const m = await api.get("/api/admin/mediators");
+  const kind = h("select", {}, [["", t("admin.filter.any")],
+    ...["small_claims", "unlawful_detainer", "civil_harassment", "community"].map((k) => [k, kindLabel(k)])]
+    .map(([v, l]) => h("option", { value: v, text: l })));
+  const status = h("select", {}, [["", t("admin.filter.any")], ...STATUSES.map((k) => [k, statusLabel(k)])]
+    .map(([v, l]) => h("option", { value: v, text: l })));
+  const mediator = h("select", {}, [["", t("admin.filter.any")],
+    ...listOf(m, "mediators").map((x) => [String(x.id), x.display_name])].map(([v, l]) => h("option", { value: v, text: l })));
+  const number = h("input", { type: "search", autocomplete: "off" });
+  const party = h("input", { type: "search", autocomplete: "off" });
+  const since = h("input", { type: "date" });
+  const until = h("input", { type: "date" });
+  const list = h("div", { id: "case-list" });
+  const load = async () => {
+    const params = new URLSearchParams();
+    for (const [key, el] of [["kind", kind], ["status", status], ["mediator_id", mediator],
+      ["court_case_number", number], ["party", party], ["since", since], ["until", until]]) {
+      if (el.value.trim()) params.set(key, el.value.trim());
+    }
+    const cases = listOf(await api.get(`/api/admin/cases?${params}`), "cases");
+    mount(list, cases.length ? caseTable(cases, load) : h("p", { class: "notice", text: t("admin.filter.nothing") }));
+  };
+  const form = h("form", { class: "filters", attrs: { role: "search", "aria-label": t("admin.filter.label") },
+    on: { submit: (ev) => { ev.preventDefault(); load(); } } },
+  filterField("f-kind", t("admin.col.kind"), kind), filterField("f-status", t("admin.col.status"), status),
+  filterField("f-mediator", t("labels.role.mediator"), mediator),
+  filterField("f-number", t("admin.col.number"), number), filterField("f-party", t("admin.filter.party"), party),
+  filterField("f-since", t("admin.filter.since"), since), filterField("f-until", t("admin.filter.until"), until),
+  h("div", { class: "actions" }, h("button", { type: "submit", text: t("admin.filter.apply") })));
+  mount(panel, form, list);
+  await load();
+}
+
+function feeCell(c, reload) {
+  if (!c.fee_review) return h("td", { text: "" });
+  const pick = h("select", { attrs: { "aria-label": t("admin.fee.label", { id: String(c.id) }) } },
+    [["", t("admin.fee.notReviewed")], ...Object.entries(FEES).map(([v, key]) => [v, t(key)])]
+      .map(([v, l]) => h("option", { value: v, text: l })));
+  pick.value = c.fee_status || "";
+  const out = h("span", { attrs: { role: "status" } });
+  const save = h("button", { type: "button", class: "secondary", text: t("admin.fee.save"), on: { click: async () => {
+    if (!pick.value) return;
+    save.disabled = true;
+    try {
+      await api.post(`/api/admin/cases/${c.id}/fee`, { status: pick.value });
+      out.textContent = t("admin.fee.saved");
+    } catch (err) {
+      out.textContent = err.message;
+    }
+    save.disabled = false;
+  } } });
+  return h("td", { class: "fee" }, pick, save, out);
+}
+
+function caseTable(cases, reload) {
+  return tableWrap(TABLES.cases, h("table", {},
     h("thead", {}, h("tr", {}, [t("admin.col.case"), t("admin.col.kind"), t("admin.col.number"),
-      t("admin.col.status"), t("admin.col.conversations")].map((text) => h("th", { text })))),
+      t("admin.col.status"), t("labels.role.mediator"), t("admin.col.parties"), t("admin.col.fee"),
+      t("admin.col.conversations")].map((text) => h("th", { text })))),
     h("tbody", {}, cases.map((c) => h("tr", { dataset: { caseId: c.id } },
       h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
       h("td", { text: kindLabel(c.kind) }), h("td", { text: c.court_case_number || "" }),
-      h("td", {}, statusLabel(c.status), " ", safetyChip(c)),
-      h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: t("admin.cases.read") }))))))));
+      h("td", {}, statusLabel(c.status), " ", safetyChip(c)), h("td", { text: c.mediator || "" }),
+      h("td", { text: formatList(c.parties || []) }), feeCell(c, reload),
+      h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: t("admin.cases.read") })))))));
 }
 
+const AUDIT_ROLES = {
+  admin: "staff.role.admin", mediator: "staff.role.mediator", party: "labels.role.party",
+  attorney: "labels.role.attorney", co_mediator: "labels.role.coMediator", observer: "labels.role.observer",
+  user: "admin.audit.user", system: "admin.system",
+};
+
 async function audit(panel) {
-  const entries = listOf(await api.get("/api/admin/audit"), "entries", "audit");
-  mount(panel, tableWrap(TABLES.audit, h("table", {},
-    h("caption", { class: "visually-hidden", text: t("admin.audit.caption") }),
-    h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.who"), t("admin.col.what"),
-      t("admin.col.case"), t("admin.col.detail")].map((text) => h("th", { text })))),
-    h("tbody", {}, entries.map((e) => h("tr", {},
-      h("td", { text: formatTime(e.at) }), h("td", { text: String(e.actor_user_id ?? t("admin.system")) }),
-      h("td", { text: e.action }), h("td", { text: e.case_id ? String(e.case_id) : "" }),
-      h("td", { text: e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : "" })))))));
+  const action = h("select", {}, [["", t("admin.filter.any")], ["case.", t("admin.audit.cases")],
+    ["user.", t("admin.audit.accounts")], ["mediator.", t("admin.audit.mediators")],
+    ["agreement.", t("admin.audit.agreements")], ["document.", t("admin.audit.documents")]]
+    .map(([v, l]) => h("option", { value: v, text: l })));
+  const actor = h("input", { type: "search", autocomplete: "off" });
+  const caseId = h("input", { type: "number", min: 1 });
+  const since = h("input", { type: "date" });
+  const until = h("input", { type: "date" });
+  const list = h("div", { id: "audit-list" });
+  const csv = h("a", { id: "audit-csv", class: "button secondary", href: "/api/admin/audit.csv", download: "",
+    text: t("admin.audit.csv") });
+  const load = async () => {
+    const params = new URLSearchParams();
+    for (const [key, el] of [["action", action], ["actor", actor], ["case_id", caseId], ["since", since], ["until", until]]) {
+      if (el.value.trim()) params.set(key, el.value.trim());
+    }
+    csv.href = `/api/admin/audit.csv?${params}`;
+    const entries = listOf(await api.get(`/api/admin/audit?${params}`), "entries", "audit");
+    mount(list, tableWrap(TABLES.audit, h("table", {},
+      h("caption", { class: "visually-hidden", text: t("admin.audit.caption") }),
+      h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.who"), t("admin.col.what"),
+        t("admin.col.case"), t("admin.col.detail")].map((text) => h("th", { text })))),
+      h("tbody", {}, entries.map((e) => h("tr", {},
+        h("td", { text: e.at_local || formatDate(e.at) }),
+        h("td", { text: e.actor_name ? t("admin.audit.who", { name: e.actor_name, role: t(AUDIT_ROLES[e.actor_role] || "admin.audit.user") })
+          : t("admin.system") }),
+        h("td", { text: e.action }), h("td", { text: e.case_id ? String(e.case_id) : "" }),
+        h("td", { text: e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : "" })))))));
+  };
+  const form = h("form", { class: "filters", attrs: { role: "search", "aria-label": t("admin.filter.label") },
+    on: { submit: (ev) => { ev.preventDefault(); load(); } } },
+  filterField("a-action", t("admin.col.what"), action), filterField("a-actor", t("admin.col.who"), actor),
+  filterField("a-case", t("admin.col.case"), caseId),
+  filterField("a-since", t("admin.filter.since"), since), filterField("a-until", t("admin.filter.until"), until),
+  h("div", { class: "actions" }, h("button", { type: "submit", text: t("admin.filter.apply") }), csv));
+  mount(panel, h("p", { class: "hint", text: t("admin.audit.hint") }), form, list);
+  await load();
 }
 
 async function notify(panel) {

@@ -97,6 +97,7 @@ async function caseTab(panel, d, user, ctx) {
     d.department ? [h("dt", { text: t("case.fact.department") }), h("dd", { text: d.department })] : null,
     d.premises_address ? [h("dt", { text: t("case.fact.premises") }), h("dd", { text: d.premises_address })] : null,
     h("dt", { text: t("case.fact.status") }), h("dd", { text: statusLabel(d.status) }),
+    d.fee_review ? [h("dt", { text: t("case.fact.fee") }), h("dd", { id: "fee-status", text: t(FEE_KEYS[d.fee_status || ""]) })] : null,
     d.description ? [h("dt", { text: t("case.fact.about") }), h("dd", { class: "prewrap", text: d.description })] : null);
   const people = (d.participants || []).map((p) => h("li", { class: "card", dataset: { userId: p.user_id } },
     h("strong", { text: p.display_name }), " — ",
@@ -121,6 +122,7 @@ async function caseTab(panel, d, user, ctx) {
     // The agreement to mediate comes once the party has answered the safety questions.
     d.screening_required && d.screening_answered === false ? null : await consentBox(d, refresh),
     mediatorActions(d, refresh),
+    observerBox(d, refresh),
     attorneyBox(d, refresh),
     optOutBox(d, refresh),
     h("p", {}, h("a", { href: "#/prepare", text: t("faq.link.prepare") }), " · ",
@@ -150,6 +152,22 @@ function actionButton(text, run, cls = "") {
     }
   } } });
   return [btn, out];
+}
+
+const FEE_KEYS = { "": "case.fee.review", waived: "case.fee.waived", paid: "case.fee.paid", due: "case.fee.due" };
+
+/** The mediator adds a mediator in training as an observer (then approves them on their card). */
+function observerBox(d, refresh) {
+  if (!["mediator", "co_mediator"].includes(d.my_role) || !isOpen(d)) return null;
+  const email = h("input", { id: "observer-email", type: "email", autocomplete: "off" });
+  const [btn, out] = actionButton(t("case.observer.add"), async () => {
+    await api.post(`/api/cases/${d.id}/observers`, { email: email.value.trim() });
+    refresh();
+  }, "secondary");
+  return h("details", {}, h("summary", { text: t("case.observer.title") }),
+    h("p", { class: "hint", text: t("case.observer.hint") }),
+    h("div", { class: "field" }, h("label", { htmlFor: "observer-email", text: t("case.observer.email") }), email),
+    h("div", { class: "actions" }, btn, out));
 }
 
 function approveButton(d, p, refresh) {

@@ -1,0 +1,190 @@
+"""The centre's administration on screen (issue 17's done-when, without the figures): a new
+admin invites a mediator, who chooses their own password; sets her languages, case kinds and a
+day off; records a conflict with a party by name; assigns her to a community case past the
+conflict with a reason; the mediator adds and approves an observer; the admin waives the fee
+and the filing party is told; the audit log shows names and roles and exports CSV. Then the
+accounts screen disables and enables her. Phone-sized throughout; the tabs never overlap."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.static.conftest import (
+    BROWSER,
+    PHONE,
+    STAFF_PASSWORD,
+    Console,
+    Server,
+    Staff,
+    no_horizontal_scroll,
+    seed_users,
+)
+from tests.static.flow import day, person
+from tests.static.test_attorney import call
+from tests.static.test_auth import log_in
+
+pytestmark = BROWSER
+SMALL = {"width": 360, "height": 740}
+
+
+def _mail_subjects(server: Server, to: str) -> list[str]:
+    with sqlite3.connect(server.db_path) as db:
+        rows = db.execute("SELECT subject FROM outbox WHERE recipient = ?", (to,)).fetchall()
+    return [subject for (subject,) in rows]
+
+
+async def _tabs_do_not_overlap(page: Page) -> None:
+    boxes: list[dict[str, Any]] = await page.evaluate(
+        """() => [...document.querySelectorAll('[role="tab"]')].map((b) => {
+          const r = b.getBoundingClientRect();
+          const fits = b.scrollWidth <= b.clientWidth;
+          return {x: r.left, y: r.top, w: r.width, h: r.height, fits};
+        })"""
+    )
+    for i, a in enumerate(boxes):
+        assert a["fits"], f"tab {i} text is cut"
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["w"] <= b["x"] + 1
+                or b["x"] + b["w"] <= a["x"] + 1
+                or a["y"] + a["h"] <= b["y"] + 1
+                or b["y"] + b["h"] <= a["y"] + 1
+            )
+            assert apart, f"tabs overlap: {a} {b}"
+
+
+async def test_a_new_admin_staffs_and_runs_a_community_case(
+    browser: Browser, server: Server, staff: Staff, console: Console
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    admin_email, nina_email = f"boss-{tag}@example.org", f"nina-{tag}@example.org"
+    p_email, d_email = f"cp-{tag}@example.org", f"cd-{tag}@example.org"
+    d_name = f"Dora Neighbour {tag}"
+    seed_users(
+        server,
+        [
+            (admin_email, f"Boss {tag}", "admin"),
+            (p_email, f"Pat Filer {tag}", ""),
+            (d_email, d_name, ""),
+        ],
+    )
+
+    _, ap = await person(browser, console, SMALL)
+    await log_in(ap, server, admin_email, STAFF_PASSWORD)
+    await expect(ap.get_by_role("button", name="Log out")).to_be_visible()
+
+    # Invite a mediator: she chooses her own password from the emailed link.
+    await ap.goto(f"{server.url}/#/admin/staff")
+    await _tabs_do_not_overlap(ap)
+    await no_horizontal_scroll(ap)
+    await ap.get_by_label("Name", exact=True).fill(f"Nina {tag}")
+    await ap.get_by_label("Email address").fill(nina_email)
+    await ap.get_by_role("button", name="Send invitation").click()
+    await expect(ap.get_by_text(f"Invitation sent to {nina_email}.")).to_be_visible()
+    row = ap.locator("tr", has_text=nina_email)
+    await expect(row.locator(".account-status")).to_have_text("Invited: no password chosen yet")
+    nina_id = int(await row.get_attribute("data-user-id") or 0)
+
+    _, np_ = await person(browser, console, PHONE)
+    await np_.goto(f"{server.url}/#/reset/{server.link_token(nina_email, 'reset')}")
+    await np_.get_by_label("New password").fill("nina's own password")
+    await np_.get_by_role("button", name="Set password").click()
+    await expect(np_.get_by_role("heading", name="Password changed")).to_be_visible()
+    await log_in(np_, server, nina_email, "nina's own password")
+    await expect(np_.get_by_role("link", name="Dashboard")).to_be_visible()
+
+    # Her profile, a day off tomorrow, and a conflict with the responding party by name.
+    await ap.get_by_role("tab", name="Mediators").click()
+    card = ap.locator(f"li[data-mediator-id='{nina_id}']")
+    await card.get_by_label("Languages spoken").fill("en, es")
+    await card.get_by_label("Community mediation").check()
+    await card.get_by_role("button", name="Save profile").click()
+    await expect(card.get_by_text("Saved.")).to_be_visible()
+    await card.get_by_label("Day off").fill(day(1))
+    await card.get_by_role("button", name="Add day off").click()
+    card = ap.locator(f"li[data-mediator-id='{nina_id}']")
+    await expect(card.locator(".days-off li")).to_have_count(1)
+    await ap.get_by_label("Mediator", exact=True).last.select_option(str(nina_id))
+    await ap.get_by_label("Person's name").fill(d_name.upper())
+    await ap.get_by_label("Note", exact=True).fill("Same street")
+    await ap.get_by_role("button", name="Record conflict").click()
+    await expect(ap.locator("#conflicts tr", has_text=d_name.upper())).to_be_visible()
+
+    # A community case reaches the queue (through the API, as the flow tests walk those screens).
+    _, pp = await person(browser, console, PHONE)
+    await log_in(pp, server, p_email, STAFF_PASSWORD)
+    _, dp = await person(browser, console, PHONE)
+    await log_in(dp, server, d_email, STAFF_PASSWORD)
+    await expect(dp.get_by_role("button", name="Log out")).to_be_visible()
+    version = (await call(pp, "GET", "/api/agreement-to-mediate"))["version"]
+    body = {"kind": "community", "side": "plaintiff", "description": "A shared fence.",
+            "other_name": d_name, "other_email": d_email}  # fmt: skip
+    case_id = (await call(pp, "POST", "/api/cases", body))["id"]
+    await call(pp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+    await call(dp, "POST", f"/api/invitations/{server.link_token(d_email, 'invite')}/accept")
+    await call(dp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+
+    # The queue warns of the conflict; assigning her needs a reason, which is audited.
+    await ap.get_by_role("tab", name="Waiting for a mediator").click()
+    queued = ap.locator(f"li[data-case-id='{case_id}']")
+    await expect(queued.locator(".conflicts")).to_contain_text(f"Nina {tag}")
+    await queued.get_by_label("Mediator", exact=True).select_option(str(nina_id))
+    await queued.get_by_role("button", name="Assign").click()
+    await expect(queued.get_by_text("A conflict of interest is recorded")).to_be_visible()
+    await queued.get_by_label("Reason to assign despite the conflict").fill("Both parties asked")
+    await queued.get_by_role("button", name="Assign anyway").click()
+    await expect(queued).to_have_count(0)
+
+    # The mediator adds an observer (a mediator in training) and approves them.
+    await np_.goto(f"{server.url}/#/cases/{case_id}")
+    await np_.get_by_text("Add an observer").click()
+    await np_.get_by_label("Their email address (a mediator account)").fill(staff.mediator_email)
+    await np_.get_by_role("button", name="Add observer").click()
+    observer = np_.locator(f"li[data-user-id='{staff.mediator_id}']")
+    await observer.get_by_role("button", name="Approve observer").click()
+    await expect(observer.get_by_role("button", name="Approve observer")).to_have_count(0)
+
+    # The fee is waived; the filing party is told and sees it on the case.
+    await ap.get_by_role("tab", name="All cases").click()
+    await ap.get_by_label("Kind", exact=True).select_option("community")
+    await ap.get_by_label("Party name").fill(d_name)
+    await ap.get_by_role("button", name="Search").click()
+    line = ap.locator(f"tr[data-case-id='{case_id}']")
+    await expect(line).to_contain_text(f"Nina {tag}")
+    await line.get_by_label(f"Fee for case #{case_id}").select_option("waived")
+    await line.get_by_role("button", name="Save fee").click()
+    await expect(line.get_by_text("the filing party has been told")).to_be_visible()
+    assert "Fee review for your mediation" in _mail_subjects(server, p_email)
+    await pp.goto(f"{server.url}/#/cases/{case_id}")
+    await expect(pp.locator("#fee-status")).to_have_text("Waived: nothing to pay")
+
+    # The audit log: names, roles, dates in the centre's zone; the CSV follows the filters.
+    await ap.get_by_role("tab", name="Audit log").click()
+    await ap.get_by_label("Case", exact=True).fill(str(case_id))
+    await ap.get_by_role("button", name="Search").click()
+    override = ap.locator("#audit-list tr", has_text="case.conflict_override")
+    await expect(override).to_contain_text(f"Boss {tag} (Administrator)")
+    await expect(override).to_contain_text(day(0)[:4])
+    assert f"case_id={case_id}" in (await ap.locator("#audit-csv").get_attribute("href") or "")
+    csv_text = await ap.evaluate(
+        "async (h) => (await fetch(h, {credentials: 'same-origin'})).text()",
+        await ap.locator("#audit-csv").get_attribute("href"),
+    )
+    assert "case.fee_reviewed" in csv_text and "Both parties asked" not in csv_text
+
+    # Disabling her logs her out; enabling lets her back in.
+    await ap.get_by_role("tab", name="Staff").click()
+    row = ap.locator(f"tr[data-user-id='{nina_id}']")
+    ap.once("dialog", lambda d: d.accept())
+    await row.get_by_role("button", name="Disable").click()
+    await expect(row.locator(".account-status")).to_have_text("Disabled")
+    await np_.reload()
+    await expect(np_.get_by_role("link", name="Log in")).to_be_visible()
+    await row.get_by_role("button", name="Enable").click()
+    await expect(row.locator(".account-status")).to_have_text("Active")
+    await no_horizontal_scroll(ap)
+    assert console.errors == []
