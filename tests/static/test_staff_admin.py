@@ -155,9 +155,15 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
     await ap.get_by_role("button", name="Search").click()
     line = ap.locator(f"tr[data-case-id='{case_id}']")
     await expect(line).to_contain_text(f"Nina {tag}")
-    await line.get_by_label(f"Fee for case #{case_id}").select_option("waived")
+    fee = line.get_by_label(f"Fee for case #{case_id}")
+    await fee.select_option("waived")
+    await expect(fee).to_have_value("waived")
     await line.get_by_role("button", name="Save fee").click()
-    await expect(line.get_by_text("the filing party has been told")).to_be_visible()
+    try:
+        await expect(line.get_by_text("the filing party has been told")).to_be_visible()
+    except AssertionError:
+        print("HTTP", console.http, "ERR", console.errors, "FAILED", console.failed)
+        raise
     assert "Fee review for your mediation" in _mail_subjects(server, p_email)
     await pp.goto(f"{server.url}/#/cases/{case_id}")
     await expect(pp.locator("#fee-status")).to_have_text("Waived: nothing to pay")

@@ -125,13 +125,16 @@ async function allCases(panel, ctx) {
   const since = h("input", { type: "date" });
   const until = h("input", { type: "date" });
   const list = h("div", { id: "case-list" });
+  let latest = 0; // a slower, older search must not overwrite a newer one
   const load = async () => {
+    const mine = ++latest;
     const params = new URLSearchParams();
     for (const [key, el] of [["kind", kind], ["status", status], ["mediator_id", mediator],
       ["court_case_number", number], ["party", party], ["since", since], ["until", until]]) {
       if (el.value.trim()) params.set(key, el.value.trim());
     }
     const cases = listOf(await api.get(`/api/admin/cases?${params}`), "cases");
+    if (mine !== latest) return;
     mount(list, cases.length ? caseTable(cases, load) : h("p", { class: "notice", text: t("admin.filter.nothing") }));
   };
   const form = h("form", { class: "filters", attrs: { role: "search", "aria-label": t("admin.filter.label") },
@@ -197,13 +200,16 @@ async function audit(panel) {
   const list = h("div", { id: "audit-list" });
   const csv = h("a", { id: "audit-csv", class: "button secondary", href: "/api/admin/audit.csv", download: "",
     text: t("admin.audit.csv") });
+  let latest = 0;
   const load = async () => {
+    const mine = ++latest;
     const params = new URLSearchParams();
     for (const [key, el] of [["action", action], ["actor", actor], ["case_id", caseId], ["since", since], ["until", until]]) {
       if (el.value.trim()) params.set(key, el.value.trim());
     }
     csv.href = `/api/admin/audit.csv?${params}`;
     const entries = listOf(await api.get(`/api/admin/audit?${params}`), "entries", "audit");
+    if (mine !== latest) return;
     mount(list, tableWrap(TABLES.audit, h("table", {},
       h("caption", { class: "visually-hidden", text: t("admin.audit.caption") }),
       h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.who"), t("admin.col.what"),

@@ -52,11 +52,14 @@ export async function accounts(panel, ctx) {
     ["", t("staff.show.all")], ["staff", t("staff.show.staff")],
     ["mediator", t("staff.role.mediator")], ["admin", t("staff.role.admin")], ["party", t("staff.show.parties")]]);
   const list = h("div", { id: "staff-list" });
+  let latest = 0; // a slower, older search must not overwrite a newer one
   const load = async () => {
+    const mine = ++latest;
     const params = new URLSearchParams();
     if (q.value.trim()) params.set("q", q.value.trim());
     if (role.value) params.set("role", role.value);
     const found = await api.get(`/api/admin/users?${params}`);
+    if (mine !== latest) return;
     mount(list, table(found.users || [], load));
   };
   const search = h("form", { class: "filters", attrs: { role: "search" }, on: { submit: (ev) => {
