@@ -34,6 +34,8 @@ from odrchat.broker.base import Broker
 from odrchat.cases.routes import ENDPOINTS as CASE_ENDPOINTS
 from odrchat.cases.service import CaseService
 from odrchat.cases.unit import Units
+from odrchat.control.routes import ENDPOINTS as CONTROL_ENDPOINTS
+from odrchat.control.service import ControlService
 from odrchat.documents.routes import ENDPOINTS as DOCUMENT_ENDPOINTS
 from odrchat.documents.scan import Scanner
 from odrchat.documents.service import DocumentService
@@ -99,6 +101,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
         *FIGURES_ENDPOINTS,
         *SURVEY_ENDPOINTS,
         *SAFETY_ENDPOINTS,
+        *CONTROL_ENDPOINTS,
     )
 
 
@@ -235,10 +238,12 @@ def create_app(
         cases = CaseService(units)
         agreements = AgreementService(units, auth)
         offers = OfferService(units)
+        control = ControlService(units)
         the_blobs = blobs or build_blob_store(settings.documents, db)
         await the_blobs.connect()
         documents = DocumentService(db, the_blobs, feed, settings.documents, scanner=scanner)
-        safety = SafetyService(units, presence, feed)
+        # A flagged screening puts the case in caucus-only mode (issue 16).
+        safety = SafetyService(units, presence, feed, on_flagged=control.on_flagged)
         services = Services(
             settings=settings,
             db=db,
@@ -258,6 +263,7 @@ def create_app(
             agreements=agreements,
             documents=documents,
             safety=safety,
+            control=control,
         )
         background: list[asyncio.Task[None]] = []
         try:

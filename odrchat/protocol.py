@@ -268,14 +268,24 @@ class Stored(Protocol):
     def body(self) -> Mapping[str, Any]: ...
 
 
-def event_frame(ev: Stored) -> dict[str, Any]:
-    """A stored event as a frame object (also an element of `room.history.events`)."""
-    return {"type": ev.type, "room": ev.room_id, "seq": ev.seq, "at": ev.at.isoformat(), **ev.body}
+def event_frame(ev: Stored, hidden: str | None = None) -> dict[str, Any]:
+    """A stored event as a frame object (also an element of `room.history.events`).
+
+    `hidden` is for a message the mediator hid: "mark" (mediators, administrators) adds
+    `hidden: true`; "omit" (everyone else) sends only its place in the room: type, room, seq,
+    at and `hidden: true`, without its text or sender."""
+    head = {"type": ev.type, "room": ev.room_id, "seq": ev.seq, "at": ev.at.isoformat()}
+    if hidden == "omit":
+        return {**head, "hidden": True}
+    if hidden == "mark":
+        return {**head, **ev.body, "hidden": True}
+    return {**head, **ev.body}
 
 
-def event(ev: Stored) -> str:
-    """A stored event: `chat.message`, `case.*`, `offer.*`, `agreement.*`, `document.shared`."""
-    return dump(event_frame(ev))
+def event(ev: Stored, hidden: str | None = None) -> str:
+    """A stored event: `chat.message`, `case.*`, `offer.*`, `agreement.*`, `document.shared`,
+    `control.*`, `relay.*`."""
+    return dump(event_frame(ev, hidden))
 
 
 def _with_re(frame: dict[str, Any], re_id: str | None) -> dict[str, Any]:
@@ -309,6 +319,7 @@ def snapshot(
     read: int,
     unread: int,
     writable: bool,
+    control: Mapping[str, Any],
 ) -> str:
     """`room.snapshot`: the first frame of every subscription's answer."""
     frame = {
@@ -325,6 +336,7 @@ def snapshot(
         "read": read,
         "unread": unread,
         "writable": writable,
+        "control": control,
     }
     return dump(_with_re(frame, re_id))
 
@@ -341,21 +353,42 @@ def unsubscribed(re_id: str | None, room: int) -> str:
     return dump({"type": "room.unsubscribed", "re": re_id, "room": room})
 
 
-def updated(room: int, writable: bool, audience: Sequence[Mapping[str, Any]]) -> str:
-    return dump({"type": "room.updated", "room": room, "writable": writable, "audience": audience})
+def updated(
+    room: int,
+    writable: bool,
+    audience: Sequence[Mapping[str, Any]],
+    control: Mapping[str, Any],
+) -> str:
+    """`room.updated`: access, audience or the mediator's control of the room changed."""
+    return dump(
+        {
+            "type": "room.updated",
+            "room": room,
+            "writable": writable,
+            "audience": audience,
+            "control": control,
+        }
+    )
 
 
 def closed(room: int, reason: str) -> str:
     return dump({"type": "room.closed", "room": room, "reason": reason})
 
 
-def history(re_id: str | None, room: int, events: Sequence[Stored], more: bool) -> str:
+def history(
+    re_id: str | None,
+    room: int,
+    events: Sequence[Stored],
+    more: bool,
+    hidden: Callable[[Stored], str | None] = lambda e: None,
+) -> str:
+    """`room.history`; `hidden` says how to send each event (see `event_frame`)."""
     return dump(
         {
             "type": "room.history",
             "re": re_id,
             "room": room,
-            "events": [event_frame(e) for e in events],
+            "events": [event_frame(e, hidden(e)) for e in events],
             "more": more,
         }
     )
@@ -424,6 +457,29 @@ def document_shared(
     }
 
 
+def person(user_id: int, name: str, role: str, side: str | None = None) -> dict[str, Any]:
+    """Who did something, as stored events name them (`sender`, `by`)."""
+    return {"id": user_id, "name": name, "role": role, "side": side}
+
+
+def control_body(by: Mapping[str, Any] | None, **fields: Any) -> dict[str, Any]:
+    """The stored body of a `control.*` event: what changed and the mediator who changed it
+    (`by` is null when the system switched caucus mode on). Never a reason."""
+    return {**fields, "by": by}
+
+
+def relay_body(relay_id: int, status: str, by: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+    """The stored body of a `relay.*` event in the source private room (`relay.proposed`,
+    `relay.asked`, `relay.shared`, `relay.declined`)."""
+    return {"relay": {"id": relay_id, "status": status, **fields}, "by": by}
+
+
+def relayed(relay_id: int, text: str, from_side: str, by: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored body of a `relay.message`: the copy the other side reads, marked as relayed
+    by the mediator. Only the relay id links it to its source; nothing else of that room."""
+    return {"relay_id": relay_id, "text": text, "from_side": from_side, "by": by}
+
+
 def error(
     code: str,
     message: str,
@@ -467,7 +523,7 @@ SERVER_TYPES = frozenset(
     }
 )
 # Stored event families (their types come from the domain: case.opened, offer.made, ...).
-STORED_PREFIXES = ("chat.", "case.", "offer.", "agreement.", "document.")
+STORED_PREFIXES = ("chat.", "case.", "offer.", "agreement.", "document.", "control.", "relay.")
 
 
 # Close codes (docs/protocol.md).

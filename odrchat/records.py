@@ -32,6 +32,7 @@ from odrchat.audit import record
 from odrchat.blobs.base import BlobError, BlobStore
 from odrchat.blobs.database import DatabaseBlobStore
 from odrchat.cases.tables import Case
+from odrchat.control.tables import HiddenMessage, Relay
 from odrchat.documents.tables import Document
 from odrchat.rooms.log import GENESIS, ChainBreak, verify_room
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room, RoomEvent
@@ -220,7 +221,9 @@ async def _purge_case(
         )
     )
     await s.exec(delete(Document).where(col(Document.case_id) == case_id))
-    for table in (RoomEvent, MessageFlag, ReadMarker):
+    # Relayed words are mediation communications too; hidden marks point at purged messages.
+    await s.exec(delete(Relay).where(col(Relay.case_id) == case_id))
+    for table in (RoomEvent, MessageFlag, ReadMarker, HiddenMessage):
         await s.exec(delete(table).where(col(table.room_id).in_(ids)))
     await s.exec(update(Room).where(col(Room.id).in_(ids)).values(head_seq=0, head_hash=GENESIS))
     detail = {"events": int(count), "rooms": heads, "documents": len(docs)}

@@ -18,6 +18,7 @@ from odrchat.auth.service import AuthService, Current
 from odrchat.auth.staff import StaffAdmin
 from odrchat.broker.base import Broker
 from odrchat.cases.service import CaseService
+from odrchat.control.service import ControlService
 from odrchat.documents.service import DocumentService
 from odrchat.notify.notifier import Notifier
 from odrchat.notify.outbox import OutboxSender
@@ -54,6 +55,7 @@ class Services:
     agreements: AgreementService
     documents: DocumentService
     safety: SafetyService
+    control: ControlService
 
     async def current(self, conn: HTTPConnection) -> Current | None:
         """The logged-in user of a request or socket (looked up once per request)."""

@@ -32,6 +32,8 @@ PURE = frozenset(
         "odrchat.figures.compute",
         "odrchat.figures.report",
         "odrchat.safety.screening",
+        "odrchat.control.machine",
+        "odrchat.control.relay",
     }
 )
 

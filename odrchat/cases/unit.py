@@ -91,6 +91,23 @@ class Feed(Protocol):
         """Store an offer or agreement event (its body as given) in the case's joint room."""
         ...
 
+    async def post_in_room(
+        self,
+        session: AsyncSession,
+        room_id: int,
+        event_type: str,
+        body: dict[str, Any],
+        *,
+        sender_id: int | None = None,
+    ) -> Any:
+        """Store an event in one given room of the case (a relay, a hidden message's notice);
+        returns the stored event (its `seq`)."""
+        ...
+
+    def changed(self, session: AsyncSession, case_id: int) -> None:
+        """After the commit, every worker re-reads the case (access, control state)."""
+        ...
+
     async def flush(self, session: AsyncSession) -> None:
         """Publish what this committed session recorded."""
         ...
@@ -263,6 +280,22 @@ class Unit:
         """Store an offer or agreement event in the case's joint room."""
         if self.units.feed is not None:
             await self.units.feed.post(self.session, case_id, event_type, body, sender_id=sender_id)
+
+    async def post_in_room(
+        self, room_id: int, event_type: str, body: dict[str, Any], *, sender_id: int | None = None
+    ) -> int | None:
+        """Store an event in one given room; its seq (None without a feed)."""
+        if self.units.feed is None:
+            return None
+        event = await self.units.feed.post_in_room(
+            self.session, room_id, event_type, body, sender_id=sender_id
+        )
+        return int(event.seq)
+
+    def changed(self, case_id: int) -> None:
+        """Have every worker re-read the case once this unit commits."""
+        if self.units.feed is not None:
+            self.units.feed.changed(self.session, case_id)
 
     async def mail(self, message: Message) -> None:
         """Queue a message in the outbox; it leaves after the commit."""

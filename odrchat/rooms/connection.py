@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from odrchat import protocol as p
 from odrchat.cases.roles import Role
+from odrchat.control.texts import refusal
 from odrchat.errors import Conflict
 from odrchat.rooms.bucket import TokenBucket
 from odrchat.rooms.directory import RoomAccess, Viewer
@@ -37,6 +39,7 @@ from odrchat.rooms.sendqueue import (
     Send,
     Sync,
 )
+from odrchat.store.types import utcnow
 
 if TYPE_CHECKING:
     from odrchat.rooms.hub import Hub
@@ -217,10 +220,10 @@ class Connection:
                 )
                 more = len(events) > frame.limit
                 events = events[-frame.limit :] if more else events
-                self._reply(p.history(frame.id, frame.room, events, more))
+                self._reply(p.history(frame.id, frame.room, events, more, self._shown(sub)))
             case p.Typing():
                 sub = self._subscribed(frame.room, frame.id)
-                if not sub.access.writable:
+                if not sub.access.may_write(utcnow()):
                     raise p.FrameError(
                         "forbidden", "You cannot write in this room.", re_id=frame.id
                     )
@@ -262,12 +265,14 @@ class Connection:
         self.offer(Replay(frame))
 
     async def _send_chat(self, frame: p.SendChat) -> None:
-        sub = self.subs.get(frame.room)
-        acc = sub.access if sub else await self.hub.rooms.access(self.user, frame.room)
+        # Read from the worker's directory every time, not the subscription's copy: a pause,
+        # mute or removal drops the case's view on every worker the moment it is heard, so a
+        # message sent after that is refused even before this socket's own re-check has run.
+        acc = await self.hub.rooms.access(self.user, frame.room)
         if acc is None:
             raise p.FrameError("not_found", "No such room.", re_id=frame.id)
-        if not acc.writable:
-            raise p.FrameError("forbidden", "You cannot write in this room.", re_id=frame.id)
+        if not acc.may_write(utcnow()):
+            raise p.FrameError("forbidden", refusal(acc.block), re_id=frame.id)
         limit = self._limits().chat
         if self._over(limit, max(limit.bucket.take(), self.user_bucket.take()), frame.id):
             return
@@ -376,10 +381,21 @@ class Connection:
             await self._send_events(sub, events)
 
     async def _send_events(self, sub: Sub, events: list[StoredEvent]) -> None:
+        shown = self._shown(sub)
         for ev in events:
             if ev.seq > sub.last:
-                await self.ws.send_text(p.event(ev))
+                await self.ws.send_text(p.event(ev, shown(ev)))
                 sub.last = ev.seq
+
+    @staticmethod
+    def _shown(sub: Sub) -> Callable[[p.Stored], str | None]:
+        """How this subscriber is sent each stored event: a message the mediator hid reaches
+        mediators and administrators marked, everyone else without its text."""
+        acc = sub.access
+        if not acc.control.hidden:
+            return lambda ev: None
+        how = "mark" if acc.sees_hidden() else "omit"
+        return lambda ev: how if acc.is_hidden(ev.seq) else None
 
     async def _replay(self, frame: p.Subscribe) -> None:
         sub = self.subs.get(frame.room)
@@ -437,4 +453,7 @@ class Connection:
                 if quiet and acc == sub.access:
                     continue
                 sub.access = acc
-                await self.ws.send_text(p.updated(room_id, acc.writable, seen))
+                now = utcnow()
+                await self.ws.send_text(
+                    p.updated(room_id, acc.may_write(now), seen, acc.control_info(now))
+                )

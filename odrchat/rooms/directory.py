@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table, select
@@ -31,6 +32,8 @@ from odrchat.auth.tables import User
 from odrchat.cases.machine import CaseStatus
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, Participant
+from odrchat.control import machine as ctl
+from odrchat.control.tables import CaseControl, HiddenMessage, MemberControl
 from odrchat.rooms.access import (
     RoomKind,
     RoomRef,
@@ -40,6 +43,7 @@ from odrchat.rooms.access import (
 )
 from odrchat.rooms.tables import Room
 from odrchat.store.db import Database
+from odrchat.store.types import utcnow
 
 MAX_AGE = 30.0
 # The facts are small (a few rows per case) but unbounded in number: keep the recent ones.
@@ -77,6 +81,49 @@ class RoomAccess:
     actor: Actor
     writable: bool
     title: str
+    # Why the room's own rule would let them write but the mediator's control does not
+    # ("caucus", "paused", "muted", "removed"); the case's control state as it was read.
+    block: str | None = None
+    control: ctl.ControlState = ctl.NO_CONTROL
+
+    def muted_until(self, now: datetime) -> datetime | None:
+        """When this user's mute in this room ends (mutes apply to the joint room)."""
+        if self.ref.kind is not RoomKind.JOINT:
+            return None
+        return self.control.muted_until(self.actor.user_id, now)
+
+    def may_write(self, now: datetime) -> bool:
+        """Whether a message may be stored now (a mute ends by itself, without a new read)."""
+        return self.writable or (self.block == "muted" and self.muted_until(now) is None)
+
+    def sees_hidden(self) -> bool:
+        """Mediators and administrators see hidden messages (marked); nobody else does."""
+        return self.actor.role in (Role.MEDIATOR, Role.CO_MEDIATOR, Role.ADMIN)
+
+    def is_hidden(self, seq: int) -> bool:
+        return (self.room_id, seq) in self.control.hidden
+
+    def control_info(self, now: datetime) -> dict[str, Any]:
+        """The room's control state as this user may know it (`room.snapshot.control`).
+
+        Parties hear whether the joint room is in caucus mode or paused and when their own
+        mute ends; the mediators also hear who is muted or removed and whether caucus mode
+        was forced by a safety concern (never told to the parties: it comes from screening)."""
+        state = self.control
+        until = self.muted_until(now)
+        info: dict[str, Any] = {
+            "caucus": state.caucus,
+            "paused": state.paused,
+            "block": None if self.may_write(now) else self.block,
+            "muted_until": until.isoformat() if until else None,
+        }
+        if ctl.is_neutral(self.actor) or self.actor.role is Role.ADMIN:
+            info["safety"] = state.safety
+            info["muted"] = [
+                {"user_id": uid, "until": t.isoformat()} for uid, t in state.muted if t > now
+            ]
+            info["removed"] = sorted(state.removed)
+        return info
 
     def describe(self, head: int) -> dict[str, Any]:
         return {
@@ -108,6 +155,7 @@ class CaseView:
     status: str
     rooms: tuple[tuple[int, RoomRef], ...]
     members: tuple[Member, ...]
+    control: ctl.ControlState = ctl.NO_CONTROL
     _memo: dict[tuple[int, bool], tuple[RoomAccess, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -142,18 +190,36 @@ class CaseView:
             if m.actor.role is Role.PARTY and m.actor.side is not None
         }
         is_open = self.status == CaseStatus.IN_MEDIATION
-        return [
-            RoomAccess(
-                room_id,
-                self.case_id,
-                ref,
-                actor,
-                can_write(actor, ref, case_open=is_open),
-                room_title(ref, names),
+        state, now = self.control, utcnow()
+        found = []
+        for room_id, ref in self.rooms:
+            if not self._reads(actor, ref):
+                continue
+            writes = can_write(actor, ref, case_open=is_open)
+            block = None
+            if writes and ref.kind is RoomKind.JOINT:
+                block = ctl.joint_write_block(state, actor)
+                if block is None and state.muted_until(actor.user_id, now) is not None:
+                    block = "muted"
+            found.append(
+                RoomAccess(
+                    room_id,
+                    self.case_id,
+                    ref,
+                    actor,
+                    writes and block is None,
+                    room_title(ref, names),
+                    block,
+                    state,
+                )
             )
-            for room_id, ref in self.rooms
-            if can_read(actor, ref)
-        ]
+        return found
+
+    def _reads(self, actor: Actor, ref: RoomRef) -> bool:
+        """The room rule, less the joint room for someone the mediator removed from it."""
+        if not can_read(actor, ref):
+            return False
+        return ref.kind is not RoomKind.JOINT or ctl.may_read_joint(self.control, actor)
 
     def audience(self, ref: RoomRef) -> list[dict[str, Any]]:
         """Everyone who can see the room, with role and side (shown in every room, always)."""
@@ -165,7 +231,7 @@ class CaseView:
                 "side": str(m.actor.side) if m.actor.side else None,
             }
             for m in self.members
-            if can_read(m.actor, ref)
+            if self._reads(m.actor, ref)
         ]
         # The FAQ: the space is private to the parties, the mediator and the system
         # administrator; say so in every room.
@@ -177,6 +243,9 @@ CASES: Table = Case.__table__  # type: ignore[attr-defined]
 ROOMS: Table = Room.__table__  # type: ignore[attr-defined]
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
+CONTROLS: Table = CaseControl.__table__  # type: ignore[attr-defined]
+MEMBER_CONTROLS: Table = MemberControl.__table__  # type: ignore[attr-defined]
+HIDDEN: Table = HiddenMessage.__table__  # type: ignore[attr-defined]
 
 
 class Directory:
@@ -258,7 +327,7 @@ class Directory:
 
 
 async def load_views(conn: AsyncConnection, case_ids: Iterable[int]) -> dict[int, CaseView]:
-    """Read the views of these cases in the caller's transaction (three queries in all)."""
+    """Read the views of these cases in the caller's transaction (six queries in all)."""
     case_ids = list(case_ids)
     found = await conn.execute(select(CASES.c.id, CASES.c.status).where(CASES.c.id.in_(case_ids)))
     statuses: dict[int, str] = {case_id: status for case_id, status in found}
@@ -296,9 +365,62 @@ async def load_views(conn: AsyncConnection, case_ids: Iterable[int]) -> dict[int
             by_case_people[case_id].append(
                 Member(Actor(user_id, Role(role), Side(side) if side else None, approved), name)
             )
+    controls = await load_controls(conn, list(statuses))
     return {
         case_id: CaseView(
-            case_id, status, tuple(by_case_rooms[case_id]), tuple(by_case_people[case_id])
+            case_id,
+            status,
+            tuple(by_case_rooms[case_id]),
+            tuple(by_case_people[case_id]),
+            controls.get(case_id, ctl.ControlState()),
         )
         for case_id, status in statuses.items()
     }
+
+
+async def load_controls(conn: AsyncConnection, case_ids: list[int]) -> dict[int, ctl.ControlState]:
+    """The mediator's control state of each case (cases with none set are absent)."""
+    if not case_ids:
+        return {}
+    flags: dict[int, tuple[bool, bool, bool]] = {
+        row[0]: (bool(row[1]), bool(row[2]), bool(row[3]))
+        for row in await conn.execute(
+            select(
+                CONTROLS.c.case_id, CONTROLS.c.caucus, CONTROLS.c.safety, CONTROLS.c.paused
+            ).where(CONTROLS.c.case_id.in_(case_ids))
+        )
+    }
+    muted: dict[int, list[tuple[int, datetime]]] = {}
+    removed: dict[int, set[int]] = {}
+    members = await conn.execute(
+        select(
+            MEMBER_CONTROLS.c.case_id,
+            MEMBER_CONTROLS.c.user_id,
+            MEMBER_CONTROLS.c.muted_until,
+            MEMBER_CONTROLS.c.removed,
+        ).where(MEMBER_CONTROLS.c.case_id.in_(case_ids))
+    )
+    for case_id, user_id, until, is_removed in members:
+        if until is not None:
+            muted.setdefault(case_id, []).append((user_id, until))
+        if is_removed:
+            removed.setdefault(case_id, set()).add(user_id)
+    hidden: dict[int, set[tuple[int, int]]] = {}
+    for case_id, room_id, seq in await conn.execute(
+        select(HIDDEN.c.case_id, HIDDEN.c.room_id, HIDDEN.c.seq).where(
+            HIDDEN.c.case_id.in_(case_ids)
+        )
+    ):
+        hidden.setdefault(case_id, set()).add((room_id, seq))
+    out: dict[int, ctl.ControlState] = {}
+    for case_id in set(flags) | set(muted) | set(removed) | set(hidden):
+        caucus, safety, paused = flags.get(case_id, (False, False, False))
+        out[case_id] = ctl.ControlState(
+            caucus,
+            safety,
+            paused,
+            tuple(sorted(muted.get(case_id, []))),
+            frozenset(removed.get(case_id, set())),
+            frozenset(hidden.get(case_id, set())),
+        )
+    return out

@@ -75,3 +75,8 @@ class RoomFeed:
         )
         session.info.setdefault(_PENDING, []).append(event)
         return event
+
+    def changed(self, session: AsyncSession, case_id: int) -> None:
+        """After the commit, every worker re-reads the case and re-checks its subscriptions
+        (a change of the mediator's control of the rooms)."""
+        session.info.setdefault(_CASES, set()).add(case_id)

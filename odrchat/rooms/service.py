@@ -9,6 +9,7 @@ then kept per subscription and re-checked whenever the case changes (see `Hub._r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -196,7 +197,8 @@ class RoomService:
             head=head,
             read=read,
             unread=unread,
-            writable=acc.writable,
+            writable=acc.may_write(utcnow()),
+            control=acc.control_info(utcnow()),
         )
         return frame, head
 
@@ -333,7 +335,7 @@ class RoomService:
                     if len(page) < 1000:
                         break
                     after = page[-1].seq
-                out.append((acc, view.audience(acc.ref), events))
+                out.append((acc, view.audience(acc.ref), _without_hidden(acc, events)))
         return out
 
     async def member_ids(self, case_id: int) -> list[int]:
@@ -381,3 +383,18 @@ class RoomService:
             a.room_id: (a, view.audience(a.ref))
             for a in view.access(user.id, is_admin=user.is_admin, only=room_ids)
         }
+
+
+def _without_hidden(acc: RoomAccess, events: list[StoredEvent]) -> list[StoredEvent]:
+    """A transcript omits the messages the mediator hid; only an administrator's export keeps
+    them, marked `hidden`."""
+    if not acc.control.hidden:
+        return events
+    keep_marked = acc.actor.role == Role.ADMIN
+    out = []
+    for ev in events:
+        if not acc.is_hidden(ev.seq):
+            out.append(ev)
+        elif keep_marked:
+            out.append(dataclasses.replace(ev, body={**ev.body, "hidden": True}))
+    return out

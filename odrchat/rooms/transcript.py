@@ -46,9 +46,17 @@ def render_html(
             at = escape_text(ev.at.strftime("%Y-%m-%d %H:%M UTC"))
             if ev.type == "chat.message":
                 sender = ev.body.get("sender") or {}
+                mark = " <em>(hidden from the parties by the mediator)</em>"
                 parts.append(
                     f"<p><strong>{escape_text(str(sender.get('name', '')))}</strong> "
-                    f"<small>{at} (#{ev.seq})</small><br>"
+                    f"<small>{at} (#{ev.seq})</small>{mark if ev.body.get('hidden') else ''}<br>"
+                    f"{escape_text(str(ev.body.get('text', ''))).replace(chr(10), '<br>')}</p>"
+                )
+            elif ev.type == "relay.message":
+                by = ev.body.get("by") or {}
+                parts.append(
+                    f"<p><strong>Relayed by {escape_text(str(by.get('name', 'the mediator')))}"
+                    f"</strong> <small>{at} (#{ev.seq})</small><br>"
                     f"{escape_text(str(ev.body.get('text', ''))).replace(chr(10), '<br>')}</p>"
                 )
             elif ev.type == "document.shared":

@@ -9,6 +9,7 @@ import odrchat.audit
 import odrchat.auth.tables
 import odrchat.blobs.tables
 import odrchat.cases.tables
+import odrchat.control.tables
 import odrchat.documents.tables
 import odrchat.notify.tables
 import odrchat.offers.tables

@@ -318,6 +318,53 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/api/agreements/{agreement_id:int}/enforcement-worksheet"): case(
         PARTIES | ATTORNEYS | NEUTRALS, admin="ok", target="A2"
     ),
+    # -- the mediator's room controls (issue 16): the mediator and co-mediator only ---------------
+    ("POST", "/api/cases/{case_id:int}/control/caucus"): case(
+        NEUTRALS, body=lambda w: {"on": True}
+    ),
+    ("POST", "/api/cases/{case_id:int}/control/pause"): case(
+        NEUTRALS, body=lambda w: {"paused": True}
+    ),
+    ("POST", "/api/cases/{case_id:int}/control/mute"): case(
+        NEUTRALS, body=lambda w: {"user_id": w.users["dana"], "minutes": 5}
+    ),
+    ("POST", "/api/cases/{case_id:int}/control/remove"): case(
+        NEUTRALS, body=lambda w: {"user_id": w.users["dana"], "reason": "Threats."}
+    ),
+    # Nobody is removed in the world: the mediators get 409, which is past authorisation.
+    ("POST", "/api/cases/{case_id:int}/control/readmit"): case(
+        NEUTRALS, body=lambda w: {"user_id": w.users["dana"]}
+    ),
+    # A message of the joint room of A: every seat reads it, only the mediators hide it.
+    ("POST", "/api/rooms/{room_id:int}/messages/{seq:int}/hide"): case(
+        NEUTRALS, body=lambda w: {"reason": "An insult."}
+    ),
+    # -- relays (from paul's private room of A; the other side, observers and administrators
+    # cannot read that room and are told nothing) ------------------------------------------------
+    # paul's own message there: his side proposes relaying it, the mediators share it.
+    ("POST", "/api/rooms/{room_id:int}/relays"): case(
+        PLAINTIFF | {"plaintiff_attorney"} | NEUTRALS,
+        admin="404",
+        target="A-private",
+        seated=PLAINTIFF | {"plaintiff_attorney"} | NEUTRALS,
+        body=lambda w: {"seq": w.messages["A-private"]},
+    ),
+    # paul's proposal, waiting for the mediator: the mediators approve or decline it; paul's
+    # side may confirm only a relay the mediator asked for (409 here, past authorisation).
+    ("POST", "/api/relays/{relay_id:int}/approve"): case(
+        NEUTRALS,
+        admin="404",
+        seated=PLAINTIFF | {"plaintiff_attorney"} | NEUTRALS,
+        body=lambda w: {},
+    ),
+    ("POST", "/api/relays/{relay_id:int}/confirm"): case(
+        PLAINTIFF | {"plaintiff_attorney"},
+        admin="404",
+        seated=PLAINTIFF | {"plaintiff_attorney"} | NEUTRALS,
+    ),
+    ("POST", "/api/relays/{relay_id:int}/decline"): case(
+        NEUTRALS, admin="404", seated=PLAINTIFF | {"plaintiff_attorney"} | NEUTRALS
+    ),
     # Participants get the signed PDF (409 while unsigned); admins take the filing package.
     ("GET", "/api/agreements/{agreement_id:int}/pdf"): case(EVERY_SEAT, admin="404", target="A2"),
 }
@@ -357,7 +404,13 @@ def fill(path: str, policy: Policy, world: World, scope: str) -> str:
         "offer_id": lambda: world.offers["A" if own else "B"],
         "agreement_id": lambda: world.agreements[key],
         "user_id": lambda: world.users[policy.user],
-        "room_id": lambda: world.rooms[key]["joint"],
+        "room_id": lambda: (
+            world.rooms[key[: -len("-private")]]["private:plaintiff"]
+            if key.endswith("-private")
+            else world.rooms[key]["joint"]
+        ),
+        "seq": lambda: world.messages[key],
+        "relay_id": lambda: world.relays[key],
         "document_id": lambda: world.documents[key],
         "token": lambda: TOKEN,
         "conflict_id": lambda: world.conflict,

@@ -119,7 +119,16 @@ def test_lone_surrogates_in_any_body_are_refused_not_crashed(
             who = "ada" if ep.access == "admin" else "paul"
             hdrs = {**headers(app_settings, w.tokens[who]), "content-type": "application/json"}
             url = ep.path.replace("{case_id:int}", str(w.cases["A"]))
-            for name in ("offer_id", "agreement_id", "user_id", "document_id", "room_id"):
+            names = (
+                "offer_id",
+                "agreement_id",
+                "user_id",
+                "document_id",
+                "room_id",
+                "relay_id",
+                "seq",
+            )
+            for name in names:
                 url = url.replace(f"{{{name}:int}}", "1")
             url = url.replace("{token}", "x" * 43)
             fields = {name: "a\\ud800b" for name in ep.body.model_fields}

@@ -46,7 +46,7 @@ SERVER_TYPES = {
     "error",
     "chat.message",
 }
-STORED_PREFIXES = ("case.", "offer.", "agreement.", "document.")
+STORED_PREFIXES = ("case.", "offer.", "agreement.", "document.", "control.", "relay.")
 ERROR_CODES = {
     "bad_json",
     "bad_frame",

@@ -93,6 +93,10 @@ class World:
     # room of each ("A-private" by paul, "B-private" by bob).
     documents: dict[str, int] = field(default_factory=dict)
     conflict: int = 0  # a conflict of interest recorded for mia (the conflict endpoints' row)
+    # A chat message in the joint room of A ("A") and paul's in his private room ("A-private");
+    # a relay paul proposed from that message, waiting for the mediator ("A").
+    messages: dict[str, int] = field(default_factory=dict)
+    relays: dict[str, int] = field(default_factory=dict)
 
     def cookie(self, person: str) -> str:
         return self.tokens[person]
@@ -232,9 +236,10 @@ async def _seed(services: Services) -> dict[str, Any]:
         other_phone=None,
         share_contact=False,
     )
+    messages: dict[str, int] = {}
     for room_id in (*rooms_a.values(), *rooms_b.values()):
         async with services.db.session() as s:
-            await log.append(
+            seeded = await log.append(
                 s,
                 room_id,
                 "chat.message",
@@ -242,6 +247,28 @@ async def _seed(services: Services) -> dict[str, Any]:
                 confidentiality="joint",
                 at=utcnow(),
             )
+            if room_id == rooms_a["joint"]:
+                messages["A"] = seeded.seq
+    async with services.db.session() as s:
+        paul = users["paul"]
+        own = await log.append(
+            s,
+            rooms_a["private:plaintiff"],
+            "chat.message",
+            {
+                "msg_id": "seed-own",
+                "text": "I could take half.",
+                "sender": {"id": paul.id, "name": "Paul", "role": "party", "side": "plaintiff"},
+            },
+            confidentiality="private",
+            at=utcnow(),
+            sender_id=paul.id,
+            client_id="seed-own",
+        )
+        messages["A-private"] = own.seq
+    relay = await services.control.share(
+        users["paul"], rooms_a["private:plaintiff"], seq=messages["A-private"]
+    )
     documents: dict[str, int] = {}
     # The joint rooms' files are photos (they have thumbnails), the private ones PDFs.
     for key, rooms, who, room, name, data in (
@@ -274,6 +301,8 @@ async def _seed(services: Services) -> dict[str, Any]:
             "B2": accepted_b["id"],
         },
         "agreements": {"A2": ag_a2.id, "A3": ag_a3.id, "B": ag_b.id, "B3": ag_b3.id},
+        "messages": messages,
+        "relays": {"A": relay["id"]},
     }
 
 
@@ -309,6 +338,8 @@ def build_template(path: Path) -> World:
         path,
         seeded["documents"],
         seeded["conflict"],
+        seeded["messages"],
+        seeded["relays"],
     )
 
 
@@ -330,6 +361,8 @@ def copy_of(template: World, directory: Path) -> tuple[World, Settings]:
         target,
         template.documents,
         template.conflict,
+        template.messages,
+        template.relays,
     )
     return world, settings_for(f"sqlite:///{target}")
 

@@ -10,7 +10,7 @@
 //   stores an id once). After MAX_ATTEMPTS unanswered tries, or a refusal, it is "failed" and the
 //   user may retry it, still with the same id.
 
-import { CLOSE, E, S, WS_PATH, frames, isStored } from "./wire.js";
+import { CLOSE, CONTROL, E, S, WS_PATH, frames, isStored } from "./wire.js";
 import { t } from "./i18n.js";
 
 const BASE_DELAY_MS = 500;
@@ -33,7 +33,7 @@ function newRoom(id) {
     id, caseId: null, kind: null, side: null, title: "", confidentiality: null,
     audience: [], presence: new Set(), writable: false, head: 0, read: 0, unread: 0,
     events: new Map(), lastSeq: null, firstSeq: null, more: true, syncing: false,
-    subscribed: false, closed: false, typing: new Map(), readers: new Map(),
+    subscribed: false, closed: false, typing: new Map(), readers: new Map(), control: null,
   };
 }
 
@@ -201,6 +201,7 @@ export class Connection extends EventTarget {
       case S.UPDATED:
         if (!room) return;
         room.writable = f.writable;
+        if (f.control) room.control = f.control;
         if (Array.isArray(f.audience)) room.audience = f.audience;
         else this.subscribe(room); // a fresh snapshot says who can see the room now
         return this.emitRoom(room, "updated");
@@ -306,7 +307,7 @@ export class Connection extends EventTarget {
       caseId: f.case_id, kind: f.kind, side: f.side, title: f.title,
       confidentiality: f.confidentiality, audience: f.audience || [],
       presence: new Set(f.presence || []), head: f.head, read: f.read ?? 0,
-      unread: f.unread ?? 0, writable: f.writable,
+      unread: f.unread ?? 0, writable: f.writable, control: f.control ?? null,
     });
     this.emitRoom(room, "snapshot");
   }
@@ -314,6 +315,11 @@ export class Connection extends EventTarget {
   onStored(room, f) {
     if (room.events.has(f.seq)) return; // a replay of something we hold: never shown twice
     room.events.set(f.seq, f);
+    if (f.type === CONTROL.HIDDEN) {
+      // The mediator hid a message we may hold: mark it (the chat draws it again).
+      const target = room.events.get(f.target_seq);
+      if (target) room.events.set(f.target_seq, { ...target, hidden: true });
+    }
     if (room.lastSeq !== null && f.seq > room.lastSeq + 1 && !room.syncing) {
       // A gap should not happen; resume from what we hold rather than show a hole.
       this.subscribe(room);

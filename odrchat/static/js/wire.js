@@ -76,7 +76,14 @@ export const AGREEMENT = Object.freeze({
 
 /** Stored (sequenced) event families besides chat.message (documents: in the room shared in). */
 const OFFER_PREFIX = "offer.";
-export const STORED_PREFIXES = Object.freeze(["case.", OFFER_PREFIX, "agreement.", "document."]);
+export const STORED_PREFIXES = Object.freeze([
+  "case.",
+  OFFER_PREFIX,
+  "agreement.",
+  "document.",
+  "control.",
+  "relay.",
+]);
 
 /** True for the stored events of an offer (offer.made, offer.accepted, ...). */
 export function isOfferEvent(frame) {
@@ -132,3 +139,34 @@ export const frames = {
 
 /** A file shared in a room (stored like a message; its bytes come from `document.url`). */
 export const DOCUMENT = Object.freeze({ SHARED: "document.shared" });
+
+/** The mediator's control of the rooms (stored: caucus, pause, mutes and removals in the joint
+ * room; a hidden message's notice in its own room). Each carries `by` (null: the system). */
+export const CONTROL = Object.freeze({
+  CAUCUS: "control.caucus",
+  PAUSED: "control.paused",
+  RESUMED: "control.resumed",
+  MUTED: "control.muted",
+  UNMUTED: "control.unmuted",
+  REMOVED: "control.removed",
+  READMITTED: "control.readmitted",
+  HIDDEN: "control.hidden",
+});
+
+/** Relays: in the source private room (`relay` {id, status, ...}), and the copy the other side
+ * reads (`relay.message`: relay_id, text, from_side, by). */
+export const RELAY = Object.freeze({
+  PROPOSED: "relay.proposed",
+  ASKED: "relay.asked",
+  SHARED: "relay.shared",
+  DECLINED: "relay.declined",
+  MESSAGE: "relay.message",
+});
+
+/** Why a room is read-only for me now (room.snapshot.control.block). */
+export const BLOCK = Object.freeze({
+  CAUCUS: "caucus",
+  PAUSED: "paused",
+  MUTED: "muted",
+  REMOVED: "removed",
+});

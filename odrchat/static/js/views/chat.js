@@ -3,6 +3,10 @@
 
 import { formatTime, h, linkify, mount } from "../dom.js";
 import { DOCUMENT, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import {
+  blockText, canWrite, controlBar, controlEvent, hiddenMessage, messageActions, settleRelays,
+  stateBanner,
+} from "./control.js";
 import { attachBar, documentCard, documentsList } from "./documents.js";
 import { EVENT_TEXT, EVENT_TEXT_OTHER, ROLES, roleLabel } from "./labels.js";
 import { formatList, languages, t } from "../i18n.js";
@@ -80,10 +84,15 @@ export function chatPanel(host, connection, roomId,
   const myRole = (room.audience || []).find((m) => m.user_id === me()?.id)?.role;
   const docs = documentsList(room, { party: myRole === "party" || myRole === "attorney" });
   const attach = attachBar(roomId);
+  // The joint room's state (caucus mode, a pause) for everyone; the mediator's controls.
+  const banner = h("div", { class: "control-banner" });
+  const bar = room.kind === ROOM.JOINT && mediatesRoom(room, me()) ? controlBar(room) : null;
+  let muteTimer = null;
   const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
     h("div", { class: "chat-head" },
       h("details", {}, h("summary", {}, audienceSummary), audience), docs.element,
       myRole === "party" && room.caseId ? helpButton(room.caseId, roomId) : null),
+    bar ? bar.element : null, banner,
     h("p", { class: "hint not-translated", text: t("chat.notTranslated") }),
     log, typing, seen, composer, attach, readonly);
   mount(host, before, panel);
@@ -143,16 +152,24 @@ export function chatPanel(host, connection, roomId,
       return documentCard(ev, { me: me(), room, caseKind });
     }
     if (ev.type === S.MESSAGE) {
+      if (ev.hidden) {
+        const placeholder = hiddenMessage(ev, room, me());
+        if (placeholder) return placeholder;
+      }
       const mine = ev.sender?.id === me()?.id;
-      return h("li", { class: mine ? "msg mine" : "msg", dataset: { seq: ev.seq, state: "sent",
-        clientId: ev.msg_id || "" } },
+      return h("li", { class: `${mine ? "msg mine" : "msg"}${ev.hidden ? " hidden-msg" : ""}`,
+        dataset: { seq: ev.seq, state: "sent", clientId: ev.msg_id || "", hidden: ev.hidden ? "1" : "" } },
         h("span", { class: "meta" },
           h("span", { class: "sender", text: mine ? t("chat.you") : ev.sender?.name || t("chat.someone") }),
           ev.sender && !mine ? ` · ${roleLabel(ev.sender.role, ev.sender.side, caseKind)}` : "",
           " · ", h("time", { dateTime: ev.at, text: formatTime(ev.at) }),
-          mediatesRoom(room, me()) ? flagControl(ev) : null),
+          ev.hidden ? h("span", { class: "badge", text: ` · ${t("control.hide.marked")}` }) : null,
+          mediatesRoom(room, me()) ? flagControl(ev) : null,
+          messageActions(ev, room, me())),
         h("span", { class: "text" }, linkify(ev.text ?? "")));
     }
+    const control = controlEvent(ev, room, me());
+    if (control) return control;
     const what = EVENT_TEXT[ev.type] || t(EVENT_TEXT_OTHER);
     const by = ev.by?.name && isOfferEvent(ev) && ev.type !== OFFER.EXPIRED;
     return h("li", { class: "msg system", dataset: { seq: ev.seq } },
@@ -238,8 +255,17 @@ export function chatPanel(host, connection, roomId,
     const seqs = [...room.events.keys()].sort((a, b) => a - b);
     for (const seq of seqs) {
       const key = `s${seq}`;
-      if (items.has(key)) continue;
       const ev = room.events.get(seq);
+      if (items.has(key)) {
+        // A message the mediator hid since it was drawn: draw it again.
+        const shown = items.get(key);
+        if (ev.hidden && shown.dataset.hidden !== "1") {
+          const li = renderStored(ev);
+          shown.replaceWith(li);
+          items.set(key, li);
+        }
+        continue;
+      }
       const li = renderStored(ev);
       items.set(key, li);
       // Place before the first shown item with a larger seq, else before the pending ones.
@@ -268,6 +294,7 @@ export function chatPanel(host, connection, roomId,
         list.appendChild(li);
       }
     }
+    settleRelays(list, room);
     olderWrap.hidden = !room.more || room.firstSeq === null;
     renderHead();
     renderTyping();
@@ -289,7 +316,10 @@ export function chatPanel(host, connection, roomId,
       return h("li", { dataset: { userId: m.user_id } }, audienceText({ ...m, language }, staff, caseKind),
         online ? h("span", { class: "online-dot", text: ` ● ${t("chat.online")}` }) : null);
     }));
-    if (room.writable && !room.closed) {
+    mount(banner, stateBanner(room));
+    if (bar) bar.refresh();
+    clearTimeout(muteTimer);
+    if (canWrite(room)) {
       composer.hidden = false;
       attach.hidden = false;
       readonly.hidden = true;
@@ -299,7 +329,10 @@ export function chatPanel(host, connection, roomId,
       readonly.hidden = false;
       readonly.textContent = room.closed
         ? t("chat.readonly.closed")
-        : t("chat.readonly.read");
+        : blockText(room) || t("chat.readonly.read");
+      const until = room.control?.muted_until;
+      // A mute ends by itself: open the composer again then, with no word from the server.
+      if (until) muteTimer = setTimeout(renderHead, Math.max(0, Date.parse(until) - Date.now()) + 250);
     }
   }
 
@@ -339,6 +372,7 @@ export function chatPanel(host, connection, roomId,
   sync("mount");
   return () => {
     stopTyping();
+    clearTimeout(muteTimer);
     connection.removeEventListener("room", onRoom);
     connection.removeEventListener("status", onStatus);
     document.removeEventListener("visibilitychange", onVisible);
