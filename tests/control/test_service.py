@@ -30,6 +30,8 @@ from odrchat.rooms.hub import Hub
 from odrchat.rooms.presence import MemoryPresence
 from odrchat.rooms.service import RoomService
 from odrchat.rooms.tables import RoomEvent
+from odrchat.safety.screening import Answers, Order
+from odrchat.safety.service import SafetyService
 from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -47,6 +49,7 @@ class Stack:
     rooms: RoomService
     control: ControlService
     offers: OfferService
+    safety: SafetyService
 
     def __getitem__(self, name: str) -> User:
         return self.users[name]
@@ -95,12 +98,15 @@ async def stack(db_url: str, make_settings: Callable[..., Settings]) -> AsyncIte
     import asyncio
 
     task = asyncio.ensure_future(writer.run())
-    units = Units(make_settings(db_url), db, feed=RoomFeed(rooms, Hub(broker, rooms)))
+    feed = RoomFeed(rooms, Hub(broker, rooms))
+    units = Units(make_settings(db_url), db, feed=feed)
+    control = ControlService(units)
+    safety = SafetyService(units, MemoryPresence(), feed, on_flagged=control.on_flagged)
     async with db.session() as s:
         by_id = {u.id: u for u in (await s.exec(select(User))).all()}
     users = {name: by_id[uid] for name, uid in world.users.items()}
     try:
-        yield Stack(db, world, users, rooms, ControlService(units), OfferService(units))
+        yield Stack(db, world, users, rooms, control, OfferService(units), safety)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -304,3 +310,27 @@ async def test_a_hidden_message_is_not_relayed(stack: Stack) -> None:
     await stack.control.hide(stack["mia"], stack.room("private:plaintiff"), seq, REASON)
     with pytest.raises(Conflict):
         await stack.control.share(stack["mia"], stack.room("private:plaintiff"), seq=seq)
+
+
+async def test_a_flagged_screening_forces_caucus_mode_and_says_nothing_of_why(
+    stack: Stack,
+) -> None:
+    """SafetyService's hook: dana's answers flag a concern; the case goes to caucus-only mode
+    in the same transaction, marked as forced, and no room paul reads says why."""
+    answers = Answers(Order.YES, afraid=True, support_person=False, accommodation=False)
+    await stack.safety.answer(stack["dana"], stack.case_id, answers)
+    paul = await stack.access("paul", "joint")
+    assert (
+        paul is not None and paul.block == "caucus" and "safety" not in paul.control_info(utcnow())
+    )
+    mia = await stack.access("mia", "joint")
+    assert mia is not None and mia.control_info(utcnow())["safety"] is True
+    assert (await stack.events("joint"))[-1][1:] == ("control.caucus", {"on": True, "by": None})
+    # A second flag changes nothing; ending the mode needs a reason.
+    await stack.safety.answer(stack["paul"], stack.case_id, answers)
+    assert [t for _, t, _ in await stack.events("joint")].count("control.caucus") == 1
+    with pytest.raises(Invalid):
+        await stack.control.set_caucus(stack.case_id, False, stack["mia"])
+    for room in ("joint", "private:plaintiff"):
+        text = json.dumps(await stack.events(room))
+        assert "afraid" not in text and "order" not in text and "safety" not in text

@@ -223,6 +223,9 @@ async def _seed(services: Services) -> dict[str, Any]:
     for who, afraid in (("paul", False), ("dana", True)):
         answers = screening.answers_of("no", afraid, False, not afraid, SCREENING_NOTES[who])
         await services.safety.answer(users[who], a, answers)
+    # dana's flagged answers put case A in caucus-only mode (issue 16); the mediator, having
+    # spoken with both sides, opens the joint room again, so every seat acts as the rows say.
+    await services.control.set_caucus(a, False, users["mia"], "Both sides asked to meet jointly.")
     other = await services.cases.open_case(
         users["bob"],
         kind="small_claims",
