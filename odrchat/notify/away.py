@@ -38,6 +38,7 @@ from odrchat.auth.tables import User
 from odrchat.cases.queries import actor_of
 from odrchat.cases.roles import Side
 from odrchat.cases.tables import Case, Participant
+from odrchat.i18n import texts_for
 from odrchat.notify import texts
 from odrchat.notify.notifier import Notifier, Words
 from odrchat.notify.tables import AwayNotice
@@ -168,10 +169,11 @@ class AwayNotices:
             room = await s.get(Room, c.room_id)
             assert user is not None and case is not None and room is not None
             number = case.court_case_number or f"#{c.case_id}"
+            t = texts_for(user.language)
             words = Words(
-                texts.away_subject(number),
-                texts.away_paragraphs(number, texts.room_words(room.kind)),
-                texts.away_text(number),
+                texts.away_subject(t, number),
+                texts.away_paragraphs(t, number, texts.room_words(t, room.kind)),
+                texts.away_text(t, number),
                 f"/#/cases/{c.case_id}",
             )
             # News other than chat (offers, signatures, the case ending) cannot be turned off.

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
 from odrchat.auth.tokens import same, sign
+from odrchat.i18n import texts_for
 from odrchat.notify import prefs as p
 from odrchat.notify import texts
 from odrchat.notify.email import SmsMessage, build_email
@@ -105,14 +106,15 @@ class Notifier:
         assert user.id is not None
         chosen = prefs_of(user, self.centre)
         link = self.link(words.link)
+        t = texts_for(user.language)
         queued = False
         if p.wants(chosen, topic, p.EMAIL):
             settings_link = self.public_url + ACCOUNT_PATH
-            footer = texts.settings_footer(settings_link)
+            footer = texts.settings_footer(t, settings_link)
             headers: list[tuple[str, str]] = []
             if not p.TOPICS[topic].required:
                 stop = self.unsubscribe_link(user.id, topic)
-                footer = texts.unsubscribe_footer(settings_link, stop)
+                footer = texts.unsubscribe_footer(t, settings_link, stop)
                 headers = [
                     ("List-Unsubscribe", f"<{stop}>"),
                     ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
@@ -120,26 +122,30 @@ class Notifier:
             message = build_email(
                 user.email,
                 words.subject,
-                texts.greeting(user.display_name, words.paragraphs),
-                (words.action or texts.OPEN_CASE, link),
+                texts.greeting(t, user.display_name, words.paragraphs),
+                (words.action or t.gettext(texts.OPEN_CASE), link),
                 footer,
                 headers=headers,
             )
-            await enqueue(s, message, now=now)
+            # Due at once by the outbox's own clock (a sweep's ``now`` only decides what to say).
+            await enqueue(s, message)
             queued = True
         if user.phone and p.wants(chosen, topic, p.SMS):
             sms = SmsMessage(user.phone, f"{words.text} {link}")
-            await enqueue(s, sms, now=now, not_before=p.held_until(chosen, now))
+            await enqueue(s, sms, not_before=p.held_until(chosen, now))
             queued = True
         return queued
 
-    async def tell_address(self, s: AsyncSession, email: str, name: str, words: Words) -> None:
-        """Queue an email to someone with no account yet (an invitee)."""
+    async def tell_address(
+        self, s: AsyncSession, email: str, name: str, words: Words, language: str
+    ) -> None:
+        """Queue an email to someone with no account yet (an invitee), in ``language``."""
+        t = texts_for(language)
         link = self.link(words.link)
         message = build_email(
             email,
             words.subject,
-            texts.greeting(name, words.paragraphs),
-            (words.action or texts.OPEN_SITE, link),
+            texts.greeting(t, name, words.paragraphs),
+            (words.action or t.gettext(texts.OPEN_SITE), link),
         )
         await enqueue(s, message)

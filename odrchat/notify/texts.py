@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from odrchat.i18n import N_, Texts
+
 __all__ = [
     "BAD_ZONE",
     "CODE_EXPIRED",
@@ -40,58 +42,70 @@ __all__ = [
     "unsubscribed",
 ]
 
-OPEN_CASE = "Open your case"
-OPEN_SITE = "Open the mediation site"
+OPEN_CASE = N_("Open your case")
+OPEN_SITE = N_("Open the mediation site")
 
 
-def greeting(name: str, paragraphs: Sequence[str]) -> list[str]:
+def greeting(t: Texts, name: str, paragraphs: Sequence[str]) -> list[str]:
     """The paragraphs of a notice, after "Hello <name>," when we know the name."""
-    return [f"Hello {name},", *paragraphs] if name else list(paragraphs)
+    return [t.gettext("Hello {name},", name=name), *paragraphs] if name else list(paragraphs)
 
 
-def settings_footer(settings_link: str) -> str:
+def settings_footer(t: Texts, settings_link: str) -> str:
     """The footer of an email the person cannot turn off (a required notice)."""
-    return (
+    return t.gettext(
         "We must send you this notice about your case, so it cannot be turned off. You can "
-        f"choose text messages and quiet hours in your notification settings: {settings_link}"
+        "choose text messages and quiet hours in your notification settings: {link}",
+        link=settings_link,
     )
 
 
-def unsubscribe_footer(settings_link: str, stop_link: str) -> str:
+def unsubscribe_footer(t: Texts, settings_link: str, stop_link: str) -> str:
     """The footer of an optional email: where to choose, and one link to stop this kind."""
-    return f"Your notification settings: {settings_link} -- Stop emails like this one: {stop_link}"
+    return t.gettext(
+        "Your notification settings: {settings} -- Stop emails like this one: {stop}",
+        settings=settings_link,
+        stop=stop_link,
+    )
 
 
 _ROOMS = {
-    "joint": "the joint conversation",
-    "private": "a private conversation with the mediator",
-    "mediators": "the mediators' conversation",
+    "joint": N_("the joint conversation"),
+    "private": N_("a private conversation with the mediator"),
+    "mediators": N_("the mediators' conversation"),
 }
+_SOME_ROOM = N_("a conversation")
 
 
-def room_words(kind: str) -> str:
+def room_words(t: Texts, kind: str) -> str:
     """A room as a notice names it (never its content)."""
-    return _ROOMS.get(kind, "a conversation")
+    return t.gettext(_ROOMS.get(kind, _SOME_ROOM))
 
 
-def away_subject(case_number: str) -> str:
+def away_subject(t: Texts, case_number: str) -> str:
     """The subject of the email telling an away participant that their case has news."""
-    return f"News in your mediation {case_number}"
+    return t.gettext("News in your mediation {number}", number=case_number)
 
 
-def away_paragraphs(case_number: str, where: str) -> tuple[str, ...]:
+def away_paragraphs(t: Texts, case_number: str, where: str) -> tuple[str, ...]:
     """What that email says: where the news is, never what it is."""
     return (
-        f"There is something new in {where} of your case {case_number} since you last looked.",
-        "Mediation is confidential, so this email does not say what was written or offered. "
-        "Please read it on the mediation site.",
-        "You get at most one such notice per conversation per hour.",
+        t.gettext(
+            "There is something new in {where} of your case {number} since you last looked.",
+            where=where,
+            number=case_number,
+        ),
+        t.gettext(
+            "Mediation is confidential, so this email does not say what was written or "
+            "offered. Please read it on the mediation site."
+        ),
+        t.gettext("You get at most one such notice per conversation per hour."),
     )
 
 
-def away_text(case_number: str) -> str:
+def away_text(t: Texts, case_number: str) -> str:
     """The text telling an away participant that their case has news (the link follows)."""
-    return f"ODR: news in your mediation {case_number}. Details:"
+    return t.gettext("ODR: news in your mediation {number}. Details:", number=case_number)
 
 
 def help_reply(public_url: str) -> str:
@@ -119,44 +133,45 @@ NUMBER_OPTED_OUT = (
     "then ask for a code again."
 )
 
-BAD_ZONE = "is not a time zone we know; choose one such as America/Los_Angeles"
-REQUIRED_EMAIL = (
+BAD_ZONE = N_("is not a time zone we know; choose one such as America/Los_Angeles")
+REQUIRED_EMAIL = N_(
     "cannot be turned off: the centre must be able to reach you by email about your case, "
     "offers and signatures"
 )
 
 _TOPICS = {
-    "case": "your case",
-    "offers": "offers, the agreement and signatures",
-    "updates": "how your case is going",
-    "messages": "new messages while you are away",
-    "reminders": "reminders",
+    "case": N_("your case"),
+    "offers": N_("offers, the agreement and signatures"),
+    "updates": N_("how your case is going"),
+    "messages": N_("new messages while you are away"),
+    "reminders": N_("reminders"),
 }
 
 
-def topic_words(topic: str) -> str:
+def topic_words(t: Texts, topic: str) -> str:
     """A kind of notice, as the unsubscribe page names it."""
-    return _TOPICS.get(topic, topic)
+    return t.gettext(_TOPICS[topic]) if topic in _TOPICS else topic
 
 
-def unsubscribe_question(what: str) -> str:
+def unsubscribe_question(t: Texts, what: str) -> str:
     """The unsubscribe page's question, before the one button."""
-    return f"Stop emails about {what}?"
+    return t.gettext("Stop emails about {what}?", what=what)
 
 
-def unsubscribed(what: str) -> str:
+def unsubscribed(t: Texts, what: str) -> str:
     """What the unsubscribe page says once it is done."""
-    return (
-        f"You will get no more emails about {what}. Emails about your case, offers and "
-        "signatures still come: the centre must be able to reach you about them."
+    return t.gettext(
+        "You will get no more emails about {what}. Emails about your case, offers and "
+        "signatures still come: the centre must be able to reach you about them.",
+        what=what,
     )
 
 
-UNSUBSCRIBE_BUTTON = "Yes, stop these emails"
-UNSUBSCRIBE_DONE = "Done"
-UNSUBSCRIBE_SETTINGS = "All your notification settings (log in first)"
-UNSUBSCRIBE_BAD = "This link does not work"
-UNSUBSCRIBE_BAD_TEXT = (
+UNSUBSCRIBE_BUTTON = N_("Yes, stop these emails")
+UNSUBSCRIBE_DONE = N_("Done")
+UNSUBSCRIBE_SETTINGS = N_("All your notification settings (log in first)")
+UNSUBSCRIBE_BAD = N_("This link does not work")
+UNSUBSCRIBE_BAD_TEXT = N_(
     "It may have been copied incompletely. You can change which emails you get on your "
     "Account page."
 )

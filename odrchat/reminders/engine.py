@@ -69,6 +69,7 @@ class Recipient:
     user_id: int | None = None
     email: str | None = None
     name: str = ""
+    language: str = "en"  # for an address with no account (an account has its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,7 @@ class Reminders:
             if user is not None:
                 await self.notifier.tell(s, user, reminder.topic, letter.words, now)
         elif to.email is not None:
-            await self.notifier.tell_address(s, to.email, to.name, letter.words)
+            await self.notifier.tell_address(s, to.email, to.name, letter.words, to.language)
 
     async def _prune(self, now: datetime) -> None:
         async with self.db.session() as s:

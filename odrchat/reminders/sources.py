@@ -14,9 +14,10 @@ assigned, the agreement signed...), because ``load`` only returns rows that stil
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -27,6 +28,8 @@ from odrchat.agreements.tables import AgreementRow, SignatureRow
 from odrchat.auth.tables import User
 from odrchat.cases.machine import CaseStatus
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
+from odrchat.i18n import Texts, texts_for
+from odrchat.notify.notifier import Words
 from odrchat.offers.tables import OfferRow
 from odrchat.reminders import texts
 from odrchat.reminders.engine import LATE, Letter, Recipient, Reminder, stage
@@ -55,19 +58,30 @@ def label_of(case: Case) -> str:
     return case.court_case_number or f"#{case.id}"
 
 
-async def _parties(s: AsyncSession, case_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
-    """Active parties (user id, side) of each case."""
-    out: dict[int, list[tuple[int, str]]] = {c: [] for c in case_ids}
+async def _parties(s: AsyncSession, case_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """Active parties (user id, side, language) of each case."""
+    out: dict[int, list[tuple[int, str, str]]] = {c: [] for c in case_ids}
     if not case_ids:
         return out
-    stmt = select(Participant).where(
-        col(Participant.case_id).in_(case_ids),
-        col(Participant.active).is_(True),
-        col(Participant.role) == "party",
+    stmt = (
+        select(Participant, User.language)
+        .join(User, col(User.id) == col(Participant.user_id))
+        .where(
+            col(Participant.case_id).in_(case_ids),
+            col(Participant.active).is_(True),
+            col(Participant.role) == "party",
+        )
     )
-    for row in (await s.exec(stmt)).all():
-        out[row.case_id].append((row.user_id, row.side or ""))
+    for row, language in (await s.exec(stmt)).all():
+        out[row.case_id].append((row.user_id, row.side or "", language))
     return out
+
+
+def _letters(
+    people: Sequence[tuple[int, str]], words: Callable[[Texts], Words]
+) -> tuple[Letter, ...]:
+    """One letter per (user id, language), in that person's language."""
+    return tuple(Letter(Recipient(user_id=u), words(texts_for(lang))) for u, lang in people)
 
 
 # -- invitations -------------------------------------------------------------------------------
@@ -83,6 +97,7 @@ class OpenInvitation:
     email: str
     name: str
     inviter_id: int
+    language: str  # the inviter's: the invitation went out in it
 
 
 class InvitationSource:
@@ -93,8 +108,9 @@ class InvitationSource:
 
     async def load(self, s: AsyncSession, now: datetime) -> list[OpenInvitation]:
         stmt = (
-            select(Invitation, Case)
+            select(Invitation, Case, User.language)
             .join(Case, col(Case.id) == col(Invitation.case_id))
+            .join(User, col(User.id) == col(Invitation.created_by))
             .where(
                 col(Invitation.used_at).is_(None),
                 col(Invitation.revoked_at).is_(None),
@@ -113,8 +129,9 @@ class InvitationSource:
                 inv.email,
                 inv.name,
                 inv.created_by,
+                language,
             )
-            for inv, case in (await s.exec(stmt)).all()
+            for inv, case, language in (await s.exec(stmt)).all()
         ]
 
     def due(self, rows: Sequence[OpenInvitation], now: datetime) -> list[Reminder]:
@@ -124,15 +141,15 @@ class InvitationSource:
             occurrence = stage(now, marks, r.expires_at)
             if occurrence is None:
                 continue
-            expires = r.expires_at.date()
+            expires, t = r.expires_at.date(), texts_for(r.language)
             letters = (
                 Letter(
-                    Recipient(email=r.email, name=r.name),
-                    texts.invitation_unanswered_invitee(r.label, expires),
+                    Recipient(email=r.email, name=r.name, language=r.language),
+                    texts.invitation_unanswered_invitee(t, r.label, expires),
                 ),
                 Letter(
                     Recipient(user_id=r.inviter_id),
-                    texts.invitation_unanswered_inviter(r.label, r.case_id, r.name, expires),
+                    texts.invitation_unanswered_inviter(t, r.label, r.case_id, r.name, expires),
                 ),
             )
             out.append(Reminder("invitation.unanswered", r.id, occurrence, letters))
@@ -149,6 +166,7 @@ class MissingConsent:
     label: str
     user_id: int
     joined_at: datetime
+    language: str
 
 
 class ConsentSource:
@@ -159,8 +177,9 @@ class ConsentSource:
 
     async def load(self, s: AsyncSession, now: datetime) -> list[MissingConsent]:
         stmt = (
-            select(Participant, Case)
+            select(Participant, Case, User.language)
             .join(Case, col(Case.id) == col(Participant.case_id))
+            .join(User, col(User.id) == col(Participant.user_id))
             .where(
                 col(Case.status).in_((CaseStatus.INVITED.value, CaseStatus.AWAITING_CONSENT.value)),
                 col(Participant.role) == "party",
@@ -169,7 +188,7 @@ class ConsentSource:
             )
         )
         rows = (await s.exec(stmt)).all()
-        case_ids = {p.case_id for p, _ in rows}
+        case_ids = {p.case_id for p, _, _ in rows}
         consented: set[tuple[int, str]] = set()
         if case_ids:
             found = await s.exec(
@@ -179,8 +198,8 @@ class ConsentSource:
             )
             consented = {(c, side) for c, side in found.all()}
         return [
-            MissingConsent(p.id or 0, p.case_id, label_of(case), p.user_id, p.added_at)
-            for p, case in rows
+            MissingConsent(p.id or 0, p.case_id, label_of(case), p.user_id, p.added_at, language)
+            for p, case, language in rows
             if (p.case_id, p.side or "") not in consented
         ]
 
@@ -189,9 +208,9 @@ class ConsentSource:
         for r in rows:
             occurrence = stage(now, [(n, r.joined_at + after) for n, after in self.marks])
             if occurrence is not None:
-                words = texts.consent_missing(r.label, r.case_id)
-                letter = Letter(Recipient(user_id=r.user_id), words)
-                out.append(Reminder("consent.missing", r.participant_id, occurrence, (letter,)))
+                words = partial(texts.consent_missing, label=r.label, case_id=r.case_id)
+                letters = _letters([(r.user_id, r.language)], words)
+                out.append(Reminder("consent.missing", r.participant_id, occurrence, letters))
         return out
 
 
@@ -203,7 +222,7 @@ class AwaitingMediator:
     case_id: int
     label: str
     ready_at: datetime  # when the last consent came in
-    admin_ids: tuple[int, ...]
+    admins: tuple[tuple[int, str], ...]  # (user id, language)
 
 
 class MediatorSource:
@@ -222,10 +241,10 @@ class MediatorSource:
         rows = (await s.exec(stmt)).all()
         if not rows:
             return []
-        admins = await s.exec(select(User.id).where(col(User.staff_role) == "admin"))
-        admin_ids = tuple(a for a in admins.all() if a is not None)
+        found = await s.exec(select(User.id, User.language).where(col(User.staff_role) == "admin"))
+        admins = tuple((a, lang) for a, lang in found.all() if a is not None)
         return [
-            AwaitingMediator(case.id or 0, label_of(case), ready, admin_ids)
+            AwaitingMediator(case.id or 0, label_of(case), ready, admins)
             for case, ready in rows
             if ready is not None
         ]
@@ -235,8 +254,10 @@ class MediatorSource:
         for r in rows:
             if stage(now, [("2d", r.ready_at + self.after)]) is None:
                 continue
-            words = texts.mediator_unassigned(r.label, r.case_id, self.after.days)
-            letters = tuple(Letter(Recipient(user_id=a), words) for a in r.admin_ids)
+            words = partial(
+                texts.mediator_unassigned, label=r.label, case_id=r.case_id, days=self.after.days
+            )
+            letters = _letters(r.admins, words)
             out.append(Reminder("mediator.unassigned", r.case_id, "2d", letters))
         return out
 
@@ -251,7 +272,7 @@ class AwaitingSignature:
     label: str
     version: str  # the text's hash: a re-sent text gets its own reminders
     sent_at: datetime
-    unsigned: tuple[int, ...]  # parties whose side has not signed
+    unsigned: tuple[tuple[int, str], ...]  # (user id, language) of unsigned sides' parties
 
 
 class SignatureSource:
@@ -281,7 +302,9 @@ class SignatureSource:
                 )
             )
             sides = set(signed.all())
-            unsigned = tuple(u for u, side in parties[agreement.case_id] if side not in sides)
+            unsigned = tuple(
+                (u, lang) for u, side, lang in parties[agreement.case_id] if side not in sides
+            )
             out.append(
                 AwaitingSignature(
                     agreement.id or 0,
@@ -300,8 +323,8 @@ class SignatureSource:
             occurrence = stage(now, [(n, r.sent_at + after) for n, after in self.marks])
             if occurrence is None or not r.unsigned:
                 continue
-            words = texts.signature_waiting(r.label, r.case_id)
-            letters = tuple(Letter(Recipient(user_id=u), words) for u in r.unsigned)
+            words = partial(texts.signature_waiting, label=r.label, case_id=r.case_id)
+            letters = _letters(r.unsigned, words)
             key = f"{r.version}-{occurrence}"
             out.append(Reminder("signature.waiting", r.agreement_id, key, letters, "offers"))
         return out
@@ -317,7 +340,7 @@ class ExpiringOffer:
     label: str
     created_at: datetime
     deadline: datetime
-    to_answer: tuple[int, ...]  # parties of the sides that have not accepted
+    to_answer: tuple[tuple[int, str], ...]  # (user id, language): sides yet to accept
 
 
 class OfferSource:
@@ -346,7 +369,9 @@ class OfferSource:
             answered = set(filter(None, offer.accepted_by.split(",")))
             if offer.maker_side:
                 answered.add(offer.maker_side)
-            to_answer = tuple(u for u, side in parties[offer.case_id] if side not in answered)
+            to_answer = tuple(
+                (u, lang) for u, side, lang in parties[offer.case_id] if side not in answered
+            )
             out.append(
                 ExpiringOffer(
                     offer.id or 0,
@@ -367,8 +392,8 @@ class OfferSource:
                 continue  # made with less than a day to go: the offer notice said it all
             if stage(now, [("24h", mark)], r.deadline) is None:
                 continue
-            words = texts.offer_expiring(r.label, r.case_id)
-            letters = tuple(Letter(Recipient(user_id=u), words) for u in r.to_answer)
+            words = partial(texts.offer_expiring, label=r.label, case_id=r.case_id)
+            letters = _letters(r.to_answer, words)
             out.append(Reminder("offer.expiring", r.offer_id, "24h", letters, "offers"))
         return out
 
@@ -381,7 +406,7 @@ class UpcomingHearing:
     case_id: int
     label: str
     hearing: date
-    members: tuple[int, ...]  # active parties, attorneys and mediators
+    members: tuple[tuple[int, str], ...]  # (user id, language): parties, attorneys, mediators
 
 
 class HearingSource:
@@ -405,17 +430,19 @@ class HearingSource:
         )
         cases = (await s.exec(stmt)).all()
         ids = {c.id for c in cases if c.id is not None}
-        members: dict[int, list[int]] = {c: [] for c in ids}
+        members: dict[int, list[tuple[int, str]]] = {c: [] for c in ids}
         if ids:
             found = await s.exec(
-                select(Participant.case_id, Participant.user_id).where(
+                select(Participant.case_id, Participant.user_id, User.language)
+                .join(User, col(User.id) == col(Participant.user_id))
+                .where(
                     col(Participant.case_id).in_(ids),
                     col(Participant.active).is_(True),
                     col(Participant.role).in_(("party", "attorney", "mediator", "co_mediator")),
                 )
             )
-            for case_id, user_id in found.all():
-                members[case_id].append(user_id)
+            for case_id, user_id, language in found.all():
+                members[case_id].append((user_id, language))
         return [
             UpcomingHearing(c.id, label_of(c), c.hearing_date, tuple(members[c.id]))
             for c in cases
@@ -434,8 +461,14 @@ class HearingSource:
             if occurrence is None or not r.members:
                 continue
             days = dict(self.marks)[occurrence]
-            words = texts.hearing_approaching(r.label, r.case_id, r.hearing, days)
-            letters = tuple(Letter(Recipient(user_id=u), words) for u in r.members)
+            words = partial(
+                texts.hearing_approaching,
+                label=r.label,
+                case_id=r.case_id,
+                hearing=r.hearing,
+                days=days,
+            )
+            letters = _letters(r.members, words)
             # The date is in the key: a hearing moved to another day gets its own reminders.
             key = f"{r.hearing.isoformat()}-{occurrence}"
             out.append(Reminder("hearing.approaching", r.case_id, key, letters, "case"))

@@ -146,7 +146,7 @@ async def test_a_text_in_quiet_hours_waits_in_the_outbox_and_the_email_does_not(
             await notifier.tell(s, user, "offers", WORDS, now)
         async with db.read() as s:
             rows = {m.channel: m for m in (await s.exec(select(OutboxMessage))).all()}
-        assert rows["email"].next_attempt_at == now
+        assert rows["email"].next_attempt_at <= utcnow()  # emails are never held
         assert rows["sms"].body_text == "ODR: reminder. http://testserver/#/x"
         held = rows["sms"].next_attempt_at.astimezone(madrid)
         expected = (local + timedelta(hours=1)).replace(second=0, microsecond=0)

@@ -49,6 +49,7 @@ def _invitation() -> OpenInvitation:
         email="dana@example.org",
         name="Dana",
         inviter_id=7,
+        language="en",
     )
 
 
@@ -70,7 +71,7 @@ def test_unanswered_invitation_reminds_invitee_and_inviter_at_3_and_7_days() -> 
 
 
 def test_missing_consent_reminds_the_party_at_2_and_5_days() -> None:
-    rows = [MissingConsent(40, 3, "24SC01234", 8, T0)]
+    rows = [MissingConsent(40, 3, "24SC01234", 8, T0, "en")]
     source = ConsentSource()
     assert source.due(rows, T0 + 2 * DAY - MIN) == []
     assert [r.key for r in source.due(rows, T0 + 2 * DAY)] == ["consent.missing:40:2d"]
@@ -78,16 +79,18 @@ def test_missing_consent_reminds_the_party_at_2_and_5_days() -> None:
 
 
 def test_unassigned_case_reaches_every_admin_after_2_days() -> None:
-    rows = [AwaitingMediator(3, "24SC01234", T0, (1, 2))]
+    rows = [AwaitingMediator(3, "24SC01234", T0, ((1, "en"), (2, "es")))]
     source = MediatorSource()
     assert source.due(rows, T0 + 2 * DAY - MIN) == []
     (r,) = source.due(rows, T0 + 2 * DAY)
     assert r.key == "mediator.unassigned:3:2d"
     assert [x.to.user_id for x in r.letters] == [1, 2]
+    assert r.letters[0].words.subject == "No mediator assigned to 24SC01234 for 2 days"
+    assert r.letters[1].words.subject == "24SC01234 lleva 2 días sin mediador asignado"
 
 
 def test_signature_reminders_belong_to_one_text_of_the_agreement() -> None:
-    rows = [AwaitingSignature(5, 3, "24SC01234", "abcdef012345", T0, (8,))]
+    rows = [AwaitingSignature(5, 3, "24SC01234", "abcdef012345", T0, ((8, "en"),))]
     source = SignatureSource()
     (r,) = source.due(rows, T0 + 2 * DAY)
     assert r.key == "signature.waiting:5:abcdef012345-2d"
@@ -98,7 +101,7 @@ def test_signature_reminders_belong_to_one_text_of_the_agreement() -> None:
 
 def test_offer_reminder_a_day_before_its_deadline_only_for_those_to_answer() -> None:
     deadline = T0 + 3 * DAY
-    rows = [ExpiringOffer(9, 3, "24SC01234", T0, deadline, (8,))]
+    rows = [ExpiringOffer(9, 3, "24SC01234", T0, deadline, ((8, "en"),))]
     source = OfferSource()
     assert source.due(rows, deadline - DAY - MIN) == []
     (r,) = source.due(rows, deadline - DAY)
@@ -106,13 +109,13 @@ def test_offer_reminder_a_day_before_its_deadline_only_for_those_to_answer() -> 
     assert [x.to.user_id for x in r.letters] == [8]
     assert source.due(rows, deadline) == []
     # An offer made with less than a day to go had its own notice; no reminder.
-    late = [ExpiringOffer(9, 3, "24SC01234", deadline - DAY + MIN, deadline, (8,))]
+    late = [ExpiringOffer(9, 3, "24SC01234", deadline - DAY + MIN, deadline, ((8, "en"),))]
     assert source.due(late, deadline - MIN) == []
 
 
 def test_hearing_reminders_7_and_2_days_before_at_nine_centre_time() -> None:
     hearing = date(2026, 3, 20)
-    rows = [UpcomingHearing(3, "24SC01234", hearing, (7, 8, 9))]
+    rows = [UpcomingHearing(3, "24SC01234", hearing, ((7, "en"), (8, "es"), (9, "en")))]
     source = HearingSource(LA)
     nine = datetime(2026, 3, 13, 9, 0, tzinfo=LA)
     assert source.due(rows, nine - MIN) == []
@@ -123,6 +126,8 @@ def test_hearing_reminders_7_and_2_days_before_at_nine_centre_time() -> None:
     words = r.letters[0].words
     assert "Mediation must finish before your court date" in words.text
     assert "Mediation must finish before your court date" in " ".join(words.paragraphs)
+    spanish = r.letters[1].words  # user 8 reads Spanish
+    assert "La mediación debe terminar antes de la fecha de su audiencia" in spanish.text
     (r2,) = source.due(rows, datetime(2026, 3, 18, 9, 0, tzinfo=LA))
     assert r2.key == "hearing.approaching:3:2026-03-20-2d"
     assert source.due(rows, datetime(2026, 3, 20, 0, 0, tzinfo=LA)) == []
@@ -132,6 +137,7 @@ def test_no_reminder_text_fits_more_than_one_sms_segment_before_its_link() -> No
     hearing = date(2026, 3, 20)
     source = HearingSource(LA)
     (r,) = source.due(
-        [UpcomingHearing(3, "24SC01234", hearing, (7,))], datetime(2026, 3, 18, 9, tzinfo=LA)
+        [UpcomingHearing(3, "24SC01234", hearing, ((7, "en"),))],
+        datetime(2026, 3, 18, 9, tzinfo=LA),
     )
     assert len(r.letters[0].words.text) <= 120
