@@ -153,17 +153,14 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
     await ap.get_by_label("Kind", exact=True).select_option("community")
     await ap.get_by_label("Party name").fill(d_name)
     await ap.get_by_role("button", name="Search").click()
+    await expect(ap.locator("#case-list")).to_have_attribute("aria-busy", "false")
     line = ap.locator(f"tr[data-case-id='{case_id}']")
     await expect(line).to_contain_text(f"Nina {tag}")
     fee = line.get_by_label(f"Fee for case #{case_id}")
     await fee.select_option("waived")
     await expect(fee).to_have_value("waived")
     await line.get_by_role("button", name="Save fee").click()
-    try:
-        await expect(line.get_by_text("the filing party has been told")).to_be_visible()
-    except AssertionError:
-        print("HTTP", console.http, "ERR", console.errors, "FAILED", console.failed)
-        raise
+    await expect(line.get_by_text("the filing party has been told")).to_be_visible()
     assert "Fee review for your mediation" in _mail_subjects(server, p_email)
     await pp.goto(f"{server.url}/#/cases/{case_id}")
     await expect(pp.locator("#fee-status")).to_have_text("Waived: nothing to pay")
@@ -172,6 +169,7 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
     await ap.get_by_role("tab", name="Audit log").click()
     await ap.get_by_label("Case", exact=True).fill(str(case_id))
     await ap.get_by_role("button", name="Search").click()
+    await expect(ap.locator("#audit-list")).to_have_attribute("aria-busy", "false")
     override = ap.locator("#audit-list tr", has_text="case.conflict_override")
     await expect(override).to_contain_text(f"Boss {tag} (Administrator)")
     await expect(override).to_contain_text(day(0)[:4])
@@ -193,4 +191,31 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
     await row.get_by_role("button", name="Enable").click()
     await expect(row.locator(".account-status")).to_have_text("Active")
     await no_horizontal_scroll(ap)
+    assert console.errors == []
+
+
+async def test_opting_out_asks_once_and_the_agreement_tab_says_mediation_ended(
+    browser: Browser, server: Server, staff: Staff, console: Console
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    p_email, d_email = f"op-{tag}@example.org", f"od-{tag}@example.org"
+    seed_users(server, [(p_email, f"Olga {tag}", ""), (d_email, f"Oscar {tag}", "")])
+    _, pp = await person(browser, console, PHONE)
+    await log_in(pp, server, p_email, STAFF_PASSWORD)
+    await expect(pp.get_by_role("button", name="Log out")).to_be_visible()
+    body = {"kind": "community", "side": "plaintiff", "description": "Noise at night.",
+            "other_name": f"Oscar {tag}", "other_email": d_email}  # fmt: skip
+    case_id = (await call(pp, "POST", "/api/cases", body))["id"]
+
+    await pp.goto(f"{server.url}/#/cases/{case_id}")
+    await pp.locator("details.optout summary").click()
+    await pp.get_by_role("button", name="Stop mediation").click()
+    await expect(pp.get_by_text("This ends mediation for everyone")).to_be_visible()
+    await pp.get_by_role("button", name="Go back").click()  # changed their mind: nothing sent
+    assert (await call(pp, "GET", f"/api/cases/{case_id}"))["status"] == "invited"
+    await pp.get_by_role("button", name="Stop mediation").click()
+    await pp.get_by_role("button", name="Yes, stop mediation").click()
+    await expect(pp.locator("#case-status")).to_have_text("Closed: mediation stopped")
+    await pp.get_by_role("tab", name="Agreement").click()
+    await expect(pp.get_by_text("Mediation ended: it was stopped")).to_be_visible()
     assert console.errors == []

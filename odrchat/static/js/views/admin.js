@@ -128,6 +128,7 @@ async function allCases(panel, ctx) {
   let latest = 0; // a slower, older search must not overwrite a newer one
   const load = async () => {
     const mine = ++latest;
+    list.setAttribute("aria-busy", "true");
     const params = new URLSearchParams();
     for (const [key, el] of [["kind", kind], ["status", status], ["mediator_id", mediator],
       ["court_case_number", number], ["party", party], ["since", since], ["until", until]]) {
@@ -135,6 +136,7 @@ async function allCases(panel, ctx) {
     }
     const cases = listOf(await api.get(`/api/admin/cases?${params}`), "cases");
     if (mine !== latest) return;
+    list.setAttribute("aria-busy", "false");
     mount(list, cases.length ? caseTable(cases, load) : h("p", { class: "notice", text: t("admin.filter.nothing") }));
   };
   const form = h("form", { class: "filters", attrs: { role: "search", "aria-label": t("admin.filter.label") },
@@ -203,6 +205,7 @@ async function audit(panel) {
   let latest = 0;
   const load = async () => {
     const mine = ++latest;
+    list.setAttribute("aria-busy", "true");
     const params = new URLSearchParams();
     for (const [key, el] of [["action", action], ["actor", actor], ["case_id", caseId], ["since", since], ["until", until]]) {
       if (el.value.trim()) params.set(key, el.value.trim());
@@ -210,6 +213,7 @@ async function audit(panel) {
     csv.href = `/api/admin/audit.csv?${params}`;
     const entries = listOf(await api.get(`/api/admin/audit?${params}`), "entries", "audit");
     if (mine !== latest) return;
+    list.setAttribute("aria-busy", "false");
     mount(list, tableWrap(TABLES.audit, h("table", {},
       h("caption", { class: "visually-hidden", text: t("admin.audit.caption") }),
       h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.who"), t("admin.col.what"),

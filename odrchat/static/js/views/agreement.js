@@ -38,6 +38,13 @@ export async function sha256Hex(text) {
 }
 
 /** Mount the tab; returns a cleanup function. */
+const ENDED_KEYS = {
+  opted_out: "agreement.ended.optedOut",
+  impasse: "agreement.ended.impasse",
+  declined: "agreement.ended.declined",
+  expired: "agreement.ended.expired",
+};
+
 export function agreementTab(panel, d, user, ctx) {
   const connection = ctx.connection;
   let current = null;
@@ -49,9 +56,11 @@ export function agreementTab(panel, d, user, ctx) {
     } catch (err) {
       if (err.status === 404) {
         current = null;
+        // A case that ended without an agreement says so, rather than "none yet".
+        const ended = ENDED_KEYS[d.status];
         mount(panel, h("h2", { text: t("agreement.title") }),
           h("p", { class: "notice", dataset: { placeholder: "agreement" },
-            text: t("agreement.none.text") }),
+            text: ended ? t(ended) : t("agreement.none.text") }),
           h("p", { text: t("agreement.none.privacy") }),
           h("p", {}, h("a", { href: "#/prepare", text: t("agreement.none.prepare") })));
         return;

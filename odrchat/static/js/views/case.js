@@ -269,18 +269,25 @@ function attorneyBox(d, refresh) {
 function optOutBox(d, refresh) {
   if (!["party", "attorney"].includes(d.my_role) || !isOpen(d)) return null;
   const reason = h("textarea", { id: "optout-reason", rows: 3, maxLength: 2000 });
-  const [btn, out] = actionButton(t("case.optOut.button"), async () => {
+  const [btn, out] = actionButton(t("case.optOut.yes"), async () => {
     const body = reason.value.trim() ? { reason: reason.value.trim() } : {};
     await api.post(`/api/cases/${d.id}/opt-out`, body);
     refresh();
   }, "danger");
+  // Stopping ends mediation for everyone: ask once more before it happens.
+  const confirm = h("div", { class: "notice warn", hidden: true },
+    h("p", { text: t("case.optOut.warn") }),
+    h("div", { class: "actions" }, btn, h("button", { type: "button", class: "secondary",
+      text: t("invite.confirmDecline.back"), on: { click: () => { confirm.hidden = true; ask.hidden = false; } } })), out);
+  const ask = h("button", { type: "button", class: "danger", text: t("case.optOut.button"),
+    on: { click: () => { confirm.hidden = false; ask.hidden = true; } } });
   return h("details", { class: "optout" }, h("summary", { text: t("case.optOut.button") }),
     h("p", { text: d.hearing_date ? `${t("case.optOut.text")} ${t("case.optOut.hearing")}`
       : t("case.optOut.text") }),
     h("div", { class: "field" },
       h("label", { htmlFor: "optout-reason", text: t("case.optOut.reason") }),
       h("p", { class: "hint", text: t("case.optOut.private") }), reason),
-    h("div", { class: "actions" }, btn, out));
+    h("div", { class: "actions" }, ask), confirm);
 }
 
 // --- Conversations tab ------------------------------------------------------------------
