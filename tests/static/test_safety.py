@@ -5,9 +5,11 @@ mediator and says what happens next (and to call 911 in danger)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import uuid
 
+import pytest
 from playwright.async_api import Page, expect
 
 from tests.static.conftest import (
@@ -23,7 +25,9 @@ from tests.static.conftest import (
 from tests.static.flow import (
     accept_agreement_to_mediate,
     assign_mediator,
+    offer_card,
     person,
+    sign,
     staff_log_in,
 )
 from tests.static.test_auth import log_in, sign_up
@@ -147,5 +151,79 @@ async def test_screening_on_a_phone_and_need_help_in_a_room(
     seen = " ".join(await dp.evaluate("window.__seen"))
     assert note not in seen and "A request for help" not in seen
     assert p_email not in seen
+    for ctx in (pctx, dctx, actx, mctx):
+        await ctx.close()
+
+
+# Caucus-only mode is the room control's (odrchat/control, issue 16's other half). This walk was
+# run against that branch merged onto this one; it runs here as soon as the package is on main.
+@pytest.mark.skipif(
+    importlib.util.find_spec("odrchat.control") is None,
+    reason="caucus-only mode (odrchat.control) has not landed yet",
+)
+async def test_a_flagged_civil_harassment_case_runs_in_caucus_to_a_signed_agreement(
+    browser: object, server: Server, staff: Staff, console: Console
+) -> None:
+    """Issue 16's done-when: the screening flags, the joint room opens in caucus-only mode (the
+    parties read it, never write in it), the mediator proposes terms there, both parties accept
+    and sign, and the case is settled."""
+    tag = uuid.uuid4().hex[:6]
+    p_email, d_email = f"pia-{tag}@example.org", f"dan-{tag}@example.org"
+    p_name, d_name = f"Pia {tag}", f"Dan {tag}"
+    number = f"24CH{tag.upper()}"
+    pctx, pp = await person(browser, console, PHONE)  # type: ignore[arg-type]
+    await sign_up(pp, server, p_email, p_name)
+    await log_in(pp, server, p_email)
+    await pp.get_by_role("link", name="Start a new case").click()
+    await pp.get_by_label("Kind of case").select_option("civil_harassment")
+    await pp.get_by_label("Court", exact=True).fill("Stanley Mosk Courthouse")
+    await pp.get_by_label("Court case number").fill(number)
+    await pp.get_by_label("What is the dispute about?").fill("He keeps coming to my door.")
+    await pp.get_by_label("The other side's name").fill(d_name)
+    await pp.get_by_label("The other side's email").fill(d_email)
+    await pp.get_by_role("button", name="Open case and invite").click()
+    await expect(pp.get_by_role("heading", name="Safety questions")).to_be_visible()
+    case_id = int(re.search(r"#/cases/(\d+)", pp.url).group(1))  # type: ignore[union-attr]
+    await answer(pp, {ORDER: "Yes", AFRAID: "Yes", SUPPORT: "No", ACCOMMODATION: "No"})
+    await accept_agreement_to_mediate(pp)
+    dctx, dp = await person(browser, console, PHONE)  # type: ignore[arg-type]
+    await join_as(dp, server, d_email, d_name)
+    await answer(dp, {ORDER: "Yes", AFRAID: "No", SUPPORT: "No", ACCOMMODATION: "No"})
+    await accept_agreement_to_mediate(dp)
+    actx, ap = await person(browser, console, PHONE)  # type: ignore[arg-type]
+    await staff_log_in(ap, server, staff.admin_email)
+    await assign_mediator(ap, staff, case_id)
+
+    # The joint room is read-only for both parties from the start; the mediator sees why.
+    mctx, mp = await person(browser, console, PHONE)  # type: ignore[arg-type]
+    await staff_log_in(mp, server, staff.mediator_email)
+    await mp.goto(f"{server.url}/#/cases/{case_id}/conversations")
+    await expect(mp.get_by_text("Separate meetings: the mediator talks").first).to_be_visible()
+    for page in (pp, dp):
+        await page.goto(f"{server.url}/#/cases/{case_id}/conversations")
+        await page.get_by_role("tab", name="Joint").click()
+        await expect(page.locator("section.chat .readonly")).to_contain_text(
+            "The mediator is meeting each side separately."
+        )
+        await expect(page.locator("section.chat form.composer")).to_be_hidden()
+
+    # The mediator proposes the terms; each party accepts; the agreement is signed.
+    await mp.get_by_role("button", name="Make a mediator's proposal").click()
+    form = mp.locator("form.offer-composer")
+    await form.get_by_label("What kind of term?").select_option("free_text")
+    await form.get_by_label("The term, in your own words").fill("Each stays 100 yards away.")
+    await form.get_by_role("button", name="Send proposal").click()
+    for page in (pp, dp):
+        card = offer_card(page, "Mediator's proposal")
+        await card.get_by_role("button", name="Accept").click()
+        await card.get_by_role("button", name="Yes, accept these terms").click()
+    await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    await mp.get_by_role("button", name="Send for signature").click()
+    for page, name in ((pp, p_name), (dp, d_name)):
+        await page.goto(f"{server.url}/#/cases/{case_id}/agreement")
+        await expect(page.locator("[data-status=out_for_signature]")).to_be_visible()
+        await sign(page, name, PASSWORD)
+    for page in (pp, dp):
+        await expect(page.locator("#case-status")).to_have_text("Closed: settled")
     for ctx in (pctx, dctx, actx, mctx):
         await ctx.close()
