@@ -67,7 +67,15 @@ class MediatorLoad(Reply):
 
 
 class Payments(Reply):
+    """Agreed payments over the instalments that fell due (null: fewer than 5)."""
+
     tracked: bool
+    agreements: Count = Field(description="signed agreements with a payment schedule")
+    fallen_due: Count
+    on_time: Count = Field(description="confirmed paid, reported paid by the due date")
+    late: Count = Field(description="confirmed paid after the due date")
+    unpaid: Count = Field(description="past due and not confirmed paid")
+    on_time_share: float | None
 
 
 class QuestionFigure(Reply):

@@ -26,7 +26,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import TypeVar
 
 SMALL = 5  # cells of fewer than this many cases are suppressed
@@ -61,6 +61,61 @@ class SurveyScores:
     neutral: int | None
     clear: int | None
     again: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentFacts:
+    """One payment a signed agreement calls for: when it was due, its state, and the day (in
+    the centre's zone) the receiving side last reported it paid."""
+
+    agreement: int  # an opaque key, to count agreements; never published
+    due: date
+    status: str  # due | reported_paid | paid | missed
+    reported_paid_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFigures:
+    """How agreed payments went, over the instalments that have fallen due.
+
+    On time: confirmed paid, and reported paid on or before the due date. Late: confirmed paid
+    after it. Not paid: past due and not confirmed (missed, still due, or reported and waiting
+    for the paying side's confirmation)."""
+
+    tracked: bool
+    agreements: Cell = 0
+    fallen_due: Cell = 0
+    on_time: Cell = 0
+    late: Cell = 0
+    unpaid: Cell = 0
+    on_time_share: float | None = None
+
+
+def payments(instalments: Iterable[InstalmentFacts], today: date) -> PaymentFigures:
+    """Payment performance; nothing is published for fewer than 5 agreements."""
+    rows = list(instalments)
+    agreements = len({i.agreement for i in rows})
+    if agreements == 0:
+        return PaymentFigures(True)
+    if agreements < SMALL:
+        return PaymentFigures(True, None, None, None, None, None)
+    fallen = [i for i in rows if i.due < today or i.status == "paid"]
+    on_time = sum(
+        1
+        for i in fallen
+        if i.status == "paid" and i.reported_paid_on is not None and i.reported_paid_on <= i.due
+    )
+    paid = sum(1 for i in fallen if i.status == "paid")
+    counts = protect({"on_time": on_time, "late": paid - on_time, "unpaid": len(fallen) - paid})
+    return PaymentFigures(
+        True,
+        agreements,
+        cell(len(fallen)),
+        counts["on_time"],
+        counts["late"],
+        counts["unpaid"],
+        share(on_time, len(fallen)) if counts["on_time"] is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +172,7 @@ class Figures:
     load: Load
     survey_answers: Cell
     survey: tuple[Question, ...]
-    payments_tracked: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    payments: PaymentFigures = field(default_factory=lambda: PaymentFigures(False))
 
 
 def cell(n: int) -> Cell:
@@ -187,8 +241,16 @@ def month(at: datetime, tz: tzinfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m")
 
 
-def compute(cases: Iterable[CaseFacts], answers: Iterable[SurveyScores], *, tz: tzinfo) -> Figures:
-    """The programme figures of `cases` and the survey `answers`, suppressed for publication."""
+def compute(
+    cases: Iterable[CaseFacts],
+    answers: Iterable[SurveyScores],
+    *,
+    tz: tzinfo,
+    instalments: Iterable[InstalmentFacts] | None = None,
+    today: date | None = None,
+) -> Figures:
+    """The programme figures of `cases` and the survey `answers`, suppressed for publication;
+    payment performance when `instalments` are given (None: payments are not tracked)."""
     facts = list(cases)
     total = len(facts)
 
@@ -251,4 +313,9 @@ def compute(cases: Iterable[CaseFacts], answers: Iterable[SurveyScores], *, tz: 
         load=load,
         survey_answers=cell(len(scored)),
         survey=tuple(questions),
+        payments=(
+            payments(instalments, today or datetime.now(tz).date())
+            if instalments is not None
+            else PaymentFigures(False)
+        ),
     )

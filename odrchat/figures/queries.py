@@ -7,6 +7,7 @@ nothing that names a case or a person is ever selected, so it cannot leak into t
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from odrchat.agreements.tables import AgreementRow, InstalmentRow
 from odrchat.cases.tables import Case, ConsentRow
-from odrchat.figures.compute import CaseFacts, SurveyScores
+from odrchat.figures.compute import CaseFacts, InstalmentFacts, SurveyScores
 from odrchat.rooms.tables import Room, RoomEvent
 from odrchat.survey.tables import SurveyAnswer
 
@@ -104,3 +106,40 @@ async def survey_scores(
     if until is not None:
         stmt = stmt.where(col(SurveyAnswer.month) <= until.strftime("%Y-%m"))
     return [SurveyScores(*row) for row in (await s.exec(stmt)).all()]
+
+
+async def instalments(
+    s: AsyncSession, since: date | None, until: date | None, tz: ZoneInfo
+) -> list[InstalmentFacts]:
+    """The payment schedules of the agreements of cases filed in the period: due dates, states
+    and the day each was last reported paid (the history's user ids are dropped here)."""
+    start, end = bounds(since, until, tz)
+    stmt = (
+        sa_select(
+            col(InstalmentRow.agreement_id),
+            col(InstalmentRow.due),
+            col(InstalmentRow.status),
+            col(InstalmentRow.history),
+        )
+        .join(AgreementRow, col(AgreementRow.id) == col(InstalmentRow.agreement_id))
+        .join(Case, col(Case.id) == col(AgreementRow.case_id))
+    )
+    if start is not None:
+        stmt = stmt.where(col(Case.created_at) >= start)
+    if end is not None:
+        stmt = stmt.where(col(Case.created_at) < end)
+    rows = (await (await s.connection()).execute(stmt)).all()
+    return [
+        InstalmentFacts(agreement_id, due, status, _reported_paid_on(history, tz))
+        for agreement_id, due, status, history in rows
+    ]
+
+
+def _reported_paid_on(history: str, tz: ZoneInfo) -> date | None:
+    """The day of the last "reported_paid" step, in the centre's zone."""
+    days = [
+        datetime.fromisoformat(step["at"]).astimezone(tz).date()
+        for step in json.loads(history or "[]")
+        if step.get("status") == "reported_paid"
+    ]
+    return days[-1] if days else None

@@ -54,7 +54,15 @@ def to_json(f: Figures, *, since: date | None, until: date | None, now: datetime
             "open_max": f.load.open_max,
             "cases_median": f.load.cases_median,
         },
-        "payments": {"tracked": f.payments_tracked},
+        "payments": {
+            "tracked": f.payments.tracked,
+            "agreements": f.payments.agreements,
+            "fallen_due": f.payments.fallen_due,
+            "on_time": f.payments.on_time,
+            "late": f.payments.late,
+            "unpaid": f.payments.unpaid,
+            "on_time_share": f.payments.on_time_share,
+        },
         "survey": {
             "answers": f.survey_answers,
             "questions": [
@@ -104,7 +112,15 @@ def to_csv(f: Figures, *, since: date | None, until: date | None) -> str:
     w.writerow(["mediator load", "", "open cases, median", _show(load.open_median)])
     w.writerow(["mediator load", "", "open cases, most", _show(load.open_max)])
     w.writerow(["mediator load", "", "cases per mediator, median", _show(load.cases_median)])
-    w.writerow(["payments", "", "tracked", "yes" if f.payments_tracked else "no"])
+    pay = f.payments
+    w.writerow(["payments", "", "tracked", "yes" if pay.tracked else "no"])
+    if pay.tracked:
+        w.writerow(["payments", "", "agreements with payments", _show(pay.agreements)])
+        w.writerow(["payments", "instalments", "fallen due", _show(pay.fallen_due)])
+        w.writerow(["payments", "instalments", "paid on time", _show(pay.on_time)])
+        w.writerow(["payments", "instalments", "paid late", _show(pay.late)])
+        w.writerow(["payments", "instalments", "not paid", _show(pay.unpaid)])
+        w.writerow(["payments", "instalments", "share paid on time", _show(pay.on_time_share)])
     w.writerow(["survey", "all", "answers", _show(f.survey_answers)])
     for q in f.survey:
         w.writerow(["survey", q.question, "answers", _show(q.answers)])

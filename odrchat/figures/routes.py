@@ -25,7 +25,8 @@ async def metrics(call: Call[None]) -> Metrics | Response:
     async with call.services.db.read() as s:
         cases = await queries.case_facts(s, q.since, q.until, tz)
         answers = await queries.survey_scores(s, q.since, q.until)
-    figures = compute(cases, answers, tz=tz)
+        paid = await queries.instalments(s, q.since, q.until, tz)
+    figures = compute(cases, answers, tz=tz, instalments=paid)
     wants_csv = q.format == "csv" or (
         q.format is None and CSV in call.request.headers.get("accept", "")
     )

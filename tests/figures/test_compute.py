@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,10 +10,12 @@ import pytest
 from odrchat.figures.compute import (
     SMALL,
     CaseFacts,
+    InstalmentFacts,
     SurveyScores,
     cell,
     compute,
     duration,
+    payments,
     protect,
     protect_table,
 )
@@ -144,3 +146,24 @@ def test_a_tiny_programme_publishes_no_count_at_all(n: int) -> None:
     assert f.cases is None
     assert set(f.by_kind_month.values()) == {None}
     assert f.outcomes["settled"] is None
+
+
+def test_payments_on_time_late_and_unpaid_over_instalments_that_fell_due() -> None:
+    today = date(2026, 6, 1)
+    due = date(2026, 5, 1)
+    rows = [InstalmentFacts(a, due, "paid", date(2026, 4, 30)) for a in range(6)]  # on time
+    rows += [InstalmentFacts(a, due, "paid", date(2026, 5, 2)) for a in range(5)]  # late
+    rows += [InstalmentFacts(a, due, "missed") for a in range(3)]
+    rows += [InstalmentFacts(a, due, "reported_paid", date(2026, 5, 1)) for a in range(2)]
+    rows += [InstalmentFacts(9, date(2026, 7, 1), "due")]  # not yet due: not counted
+    p = payments(rows, today)
+    assert (p.tracked, p.agreements, p.fallen_due) == (True, 7, 16)
+    assert (p.on_time, p.late, p.unpaid, p.on_time_share) == (6, 5, 5, 0.375)
+
+
+def test_payments_of_fewer_than_five_agreements_are_not_published() -> None:
+    rows = [InstalmentFacts(a, date(2026, 5, 1), "paid", date(2026, 5, 1)) for a in range(4)]
+    p = payments(rows, date(2026, 6, 1))
+    assert (p.agreements, p.fallen_due, p.on_time, p.on_time_share) == (None, None, None, None)
+    assert payments([], date(2026, 6, 1)).agreements == 0
+    assert compute([], [], tz=LA).payments.tracked is False

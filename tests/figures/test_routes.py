@@ -50,7 +50,16 @@ def test_admins_get_the_figures_as_json_without_names_numbers_or_text(
         "open_max": 3,
         "cases_median": 16.0,
     }
-    assert f["payments"] == {"tracked": False}
+    # Payments are tracked (odrchat/agreements/payments.py); this programme has no schedule.
+    assert f["payments"] == {
+        "tracked": True,
+        "agreements": 0,
+        "fallen_due": 0,
+        "on_time": 0,
+        "late": 0,
+        "unpaid": 0,
+        "on_time_share": None,
+    }
 
 
 def test_the_csv_export_is_chosen_by_format_or_accept_and_says_fewer_than_5(
@@ -74,7 +83,7 @@ def test_the_csv_export_is_chosen_by_format_or_accept_and_says_fewer_than_5(
     assert table[("outcomes", "opted_out", "cases")] == "fewer than 5"
     assert table[("outcomes", "settled", "cases")] == "6"
     assert table[("days from filing", "agreement", "median")] == "20.0"
-    assert table[("payments", "", "tracked")] == "no"
+    assert table[("payments", "", "tracked")] == "yes"
 
 
 def test_a_period_narrows_the_cases_and_a_bad_date_is_refused(

@@ -48,22 +48,23 @@ async def test_the_figures_tab_draws_accessible_charts_with_tables_and_exports_c
     await page.goto(f"{server.url}/#/admin/figures")
     await expect(page.get_by_role("tab", name="Figures")).to_have_attribute("aria-selected", "true")
     charts = page.locator("svg.chart[role=img]")
-    await expect(charts).to_have_count(5)
+    await expect(charts).to_have_count(6)
     # Every chart is named by its title and described, and a table follows it.
-    for i in range(5):
+    for i in range(6):
         chart = charts.nth(i)
         labelled = await chart.get_attribute("aria-labelledby")
         assert labelled is not None
         for ref in labelled.split():
             assert (await page.locator(f"#{ref}").text_content() or "").strip()
-    await expect(page.locator("table.figures")).to_have_count(6)
+    await expect(page.locator("table.figures")).to_have_count(7)
     await expect(page.get_by_role("heading", name="Outcomes")).to_be_visible()
     outcomes = page.locator("table.figures", has=page.locator("caption", has_text="How closed"))
     # The seeded programme has two cases that stopped: not shown as a number.
     await expect(
         outcomes.locator("tr", has=page.locator("th", has_text="Mediation stopped"))
     ).to_contain_text("fewer than 5")
-    await expect(page.get_by_text("Payments under agreements are not tracked yet")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Agreements kept")).to_be_visible()
+    await expect(page.get_by_text("Signed agreements with payments:")).to_be_visible()
     text = await page.locator("main").inner_text()
     assert SECRET not in text and SECRET.lower() not in text
     if viewport == PHONE:

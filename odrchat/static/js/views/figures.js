@@ -139,9 +139,27 @@ function render(out, f) {
         [t("figures.load.casesMedian"), number(load.cases_median)],
       ])));
 
-  const payments = section(t("figures.payments.heading"),
-    h("p", { class: "notice", text: f.payments.tracked ? t("figures.payments.tracked")
-      : t("figures.payments.notTracked") }));
+  const pay = f.payments;
+  const payRows = [
+    [t("figures.payments.onTime"), pay.on_time],
+    [t("figures.payments.late"), pay.late],
+    [t("figures.payments.unpaid"), pay.unpaid],
+  ];
+  const payments = section(t("figures.payments.heading"), !pay.tracked
+    ? h("p", { class: "notice", text: t("figures.payments.notTracked") })
+    : [
+      h("p", { text: t("figures.payments.summary", { agreements: count(pay.agreements),
+        instalments: count(pay.fallen_due) }) }),
+      barChart({
+        title: t("figures.payments.chartTitle"), desc: t("figures.tableBelow"),
+        rows: payRows.map(([label, n]) => ({ label, value: n, text: given(pay.fallen_due, count(n)) })),
+      }),
+      tableWrap(t("figures.payments.chartTitle"), dataTable(t("figures.payments.chartTitle"),
+        [t("figures.measure"), t("figures.payments.instalments")],
+        [...payRows.map(([label, n]) => [label, count(n)]),
+          [t("figures.payments.onTimeShare"), given(pay.fallen_due, percent(pay.on_time_share))]])),
+      h("p", { class: "hint", text: t("figures.payments.explain") }),
+    ]);
 
   const survey = section(t("figures.survey.heading"),
     h("p", { text: t("figures.survey.answers", { answers: count(f.survey.answers) }) }),
