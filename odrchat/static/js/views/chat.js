@@ -86,7 +86,7 @@ export function chatPanel(host, connection, roomId,
   const attach = attachBar(roomId);
   // The joint room's state (caucus mode, a pause) for everyone; the mediator's controls.
   const banner = h("div", { class: "control-banner" });
-  const bar = room.kind === ROOM.JOINT && mediatesRoom(room, me()) ? controlBar(room) : null;
+  const bar = room.kind === ROOM.JOINT && mediatesRoom(room, me()) ? controlBar(room, caseKind) : null;
   let muteTimer = null;
   const panel = h("section", { class: "chat", dataset: { room: roomId }, attrs: { "aria-label": label } },
     h("div", { class: "chat-head" },

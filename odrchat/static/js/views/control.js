@@ -94,7 +94,7 @@ async function post(path, body, out) {
 // -- the mediator's bar in the joint room ------------------------------------------------------
 
 /** The mediator's controls for a joint room: caucus, pause, mute, remove, readmit. */
-export function controlBar(room) {
+export function controlBar(room, caseKind) {
   const out = h("p", { class: "field-error", attrs: { role: "status" } });
   const body = h("div", { class: "control-body" });
   const element = h("details", { class: "room-control" },
@@ -126,7 +126,7 @@ export function controlBar(room) {
     });
     const who = h("select", { id: `control-who-${room.id}` },
       ...people().map((m) => h("option", { value: String(m.user_id),
-        text: `${m.name} (${roleLabel(m.role, m.side)})` })));
+        text: `${m.name} (${roleLabel(m.role, m.side, caseKind)})` })));
     const minutes = h("select", { id: `control-minutes-${room.id}` },
       ...MUTE_MINUTES.map((n) => h("option", { value: String(n), text: t("control.mute.minutes", { count: n }) })));
     const target = () => Number(who.value);
