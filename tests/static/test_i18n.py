@@ -162,7 +162,8 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
 
     await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     await mp.get_by_role("button", name="Send for signature").click()
-    await expect(mp.get_by_text("Ready to sign", exact=False).first).to_be_visible()
+    # The mediator does not sign: they read that the parties' signatures are awaited.
+    await expect(mp.locator("[data-status=out_for_signature]")).to_be_visible()
 
     await dp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     await expect(dp.get_by_text("El acuerdo está escrito en inglés", exact=False)).to_be_visible()

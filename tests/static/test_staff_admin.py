@@ -219,3 +219,45 @@ async def test_opting_out_asks_once_and_the_agreement_tab_says_mediation_ended(
     await pp.get_by_role("tab", name="Agreement").click()
     await expect(pp.get_by_text("Mediation ended: it was stopped")).to_be_visible()
     assert console.errors == []
+
+
+async def test_the_signers_page_stops_saying_ready_to_sign_once_they_signed(
+    browser: Browser, server: Server, staff: Staff, console: Console
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    p_email, d_email = f"sp-{tag}@example.org", f"sd-{tag}@example.org"
+    p_name, d_name = f"Sam {tag}", f"Sol {tag}"
+    seed_users(server, [(p_email, p_name, ""), (d_email, d_name, "")])
+    pages = []
+    for email in (p_email, d_email, staff.mediator_email, staff.admin_email):
+        _, page = await person(browser, console, PHONE)
+        await log_in(page, server, email, STAFF_PASSWORD)
+        await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        pages.append(page)
+    pp, dp, mp, ap = pages
+    version = (await call(pp, "GET", "/api/agreement-to-mediate"))["version"]
+    body = {"kind": "community", "side": "plaintiff", "description": "A hedge.",
+            "other_name": d_name, "other_email": d_email}  # fmt: skip
+    case_id = (await call(pp, "POST", "/api/cases", body))["id"]
+    await call(pp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+    await call(dp, "POST", f"/api/invitations/{server.link_token(d_email, 'invite')}/accept")
+    await call(dp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+    await call(ap, "POST", f"/api/admin/cases/{case_id}/assign", {"mediator_id": staff.mediator_id})
+    terms = [{"kind": "free_text", "text": "Trim the hedge to 2 metres."}]
+    offer = await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
+    await call(dp, "POST", f"/api/offers/{offer['id']}/accept")
+    agreement = await call(mp, "GET", f"/api/cases/{case_id}/agreement")
+    await call(mp, "POST", f"/api/agreements/{agreement['id']}/send")
+
+    await pp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    status = pp.locator("[data-status=out_for_signature]")
+    await expect(status).to_contain_text("Ready to sign")
+    form = pp.locator("form.sign")
+    await form.get_by_label("I consent to sign this agreement electronically").check()
+    await form.get_by_label("Your password").fill(STAFF_PASSWORD)
+    await form.get_by_label("Type your full name").fill(p_name)
+    await form.get_by_role("button", name="I agree to be bound by this agreement").click()
+    await expect(status).to_contain_text("You signed. Waiting for the other signatures")
+    await expect(status).not_to_contain_text("Ready to sign")
+    await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    await expect(mp.locator("[data-status=out_for_signature]")).to_contain_text("waiting for")

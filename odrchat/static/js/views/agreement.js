@@ -30,6 +30,21 @@ const STATUS_TEXT = lazy({
   filed: "agreement.status.filed",
 });
 
+/** The agreement's state as this person reads it: "ready to sign" only while they may sign. */
+function statusText(a) {
+  if (a.status !== "out_for_signature") return STATUS_TEXT[a.status] || a.status;
+  if (a.my?.may_sign) return t("agreement.status.outForSignature");
+  if (a.my?.signed) return t("agreement.status.youSignedWaiting");
+  return t("agreement.status.waitingForSignatures");
+}
+
+/** What an attorney may do here: read, help their client, sign only if authorised. */
+function attorneyNote(a) {
+  if (a.my?.role !== "attorney" || ["signed", "filed"].includes(a.status)) return null;
+  return h("p", { class: "notice attorney-can", text: a.my?.may_sign ? t("agreement.attorney.authorised")
+    : t("agreement.attorney.can") });
+}
+
 /** SHA-256 of `text` (UTF-8) as 64 lowercase hex digits, or null where the browser has none. */
 export async function sha256Hex(text) {
   if (!window.crypto?.subtle) return null;
@@ -102,7 +117,8 @@ async function render(panel, d, user, a, reload, keepForm, ctx) {
   mount(panel,
     h("h2", { text: t("agreement.title") }),
     h("p", { class: done ? "notice ok" : "notice", attrs: { role: "status" }, dataset: { status: a.status },
-      text: STATUS_TEXT[a.status] || a.status }),
+      text: statusText(a) }),
+    attorneyNote(a),
     court ? filingStatus(a) : null,
     (a.voided_notes || []).length ? h("div", { class: "notice warn voided" },
       h("p", {}, h("strong", { text: t("agreement.voided") })),
