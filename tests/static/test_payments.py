@@ -108,6 +108,9 @@ async def test_the_receiving_side_marks_a_payment_and_the_paying_side_confirms(
     await expect(pp.locator("[data-performed=yes]")).to_be_visible()
     detail = await call(pp, "GET", f"/api/cases/{case_id}")
     assert detail["performed_at"] is not None
+    # The case record says so too.
+    await pp.goto(f"{server.url}/#/cases/{case_id}")
+    await expect(pp.locator("p[data-performed=yes]")).to_contain_text("Performed")
     # The mediator sees the schedule and has no step in it.
     await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     await expect(mp.locator("section.payments tr[data-payment='1']")).to_be_visible()

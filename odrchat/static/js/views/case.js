@@ -112,6 +112,7 @@ async function caseTab(panel, d, user, ctx) {
     d.next_step ? h("p", { class: d.waiting_on_me ? "waiting" : "notice", dataset: { serverText: "" },
       text: d.waiting_on_me ? t("cases.waitingOnYou", { step: d.next_step }) : d.next_step }) : null,
     d.notice ? h("p", { class: "notice", dataset: { serverText: "" }, text: d.notice }) : null,
+    d.performed_at ? h("p", { class: "notice ok", dataset: { performed: "yes" }, text: t("case.performed") }) : null,
     d.mediator_intro ? h("p", { class: "notice", dataset: { serverText: "" }, text: d.mediator_intro }) : null,
     h("h2", { text: t("case.about") }), facts,
     h("h2", { text: t("case.who") }),
