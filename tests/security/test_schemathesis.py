@@ -127,6 +127,7 @@ def test_lone_surrogates_in_any_body_are_refused_not_crashed(
                 "room_id",
                 "relay_id",
                 "seq",
+                "number",
             )
             for name in names:
                 url = url.replace(f"{{{name}:int}}", "1")
