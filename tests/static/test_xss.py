@@ -87,7 +87,7 @@ async def test_hostile_text_is_shown_inert_everywhere(
     async def rename(page: Page, name: str) -> None:
         await page.goto(f"{server.url}/#/account")
         await page.get_by_label("Your name").fill(name)
-        await page.get_by_role("button", name="Save").click()
+        await page.get_by_role("button", name="Save", exact=True).click()
         await expect(page.get_by_text("Saved.")).to_be_visible()
 
     # Names and the description go in through the ordinary forms.
