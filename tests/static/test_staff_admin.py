@@ -261,3 +261,43 @@ async def test_the_signers_page_stops_saying_ready_to_sign_once_they_signed(
     await expect(status).not_to_contain_text("Ready to sign")
     await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     await expect(mp.locator("[data-status=out_for_signature]")).to_contain_text("waiting for")
+
+
+async def test_confirming_the_email_in_another_tab_leads_back_to_the_invitation(
+    browser: Browser, server: Server, console: Console
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    p_email, invitee = f"ip-{tag}@example.org", f"iv-{tag}@example.org"
+    seed_users(server, [(p_email, f"Ines {tag}", "")])
+    _, pp = await person(browser, console, PHONE)
+    await log_in(pp, server, p_email, STAFF_PASSWORD)
+    await expect(pp.get_by_role("button", name="Log out")).to_be_visible()
+    body = {"kind": "community", "side": "plaintiff", "description": "A parking space.",
+            "other_name": f"Ivo {tag}", "other_email": invitee}  # fmt: skip
+    await call(pp, "POST", "/api/cases", body)
+    token = server.link_token(invitee, "invite")
+
+    context, first = await person(browser, console, PHONE)
+    await first.goto(f"{server.url}/#/invite/{token}")
+    await first.get_by_role("link", name="Create an account").click()
+    await expect(first.get_by_role("button", name="Create account")).to_be_visible()
+    await first.get_by_label("Email").fill(invitee)
+    await first.get_by_label("Your name").fill(f"Ivo {tag}")
+    await first.get_by_label("Password").fill("ivo's long password")
+    await first.get_by_role("button", name="Create account").click()
+    await expect(first.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    # The emailed link opens in a new tab: it leads to the invitation, not to an empty list.
+    second = await context.new_page()
+    console.watch(second)
+    await second.goto(f"{server.url}/#/verify/{server.link_token(invitee, 'verify')}")
+    await expect(second.get_by_role("heading", name="Email confirmed")).to_be_visible()
+    await log_in(second, server, invitee, "ivo's long password")
+    await expect(second.get_by_role("button", name="Accept and join")).to_be_visible()
+    await second.goto(f"{server.url}/#/cases")
+    await expect(second.locator("#pending-invitation")).to_be_visible()
+    await second.get_by_role("link", name="Open the invitation").click()
+    await second.get_by_role("button", name="Accept and join").click()
+    await expect(second.get_by_role("tab", name="Agreement")).to_be_visible()
+    await second.goto(f"{server.url}/#/cases")
+    await expect(second.locator("#pending-invitation")).to_have_count(0)

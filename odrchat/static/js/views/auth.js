@@ -1,5 +1,6 @@
 // Accounts: sign up, verify email, log in, forgot and reset password, my account.
 
+import { pendingInvitation } from "./invite.js";
 import {
   api, applySession, currentUser, loadSession, serverKeepsLanguage, updateUser,
 } from "../api.js";
@@ -31,7 +32,9 @@ function form(onSubmit, fields, submitText, ...extra) {
 }
 
 function afterLogin(ctx) {
-  const next = sessionStorage.getItem("odr-next");
+  // An invitation this browser was registering for (perhaps in another tab) comes first.
+  const kept = pendingInvitation();
+  const next = sessionStorage.getItem("odr-next") || (kept ? `/invite/${kept}` : null);
   sessionStorage.removeItem("odr-next");
   const user = currentUser();
   if (next && next !== "/login") return ctx.navigate(next);
@@ -101,7 +104,8 @@ export async function verify(main, [token], ctx) {
     await api.post("/api/auth/verify", { token });
     await loadSession();
     // After an invitation the invitee continues where they came from.
-    const pending = sessionStorage.getItem("odr-next");
+    const kept = pendingInvitation();
+    const pending = sessionStorage.getItem("odr-next") || (kept ? `/invite/${kept}` : null);
     const next = !currentUser() ? h("a", { href: "#/login", class: "button", text: t("nav.login") })
       : pending ? h("a", { href: `#${pending}`, class: "button", text: t("auth.verify.continue"),
         on: { click: () => sessionStorage.removeItem("odr-next") } })

@@ -1,5 +1,6 @@
 // My cases (status and what is waiting on me) and opening a new case.
 
+import { pendingInvitation } from "./invite.js";
 import { api } from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
@@ -14,7 +15,10 @@ function unreadOf(caseId) {
 export async function list(main, _params, ctx) {
   ctx.setTitle(t("cases.title"));
   const ul = h("ul", { class: "cards", attrs: { "aria-label": t("cases.title") } });
+  const kept = pendingInvitation();
   mount(main, h("h1", { text: t("cases.title") }),
+    kept ? h("p", { class: "notice waiting", id: "pending-invitation" }, t("cases.pendingInvitation"), " ",
+      h("a", { href: `#/invite/${kept}`, text: t("cases.pendingInvitationOpen") })) : null,
     h("div", { class: "actions" }, h("a", { href: "#/cases/new", class: "button",
       text: t("cases.new") })), ul);
   const body = await api.get("/api/cases");

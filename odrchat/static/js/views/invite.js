@@ -13,6 +13,7 @@ export async function landing(main, [token], ctx) {
   try {
     info = await api.get(`/api/invitations/${token}`);
   } catch (err) {
+    forgetInvitation(token); // used, withdrawn or expired: My cases stops pointing to it
     mount(main, h("div", { class: "narrow" }, languageChoice(), h("h1", { text: t("invite.unusable.title") }),
       h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }),
       h("p", { text: t("invite.unusable.text") }),
@@ -36,6 +37,7 @@ export async function landing(main, [token], ctx) {
   const accept = async () => {
     try {
       const res = await api.post(`/api/invitations/${token}/accept`, { share_contact: share.checked });
+      forgetInvitation(token);
       ctx.navigate(`/cases/${res.case_id ?? res.id}`);
     } catch (err) {
       mount(status, h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }));
@@ -44,6 +46,7 @@ export async function landing(main, [token], ctx) {
   const decline = async () => {
     try {
       await api.post(`/api/invitations/${token}/decline`);
+      forgetInvitation(token);
       mount(main, h("div", { class: "narrow" }, h("h1", { text: t("invite.declined.title") }),
         h("p", { class: "notice", attrs: { role: "status" }, text: attorney
           ? t("invite.declined.attorney") : t("invite.declined.party") })));
@@ -68,7 +71,10 @@ export async function landing(main, [token], ctx) {
         h("button", { type: "button", class: "secondary", text: t("invite.noThanks"),
           on: { click: () => { confirmDecline.hidden = false; } } })));
   } else {
-    const remember = () => sessionStorage.setItem("odr-next", `/invite/${token}`);
+    const remember = () => {
+      sessionStorage.setItem("odr-next", `/invite/${token}`);
+      rememberInvitation(token);
+    };
     actions = h("div", {},
       h("p", { text: t("invite.howToJoin") }),
       h("div", { class: "actions" },
@@ -93,4 +99,37 @@ function languageChoice() {
     type: "button", class: "link", text: name, attrs: { lang: code },
     on: { click: () => switchLanguage(code) },
   })));
+}
+
+// The confirmation email opens in another tab, where this tab's sessionStorage is not seen: the
+// invitation someone is registering for is also kept in this browser's localStorage for a week,
+// so that tab (and My cases) can lead back to it. Only the link's token is kept, nothing else.
+const PENDING = "odr-pending-invite";
+const PENDING_DAYS = 7;
+
+export function rememberInvitation(token) {
+  try {
+    localStorage.setItem(PENDING, JSON.stringify({ token, at: Date.now() }));
+  } catch {
+    // Storage may be off (private mode): the same tab still has sessionStorage.
+  }
+}
+
+export function forgetInvitation(token) {
+  try {
+    if (pendingInvitation() === token || !token) localStorage.removeItem(PENDING);
+  } catch {
+    // Nothing to forget.
+  }
+}
+
+/** The token of the invitation this browser was registering for, if it is recent. */
+export function pendingInvitation() {
+  try {
+    const kept = JSON.parse(localStorage.getItem(PENDING) || "null");
+    if (!kept || Date.now() - kept.at > PENDING_DAYS * 86400000) return null;
+    return /^[A-Za-z0-9_-]+$/.test(kept.token) ? kept.token : null;
+  } catch {
+    return null;
+  }
 }
