@@ -42,7 +42,7 @@ from odrchat.documents.service import DocumentService
 from odrchat.errors import NotFound
 from odrchat.figures.routes import ENDPOINTS as FIGURES_ENDPOINTS
 from odrchat.i18n import COOKIE as LANGUAGE_COOKIE
-from odrchat.i18n import languages
+from odrchat.i18n import N_, languages
 from odrchat.logs import bind_request, new_socket_id
 from odrchat.logs import configure as configure_logging
 from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
@@ -327,7 +327,7 @@ def create_app(
     async def metrics_text(request: Request) -> Response:
         """Prometheus metrics, for the operator's bearer token only (404 when not configured)."""
         if not settings.metrics_token:
-            return await not_found(request, NotFound("Not found."))
+            return await not_found(request, NotFound(N_("Not found.")))
         if not authorised(request.headers.get("authorization"), settings.metrics_token):
             return Response(
                 "Unauthorized.", 401, {"WWW-Authenticate": "Bearer"}, media_type="text/plain"
@@ -374,7 +374,7 @@ def create_app(
 
     async def not_found(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
-            return error_response(NotFound("Not found."))
+            return error_response(NotFound(N_("Not found.")))
         return Response("Not found.", 404, media_type="text/plain")
 
     return App(

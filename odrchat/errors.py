@@ -172,7 +172,12 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
 }
 
 
-def from_domain(code: str, message: str, fields: Mapping[str, str | Say] | None = None) -> OdrError:
+def from_domain(
+    code: str,
+    message: str,
+    fields: Mapping[str, str | Say] | None = None,
+    params: Mapping[str, object] | None = None,
+) -> OdrError:
     """Translate a pure-core error code into the tree (unknown codes become 422 Invalid)."""
     cls = _DOMAIN_CODES.get(code, Invalid)
-    return cls(message, code=code, fields=fields)
+    return cls(message, code=code, fields=fields, params=params)

@@ -17,7 +17,6 @@ from sqlmodel import col, select
 
 from odrchat.agreements import machine as am
 from odrchat.agreements import rows, views
-from odrchat.agreements.dates import in_words
 from odrchat.agreements.drafting import agreement_context
 from odrchat.agreements.packet import render_packet
 from odrchat.agreements.tables import AgreementRow
@@ -28,6 +27,7 @@ from odrchat.cases.roles import Role
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Units
 from odrchat.errors import Conflict, NotFound
+from odrchat.i18n import N_
 
 _SIGNED = (am.AgreementStatus.SIGNED, am.AgreementStatus.FILED)
 
@@ -52,7 +52,7 @@ class Filing:
             }
             await unit.audit(admin.id, "agreement.filed", case.id, detail)
             await views.announce(unit, case, row, "agreement.filed")
-            notice = notices.agreement_filed(in_words(filed_on))
+            notice = notices.agreement_filed(filed_on)
             await unit.notify(case.id, notice, optional=True)
             return await views.public(unit.session, case, row)
 
@@ -85,11 +85,11 @@ class Filing:
             case, row, actor = await rows.lock(unit, agreement_id, admin)
             state = await rows.state(unit.session, case, row)
             if actor.role is not Role.ADMIN:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             if not is_court_filed(state.kind):
-                raise Conflict("Community agreements are not filed with a court.")
+                raise Conflict(N_("Community agreements are not filed with a court."))
             if state.status not in _SIGNED:
-                raise Conflict("The agreement is not signed by everyone yet.")
+                raise Conflict(N_("The agreement is not signed by everyone yet."))
             day = rows.agreement_day(row, unit.settings.tz)
             context = await agreement_context(unit.session, case, day)
             terms = await rows.terms_of(unit.session, row)

@@ -63,6 +63,11 @@ class AgreementStatus(enum.StrEnum):
     FILED = "filed"
 
 
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
+
+
 class AgreementError(Exception):
     """An illegal move; `code` is stable for clients, `message` is for people."""
 
@@ -297,7 +302,7 @@ def apply(
 ) -> tuple[Agreement, tuple[Event, ...]]:
     """Decide `command` by `actor`; return the new agreement and the events it caused."""
     if isinstance(command, MarkFiled) and not is_court_filed(agreement.kind):
-        raise AgreementError("not_filed", "community agreements are final once signed")
+        raise AgreementError("not_filed", N_("community agreements are final once signed"))
     rule = TRANSITIONS[agreement.status].get(type(command))
     if rule is None:
         raise AgreementError(
@@ -320,7 +325,7 @@ def apply(
             return _paper(agreement, command, actor)
         case MarkFiled():
             if not command.court_reference.strip():
-                raise AgreementError("reference_required", "the court reference is required")
+                raise AgreementError("reference_required", N_("the court reference is required"))
             filing = Filing(command.filed_on, command.court_reference.strip(), actor.user_id)
             return replace(agreement, status=after, filing=filing), (AgreementFiled(filing),)
     raise AgreementError("unknown_command", repr(command))  # pragma: no cover
@@ -328,13 +333,13 @@ def apply(
 
 def _require_text(text: str) -> None:
     if not text.strip():
-        raise AgreementError("empty_document", "the agreement text is empty")
+        raise AgreementError("empty_document", N_("the agreement text is empty"))
 
 
 def _edit(agreement: Agreement, command: Edit) -> tuple[Agreement, tuple[Event, ...]]:
     _require_text(command.new_text)
     if command.new_text == agreement.text:
-        raise AgreementError("unchanged", "the new text is the same as the current text")
+        raise AgreementError("unchanged", N_("the new text is the same as the current text"))
     sha = document_hash(command.new_text)
     events: list[Event] = [AgreementEdited(sha)]
     notes = agreement.voided_notes
@@ -363,10 +368,10 @@ def _authorise(
     assert actor.side is not None  # a party always has a side (Actor checks)
     if agreement.kind is CaseKind.CIVIL_HARASSMENT:
         raise AgreementError(
-            "attorney_signing_barred", "in civil harassment cases each party signs personally"
+            "attorney_signing_barred", N_("in civil harassment cases each party signs personally")
         )
     if is_authorised(agreement, command.attorney_user_id, actor.side):
-        raise AgreementError("already_authorised", "that attorney is already authorised")
+        raise AgreementError("already_authorised", N_("that attorney is already authorised"))
     auth = Authorisation(command.attorney_user_id, actor.side, actor.user_id, command.at)
     new = replace(agreement, authorisations=(*agreement.authorisations, auth))
     return new, (AttorneyAuthorised(auth),)
@@ -386,11 +391,12 @@ def _signer_refusal(agreement: Agreement, actor: Actor) -> AgreementError | None
         assert actor.side is not None  # attorneys always have a side (Actor checks)
         if agreement.kind is CaseKind.CIVIL_HARASSMENT:
             return AgreementError(
-                "attorney_signing_barred", "in civil harassment cases each party signs personally"
+                "attorney_signing_barred",
+                N_("in civil harassment cases each party signs personally"),
             )
         if not is_authorised(agreement, actor.user_id, actor.side):
             return AgreementError(
-                "attorney_not_authorised", "the party has not authorised you to sign for them"
+                "attorney_not_authorised", N_("the party has not authorised you to sign for them")
             )
     return None
 
@@ -398,7 +404,7 @@ def _signer_refusal(agreement: Agreement, actor: Actor) -> AgreementError | None
 def _repeat_refusal(agreement: Agreement, actor: Actor) -> AgreementError | None:
     """A person signs once and a side signs once."""
     if any(s.signer_user_id == actor.user_id for s in agreement.signatures):
-        return AgreementError("already_signed", "you have already signed this agreement")
+        return AgreementError("already_signed", N_("you have already signed this agreement"))
     if actor.side in agreement.signed_sides:
         return AgreementError("already_signed", f"the {actor.side} side has already signed")
     return None
@@ -411,15 +417,15 @@ def _sign(agreement: Agreement, command: Sign, actor: Actor) -> tuple[Agreement,
     if refused is not None:
         raise refused
     if command.document_sha256 != agreement.document_sha256:
-        raise AgreementError("stale_document", "the agreement changed; read the new text first")
+        raise AgreementError("stale_document", N_("the agreement changed; read the new text first"))
     if not (command.esign_consent and command.agree_bound):
         raise AgreementError(
-            "consent_required", "consent to sign electronically and to be bound is required"
+            "consent_required", N_("consent to sign electronically and to be bound is required")
         )
     if not command.typed_name.strip():
-        raise AgreementError("name_required", "type your full name to sign")
+        raise AgreementError("name_required", N_("type your full name to sign"))
     if normalise_name(command.typed_name) != normalise_name(command.expected_name):
-        raise AgreementError("name_mismatch", "the typed name does not match your name")
+        raise AgreementError("name_mismatch", N_("the typed name does not match your name"))
     refused = _repeat_refusal(agreement, actor)
     if refused is not None:
         raise refused
@@ -442,14 +448,14 @@ def _paper(
 ) -> tuple[Agreement, tuple[Event, ...]]:
     if command.document_sha256 != agreement.document_sha256:
         raise AgreementError(
-            "stale_document", "the signed page is of another text: print the current one"
+            "stale_document", N_("the signed page is of another text: print the current one")
         )
     if not command.printed_name.strip():
-        raise AgreementError("name_required", "the signer's name is required")
+        raise AgreementError("name_required", N_("the signer's name is required"))
     if command.signed_at > command.at:
-        raise AgreementError("future_signature", "the ink signature cannot be in the future")
+        raise AgreementError("future_signature", N_("the ink signature cannot be in the future"))
     if any(s.signer_user_id == command.signer_user_id for s in agreement.signatures):
-        raise AgreementError("already_signed", "that person has already signed")
+        raise AgreementError("already_signed", N_("that person has already signed"))
     if command.for_side in agreement.signed_sides:
         raise AgreementError("already_signed", f"the {command.for_side} side has already signed")
     signature = Signature(

@@ -26,7 +26,9 @@ from odrchat.agreements.templates import TITLES, AgreementContext, signer_role
 from odrchat.cases import notices
 from odrchat.cases.queries import case_members
 from odrchat.cases.unit import Units
+from odrchat.i18n import texts_for
 from odrchat.notify.email import Attachment, build_email
+from odrchat.notify.texts import OPEN_CASE
 
 log = logging.getLogger("odrchat.agreements")
 
@@ -85,12 +87,13 @@ async def _mail(units: Units, case_id: int, name: str, signed: Signed) -> None:
         for part, member in await case_members(unit.session, case_id):
             if not part.approved:
                 continue  # an observer the mediator has not let in yet
+            t = texts_for(member.language)
             await unit.mail(
                 build_email(
                     member.email,
-                    notice.subject,
-                    notices.paragraphs_with_greeting(member.display_name, notice.paragraphs),
-                    ("Open your case", link),
+                    notice.subject(t),
+                    notices.paragraphs_with_greeting(t, member.display_name, notice.paragraphs(t)),
+                    (t.gettext(OPEN_CASE), link),
                     attachments=(attachment,),
                 )
             )

@@ -16,6 +16,7 @@ from odrchat.agreements.service import AgreementService
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
 from odrchat.errors import Invalid
+from odrchat.i18n import N_
 
 
 def _agreements(call: Call[Any]) -> AgreementService:
@@ -111,7 +112,7 @@ async def paper_signature(call: Call[b.PaperSignature]) -> b.Agreement:
     """Staff record a party's wet-ink signature against the printed text's hash."""
     body = call.body
     if body.signed_at is None:
-        raise Invalid("Some fields need attention.", fields={"signed_at": "is required"})
+        raise Invalid(N_("Some fields need attention."), fields={"signed_at": N_("is required")})
     recorded = await _agreements(call).record_paper_signature(
         _me(call),
         _id(call),

@@ -28,6 +28,7 @@ from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit
 from odrchat.documents.tables import Document
 from odrchat.errors import Invalid, NotFound, from_domain
+from odrchat.i18n import N_
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.offers.terms import Terms
 from odrchat.store.types import utcnow
@@ -43,7 +44,7 @@ async def lock(unit: Unit, agreement_id: int, user: User) -> tuple[Case, Agreeme
     """Lock the case, then the agreement; outsiders (and unapproved observers) get 404."""
     found = await unit.session.get(AgreementRow, agreement_id)
     if found is None:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
     case, actor = await unit.lock(found.case_id, user, approved=True)
     stmt = select(AgreementRow).where(col(AgreementRow.id) == agreement_id).with_for_update()
     row = (await unit.session.exec(stmt.execution_options(populate_existing=True))).one()

@@ -45,6 +45,7 @@ from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
 from odrchat.documents.tables import Document
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
+from odrchat.i18n import N_
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.store.types import utcnow
 
@@ -68,13 +69,13 @@ class AgreementService(Filing, Paying):
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user, approved=True)
             if actor.role not in _STAFF:
-                raise Forbidden("Only the mediator marks an agreement reached.")
+                raise Forbidden(N_("Only the mediator marks an agreement reached."))
             unit.require_mediation(case)
             offer = await unit.session.get(OfferRow, offer_id)
             if offer is None or offer.case_id != case_id:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             if offer.status != "accepted":
-                raise Conflict("Only an accepted offer's terms become an agreement.")
+                raise Conflict(N_("Only an accepted offer's terms become an agreement."))
             row = await draft(unit, case, offer_id, stored_terms(offer), utcnow())
             return await views.public(unit.session, case, row)
 
@@ -91,7 +92,7 @@ class AgreementService(Filing, Paying):
         try:
             chosen = None if options is None else AgreementOptions.from_json(options)
         except ValueError as exc:
-            raise Invalid("Some fields need attention.", fields={"options": str(exc)}) from None
+            raise Invalid(N_("Some fields need attention."), fields={"options": str(exc)}) from None
         async with self.units.begin() as unit:
             s = unit.session
             case, row, actor = await rows.lock(unit, agreement_id, user)
@@ -112,7 +113,8 @@ class AgreementService(Filing, Paying):
             note = voided.note if voided else None
             await views.announce(unit, case, row, "agreement.updated", change="edited", note=note)
             if voided is not None:
-                notice = notices.signatures_voided(voided.note)
+                names = [signature.typed_name for signature in voided.signatures]
+                notice = notices.signatures_voided(names)
                 await unit.notify(row.case_id, notice, optional=False)
             return await views.public(s, case, row)
 
@@ -141,8 +143,8 @@ class AgreementService(Filing, Paying):
             }
             if actor.role is Role.PARTY and attorney_user_id not in attorneys:
                 raise Invalid(
-                    "That person is not your attorney in this case.",
-                    fields={"attorney_user_id": "not your attorney in this case"},
+                    N_("That person is not your attorney in this case."),
+                    fields={"attorney_user_id": N_("not your attorney in this case")},
                 )
             now = utcnow()
             command = am.AuthoriseAttorney(attorney_user_id, now)
@@ -231,8 +233,8 @@ class AgreementService(Filing, Paying):
             )
             if party is None:
                 raise Invalid(
-                    "That person is not a party in this case.",
-                    fields={"signer_user_id": "not a party in this case"},
+                    N_("That person is not a party in this case."),
+                    fields={"signer_user_id": N_("not a party in this case")},
                 )
             part, signer = party
             assert part.side is not None  # the query above keeps parties with a side
@@ -276,9 +278,9 @@ class AgreementService(Filing, Paying):
             case, row, actor = await rows.lock(unit, agreement_id, user)
             if actor.role not in (Role.PARTY, *_STAFF, Role.ADMIN):
                 # Seated in the case (lock already answered 404 to outsiders): say so plainly.
-                raise Forbidden("Only the parties and the mediators print the signature page.")
+                raise Forbidden(N_("Only the parties and the mediators print the signature page."))
             if row.status != am.AgreementStatus.OUT_FOR_SIGNATURE.value:
-                raise Conflict("The agreement is not out for signature.")
+                raise Conflict(N_("The agreement is not out for signature."))
             day = rows.agreement_day(row, unit.settings.tz)
             context = await agreement_context(unit.session, case, day)
         pdf = await asyncio.to_thread(
@@ -291,14 +293,14 @@ class AgreementService(Filing, Paying):
         async with self.db.session() as s:
             wait = await throttle.retry_after(s, user.email, ip, now)
         if wait:
-            raise TooMany("Too many attempts. Please wait and try again.", retry_after=wait)
+            raise TooMany(N_("Too many attempts. Please wait and try again."), retry_after=wait)
         if not await self.auth.check_password(user, password):
             async with self.db.session() as s:
                 await throttle.record_failure(s, user.email, ip, now)
             raise Forbidden(
-                "That password is not right.",
+                N_("That password is not right."),
                 code="wrong_password",
-                fields={"password": "is not right"},
+                fields={"password": N_("is not right")},
             )
 
     # -- reading -----------------------------------------------------------------------------
@@ -311,7 +313,7 @@ class AgreementService(Filing, Paying):
             if case_id is not None:
                 found = await rows.of_case(unit.session, case_id)
                 if found is None or found.id is None:
-                    raise NotFound("Not found.")
+                    raise NotFound(N_("Not found."))
                 agreement_id = found.id
             assert agreement_id is not None
             case, row, actor = await rows.lock(unit, agreement_id, user)
@@ -325,13 +327,13 @@ class AgreementService(Filing, Paying):
         async with self.units.begin() as unit:
             case, row, actor = await rows.lock(unit, agreement_id, user)
             if actor.role is Role.ADMIN:
-                raise NotFound("Not found.")  # admins take the filing package instead
+                raise NotFound(N_("Not found."))  # admins take the filing package instead
             state = await rows.state(unit.session, case, row)
             day = rows.agreement_day(row, unit.settings.tz)
             context = await agreement_context(unit.session, case, day)
             recorders = await rows.recorders(unit.session, state)
         if state.status not in (am.AgreementStatus.SIGNED, am.AgreementStatus.FILED):
-            raise Conflict("The agreement is not signed by everyone yet.")
+            raise Conflict(N_("The agreement is not signed by everyone yet."))
         tz = self.units.settings.tz
         return views.pdf_name(row), await render_signed(state, context, tz, recorders)
 

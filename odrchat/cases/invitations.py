@@ -34,13 +34,14 @@ from odrchat.cases.tables import Case, Invitation
 from odrchat.cases.texts import odr_explainer
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, from_domain
+from odrchat.i18n import N_, texts_for
 from odrchat.notify.email import SmsMessage
 from odrchat.store.types import utcnow
 
 
 def invalid_token() -> Invalid:
     return Invalid(
-        "This invitation link is invalid, already used or expired.", code="invalid_token"
+        N_("This invitation link is invalid, already used or expired."), code="invalid_token"
     )
 
 
@@ -74,19 +75,22 @@ async def send_invitation(
     )
     unit.session.add(inv)
     kind = CaseKind(case.kind)
-    what = notices.describe_case(kind, case.court_case_number, case.court_name)
+    facts = (case.court_case_number, case.court_name)
     url = unit.settings.public_url
+    # Written in the inviter's language, with a line to the invitation in each other language.
+    sender = await unit.session.get(User, created_by)
+    t = texts_for(sender.language if sender is not None else None)
     if inv.role == "party":
         message = notices.party_invitation(
-            url, inv.email, inv.name, inviter, kind, Side(inv.side), what, token, inv.expires_at
+            t, url, inv.email, inv.name, inviter, kind, Side(inv.side), token, inv.expires_at, facts
         )
     else:
         message = notices.attorney_invitation(
-            url, inv.email, inv.name, inviter, kind, what, token, inv.expires_at
+            t, url, inv.email, inv.name, inviter, kind, token, inv.expires_at, facts
         )
     await unit.mail(message)
     if inv.phone:
-        await unit.mail(SmsMessage(to=inv.phone, text=notices.invited_sms(inviter)))
+        await unit.mail(SmsMessage(to=inv.phone, text=notices.invited_sms(t, inviter)))
 
 
 async def _find(s: AsyncSession, token: str, *, lock: bool = False) -> Invitation:
@@ -115,14 +119,16 @@ async def _inviters(
 ) -> Invitation:
     assert case.id is not None
     if m.CaseStatus(case.status).is_final:
-        raise Conflict("This case is closed.", code="wrong_state")
+        raise Conflict(N_("This case is closed."), code="wrong_state")
     # Attorney invitations belong to the party who sent them; the case has one party invitation.
     by = actor.user_id if role == "attorney" else None
     inv = await open_invitation(s, case.id, role, by, include_revoked=include_revoked)
     if inv is None:
-        raise NotFound("There is no open invitation.", code="no_invitation")
+        raise NotFound(N_("There is no open invitation."), code="no_invitation")
     if inv.created_by != actor.user_id:
-        raise Forbidden("Only the person who sent the invitation can do that.", code="not_allowed")
+        raise Forbidden(
+            N_("Only the person who sent the invitation can do that."), code="not_allowed"
+        )
     return inv
 
 
@@ -152,7 +158,7 @@ class Invitations:
         assert user.id is not None
         if user.email_verified_at is None:
             raise Forbidden(
-                "Please confirm your email address before opening a case.",
+                N_("Please confirm your email address before opening a case."),
                 code="email_unverified",
             )
         try:
@@ -166,11 +172,11 @@ class Invitations:
                 premises_address=premises_address,
             )
         except CaseFactsError as exc:
-            raise Invalid("Some fields need attention.", fields=exc.fields) from None
+            raise Invalid(N_("Some fields need attention."), fields=exc.fields) from None
         if other_email.lower() == user.email.lower():
             raise Invalid(
-                "Some fields need attention.",
-                fields={"other_email": "must be the other side's address, not yours"},
+                N_("Some fields need attention."),
+                fields={"other_email": N_("must be the other side's address, not yours")},
             )
         now = utcnow()
         actor = Actor(user.id, Role.PARTY, Side(side))
@@ -211,8 +217,10 @@ class Invitations:
             )
             return case.id
 
-    async def invitation_info(self, token: str) -> dict[str, object]:
-        """The public invitation page: explainer, kind, court number, inviter's name only."""
+    async def invitation_info(self, token: str, language: str | None = None) -> dict[str, object]:
+        """The public invitation page: explainer, kind, court number, inviter's name only;
+        the words in `language` (the request's)."""
+        t = texts_for(language)
         async with self.units.db.session() as s:
             inv, case = await take(s, token)
             inviter = await s.get(User, inv.created_by)
@@ -220,7 +228,7 @@ class Invitations:
         kind = CaseKind(case.kind)
         return {
             "kind": case.kind,
-            "kind_label": notices.KIND_LABELS[kind],
+            "kind_label": t.gettext(notices.KIND_LABELS[kind]),
             "court_name": case.court_name,
             "court_case_number": case.court_case_number,
             "hearing_date": case.hearing_date,
@@ -229,7 +237,7 @@ class Invitations:
             "role": inv.role,
             "side": inv.side,
             "expires_at": inv.expires_at,
-            "explainer": odr_explainer(kind),
+            "explainer": odr_explainer(kind, t),
         }
 
     async def accept_invitation(
@@ -244,8 +252,10 @@ class Invitations:
             assert case.id is not None
             if user.email.lower() != inv.email.lower():
                 raise Forbidden(
-                    "This invitation was sent to a different email address. Please log "
-                    "in with that address.",
+                    N_(
+                        "This invitation was sent to a different email address. Please log "
+                        "in with that address."
+                    ),
                     code="wrong_account",
                 )
             account = await s.get(User, user.id)
@@ -301,7 +311,7 @@ class Invitations:
             case, actor = await unit.lock(case_id, user)
             old = await _inviters(unit.session, case, actor, role, include_revoked=True)
             if role == "party" and case.status != m.CaseStatus.INVITED.value:
-                raise Conflict("The other side has already answered.", code="wrong_state")
+                raise Conflict(N_("The other side has already answered."), code="wrong_state")
             old.revoked_at = old.revoked_at or now
             unit.session.add(old)
             await send_invitation(
@@ -332,9 +342,9 @@ class Invitations:
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user)
             if actor.role is not Role.PARTY or actor.side is None:
-                raise Forbidden("Only a party can invite their attorney.", code="not_allowed")
+                raise Forbidden(N_("Only a party can invite their attorney."), code="not_allowed")
             if m.CaseStatus(case.status).is_final:
-                raise Conflict("This case is closed.", code="wrong_state")
+                raise Conflict(N_("This case is closed."), code="wrong_state")
             await send_invitation(
                 unit,
                 case,

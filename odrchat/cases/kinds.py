@@ -34,14 +34,21 @@ COURT_FILED_KINDS = frozenset(
     {CaseKind.SMALL_CLAIMS, CaseKind.UNLAWFUL_DETAINER, CaseKind.CIVIL_HARASSMENT}
 )
 
+
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
+
+
+# Catalog msgids: a reader sees them through their language's catalog.
 _SIDE_LABELS = {
-    (True, Side.PLAINTIFF): "Plaintiff",
-    (True, Side.DEFENDANT): "Defendant",
-    (False, Side.PLAINTIFF): "Filing party",
-    (False, Side.DEFENDANT): "Responding party",
+    (True, Side.PLAINTIFF): N_("Plaintiff"),
+    (True, Side.DEFENDANT): N_("Defendant"),
+    (False, Side.PLAINTIFF): N_("Filing party"),
+    (False, Side.DEFENDANT): N_("Responding party"),
 }
 # A civil harassment case is a petition: the court forms say Petitioner and Respondent.
-_PETITION_LABELS = {Side.PLAINTIFF: "Petitioner", Side.DEFENDANT: "Respondent"}
+_PETITION_LABELS = {Side.PLAINTIFF: N_("Petitioner"), Side.DEFENDANT: N_("Respondent")}
 
 
 def is_court_filed(kind: CaseKind) -> bool:

@@ -95,6 +95,11 @@ class Outcome(enum.StrEnum):
 _FINAL_STATUSES = frozenset(CaseStatus(outcome.value) for outcome in Outcome)
 
 
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
+
+
 class CaseError(Exception):
     """An illegal move; `code` is one of ERROR_CODES, `message` is plain words for the user."""
 
@@ -411,7 +416,7 @@ def _require_newcomer(state: CaseState, user_id: int) -> None:
         state.mediator_id,
         state.co_mediator_id,
     ):
-        raise CaseError("conflict", "this person already takes part in the case")
+        raise CaseError("conflict", N_("this person already takes part in the case"))
 
 
 def _accept(state: CaseState, command: AcceptInvitation, actor: Actor, now: datetime) -> Result:
@@ -443,13 +448,16 @@ def _consent(state: CaseState, command: Consent, actor: Actor, now: datetime) ->
     side = actor.side
     assert side is not None  # the actor rule admits parties only
     if side in state.consents:
-        raise CaseError("already_consented", "you have already agreed to mediate")
+        raise CaseError("already_consented", N_("you have already agreed to mediate"))
     if state.screening_required and side not in state.screened:
         raise CaseError(
-            "screening_needed", "please answer the safety questions before agreeing to mediate"
+            "screening_needed",
+            N_("please answer the safety questions before agreeing to mediate"),
         )
     if command.text_version != AGREEMENT_TO_MEDIATE_VERSION:
-        raise CaseError("stale_text", "the agreement to mediate has changed; please read it again")
+        raise CaseError(
+            "stale_text", N_("the agreement to mediate has changed; please read it again")
+        )
     consents = {**state.consents, side: ConsentRecord(command.text_version, now)}
     events: list[Event] = [ConsentRecorded(side, command.text_version, now)]
     status = state.status
@@ -461,10 +469,10 @@ def _consent(state: CaseState, command: Consent, actor: Actor, now: datetime) ->
 
 def _assign(state: CaseState, command: AssignMediator, actor: Actor, now: datetime) -> Result:
     if command.mediator_id == command.co_mediator_id:
-        raise CaseError("invalid", "the co-mediator must be a different person")
+        raise CaseError("invalid", N_("the co-mediator must be a different person"))
     for user_id in (command.mediator_id, command.co_mediator_id):
         if user_id is not None and find_participant(state, user_id) is not None:
-            raise CaseError("conflict", "a neutral must not already take part in the case")
+            raise CaseError("conflict", N_("a neutral must not already take part in the case"))
     assigned = replace(
         state,
         status=CaseStatus.IN_MEDIATION,
@@ -476,7 +484,7 @@ def _assign(state: CaseState, command: AssignMediator, actor: Actor, now: dateti
 
 def _add(state: CaseState, command: AddParticipant, actor: Actor, now: datetime) -> Result:
     if command.role is Role.OBSERVER and command.side is not None:
-        raise CaseError("invalid", "an observer takes no side")
+        raise CaseError("invalid", N_("an observer takes no side"))
     _require_newcomer(state, command.user_id)
     # Observers wait for the mediator's approval; attorneys take part at once.
     added = Actor(command.user_id, command.role, command.side, command.role is not Role.OBSERVER)
@@ -496,9 +504,9 @@ def _remove(state: CaseState, command: RemoveParticipant, actor: Actor, now: dat
 def _approve(state: CaseState, command: ApproveObserver, actor: Actor, now: datetime) -> Result:
     target = find_participant(state, command.user_id)
     if target is None or target.role is not Role.OBSERVER:
-        raise CaseError("not_found", "no such observer in this case")
+        raise CaseError("not_found", N_("no such observer in this case"))
     if target.approved:
-        raise CaseError("conflict", "this observer is already approved")
+        raise CaseError("conflict", N_("this observer is already approved"))
     approved = replace(target, approved=True)
     return replace(state, participants=(state.participants - {target}) | {approved}), [
         ObserverApproved(target.user_id, now)
@@ -554,39 +562,39 @@ def apply(state: CaseState | None, command: Command, actor: Actor, now: datetime
     if type(command) not in PERMISSIONS:
         raise TypeError(f"not a case command: {command!r}")
     if state is None and not isinstance(command, OpenCase):
-        raise CaseError("wrong_state", "this case has not been opened")
+        raise CaseError("wrong_state", N_("this case has not been opened"))
     if state is not None and state.status.is_final:
-        raise CaseError("wrong_state", "this case is closed")
+        raise CaseError("wrong_state", N_("this case is closed"))
     if not PERMISSIONS[type(command)](state, command, actor):
-        raise CaseError("not_allowed", "you may not do that in this case")
+        raise CaseError("not_allowed", N_("you may not do that in this case"))
     handler = TRANSITIONS.get((state.status if state else None, type(command)))
     if handler is None:
-        raise CaseError("wrong_state", "that is not possible at this stage of the case")
+        raise CaseError("wrong_state", N_("that is not possible at this stage of the case"))
     return handler(state, command, actor, now)
 
 
 _DUTIES = {
-    Role.PARTY: (
+    Role.PARTY: N_(
         "a side of the dispute; takes part by choice, may make, accept or reject offers, "
         "decides whether to agree, and may stop at any time"
     ),
-    Role.ATTORNEY: (
+    Role.ATTORNEY: N_(
         "a lawyer for one party; takes part with or for that party and may end mediation on "
         "the party's behalf; a lawyer is never required"
     ),
-    Role.MEDIATOR: (
+    Role.MEDIATOR: N_(
         "a neutral; helps both sides talk and look for an agreement, is nobody's lawyer, "
         "does not give legal advice or decide the outcome"
     ),
-    Role.CO_MEDIATOR: (
+    Role.CO_MEDIATOR: N_(
         "a second neutral working with the mediator; does not give legal advice or decide "
         "the outcome"
     ),
-    Role.OBSERVER: (
+    Role.OBSERVER: N_(
         "a mediator in training; reads the joint conversation, never writes, present only "
         "with the mediator's approval"
     ),
-    Role.ADMIN: (
+    Role.ADMIN: N_(
         "CCR administration; assigns mediators and helps with the platform, takes no side "
         "and does not decide the outcome"
     ),

@@ -37,7 +37,8 @@ def _case_id(call: Call[Any]) -> int:
 
 
 async def _detail(call: Call[Any], case_id: int) -> b.CaseDetail:
-    return b.CaseDetail.model_validate(await _cases(call).detail(_me(call), case_id))
+    detail = await _cases(call).detail(_me(call), case_id)
+    return b.CaseDetail.model_validate(views.in_language(detail, call.texts))
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -67,13 +68,10 @@ async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
 async def list_cases(call: Call[None]) -> b.CaseList:
     """My cases, each with its status and whether it waits on me."""
     async with call.services.db.session() as s:
-        return b.CaseList.model_validate(
-            {
-                "cases": await views.case_list(
-                    s, _me(call), screening_kinds=call.services.settings.screening_kinds
-                )
-            }
+        cases = await views.case_list(
+            s, _me(call), screening_kinds=call.services.settings.screening_kinds
         )
+    return b.CaseList.model_validate({"cases": [views.in_language(c, call.texts) for c in cases]})
 
 
 async def get_case(call: Call[None]) -> b.CaseDetail:
@@ -145,7 +143,8 @@ async def remove_participant(call: Call[None]) -> b.Removed:
 
 async def get_invitation(call: Call[None]) -> b.InvitationInfo:
     """What an invitation (`#/invite/<token>`) is about: explainer, kind, case number, inviter."""
-    return b.InvitationInfo.model_validate(await _cases(call).invitation_info(call.params["token"]))
+    info = await _cases(call).invitation_info(call.params["token"], call.language)
+    return b.InvitationInfo.model_validate(info)
 
 
 async def accept_invitation(call: Call[b.AcceptInvitation]) -> b.CaseDetail:

@@ -359,8 +359,9 @@ class Staffing:
             await unit.change(case, command, Actor(admin.id, Role.ADMIN), now)
             kind = CaseKind(case.kind)
             co_name = seats[1][0].display_name if len(seats) > 1 else None
-            intro = notices.mediator_intro(seats[0][0].display_name, co_name, kind)
-            case.mediator_intro = intro
+            mediator_name = seats[0][0].display_name
+            intro = notices.mediator_intro(mediator_name, co_name, kind)
+            case.mediator_intro = intro  # the record's (English) copy; readers get their own
             s.add(case)
             detail: dict[str, Any] = {"mediator_id": mediator_id, "co_mediator_id": co_mediator_id}
             if hits:
@@ -371,17 +372,19 @@ class Staffing:
                 }
                 await unit.audit(admin.id, "case.conflict_override", case_id, override, now=now)
             await unit.audit(admin.id, "case.assigned", case_id, detail, now=now)
-            what = notices.describe_case(kind, case.court_case_number, case.court_name)
             link = notices.case_link(unit.settings.public_url, case_id)
             flagged = any(r.flagged for r in await screenings_of(s, case_id))
             for user, seat in seats:
                 if user.id not in seated:
-                    await unit.send(user, notices.assigned_to_you(what, seat), link)
+                    assigned = notices.assigned_to_you(
+                        kind, case.court_case_number, case.court_name, seat
+                    )
+                    await unit.send(user, assigned, link)
                     if flagged:  # that it needs care, never the answers
                         care = safety_texts.screening_flagged(texts_for(user.language), case_id)
                         await unit.send(user, care, link)
             neutrals = {u.id or 0 for u, _ in seats}
-            notice = notices.mediator_assigned(intro)
+            notice = notices.mediator_assigned(mediator_name, co_name, kind)
             await unit.notify(case_id, notice, optional=False, exclude=neutrals)
 
     async def set_availability(self, admin: User, user_id: int, available: bool) -> None:

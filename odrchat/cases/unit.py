@@ -45,6 +45,7 @@ from odrchat.cases.queries import (
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
 from odrchat.errors import Conflict, NotFound, from_domain
+from odrchat.i18n import N_, texts_for
 from odrchat.notify.email import Message, build_email
 from odrchat.notify.notifier import Notifier, Words
 from odrchat.notify.outbox import enqueue
@@ -187,14 +188,14 @@ class Unit:
         if user is not None:
             actor = await actor_for(self.session, case_id, user) if case is not None else None
         if case is None or actor is None or (approved and not actor.approved):
-            raise NotFound("Not found.")
+            raise NotFound(N_("Not found."))
         return case, actor
 
     @staticmethod
     def require_mediation(case: Case) -> None:
         """Offers and agreements move only while the case is in mediation."""
         if case.status != m.CaseStatus.IN_MEDIATION:
-            raise Conflict("This case is not in mediation.", code="wrong_state")
+            raise Conflict(N_("This case is not in mediation."), code="wrong_state")
 
     # -- the case machine --------------------------------------------------------------------
 
@@ -339,18 +340,23 @@ class Unit:
     async def send(
         self, user: User, notice: notices.Notice, link: str, topic: str = "case"
     ) -> bool:
-        """One notice to one person, by the channels they chose for its topic; False if none."""
-        words = Words(notice.subject, notice.paragraphs, notices.sms_lead(notice), link)
+        """One notice to one person, in their language, by the channels they chose for its
+        topic; False if none."""
+        t = texts_for(user.language)
+        words = Words(notice.subject(t), notice.paragraphs(t), notices.sms_lead(t, notice), link)
         return await self.units.notifier.tell(self.session, user, topic, words, utcnow())
 
     async def tell_invitee(self, case: Case, inv: Invitation, outcome: m.Outcome) -> None:
-        """The closing notice for someone who was invited but never joined."""
+        """The closing notice for someone who was invited but never joined, in the language
+        the invitation was written in (its sender's)."""
         notice = notices.closed(outcome, CaseKind(case.kind), case.hearing_date)
+        inviter = await self.session.get(User, inv.created_by)
+        t = texts_for(inviter.language if inviter is not None else None)
         await self.mail(
             build_email(
                 inv.email,
-                notice.subject,
-                notices.paragraphs_with_greeting(inv.name, notice.paragraphs),
+                notice.subject(t),
+                notices.paragraphs_with_greeting(t, inv.name, notice.paragraphs(t)),
             )
         )
 

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from odrchat.auth.tables import User
 from odrchat.cases.kinds import CaseKind, side_label
 from odrchat.cases.machine import CaseState, CaseStatus, duties
+from odrchat.cases.notices import mediator_intro
 from odrchat.cases.queries import (
     actor_for,
     case_members,
@@ -34,6 +35,7 @@ from odrchat.cases.queries import (
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION, NEXT_STEP, closed_notice
+from odrchat.i18n import Texts
 from odrchat.notify.sms import mask_number
 from odrchat.safety.screening import ALWAYS_SCREENED
 from odrchat.safety.tables import HelpRequest, Screening
@@ -63,7 +65,7 @@ async def safety_marks(
     return SafetyMarks(any(r.flagged for r in screenings), last)
 
 
-__all__ = ["case_detail", "case_list", "case_summary", "next_step"]
+__all__ = ["case_detail", "case_list", "case_summary", "in_language", "next_step"]
 
 
 def next_step(state: CaseState, actor: Actor) -> tuple[bool, str]:
@@ -307,3 +309,35 @@ async def case_detail(
         "waiting_on_me": waiting,
         "next_step": step,
     }
+
+
+def in_language(shown: dict[str, Any], t: Texts) -> dict[str, Any]:
+    """A case (list line or detail) with its words in the reader's language.
+
+    The views build the English words (catalog msgids); the stored copies (the mediator's
+    introduction) stay in English, and each reader gets theirs written here.
+    """
+    out = dict(shown)
+    out["next_step"] = t.gettext(shown["next_step"])
+    people = shown.get("participants")
+    if people is None:
+        return out
+    out["participants"] = [
+        {
+            **person,
+            "side_label": t.gettext(person["side_label"]) if person["side_label"] else None,
+            "duties": t.gettext(person["duties"]),
+        }
+        for person in people
+    ]
+    kind = CaseKind(shown["kind"])
+    if shown.get("notice") and shown.get("outcome"):
+        out["notice"] = closed_notice(shown["outcome"], kind, shown["hearing_date"], t)
+    if shown.get("mediator_intro"):
+        seated = {p["role"]: p["display_name"] for p in people}
+        mediator = seated.get(Role.MEDIATOR.value)
+        if mediator is not None:
+            out["mediator_intro"] = mediator_intro(
+                mediator, seated.get(Role.CO_MEDIATOR.value), kind, t
+            )
+    return out

@@ -22,6 +22,7 @@ from odrchat.documents.service import describe
 from odrchat.documents.tables import Document
 from odrchat.documents.texts import refusal
 from odrchat.errors import BadRequest, Invalid, NotFound
+from odrchat.i18n import N_
 from odrchat.protocol import valid_id
 
 # A download is bytes a person handed in: never let a browser run or sniff it.
@@ -46,14 +47,14 @@ def upload_headers(call: Call[None]) -> tuple[str, str, str]:
     upload_id = headers.get("x-upload-id", "")
     if not valid_id(upload_id):
         raise Invalid(
-            "Some fields need attention.",
-            fields={"X-Upload-Id": "must be 1-64 letters, digits or _.:-"},
+            N_("Some fields need attention."),
+            fields={"X-Upload-Id": N_("must be 1-64 letters, digits or _.:-")},
         )
     texts = []
     for name, limit in (("X-Document-Name", MAX_NAME * 2), ("X-Document-Caption", MAX_CAPTION)):
         raw = headers.get(name, "")
         if len(raw) > limit * 12:  # percent-encoded UTF-8 takes at most 12 bytes a character
-            raise Invalid("Some fields need attention.", fields={name: "is too long"})
+            raise Invalid(N_("Some fields need attention."), fields={name: "is too long"})
         try:
             texts.append(unquote(raw, errors="strict"))
         except UnicodeDecodeError:
@@ -68,7 +69,7 @@ async def _body(call: Call[None]) -> AsyncIterator[bytes]:
         async for chunk in call.request.stream():
             yield chunk
     except ClientDisconnect:
-        raise BadRequest("The upload was interrupted.", code="interrupted") from None
+        raise BadRequest(N_("The upload was interrupted."), code="interrupted") from None
 
 
 def _shared(document: Document, duplicate: bool) -> ReplyResponse:
@@ -143,7 +144,7 @@ async def share_document(call: Call[ShareBody]) -> ReplyResponse:
     """Copy my document from my private room into the joint room (after I confirmed)."""
     assert call.current is not None and call.body is not None
     if call.body.confirm is not True:
-        raise Invalid(refusal("confirm_share"), fields={"confirm": "must be true"})
+        raise Invalid(refusal("confirm_share"), fields={"confirm": N_("must be true")})
     shared = await call.services.documents.share_to_joint(
         call.current.user, int(call.params["document_id"])
     )

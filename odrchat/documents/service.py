@@ -46,6 +46,7 @@ from odrchat.documents import content
 from odrchat.documents.limits import Usage, clean_caption, clean_name, refusal
 from odrchat.documents.scan import NoScanner, ScanError, Scanner
 from odrchat.documents.tables import Document
+from odrchat.documents.texts import REFUSALS
 from odrchat.documents.texts import refusal as refusal_text
 from odrchat.errors import (
     Conflict,
@@ -57,6 +58,7 @@ from odrchat.errors import (
     Unavailable,
     from_domain,
 )
+from odrchat.i18n import N_
 from odrchat.protocol import document_shared
 from odrchat.rooms.access import RoomKind
 from odrchat.rooms.directory import Person, RoomAccess, load_views
@@ -100,21 +102,19 @@ class Download:
 
 
 def refused(code: str, limits: DocumentSettings) -> OdrError:
-    """The error for one refusal code, in the words people read (documents.texts)."""
-    message = refusal_text(
-        code,
-        limit={
-            "too_big": limits.max_bytes,
-            "user_quota": limits.user_quota_bytes,
-            "case_quota": limits.case_quota_bytes,
-        }.get(code, 0)
-        // (1024 * 1024),
-    )
+    """The error for one refusal code, in the words people read (documents.texts); the
+    message is translated for the request, its limit filled in after."""
+    limit = {
+        "too_big": limits.max_bytes,
+        "user_quota": limits.user_quota_bytes,
+        "case_quota": limits.case_quota_bytes,
+    }.get(code, 0) // (1024 * 1024)
+    template = REFUSALS[code]
     if code == "rate_limited":
-        return TooMany(message, retry_after=600)
+        return TooMany(template, retry_after=600)
     if code == "not_allowed":
-        return Forbidden(message, code=code)
-    return from_domain(code, message)
+        return Forbidden(template, code=code)
+    return from_domain(code, template, params={"limit": limit} if "{limit}" in template else None)
 
 
 _UNSETTLED_ENDS: Final = frozenset(
@@ -180,7 +180,7 @@ class DocumentService:
     async def _writable(self, s: AsyncSession, user: Person, room_id: int) -> RoomAccess:
         acc = await self._access(s, user, room_id)
         if acc is None:
-            raise NotFound("Not found.")
+            raise NotFound(N_("Not found."))
         if not acc.writable:
             raise refused("not_allowed", self.limits)
         return acc
@@ -239,7 +239,9 @@ class DocumentService:
                     )
             except BlobError as exc:
                 await self._forget(key, thumb_key)
-                raise Unavailable("The document could not be stored. Please try again.") from exc
+                raise Unavailable(
+                    N_("The document could not be stored. Please try again.")
+                ) from exc
         doc = Document(
             case_id=acc.case_id,
             room_id=room_id,
@@ -299,7 +301,7 @@ class DocumentService:
         try:
             verdict = await self.scanner.scan(path)
         except ScanError as exc:
-            raise Unavailable("The safety check is not answering. Please try again.") from exc
+            raise Unavailable(N_("The safety check is not answering. Please try again.")) from exc
         if not verdict.clean:
             async with self.db.session() as s:
                 await audit(
@@ -399,7 +401,7 @@ class DocumentService:
         async with self.db.read() as s:
             acc = await self._access(s, user, room_id)
             if acc is None:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             rows = await s.exec(
                 select(Document).where(col(Document.room_id) == room_id).order_by(col(Document.seq))
             )
@@ -415,7 +417,7 @@ class DocumentService:
             doc = await s.get(Document, document_id)
             acc = await self._access(s, user, doc.room_id) if doc is not None else None
             if doc is None or acc is None:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             if acc.actor.role not in _PARTY_ROLES:
                 await audit(
                     s,
@@ -449,7 +451,7 @@ class DocumentService:
             doc = await s.get(Document, document_id)
             acc = await self._access(s, user, doc.room_id) if doc is not None else None
             if doc is None or acc is None:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             if doc.owner_id != user.id:
                 raise from_domain("not_owner", refusal_text("not_owner"))
             if acc.ref.kind is not RoomKind.PRIVATE:
@@ -462,7 +464,7 @@ class DocumentService:
                 )
             ).first()
             if joint is None:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             existing = (
                 await s.exec(
                     select(Document).where(
@@ -505,7 +507,7 @@ class DocumentService:
             view = (await load_views(await s.connection(), [case_id])).get(case_id)
             readable = {a.room_id for a in (view.access(user.id, is_admin=False) if view else [])}
             if not readable:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             status = (await s.exec(select(Case.status).where(col(Case.id) == case_id))).one()
             if not ended_without_agreement(status):
                 raise Conflict(refusal_text("not_ended"), code="not_ended")

@@ -52,6 +52,11 @@ class OfferStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
+
+
 class OfferError(Exception):
     """A refused move; `code` is "conflict", "not_allowed" or "invalid"."""
 
@@ -191,16 +196,16 @@ def apply(offer: Offer, command: Command, actor: Actor, now: datetime) -> tuple[
         raise OfferError("conflict", f"this offer is already {offer.status}")
     if isinstance(command, Expire):
         if offer.deadline is None or command.now < offer.deadline:
-            raise OfferError("not_allowed", "this offer's deadline has not passed")
+            raise OfferError("not_allowed", N_("this offer's deadline has not passed"))
         return _moved(offer, target), [OfferExpired(offer.id)]
     if offer.deadline is not None and now >= offer.deadline:
-        raise OfferError("conflict", "this offer's deadline has passed")
+        raise OfferError("conflict", N_("this offer's deadline has passed"))
     if isinstance(command, Withdraw):
         return _moved(offer, target), [OfferWithdrawn(offer.id)]
     assert actor.side is not None  # _check_permission: only parties and attorneys answer
     side = actor.side
     if side in offer.accepted_by:
-        raise OfferError("conflict", "your side has already accepted this proposal")
+        raise OfferError("conflict", N_("your side has already accepted this proposal"))
     if isinstance(command, Reject):
         reason = _check_reason(command)
         rejected = dataclasses.replace(
@@ -224,15 +229,15 @@ def _check_permission(offer: Offer, command: Command, actor: Actor) -> None:
         return
     if isinstance(command, Withdraw):
         if actor.user_id != offer.maker_user_id or not _may_make(actor):
-            raise OfferError("not_allowed", "only the person who made an offer may withdraw it")
+            raise OfferError("not_allowed", N_("only the person who made an offer may withdraw it"))
         return
     if actor.role.has_side and actor.side is not None and offer.maker_side is not None:
         if actor.side is offer.maker_side:
-            raise OfferError("not_allowed", "this is your side's own offer")
+            raise OfferError("not_allowed", N_("this is your side's own offer"))
         return
     if actor.role.has_side:
         return  # a mediator's proposal: either side answers, once (a repeat is a conflict)
-    raise OfferError("not_allowed", "only the parties and their attorneys answer offers")
+    raise OfferError("not_allowed", N_("only the parties and their attorneys answer offers"))
 
 
 def _check_reason(command: Reject) -> str:
@@ -244,7 +249,7 @@ def _check_reason(command: Reject) -> str:
             "just saying no doesn't help the other side come up with something better",
         )
     if _has_control(reason):
-        raise OfferError("invalid", "the reason must not contain control characters")
+        raise OfferError("invalid", N_("the reason must not contain control characters"))
     if command.code is not None and command.code not in REJECT_CODES:
         raise OfferError(
             "invalid", f"reject code must be one of: {', '.join(sorted(REJECT_CODES))}"
@@ -274,26 +279,28 @@ def validate_new_offer(
 ) -> Side | None:
     """Check that `maker` may make this offer; return its maker_side (None: mediator's proposal)."""
     if not _may_make(maker):
-        raise OfferError("not_allowed", "only parties, attorneys and mediators make offers")
+        raise OfferError("not_allowed", N_("only parties, attorneys and mediators make offers"))
     if deadline is not None:
         if deadline.tzinfo is None or now.tzinfo is None:
-            raise OfferError("invalid", "deadlines must carry a time zone")
+            raise OfferError("invalid", N_("deadlines must carry a time zone"))
         if deadline <= now:
-            raise OfferError("invalid", "the deadline must be in the future")
+            raise OfferError("invalid", N_("the deadline must be in the future"))
     if len(explanation) > EXPLANATION_MAX or _has_control(explanation):
         raise OfferError(
             "invalid", f"the explanation must be plain text of at most {EXPLANATION_MAX} characters"
         )
     if answers is not None:
         if not maker.role.has_side:
-            raise OfferError("not_allowed", "mediators make fresh proposals, not counter-offers")
+            raise OfferError(
+                "not_allowed", N_("mediators make fresh proposals, not counter-offers")
+            )
         _check_permission(answers, Counter(0), maker)
         if answers.status is not OfferStatus.PROPOSED:
             raise OfferError("conflict", f"that offer is already {answers.status}")
         if answers.deadline is not None and now >= answers.deadline:
-            raise OfferError("conflict", "that offer's deadline has passed")
+            raise OfferError("conflict", N_("that offer's deadline has passed"))
         if maker.side in answers.accepted_by:
-            raise OfferError("conflict", "your side has already accepted that proposal")
+            raise OfferError("conflict", N_("your side has already accepted that proposal"))
     return maker.side
 
 

@@ -34,6 +34,7 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Invalid, NotFound, from_domain
+from odrchat.i18n import N_
 from odrchat.offers import machine as m
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.offers.terms import Terms, TermsError, describe, parse_terms, terms_to_json
@@ -85,7 +86,7 @@ def _parse(raw: object, now: datetime) -> Terms:
     except TermsError as exc:
         # The body field is "terms"; parse_terms calls the list "items".
         fields = {"terms" + k.removeprefix("items"): v for k, v in exc.fields.items()}
-        raise Invalid("Some terms need attention.", code=exc.code, fields=fields) from None
+        raise Invalid(N_("Some terms need attention."), code=exc.code, fields=fields) from None
 
 
 class OfferService:
@@ -191,7 +192,7 @@ class OfferService:
         async with self.db.session() as s:
             found = await s.get(OfferRow, offer_id)
         if found is None:
-            raise NotFound("Not found.")
+            raise NotFound(N_("Not found."))
         return await self.make(
             user,
             found.case_id,
@@ -207,7 +208,7 @@ class OfferService:
             s = unit.session
             found = await s.get(OfferRow, offer_id)
             if found is None:
-                raise NotFound("Not found.")
+                raise NotFound(N_("Not found."))
             case, actor = await unit.lock(found.case_id, user, approved=True)
             row = await _locked_offer(s, offer_id, found.case_id)
             unit.require_mediation(case)
@@ -302,7 +303,7 @@ async def _locked_offer(s: AsyncSession, offer_id: int, case_id: int) -> OfferRo
     stmt = select(OfferRow).where(col(OfferRow.id) == offer_id).with_for_update()
     row = (await s.exec(stmt.execution_options(populate_existing=True))).first()
     if row is None or row.case_id != case_id:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
     return row
 
 
@@ -313,10 +314,10 @@ async def _refuse_second_open(s: AsyncSession, case_id: int, side: Side | None) 
         col(OfferRow.maker_side) == side.value if side else col(OfferRow.maker_side).is_(None),
     )
     if (await s.exec(stmt)).first() is not None:
-        whose = "your side" if side else "the mediators"
         raise Conflict(
-            f"{whose.capitalize()} already {'has' if side else 'have'} an open offer: "
-            "withdraw it first.",
+            N_("Your side already has an open offer: withdraw it first.")
+            if side
+            else N_("The mediators already have an open offer: withdraw it first."),
             code="open_offer_exists",
         )
 
@@ -327,9 +328,9 @@ async def _tell_other_side(unit: Unit, case_id: int, actor: Actor, counter: bool
         for p, _ in await case_members(unit.session, case_id)
         if p.user_id == actor.user_id or (actor.side and p.side == actor.side.value)
     }
-    what = notices.OFFER_WORDS["counter" if counter else "offer"]
+    what = "counter" if counter else "offer"
     if actor.side is None:
-        what = notices.OFFER_WORDS["proposal"]
+        what = "proposal"
     await unit.notify(
         case_id, notices.offer_made(what), optional=False, exclude=own, topic="offers"
     )

@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from odrchat.api import Call, Endpoint
 from odrchat.errors import NotFound
+from odrchat.i18n import N_
 from odrchat.rooms.bodies import CaseRooms, Flags, Transcript
 from odrchat.rooms.transcript import event_line, render_html
 from odrchat.store.types import utcnow
@@ -17,7 +18,7 @@ async def list_case_rooms(call: Call[None]) -> CaseRooms:
     case_id = int(call.params["case_id"])
     rooms = await call.services.rooms.case_rooms(call.current.user, case_id)
     if not rooms:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
     return CaseRooms.model_validate(
         {"case_id": case_id, "rooms": [acc.describe(head) for acc, head in rooms]}
     )
@@ -29,7 +30,7 @@ async def get_transcript(call: Call[None]) -> Transcript:
     case_id = int(call.params["case_id"])
     rooms = await call.services.rooms.transcript(call.current.user, case_id)
     if not rooms:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
     return Transcript.model_validate(
         {
             "case_id": case_id,
@@ -55,7 +56,7 @@ async def get_transcript_html(call: Call[None]) -> Response:
     case_id = int(call.params["case_id"])
     rooms = await call.services.rooms.transcript(call.current.user, case_id)
     if not rooms:
-        raise NotFound("Not found.")
+        raise NotFound(N_("Not found."))
     page = render_html(
         case_id,
         f"Mediation transcript, case {case_id}",

@@ -21,6 +21,7 @@ from odrchat import protocol, tracing
 from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
 from odrchat.errors import Conflict
+from odrchat.i18n import N_
 from odrchat.metrics import Metrics
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
@@ -238,7 +239,7 @@ class RoomService:
             tracing.finish()
             if event.body.get("text") != text:
                 raise Conflict(
-                    "This message id was already used for a different message.",
+                    N_("This message id was already used for a different message."),
                     code="client_id_reused",
                 )
         return event, duplicate

@@ -51,28 +51,26 @@ def help_next_steps(t: Texts, mediators_online: bool, has_mediator: bool) -> lis
 
 def screening_flagged(t: Texts, case_id: int) -> Notice:
     """To the case's mediators: a screening needs care; no detail leaves the site."""
-    return Notice(
-        subject=t.gettext("Case #{case_id}: please read the safety screening", case_id=case_id),
-        paragraphs=(
-            t.gettext(
-                "A party's answers to the safety questions in case #{case_id} call for care. "
-                "The case runs in caucus mode (separate rooms).",
-                case_id=case_id,
-            ),
-            t.gettext("Open the case to read the answers before you start."),
+    subject = t.gettext("Case #{case_id}: please read the safety screening", case_id=case_id)
+    paragraphs = (
+        t.gettext(
+            "A party's answers to the safety questions in case #{case_id} call for care. "
+            "The case runs in caucus mode (separate rooms).",
+            case_id=case_id,
         ),
+        t.gettext("Open the case to read the answers before you start."),
     )
+    # Written already in the recipient's language (`t`).
+    return Notice(lambda _: (subject, paragraphs))
 
 
 def help_requested(t: Texts, case_id: int, reason: str, side: str) -> Notice:
     """To the case's mediators (and CCR staff when no mediator is online)."""
-    return Notice(
-        subject=t.gettext("Case #{case_id}: a party asked for help", case_id=case_id),
-        paragraphs=(
-            t.gettext(
-                'The {side} in case #{case_id} pressed "need help".', side=side, case_id=case_id
-            ),
-            t.gettext(HELP_REASONS[reason]),
-            t.gettext("Please open the case and reply in that party's private room."),
-        ),
+    subject = t.gettext("Case #{case_id}: a party asked for help", case_id=case_id)
+    paragraphs = (
+        t.gettext('The {side} in case #{case_id} pressed "need help".', side=side, case_id=case_id),
+        t.gettext(HELP_REASONS[reason]),
+        t.gettext("Please open the case and reply in that party's private room."),
     )
+    # Written already in the recipient's language (`t`).
+    return Notice(lambda _: (subject, paragraphs))

@@ -393,8 +393,10 @@ async def test_optional_notices_respect_the_users_choice(svc: CaseService, db: D
     case_id, token = await open_case(svc, quiet, other_email="other@example.org")
     await svc.accept_invitation(other, token)
     async with svc.units.begin() as unit:
-        sent = await unit.notify(case_id, Notice("Optional", ("p",)), optional=True)
-        required = await unit.notify(case_id, Notice("Required", ("p",)), optional=False)
+        sent = await unit.notify(case_id, Notice(lambda t: ("Optional", ("p",))), optional=True)
+        required = await unit.notify(
+            case_id, Notice(lambda t: ("Required", ("p",))), optional=False
+        )
     assert (sent, required) == (1, 2)
     assert [m.subject for m in await mails(db, "quiet@example.org")] == ["Required"]
 

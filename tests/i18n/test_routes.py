@@ -4,6 +4,7 @@ the answers (errors, the "check your email" message) and the emails the account 
 from __future__ import annotations
 
 from odrchat.settings import Settings
+from tests.cases.world import api_open
 from tests.helpers import client_for, csrf, link_token, login, outbox, post
 
 PW = "correct horse battery"
@@ -119,3 +120,44 @@ def test_the_page_speaks_the_request_language_and_a_lang_link_sets_the_cookie(
         assert c.get("/api/session").json()["language"] == "es"
         r = c.get("/?lang=../x")
         assert "set-cookie" not in r.headers and '<html lang="es">' in r.text
+
+
+def test_service_and_domain_errors_follow_the_request_language(
+    settings: Settings, db_url: str
+) -> None:
+    with client_for(settings) as c:
+        token = "x" * 43
+        r = c.get(f"/api/invitations/{token}", headers=ES)
+        assert r.status_code == 422 and r.json()["error"] == {
+            "code": "invalid_token",
+            "message": "El enlace de esta invitación no es válido, ya se usó o ya venció.",
+        }
+        r = c.get(f"/api/invitations/{token}")
+        assert r.json()["error"]["message"] == (
+            "This invitation link is invalid, already used or expired."
+        )
+        # A logged-in user's own language wins over the browser's.
+        register_and_login(c, db_url, "ana@example.org")
+        c.patch("/api/me", json={"language": "es"}, headers=csrf(c))
+        r = c.get(f"/api/invitations/{token}", headers={"Accept-Language": "en"})
+        assert r.json()["error"]["message"].startswith("El enlace de esta invitación")
+
+
+def test_a_case_reads_in_the_readers_language(settings: Settings, db_url: str) -> None:
+    with client_for(settings) as c:
+        register_and_login(c, db_url, "paul@example.org")
+        case = api_open(c)
+        assert case["next_step"] == "Please read and accept the agreement to mediate."
+        (me,) = case["participants"]
+        assert me["side_label"] == "Plaintiff" and me["duties"].startswith("a side of the dispute")
+        c.patch("/api/me", json={"language": "es"}, headers=csrf(c))
+        case = c.get(f"/api/cases/{case['id']}").json()
+        assert (
+            case["next_step"]
+            == "Por favor, lea y acepte el acuerdo para participar en la mediación."
+        )
+        (me,) = case["participants"]
+        assert me["side_label"] == "Demandante"
+        assert me["duties"].startswith("una de las partes de la disputa")
+        (line,) = c.get("/api/cases").json()["cases"]
+        assert line["next_step"] == case["next_step"]
