@@ -31,7 +31,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from odrchat.errors import Invalid, Say
-from odrchat.i18n import N_
+from odrchat.i18n import N_, languages
 
 __all__ = [
     "EMAIL",
@@ -43,6 +43,7 @@ __all__ = [
     "Flag",
     "Id",
     "Int",
+    "LanguageCode",
     "Moment",
     "Password",
     "Query",
@@ -289,6 +290,8 @@ class _Stamp:
 
 
 Timestamp = Annotated[datetime, _Stamp()]
+# A language code with a catalog (odrchat/i18n/catalogs): a new catalog file is a new choice.
+LanguageCode = Annotated[str, Choice(languages())]
 Id = Annotated[int, Int(1, MAX_ID)]
 
 

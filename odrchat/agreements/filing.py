@@ -17,12 +17,14 @@ from sqlmodel import col, select
 
 from odrchat.agreements import machine as am
 from odrchat.agreements import rows, views
+from odrchat.agreements.courtesy import translations
 from odrchat.agreements.drafting import agreement_context
 from odrchat.agreements.packet import render_packet
 from odrchat.agreements.tables import AgreementRow
 from odrchat.auth.tables import User
 from odrchat.cases import notices
 from odrchat.cases.kinds import CaseKind, is_court_filed
+from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Role
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Units
@@ -95,6 +97,13 @@ class Filing:
             terms = await rows.terms_of(unit.session, row)
             recorders = await rows.recorders(unit.session, state)
             scans = await rows.scans(unit.session, state)
+            # A courtesy translation for each language a party reads other than English.
+            parties = [
+                u.language
+                for p, u in await case_members(unit.session, case.id or 0)
+                if p.role == Role.PARTY.value
+            ]
+            courtesy = translations(parties, context, row.text, terms.items, state.signatures)
             detail = {"agreement_id": row.id}
             await unit.audit(admin.id, "agreement.filing_package_downloaded", case.id, detail)
         package = await asyncio.to_thread(
@@ -109,6 +118,7 @@ class Filing:
                 tz=self.units.settings.tz,
                 recorders=recorders,
                 scans=scans,
+                courtesy=courtesy,
             )
         )
         return f"filing-{views.pdf_name(row)}", package

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from odrchat.agreements import machine as am
 from odrchat.agreements.caption import caption_of
-from odrchat.agreements.pdf import render_pdf
+from odrchat.agreements.pdf import Paper, render_papers, render_pdf
 from odrchat.agreements.templates import TITLES, AgreementContext, signer_role
 from odrchat.cases import notices
 from odrchat.cases.queries import case_members
@@ -51,18 +52,37 @@ def check_bound(agreement: am.Agreement) -> None:
 
 
 async def render_signed(
-    agreement: am.Agreement, context: AgreementContext, tz: ZoneInfo, recorders: dict[int, str]
+    agreement: am.Agreement,
+    context: AgreementContext,
+    tz: ZoneInfo,
+    recorders: dict[int, str],
+    courtesy: Sequence[tuple[str, str]] = (),
 ) -> bytes:
-    """The signed agreement (caption, text, signature record) as a PDF, in a worker thread."""
+    """The signed agreement (caption, text, signature record) as a PDF, in a worker thread,
+    followed by the (title, text) of each courtesy translation in `courtesy`."""
     check_bound(agreement)
     labels = {g.signer_user_id: signer_role(agreement.kind, g) for g in agreement.signatures}
+    caption = caption_of(context)
+    if courtesy:
+        signed = Paper(
+            TITLES[agreement.kind],
+            agreement.text,
+            caption,
+            tuple(agreement.signatures),
+            signer_labels=labels,
+            recorders=dict(recorders),
+        )
+        papers = [signed, *(Paper(title, text, caption) for title, text in courtesy)]
+        return await asyncio.to_thread(
+            functools.partial(render_papers, papers, title=TITLES[agreement.kind], tz=tz)
+        )
     return await asyncio.to_thread(
         functools.partial(
             render_pdf,
             TITLES[agreement.kind],
             agreement.text,
             signatures=agreement.signatures,
-            caption=caption_of(context),
+            caption=caption,
             tz=tz,
             signer_labels=labels,
             recorders=recorders,

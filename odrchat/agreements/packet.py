@@ -66,10 +66,13 @@ def packet_papers(
     tz: ZoneInfo | None = None,
     recorders: dict[int, str] | None = None,
     scans: dict[int, str] | None = None,
+    courtesy: Sequence[tuple[str, str]] = (),
 ) -> list[Paper]:
     """The packet's papers in filing order; refuses a community agreement.
 
-    `scans` names the documents holding scans of paper signatures (document id -> file name).
+    `scans` names the documents holding scans of paper signatures (document id -> file name);
+    `courtesy` holds (title, text) of each courtesy translation, placed after the signed
+    agreement.
     """
     caption = caption_of(case)
     if caption is None:
@@ -103,6 +106,7 @@ def packet_papers(
             recorders=dict(recorders or {}),
         )
     )
+    papers += [Paper(title, text, caption) for title, text in courtesy]
     return papers
 
 
@@ -118,6 +122,7 @@ def render_packet(
     created_at: datetime | None = None,
     recorders: dict[int, str] | None = None,
     scans: dict[int, str] | None = None,
+    courtesy: Sequence[tuple[str, str]] = (),
 ) -> bytes:
     """The whole packet as one PDF."""
     papers = packet_papers(
@@ -130,6 +135,7 @@ def render_packet(
         tz=tz,
         recorders=recorders,
         scans=scans,
+        courtesy=courtesy,
     )
     caption = papers[0].caption
     assert caption is not None

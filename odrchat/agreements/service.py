@@ -23,6 +23,7 @@ from typing import Any
 
 from odrchat.agreements import machine as am
 from odrchat.agreements import rows, views
+from odrchat.agreements.courtesy import translations
 from odrchat.agreements.dates import local_date
 from odrchat.agreements.drafting import agreement_context, draft
 from odrchat.agreements.filing import Filing
@@ -332,10 +333,14 @@ class AgreementService(Filing, Paying):
             day = rows.agreement_day(row, unit.settings.tz)
             context = await agreement_context(unit.session, case, day)
             recorders = await rows.recorders(unit.session, state)
+            terms = await rows.terms_of(unit.session, row)
         if state.status not in (am.AgreementStatus.SIGNED, am.AgreementStatus.FILED):
             raise Conflict(N_("The agreement is not signed by everyone yet."))
         tz = self.units.settings.tz
-        return views.pdf_name(row), await render_signed(state, context, tz, recorders)
+        # A reader of another language gets a courtesy translation after the signed text.
+        courtesy = translations([user.language], context, state.text, terms.items, state.signatures)
+        pdf = await render_signed(state, context, tz, recorders, courtesy)
+        return views.pdf_name(row), pdf
 
 
 async def _signed(

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from odrchat.auth.tables import User
-from odrchat.bodies import EMAIL, PHONE, Body, Choice, Flag, Password, Reply, Text
+from odrchat.bodies import EMAIL, PHONE, Body, Flag, LanguageCode, Password, Reply, Text
 from odrchat.i18n import languages, texts_for
 
 Email = Annotated[
@@ -16,8 +16,6 @@ Email = Annotated[
 Name = Annotated[str, Text(120, 1)]
 Phone = Annotated[str, Text(32, 0, pattern=PHONE, pattern_message="is not a phone number")]
 Token = Annotated[str, Text(128, 16)]
-# The codes of the catalogs present (odrchat/i18n/catalogs): a new catalog file is a new choice.
-LanguageCode = Annotated[str, Choice(languages())]
 # A password being checked (not chosen): any length up to 1 KiB, spaces kept.
 GivenPassword = Annotated[str, Text(1024, 1, strip=False)]
 NewPassword = Annotated[str, Password()]

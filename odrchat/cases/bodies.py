@@ -17,6 +17,7 @@ from odrchat.bodies import (
     Flag,
     Id,
     Int,
+    LanguageCode,
     Query,
     QueryInt,
     Reply,
@@ -40,6 +41,8 @@ SideName = Annotated[str, Choice(tuple(s.value for s in Side))]
 _ACTION = re.compile(r"^[a-z_]+\.(?:[a-z_.]*)$")
 InviteRole = Annotated[str, Choice(("party", "attorney"))]
 Bool = Annotated[bool, Flag()]
+# The language an interpreter is asked for: any language (not only those with a catalog).
+Interpreter = Annotated[str, Text(40)]
 
 # What the published schema adds to `OpenCase`: the court fields per kind. The server checks
 # the same rules (cases/kinds.py validate_case_facts) and names every bad field in its 422.
@@ -121,6 +124,9 @@ class OpenCase(Body):
         description="let my own attorney and observers see my email and phone (the other side "
         "never sees them)",
     )
+    interpreter: Interpreter | None = Field(
+        None, description="ask for an interpreter: the language (e.g. `Spanish`, `Mixtec`)"
+    )
 
 
 class ResendInvitation(Body):
@@ -142,6 +148,11 @@ class Consent(Body):
         description="the `version` of the agreement to mediate the person read, from "
         "`GET /api/agreement-to-mediate` (a case also shows it in `consent_needed`); an older "
         "version answers 409 `stale_text`"
+    )
+    language: LanguageCode | None = Field(
+        None,
+        description="the `language` of the text the person read (default: the request's); the "
+        "consent records it with the SHA-256 of that language's text",
     )
 
 
@@ -168,6 +179,9 @@ class AcceptInvitation(Body):
         None,
         description="let my own attorney and observers see my email and phone (the other side "
         "never sees them)",
+    )
+    interpreter: Interpreter | None = Field(
+        None, description="ask for an interpreter: the language (e.g. `Spanish`, `Mixtec`)"
     )
 
 
@@ -304,12 +318,19 @@ class CaseParticipant(Reply):
     language: str | None = Field(
         None, description="the person's language (a catalog code); shown to mediators and admins"
     )
+    interpreter: str | None = Field(
+        None,
+        description="the language a party asked an interpreter for; shown to mediators, admins "
+        "and the party",
+    )
 
 
 class CaseConsent(Reply):
     side: Side
     user_id: int
     text_version: str
+    language: str = Field(description="the language of the text that was accepted")
+    text_sha256: str = Field(description="SHA-256 of the exact text accepted (empty: before 0016)")
     accepted_at: Timestamp
 
 
@@ -377,13 +398,19 @@ class InvitationInfo(Reply):
 
 class AgreementToMediate(Reply):
     version: str = Field(description="send it as `text_version` when consenting")
-    text: str
+    text: str = Field(description="in the request's language")
+    language: str = Field(description="the language of `text`; send it back when consenting")
+    language_version: str = Field(
+        description="this language's version: `<version>/<language>/<start of sha256>`"
+    )
+    sha256: str = Field(description="SHA-256 of `text` (UTF-8), recorded with a consent")
 
 
 class QueueParty(Reply):
     display_name: str
     side: Side | None
-    language: str
+    language: str = Field(description="the party's language (a catalog code)")
+    interpreter: str | None = Field(description="the language an interpreter was asked for")
 
 
 class Mediator(Reply):

@@ -30,7 +30,7 @@ from odrchat.cases import notices
 from odrchat.cases.kinds import CaseFactsError, CaseKind, validate_case_facts
 from odrchat.cases.queries import load_case, open_invitation
 from odrchat.cases.roles import Actor, Role, Side
-from odrchat.cases.tables import Case, Invitation
+from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import odr_explainer
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, from_domain
@@ -93,6 +93,24 @@ async def send_invitation(
         await unit.mail(SmsMessage(to=inv.phone, text=notices.invited_sms(t, inviter)))
 
 
+async def ask_interpreter(
+    s: AsyncSession, case_id: int, user_id: int, language: str | None
+) -> None:
+    """Record a party's request for an interpreter in `language` (the admin queue shows it)."""
+    if not language:
+        return
+    stmt = select(Participant).where(
+        col(Participant.case_id) == case_id,
+        col(Participant.user_id) == user_id,
+        col(Participant.role) == Role.PARTY.value,
+        col(Participant.active).is_(True),
+    )
+    row = (await s.exec(stmt)).first()
+    if row is not None:
+        row.interpreter = language
+        s.add(row)
+
+
 async def _find(s: AsyncSession, token: str, *, lock: bool = False) -> Invitation:
     stmt = select(Invitation).where(col(Invitation.token_hash) == hash_token(token))
     if lock:
@@ -153,8 +171,10 @@ class Invitations:
         share_contact: bool,
         department: str | None = None,
         premises_address: str | None = None,
+        interpreter: str | None = None,
     ) -> int:
-        """Open a case for the user's side and email the other side an invitation."""
+        """Open a case for the user's side and email the other side an invitation; the party
+        may ask for an interpreter (the language)."""
         assert user.id is not None
         if user.email_verified_at is None:
             raise Forbidden(
@@ -203,6 +223,7 @@ class Invitations:
             await unit.session.flush()
             assert case.id is not None
             await unit.record_events(case.id, [], events, actor, now, share_contact=share_contact)
+            await ask_interpreter(unit.session, case.id, user.id, interpreter)
             await send_invitation(
                 unit,
                 case,
@@ -241,9 +262,15 @@ class Invitations:
         }
 
     async def accept_invitation(
-        self, user: User, token: str, *, share_contact: bool = False
+        self,
+        user: User,
+        token: str,
+        *,
+        share_contact: bool = False,
+        interpreter: str | None = None,
     ) -> int:
-        """Join the invited case (party or attorney); returns the case id."""
+        """Join the invited case (party or attorney); returns the case id. A party may ask
+        for an interpreter (the language)."""
         assert user.id is not None
         now = utcnow()
         async with self.units.begin() as unit:
@@ -276,6 +303,8 @@ class Invitations:
                     user.display_name, notices.ROLE_WORDS[Role.ATTORNEY]
                 )
             await unit.change(case, command, actor, now, share_contact=share_contact)
+            if inv.role == "party":
+                await ask_interpreter(s, case.id, user.id, interpreter)
             inv.used_at = now
             s.add(inv)
             await unit.notify(case.id, notice, optional=True, exclude={user.id})

@@ -17,10 +17,9 @@ from odrchat import audit
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
 from odrchat.cases import bodies as b
-from odrchat.cases import staffing, views
+from odrchat.cases import legal, staffing, views
 from odrchat.cases.fees import FeeStatus
 from odrchat.cases.service import CaseService
-from odrchat.cases.texts import AGREEMENT_TEXT, AGREEMENT_TO_MEDIATE_VERSION
 
 
 def _cases(call: Call[Any]) -> CaseService:
@@ -61,6 +60,7 @@ async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
         other_email=body.other_email,
         other_phone=body.other_phone or None,
         share_contact=bool(body.share_contact),
+        interpreter=body.interpreter or None,
     )
     return await _detail(call, case_id)
 
@@ -96,7 +96,9 @@ async def revoke_invitation(call: Call[b.RevokeInvitation]) -> b.Revoked:
 
 async def consent(call: Call[b.Consent]) -> b.CaseDetail:
     """Accept the agreement to mediate: the version I read, from `GET /api/agreement-to-mediate`."""
-    await _cases(call).consent(_me(call), _case_id(call), call.body.text_version)
+    body = call.body
+    language = body.language or call.language
+    await _cases(call).consent(_me(call), _case_id(call), body.text_version, language)
     return await _detail(call, _case_id(call))
 
 
@@ -150,7 +152,10 @@ async def get_invitation(call: Call[None]) -> b.InvitationInfo:
 async def accept_invitation(call: Call[b.AcceptInvitation]) -> b.CaseDetail:
     """Join the case with the account that has the invited email address."""
     case_id = await _cases(call).accept_invitation(
-        _me(call), call.params["token"], share_contact=bool(call.body.share_contact)
+        _me(call),
+        call.params["token"],
+        share_contact=bool(call.body.share_contact),
+        interpreter=call.body.interpreter or None,
     )
     return await _detail(call, case_id)
 
@@ -164,7 +169,14 @@ async def decline_invitation(call: Call[None]) -> b.Declined:
 
 async def agreement_to_mediate(call: Call[None]) -> b.AgreementToMediate:
     """The agreement to mediate and its version (consenting sends the version back)."""
-    return b.AgreementToMediate(version=AGREEMENT_TO_MEDIATE_VERSION, text=AGREEMENT_TEXT)
+    shown = legal.agreement_to_mediate(call.language)
+    return b.AgreementToMediate(
+        version=shown.version,
+        text=shown.text,
+        language=shown.language,
+        language_version=shown.language_version,
+        sha256=shown.sha256,
+    )
 
 
 # -- administration ---------------------------------------------------------------------------

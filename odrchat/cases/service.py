@@ -14,14 +14,18 @@ import asyncio
 import logging
 from typing import Any
 
+from sqlmodel import col, select
+
 from odrchat.auth.tables import User
 from odrchat.cases import machine as m
 from odrchat.cases import notices
 from odrchat.cases.fees import Fees
 from odrchat.cases.invitations import Invitations
+from odrchat.cases.legal import LegalText, agreement_to_mediate
 from odrchat.cases.roles import Role
 from odrchat.cases.staffing import Staffing, observer_account, observer_by_email
-from odrchat.cases.unit import Units
+from odrchat.cases.tables import ConsentRow
+from odrchat.cases.unit import Unit, Units
 from odrchat.cases.views import case_detail
 from odrchat.store.types import utcnow
 
@@ -40,12 +44,28 @@ class CaseService(Invitations, Staffing, Fees):
 
     # -- consent and outcomes ---------------------------------------------------------------
 
-    async def consent(self, user: User, case_id: int, text_version: str) -> None:
-        """A party accepts the agreement to mediate, naming the version they read."""
+    async def consent(
+        self, user: User, case_id: int, text_version: str, language: str | None = None
+    ) -> None:
+        """A party accepts the agreement to mediate, naming the version they read; the consent
+        records the language of the text they read and that text's SHA-256 (odrchat.cases.legal),
+        on its row and in the audit log."""
         now = utcnow()
+        read = agreement_to_mediate(language or user.language)
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user)
             _, events = await unit.change(case, m.Consent(text_version), actor, now)
+            for event in events:
+                if isinstance(event, m.ConsentRecorded):
+                    await _record_language(unit, case_id, event.side.value, read)
+                    detail = {
+                        "side": event.side.value,
+                        "text_version": text_version,
+                        "language": read.language,
+                        "language_version": read.language_version,
+                        "text_sha256": read.sha256,
+                    }
+                    await unit.audit(user.id, "case.consented", case_id, detail, now=now)
             if any(isinstance(e, m.ReadyForMediator) for e in events):
                 await unit.notify(case_id, notices.ready_for_mediator(), optional=True)
 
@@ -132,3 +152,15 @@ class CaseService(Invitations, Staffing, Fees):
             except Exception:  # supervision boundary: a database blip must not end the sweeper
                 log.exception("invitation expiry sweep failed")
             await asyncio.sleep(EXPIRY_EVERY)
+
+
+async def _record_language(unit: Unit, case_id: int, side: str, read: LegalText) -> None:
+    """Stamp the consent just written with the language version that was read."""
+    stmt = select(ConsentRow).where(
+        col(ConsentRow.case_id) == case_id, col(ConsentRow.side) == side
+    )
+    row = (await unit.session.exec(stmt)).first()
+    assert row is not None  # written by the ConsentRecorded event in this transaction
+    row.text_language = read.language
+    row.text_sha256 = read.sha256
+    unit.session.add(row)

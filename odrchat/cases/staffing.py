@@ -244,7 +244,12 @@ async def queue(session: AsyncSession, today: date) -> list[dict[str, Any]]:
                 "hearing_date": case.hearing_date,
                 "created_at": case.created_at,
                 "parties": [
-                    {"display_name": u.display_name, "side": p.side, "language": u.language}
+                    {
+                        "display_name": u.display_name,
+                        "side": p.side,
+                        "language": u.language,
+                        "interpreter": p.interpreter,
+                    }
                     for p, u in members
                     if p.role == Role.PARTY.value
                 ],

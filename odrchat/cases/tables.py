@@ -72,6 +72,9 @@ class Participant(SQLModel, table=True):
     )
     removed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     share_contact: bool = Field(default=False)  # others may see this person's email and phone
+    # A party's request for an interpreter at intake: the language they asked for (free words,
+    # e.g. "Spanish" or "Mixtec"); None when they asked for none.
+    interpreter: str | None = Field(default=None, max_length=40)
 
 
 class Invitation(SQLModel, table=True):
@@ -110,6 +113,10 @@ class ConsentRow(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
     side: str = Field(max_length=16)
     text_version: str = Field(max_length=32)
+    # The language of the text the party read and the SHA-256 of exactly that text
+    # (odrchat.cases.legal): which language version was accepted.
+    text_language: str = Field(default="en", max_length=16)
+    text_sha256: str = Field(default="", max_length=64)
     accepted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -257,6 +257,9 @@ async def case_detail(
                 else None,
                 # Messages are never translated: the neutrals see who reads which language.
                 "language": u.language if sees_contacts else None,
+                "interpreter": p.interpreter
+                if sees_contacts or p.user_id == actor.user_id
+                else None,
             }
         )
     waiting, step = next_step(state, actor)
@@ -289,6 +292,8 @@ async def case_detail(
                 "side": c.side,
                 "user_id": c.user_id,
                 "text_version": c.text_version,
+                "language": c.text_language,
+                "text_sha256": c.text_sha256,
                 "accepted_at": c.accepted_at,
             }
             for c in consents
