@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from odrchat.cases.roles import Actor, Role, Side
 
@@ -80,14 +81,28 @@ def can_write(actor: Actor, room: RoomRef, *, case_open: bool) -> bool:
     return can_read(actor, room)
 
 
-def room_title(room: RoomRef, party_names: Mapping[Side, str]) -> str:
-    """The tab title: "Joint", "<display name> + Mediator" or "Mediators only"."""
+class Titles(Protocol):
+    """What a title needs of the reader's language (`odrchat.i18n.Texts` is one)."""
+
+    def gettext(self, message: str, /, **values: object) -> str: ...
+
+
+class _English:
+    def gettext(self, message: str, /, **values: object) -> str:
+        return message.format(**values) if values else message
+
+
+def room_title(room: RoomRef, party_names: Mapping[Side, str], t: Titles | None = None) -> str:
+    """The tab title, in the reader's language: "Joint", "<display name> + Mediator" or
+    "Mediators only" ("Conjunta", "<nombre> + Mediador(a)", ...)."""
+    t = t or _English()
     if room.kind is RoomKind.JOINT:
-        return "Joint"
+        return t.gettext("Joint")
     if room.kind is RoomKind.MEDIATORS:
-        return "Mediators only"
+        return t.gettext("Mediators only")
     assert room.side is not None  # RoomRef guarantees a private room has a side
-    return f"{party_names.get(room.side) or room.side.capitalize()} + Mediator"
+    name = party_names.get(room.side) or room.side.capitalize()
+    return t.gettext("{name} + Mediator", name=name)
 
 
 def audience(room: RoomRef, actors: Iterable[Actor]) -> list[Actor]:

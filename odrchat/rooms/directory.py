@@ -34,6 +34,7 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, Participant
 from odrchat.control import machine as ctl
 from odrchat.control.tables import CaseControl, HiddenMessage, MemberControl
+from odrchat.i18n import texts_for
 from odrchat.rooms.access import (
     RoomKind,
     RoomRef,
@@ -143,6 +144,7 @@ class Member:
 
     actor: Actor
     name: str
+    language: str = "en"  # the member's own: their room titles are written in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,8 @@ class CaseView:
         }
         is_open = self.status == CaseStatus.IN_MEDIATION
         state, now = self.control, utcnow()
+        reader = next((m for m in self.members if m.actor.user_id == user_id), None)
+        t = texts_for(reader.language if reader is not None else None)
         found = []
         for room_id, ref in self.rooms:
             if not self._reads(actor, ref):
@@ -208,7 +212,7 @@ class CaseView:
                     ref,
                     actor,
                     writes and block is None,
-                    room_title(ref, names),
+                    room_title(ref, names, t),
                     block,
                     state,
                 )
@@ -347,6 +351,7 @@ async def load_views(conn: AsyncConnection, case_ids: Iterable[int]) -> dict[int
                 PARTICIPANTS.c.side,
                 PARTICIPANTS.c.approved,
                 USERS.c.display_name,
+                USERS.c.language,
             )
             .join(USERS, USERS.c.id == PARTICIPANTS.c.user_id)
             .where(PARTICIPANTS.c.case_id.in_(case_ids), PARTICIPANTS.c.active.is_(True))
@@ -360,11 +365,10 @@ async def load_views(conn: AsyncConnection, case_ids: Iterable[int]) -> dict[int
                 (room_id, RoomRef(RoomKind(kind), Side(side) if side else None))
             )
     by_case_people: dict[int, list[Member]] = {c: [] for c in statuses}
-    for case_id, user_id, role, side, approved, name in people:
+    for case_id, user_id, role, side, approved, name, language in people:
         if case_id in by_case_people:
-            by_case_people[case_id].append(
-                Member(Actor(user_id, Role(role), Side(side) if side else None, approved), name)
-            )
+            actor = Actor(user_id, Role(role), Side(side) if side else None, approved)
+            by_case_people[case_id].append(Member(actor, name, language))
     controls = await load_controls(conn, list(statuses))
     return {
         case_id: CaseView(

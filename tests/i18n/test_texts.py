@@ -48,3 +48,15 @@ def test_money_dates_and_times_per_locale() -> None:
     assert en.format_time(moment, tz=la) == "9:05\u202fAM"
     assert es.format_time(moment, tz=la).startswith("9:05")
     assert en.language_name("es") == "Spanish" and es.language_name("es") == "español"
+
+
+def test_room_titles_follow_the_readers_language() -> None:
+    from odrchat.cases.roles import Side
+    from odrchat.rooms.access import RoomKind, RoomRef, room_title
+
+    names = {Side.PLAINTIFF: "Paul", Side.DEFENDANT: "Dana"}
+    joint, dana = RoomRef(RoomKind.JOINT, None), RoomRef(RoomKind.PRIVATE, Side.DEFENDANT)
+    assert room_title(joint, names) == "Joint" and room_title(dana, names) == "Dana + Mediator"
+    es = texts_for("es")
+    assert room_title(joint, names, es) == "Conjunta"
+    assert room_title(dana, names, es) == "Dana + Mediador(a)"
