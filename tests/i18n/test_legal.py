@@ -102,7 +102,7 @@ async def test_interpreter_requests_at_intake_show_in_the_admin_queue(
     for who in (paul, dana):
         await svc.consent(who, case_id, AGREEMENT_TO_MEDIATE_VERSION)
     async with db.session() as s:
-        (queued,) = await staffing.queue(s)
+        (queued,) = await staffing.queue(s, staffing.local_today(svc.units.settings.tz))
     parties = {p["side"]: (p["language"], p["interpreter"]) for p in queued["parties"]}
     assert parties == {"plaintiff": ("en", "Mixtec"), "defendant": ("es", "Spanish")}
     # The other side does not see a party's request; the party does.
