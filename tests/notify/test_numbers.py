@@ -160,9 +160,10 @@ def test_registering_with_a_number_texts_it_a_code_and_a_bad_one_is_refused_the_
             assert bad.status_code == 422
 
 
-def test_another_participant_sees_only_the_last_digits_of_a_shared_number(
+def test_the_other_side_never_sees_a_shared_number_not_even_its_last_digits(
     settings: Settings, db_url: str
 ) -> None:
+    """Issue 16: choosing to share contact details shows them to one's own side only."""
     with client_for(settings) as c:
         register(c, db_url, "paul@example.org", "Paul")
         register(c, db_url, "dana@example.org", "Dana")
@@ -175,7 +176,8 @@ def test_another_participant_sees_only_the_last_digits_of_a_shared_number(
         token = link_token(db_url, "dana@example.org", "invite")
         joined = post(c, f"/api/invitations/{token}/accept", {})
         paul = joined.json()["participants"][0]
-        assert paul["phone"] == mask_number(NUMBER) and NUMBER not in joined.text
+        assert paul["phone"] is None and paul["email"] is None
+        assert NUMBER not in joined.text and mask_number(NUMBER) not in joined.text
 
 
 # -- the gate, at send time, against the fake provider ----------------------------------------
