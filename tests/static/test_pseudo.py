@@ -12,6 +12,7 @@ One case is brought to a drafted agreement through the HTTP API, as tests/static
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 from odrchat import protocol as p
+from tests.static.axe import AXE_JS, describe, violations
 from tests.static.conftest import (
     BROWSER,
     PHONE,
@@ -143,7 +145,9 @@ class Walk:
 
 
 class Spanish(Walk):
-    """The Spanish pages: <html lang="es"> and nothing wider than the phone's screen."""
+    """The Spanish pages: <html lang="es">, nothing wider than the phone's screen, and no
+    serious or critical axe-core finding (axe checks the lang attribute too); axe runs where
+    npm installed it (always under CI, where its absence fails the test)."""
 
     async def check(self, page: Page, name: str, skip: str = "") -> None:
         self.pages.append(name)
@@ -155,6 +159,10 @@ class Spanish(Walk):
         )
         if overflow > 0:
             self.found.append(f"{name}: scrolls sideways by {overflow}px")
+        if AXE_JS.exists() or os.environ.get("CI") == "true":
+            blocking = await violations(page)
+            if blocking:
+                self.found.append(describe(f"{name} (axe)", blocking))
 
 
 async def pseudo_page(
