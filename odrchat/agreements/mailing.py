@@ -29,7 +29,7 @@ from odrchat.cases.queries import case_members
 from odrchat.cases.unit import Units
 from odrchat.i18n import texts_for
 from odrchat.notify.email import Attachment, build_email
-from odrchat.notify.texts import OPEN_CASE
+from odrchat.notify.texts import ACCOUNT_PATH, OPEN_CASE, settings_footer
 
 log = logging.getLogger("odrchat.agreements")
 
@@ -114,6 +114,7 @@ async def _mail(units: Units, case_id: int, name: str, signed: Signed) -> None:
                     notice.subject(t),
                     notices.paragraphs_with_greeting(t, member.display_name, notice.paragraphs(t)),
                     (t.gettext(OPEN_CASE), link),
+                    settings_footer(t, units.settings.public_url + ACCOUNT_PATH),
                     attachments=(attachment,),
                 )
             )

@@ -28,6 +28,7 @@ from odrchat.i18n import DEFAULT, N_, texts_for
 from odrchat.notify import numbers
 from odrchat.notify.email import build_email
 from odrchat.notify.outbox import enqueue
+from odrchat.notify.texts import with_settings_link
 from odrchat.settings import Settings
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -111,7 +112,7 @@ class AuthService:
                             ),
                         ],
                         (t.gettext("Log in"), f"{self.settings.public_url}/#/login"),
-                        None,
+                        with_settings_link(t, self.settings.public_url),
                     ),
                 )
                 self.wake_outbox()
@@ -161,10 +162,14 @@ class AuthService:
                     ),
                 ],
                 (t.gettext("Confirm my email"), f"{self.settings.public_url}/#/verify/{token}"),
-                t.ngettext(
-                    "This link works once and expires in {n} day.",
-                    "This link works once and expires in {n} days.",
-                    days,
+                with_settings_link(
+                    t,
+                    self.settings.public_url,
+                    t.ngettext(
+                        "This link works once and expires in {n} day.",
+                        "This link works once and expires in {n} days.",
+                        days,
+                    ),
                 ),
             ),
         )
@@ -356,10 +361,14 @@ class AuthService:
                         t.gettext("Choose a new password"),
                         f"{self.settings.public_url}/#/reset/{token}",
                     ),
-                    t.ngettext(
-                        "This link works once and expires in {n} hour.",
-                        "This link works once and expires in {n} hours.",
-                        hours,
+                    with_settings_link(
+                        t,
+                        self.settings.public_url,
+                        t.ngettext(
+                            "This link works once and expires in {n} hour.",
+                            "This link works once and expires in {n} hours.",
+                            hours,
+                        ),
                     ),
                 ),
             )

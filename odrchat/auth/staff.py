@@ -103,7 +103,9 @@ class StaffAdmin:
             link = f"{self.settings.public_url}/#/reset/{token}"
             t = texts_for(admin.language if admin else DEFAULT)
             inviter = admin.display_name if admin else t.gettext("The centre's administration")
-            message = texts.staff_invitation(t, email, name, role, inviter, link, INVITE_TTL.days)
+            message = texts.staff_invitation(
+                t, email, name, role, inviter, link, INVITE_TTL.days, self.settings.public_url
+            )
             await enqueue(s, message)
             await _audit(s, admin, "user.invited", user, {"role": role})
         self.auth.wake_outbox()
@@ -174,7 +176,12 @@ class StaffAdmin:
             link = f"{self.settings.public_url}/#/reset/{token}"
             t = texts_for(user.language)
             message = texts.forced_reset(
-                t, user.email, user.display_name, link, FORCED_RESET_TTL.days
+                t,
+                user.email,
+                user.display_name,
+                link,
+                FORCED_RESET_TTL.days,
+                self.settings.public_url,
             )
             await enqueue(s, message)
             await _audit(s, admin, "user.password_reset_forced", user, {})

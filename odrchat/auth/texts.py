@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from odrchat.i18n import N_, Texts
 from odrchat.notify.email import EmailMessage, build_email
+from odrchat.notify.texts import with_settings_link
 
 
 def staff_invitation(
-    t: Texts, to: str, name: str, role: str, inviter: str, link: str, days: int
+    t: Texts, to: str, name: str, role: str, inviter: str, link: str, days: int, public_url: str
 ) -> EmailMessage:
     """The email that lets a new mediator or administrator choose their own password."""
     added = (
@@ -31,15 +32,21 @@ def staff_invitation(
             t.gettext("Choose your password with the link below, then log in with this address."),
         ],
         (t.gettext("Choose my password"), link),
-        t.ngettext(
-            "This link works once and expires in {n} day.",
-            "This link works once and expires in {n} days.",
-            days,
+        with_settings_link(
+            t,
+            public_url,
+            t.ngettext(
+                "This link works once and expires in {n} day.",
+                "This link works once and expires in {n} days.",
+                days,
+            ),
         ),
     )
 
 
-def forced_reset(t: Texts, to: str, name: str, link: str, days: int) -> EmailMessage:
+def forced_reset(
+    t: Texts, to: str, name: str, link: str, days: int, public_url: str
+) -> EmailMessage:
     """The email sent when the centre asks someone to choose a new password."""
     return build_email(
         to,
@@ -52,10 +59,14 @@ def forced_reset(t: Texts, to: str, name: str, link: str, days: int) -> EmailMes
             ),
         ],
         (t.gettext("Choose a new password"), link),
-        t.ngettext(
-            "This link works once and expires in {n} day.",
-            "This link works once and expires in {n} days.",
-            days,
+        with_settings_link(
+            t,
+            public_url,
+            t.ngettext(
+                "This link works once and expires in {n} day.",
+                "This link works once and expires in {n} days.",
+                days,
+            ),
         ),
     )
 

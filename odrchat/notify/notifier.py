@@ -26,7 +26,7 @@ from odrchat.notify.outbox import enqueue
 __all__ = ["Notifier", "Words", "prefs_of", "read_unsubscribe"]
 
 UNSUBSCRIBE = "unsubscribe"  # the signing purpose of unsubscribe tokens
-ACCOUNT_PATH = "/#/account"
+ACCOUNT_PATH = texts.ACCOUNT_PATH
 
 
 @dataclass(frozen=True, slots=True)

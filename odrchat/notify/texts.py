@@ -40,8 +40,10 @@ __all__ = [
     "unsubscribe_footer",
     "unsubscribe_question",
     "unsubscribed",
+    "with_settings_link",
 ]
 
+ACCOUNT_PATH = "/#/account"  # the Account page, where notification settings live
 OPEN_CASE = N_("Open your case")
 OPEN_SITE = N_("Open the mediation site")
 
@@ -58,6 +60,13 @@ def settings_footer(t: Texts, settings_link: str) -> str:
         "choose text messages and quiet hours in your notification settings: {link}",
         link=settings_link,
     )
+
+
+def with_settings_link(t: Texts, public_url: str, footer: str | None = None) -> str:
+    """An email's footer ending with the link to the notification settings (issue 13: every
+    email to someone with an account carries it; invitations go to people without one)."""
+    line = t.gettext("Your notification settings: {link}", link=public_url + ACCOUNT_PATH)
+    return f"{footer}\n{line}" if footer else line
 
 
 def unsubscribe_footer(t: Texts, settings_link: str, stop_link: str) -> str:

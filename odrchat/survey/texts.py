@@ -10,6 +10,7 @@ from datetime import datetime
 
 from odrchat.i18n import N_, Texts
 from odrchat.notify.email import EmailMessage, SmsMessage, build_email
+from odrchat.notify.texts import with_settings_link
 
 UNKNOWN = N_("This survey link is not valid.")
 ANSWERED = N_("This survey has been answered already. Thank you.")
@@ -41,8 +42,13 @@ def survey_email(
             ),
         ],
         (t.gettext("Answer the survey"), survey_link(public_url, token)),
-        t.gettext(
-            "This link works once and expires on {date}.", date=t.format_date(expires_at.date())
+        with_settings_link(
+            t,
+            public_url,
+            t.gettext(
+                "This link works once and expires on {date}.",
+                date=t.format_date(expires_at.date()),
+            ),
         ),
     )
 
