@@ -127,7 +127,7 @@ def test_hearing_reminders_7_and_2_days_before_at_nine_centre_time() -> None:
     assert "Mediation must finish before your court date" in words.text
     assert "Mediation must finish before your court date" in " ".join(words.paragraphs)
     spanish = r.letters[1].words  # user 8 reads Spanish
-    assert "La mediación debe terminar antes de la fecha de su audiencia" in spanish.text
+    assert "La mediación debe terminar antes de esa fecha" in spanish.text
     (r2,) = source.due(rows, datetime(2026, 3, 18, 9, 0, tzinfo=LA))
     assert r2.key == "hearing.approaching:3:2026-03-20-2d"
     assert source.due(rows, datetime(2026, 3, 20, 0, 0, tzinfo=LA)) == []
