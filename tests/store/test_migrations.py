@@ -39,3 +39,22 @@ async def test_sqlite_is_configured_for_concurrent_use(tmp_path) -> None:  # typ
         assert (mode, fks, busy) == ("wal", 1, 30000)
     finally:
         await db.dispose()
+
+
+def test_migrations_are_one_numbered_chain() -> None:
+    """Branches that each add a migration must not both land as the same number: one head, and
+    each file's number is its revision, following the one before (0001, 0002, ...)."""
+    from alembic.script import ScriptDirectory
+
+    from odrchat.store.migrate import MIGRATIONS, alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert len(scripts.get_heads()) == 1, f"more than one head: {scripts.get_heads()}"
+    files = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+    numbers = [name.split("_", 1)[0] for name in files]
+    assert numbers == [f"{n:04d}" for n in range(1, len(numbers) + 1)], files
+    for number in numbers:
+        script = scripts.get_revision(number)
+        assert script is not None and script.revision == number
+        expected = None if number == "0001" else f"{int(number) - 1:04d}"
+        assert script.down_revision == expected, (number, script.down_revision)
