@@ -281,6 +281,11 @@ class Directory:
             return None
         return found[1]
 
+    def cached_room(self, room_id: int) -> CaseView | None:
+        """The cached view of a room's case, or None when it must be loaded (no I/O)."""
+        case_id = self._room_case.get(room_id)
+        return self.cached(case_id) if case_id is not None else None
+
     async def case_of_room(self, room_id: int) -> int | None:
         """The case a room belongs to (None: no such room)."""
         case_id = self._room_case.get(room_id)

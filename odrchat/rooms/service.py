@@ -94,11 +94,16 @@ class RoomService:
         return joint.id
 
     async def access(self, user: Person, room_id: int) -> RoomAccess | None:
-        """The user's access to one room, or None (unknown room and no access look the same)."""
+        """The user's access to one room, or None (unknown room and no access look the same).
+
+        Every chat.send asks this: a cached view answers without waiting for a read slot, which
+        replays may all hold during a reconnect storm; only a load takes one."""
         assert user.id is not None
-        async with self.read_slots:
-            case_id = await self.directory.case_of_room(room_id)
-            view = await self.directory.view(case_id) if case_id is not None else None
+        view = self.directory.cached_room(room_id)
+        if view is None:
+            async with self.read_slots:
+                case_id = await self.directory.case_of_room(room_id)
+                view = await self.directory.view(case_id) if case_id is not None else None
         if view is None:
             return None
         found = view.access(user.id, is_admin=user.is_admin, only=[room_id])

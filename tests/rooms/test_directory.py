@@ -124,3 +124,35 @@ async def test_unknown_rooms_and_cases(db_url: str) -> None:
         assert directory.cached(999_999) is None
     finally:
         await db.dispose()
+
+
+async def test_a_cached_room_answers_access_without_a_read_slot(db_url: str) -> None:
+    """chat.send asks for access on every message: with the case's view cached, the answer must
+    not queue behind replays holding every read slot (a reconnect storm)."""
+    from odrchat.rooms.directory import Viewer
+    from odrchat.rooms.presence import MemoryPresence
+    from odrchat.rooms.service import READ_SLOTS, RoomService
+
+    w = await build_world(db_url)
+    db = Database(db_url)
+    try:
+        rooms = RoomService(db, MemoryPresence())
+        paul = Viewer(w.users["paul"], "Paul", False)
+        joint = w.rooms["joint"]
+        assert await rooms.access(paul, joint) is not None  # loads and caches the case's view
+        loads = rooms.directory.loads
+        for _ in range(READ_SLOTS):
+            await rooms.read_slots.acquire()  # every slot busy, as in a storm
+        try:
+            acc = await asyncio.wait_for(rooms.access(paul, joint), timeout=5)
+            assert acc is not None and acc.room_id == joint and acc.writable
+            assert await rooms.access(paul, w.rooms["mediators"]) is None  # same rule, cached
+            assert rooms.directory.loads == loads
+        finally:
+            for _ in range(READ_SLOTS):
+                rooms.read_slots.release()
+        rooms.directory.forget(w.case_id)  # a change: the next answer is read again
+        assert await rooms.access(paul, joint) is not None
+        assert rooms.directory.loads == loads + 1
+    finally:
+        await db.dispose()
