@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
@@ -19,6 +20,17 @@ new MutationObserver((records) => {
   for (const r of records) if (r.type === "characterData") window.__seen.push(r.target.data);
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
+
+
+CALL = """async ([method, path, body]) => {
+  const { api } = await import('/static/js/api.js');
+  return method === 'GET' ? api.get(path) : api.post(path, body ?? {});
+}"""
+
+
+async def call(page: Page, method: str, path: str, body: object = None) -> Any:
+    """An API call from the page, with its cookie and CSRF token (as the app makes them)."""
+    return await page.evaluate(CALL, [method, path, body])
 
 
 def day(days_ahead: int) -> str:
@@ -47,6 +59,23 @@ async def say(page: Page, text: str) -> None:
     box = page.locator("section.chat textarea")
     await box.fill(text)
     await box.press("Enter")
+
+
+async def visit(page: Page, server: Server, path: str, ready: str) -> None:
+    """Open a route and wait until the element that says it has rendered is visible."""
+    await page.goto(f"{server.url}/#{path}")
+    await expect(page.locator(ready).first).to_be_visible()
+
+
+async def chat_and_offer(page: Page, server: Server, case_id: int) -> None:
+    """A party says hello in the joint room and puts an offer on the table (through the API),
+    so the pages walked next have a conversation and an offer to show."""
+    await visit(page, server, f"/cases/{case_id}/conversations", "section.chat textarea")
+    await say(page, "Hello, about the ladder.")
+    await expect(messages(page, "about the ladder")).to_have_count(1)
+    terms = [{"kind": "property_return", "returner": "defendant", "description": "The ladder",
+              "by": day(14)}]  # fmt: skip
+    await call(page, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
 
 
 async def accept_agreement_to_mediate(page: Page) -> None:

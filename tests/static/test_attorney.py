@@ -5,7 +5,6 @@ screens); the authorising and signing happen on screen."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
@@ -18,20 +17,10 @@ from tests.static.conftest import (
     Staff,
     seed_users,
 )
-from tests.static.flow import day, person, sign
+from tests.static.flow import call, day, person, sign
 from tests.static.test_auth import log_in
 
 pytestmark = BROWSER
-
-CALL = """async ([method, path, body]) => {
-  const { api } = await import('/static/js/api.js');
-  return method === 'GET' ? api.get(path) : api.post(path, body ?? {});
-}"""
-
-
-async def call(page: Page, method: str, path: str, body: object = None) -> Any:
-    """An API call from the page, with its cookie and CSRF token (as the app makes them)."""
-    return await page.evaluate(CALL, [method, path, body])
 
 
 async def test_party_authorises_attorney_who_signs_for_the_side(

@@ -22,8 +22,7 @@ from tests.static.conftest import (
     new_page,
     seed_users,
 )
-from tests.static.flow import day
-from tests.static.test_attorney import call
+from tests.static.flow import call, chat_and_offer, visit
 from tests.static.test_auth import log_in
 
 pytestmark = BROWSER
@@ -51,12 +50,6 @@ class Audit:
             if small:
                 self.findings.append(f"{where}: under 44 x 44 px: " + "; ".join(small))
         await page.set_viewport_size(PHONE)
-
-
-async def visit(page: Page, server: Server, path: str, ready: str) -> None:
-    """Open a route and wait until the heading or element that says it has rendered."""
-    await page.goto(f"{server.url}/#{path}")
-    await expect(page.locator(ready).first).to_be_visible()
 
 
 async def test_every_page_has_no_serious_axe_violation_at_phone_and_desktop_sizes(
@@ -121,14 +114,7 @@ async def test_every_page_has_no_serious_axe_violation_at_phone_and_desktop_size
     await call(ap, "POST", f"/api/admin/cases/{case_id}/assign", {"mediator_id": staff.mediator_id})
 
     # Conversations with messages in them, then an offer on the table.
-    await visit(pp, server, f"/cases/{case_id}/conversations", "section.chat textarea")
-    box = pp.locator("section.chat textarea")
-    await box.fill("Hello, about the ladder.")
-    await box.press("Enter")
-    await expect(pp.locator("li.msg[data-seq]", has_text="about the ladder")).to_have_count(1)
-    terms = [{"kind": "property_return", "returner": "defendant", "description": "The ladder",
-              "by": day(14)}]  # fmt: skip
-    await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
+    await chat_and_offer(pp, server, case_id)
 
     for page, path, ready in (
         (pp, "/cases", "h1"),

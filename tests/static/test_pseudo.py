@@ -32,8 +32,7 @@ from tests.static.conftest import (
     new_page,
     seed_users,
 )
-from tests.static.flow import day
-from tests.static.test_attorney import call
+from tests.static.flow import call, chat_and_offer, visit
 
 pytestmark = BROWSER
 
@@ -183,11 +182,6 @@ async def pseudo_page(
     return page
 
 
-async def visit(page: Page, server: Server, path: str, ready: str) -> None:
-    await page.goto(f"{server.url}/#{path}")
-    await expect(page.locator(ready).first).to_be_visible()
-
-
 async def log_in_by_form(page: Page, server: Server, email: str) -> None:
     """Log in without reading any label (they are pseudo text here)."""
     await page.goto(f"{server.url}/#/login")
@@ -297,14 +291,7 @@ async def walk_main_pages(
     await walk.check(ap, "/admin/queue", skip=f"li.card:not([data-case-id='{case_id}'])")
     await call(ap, "POST", f"/api/admin/cases/{case_id}/assign", {"mediator_id": ids[m_email]})
 
-    await visit(pp, server, f"/cases/{case_id}/conversations", "section.chat textarea")
-    box = pp.locator("section.chat textarea")
-    await box.fill("Hello, about the ladder.")
-    await box.press("Enter")
-    await expect(pp.locator("li.msg[data-seq]", has_text="about the ladder")).to_have_count(1)
-    terms = [{"kind": "property_return", "returner": "defendant", "description": "The ladder",
-              "by": day(14)}]  # fmt: skip
-    await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
+    await chat_and_offer(pp, server, case_id)
 
     for page, path, ready in (
         (pp, "/cases", "li.card"),
