@@ -213,10 +213,16 @@ async def test_a_flagged_civil_harassment_case_runs_in_caucus_to_a_signed_agreem
     await form.get_by_label("What kind of term?").select_option("free_text")
     await form.get_by_label("The term, in your own words").fill("Each stays 100 yards away.")
     await form.get_by_role("button", name="Send proposal").click()
-    for page in (pp, dp):
-        card = offer_card(page, "Mediator's proposal")
-        await card.get_by_role("button", name="Accept").click()
-        await card.get_by_role("button", name="Yes, accept these terms").click()
+    # The respondent opens the confirm step first; the petitioner's acceptance then redraws the
+    # respondent's card, and the open step stays where it was (it used to vanish under them).
+    dcard = offer_card(dp, "Mediator's proposal")
+    await dcard.get_by_role("button", name="Accept").click()
+    pcard = offer_card(pp, "Mediator's proposal")
+    await pcard.get_by_role("button", name="Accept").click()
+    await pcard.get_by_role("button", name="Yes, accept these terms").click()
+    await expect(pcard.locator(".offer-status")).to_contain_text("Petitioner")
+    await expect(dcard.locator(".offer-status")).to_contain_text("Petitioner")
+    await dcard.get_by_role("button", name="Yes, accept these terms").click()
     await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     await mp.get_by_role("button", name="Send for signature").click()
     for page, name in ((pp, p_name), (dp, d_name)):

@@ -146,6 +146,11 @@ export class OfferDesk {
     if (offer.mediator_proposal && offer.status === "proposed" && accepted.length) {
       status = t("offers.proposalAccepted", { sides: formatList(accepted) });
     }
+    // An answer the reader has open (the confirm step, a half-typed reason) survives the other
+    // side's update of the same offer: the block is carried into the redrawn card, with focus.
+    const focused = li.contains(document.activeElement) ? document.activeElement : null;
+    const caret = focused && "selectionStart" in focused
+      ? [focused.selectionStart, focused.selectionEnd] : null;
     mount(li,
       h("span", { class: "meta" },
         h("strong", { class: "offer-title", text: title }),
@@ -163,16 +168,27 @@ export class OfferDesk {
       offer.status === "accepted" ? h("p", { class: "notice ok" },
         t("offers.bothAccepted"),
         h("a", { href: `#/cases/${this.d.id}/agreement`, text: t("offers.openAgreement") })) : null,
-      this.actions(offer));
+      this.actions(offer, li));
+    if (focused && focused.isConnected && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true });
+      if (caret) focused.setSelectionRange(...caret);
+    }
   }
 
-  actions(offer) {
+  actions(offer, li) {
+    const was = li.offerActions;
+    li.offerActions = null;
     if (offer.status !== "proposed" || this.d.status !== "in_mediation") return null;
     const mySide = this.d.my_side;
     const mine = offer.maker.user_id === this.me.id;
     const canAnswer = this.answering && !mine && (offer.mediator_proposal
       ? !(offer.accepted_by || []).includes(mySide) : offer.maker.side !== mySide);
     if (!canAnswer && !mine) return null;
+    const key = `${canAnswer}:${mine}`;
+    if (was && was.key === key && was.panel.childElementCount) {
+      li.offerActions = was;
+      return was.el;
+    }
     const out = h("p", { class: "field-error", attrs: { role: "alert" } });
     const panel = h("div", { class: "offer-answer" });
     const run = async (btn, call) => {
@@ -210,7 +226,9 @@ export class OfferDesk {
       buttons.push(h("button", { type: "button", class: "danger", text: t("offers.withdraw"),
         on: { click: (e) => run(e.currentTarget, () => api.post(`/api/offers/${offer.id}/withdraw`)) } }));
     }
-    return h("div", {}, h("div", { class: "actions" }, buttons), panel, out);
+    const el = h("div", {}, h("div", { class: "actions" }, buttons), panel, out);
+    li.offerActions = { key, panel, el };
+    return el;
   }
 
   rejectForm(offer, panel) {
