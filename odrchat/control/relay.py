@@ -6,9 +6,9 @@ Pure rules (the standard library and the other pure modules only).
 - The mediator shares it. Words the party wrote, shared as written, wait for that side's
   consent (the party or their attorney confirms); words the mediator rephrased (or an offer
   summary the mediator wrote) go at once.
-- A party or attorney may propose a relay of their own side's words; the mediator approves it
-  (as written or rephrased) or declines it. Proposing is consent, so an approved proposal goes
-  at once.
+- A party or attorney may propose a relay of their own side's words (or of the summary of an
+  offer their side made); the mediator approves it (as written or rephrased) or declines it.
+  Proposing is consent, so an approved proposal goes at once.
 - The side may decline a relay waiting for its consent; the mediator may withdraw it.
 - Once shared or declined, a relay is finished. The copy is marked as relayed by the mediator
   and carries only the relay id, the text and the side it came from: nothing else of the
@@ -77,7 +77,7 @@ def start(side: Side, text: str, own_words: bool, actor: Actor) -> RelayState:
         status = RelayStatus.AWAITING if own_words else RelayStatus.SHARED
         return RelayState(side, text, own_words, status)
     if _of_side(actor, side):
-        return RelayState(side, text, True, RelayStatus.PROPOSED)
+        return RelayState(side, text, own_words, RelayStatus.PROPOSED)
     raise ControlError("not_allowed", "Only the mediator or this side can relay these words.")
 
 

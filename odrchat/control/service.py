@@ -227,12 +227,14 @@ class ControlService:
                 raise Conflict("Only words from a private room are relayed.", code="not_private")
             unit.require_mediation(case)
             assert case.id is not None
-            source_text, own_words = await _source(unit, case.id, room_id, ref.side, seq, offer_id)
+            source_text, own_words, ours = await _source(
+                unit, case.id, room_id, ref.side, seq, offer_id
+            )
             if text is not None and text != source_text:
                 if not m.is_neutral(actor):
                     raise from_domain("not_allowed", "Only the mediator rephrases a relay.")
                 source_text, own_words = text, False
-            if not (own_words or m.is_neutral(actor)):
+            if not (ours or m.is_neutral(actor)):
                 raise from_domain("not_allowed", "You can relay only your own side's words.")
             try:
                 state = r.start(ref.side, source_text, own_words, actor)
@@ -425,8 +427,10 @@ def relay_json(row: Relay) -> dict[str, Any]:
 
 async def _source(
     unit: Unit, case_id: int, room_id: int, side: Side, seq: int | None, offer_id: int | None
-) -> tuple[str, bool]:
-    """The words to relay and whether they are a party's own (a message of theirs as written)."""
+) -> tuple[str, bool, bool]:
+    """The words to relay, whether they are a party's own (a message of theirs as written), and
+    whether they are this side's (its message, or the summary of an offer it made): a party
+    proposes relaying only its own side's."""
     s = unit.session
     if (seq is None) == (offer_id is None):
         raise from_domain("bad_source", "Relay one message or one offer.")
@@ -446,7 +450,7 @@ async def _source(
         body = json.loads(event.body)
         sender = body.get("sender") or {}
         own = sender.get("role") in ("party", "attorney") and sender.get("side") == str(side)
-        return str(body.get("text", "")), own
+        return str(body.get("text", "")), own, own
     offer = await s.get(OfferRow, offer_id)
     if offer is None or offer.case_id != case_id:
         raise NotFound("No such offer.")
@@ -456,7 +460,7 @@ async def _source(
         if p.role == "party" and p.side and (u := await _name(unit, p.user_id))
     }
     sentences = " ".join(describe(t, names) for t in stored_terms(offer).items)
-    return f"Offer {offer.id}: {sentences}", False
+    return f"Offer {offer.id}: {sentences}", False, offer.maker_side == str(side)
 
 
 async def _name(unit: Unit, user_id: int) -> str:

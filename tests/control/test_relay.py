@@ -46,6 +46,12 @@ def test_a_party_proposes_and_the_mediator_approves_as_written_or_rephrased() ->
     assert new.text == "Paul offers $600 in two parts."
 
 
+def test_a_party_proposes_an_offer_summary_which_is_not_its_words_as_written() -> None:
+    state = r.start(Side.PLAINTIFF, "Offer 3: Paul pays $600.", False, ALEX)
+    assert (state.status, state.own_words) == (r.RelayStatus.PROPOSED, False)
+    assert r.decide(state, r.Approve(), MEDIATOR).status is r.RelayStatus.SHARED
+
+
 def test_only_this_side_proposes_its_words() -> None:
     for actor in (DANA, OTTO):
         with pytest.raises(ControlError):

@@ -305,6 +305,43 @@ async def test_a_party_proposes_and_the_mediator_approves(stack: Stack) -> None:
     assert copy[2]["by"]["role"] == "mediator"
 
 
+async def test_an_offer_summary_is_relayed_in_caucus_mode_and_nothing_else(stack: Stack) -> None:
+    """Paul's side proposes relaying the summary of its own offer (never dana's offer, never a
+    summary in its own words); the mediator approves it; the copy in dana's private room says
+    the offer, marked relayed by the mediator, and nothing else of paul's private room."""
+    await stack.control.set_caucus(stack.case_id, True, stack["mia"])
+    private = stack.room("private:plaintiff")
+    await stack.say("paul", "private:plaintiff", SECRET)
+    terms = [{"kind": "free_text", "text": "Paul repaints the fence by June."}]
+    offer = await stack.offers.make(stack["paul"], stack.case_id, terms)
+    with pytest.raises(Forbidden):  # a party does not write the summary
+        await stack.control.share(stack["paul"], private, offer_id=offer["id"], text="Other")
+    with pytest.raises(NotFound):  # dana cannot reach paul's private room
+        await stack.control.share(stack["dana"], private, offer_id=offer["id"])
+    relay = await stack.control.share(stack["alex"], private, offer_id=offer["id"])
+    assert (relay["status"], relay["own_words"]) == ("proposed", False)
+    assert not any(t == "relay.message" for _, t, _ in await stack.events("private:defendant"))
+    done = await stack.control.decide(stack["mia"], relay["id"], r.Approve())
+    assert done["status"] == "shared" and done["target_room"] == stack.room("private:defendant")
+    _, kind, body = (await stack.events("private:defendant"))[-1]
+    assert kind == "relay.message" and body["relay_id"] == relay["id"]
+    assert body["text"].startswith(f"Offer {offer['id']}: ")
+    assert "repaints the fence" in body["text"] and body["by"]["role"] == "mediator"
+    assert set(body) <= {"relay_id", "text", "from_side", "by"}
+    assert SECRET not in json.dumps(await stack.events("private:defendant"))
+    # Dana's own offer is not paul's side's to propose; the mediator may share it from any
+    # private room it is discussed in (here dana's, so it reaches paul).
+    counter = await stack.offers.make(
+        stack["dana"], stack.case_id, [{"kind": "free_text", "text": "Dana pays half."}]
+    )
+    with pytest.raises(Forbidden):
+        await stack.control.share(stack["paul"], private, offer_id=counter["id"])
+    direct = await stack.control.share(
+        stack["mia"], stack.room("private:defendant"), offer_id=counter["id"]
+    )
+    assert direct["status"] == "shared" and direct["target_room"] == private
+
+
 async def test_a_hidden_message_is_not_relayed(stack: Stack) -> None:
     seq = await stack.say("paul", "private:plaintiff", "something regrettable")
     await stack.control.hide(stack["mia"], stack.room("private:plaintiff"), seq, REASON)

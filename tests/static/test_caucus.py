@@ -3,7 +3,8 @@ joint room to separate meetings, the petitioner's proposal reaches the responden
 mediator's relay in her private room, and the case goes on to an agreement both sign.
 
 The case is brought to mediation through the HTTP API (the flow test walks those screens); the
-switch, the relay, the acceptance and the signatures happen on screen.
+switch, the relays (a message, then an offer's summary), the acceptance and the signatures
+happen on screen.
 """
 
 from __future__ import annotations
@@ -125,8 +126,32 @@ async def test_civil_harassment_in_caucus_mode_from_the_switch_to_a_signed_agree
     # The formal offer appears in the joint room (offers still do in caucus mode); she accepts.
     terms = [{"kind": "stay_away", "restrained": "defendant", "distance_feet": 50,
               "no_contact": True}]  # fmt: skip
-    await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
+    offer = await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
+    # The petitioner asks, from his card, for its summary to be passed on; the mediator
+    # approves it in his private room, and it reaches the respondent's private room as a relay.
+    await pp.locator(".subtabs [role=tab]").nth(0).click()
+    own_card = pp.locator("li.offer-card").last
+    await own_card.get_by_role("button", name="Ask the mediator to share this offer").click()
+    await expect(own_card).to_contain_text("The mediator will decide whether to share it")
+    summary = f"Offer {offer['id']}:"
+    request = mp.locator("li.relay-request", has_text=summary)
+    await expect(request).to_contain_text(f"{p_name} asks you to share")
+    await request.get_by_role("button", name="Share", exact=True).click()
+    relayed_offer = dp.locator("li.msg.relayed", has_text=summary)
+    await expect(relayed_offer).to_have_count(1)
+    await expect(relayed_offer).to_contain_text(f"Relayed by the mediator, {staff.mediator_name}")
+    await expect(relayed_offer).to_contain_text("50")
+    # The mediator can share a card's summary directly too, the words editable.
+    await mp.locator(".subtabs [role=tab]").nth(0).click()
+    mine = mp.locator("li.offer-card").last
+    await mine.get_by_role("button", name="Share with the other side").click()
+    await expect(mine.get_by_label(re.compile("What the other side will read"))).to_have_value(
+        re.compile(f"^{summary} ")
+    )
+    await mine.get_by_role("button", name="Cancel").click()
     await dp.locator(".subtabs [role=tab]").nth(0).click()
+    # The respondent's card offers her nothing to relay: it is not her side's offer.
+    await expect(dp.locator("li.offer-card").last.locator("button.relay")).to_have_count(0)
     card = dp.locator("li.offer-card").last
     await card.get_by_role("button", name="Accept").click()
     await card.get_by_role("button", name="Yes, accept these terms").click()
@@ -144,7 +169,8 @@ async def test_civil_harassment_in_caucus_mode_from_the_switch_to_a_signed_agree
 
     # Nothing else of the petitioner's private room ever reached the respondent's screen.
     seen = "\n".join(await dp.evaluate("window.__seen"))
-    assert proposal in seen and secret not in seen
+    assert proposal in seen and summary in seen and secret not in seen
+    assert "The mediator will decide" not in seen  # nor what the other side asked of him
     assert console.errors == []
     for page in (pp, dp, mp, ap):
         await page.context.close()

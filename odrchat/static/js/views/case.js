@@ -344,8 +344,19 @@ function conversations(panel, d, user, ctx, roomParam) {
   };
   // Badges follow every room; the panel itself listens to its own room.
   const onRoom = (ev) => {
-    if (ev.detail.room.caseId === d.id) updateBadges();
+    const { room, reason } = ev.detail;
+    if (room.caseId !== d.id) return;
+    updateBadges();
+    // Caucus mode on or off: the offer cards' relay actions follow it.
+    if (room.kind === ROOM.JOINT && ["updated", "snapshot"].includes(reason)) {
+      const caucus = Boolean(room.control?.caucus);
+      if (caucus !== lastCaucus) {
+        lastCaucus = caucus;
+        desk.refresh();
+      }
+    }
   };
+  let lastCaucus = desk.caucus;
   const updateBadges = () => {
     for (const r of connection.roomsOfCase(d.id)) {
       const badge = sub.querySelector(`[data-tab="${r.id}"] .badge`);

@@ -54,7 +54,7 @@ export function stateBanner(room) {
 }
 
 /** An inline form asking for a text (a reason, a rephrasing); `submit(text)` may throw. */
-function inlineForm(anchor, { label, submitLabel, value = "", required = true, submit }) {
+export function inlineForm(anchor, { label, submitLabel, value = "", required = true, submit }) {
   const id = `f-${Math.random().toString(36).slice(2, 9)}`;
   const text = h("textarea", { id, rows: 2, maxLength: 4000, value });
   const out = h("p", { class: "field-error", attrs: { role: "status" } });

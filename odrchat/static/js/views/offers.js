@@ -5,11 +5,17 @@
 // that card (the newest version of an offer wins by its updated_at) and add a one-line note.
 // Who may answer is shown from the offer rules, but the server decides: a refused answer is
 // shown on the card in the server's words.
+//
+// In caucus-only mode a card also carries the relay of its summary to the other side (issue
+// 16): the mediator shares it (the words editable) from the maker's private room, and the
+// maker's side asks the mediator to. The copy lands in the other side's private room, marked as
+// relayed by the mediator; nothing else of the source room goes with it.
 
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
 import { formatList, lazy, lazyPairs, t } from "../i18n.js";
-import { OFFER, isOfferEvent } from "../wire.js";
+import { OFFER, ROOM, isOfferEvent } from "../wire.js";
+import { inlineForm } from "./control.js";
 import { roleLabel, sideLabel } from "./labels.js";
 import { termsForm } from "./terms.js";
 
@@ -63,11 +69,12 @@ function offerTitle(offer, me) {
 
 /** The offers of one case: draws cards into the joint room and owns the composer. */
 export class OfferDesk {
-  constructor(d, me, { announce, navigate }) {
+  constructor(d, me, { announce, navigate, connection }) {
     this.d = d;
     this.me = me;
     this.announce = announce || (() => {});
     this.navigate = navigate;
+    this.connection = connection;
     this.latest = new Map(); // offer id -> newest offer JSON
     this.cards = new Map(); // offer id -> [card <li>]
     this.composerHost = h("div", { class: "offer-composer-host" });
@@ -100,6 +107,23 @@ export class OfferDesk {
     });
     return h("div", { class: "offer-bar" }, h("div", { class: "actions" }, make, toggle),
       this.composerHost, this.history);
+  }
+
+  /** The case's rooms this reader holds (none without a connection). */
+  rooms() {
+    return this.connection ? this.connection.roomsOfCase(this.d.id) : [];
+  }
+
+  get caucus() {
+    return Boolean(this.rooms().find((r) => r.kind === ROOM.JOINT)?.control?.caucus);
+  }
+
+  /** Redraw every card (caucus mode changed: the relay actions follow it). */
+  refresh() {
+    for (const [id, lis] of this.cards) {
+      const offer = this.latest.get(id);
+      for (const li of lis) if (li.isConnected && offer) this.draw(li, offer, li.dataset.at);
+    }
   }
 
   /** Draw a stored offer event: a card for `offer.made`, a note for the others. */
@@ -168,7 +192,8 @@ export class OfferDesk {
       offer.status === "accepted" ? h("p", { class: "notice ok" },
         t("offers.bothAccepted"),
         h("a", { href: `#/cases/${this.d.id}/agreement`, text: t("offers.openAgreement") })) : null,
-      this.actions(offer, li));
+      this.actions(offer, li),
+      this.relayAction(offer, li));
     if (focused && focused.isConnected && document.activeElement !== focused) {
       focused.focus({ preventScroll: true });
       if (caret) focused.setSelectionRange(...caret);
@@ -228,6 +253,57 @@ export class OfferDesk {
     }
     const el = h("div", {}, h("div", { class: "actions" }, buttons), panel, out);
     li.offerActions = { key, panel, el };
+    return el;
+  }
+
+  /** In caucus mode: share this offer's summary with the other side (the mediator), or ask
+   * the mediator to (the maker's side). Kept across redraws, so an open form survives. */
+  relayAction(offer, li) {
+    const was = li.relayBox;
+    li.relayBox = null;
+    const side = offer.maker.side;
+    const source = this.rooms().find((r) => r.kind === ROOM.PRIVATE && r.side === side);
+    let key = null;
+    if (this.caucus && side && source && offer.status === "proposed" && this.d.status === "in_mediation") {
+      if (this.mediating) key = "share";
+      else if (this.answering && side === this.d.my_side) key = "ask";
+    }
+    if (!key) return null;
+    if (was && was.key === key) {
+      li.relayBox = was;
+      return was.el;
+    }
+    const el = h("div", { class: "offer-relay" });
+    const url = `/api/rooms/${source.id}/relays`;
+    const summary = `${t("relay.offer.prefix", { id: offer.id })} ${(offer.description || []).join(" ")}`;
+    if (key === "share") {
+      const share = h("button", { type: "button", class: "secondary relay", text: t("relay.share") });
+      share.addEventListener("click", () => {
+        if (el.querySelector("form")) return;
+        inlineForm(el, { label: t("relay.offer.shareLabel"), submitLabel: t("relay.share"), value: summary,
+          submit: async (text) => {
+            await api.post(url, { offer_id: offer.id, text });
+            this.announce(t("relay.offer.shared"));
+          } });
+      });
+      mount(el, share);
+    } else {
+      const out = h("p", { class: "hint", attrs: { role: "status" } });
+      const ask = h("button", { type: "button", class: "secondary relay", text: t("relay.offer.ask") });
+      ask.addEventListener("click", async () => {
+        ask.disabled = true;
+        try {
+          await api.post(url, { offer_id: offer.id });
+          ask.remove();
+          out.textContent = t("relay.offer.asked");
+        } catch (err) {
+          ask.disabled = false;
+          out.textContent = err.message || t("control.failed");
+        }
+      });
+      mount(el, ask, out);
+    }
+    li.relayBox = { key, el };
     return el;
   }
 
