@@ -36,12 +36,14 @@ class FrameError(Exception):
         *,
         re_id: str | None = None,
         fields: dict[str, str] | None = None,
+        block: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.re_id = re_id
         self.fields = fields or {}
+        self.block = block
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +482,28 @@ def relayed(relay_id: int, text: str, from_side: str, by: Mapping[str, Any]) -> 
     return {"relay_id": relay_id, "text": text, "from_side": from_side, "by": by}
 
 
+# `error.code` values (docs/protocol.md, "Error codes"). The browser shows its own catalog's
+# text for each (static/js/socket.js, errorText) in the reader's language, so a new code needs
+# its catalog entries too (tests/static/test_error_texts.py); `message` is the English fallback.
+ERROR_CODES = frozenset(
+    {
+        "bad_json",
+        "bad_frame",
+        "unknown_type",
+        "not_found",
+        "forbidden",
+        "too_long",
+        "rate_limited",
+        "unavailable",
+        "not_subscribed",
+        "client_id_reused",
+    }
+)
+# `error.block`: why a `chat.send` or `typing` is refused `forbidden` by the mediator's control
+# of the room (the values of `room.snapshot.control.block`).
+BLOCKS = frozenset({"caucus", "paused", "muted", "removed"})
+
+
 def error(
     code: str,
     message: str,
@@ -488,11 +512,18 @@ def error(
     fields: dict[str, str] | None = None,
     retryable: bool = False,
     retry_after_ms: int | None = None,
+    block: str | None = None,
 ) -> str:
-    """An `error` frame."""
+    """An `error` frame. An unknown `code` or `block` raises: a client could not word it."""
+    if code not in ERROR_CODES:
+        raise ValueError(f"unknown error code {code!r}")
+    if block is not None and block not in BLOCKS:
+        raise ValueError(f"unknown block {block!r}")
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if re_id is not None:
         frame["re"] = re_id
+    if block is not None:
+        frame["block"] = block
     if fields:
         frame["fields"] = fields
     if retryable:

@@ -55,6 +55,11 @@ CLOSE_WAIT = 10.0
 LOST_ACCESS = "You no longer have access to this room."
 
 
+def _block(access: RoomAccess) -> str | None:
+    """`error.block` for a refused write: the mediator's control that stops it, if any."""
+    return access.block if access.block in p.BLOCKS else None
+
+
 @dataclass(slots=True)
 class Sub:
     access: RoomAccess
@@ -157,7 +162,11 @@ class Connection:
                 frame = p.parse(raw)
                 await self._handle(frame)
             except p.FrameError as exc:
-                self._reply(p.error(exc.code, exc.message, re_id=exc.re_id, fields=exc.fields))
+                self._reply(
+                    p.error(
+                        exc.code, exc.message, re_id=exc.re_id, fields=exc.fields, block=exc.block
+                    )
+                )
                 if exc.code in ("bad_json", "bad_frame", "unknown_type", "too_long"):
                     self._count_bad_frame()
         # Killed while the client is still there: let the writer send the close frame.
@@ -225,7 +234,10 @@ class Connection:
                 sub = self._subscribed(frame.room, frame.id)
                 if not sub.access.may_write(utcnow()):
                     raise p.FrameError(
-                        "forbidden", "You cannot write in this room.", re_id=frame.id
+                        "forbidden",
+                        "You cannot write in this room.",
+                        re_id=frame.id,
+                        block=_block(sub.access),
                     )
                 limit = self._limits().typing
                 if self._over(limit, limit.bucket.take(), frame.id):
@@ -272,7 +284,7 @@ class Connection:
         if acc is None:
             raise p.FrameError("not_found", "No such room.", re_id=frame.id)
         if not acc.may_write(utcnow()):
-            raise p.FrameError("forbidden", refusal(acc.block), re_id=frame.id)
+            raise p.FrameError("forbidden", refusal(acc.block), re_id=frame.id, block=_block(acc))
         limit = self._limits().chat
         if self._over(limit, max(limit.bucket.take(), self.user_bucket.take()), frame.id):
             return

@@ -106,6 +106,7 @@ async def test_pause_mute_hide_and_remove_hold_on_the_other_worker(db: str, tmp_
             )
             refused = await dana.send(joint, "Let me speak!")
             assert refused["type"] == "error" and refused["code"] == "forbidden"
+            assert refused["block"] == "paused"  # the browser words it from its catalog
             assert (await watcher.send(joint, "Let us take a breath."))["type"] == "chat.ack"
             assert (await paul.send(private, "Thank you."))["type"] == "chat.ack"
             mark = len(paul.frames)
@@ -133,6 +134,7 @@ async def test_pause_mute_hide_and_remove_hold_on_the_other_worker(db: str, tmp_
             assert got["control"]["muted_until"]
             refused = await dana.send(joint, "You cannot silence me")
             assert refused["type"] == "error" and refused["code"] == "forbidden"
+            assert refused["block"] == "muted"
             assert (await paul.send(joint, "I can still write."))["type"] == "chat.ack"
             await mia.post(
                 f"/api/cases/{case}/control/mute", {"user_id": w.users["dana"], "minutes": 0}

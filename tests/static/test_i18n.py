@@ -206,3 +206,59 @@ async def test_a_logged_in_person_keeps_the_language_in_the_account(
     assert cookies["lang"] == "en"
     assert console.errors == []
     await context.close()
+
+
+SEND_TO_JOINT = """async ([caseId, text]) => {
+  const { connection } = await import('/static/js/socket.js');
+  const rooms = [...connection.rooms.values()];
+  const room = rooms.find((r) => r.caseId === caseId && r.kind === 'joint');
+  return connection.sendMessage(room.id, text);
+}"""
+
+
+async def test_a_refused_message_is_explained_in_the_readers_language(
+    browser: Browser, server: Server, staff: Staff, console: Console
+) -> None:
+    """The mediator pauses the joint conversation; a message a Spanish-speaking party sends
+    there anyway (from a page that had not heard of the pause yet) is refused by the server, and
+    the party reads why in Spanish: the browser words the error's code and block from its own
+    catalog, so switching to English words it again in English."""
+    tag = uuid.uuid4().hex[:6]
+    p_email, d_email = f"rp-{tag}@example.org", f"rd-{tag}@example.org"
+    seed_users(server, [(p_email, f"Paz {tag}", ""), (d_email, f"Dan {tag}", "")])
+    pages = {}
+    for email in (p_email, d_email, staff.mediator_email, staff.admin_email):
+        _context, page = await new_page(browser, console)
+        await log_in(page, server, email, STAFF_PASSWORD)
+        await expect(page.locator("#lang-select")).to_be_visible()
+        pages[email] = page
+    pp, dp = pages[p_email], pages[d_email]
+    mp, ap = pages[staff.mediator_email], pages[staff.admin_email]
+    version = (await call(pp, "GET", "/api/agreement-to-mediate"))["version"]
+    case = await call(pp, "POST", "/api/cases", {
+        "kind": "small_claims", "side": "plaintiff", "court_name": "Stanley Mosk Courthouse",
+        "court_case_number": f"24SC{tag}", "description": "A fence repair.",
+        "other_name": f"Dan {tag}", "other_email": d_email,
+    })  # fmt: skip
+    case_id = case["id"]
+    await call(pp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+    await call(dp, "POST", f"/api/invitations/{server.link_token(d_email, 'invite')}/accept")
+    await call(dp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+    await call(ap, "POST", f"/api/admin/cases/{case_id}/assign", {"mediator_id": staff.mediator_id})
+
+    await pp.locator("#lang-select").select_option("es")
+    await expect(pp.get_by_role("button", name="Salir")).to_be_visible()
+    await pp.goto(f"{server.url}/#/cases/{case_id}/conversations")
+    await expect(pp.locator("section.chat textarea")).to_be_visible()
+    await call(mp, "POST", f"/api/cases/{case_id}/control/pause", {"paused": True})
+    await expect(pp.locator(".control-banner")).to_be_visible()
+
+    await pp.evaluate(SEND_TO_JOINT, [case_id, f"Hola {tag}"])
+    failed = pp.locator("li.msg.mine[data-state=failed]", has_text=f"Hola {tag}")
+    await expect(failed).to_contain_text("No se envió. El mediador pausó la conversación conjunta.")
+    await expect(failed).not_to_contain_text("The mediator")
+    await pp.locator("#lang-select").select_option("en")
+    await expect(failed).to_contain_text(
+        "Not sent. The mediator has paused the joint conversation."
+    )
+    assert console.errors == []

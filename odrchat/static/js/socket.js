@@ -20,6 +20,40 @@ const MAX_ATTEMPTS = 3;
 const TYPING_TTL_MS = 8000;
 const RESEND_SPACING_MS = 250; // under the server's 5 messages a second (docs/protocol.md)
 
+// What a reader is told for each `error.code` (docs/protocol.md, "Error codes"), in their
+// language: the server's `message` is English, so it is shown only for a code this client does
+// not know yet. A refusal by the mediator's control of the room says why (`error.block`).
+const ERROR_TEXT = Object.freeze({
+  [E.BAD_JSON]: "error.badJson",
+  [E.BAD_FRAME]: "error.badFrame",
+  [E.UNKNOWN_TYPE]: "error.unknownType",
+  [E.NOT_FOUND]: "error.notFound",
+  [E.FORBIDDEN]: "error.forbidden",
+  [E.TOO_LONG]: "error.tooLong",
+  [E.RATE_LIMITED]: "error.rateLimited",
+  [E.UNAVAILABLE]: "error.unavailable",
+  [E.NOT_SUBSCRIBED]: "error.notSubscribed",
+  [E.CLIENT_ID_REUSED]: "error.clientIdReused",
+});
+const BLOCK_TEXT = Object.freeze({
+  caucus: "error.blocked.caucus",
+  paused: "error.blocked.paused",
+  muted: "error.blocked.muted",
+  removed: "error.blocked.removed",
+});
+// A message the server never answered (it is not a wire code: no frame says so).
+const NO_ANSWER = "no_answer";
+
+/** The reader's text for an `error` frame (or a failed message's kept {code, block, message}). */
+export function errorText(f) {
+  if (!f) return t("chat.notSentReason");
+  if (typeof f === "string") return f; // kept by an older version of this page
+  if (f.code === NO_ANSWER) return t("chat.notDelivered");
+  const key = (f.code === E.FORBIDDEN && BLOCK_TEXT[f.block]) || ERROR_TEXT[f.code];
+  if (key) return t(key);
+  return f.message || t("chat.notSentReason");
+}
+
 let counter = 0;
 /** A fresh client message id, valid under the protocol's [A-Za-z0-9_.:-]{1,64}. */
 export function newClientId() {
@@ -399,7 +433,8 @@ export class Connection extends EventTarget {
         return;
       }
       out.state = "failed";
-      out.error = f.message || t("chat.notSentReason");
+      // Kept as the code, not the text: the text follows a change of language.
+      out.error = { code: f.code, block: f.block || null, message: f.message || "" };
       this.saveOutbox();
       const room = this.rooms.get(out.room);
       if (room) this.emitRoom(room, "outbox");
@@ -413,7 +448,7 @@ export class Connection extends EventTarget {
   /** Queue `text` for `roomId`; returns the client id it keeps until stored. */
   sendMessage(roomId, text) {
     const out = { id: newClientId(), room: roomId, text, state: "pending", attempts: 0,
-                  at: new Date().toISOString(), error: "", timer: null };
+                  at: new Date().toISOString(), error: null, timer: null };
     this.outbox.set(out.id, out);
     this.saveOutbox();
     this.transmit(out);
@@ -428,7 +463,7 @@ export class Connection extends EventTarget {
     if (!out) return;
     out.state = "pending";
     out.attempts = 0;
-    out.error = "";
+    out.error = null;
     this.transmit(out);
     const room = this.rooms.get(out.room);
     if (room) this.emitRoom(room, "outbox");
@@ -454,7 +489,7 @@ export class Connection extends EventTarget {
       if (out.state !== "pending") return;
       if (out.attempts >= MAX_ATTEMPTS) {
         out.state = "failed";
-        out.error = t("chat.notDelivered");
+        out.error = { code: NO_ANSWER };
         const room = this.rooms.get(out.room);
         if (room) this.emitRoom(room, "outbox");
         return;

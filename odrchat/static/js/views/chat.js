@@ -2,7 +2,8 @@
 // All rooms stay subscribed on the tab's one socket; showing another room only swaps this panel.
 
 import { formatTime, h, linkify, mount } from "../dom.js";
-import { DOCUMENT, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import { DOCUMENT, E, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import { errorText } from "../socket.js";
 import {
   blockText, canWrite, controlBar, controlEvent, hiddenMessage, messageActions, settleRelays,
   stateBanner,
@@ -214,7 +215,8 @@ export function chatPanel(host, connection, roomId,
               text: t("chat.flag.done") }));
             btn.remove();
           } else {
-            out.textContent = e2.detail.message || t("chat.flag.failed");
+            out.textContent = e2.detail.code === E.FORBIDDEN
+              ? t("chat.flag.failed") : errorText(e2.detail);
           }
         };
         connection.addEventListener("flagged", done);
@@ -239,7 +241,7 @@ export function chatPanel(host, connection, roomId,
     li.dataset.state = out.state;
     const state = li.querySelector(".state");
     if (out.state === "failed") {
-      mount(state, ` ${t("chat.notSent", { why: out.error || "" })} `,
+      mount(state, ` ${t("chat.notSent", { why: errorText(out.error) })} `,
         h("button", { type: "button", class: "link", text: t("docs.retry"),
           on: { click: () => connection.retry(out.id) } }),
         h("button", { type: "button", class: "link", text: t("chat.delete"),
