@@ -106,7 +106,7 @@ def courtesy_text(
     lines += [
         "",
         t.gettext("What the parties agreed"),
-        *(f"- {_term(t, term, who)}" for term in terms),
+        *(f"- {term_text(t, term, who)}" for term in terms),
         "",
         t.gettext("What else the agreement says"),
         _kind_note(t, case.kind),
@@ -128,7 +128,7 @@ def courtesy_text(
     return "\n".join(lines) + "\n"
 
 
-def _term(t: Texts, term: Term, name: Callable[[Side], str]) -> str:
+def term_text(t: Texts, term: Term, name: Callable[[Side], str]) -> str:
     """One term in `t`'s language; `name` writes a side ("Dana (the defendant)")."""
     if isinstance(term, Payment):
         if isinstance(term.schedule, LumpSum):

@@ -154,6 +154,9 @@ class Offer(Reply):
     mediator_proposal: bool
     terms: list[Term]
     description: list[str] = Field(description="each term in one plain sentence")
+    descriptions: dict[str, list[str]] = Field(
+        description="the same sentences in each other language, by language code"
+    )
     explanation: str
     answers_offer_id: int | None = Field(description="the offer this one counters")
     deadline: Timestamp | None

@@ -26,15 +26,17 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from odrchat.agreements.courtesy import term_text
 from odrchat.agreements.drafting import check_terms, draft, refuse_second
 from odrchat.auth.tables import User
 from odrchat.cases import notices
+from odrchat.cases.kinds import CaseKind, side_label
 from odrchat.cases.queries import case_members, load_case
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Invalid, NotFound, from_domain
-from odrchat.i18n import N_
+from odrchat.i18n import DEFAULT, N_, Texts, languages, texts_for
 from odrchat.offers import machine as m
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.offers.terms import Terms, TermsError, describe, parse_terms, terms_to_json
@@ -362,6 +364,8 @@ async def offer_json(s: AsyncSession, row: OfferRow) -> dict[str, Any]:
             names[Side(part.side)] = user.display_name
     maker = await s.get(User, row.maker_user_id)
     terms = stored_terms(row)
+    case = await s.get(Case, row.case_id)
+    kind = CaseKind(case.kind) if case else CaseKind.COMMUNITY
     return {
         "id": row.id,
         "case_id": row.case_id,
@@ -375,6 +379,7 @@ async def offer_json(s: AsyncSession, row: OfferRow) -> dict[str, Any]:
         "mediator_proposal": row.maker_side is None,
         "terms": terms_to_json(terms),
         "description": [describe(t, names) for t in terms.items],
+        "descriptions": _descriptions(terms, names, kind),
         "explanation": row.explanation,
         "answers_offer_id": row.answers_offer_id,
         "deadline": row.deadline.isoformat() if row.deadline else None,
@@ -384,6 +389,21 @@ async def offer_json(s: AsyncSession, row: OfferRow) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
+
+
+def _descriptions(terms: Terms, names: dict[Side, str], kind: CaseKind) -> dict[str, list[str]]:
+    """The terms' lines in each language besides English (the words people typed, as typed)."""
+    out = {}
+    for code in languages():
+        if code == DEFAULT:
+            continue
+        t = texts_for(code)
+
+        def who(side: Side, t: Texts = t) -> str:
+            return names.get(side) or t.gettext(side_label(kind, side))
+
+        out[code] = [term_text(t, term, who) for term in terms.items]
+    return out
 
 
 _NOBODY = Actor(user_id=0, role=Role.ADMIN)  # expiry is a fact of time: nobody's decision

@@ -162,6 +162,10 @@ async def test_an_offer_is_stored_and_told_to_the_joint_room_and_the_other_side(
     offer = await offer_from_paul(stack, explanation="Half the fence.")
     assert offer["status"] == "proposed" and offer["maker"]["side"] == "plaintiff"
     assert offer["description"] == [f"Dana pays Paul $600.00 by {day(30)}."]
+    # The same line in Spanish, for a reader of Spanish (names as given).
+    (spanish,) = offer["descriptions"]["es"]
+    assert spanish.startswith("Dana paga a Paul $600.00"), spanish
+    assert "pays" not in spanish
     ((kind, body),) = await stack.events()
     assert kind == "offer.made" and body["case_id"] == stack.case_id
     assert body["offer"] == offer and body["offer"]["terms"][0]["amount_cents"] == 60_000

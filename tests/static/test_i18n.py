@@ -156,9 +156,23 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
     await call(pp, "POST", f"/api/cases/{case_id}/offers", {"terms": terms})
     card = dp.locator("li.offer-card")
     await expect(card.locator(".offer-title")).to_have_text(f"Oferta de {p_name}")
+    # The terms in Spanish too (the server's line for each term, in the reader's language).
+    await expect(card.locator(".offer-terms li")).to_have_text(
+        re.compile(f"^{re.escape(d_name)} paga a {re.escape(p_name)} \\$450\\.00 a más tardar")
+    )
     await card.get_by_role("button", name="Aceptar", exact=True).click()
     await card.get_by_role("button", name="Sí, acepto estos términos").click()
     await expect(card.locator(".offer-status")).to_have_text("Aceptada")
+
+    # The mediator's dashboard shows the offer's terms and status, not "An offer was made.".
+    await mp.goto(f"{server.url}/#/mediator")
+    await mp.locator(".room-list button", has_text="Joint").click()
+    dash_card = mp.locator("section.chat li.offer-card")
+    await expect(dash_card.locator(".offer-status")).to_have_text("Accepted")
+    await expect(dash_card.locator(".offer-terms li")).to_have_text(
+        re.compile(f"^{re.escape(d_name)} pays {re.escape(p_name)} \\$450\\.00 by ")
+    )
+    await expect(mp.locator("section.chat").get_by_text("An offer was made.")).to_have_count(0)
 
     await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     await mp.get_by_role("button", name="Send for signature").click()

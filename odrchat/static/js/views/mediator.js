@@ -1,14 +1,16 @@
 // The mediator's dashboard: every live room of every case in one view, unread counts, rooms
 // where a party is waiting for an answer highlighted. Switching rooms swaps the panel only:
-// all rooms stay subscribed on the one socket.
+// all rooms stay subscribed on the one socket. Offers in a joint room are drawn as on the case
+// page (terms and status in the reader's language), never as a bare "An offer was made.".
 
 import { h, mount } from "../dom.js";
-import { S } from "../wire.js";
+import { ROOM, S } from "../wire.js";
 import { chatPanel, roomLabel } from "./chat.js";
 import { kindLabel, listOf } from "./labels.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { safetyChip } from "./safety.js";
+import { OfferDesk } from "./offers.js";
 
 /** True when the newest chat message in the room came from a party or an attorney. */
 export function partyWaiting(room) {
@@ -51,14 +53,14 @@ export async function dashboard(main, [roomParam], ctx) {
   };
   await loadNames();
   // Each participant's language, from the case (mediators see it; chat is never translated).
-  const languages = new Map();
-  const languagesOf = (caseId) => {
-    if (!languages.has(caseId)) {
-      languages.set(caseId, api.get(`/api/cases/${caseId}`).then((d) => new Map(
-        (d.participants || []).map((p) => [p.user_id, p.language]))));
-    }
-    return languages.get(caseId);
+  // The case as the mediator sees it, fetched once per case.
+  const details = new Map();
+  const detailOf = (caseId) => {
+    if (!details.has(caseId)) details.set(caseId, api.get(`/api/cases/${caseId}`));
+    return details.get(caseId);
   };
+  const languagesOf = (caseId) => detailOf(caseId).then((d) => new Map(
+    (d.participants || []).map((p) => [p.user_id, p.language])));
   const caseName = (id) => names.get(id) || t("mediator.case", { id: String(id) });
   const nav = h("nav", { attrs: { "aria-label": t("mediator.rooms") } });
   const host = h("div", { class: "dash-panel" });
@@ -67,6 +69,7 @@ export async function dashboard(main, [roomParam], ctx) {
   let selected = roomParam ? Number(roomParam) : null;
   let stopPanel = null;
   let shown = null;
+  let closed = false;
 
   const select = (id) => {
     selected = id;
@@ -103,12 +106,26 @@ export async function dashboard(main, [roomParam], ctx) {
     }
     if (selected && connection.rooms.has(selected) && shown !== selected) {
       if (stopPanel) stopPanel();
+      stopPanel = null;
       shown = selected;
       const room = connection.rooms.get(selected);
-      stopPanel = chatPanel(host, connection, selected, {
-        label: t("mediator.panelLabel", { case: caseName(room.caseId), room: label(room) }), announce: ctx.announce,
-        caseKind: kinds.get(room.caseId), languageOf: languagesOf(room.caseId),
-      });
+      const open = (desk) => {
+        if (closed || shown !== room.id) return;
+        stopPanel = chatPanel(host, connection, room.id, {
+          label: t("mediator.panelLabel", { case: caseName(room.caseId), room: label(room) }), announce: ctx.announce,
+          caseKind: kinds.get(room.caseId), languageOf: languagesOf(room.caseId),
+          renderEvent: desk ? (ev) => desk.render(ev) : null,
+        });
+      };
+      if (room.kind === ROOM.JOINT) {
+        // Offer cards need the case (its kind, status and the reader's role in it).
+        mount(host, h("p", { text: t("mediator.opening") }));
+        detailOf(room.caseId).then(
+          (d) => open(new OfferDesk(d, connection.user, { announce: ctx.announce, navigate: ctx.navigate, connection })),
+          () => open(null));
+      } else {
+        open(null);
+      }
     } else if (!selected) {
       mount(host, h("p", { class: "notice", text: t("mediator.choose") }));
     }
@@ -117,6 +134,7 @@ export async function dashboard(main, [roomParam], ctx) {
   connection.addEventListener("room", render);
   render();
   return () => {
+    closed = true;
     if (stopPanel) stopPanel();
     connection.removeEventListener("rooms", render);
     connection.removeEventListener("room", render);

@@ -13,7 +13,7 @@
 
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
-import { formatList, lazy, lazyPairs, t } from "../i18n.js";
+import { currentLanguage, formatList, lazy, lazyPairs, t } from "../i18n.js";
 import { OFFER, ROOM, isOfferEvent } from "../wire.js";
 import { inlineForm } from "./control.js";
 import { roleLabel, sideLabel } from "./labels.js";
@@ -49,6 +49,11 @@ const NOTE = {
   [OFFER.COUNTERED]: "offers.note.countered",
   [OFFER.WITHDRAWN]: "offers.note.withdrawn",
 };
+
+/** The offer's terms, one plain sentence each, in the reader's language when the server has it. */
+export function termLines(offer) {
+  return (offer.descriptions || {})[currentLanguage()] || offer.description || [];
+}
 
 /** "the mediator's proposal", "your offer", "Ana's offer". */
 function whoseOffer(offer, me) {
@@ -182,7 +187,7 @@ export class OfferDesk {
         li.dataset.at ? [" · ", h("time", { dateTime: li.dataset.at, text: formatDateTime(li.dataset.at) })] : null),
       h("p", {}, h("span", { class: "status offer-status", dataset: { status: offer.status }, text: status })),
       h("ul", { class: "offer-terms", dataset: { serverText: "" } },
-        (offer.description || []).map((line) => h("li", { text: line }))),
+        termLines(offer).map((line) => h("li", { text: line }))),
       offer.explanation ? h("p", { class: "prewrap explanation" },
         h("strong", { text: t("offers.why") }), offer.explanation) : null,
       offer.deadline && offer.status === "proposed"
@@ -444,7 +449,7 @@ export class OfferDesk {
     const item = (o) => h("li", { dataset: { offerId: o.id } },
       h("strong", { text: offerTitle(o, null) }),
       ` · ${STATUS[o.status] || o.status}`,
-      h("ul", { dataset: { serverText: "" } }, (o.description || []).map((line) => h("li", { text: line }))),
+      h("ul", { dataset: { serverText: "" } }, termLines(o).map((line) => h("li", { text: line }))),
       h("ol", { class: "timeline" }, steps(o.id).map((step) => h("li", {},
         h("time", { dateTime: step.at, text: formatDateTime(step.at) }), ` ${stepText(step)}`))),
       children.has(o.id) ? h("ol", { class: "thread" }, children.get(o.id).map(item)) : null);
