@@ -383,6 +383,7 @@ class CaseList(Reply):
 class InvitationInfo(Reply):
     """What the invitation page (`#/invite/<token>`) shows before anyone logs in."""
 
+    id: int = Field(description="its addressee may also answer it as /api/me/invitations/{id}")
     kind: CaseKind
     kind_label: str
     court_name: str | None
@@ -394,6 +395,12 @@ class InvitationInfo(Reply):
     side: Side
     expires_at: Timestamp
     explainer: str
+
+
+class MyInvitations(Reply):
+    """Invitations still open that were sent to my confirmed email address, newest first."""
+
+    invitations: list[InvitationInfo]
 
 
 class AgreementToMediate(Reply):

@@ -34,7 +34,7 @@ from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import odr_explainer
 from odrchat.cases.unit import Unit, Units
 from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, from_domain
-from odrchat.i18n import N_, texts_for
+from odrchat.i18n import N_, Texts, texts_for
 from odrchat.notify.email import SmsMessage
 from odrchat.store.types import utcnow
 
@@ -111,8 +111,16 @@ async def ask_interpreter(
         s.add(row)
 
 
-async def _find(s: AsyncSession, token: str, *, lock: bool = False) -> Invitation:
-    stmt = select(Invitation).where(col(Invitation.token_hash) == hash_token(token))
+# An invitation is named by its emailed token, or (for its addressee, logged in with that
+# confirmed address: the list on My cases) by its id.
+Key = str | int
+
+
+async def _find(s: AsyncSession, key: Key, *, lock: bool = False) -> Invitation:
+    if isinstance(key, int):
+        stmt = select(Invitation).where(col(Invitation.id) == key)
+    else:
+        stmt = select(Invitation).where(col(Invitation.token_hash) == hash_token(key))
     if lock:
         stmt = stmt.with_for_update()
     inv = (await s.exec(stmt)).first()
@@ -121,15 +129,46 @@ async def _find(s: AsyncSession, token: str, *, lock: bool = False) -> Invitatio
     return inv
 
 
-async def take(s: AsyncSession, token: str) -> tuple[Invitation, Case]:
-    """The live invitation and its case, both locked (the case row first, as everywhere)."""
-    case = await load_case(s, (await _find(s, token)).case_id, lock=True)
-    inv = await _find(s, token, lock=True)
-    assert case is not None
+def _answerable(inv: Invitation, case: Case) -> bool:
+    """Whether the case still waits for this invitation's answer."""
     status = m.CaseStatus(case.status)
-    if status.is_final or (inv.role == "party" and status is not m.CaseStatus.INVITED):
+    return not (status.is_final or (inv.role == "party" and status is not m.CaseStatus.INVITED))
+
+
+async def take(s: AsyncSession, key: Key, user: User | None = None) -> tuple[Invitation, Case]:
+    """The live invitation and its case, both locked (the case row first, as everywhere). By
+    id, only for `user` with its address confirmed; any other is refused like a dead link."""
+    case = await load_case(s, (await _find(s, key)).case_id, lock=True)
+    inv = await _find(s, key, lock=True)
+    assert case is not None
+    if not _answerable(inv, case):
+        raise invalid_token()
+    if isinstance(key, int) and (user is None or not addressed_to(inv, user)):
         raise invalid_token()
     return inv, case
+
+
+def addressed_to(inv: Invitation, user: User) -> bool:
+    """The invitation was sent to the user's address, and the user has confirmed it."""
+    return user.email_verified_at is not None and inv.email.lower() == user.email.lower()
+
+
+def _info(inv: Invitation, case: Case, inviter: User, t: Texts) -> dict[str, object]:
+    kind = CaseKind(case.kind)
+    return {
+        "id": inv.id,
+        "kind": case.kind,
+        "kind_label": t.gettext(notices.KIND_LABELS[kind]),
+        "court_name": case.court_name,
+        "court_case_number": case.court_case_number,
+        "hearing_date": case.hearing_date,
+        "inviter": inviter.display_name,
+        "name": inv.name,
+        "role": inv.role,
+        "side": inv.side,
+        "expires_at": inv.expires_at,
+        "explainer": odr_explainer(kind, t),
+    }
 
 
 async def _inviters(
@@ -238,33 +277,48 @@ class Invitations:
             )
             return case.id
 
-    async def invitation_info(self, token: str, language: str | None = None) -> dict[str, object]:
+    async def invitation_info(
+        self, key: Key, language: str | None = None, user: User | None = None
+    ) -> dict[str, object]:
         """The public invitation page: explainer, kind, court number, inviter's name only;
-        the words in `language` (the request's)."""
+        the words in `language` (the request's). By id, only for its addressee `user`."""
         t = texts_for(language)
         async with self.units.db.session() as s:
-            inv, case = await take(s, token)
+            inv, case = await take(s, key, user)
             inviter = await s.get(User, inv.created_by)
         assert inviter is not None
-        kind = CaseKind(case.kind)
-        return {
-            "kind": case.kind,
-            "kind_label": t.gettext(notices.KIND_LABELS[kind]),
-            "court_name": case.court_name,
-            "court_case_number": case.court_case_number,
-            "hearing_date": case.hearing_date,
-            "inviter": inviter.display_name,
-            "name": inv.name,
-            "role": inv.role,
-            "side": inv.side,
-            "expires_at": inv.expires_at,
-            "explainer": odr_explainer(kind, t),
-        }
+        return _info(inv, case, inviter, t)
+
+    async def my_invitations(
+        self, user: User, language: str | None = None
+    ) -> list[dict[str, object]]:
+        """The invitations still open that were sent to the user's confirmed address, newest
+        first (none until the address is confirmed: a typed address proves nothing)."""
+        if user.email_verified_at is None:
+            return []
+        t = texts_for(language)
+        async with self.units.db.session() as s:
+            stmt = (
+                select(Invitation, Case, User)
+                .join(Case, col(Case.id) == col(Invitation.case_id))
+                .join(User, col(User.id) == col(Invitation.created_by))
+                .where(
+                    col(Invitation.email) == user.email.lower(),
+                    col(Invitation.used_at).is_(None),
+                    col(Invitation.revoked_at).is_(None),
+                    col(Invitation.expires_at) > utcnow(),
+                )
+                .order_by(col(Invitation.id).desc())
+            )
+            rows = (await s.exec(stmt)).all()
+        return [
+            _info(inv, case, inviter, t) for inv, case, inviter in rows if _answerable(inv, case)
+        ]
 
     async def accept_invitation(
         self,
         user: User,
-        token: str,
+        token: Key,
         *,
         share_contact: bool = False,
         interpreter: str | None = None,
@@ -275,7 +329,7 @@ class Invitations:
         now = utcnow()
         async with self.units.begin() as unit:
             s = unit.session
-            inv, case = await take(s, token)
+            inv, case = await take(s, token, user)
             assert case.id is not None
             if user.email.lower() != inv.email.lower():
                 raise Forbidden(
@@ -310,11 +364,11 @@ class Invitations:
             await unit.notify(case.id, notice, optional=True, exclude={user.id})
             return case.id
 
-    async def decline_invitation(self, token: str, user: User | None = None) -> None:
+    async def decline_invitation(self, token: Key, user: User | None = None) -> None:
         """Say no; a declined party invitation closes the case, not mediated."""
         now = utcnow()
         async with self.units.begin() as unit:
-            inv, case = await take(unit.session, token)
+            inv, case = await take(unit.session, token, user)
             inv.used_at = now
             unit.session.add(inv)
             if inv.role != "party":

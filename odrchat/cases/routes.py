@@ -167,6 +167,40 @@ async def decline_invitation(call: Call[None]) -> b.Declined:
     return b.Declined(status="declined")
 
 
+def _invitation_id(call: Call[Any]) -> int:
+    return int(call.params["invitation_id"])
+
+
+async def my_invitations(call: Call[None]) -> b.MyInvitations:
+    """Invitations sent to my confirmed address that nobody answered yet (My cases lists them:
+    an invitee who confirmed the address on another device still finds the invitation)."""
+    found = await _cases(call).my_invitations(_me(call), call.language)
+    return b.MyInvitations.model_validate({"invitations": found})
+
+
+async def my_invitation(call: Call[None]) -> b.InvitationInfo:
+    """One of my open invitations, as the invitation page shows it."""
+    info = await _cases(call).invitation_info(_invitation_id(call), call.language, _me(call))
+    return b.InvitationInfo.model_validate(info)
+
+
+async def accept_my_invitation(call: Call[b.AcceptInvitation]) -> b.CaseDetail:
+    """Join the case of one of my open invitations (as with the emailed link)."""
+    case_id = await _cases(call).accept_invitation(
+        _me(call),
+        _invitation_id(call),
+        share_contact=bool(call.body.share_contact),
+        interpreter=call.body.interpreter or None,
+    )
+    return await _detail(call, case_id)
+
+
+async def decline_my_invitation(call: Call[None]) -> b.Declined:
+    """Say no to one of my open invitations."""
+    await _cases(call).decline_invitation(_invitation_id(call), _me(call))
+    return b.Declined(status="declined")
+
+
 async def agreement_to_mediate(call: Call[None]) -> b.AgreementToMediate:
     """The agreement to mediate and its version (consenting sends the version back)."""
     shown = legal.agreement_to_mediate(call.language)
@@ -478,6 +512,42 @@ ENDPOINTS = (
         decline_invitation,
         "Decline an invitation",
         access="public",
+        reply=b.Declined,
+        responses=(422,),
+        tag="invitations",
+    ),
+    Endpoint(
+        "GET",
+        "/api/me/invitations",
+        my_invitations,
+        "My open invitations",
+        reply=b.MyInvitations,
+        tag="invitations",
+    ),
+    Endpoint(
+        "GET",
+        "/api/me/invitations/{invitation_id:int}",
+        my_invitation,
+        "Read one of my invitations",
+        reply=b.InvitationInfo,
+        responses=(422,),
+        tag="invitations",
+    ),
+    Endpoint(
+        "POST",
+        "/api/me/invitations/{invitation_id:int}/accept",
+        accept_my_invitation,
+        "Accept one of my invitations",
+        body=b.AcceptInvitation,
+        reply=b.CaseDetail,
+        responses=(422,),
+        tag="invitations",
+    ),
+    Endpoint(
+        "POST",
+        "/api/me/invitations/{invitation_id:int}/decline",
+        decline_my_invitation,
+        "Decline one of my invitations",
         reply=b.Declined,
         responses=(422,),
         tag="invitations",

@@ -226,3 +226,50 @@ def test_an_eviction_case_is_opened_with_its_premises_and_department(
         detail = opened.json()
         assert detail["premises_address"] == "9 Elm St, Apt 2"
         assert detail["department"] == "Dept. 94"
+
+
+def test_my_open_invitations_are_listed_and_answered_by_id_by_their_addressee_only(
+    settings: Settings, db_url: str
+) -> None:
+    """My cases lists the invitations sent to my confirmed address (a person who confirmed
+    the address on another device finds the invitation without the emailed link)."""
+    with client_for(settings) as c:
+        register(c, db_url, "paul@example.org", "Paul")
+        login(c, "paul@example.org")
+        first = api_open(c)
+        second = api_open(c, court_case_number="24SC09999")
+        # Someone else, and the invitee before confirming the address, see nothing.
+        register(c, db_url, "eve@example.org", "Eve")
+        login(c, "eve@example.org")
+        assert c.get("/api/me/invitations").json() == {"invitations": []}
+        register(c, db_url, "Dana@Example.org", "Dana", verify=False)
+        login(c, "Dana@Example.org")
+        assert c.get("/api/me/invitations").json() == {"invitations": []}
+        post(c, "/api/auth/verify", {"token": link_token(db_url, "dana@example.org", "verify")})
+        found = c.get("/api/me/invitations").json()["invitations"]
+        assert [i["court_case_number"] for i in found] == ["24SC09999", "24SC01234"]
+        assert found[0]["inviter"] == "Paul" and found[0]["role"] == "party"
+        assert found[0]["side"] == "defendant" and "paul@example.org" not in str(found)
+        one, other = found[1]["id"], found[0]["id"]
+        assert c.get(f"/api/me/invitations/{one}").json()["court_case_number"] == "24SC01234"
+
+        # Eve (confirmed, but not the addressee) can neither read nor answer them by id.
+        login(c, "eve@example.org")
+        for path in (f"/api/me/invitations/{one}",):
+            assert c.get(path).status_code == 422
+        for action in ("accept", "decline"):
+            r = call(c, "POST", f"/api/me/invitations/{one}/{action}", {})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_token", r.text
+
+        # Dana accepts one and declines the other; both leave the list.
+        login(c, "Dana@Example.org")
+        joined = call(c, "POST", f"/api/me/invitations/{one}/accept", {})
+        assert joined.status_code == 200, joined.text
+        assert joined.json()["id"] == first["id"] and joined.json()["my_role"] == "party"
+        assert call(c, "POST", f"/api/me/invitations/{other}/decline", {}).json() == {
+            "status": "declined"
+        }
+        assert c.get("/api/me/invitations").json() == {"invitations": []}
+        assert call(c, "POST", f"/api/me/invitations/{one}/accept", {}).status_code == 422
+        login(c, "paul@example.org")
+        assert c.get(f"/api/cases/{second['id']}").json()["status"] == "declined"

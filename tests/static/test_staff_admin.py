@@ -301,3 +301,47 @@ async def test_confirming_the_email_in_another_tab_leads_back_to_the_invitation(
     await expect(second.get_by_role("tab", name="Agreement")).to_be_visible()
     await second.goto(f"{server.url}/#/cases")
     await expect(second.locator("#pending-invitation")).to_have_count(0)
+
+
+async def test_my_cases_lists_invitations_to_my_confirmed_address_on_another_device(
+    browser: Browser, server: Server, console: Console
+) -> None:
+    """No kept link at all (another browser): My cases asks the server for the invitations
+    sent to the confirmed address, and one is answered from there."""
+    tag = uuid.uuid4().hex[:6]
+    p_email, invitee = f"jp-{tag}@example.org", f"jv-{tag}@example.org"
+    seed_users(server, [(p_email, f"Juno {tag}", "")])
+    _, pp = await person(browser, console, PHONE)
+    await log_in(pp, server, p_email, STAFF_PASSWORD)
+    await expect(pp.get_by_role("button", name="Log out")).to_be_visible()
+    body = {"kind": "community", "side": "plaintiff", "description": "A shared wall.",
+            "other_name": f"Jo {tag}", "other_email": invitee}  # fmt: skip
+    case_id = (await call(pp, "POST", "/api/cases", body))["id"]
+
+    # The invitee registers on the site (not from the emailed link), in one browser...
+    _, first = await person(browser, console, PHONE)
+    await first.goto(f"{server.url}/#/register")
+    await first.get_by_label("Email").fill(invitee)
+    await first.get_by_label("Your name").fill(f"Jo {tag}")
+    await first.get_by_label("Password").fill("jo's long password")
+    await first.get_by_role("button", name="Create account").click()
+    await expect(first.get_by_role("heading", name="Check your email")).to_be_visible()
+    # ...and confirms the address and logs in on another device: nothing kept in its storage.
+    _, other = await person(browser, console, PHONE)
+    await other.goto(f"{server.url}/#/verify/{server.link_token(invitee, 'verify')}")
+    await expect(other.get_by_role("heading", name="Email confirmed")).to_be_visible()
+    await log_in(other, server, invitee, "jo's long password")
+    await other.goto(f"{server.url}/#/cases")
+    waiting = other.locator("#pending-invitation")
+    await expect(waiting.get_by_role("heading")).to_have_text("Invitations waiting for your answer")
+    await expect(waiting.locator("li")).to_have_count(1)
+    await expect(waiting.locator("li")).to_contain_text(f"Juno {tag} invited you to a mediation")
+    await expect(other.get_by_text("You have no cases yet", exact=False)).to_be_visible()
+    await waiting.get_by_role("link", name="Open the invitation").click()
+    await other.get_by_role("button", name="Accept and join").click()
+    await expect(other.get_by_role("tab", name="Agreement")).to_be_visible()
+    assert f"/cases/{case_id}" in other.url
+    await other.goto(f"{server.url}/#/cases")
+    await expect(other.locator(f"li.card[data-case-id='{case_id}']")).to_be_visible()
+    await expect(other.locator("#pending-invitation")).to_have_count(0)
+    assert (await call(other, "GET", "/api/me/invitations")) == {"invitations": []}

@@ -29,6 +29,7 @@ const ROUTES = [
   [/^\/forgot$/, auth.forgot, false],
   [/^\/reset\/([A-Za-z0-9_-]+)$/, auth.reset, false],
   [/^\/invite\/([A-Za-z0-9_-]+)$/, invite.landing, false],
+  [/^\/invitations\/(\d+)$/, invite.mine, true],
   [/^\/survey\/([A-Za-z0-9_-]+)$/, survey.page, false],
   [/^\/about$/, pages.about, false],
   [/^\/glossary$/, pages.glossary, false],

@@ -2,7 +2,7 @@
 
 import { pendingInvitation } from "./invite.js";
 import { api } from "../api.js";
-import { field, h, mount, showErrors } from "../dom.js";
+import { field, formatDate, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
 import { KINDS, isFiled, kindLabel, listOf, sideChoices, statusLabel } from "./labels.js";
 import { safetyChip } from "./safety.js";
@@ -15,13 +15,17 @@ function unreadOf(caseId) {
 export async function list(main, _params, ctx) {
   ctx.setTitle(t("cases.title"));
   const ul = h("ul", { class: "cards", attrs: { "aria-label": t("cases.title") } });
+  // Invitations sent to my confirmed address that nobody answered (the server's list), or else
+  // the one this browser kept while its owner registered from the emailed link.
+  const [body, invited] = await Promise.all([api.get("/api/cases"),
+    api.get("/api/me/invitations").then((r) => r.invitations || [], () => [])]);
   const kept = pendingInvitation();
   mount(main, h("h1", { text: t("cases.title") }),
-    kept ? h("p", { class: "notice waiting", id: "pending-invitation" }, t("cases.pendingInvitation"), " ",
-      h("a", { href: `#/invite/${kept}`, text: t("cases.pendingInvitationOpen") })) : null,
+    invited.length ? invitations(invited)
+      : kept ? h("p", { class: "notice waiting", id: "pending-invitation" }, t("cases.pendingInvitation"), " ",
+        h("a", { href: `#/invite/${kept}`, text: t("cases.pendingInvitationOpen") })) : null,
     h("div", { class: "actions" }, h("a", { href: "#/cases/new", class: "button",
       text: t("cases.new") })), ul);
-  const body = await api.get("/api/cases");
   const cases = listOf(body, "cases");
   const render = () => {
     if (!cases.length) {
@@ -49,6 +53,21 @@ export async function list(main, _params, ctx) {
     connection.removeEventListener("room", render);
     connection.removeEventListener("rooms", render);
   };
+}
+
+/** The invitations waiting for my answer, each with a link to read it and say yes or no. */
+function invitations(list) {
+  return h("section", { class: "notice waiting", id: "pending-invitation",
+    attrs: { "aria-labelledby": "pending-invitation-h" } },
+  h("h2", { id: "pending-invitation-h", text: t("cases.invitations.title") }),
+  h("ul", {}, list.map((inv) => {
+    const what = `${kindLabel(inv.kind)}${inv.court_case_number ? ` ${inv.court_case_number}` : ""}`;
+    return h("li", { dataset: { invitationId: inv.id } },
+      t(inv.role === "attorney" ? "cases.invitations.attorney" : "cases.invitations.party",
+        { inviter: inv.inviter, case: what }), " ",
+      t("cases.invitations.until", { date: formatDate(inv.expires_at) }), " ",
+      h("a", { href: `#/invitations/${inv.id}`, text: t("cases.pendingInvitationOpen") }));
+  })));
 }
 
 export function create(main, _params, ctx) {

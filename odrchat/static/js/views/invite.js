@@ -7,13 +7,18 @@ import { switchLanguage } from "../language.js";
 import { explainer } from "./pages.js";
 import { kindLabel, sideLabel } from "./labels.js";
 
-export async function landing(main, [token], ctx) {
+/** An invitation sent to my confirmed address, opened from My cases (no emailed link needed). */
+export function mine(main, [id], ctx) {
+  return landing(main, [null], ctx, `/api/me/invitations/${Number(id)}`);
+}
+
+export async function landing(main, [token], ctx, base = `/api/invitations/${token}`) {
   ctx.setTitle(t("invite.tab"));
   let info;
   try {
-    info = await api.get(`/api/invitations/${token}`);
+    info = await api.get(base);
   } catch (err) {
-    forgetInvitation(token); // used, withdrawn or expired: My cases stops pointing to it
+    if (token) forgetInvitation(token); // used, withdrawn or expired: My cases stops pointing to it
     mount(main, h("div", { class: "narrow" }, languageChoice(), h("h1", { text: t("invite.unusable.title") }),
       h("p", { class: "notice warn", attrs: { role: "alert" }, text: err.message }),
       h("p", { text: t("invite.unusable.text") }),
@@ -36,7 +41,7 @@ export async function landing(main, [token], ctx) {
 
   const accept = async () => {
     try {
-      const res = await api.post(`/api/invitations/${token}/accept`, { share_contact: share.checked });
+      const res = await api.post(`${base}/accept`, { share_contact: share.checked });
       forgetInvitation(token);
       ctx.navigate(`/cases/${res.case_id ?? res.id}`);
     } catch (err) {
@@ -45,7 +50,7 @@ export async function landing(main, [token], ctx) {
   };
   const decline = async () => {
     try {
-      await api.post(`/api/invitations/${token}/decline`);
+      await api.post(`${base}/decline`);
       forgetInvitation(token);
       mount(main, h("div", { class: "narrow" }, h("h1", { text: t("invite.declined.title") }),
         h("p", { class: "notice", attrs: { role: "status" }, text: attorney
