@@ -21,9 +21,9 @@
 #   settlement once the agreement is fully signed (SETTLED).
 # * Outcomes are final: every command on a closed case raises "wrong_state".
 # * An attorney is added or removed by their own party and may also withdraw. An observer (a
-#   mediator in training) is added by the mediator, takes part only once the mediator approves them
-#   (ApproveObserver), may leave, and may be removed by the mediator. Parties are never removed:
-#   they opt out instead.
+#   mediator in training) is added by the mediator or an admin, takes part only once the mediator
+#   (or an admin) approves them (ApproveObserver), may leave, and may be removed by the mediator.
+#   Parties are never removed: they opt out instead.
 # * Checks run in this order: no case yet / case closed, then the actor rule (PERMISSIONS), then the
 #   status (TRANSITIONS), then the command's own checks. An illegal move raises CaseError; states
 #   are frozen, so nothing changes.
@@ -365,7 +365,12 @@ def _may_act_for_side(state: CaseState, command: Any, actor: Actor) -> bool:
 def _may_add(state: CaseState, command: AddParticipant, actor: Actor) -> bool:
     if command.role is Role.ATTORNEY:
         return _is_party(state, actor) and actor.side is command.side
-    return command.role is Role.OBSERVER and _is_mediator(state, actor)
+    return command.role is Role.OBSERVER and _runs_observers(state, actor)
+
+
+def _runs_observers(state: CaseState, actor: Actor) -> bool:
+    """The case's mediator, or the centre's staff (an admin, not the system)."""
+    return _is_mediator(state, actor) or (actor.role is Role.ADMIN and not _is_system(actor))
 
 
 def _may_remove(state: CaseState, command: RemoveParticipant, actor: Actor) -> bool:
@@ -390,7 +395,7 @@ PERMISSIONS: dict[type[Any], Callable[[Any, Any, Actor], bool]] = {
     ),
     AddParticipant: _may_add,
     RemoveParticipant: _may_remove,
-    ApproveObserver: lambda state, command, actor: _is_mediator(state, actor),
+    ApproveObserver: lambda state, command, actor: _runs_observers(state, actor),
     OptOut: _may_act_for_side,
     RecordImpasse: lambda state, command, actor: (
         actor.role in (Role.MEDIATOR, Role.CO_MEDIATOR) and is_member(state, actor)

@@ -121,7 +121,7 @@ async def invite_attorney(call: Call[b.InviteAttorney]) -> b.Sent:
 
 
 async def add_observer(call: Call[b.AddObserver]) -> b.CaseDetail:
-    """The mediator adds an observer (a mediator in training), pending approval."""
+    """The mediator or an admin adds an observer (a mediator in training), pending approval."""
     await _cases(call).add_observer(
         _me(call), _case_id(call), call.body.user_id, email=call.body.email
     )
@@ -129,7 +129,7 @@ async def add_observer(call: Call[b.AddObserver]) -> b.CaseDetail:
 
 
 async def approve_observer(call: Call[None]) -> b.CaseDetail:
-    """The mediator approves an observer."""
+    """The mediator or an admin approves an observer."""
     await _cases(call).approve_observer(_me(call), _case_id(call), int(call.params["user_id"]))
     return await _detail(call, _case_id(call))
 
@@ -462,7 +462,7 @@ ENDPOINTS = (
         "POST",
         CASE + "/observers",
         add_observer,
-        "Add an observer (mediator)",
+        "Add an observer (mediator or admin)",
         body=b.AddObserver,
         reply=b.CaseDetail,
         responses=(404, 409),
@@ -472,7 +472,7 @@ ENDPOINTS = (
         "POST",
         CASE + "/observers/{user_id:int}/approve",
         approve_observer,
-        "Approve an observer (mediator)",
+        "Approve an observer (mediator or admin)",
         reply=b.CaseDetail,
         responses=(404, 409),
         tag="cases",

@@ -100,8 +100,8 @@ class CaseService(Invitations, Staffing, Fees):
     async def add_observer(
         self, user: User, case_id: int, observer_id: int | None, *, email: str | None = None
     ) -> None:
-        """The mediator adds a mediator in training (by account or address), who waits for
-        the mediator's approval."""
+        """The mediator or an admin adds a mediator in training (by account or address), who
+        waits for approval (the mediator's or an admin's)."""
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user)
             if observer_id is None:
@@ -111,7 +111,8 @@ class CaseService(Invitations, Staffing, Fees):
             await unit.change(case, command, actor, utcnow())
 
     async def approve_observer(self, user: User, case_id: int, observer_id: int) -> None:
-        """The mediator approves an observer, who from now on reads the joint conversation."""
+        """The mediator (or an admin) approves an observer, who from now on reads the joint
+        conversation."""
         async with self.units.begin() as unit:
             case, actor = await unit.lock(case_id, user)
             await unit.change(case, m.ApproveObserver(observer_id), actor, utcnow())

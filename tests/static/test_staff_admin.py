@@ -1,7 +1,8 @@
 """The centre's administration on screen (issue 17's done-when, without the figures): a new
 admin invites a mediator, who chooses their own password; sets her languages, case kinds and a
 day off; records a conflict with a party by name; assigns her to a community case past the
-conflict with a reason; the mediator adds and approves an observer; the admin waives the fee
+conflict with a reason; the mediator adds and approves an observer, and so does the admin from
+the case page; the admin waives the fee
 and the filing party is told; the audit log shows names and roles and exports CSV. Then the
 accounts screen disables and enables her. Phone-sized throughout; the tabs never overlap."""
 
@@ -64,12 +65,14 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
     admin_email, nina_email = f"boss-{tag}@example.org", f"nina-{tag}@example.org"
     p_email, d_email = f"cp-{tag}@example.org", f"cd-{tag}@example.org"
     d_name = f"Dora Neighbour {tag}"
-    seed_users(
+    trainee_email = f"tia-{tag}@example.org"
+    ids = seed_users(
         server,
         [
             (admin_email, f"Boss {tag}", "admin"),
             (p_email, f"Pat Filer {tag}", ""),
             (d_email, d_name, ""),
+            (trainee_email, f"Tia Trainee {tag}", "mediator"),
         ],
     )
 
@@ -147,6 +150,18 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
     observer = np_.locator(f"li[data-user-id='{staff.mediator_id}']")
     await observer.get_by_role("button", name="Approve observer").click()
     await expect(observer.get_by_role("button", name="Approve observer")).to_have_count(0)
+
+    # The admin adds another from the case page too, and approves them there.
+    await ap.goto(f"{server.url}/#/cases/{case_id}")
+    await ap.get_by_text("Add an observer").click()
+    await ap.get_by_label("Their email address (a mediator account)").fill(trainee_email)
+    await ap.get_by_role("button", name="Add observer").click()
+    trainee = ap.locator(f"li[data-user-id='{ids[trainee_email]}']")
+    await expect(trainee).to_contain_text("waiting for the mediator's approval")
+    await trainee.get_by_role("button", name="Approve observer").click()
+    await expect(trainee.get_by_role("button", name="Approve observer")).to_have_count(0)
+    await expect(trainee).not_to_contain_text("waiting for")
+    await ap.goto(f"{server.url}/#/admin/cases")
 
     # The fee is waived; the filing party is told and sees it on the case.
     await ap.get_by_role("tab", name="All cases").click()

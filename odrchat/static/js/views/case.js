@@ -157,9 +157,12 @@ function actionButton(text, run, cls = "") {
 
 const FEE_KEYS = { "": "case.fee.review", waived: "case.fee.waived", paid: "case.fee.paid", due: "case.fee.due" };
 
-/** The mediator adds a mediator in training as an observer (then approves them on their card). */
+// Who adds observers and approves them on their card: the mediator, and the centre's admins.
+const RUNS_OBSERVERS = ["mediator", "co_mediator", "admin"];
+
+/** The mediator (or an admin) adds a mediator in training as an observer, approved on their card. */
 function observerBox(d, refresh) {
-  if (!["mediator", "co_mediator"].includes(d.my_role) || !isOpen(d)) return null;
+  if (!RUNS_OBSERVERS.includes(d.my_role) || !isOpen(d)) return null;
   const email = h("input", { id: "observer-email", type: "email", autocomplete: "off" });
   const [btn, out] = actionButton(t("case.observer.add"), async () => {
     await api.post(`/api/cases/${d.id}/observers`, { email: email.value.trim() });
@@ -172,7 +175,8 @@ function observerBox(d, refresh) {
 }
 
 function approveButton(d, p, refresh) {
-  if (p.role !== "observer" || p.approved || !["mediator", "co_mediator"].includes(d.my_role)) return null;
+  if (p.role !== "observer" || p.approved || !RUNS_OBSERVERS.includes(d.my_role)
+    || d.status !== "in_mediation") return null;
   return h("div", { class: "actions" }, actionButton(t("case.approveObserver"), async () => {
     await api.post(`/api/cases/${d.id}/observers/${p.user_id}/approve`);
     refresh();
