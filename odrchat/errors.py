@@ -73,6 +73,8 @@ class OdrError(Exception):
             text = message.text if isinstance(message, Say) else message
             if isinstance(message, Say):
                 values = message.values
+            # A value that is itself a Say (a reason inside a sentence) is translated too.
+            values = {k: say(v, {}) if isinstance(v, Say) else v for k, v in values.items()}
             found = texts.gettext(text) if texts is not None else text
             return found.format(**values) if values else found
 

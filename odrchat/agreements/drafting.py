@@ -22,10 +22,11 @@ from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit
-from odrchat.errors import Conflict
+from odrchat.errors import Conflict, Say
+from odrchat.i18n import N_
 from odrchat.offers.terms import Terms
 
-ALREADY_REACHED = "An agreement has already been reached in this case."
+ALREADY_REACHED = N_("An agreement has already been reached in this case.")
 
 
 async def agreement_context(s: AsyncSession, case: Case, on: date) -> AgreementContext:
@@ -50,7 +51,9 @@ async def agreement_context(s: AsyncSession, case: Case, on: date) -> AgreementC
             premises_address=case.premises_address,
         )
     except ValueError as exc:
-        raise Conflict(f"An agreement cannot be written yet: {exc}.") from None
+        raise Conflict(
+            N_("An agreement cannot be written yet: {reason}."), params={"reason": Say(str(exc))}
+        ) from None
 
 
 async def refuse_second(s: AsyncSession, case_id: int) -> None:

@@ -26,6 +26,7 @@ from odrchat.agreements.payments import Instalment, InstalmentStatus, totals
 from odrchat.agreements.pdf import Paper, render_papers
 from odrchat.agreements.templates import TITLES, AgreementContext, TemplateError
 from odrchat.cases.kinds import CaseKind
+from odrchat.i18n import N_
 from odrchat.offers.terms import format_cents
 
 TITLE = "Worksheet: Asking the Court to Enforce the Settlement (Code Civ. Proc., § 664.6)"
@@ -47,10 +48,10 @@ def worksheet(
 ) -> str:
     """The worksheet's text for a court case with at least one missed payment."""
     if caption_of(case) is None:
-        raise TemplateError("a community agreement is not enforced through a court case")
+        raise TemplateError(N_("a community agreement is not enforced through a court case"))
     missed = [i for i in schedule if i.status is InstalmentStatus.MISSED]
     if not missed:
-        raise TemplateError("no payment stands as missed")
+        raise TemplateError(N_("no payment stands as missed"))
     paid, unpaid = totals(schedule)
     signed_on = max((s.at for s in signatures), default=None)
     lines = [

@@ -306,12 +306,11 @@ def apply(
     rule = TRANSITIONS[agreement.status].get(type(command))
     if rule is None:
         raise AgreementError(
-            "wrong_status",
-            f"{type(command).__name__} is not allowed while the agreement is {agreement.status}",
+            "wrong_status", N_("this cannot be done at the agreement's current step")
         )
     roles, after = rule
     if actor.role not in roles:
-        raise AgreementError("forbidden", f"a {actor.role} may not {type(command).__name__}")
+        raise AgreementError("forbidden", N_("your role in this case does not allow this"))
     match command:
         case Edit():
             return _edit(agreement, command)
@@ -406,7 +405,7 @@ def _repeat_refusal(agreement: Agreement, actor: Actor) -> AgreementError | None
     if any(s.signer_user_id == actor.user_id for s in agreement.signatures):
         return AgreementError("already_signed", N_("you have already signed this agreement"))
     if actor.side in agreement.signed_sides:
-        return AgreementError("already_signed", f"the {actor.side} side has already signed")
+        return AgreementError("already_signed", N_("your side has already signed this agreement"))
     return None
 
 
@@ -457,7 +456,7 @@ def _paper(
     if any(s.signer_user_id == command.signer_user_id for s in agreement.signatures):
         raise AgreementError("already_signed", N_("that person has already signed"))
     if command.for_side in agreement.signed_sides:
-        raise AgreementError("already_signed", f"the {command.for_side} side has already signed")
+        raise AgreementError("already_signed", N_("that side has already signed"))
     signature = Signature(
         signer_user_id=command.signer_user_id,
         for_side=command.for_side,

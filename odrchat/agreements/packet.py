@@ -32,6 +32,7 @@ from odrchat.agreements.templates import (
 )
 from odrchat.cases.kinds import CaseKind
 from odrchat.cases.roles import Side
+from odrchat.i18n import N_
 from odrchat.offers.terms import MoveOut, Payment, Term, describe
 
 COVER_TITLE = "Filing Cover Sheet"
@@ -76,7 +77,7 @@ def packet_papers(
     """
     caption = caption_of(case)
     if caption is None:
-        raise TemplateError("community agreements are not filed with a court")
+        raise TemplateError(N_("community agreements are not filed with a court"))
     zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
     labels = {s.signer_user_id: signer_role(case.kind, s) for s in signatures}
     signed_on = max((s.at for s in signatures), default=None)

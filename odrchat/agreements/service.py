@@ -243,8 +243,8 @@ class AgreementService(Filing, Paying):
                 scan = await unit.session.get(Document, scan_document_id)
                 if scan is None or scan.case_id != case.id:
                     raise Invalid(
-                        "That scan is not a document of this case.",
-                        fields={"scan_document_id": "not a document of this case"},
+                        N_("That scan is not a document of this case."),
+                        fields={"scan_document_id": N_("not a document of this case")},
                     )
             now = utcnow()
             command = am.RecordPaperSignature(

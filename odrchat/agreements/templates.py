@@ -33,6 +33,7 @@ from odrchat.agreements.dates import DEFAULT_TIMEZONE, in_words, local_time
 from odrchat.agreements.machine import Filing, Signature
 from odrchat.cases.kinds import CaseKind, is_court_filed, side_label
 from odrchat.cases.roles import Role, Side
+from odrchat.i18n import N_
 from odrchat.offers.terms import (
     Dismissal,
     InstallmentPlan,
@@ -130,12 +131,12 @@ class AgreementContext:
 
     def __post_init__(self) -> None:
         if not (self.plaintiff_name.strip() and self.defendant_name.strip()):
-            raise ValueError("both parties need a name")
+            raise ValueError(N_("both parties need a name"))
         court = (self.court_name or "").strip() and (self.court_case_number or "").strip()
         if is_court_filed(self.kind) and not court:
-            raise ValueError("a court case needs the court name and case number")
+            raise ValueError(N_("a court case needs the court name and case number"))
         if self.kind is CaseKind.UNLAWFUL_DETAINER and not (self.premises_address or "").strip():
-            raise ValueError("an unlawful detainer agreement needs the premises address")
+            raise ValueError(N_("an unlawful detainer agreement needs the premises address"))
 
     @property
     def names(self) -> dict[Side, str]:
@@ -159,7 +160,7 @@ def render_agreement(
     """The full agreement text for `case`, spelling out every term in plain language."""
     options = options or AgreementOptions()
     if not terms.items:
-        raise TemplateError("an agreement needs at least one term")
+        raise TemplateError(N_("an agreement needs at least one term"))
     listed = _terms(case, terms)
     lines = [TITLES[case.kind], "", *_heading(case), ""]
     lines += ["What this agreement is", _purpose(case), ""]
@@ -182,7 +183,7 @@ def render_cover_sheet(
 ) -> str:
     """The court filing cover sheet: case, court, parties, signers and dates, nothing else."""
     if not is_court_filed(case.kind):
-        raise TemplateError("community agreements are not filed with a court")
+        raise TemplateError(N_("community agreements are not filed with a court"))
     zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
     lines = [
         "Filing Cover Sheet",
@@ -261,9 +262,9 @@ def _terms(case: AgreementContext, terms: Terms) -> list[Term]:
     """The terms to list; court kinds state the dismissal in their own fixed wording."""
     dismissals = [t for t in terms.items if isinstance(t, Dismissal)]
     if case.kind is CaseKind.COMMUNITY and dismissals:
-        raise TemplateError("a community agreement has no court case to dismiss")
+        raise TemplateError(N_("a community agreement has no court case to dismiss"))
     if any(t.with_prejudice for t in dismissals) and case.kind is not CaseKind.UNLAWFUL_DETAINER:
-        raise TemplateError("this kind of settlement is dismissed without prejudice")
+        raise TemplateError(N_("this kind of settlement is dismissed without prejudice"))
     if case.kind is CaseKind.UNLAWFUL_DETAINER:
         return list(terms.items)
     return [t for t in terms.items if not isinstance(t, Dismissal)]

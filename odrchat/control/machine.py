@@ -40,13 +40,19 @@ _NEUTRALS = frozenset({Role.MEDIATOR, Role.CO_MEDIATOR})
 _TARGETS = frozenset({Role.PARTY, Role.ATTORNEY})
 
 
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
+
+
 class ControlError(Exception):
     """An illegal move: `code` maps to an HTTP status in odrchat.errors."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(f"{code}: {message.format(**params) if params else message}")
         self.code = code
-        self.message = message
+        self.message = message  # the catalog's msgid; `params` fill its {names}
+        self.params = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,43 +205,45 @@ def apply(
     if isinstance(command, SetCaucus):
         return _caucus(state, command, actor)
     if not is_neutral(actor):
-        raise ControlError("not_allowed", "Only the mediator controls the rooms.")
+        raise ControlError("not_allowed", N_("Only the mediator controls the rooms."))
     if isinstance(command, Pause):
         if state.paused:
-            raise ControlError("wrong_state", "The joint conversation is already paused.")
+            raise ControlError("wrong_state", N_("The joint conversation is already paused."))
         return replace(state, paused=True), [Paused()]
     if isinstance(command, Resume):
         if not state.paused:
-            raise ControlError("wrong_state", "The joint conversation is not paused.")
+            raise ControlError("wrong_state", N_("The joint conversation is not paused."))
         return replace(state, paused=False), [Resumed()]
     if isinstance(command, Hide):
         key = (command.room_id, command.seq)
         if key in state.hidden:
-            raise ControlError("wrong_state", "That message is already hidden.")
+            raise ControlError("wrong_state", N_("That message is already hidden."))
         if not command.reason.strip():
-            raise ControlError("reason_required", "Say why the message is hidden.")
+            raise ControlError("reason_required", N_("Say why the message is hidden."))
         return replace(state, hidden=state.hidden | {key}), [Hidden(*key)]
     target = command.target
     if target.role not in _TARGETS:
-        raise ControlError("not_allowed", "Only a party or an attorney can be muted or removed.")
+        raise ControlError(
+            "not_allowed", N_("Only a party or an attorney can be muted or removed.")
+        )
     uid = target.user_id
     live = tuple((u, t) for u, t in state.muted if t > now and u != uid)
     if isinstance(command, Mute):
         if not now < command.until <= now + MAX_MUTE:
-            raise ControlError("bad_time", "A mute lasts from one minute to a day.")
+            raise ControlError("bad_time", N_("A mute lasts from one minute to a day."))
         return replace(state, muted=(*live, (uid, command.until))), [Muted(uid, command.until)]
     if isinstance(command, Unmute):
         if state.muted_until(uid, now) is None:
-            raise ControlError("wrong_state", "That person is not muted.")
+            raise ControlError("wrong_state", N_("That person is not muted."))
         return replace(state, muted=live), [Unmuted(uid)]
     if isinstance(command, Remove):
         if uid in state.removed:
-            raise ControlError("wrong_state", "That person is already out of the joint room.")
+            raise ControlError("wrong_state", N_("That person is already out of the joint room."))
         if not command.reason.strip():
-            raise ControlError("reason_required", "Say why the person is removed.")
+            raise ControlError("reason_required", N_("Say why the person is removed."))
         return replace(state, removed=state.removed | {uid}), [Removed(uid)]
     if uid not in state.removed:
-        raise ControlError("wrong_state", "That person is in the joint room.")
+        raise ControlError("wrong_state", N_("That person is in the joint room."))
     return replace(state, removed=state.removed - {uid}), [Readmitted(uid)]
 
 
@@ -244,22 +252,22 @@ def _caucus(
 ) -> tuple[ControlState, list[Event]]:
     system = _system(actor)
     if not (is_neutral(actor) or system):
-        raise ControlError("not_allowed", "Only the mediator chooses caucus-only mediation.")
+        raise ControlError("not_allowed", N_("Only the mediator chooses caucus-only mediation."))
     if command.on:
         safety = state.safety or command.safety
         if state.caucus:
             if safety == state.safety:
-                raise ControlError("wrong_state", "Caucus-only mediation is already on.")
+                raise ControlError("wrong_state", N_("Caucus-only mediation is already on."))
             return replace(state, safety=True), []  # marked, nothing for the rooms to show
         return replace(state, caucus=True, safety=safety), [CaucusChanged(True)]
     if system:
-        raise ControlError("not_allowed", "Only a mediator switches caucus-only mediation off.")
+        raise ControlError("not_allowed", N_("Only a mediator switches caucus-only mediation off."))
     if not state.caucus:
-        raise ControlError("wrong_state", "Caucus-only mediation is already off.")
+        raise ControlError("wrong_state", N_("Caucus-only mediation is already off."))
     if state.safety and not (command.reason or "").strip():
         raise ControlError(
             "reason_required",
-            "Caucus-only mediation is on because of a safety concern: say why it can end.",
+            N_("Caucus-only mediation is on because of a safety concern: say why it can end."),
         )
     return replace(state, caucus=False, safety=False), [CaucusChanged(False)]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 from odrchat.cases.roles import Actor, Role, Side
-from odrchat.control.machine import ControlError, is_neutral
+from odrchat.control.machine import N_, ControlError, is_neutral
 
 MAX_TEXT = 4000
 
@@ -66,7 +66,7 @@ def _of_side(actor: Actor, side: Side) -> bool:
 
 def _text(text: str) -> str:
     if not text.strip() or len(text) > MAX_TEXT:
-        raise ControlError("bad_text", f"The text must be 1 to {MAX_TEXT} characters.")
+        raise ControlError("bad_text", N_("The text must be 1 to {max} characters."), max=MAX_TEXT)
     return text
 
 
@@ -78,18 +78,18 @@ def start(side: Side, text: str, own_words: bool, actor: Actor) -> RelayState:
         return RelayState(side, text, own_words, status)
     if _of_side(actor, side):
         return RelayState(side, text, own_words, RelayStatus.PROPOSED)
-    raise ControlError("not_allowed", "Only the mediator or this side can relay these words.")
+    raise ControlError("not_allowed", N_("Only the mediator or this side can relay these words."))
 
 
 def decide(state: RelayState, command: Command, actor: Actor) -> RelayState:
     """Approve, confirm or decline a pending relay; raise ControlError if not allowed."""
     if state.status in (RelayStatus.SHARED, RelayStatus.DECLINED):
-        raise ControlError("wrong_state", "This relay is already settled.")
+        raise ControlError("wrong_state", N_("This relay is already settled."))
     if isinstance(command, Approve):
         if not is_neutral(actor):
-            raise ControlError("not_allowed", "Only the mediator approves a relay.")
+            raise ControlError("not_allowed", N_("Only the mediator approves a relay."))
         if state.status is not RelayStatus.PROPOSED:
-            raise ControlError("wrong_state", "This relay waits for the side's consent.")
+            raise ControlError("wrong_state", N_("This relay waits for the side's consent."))
         if command.text is not None and command.text != state.text:
             return replace(
                 state, text=_text(command.text), own_words=False, status=RelayStatus.SHARED
@@ -97,10 +97,10 @@ def decide(state: RelayState, command: Command, actor: Actor) -> RelayState:
         return replace(state, status=RelayStatus.SHARED)
     if isinstance(command, Confirm):
         if not _of_side(actor, state.side):
-            raise ControlError("not_allowed", "Only the side whose words these are confirms.")
+            raise ControlError("not_allowed", N_("Only the side whose words these are confirms."))
         if state.status is not RelayStatus.AWAITING:
-            raise ControlError("wrong_state", "This relay waits for the mediator.")
+            raise ControlError("wrong_state", N_("This relay waits for the mediator."))
         return replace(state, status=RelayStatus.SHARED)
     if is_neutral(actor) or (state.status is RelayStatus.AWAITING and _of_side(actor, state.side)):
         return replace(state, status=RelayStatus.DECLINED)
-    raise ControlError("not_allowed", "Only the mediator can decline this relay.")
+    raise ControlError("not_allowed", N_("Only the mediator can decline this relay."))

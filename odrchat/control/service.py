@@ -32,6 +32,7 @@ from odrchat.control import machine as m
 from odrchat.control import relay as r
 from odrchat.control.tables import CaseControl, HiddenMessage, MemberControl, Relay
 from odrchat.errors import Conflict, NotFound, from_domain
+from odrchat.i18n import N_
 from odrchat.offers.tables import OfferRow, stored_terms
 from odrchat.offers.terms import describe
 from odrchat.protocol import control_body, person, relay_body, relayed
@@ -152,7 +153,7 @@ class ControlService:
                 )
             ).first()
             if event is None or event.type != "chat.message":
-                raise NotFound("No such message.")
+                raise NotFound(N_("No such message."))
             command = m.Hide(room_id, seq, reason)
             return await self._apply(unit, case, actor, user, command, reason)
 
@@ -183,7 +184,7 @@ class ControlService:
         try:
             new, events = m.apply(state, command, actor, now)
         except m.ControlError as exc:
-            raise from_domain(exc.code, exc.message) from None
+            raise from_domain(exc.code, exc.message, params=exc.params) from None
         await _write(unit, case.id, new, command, actor, now)
         by = _by(user, actor)
         for event in events:
@@ -224,7 +225,9 @@ class ControlService:
             if not can_read(actor, ref) or actor.role is Role.ADMIN:
                 raise NotFound("Not found.")
             if ref.kind is not RoomKind.PRIVATE or ref.side is None:
-                raise Conflict("Only words from a private room are relayed.", code="not_private")
+                raise Conflict(
+                    N_("Only words from a private room are relayed."), code="not_private"
+                )
             unit.require_mediation(case)
             assert case.id is not None
             source_text, own_words, ours = await _source(
@@ -232,14 +235,14 @@ class ControlService:
             )
             if text is not None and text != source_text:
                 if not m.is_neutral(actor):
-                    raise from_domain("not_allowed", "Only the mediator rephrases a relay.")
+                    raise from_domain("not_allowed", N_("Only the mediator rephrases a relay."))
                 source_text, own_words = text, False
             if not (ours or m.is_neutral(actor)):
-                raise from_domain("not_allowed", "You can relay only your own side's words.")
+                raise from_domain("not_allowed", N_("You can relay only your own side's words."))
             try:
                 state = r.start(ref.side, source_text, own_words, actor)
             except m.ControlError as exc:
-                raise from_domain(exc.code, exc.message) from None
+                raise from_domain(exc.code, exc.message, params=exc.params) from None
             row = Relay(
                 case_id=case.id,
                 source_room_id=room_id,
@@ -275,7 +278,7 @@ class ControlService:
             try:
                 new = r.decide(state, command, actor)
             except m.ControlError as exc:
-                raise from_domain(exc.code, exc.message) from None
+                raise from_domain(exc.code, exc.message, params=exc.params) from None
             row.text, row.own_words, row.status = new.text, new.own_words, str(new.status)
             if m.is_neutral(actor):
                 row.decided_by = actor_id(user)
@@ -333,11 +336,11 @@ async def _target(unit: Unit, case_id: int, user_id: int, actor: Actor) -> Actor
     """The active participant a mute or removal is about (404 for anyone else); whoever may
     not mute or remove anyone hears that first, whoever they named."""
     if not m.is_neutral(actor):
-        raise from_domain("not_allowed", "Only the mediator controls the rooms.")
+        raise from_domain("not_allowed", N_("Only the mediator controls the rooms."))
     for row in await participants_of(unit.session, case_id):
         if row.user_id == user_id and row.active:
             return Actor(row.user_id, Role(row.role), Side(row.side) if row.side else None)
-    raise NotFound("No such participant.")
+    raise NotFound(N_("No such participant."))
 
 
 async def _write(
@@ -433,7 +436,7 @@ async def _source(
     proposes relaying only its own side's."""
     s = unit.session
     if (seq is None) == (offer_id is None):
-        raise from_domain("bad_source", "Relay one message or one offer.")
+        raise from_domain("bad_source", N_("Relay one message or one offer."))
     if seq is not None:
         event = (
             await s.exec(
@@ -443,17 +446,17 @@ async def _source(
             )
         ).first()
         if event is None or event.type != "chat.message":
-            raise NotFound("No such message.")
+            raise NotFound(N_("No such message."))
         hidden = await s.get(HiddenMessage, (room_id, seq))
         if hidden is not None:
-            raise Conflict("A hidden message is not relayed.", code="wrong_state")
+            raise Conflict(N_("A hidden message is not relayed."), code="wrong_state")
         body = json.loads(event.body)
         sender = body.get("sender") or {}
         own = sender.get("role") in ("party", "attorney") and sender.get("side") == str(side)
         return str(body.get("text", "")), own, own
     offer = await s.get(OfferRow, offer_id)
     if offer is None or offer.case_id != case_id:
-        raise NotFound("No such offer.")
+        raise NotFound(N_("No such offer."))
     names = {
         Side(p.side): u
         for p in await participants_of(s, case_id)
@@ -480,4 +483,4 @@ async def _target_room(unit: Unit, case_id: int, side: Side) -> Room:
             return room
         if not caucus and room.kind == RoomKind.JOINT:
             return room
-    raise NotFound("No such room.")
+    raise NotFound(N_("No such room."))

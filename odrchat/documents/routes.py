@@ -54,11 +54,13 @@ def upload_headers(call: Call[None]) -> tuple[str, str, str]:
     for name, limit in (("X-Document-Name", MAX_NAME * 2), ("X-Document-Caption", MAX_CAPTION)):
         raw = headers.get(name, "")
         if len(raw) > limit * 12:  # percent-encoded UTF-8 takes at most 12 bytes a character
-            raise Invalid(N_("Some fields need attention."), fields={name: "is too long"})
+            raise Invalid(N_("Some fields need attention."), fields={name: N_("is too long")})
         try:
             texts.append(unquote(raw, errors="strict"))
         except UnicodeDecodeError:
-            raise BadRequest(f"{name} must be percent-encoded UTF-8.") from None
+            raise BadRequest(
+                N_("{name} must be percent-encoded UTF-8."), params={"name": name}
+            ) from None
     return upload_id, texts[0], texts[1]
 
 

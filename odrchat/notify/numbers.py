@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
 from odrchat.errors import Conflict, Invalid, TooMany
+from odrchat.i18n import N_
 from odrchat.notify import texts
 from odrchat.notify.email import SmsMessage, Withheld
 from odrchat.notify.outbox import enqueue
@@ -67,7 +68,7 @@ def normalise(raw: str) -> str:
     try:
         return to_e164(raw)
     except InvalidPhone as exc:
-        raise Invalid("Please check the phone number.", fields={"phone": str(exc)}) from None
+        raise Invalid(N_("Please check the phone number."), fields={"phone": str(exc)}) from None
 
 
 def _code_hash(secret: str, user_id: int, number: str, code: str) -> str:

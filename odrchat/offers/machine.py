@@ -60,14 +60,27 @@ def N_(message: str) -> str:
 class OfferError(Exception):
     """A refused move; `code` is "conflict", "not_allowed" or "invalid"."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, **params: object) -> None:
         self.code = code
-        self.reason = reason
-        super().__init__(f"{code}: {reason}")
+        self.template = reason  # the catalog's msgid; `params` fill its {names}
+        self.params = params
+        self.reason = reason.format(**params) if params else reason
+        super().__init__(f"{code}: {self.reason}")
 
     @property
     def status_hint(self) -> int:
         return _STATUS_HINTS.get(self.code, 400)
+
+
+# Why an offer that is no longer open cannot be answered (no status word goes untranslated).
+_SETTLED = {
+    OfferStatus.PROPOSED: N_("this offer is still open"),
+    OfferStatus.ACCEPTED: N_("this offer was already accepted"),
+    OfferStatus.REJECTED: N_("this offer was already turned down"),
+    OfferStatus.COUNTERED: N_("this offer was already answered with a counter-offer"),
+    OfferStatus.WITHDRAWN: N_("this offer was withdrawn"),
+    OfferStatus.EXPIRED: N_("this offer has expired"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +206,7 @@ def apply(offer: Offer, command: Command, actor: Actor, now: datetime) -> tuple[
     _check_permission(offer, command, actor)
     target = TRANSITIONS.get((offer.status, type(command)))
     if target is None:
-        raise OfferError("conflict", f"this offer is already {offer.status}")
+        raise OfferError("conflict", _SETTLED[offer.status])
     if isinstance(command, Expire):
         if offer.deadline is None or command.now < offer.deadline:
             raise OfferError("not_allowed", N_("this offer's deadline has not passed"))
@@ -245,14 +258,20 @@ def _check_reason(command: Reject) -> str:
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         raise OfferError(
             "invalid",
-            f"explain why in {REASON_MIN} to {REASON_MAX} characters: "
-            "just saying no doesn't help the other side come up with something better",
+            N_(
+                "explain why in {min} to {max} characters: just saying no doesn't help the "
+                "other side come up with something better"
+            ),
+            min=REASON_MIN,
+            max=REASON_MAX,
         )
     if _has_control(reason):
         raise OfferError("invalid", N_("the reason must not contain control characters"))
     if command.code is not None and command.code not in REJECT_CODES:
         raise OfferError(
-            "invalid", f"reject code must be one of: {', '.join(sorted(REJECT_CODES))}"
+            "invalid",
+            N_("reject code must be one of: {choices}"),
+            choices=", ".join(sorted(REJECT_CODES)),
         )
     return reason
 
@@ -287,7 +306,9 @@ def validate_new_offer(
             raise OfferError("invalid", N_("the deadline must be in the future"))
     if len(explanation) > EXPLANATION_MAX or _has_control(explanation):
         raise OfferError(
-            "invalid", f"the explanation must be plain text of at most {EXPLANATION_MAX} characters"
+            "invalid",
+            N_("the explanation must be plain text of at most {max} characters"),
+            max=EXPLANATION_MAX,
         )
     if answers is not None:
         if not maker.role.has_side:
@@ -296,7 +317,7 @@ def validate_new_offer(
             )
         _check_permission(answers, Counter(0), maker)
         if answers.status is not OfferStatus.PROPOSED:
-            raise OfferError("conflict", f"that offer is already {answers.status}")
+            raise OfferError("conflict", _SETTLED[answers.status])
         if answers.deadline is not None and now >= answers.deadline:
             raise OfferError("conflict", N_("that offer's deadline has passed"))
         if maker.side in answers.accepted_by:

@@ -35,7 +35,7 @@ from odrchat.cases.queries import case_members, load_case
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
-from odrchat.errors import Conflict, Invalid, NotFound, from_domain
+from odrchat.errors import Conflict, Invalid, NotFound, Say, from_domain
 from odrchat.i18n import DEFAULT, N_, Texts, languages, texts_for
 from odrchat.offers import machine as m
 from odrchat.offers.tables import OfferRow, stored_terms
@@ -87,7 +87,9 @@ def _parse(raw: object, now: datetime) -> Terms:
         return parse_terms(raw, today=now.date())
     except TermsError as exc:
         # The body field is "terms"; parse_terms calls the list "items".
-        fields = {"terms" + k.removeprefix("items"): v for k, v in exc.fields.items()}
+        fields: dict[str, str | Say] = {
+            "terms" + k.removeprefix("items"): Say(*exc.says[k]) for k in exc.fields
+        }
         raise Invalid(N_("Some terms need attention."), code=exc.code, fields=fields) from None
 
 
@@ -410,8 +412,9 @@ _NOBODY = Actor(user_id=0, role=Role.ADMIN)  # expiry is a fact of time: nobody'
 
 
 def _refused(exc: m.OfferError, field: str | None) -> Exception:
-    fields = {field: exc.reason} if field and exc.code == "invalid" else None
-    return from_domain(exc.code, exc.reason, fields)
+    said = Say(exc.template, exc.params)
+    fields: dict[str, str | Say] | None = {field: said} if field and exc.code == "invalid" else None
+    return from_domain(exc.code, exc.template, fields, exc.params)
 
 
 async def _person(s: AsyncSession, actor: Actor | None) -> dict[str, Any] | None:

@@ -94,13 +94,24 @@ class Terms:
     items: tuple[Term, ...]
 
 
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
+
+
 class TermsError(ValueError):
-    """Terms that fail validation; `fields` maps a path like ``items/0/due`` to a message."""
+    """Terms that fail validation; `fields` maps a path like ``items/0/due`` to a message, and
+    `says` the same path to the message's catalog msgid and the values for its {names}."""
 
     code = "invalid_terms"
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    def __init__(
+        self,
+        fields: dict[str, str],
+        says: dict[str, tuple[str, dict[str, object]]] | None = None,
+    ) -> None:
         self.fields = fields
+        self.says = says or {path: (message, {}) for path, message in fields.items()}
         super().__init__("; ".join(f"{path}: {message}" for path, message in fields.items()))
 
 
@@ -130,16 +141,16 @@ def parse_terms(raw: object, *, today: date) -> Terms:
     reader = _Reader(today)
     items: list[Term] = []
     if not isinstance(raw, list):
-        reader.fail("items", "must be a list of terms")
+        reader.fail("items", N_("must be a list of terms"))
     elif not 1 <= len(raw) <= MAX_TERMS:
-        reader.fail("items", f"give between 1 and {MAX_TERMS} terms")
+        reader.fail("items", N_("give between 1 and {max} terms"), max=MAX_TERMS)
     else:
         for index, item in enumerate(raw):
             term = reader.term(item, f"items/{index}")
             if term is not None:
                 items.append(term)
     if reader.errors:
-        raise TermsError(reader.errors)
+        raise TermsError(reader.errors, reader.says)
     return Terms(tuple(items))
 
 
@@ -150,21 +161,25 @@ class _Reader:
         self.today = today
         self.latest = _add_years(today, MAX_YEARS)
         self.errors: dict[str, str] = {}
+        self.says: dict[str, tuple[str, dict[str, object]]] = {}
 
-    def fail(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, message)
+    def fail(self, path: str, message: str, **params: object) -> None:
+        """Record the first problem at `path`: `message` is a catalog msgid with {names}."""
+        if path not in self.errors:
+            self.errors[path] = message.format(**params) if params else message
+            self.says[path] = (message, params)
 
     def fields(
         self, raw: object, path: str, required: frozenset[str], optional: frozenset[str]
     ) -> Mapping[str, object] | None:
         if not isinstance(raw, dict):
-            self.fail(path, "must be an object")
+            self.fail(path, N_("must be an object"))
             return None
         for key in raw:
             if key not in required and key not in optional:
-                self.fail(f"{path}/{key}", "unknown field")
+                self.fail(f"{path}/{key}", N_("unknown field"))
         for key in sorted(required - raw.keys()):
-            self.fail(f"{path}/{key}", "required")
+            self.fail(f"{path}/{key}", N_("required"))
         return raw
 
     def kind(self, raw: object, path: str, known: Mapping[str, object]) -> str | None:
@@ -172,9 +187,9 @@ class _Reader:
         if isinstance(kind, str) and kind in known:
             return kind
         if not isinstance(raw, dict):
-            self.fail(path, "must be an object")
+            self.fail(path, N_("must be an object"))
         else:
-            self.fail(f"{path}/kind", f"must be one of: {', '.join(known)}")
+            self.fail(f"{path}/kind", N_("must be one of: {choices}"), choices=", ".join(known))
         return None
 
     def term(self, raw: object, path: str) -> Term | None:
@@ -194,14 +209,15 @@ class _Reader:
                 late_consequence=self.text(m, "late_consequence", path, required=False),
             )
             if len(self.errors) == before and term.payer is term.payee:
-                self.fail(f"{path}/payee", "payer and payee must be different sides")
+                self.fail(f"{path}/payee", N_("payer and payee must be different sides"))
             if len(self.errors) == before and isinstance(term.schedule, InstallmentPlan):
                 total = sum(i.amount_cents for i in term.schedule.installments)
                 if total != term.amount_cents:
                     self.fail(
                         f"{path}/schedule/installments",
-                        f"installments add up to {format_cents(total)} "
-                        f"but the payment total is {format_cents(term.amount_cents)}",
+                        N_("installments add up to {sum} but the payment total is {total}"),
+                        sum=format_cents(total),
+                        total=format_cents(term.amount_cents),
                     )
         elif kind == "move_out":
             term = MoveOut(by=self.day(m, "by", path), tenant=self.side(m, "tenant", path))
@@ -213,7 +229,7 @@ class _Reader:
                 details=self.text(m, "details", path, required=False),
             )
             if len(self.errors) == before and term.distance_feet is None and not term.no_contact:
-                self.fail(path, "a stay-away needs a distance, no contact, or both")
+                self.fail(path, N_("a stay-away needs a distance, no contact, or both"))
         elif kind == "property_return":
             term = PropertyReturn(
                 returner=self.side(m, "returner", path),
@@ -241,7 +257,7 @@ class _Reader:
         if "installments" not in s:
             return InstallmentPlan(())
         if not isinstance(plan, list) or not 1 <= len(plan) <= MAX_INSTALLMENTS:
-            self.fail(path, f"give a list of 1 to {MAX_INSTALLMENTS} installments")
+            self.fail(path, N_("give a list of 1 to {max} installments"), max=MAX_INSTALLMENTS)
             return InstallmentPlan(())
         parts: list[Installment] = []
         for index, raw_part in enumerate(plan):
@@ -253,14 +269,14 @@ class _Reader:
                 self.cents(p, "amount_cents", part_path), self.day(p, "due", part_path)
             )
             if parts and "due" in p and part.due <= parts[-1].due:
-                self.fail(f"{part_path}/due", "each installment must fall after the one before")
+                self.fail(f"{part_path}/due", N_("each installment must fall after the one before"))
             parts.append(part)
         return InstallmentPlan(tuple(parts))
 
     def side(self, m: Mapping[str, object], key: str, path: str) -> Side:
         value = m.get(key)
         if key in m and not (isinstance(value, str) and value in tuple(Side)):
-            self.fail(f"{path}/{key}", "must be 'plaintiff' or 'defendant'")
+            self.fail(f"{path}/{key}", N_("must be 'plaintiff' or 'defendant'"))
         return Side(value) if isinstance(value, str) and value in tuple(Side) else Side.PLAINTIFF
 
     def cents(self, m: Mapping[str, object], key: str, path: str) -> int:
@@ -268,7 +284,7 @@ class _Reader:
         if key not in m:
             return 0
         if type(value) is not int or not 1 <= value <= MAX_CENTS:
-            self.fail(f"{path}/{key}", f"must be whole cents from 1 to {MAX_CENTS}")
+            self.fail(f"{path}/{key}", N_("must be whole cents from 1 to {max}"), max=MAX_CENTS)
             return 0
         return value
 
@@ -277,14 +293,16 @@ class _Reader:
         if value is None:
             return None
         if type(value) is not int or not 1 <= value <= MAX_FEET:
-            self.fail(f"{path}/{key}", f"must be a whole number of feet from 1 to {MAX_FEET}")
+            self.fail(
+                f"{path}/{key}", N_("must be a whole number of feet from 1 to {max}"), max=MAX_FEET
+            )
             return None
         return value
 
     def flag(self, m: Mapping[str, object], key: str, path: str) -> bool:
         value = m.get(key, False)
         if not isinstance(value, bool):
-            self.fail(f"{path}/{key}", "must be true or false")
+            self.fail(f"{path}/{key}", N_("must be true or false"))
             return False
         return value
 
@@ -298,12 +316,14 @@ class _Reader:
         except ValueError:
             day = None
         if day is None or day.isoformat() != value:
-            self.fail(f"{path}/{key}", "must be a date written YYYY-MM-DD")
+            self.fail(f"{path}/{key}", N_("must be a date written YYYY-MM-DD"))
             return self.today
         if not self.today < day <= self.latest:
             self.fail(
                 f"{path}/{key}",
-                f"must be after {self.today} and no later than {self.latest}",
+                N_("must be after {after} and no later than {latest}"),
+                after=self.today.isoformat(),
+                latest=self.latest.isoformat(),
             )
         return day
 
@@ -311,16 +331,16 @@ class _Reader:
         value = m.get(key, "")
         limit = TEXT_LIMITS[key]
         if not isinstance(value, str):
-            self.fail(f"{path}/{key}", "must be text")
+            self.fail(f"{path}/{key}", N_("must be text"))
             return ""
         # Browsers send textarea line breaks as CRLF; keep one spelling so round-trips are exact.
         value = value.replace("\r\n", "\n").strip()
         if required and not value:
-            self.fail(f"{path}/{key}", "must not be empty")
+            self.fail(f"{path}/{key}", N_("must not be empty"))
         elif len(value) > limit:
-            self.fail(f"{path}/{key}", f"must be at most {limit} characters")
+            self.fail(f"{path}/{key}", N_("must be at most {limit} characters"), limit=limit)
         elif any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
-            self.fail(f"{path}/{key}", "must not contain control characters")
+            self.fail(f"{path}/{key}", N_("must not contain control characters"))
         return value
 
 
