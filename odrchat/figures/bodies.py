@@ -111,3 +111,23 @@ class Metrics(Reply):
     mediator_load: MediatorLoad
     payments: Payments
     survey: SurveyFigures
+
+
+class CommentsQuery(Query):
+    since: Annotated[date, Day()] | None = Field(
+        None, description="comments answered in this day's month or later"
+    )
+    until: Annotated[date, Day()] | None = Field(
+        None, description="comments answered in this day's month or earlier"
+    )
+
+
+class SurveyComment(Reply):
+    month: str = Field(description="YYYY-MM, the month it was answered (answers keep no day)")
+    comment: str
+
+
+class SurveyComments(Reply):
+    """What people wrote in the survey, newest month first: no case, no name, no scores."""
+
+    comments: list[SurveyComment]

@@ -108,6 +108,21 @@ async def survey_scores(
     return [SurveyScores(*row) for row in (await s.exec(stmt)).all()]
 
 
+async def survey_comments(
+    s: AsyncSession, since: date | None, until: date | None
+) -> list[tuple[str, str]]:
+    """(month, comment) of the survey answers with a comment in the months of the period,
+    newest month first: never the scores beside it, nothing that points to a case."""
+    stmt = select(SurveyAnswer.month, SurveyAnswer.comment).where(col(SurveyAnswer.comment) != "")
+    if since is not None:
+        stmt = stmt.where(col(SurveyAnswer.month) >= since.strftime("%Y-%m"))
+    if until is not None:
+        stmt = stmt.where(col(SurveyAnswer.month) <= until.strftime("%Y-%m"))
+    # Within a month, by the random id: no order that follows when people answered.
+    stmt = stmt.order_by(col(SurveyAnswer.month).desc(), col(SurveyAnswer.id))
+    return [(month, comment) for month, comment in (await s.exec(stmt)).all()]
+
+
 async def instalments(
     s: AsyncSession, since: date | None, until: date | None, tz: ZoneInfo
 ) -> list[InstalmentFacts]:

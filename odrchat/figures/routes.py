@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from odrchat import audit
 from odrchat.api import Call, Endpoint
 from odrchat.figures import queries, report
-from odrchat.figures.bodies import Metrics, MetricsQuery
+from odrchat.figures.bodies import CommentsQuery, Metrics, MetricsQuery, SurveyComments
 from odrchat.figures.compute import compute
 from odrchat.store.types import utcnow
 
@@ -42,6 +43,22 @@ async def metrics(call: Call[None]) -> Metrics | Response:
     )
 
 
+async def survey_comments(call: Call[None]) -> SurveyComments:
+    """The survey's comments answered in the months of the period (all without since/until):
+    for administrators only, each with its month, never beside its scores; reading them is
+    audited. Mediators and parties never see them."""
+    q = call.query
+    assert isinstance(q, CommentsQuery)
+    assert call.current is not None
+    async with call.services.db.session() as s:
+        found = await queries.survey_comments(s, q.since, q.until)
+        period = {"since": q.since, "until": q.until, "comments": len(found)}
+        await audit.record(s, call.current.user.id, "survey.comments_read", None, period)
+    return SurveyComments.model_validate(
+        {"comments": [{"month": month, "comment": text} for month, text in found]}
+    )
+
+
 ENDPOINTS = (
     Endpoint(
         "GET",
@@ -52,6 +69,16 @@ ENDPOINTS = (
         query=MetricsQuery,
         reply=Metrics,
         alternates=(CSV,),
+        tag="admin",
+    ),
+    Endpoint(
+        "GET",
+        "/api/admin/survey/comments",
+        survey_comments,
+        "Survey comments, with their month",
+        access="admin",
+        query=CommentsQuery,
+        reply=SurveyComments,
         tag="admin",
     ),
 )

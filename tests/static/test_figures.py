@@ -1,8 +1,11 @@
 """The administration's Figures tab in Chromium: charts are named SVG images with a table of
 the same numbers, small counts read "fewer than 5", the CSV downloads, nothing names anyone,
-and axe finds nothing serious at phone and desktop sizes."""
+the survey's comments are listed with their month, and axe finds nothing serious at phone and
+desktop sizes."""
 
 from __future__ import annotations
+
+import sqlite3
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -26,10 +29,21 @@ pytestmark = BROWSER
 DESKTOP = {"width": 1280, "height": 800}
 
 
+# A survey comment as a person might type it: markup is shown as typed, never run.
+COMMENT = "The mediator <b>listened</b> & explained the steps."
+
+
 @pytest.fixture(scope="module")
 def programme(server: Server) -> None:
-    """21 cases filed in March 2026 (no other test files cases then), stored once."""
+    """21 cases filed in March 2026 (no other test files cases then), stored once, and one
+    survey comment answered that month."""
     seed_programme(f"sqlite:///{server.db_path}")
+    with sqlite3.connect(server.db_path) as db:
+        db.execute(
+            "INSERT INTO survey_answers (id, heard, neutral, clear, again, comment, month)"
+            " VALUES ('f1c0ffee0000000000000000000000aa', 4, 5, NULL, 5, ?, '2026-03')",
+            (COMMENT,),
+        )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone390", "desktop"])
@@ -67,6 +81,12 @@ async def test_the_figures_tab_draws_accessible_charts_with_tables_and_exports_c
     await expect(page.get_by_text("Signed agreements with payments:")).to_be_visible()
     text = await page.locator("main").inner_text()
     assert SECRET not in text and SECRET.lower() not in text
+    # The survey's comments, for administrators: the words as typed, with their month only.
+    comments = page.locator("section", has=page.get_by_role("heading", name="What people wrote"))
+    said = comments.locator("ul.survey-comments li[data-month='2026-03']")
+    await expect(said.locator("p")).to_have_text(COMMENT)
+    await expect(said.locator(".comment-month")).to_have_text("Mar 2026")
+    await expect(comments.locator("b")).to_have_count(0)
     if viewport == PHONE:
         await no_horizontal_scroll(page)
     await screenshot(page, f"figures-{viewport['width']}")

@@ -21,7 +21,7 @@ from odrchat.store.types import utcnow
 from odrchat.survey import service
 from odrchat.survey.tables import SurveyAnswer, SurveyInvitation
 from tests.cases.world import PASSWORD, RecordingFeed, add_user, in_mediation, mails, staff
-from tests.helpers import client_for, login, post
+from tests.helpers import client_for, login, post, register
 
 SURVEY = re.compile(r"#/survey/([A-Za-z0-9_\-]+)")
 COMMENT = "COMMENT-Mia-was-kind-to-Dana"
@@ -208,4 +208,49 @@ def _link_for_a_closed_case(c: object, db: Database) -> str:
         return token
 
     token: str = c.portal.call(close)  # type: ignore[union-attr]
+    return token
+
+
+def test_administrators_read_the_comments_with_their_month_and_nobody_else_does(
+    settings: Settings, db_url: str
+) -> None:
+    with client_for(settings) as c:
+        db = c.app_state["services"].db
+        c.portal.call(_answers, db, settings.tz, 3, 4)  # type: ignore[union-attr]
+        token = _link_for_a_closed_case(c, db)
+        assert post(c, f"/api/surveys/{token}", {"heard": 2, "comment": COMMENT}).status_code == 200
+        post(c, f"/api/surveys/{_second_link(c, db)}", {"heard": 5})  # no comment: not listed
+        staff(c, "root", "admin")
+        staff(c, "moe", "mediator")
+        register(c, db_url, "pam@example.org", "Pam")
+        for who in ("moe@example.org", "pam@example.org"):
+            login(c, who, PASSWORD)
+            assert c.get("/api/admin/survey/comments").status_code == 403
+        login(c, "root@example.org", PASSWORD)
+        r = c.get("/api/admin/survey/comments")
+        assert r.status_code == 200, r.text
+        month = utcnow().astimezone(settings.tz).strftime("%Y-%m")
+        listed = r.json()["comments"]
+        assert sorted(x["comment"] for x in listed) == sorted(
+            [COMMENT] + [f"{COMMENT} {i}" for i in range(3)]
+        )
+        assert {x["month"] for x in listed} == {month}
+        assert all(set(x) == {"month", "comment"} for x in listed)  # never the scores beside it
+        # A period before this month has none; the reading is in the audit log.
+        assert c.get("/api/admin/survey/comments?until=2020-01-31").json() == {"comments": []}
+        log = c.get("/api/admin/audit?action=survey.").json()
+    assert [e["action"] for e in log["entries"]][:2] == ["survey.comments_read"] * 2
+
+
+def _second_link(c: object, db: Database) -> str:
+    """Dana's survey link of the case `_link_for_a_closed_case` closed."""
+    from starlette.testclient import TestClient
+
+    assert isinstance(c, TestClient)
+
+    async def link() -> str:
+        [token] = await survey_links(db, "dana@example.org")
+        return token
+
+    token: str = c.portal.call(link)  # type: ignore[union-attr]
     return token

@@ -66,13 +66,35 @@ export async function figures(panel) {
     const query = params.toString();
     csv.href = `/api/admin/metrics?${query ? `${query}&` : ""}format=csv`;
     mount(out, h("p", { class: "loading", text: t("figures.loading") }));
+    const said = api.get(`/api/admin/survey/comments${query ? `?${query}` : ""}`);
+    said.catch(() => {}); // answered (or refused) while the figures load; shown below them
     try {
       render(out, await api.get(`/api/admin/metrics${query ? `?${query}` : ""}`));
     } catch (err) {
       mount(out, h("p", { class: "form-error", attrs: { role: "alert" }, text: err.message }));
+      return;
     }
+    out.appendChild(await comments(said));
   }
   await load();
+}
+
+/** The survey's comments, for administrators only: each with its month, in the writer's words. */
+async function comments(pending) {
+  let list;
+  try {
+    list = (await pending).comments || [];
+  } catch (err) {
+    return section(t("figures.comments.heading"),
+      h("p", { class: "form-error", attrs: { role: "alert" }, text: err.message }));
+  }
+  return section(t("figures.comments.heading"),
+    h("p", { class: "hint", text: t("figures.comments.explain") }),
+    list.length
+      ? h("ul", { class: "survey-comments" }, list.map((c) => h("li", { dataset: { month: c.month } },
+        h("strong", { class: "comment-month", text: monthName(c.month) }),
+        h("p", { class: "prewrap", text: c.comment }))))
+      : h("p", { class: "notice", text: t("figures.comments.none") }));
 }
 
 function render(out, f) {
