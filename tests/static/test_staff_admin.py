@@ -1,10 +1,10 @@
-"""The centre's administration on screen (issue 17's done-when, without the figures): a new
-admin invites a mediator, who chooses their own password; sets her languages, case kinds and a
-day off; records a conflict with a party by name; assigns her to a community case past the
-conflict with a reason; the mediator adds and approves an observer, and so does the admin from
-the case page; the admin waives the fee
-and the filing party is told; the audit log shows names and roles and exports CSV. Then the
-accounts screen disables and enables her. Phone-sized throughout; the tabs never overlap."""
+"""The centre's administration on screen (issue 17's done-when): a new admin invites a
+mediator, who chooses their own password; sets her languages, case kinds and a day off; records
+a conflict with a party by name; assigns her to a community case past the conflict with a
+reason; the mediator adds and approves an observer, and so does the admin from the case page;
+the admin waives the fee and the filing party is told; the audit log shows names and roles and
+exports CSV; the figures page shows the API's numbers and exports CSV. Then the accounts screen
+disables and enables her. Phone-sized throughout; the tabs never overlap."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
+from odrchat.figures.report import SUPPRESSED
 from tests.static.conftest import (
     BROWSER,
     PHONE,
@@ -30,6 +31,18 @@ from tests.static.test_auth import log_in
 
 pytestmark = BROWSER
 SMALL = {"width": 360, "height": 740}
+OUTCOME = {
+    "settled": "Settled",
+    "impasse": "No agreement",
+    "opted_out": "Mediation stopped",
+    "declined": "Did not join",
+    "expired": "Invitation expired",
+}
+
+
+def _shown(n: int | None) -> str:
+    """A count as the figures page writes it in English (null: a small, unpublished count)."""
+    return "fewer than 5" if n is None else f"{n:,}"
 
 
 def _mail_subjects(server: Server, to: str) -> list[str]:
@@ -194,6 +207,35 @@ async def test_a_new_admin_staffs_and_runs_a_community_case(
         await ap.locator("#audit-csv").get_attribute("href"),
     )
     assert "case.fee_reviewed" in csv_text and "Both parties asked" not in csv_text
+
+    # The figures page: charts, and the numbers on screen are the API's (read at the same time).
+    await ap.get_by_role("tab", name="Figures").click()
+    await expect(ap.locator("svg.chart[role=img]").first).to_be_visible()
+    await expect(ap.locator("table.figures").first).to_be_visible()
+    await _tabs_do_not_overlap(ap)
+    figures = await call(ap, "GET", "/api/admin/metrics")
+    await expect(ap.get_by_text(f"Cases filed: {_shown(figures['cases'])}")).to_be_visible()
+    await expect(ap.get_by_text(f"Closed cases: {_shown(figures['closed'])}")).to_be_visible()
+    outcome_table = ap.locator("table.figures", has=ap.locator("caption", has_text="How closed"))
+    for o in figures["outcomes"]:
+        row = outcome_table.locator("tr", has=ap.locator("th", has_text=OUTCOME[o["outcome"]]))
+        await expect(row.locator("td").first).to_have_text(_shown(o["cases"]))
+    load = ap.locator("table.figures", has=ap.locator("caption", has_text="Mediator load"))
+    await expect(load.locator("tr", has_text="Mediators with cases").locator("td")).to_have_text(
+        str(figures["mediator_load"]["mediators"])
+    )
+    # And the CSV export says the same.
+    figures_csv = await ap.evaluate(
+        "async (h) => (await fetch(h, {credentials: 'same-origin'})).text()",
+        await ap.get_by_role("link", name="Download as CSV").get_attribute("href"),
+    )
+    total = figures["cases"]
+    assert f"cases,all,cases,{SUPPRESSED if total is None else total}" in figures_csv
+    assert (
+        f"outcomes,closed,cases,{SUPPRESSED if figures['closed'] is None else figures['closed']}"
+        in figures_csv
+    )
+    assert d_name not in figures_csv and p_email not in figures_csv
 
     # Disabling her logs her out; enabling lets her back in.
     await ap.get_by_role("tab", name="Staff").click()
