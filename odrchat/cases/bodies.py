@@ -299,6 +299,11 @@ class CaseSummary(Reply):
     help_requested_at: Timestamp | None = Field(
         description='mediators and admins only: when a party last pressed "need help"'
     )
+    help_open: int | None = Field(
+        default=None,
+        description="mediators and admins only: help requests nobody has marked handled yet "
+        "(`GET /api/cases/{case_id}/help`)",
+    )
 
 
 class CaseParticipant(Reply):

@@ -49,20 +49,19 @@ class SafetyMarks:
 
     flagged: bool
     last_help: datetime | None
+    open_help: int  # help requests nobody has marked handled yet
 
 
 async def safety_marks(
     session: AsyncSession, case_id: int, screenings: list[Screening]
 ) -> SafetyMarks:
-    """Whether any screening flagged the case, and the newest help request's time."""
-    stmt = (
-        select(HelpRequest.at)
-        .where(col(HelpRequest.case_id) == case_id)
-        .order_by(col(HelpRequest.id).desc())
-        .limit(1)
-    )
-    last = (await session.exec(stmt)).first()
-    return SafetyMarks(any(r.flagged for r in screenings), last)
+    """Whether any screening flagged the case, the newest help request's time, and how many
+    help requests are still open."""
+    stmt = select(HelpRequest.at, HelpRequest.handled_at).where(col(HelpRequest.case_id) == case_id)
+    helps = list((await session.exec(stmt)).all())
+    last = max((at for at, _ in helps), default=None)
+    still_open = sum(1 for _, handled in helps if handled is None)
+    return SafetyMarks(any(r.flagged for r in screenings), last, still_open)
 
 
 __all__ = ["case_detail", "case_list", "case_summary", "in_language", "next_step"]
@@ -109,6 +108,7 @@ def case_summary(
         "created_at": case.created_at,
         "safety_flag": shown.flagged if shown else None,
         "help_requested_at": shown.last_help if shown else None,
+        "help_open": shown.open_help if shown else None,
     }
 
 

@@ -65,3 +65,27 @@ class HelpReply(Reply):
     admins_told: bool = Field(description="no mediator was online, so CCR staff were told too")
     next_steps: list[str] = Field(description="what happens next, in plain words")
     emergency: str
+
+
+class Handler(Reply):
+    user_id: int
+    name: str
+
+
+class HelpRequestView(Reply):
+    """One "need help" press, as the case's mediators and CCR administration see it."""
+
+    id: int
+    user_id: int
+    name: str = Field(description="the party who asked")
+    side: Side
+    reason: str = Field(description="one of the reasons of `AskHelp`")
+    at: Timestamp
+    mediators_online: bool
+    admins_told: bool
+    handled_at: Timestamp | None = Field(description="null while the request is open")
+    handled_by: Handler | None
+
+
+class HelpRequests(Reply):
+    requests: list[HelpRequestView] = Field(description="newest first, open and handled")

@@ -56,6 +56,20 @@ async def ask_help(call: Call[b.AskHelp]) -> b.HelpReply:
     )
 
 
+async def list_help(call: Call[None]) -> b.HelpRequests:
+    """The case's help requests, open and handled (its mediators and CCR administration)."""
+    found = await call.services.safety.help_requests(_me(call), _case_id(call))
+    return b.HelpRequests.model_validate({"requests": found})
+
+
+async def handle_help(call: Call[None]) -> b.HelpRequestView:
+    """Mark a help request as handled (who and when are recorded and audited)."""
+    done = await call.services.safety.handle_help(
+        _me(call), _case_id(call), int(call.params["help_id"])
+    )
+    return b.HelpRequestView.model_validate(done)
+
+
 CASE = "/api/cases/{case_id:int}"
 ENDPOINTS = (
     Endpoint(
@@ -85,6 +99,24 @@ ENDPOINTS = (
         body=b.AskHelp,
         reply=b.HelpReply,
         responses=(403, 404, 429),
+        tag="safety",
+    ),
+    Endpoint(
+        "GET",
+        CASE + "/help",
+        list_help,
+        "List the case's help requests (mediators, administrators)",
+        reply=b.HelpRequests,
+        responses=(403, 404),
+        tag="safety",
+    ),
+    Endpoint(
+        "POST",
+        CASE + "/help/{help_id:int}/handled",
+        handle_help,
+        "Mark a help request as handled (mediators, administrators)",
+        reply=b.HelpRequestView,
+        responses=(403, 404, 409),
         tag="safety",
     ),
 )

@@ -13,6 +13,9 @@ Who sees what:
   `case.help_requested` event in that side's private room (so the mediators see it in the room
   and the party sees it was sent), and queues a notice to the case's mediators, and to CCR
   administration when no mediator is online. One alert per party and case every HELP_EVERY.
+* The case's mediators and CCR administration list a case's help requests, open and handled,
+  and mark one handled: who and when are stored on the request and in the audit log. The party
+  and the other side are not told (nothing is posted in a room).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from odrchat.cases.queries import screenings_of
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit, Units
-from odrchat.errors import Conflict, Forbidden, Invalid, TooMany
+from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from odrchat.i18n import texts_for
 from odrchat.rooms.access import RoomKind
 from odrchat.rooms.feed import RoomFeed
@@ -234,6 +237,40 @@ class SafetyService:
             "has_mediator": bool(neutrals),
         }
 
+    async def help_requests(self, user: User, case_id: int) -> list[dict[str, Any]]:
+        """A case's help requests, newest first (its mediators and CCR administration)."""
+        async with self.units.begin() as unit:
+            _case, actor = await unit.enter(case_id, user)
+            if actor.role not in _READERS:
+                raise Forbidden(texts.NOT_ALLOWED_HELP, code="not_allowed")
+            stmt = (
+                select(HelpRequest)
+                .where(col(HelpRequest.case_id) == case_id)
+                .order_by(col(HelpRequest.id).desc())
+            )
+            rows = list((await unit.session.exec(stmt)).all())
+            return [await _help_json(unit, row) for row in rows]
+
+    async def handle_help(self, user: User, case_id: int, help_id: int) -> dict[str, Any]:
+        """Mark a help request handled (its case's mediators, CCR administration); audited."""
+        now = utcnow()
+        async with self.units.begin() as unit:
+            _case, actor = await unit.lock(case_id, user)
+            if actor.role not in _READERS:
+                raise Forbidden(texts.NOT_ALLOWED_HELP, code="not_allowed")
+            s = unit.session
+            row = await s.get(HelpRequest, help_id)  # the case's lock serialises the markers
+            if row is None or row.case_id != case_id:
+                raise NotFound(texts.NO_SUCH_HELP)
+            if row.handled_at is not None:
+                raise Conflict(texts.ALREADY_HANDLED, code="wrong_state")
+            row.handled_by, row.handled_at = user.id, now
+            s.add(row)
+            detail = {"help": help_id, "side": row.side, "reason": row.reason}
+            await unit.audit(user.id, "help.handled", case_id, detail, now=now)
+            await s.flush()
+            return await _help_json(unit, row)
+
     async def _online(self, rooms: list[Room], neutral_ids: set[int | None]) -> bool:
         for room in rooms:
             if room.id is not None and await self.presence.online(room.id) & neutral_ids:
@@ -260,3 +297,24 @@ async def _neutrals(unit: Unit, case: Case) -> list[User]:
 async def _admins(unit: Unit) -> list[User]:
     stmt = select(User).where(col(User.staff_role) == "admin").order_by(col(User.id))
     return list((await unit.session.exec(stmt)).all())
+
+
+async def _help_json(unit: Unit, row: HelpRequest) -> dict[str, Any]:
+    asker = await unit.session.get(User, row.user_id)
+    handler = await unit.session.get(User, row.handled_by) if row.handled_by else None
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "name": asker.display_name if asker else "",
+        "side": row.side,
+        "reason": row.reason,
+        "at": row.at,
+        "mediators_online": row.mediators_online,
+        "admins_told": row.admins_told,
+        "handled_at": row.handled_at,
+        "handled_by": (
+            {"user_id": handler.id, "name": handler.display_name}
+            if handler is not None and handler.id is not None
+            else None
+        ),
+    }

@@ -37,7 +37,8 @@ class Screening(SQLModel, table=True):
 
 
 class HelpRequest(SQLModel, table=True):
-    """A party pressed "need help": who, where, which reason, and who was told."""
+    """A party pressed "need help": who, where, which reason, who was told, and who dealt
+    with it."""
 
     __tablename__ = "help_requests"
     __table_args__ = (Index("ix_help_requests_case_user_at", "case_id", "user_id", "at"),)
@@ -51,3 +52,6 @@ class HelpRequest(SQLModel, table=True):
     mediators_online: bool
     admins_told: bool
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # A mediator or administrator dealt with it (None: still open).
+    handled_by: int | None = Field(default=None, foreign_key="users.id")
+    handled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -32,6 +32,9 @@ TOO_SOON = N_(
     "If you are in danger right now, call 911."
 )
 NOT_A_REASON = N_("choose one of the reasons")
+NOT_ALLOWED_HELP = N_("Only the mediators of this case and CCR administration see help requests.")
+NO_SUCH_HELP = N_("No such help request.")
+ALREADY_HANDLED = N_("Someone has already marked this request as handled.")
 
 _ONLINE = N_("Your mediator has been told and is online now. They will reply to you here.")
 _OFFLINE = N_(

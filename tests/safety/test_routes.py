@@ -244,3 +244,51 @@ def test_need_help_with_the_mediator_online_does_not_page_staff(
     assert not [
         m for m in outbox(db_url) if m.recipient == "root@example.org" and "help" in m.subject
     ]
+
+
+def test_the_mediator_marks_a_help_request_handled_and_it_is_audited(
+    settings: Settings, db_url: str
+) -> None:
+    """Open vs handled: the case's mediator (or an admin) lists the requests and marks one
+    handled once; who and when are kept and audited; nobody else lists or marks them."""
+    with client_for(settings) as c:
+        case_id, mia = _in_mediation(c, db_url)
+        help_url = f"/api/cases/{case_id}/help"
+        login(c, "paul@example.org")
+        assert post(c, help_url, {"reason": "upset"}).status_code == 200
+        assert c.get(help_url).status_code == 403  # the asking party does not list them
+        login(c, "dana@example.org")
+        assert post(c, help_url, {"reason": "technical"}).status_code == 200
+        assert c.get(help_url).status_code == 403
+
+        login(c, "mia@example.org", PASSWORD)
+        listed = c.get(help_url).json()["requests"]
+        assert [(r["side"], r["reason"], r["handled_at"]) for r in listed] == [
+            ("defendant", "technical", None),
+            ("plaintiff", "upset", None),
+        ]
+        assert c.get("/api/cases").json()["cases"][0]["help_open"] == 2
+        paul_s = listed[1]["id"]
+        done = post(c, f"{help_url}/{paul_s}/handled", {})
+        assert done.status_code == 200, done.text
+        assert done.json()["handled_by"] == {"user_id": mia, "name": "Mia"}
+        assert done.json()["handled_at"] is not None
+        again = post(c, f"{help_url}/{paul_s}/handled", {})
+        assert again.status_code == 409 and again.json()["error"]["code"] == "wrong_state"
+        assert post(c, f"{help_url}/999999/handled", {}).status_code == 404
+        listed = c.get(help_url).json()["requests"]
+        assert [r["handled_by"] is not None for r in listed] == [False, True]
+        assert c.get(f"/api/cases/{case_id}").json()["help_open"] == 1
+
+        login(c, "paul@example.org")  # a party may not mark one, nor learn who handled it
+        assert post(c, f"{help_url}/{listed[0]['id']}/handled", {}).status_code == 403
+        assert c.get(f"/api/cases/{case_id}").json()["help_open"] is None
+
+        login(c, "root@example.org", PASSWORD)
+        assert post(c, f"{help_url}/{listed[0]['id']}/handled", {}).status_code == 200
+        assert c.get(f"/api/cases/{case_id}").json()["help_open"] == 0
+        log = c.get("/api/admin/audit", params={"action": "help.handled"}).json()["entries"]
+        assert [(e["actor_name"], e["detail"]["help"]) for e in log] == [
+            ("Root", listed[0]["id"]),
+            ("Mia", paul_s),
+        ]

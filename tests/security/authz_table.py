@@ -309,6 +309,11 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
         },
     ),
     ("POST", "/api/cases/{case_id:int}/help"): case(PARTIES, body=lambda w: {"reason": "question"}),
+    # Help requests (dana's, open): the case's mediators and admins list them and mark one
+    # handled (the second marker gets 409, past authorisation); the parties, attorneys and
+    # observers may not.
+    ("GET", "/api/cases/{case_id:int}/help"): case(NEUTRALS, admin="ok"),
+    ("POST", "/api/cases/{case_id:int}/help/{help_id:int}/handled"): case(NEUTRALS, admin="ok"),
     # Payments are marked by the parties (and their attorneys) only, for their own side; here
     # the agreement is not signed yet, so those get past authorisation to a 409.
     ("POST", "/api/agreements/{agreement_id:int}/payments/{number:int}"): case(
@@ -411,6 +416,7 @@ def fill(path: str, policy: Policy, world: World, scope: str) -> str:
         ),
         "seq": lambda: world.messages[key],
         "relay_id": lambda: world.relays[key],
+        "help_id": lambda: world.helps[key],
         "document_id": lambda: world.documents[key],
         "token": lambda: TOKEN,
         "conflict_id": lambda: world.conflict,

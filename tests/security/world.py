@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from odrchat.auth import csrf
@@ -23,6 +24,7 @@ from odrchat.auth.tables import User
 from odrchat.cases.tables import Case, Participant
 from odrchat.rooms import log
 from odrchat.safety import screening
+from odrchat.safety.tables import HelpRequest
 from odrchat.services import Services
 from odrchat.settings import TEST_ARGON2, Settings
 from odrchat.store.types import utcnow
@@ -97,6 +99,8 @@ class World:
     # a relay paul proposed from that message, waiting for the mediator ("A").
     messages: dict[str, int] = field(default_factory=dict)
     relays: dict[str, int] = field(default_factory=dict)
+    # A help request dana made in A, and bob in B (both open).
+    helps: dict[str, int] = field(default_factory=dict)
 
     def cookie(self, person: str) -> str:
         return self.tokens[person]
@@ -272,6 +276,12 @@ async def _seed(services: Services) -> dict[str, Any]:
     relay = await services.control.share(
         users["paul"], rooms_a["private:plaintiff"], seq=messages["A-private"]
     )
+    helps: dict[str, int] = {}
+    for key, who, case_id in (("A", "dana", a), ("B", "bob", b)):
+        await services.safety.ask_help(users[who], case_id, "question")
+        async with services.db.session() as s:
+            stmt = select(HelpRequest.id).where(col(HelpRequest.case_id) == case_id)
+            helps[key] = (await s.exec(stmt)).one() or 0
     documents: dict[str, int] = {}
     # The joint rooms' files are photos (they have thumbnails), the private ones PDFs.
     for key, rooms, who, room, name, data in (
@@ -306,6 +316,7 @@ async def _seed(services: Services) -> dict[str, Any]:
         "agreements": {"A2": ag_a2.id, "A3": ag_a3.id, "B": ag_b.id, "B3": ag_b3.id},
         "messages": messages,
         "relays": {"A": relay["id"]},
+        "helps": helps,
     }
 
 
@@ -343,6 +354,7 @@ def build_template(path: Path) -> World:
         seeded["conflict"],
         seeded["messages"],
         seeded["relays"],
+        seeded["helps"],
     )
 
 
@@ -366,6 +378,7 @@ def copy_of(template: World, directory: Path) -> tuple[World, Settings]:
         template.conflict,
         template.messages,
         template.relays,
+        template.helps,
     )
     return world, settings_for(f"sqlite:///{target}")
 

@@ -145,6 +145,20 @@ async def test_screening_on_a_phone_and_need_help_in_a_room(
     await no_horizontal_scroll(pp)
     await screenshot(pp, "safety-help-phone")
 
+    # The mediator sees the request open on the case page (loaded again) and marks it handled.
+    await mp.reload()
+    request = mp.locator("#safety-box li.help-request")
+    await expect(request).to_have_count(1)
+    await expect(request).to_contain_text(f"{p_name} (Petitioner)")
+    await expect(request).to_contain_text("Feels unsafe")
+    await expect(request.locator(".help-status")).to_have_text("Open")
+    await request.get_by_role("button", name="Mark as handled").click()
+    await expect(request.locator(".help-status")).to_have_text(
+        re.compile(f"^Handled by {re.escape(staff.mediator_name)} on ")
+    )
+    await expect(request.get_by_role("button", name="Mark as handled")).to_have_count(0)
+    await expect(mp.locator("#safety-box")).not_to_contain_text("still open")
+
     # The respondent saw neither the petitioner's answers nor the help request.
     await dp.goto(f"{server.url}/#/cases/{case_id}/case")
     await expect(dp.get_by_role("heading", name="Safety questions")).to_be_visible()

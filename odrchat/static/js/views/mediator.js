@@ -36,7 +36,7 @@ export async function dashboard(main, [roomParam], ctx) {
     try {
       for (const c of listOf(await api.get("/api/cases"), "cases")) {
         kinds.set(c.id, c.kind);
-        if (c.safety_flag || c.help_requested_at) flagged.add(c.id);
+        if (c.safety_flag || c.help_open) flagged.add(c.id);
         names.set(c.id, `${kindLabel(c.kind)}${c.court_case_number ? ` ${c.court_case_number}` : ` #${c.id}`}`);
       }
     } catch {

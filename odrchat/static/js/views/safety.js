@@ -4,9 +4,17 @@
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
 import { t } from "../i18n.js";
+import { sideLabel } from "./labels.js";
 
 const YES_NO = [["yes", "safety.yes"], ["no", "safety.no"]];
 const ORDER = [["yes", "safety.yes"], ["no", "safety.no"], ["unsure", "safety.unsure"]];
+// How the mediators' view names a reason a party picked (never the party's words).
+const STAFF_REASONS = {
+  unsafe: "safety.staff.reason.unsafe",
+  upset: "safety.staff.reason.upset",
+  technical: "safety.staff.reason.technical",
+  question: "safety.staff.reason.question",
+};
 const HELP_REASONS = [
   ["unsafe", "safety.help.reason.unsafe"],
   ["upset", "safety.help.reason.upset"],
@@ -101,8 +109,7 @@ export async function safetyBox(d) {
   return h("section", { id: "safety-box", attrs: { "aria-labelledby": "safety-h" } },
     h("h2", { id: "safety-h", text: t("safety.staff.title") }),
     d.safety_flag ? h("p", { class: "notice warn", id: "safety-flag", text: t("safety.staff.flagged") }) : null,
-    d.help_requested_at ? h("p", { class: "notice warn", text: t("safety.staff.help",
-      { when: formatDateTime(d.help_requested_at) }) }) : null,
+    d.help_requested_at ? await helpList(d) : null,
     answers.length ? h("ul", { class: "cards" }, answers.map((a) => h("li", { class: "card",
       dataset: { side: a.side } },
     h("strong", { text: a.display_name }), a.flagged ? h("span", { class: "status warn",
@@ -115,6 +122,59 @@ export async function safetyBox(d) {
       a.note ? [h("dt", { text: t("safety.screening.note") }), h("dd", { class: "prewrap", text: a.note })] : null,
       h("dt", { text: t("safety.staff.answeredAt") }), h("dd", { text: formatDateTime(a.answered_at) })))))
       : h("p", { text: t("safety.staff.none") }));
+}
+
+/** The case's help requests, open first, each open one with "Mark as handled". */
+async function helpList(d) {
+  let requests = [];
+  try {
+    requests = (await api.get(`/api/cases/${d.id}/help`)).requests || [];
+  } catch (err) {
+    return h("p", { class: "notice warn", text: err.message });
+  }
+  const box = h("div", { class: "help-requests" });
+  const status = (r) => (r.handled_at
+    ? h("span", { class: "status ok help-status", text: t("safety.staff.helpHandled",
+      { name: r.handled_by?.name || "", when: formatDateTime(r.handled_at) }) })
+    : h("span", { class: "status warn help-status", text: t("safety.staff.helpOpen") }));
+  const item = (r) => {
+    const out = h("p", { class: "field-error", attrs: { role: "status" } });
+    const li = h("li", { class: "card help-request", dataset: { helpId: r.id, open: r.handled_at ? "" : "1" } },
+      h("strong", { text: `${r.name} (${sideLabel(d.kind, r.side)})` }), " ",
+      h("span", { text: t(STAFF_REASONS[r.reason] || "safety.staff.reason.question") }),
+      h("p", { text: t("safety.staff.help", { when: formatDateTime(r.at) }) }), status(r));
+    if (!r.handled_at) {
+      const mark = h("button", { type: "button", class: "secondary", text: t("safety.staff.markHandled") });
+      mark.addEventListener("click", async () => {
+        mark.disabled = true;
+        try {
+          const done = await api.post(`/api/cases/${d.id}/help/${r.id}/handled`);
+          requests = requests.map((x) => (x.id === done.id ? done : x));
+          render();
+          // Keyboard and screen-reader users land on what changed, not on the page's top.
+          const now = box.querySelector(`[data-help-id="${done.id}"] .help-status`);
+          if (now) {
+            now.setAttribute("tabindex", "-1");
+            now.focus();
+          }
+        } catch (err) {
+          out.textContent = err.message;
+          mark.disabled = false;
+        }
+      });
+      li.append(h("div", { class: "actions" }, mark), out);
+    }
+    return li;
+  };
+  const render = () => {
+    const open = requests.filter((r) => !r.handled_at);
+    const handled = requests.filter((r) => r.handled_at);
+    mount(box, h("h3", { text: t("safety.staff.helpTitle") }),
+      open.length ? h("p", { class: "notice warn", text: t("safety.staff.helpOpenCount", { count: open.length }) }) : null,
+      h("ul", { class: "cards" }, [...open, ...handled].map(item)));
+  };
+  render();
+  return box;
 }
 
 /** The chip on a case list line, for those who may see that a case is flagged. */
