@@ -181,7 +181,10 @@ class DocumentService:
         acc = await self._access(s, user, room_id)
         if acc is None:
             raise NotFound(N_("Not found."))
-        if not acc.writable:
+        # The rule chat.send applies: the case's control state read afresh (a pause, mute or
+        # removal holds at once) and a mute's end compared with the clock, so an upload is let
+        # in the moment the mute is over, as a message is.
+        if not acc.may_write(utcnow()):
             raise refused("not_allowed", self.limits)
         return acc
 

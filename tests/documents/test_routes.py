@@ -507,3 +507,29 @@ def test_pictures_get_a_thumbnail_and_pdfs_a_page_count_under_the_room_rule(
         )  # a thumbnail is the list, not a download
         assert audited == 0
     assert count(db_url, Blob) == 3  # photo, its thumbnail, the PDF: the copy adds nothing
+
+
+def test_a_mute_blocks_uploads_to_the_joint_room_until_it_ends(
+    settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A muted party may not share a file in the joint room (her private room stays open);
+    once the mute's time is up she may, at once, as chat.send lets her write again: both read
+    the same control state and compare its end with the clock, not with a cached answer."""
+    with session(settings, db_url) as s:
+        s.as_("mia")
+        muted = s.c.post(
+            f"/api/cases/{s.w.case_id}/control/mute",
+            json={"user_id": s.w.users["dana"], "minutes": 5},
+            headers=s.csrf(),
+        )
+        assert muted.status_code == 200, muted.text
+        s.as_("dana")
+        refused = s.upload("joint", samples.pdf(), "m1")
+        assert (refused.status_code, error_code(refused)) == (403, "not_allowed")
+        assert s.upload("private:defendant", samples.pdf(), "m2").status_code == 201
+        # Six minutes on, with no word from anyone: the mute is over.
+        later = utcnow() + timedelta(minutes=6)
+        for module in ("odrchat.rooms.directory", "odrchat.documents.service"):
+            monkeypatch.setattr(f"{module}.utcnow", lambda: later, raising=False)
+        done = s.upload("joint", samples.pdf(), "m3")
+        assert done.status_code == 201, done.text
