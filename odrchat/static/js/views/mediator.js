@@ -56,7 +56,11 @@ export async function dashboard(main, [roomParam], ctx) {
   // The case as the mediator sees it, fetched once per case.
   const details = new Map();
   const detailOf = (caseId) => {
-    if (!details.has(caseId)) details.set(caseId, api.get(`/api/cases/${caseId}`));
+    if (!details.has(caseId)) {
+      const loaded = api.get(`/api/cases/${caseId}`);
+      loaded.catch(() => details.delete(caseId)); // asked again next time
+      details.set(caseId, loaded);
+    }
     return details.get(caseId);
   };
   const languagesOf = (caseId) => detailOf(caseId).then((d) => new Map(
@@ -70,12 +74,16 @@ export async function dashboard(main, [roomParam], ctx) {
   let stopPanel = null;
   let shown = null;
   let closed = false;
+  let desk = null; // the offer cards of the joint room shown, if it is one
+  let lastCaucus = null;
+  let focusComposer = false; // a room chosen from the list: its composer takes the focus
 
   const select = (id) => {
     selected = id;
     history.replaceState(null, "", `#/mediator/${id}`);
+    focusComposer = id !== shown;
     render();
-    host.querySelector("textarea")?.focus();
+    if (!focusComposer) host.querySelector("textarea")?.focus();
   };
 
   const render = () => {
@@ -109,13 +117,18 @@ export async function dashboard(main, [roomParam], ctx) {
       stopPanel = null;
       shown = selected;
       const room = connection.rooms.get(selected);
-      const open = (desk) => {
+      desk = null;
+      const open = (offers) => {
         if (closed || shown !== room.id) return;
+        desk = offers;
+        lastCaucus = desk ? desk.caucus : null;
         stopPanel = chatPanel(host, connection, room.id, {
           label: t("mediator.panelLabel", { case: caseName(room.caseId), room: label(room) }), announce: ctx.announce,
           caseKind: kinds.get(room.caseId), languageOf: languagesOf(room.caseId),
-          renderEvent: desk ? (ev) => desk.render(ev) : null,
+          renderEvent: offers ? (ev) => offers.render(ev) : null,
         });
+        if (focusComposer) host.querySelector("textarea")?.focus();
+        focusComposer = false;
       };
       if (room.kind === ROOM.JOINT) {
         // Offer cards need the case (its kind, status and the reader's role in it).
@@ -130,13 +143,25 @@ export async function dashboard(main, [roomParam], ctx) {
       mount(host, h("p", { class: "notice", text: t("mediator.choose") }));
     }
   };
+  // Caucus mode on or off: the offer cards' relay actions follow it (as on the case page).
+  const onRoom = (ev) => {
+    const room = ev.detail?.room;
+    if (!desk || !room || room.id !== shown || room.kind !== ROOM.JOINT) return;
+    const caucus = Boolean(room.control?.caucus);
+    if (caucus !== lastCaucus) {
+      lastCaucus = caucus;
+      desk.refresh();
+    }
+  };
   connection.addEventListener("rooms", render);
   connection.addEventListener("room", render);
+  connection.addEventListener("room", onRoom);
   render();
   return () => {
     closed = true;
     if (stopPanel) stopPanel();
     connection.removeEventListener("rooms", render);
     connection.removeEventListener("room", render);
+    connection.removeEventListener("room", onRoom);
   };
 }
