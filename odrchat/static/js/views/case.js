@@ -157,8 +157,9 @@ function actionButton(text, run, cls = "") {
 
 const FEE_KEYS = { "": "case.fee.review", waived: "case.fee.waived", paid: "case.fee.paid", due: "case.fee.due" };
 
-// Who adds observers and approves them on their card: the mediator, and the centre's admins.
-const RUNS_OBSERVERS = ["mediator", "co_mediator", "admin"];
+// Who adds observers and approves them on their card: the mediator, and the centre's admins
+// (the case rules refuse a co-mediator, so a co-mediator is not offered the buttons).
+const RUNS_OBSERVERS = ["mediator", "admin"];
 
 /** The mediator (or an admin) adds a mediator in training as an observer, approved on their card. */
 function observerBox(d, refresh) {
