@@ -231,7 +231,7 @@ def _day_start(call: Call[Any], day: date | None, *, after: bool = False) -> dat
 async def admin_queue(call: Call[None]) -> b.Queue:
     """Cases waiting for a mediator: a suggested mediator, conflicts, same court numbers."""
     async with call.services.db.session() as s:
-        return b.Queue.model_validate({"cases": await staffing.queue(s, _today(call))})
+        return b.Queue.model_validate({"cases": await staffing.queue(s, _today(call), call.texts)})
 
 
 async def admin_cases(call: Call[None]) -> b.AdminCaseList:

@@ -36,7 +36,7 @@ from odrchat.cases.roles import Actor, Role
 from odrchat.cases.tables import Case, Invitation, MediatorConflict, MediatorDayOff, Participant
 from odrchat.cases.unit import Units
 from odrchat.errors import Conflict, Invalid, NotFound, Say
-from odrchat.i18n import N_, texts_for
+from odrchat.i18n import DEFAULT, N_, Texts, texts_for
 from odrchat.safety import texts as safety_texts
 from odrchat.store.types import utcnow
 
@@ -189,9 +189,15 @@ async def mediators(session: AsyncSession, today: date) -> list[dict[str, Any]]:
     ]
 
 
-def _describe(row: MediatorConflict) -> str:
-    """Who a conflict names, for the admin's warning (never a case's words)."""
-    return row.party_name or row.email or f"account {row.user_id}"
+def _say(t: Texts, text: str | Say) -> str:
+    """`text` in `t`'s language when it is a catalog text with values, else as it is."""
+    return t.gettext(text.text, **text.values) if isinstance(text, Say) else text
+
+
+def _describe(row: MediatorConflict) -> str | Say:
+    """Who a conflict names, for the admin's warning (never a case's words); a bare account
+    is worded in the reader's language where the text is shown."""
+    return row.party_name or row.email or Say(N_("account {id}"), {"id": row.user_id})
 
 
 async def duplicates(session: AsyncSession, case: Case) -> list[int]:
@@ -211,10 +217,12 @@ async def duplicates(session: AsyncSession, case: Case) -> list[int]:
     )
 
 
-async def queue(session: AsyncSession, today: date) -> list[dict[str, Any]]:
+async def queue(session: AsyncSession, today: date, t: Texts | None = None) -> list[dict[str, Any]]:
     """Cases waiting for a mediator, oldest first, each with a suggested mediator, the recorded
     conflicts that touch it and other open cases with the same court case number. `today` is
-    the centre's date (`local_today`): days off are the centre's days."""
+    the centre's date (`local_today`): days off are the centre's days. `t`: the reader's
+    language (English by default)."""
+    t = t or texts_for(DEFAULT)
     stmt = (
         select(Case)
         .where(col(Case.status) == m.CaseStatus.AWAITING_MEDIATOR.value)
@@ -259,7 +267,7 @@ async def queue(session: AsyncSession, today: date) -> list[dict[str, Any]]:
                 # Only that a screening asks for care; the answers stay behind their endpoint.
                 "safety_flag": any(r.flagged for r in await screenings_of(session, case.id)),
                 "conflicts": [
-                    {"mediator_id": mid, "person": _describe(row), "note": row.note}
+                    {"mediator_id": mid, "person": _say(t, _describe(row)), "note": row.note}
                     for mid, rows in sorted(conflicts.items())
                     for row in rows
                 ],

@@ -200,9 +200,10 @@ class SafetyService:
             online = await self._online(rooms, {u.id for u in neutrals})
             admins = [] if online else await _admins(unit)
             link = notices.case_link(self.settings.public_url, case_id)
-            label = side_label(CaseKind(case.kind), side).lower()
+            label = side_label(CaseKind(case.kind), side)
             for person in [*neutrals, *admins]:
-                notice = texts.help_requested(texts_for(person.language), case_id, reason, label)
+                t = texts_for(person.language)  # the side's name in the reader's language too
+                notice = texts.help_requested(t, case_id, reason, t.gettext(label).lower())
                 await unit.send(person, notice, link)
             s.add(
                 HelpRequest(

@@ -18,6 +18,7 @@ from odrchat.cases.service import CaseService
 from odrchat.cases.texts import AGREEMENT_TO_MEDIATE_VERSION
 from odrchat.cases.views import CaseFilter, admin_case_list
 from odrchat.errors import Conflict
+from odrchat.i18n import texts_for
 from odrchat.settings import Settings
 from tests.cases.test_service import People, db, people, svc  # noqa: F401 (fixtures)
 from tests.cases.world import PASSWORD, REASON, api_open, mails, open_case, staff
@@ -74,6 +75,20 @@ async def test_profile_days_off_and_cap_steer_the_suggestion(
     async with svc.db.session() as s:
         queue = await staffing.queue(s, today)
     assert all(q["suggested"]["id"] == people.mia.id for q in queue)
+
+
+async def test_a_conflict_by_account_is_named_in_the_readers_language(
+    svc: CaseService, people: People
+) -> None:
+    """A conflict that names only an account reads "account 7" / "cuenta 7" on the queue."""
+    assert people.mia.id is not None and people.dana.id is not None
+    await _waiting(svc, people)
+    await svc.add_conflict(people.admin, people.mia.id, None, people.dana.id, "neighbour")
+    async with svc.db.session() as s:
+        (english,) = await staffing.queue(s, date.today())
+        (spanish,) = await staffing.queue(s, date.today(), texts_for("es"))
+    assert english["conflicts"][0]["person"] == f"account {people.dana.id}"
+    assert spanish["conflicts"][0]["person"] == f"cuenta {people.dana.id}"
 
 
 async def test_a_conflict_by_name_warns_and_needs_an_audited_override(

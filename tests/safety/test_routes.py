@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from odrchat.settings import Settings
 from tests.cases.world import PASSWORD, api_open, staff
-from tests.helpers import client_for, link_token, login, outbox, post, register
+from tests.helpers import client_for, csrf, link_token, login, outbox, post, register
 
 NOTE = "SCREEN-NOTE-paul-he-followed-me-home"
 CH = {
@@ -292,3 +292,21 @@ def test_the_mediator_marks_a_help_request_handled_and_it_is_audited(
             ("Root", listed[0]["id"]),
             ("Mia", paul_s),
         ]
+
+
+def test_a_spanish_mediator_reads_which_side_asked_for_help_in_spanish(
+    make_settings: Callable[..., Settings], db_url: str
+) -> None:
+    """The notice names the side in the reader's language (before, the English side name
+    went into the Spanish sentence). No outbox worker: this reads what was queued."""
+    with client_for(make_settings(db_url, outbox_enabled=False)) as c:
+        case_id, _ = _in_mediation(c, db_url)
+        login(c, "mia@example.org", PASSWORD)
+        assert c.patch("/api/me", json={"language": "es"}, headers=csrf(c)).status_code == 200
+        login(c, "paul@example.org")
+        assert post(c, f"/api/cases/{case_id}/help", {"reason": "question"}).status_code == 200
+    (mail,) = [
+        m for m in outbox(db_url) if m.recipient == "mia@example.org" and "ayuda" in m.subject
+    ]
+    assert f"La parte (demandante) del caso n.º {case_id} presionó" in mail.body_text
+    assert "plaintiff" not in mail.body_text.lower()
