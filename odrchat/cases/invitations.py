@@ -33,7 +33,7 @@ from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import odr_explainer
 from odrchat.cases.unit import Unit, Units
-from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, from_domain
+from odrchat.errors import Conflict, Forbidden, Invalid, NotFound, Say, from_domain
 from odrchat.i18n import N_, Texts, texts_for
 from odrchat.notify.email import SmsMessage
 from odrchat.store.types import utcnow
@@ -231,7 +231,8 @@ class Invitations:
                 premises_address=premises_address,
             )
         except CaseFactsError as exc:
-            raise Invalid(N_("Some fields need attention."), fields=exc.fields) from None
+            fields = {k: Say(v, exc.values.get(k)) for k, v in exc.fields.items()}
+            raise Invalid(N_("Some fields need attention."), fields=fields) from None
         if other_email.lower() == user.email.lower():
             raise Invalid(
                 N_("Some fields need attention."),

@@ -74,8 +74,11 @@ class CaseFactsError(Exception):
 
     code = "invalid"
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.fields = dict(fields)
+    def __init__(
+        self, fields: Mapping[str, str], values: Mapping[str, Mapping[str, object]] | None = None
+    ) -> None:
+        self.fields = dict(fields)  # field -> catalog msgid; `values` fill its {names}
+        self.values = {k: dict(v) for k, v in (values or {}).items()}
         self.message = "please correct: " + ", ".join(sorted(self.fields))
         super().__init__(self.message)
 
@@ -118,39 +121,55 @@ def validate_case_facts(
     text = _clean(description)
     department, premises = _clean(department), _clean(premises_address)
     errors: dict[str, str] = {}
+    values: dict[str, dict[str, object]] = {}
     if is_court_filed(kind):
         if court_case_number is None:
-            errors["court_case_number"] = "the court case number is required for a filed case"
+            errors["court_case_number"] = N_("the court case number is required for a filed case")
         elif len(court_case_number) > CASE_NUMBER_MAX:
-            errors["court_case_number"] = f"use at most {CASE_NUMBER_MAX} characters"
+            errors["court_case_number"], values["court_case_number"] = (
+                N_("use at most {max} characters"),
+                {"max": CASE_NUMBER_MAX},
+            )
         elif not _CASE_NUMBER.fullmatch(court_case_number):
-            errors["court_case_number"] = "use only letters, digits, dashes and spaces"
+            errors["court_case_number"] = N_("use only letters, digits, dashes and spaces")
         if court_name is None:
-            errors["court_name"] = "the court's name is required for a filed case"
+            errors["court_name"] = N_("the court's name is required for a filed case")
         elif len(court_name) > COURT_NAME_MAX:
-            errors["court_name"] = f"use at most {COURT_NAME_MAX} characters"
+            errors["court_name"], values["court_name"] = (
+                N_("use at most {max} characters"),
+                {"max": COURT_NAME_MAX},
+            )
         if department is not None and len(department) > DEPARTMENT_MAX:
-            errors["department"] = f"use at most {DEPARTMENT_MAX} characters"
+            errors["department"], values["department"] = (
+                N_("use at most {max} characters"),
+                {"max": DEPARTMENT_MAX},
+            )
     else:
         if court_case_number is not None:
-            errors["court_case_number"] = "a community mediation has no court case number"
+            errors["court_case_number"] = N_("a community mediation has no court case number")
         if court_name is not None:
-            errors["court_name"] = "a community mediation has no court"
+            errors["court_name"] = N_("a community mediation has no court")
         if hearing_date is not None:
-            errors["hearing_date"] = "a community mediation has no court hearing"
+            errors["hearing_date"] = N_("a community mediation has no court hearing")
         if department is not None:
-            errors["department"] = "a community mediation has no court department"
+            errors["department"] = N_("a community mediation has no court department")
     if kind is CaseKind.UNLAWFUL_DETAINER:
         if premises is None:
-            errors["premises_address"] = "the address of the rented premises is required"
+            errors["premises_address"] = N_("the address of the rented premises is required")
         elif len(premises) > PREMISES_MAX:
-            errors["premises_address"] = f"use at most {PREMISES_MAX} characters"
+            errors["premises_address"], values["premises_address"] = (
+                N_("use at most {max} characters"),
+                {"max": PREMISES_MAX},
+            )
     elif premises is not None:
-        errors["premises_address"] = "only an unlawful detainer case names rented premises"
+        errors["premises_address"] = N_("only an unlawful detainer case names rented premises")
     if text is None:
-        errors["description"] = "please describe the dispute"
+        errors["description"] = N_("please describe the dispute")
     elif len(text) > DESCRIPTION_MAX:
-        errors["description"] = f"use at most {DESCRIPTION_MAX} characters"
+        errors["description"], values["description"] = (
+            N_("use at most {max} characters"),
+            {"max": DESCRIPTION_MAX},
+        )
     if errors or text is None:
-        raise CaseFactsError(errors)
+        raise CaseFactsError(errors, values)
     return CaseFacts(kind, court_name, court_case_number, hearing_date, text, department, premises)

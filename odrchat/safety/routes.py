@@ -7,7 +7,8 @@ from typing import Any
 
 from odrchat.api import Call, Endpoint
 from odrchat.auth.tables import User
-from odrchat.errors import Invalid
+from odrchat.errors import Invalid, Say
+from odrchat.i18n import N_
 from odrchat.safety import bodies as b
 from odrchat.safety import texts
 from odrchat.safety.screening import ScreeningError, answers_of
@@ -36,7 +37,8 @@ async def answer_screening(call: Call[b.ScreeningAnswers]) -> b.ScreeningView:
             body.order, body.afraid, body.support_person, body.accommodation, body.note
         )
     except ScreeningError as exc:
-        raise Invalid("Some fields need attention.", fields=exc.fields) from None
+        fields = {k: Say(v, exc.values.get(k)) for k, v in exc.fields.items()}
+        raise Invalid(N_("Some fields need attention."), fields=fields) from None
     view = await call.services.safety.answer(_me(call), _case_id(call), answers)
     return b.ScreeningView.model_validate(view)
 

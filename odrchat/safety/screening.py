@@ -41,12 +41,21 @@ class Order(enum.StrEnum):
     UNSURE = "unsure"
 
 
-class ScreeningError(ValueError):
-    """Answers that cannot be stored; `fields` names each bad answer in plain words."""
+def N_(message: str) -> str:
+    """Marks a catalog text (odrchat.i18n extracts every N_ call); this module stays pure."""
+    return message
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
+
+class ScreeningError(ValueError):
+    """Answers that cannot be stored; `fields` names each bad answer in plain words (a catalog
+    msgid; `values` fill its {names})."""
+
+    def __init__(
+        self, fields: Mapping[str, str], values: Mapping[str, Mapping[str, object]] | None = None
+    ) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
         self.fields = dict(fields)
+        self.values = {k: dict(v) for k, v in (values or {}).items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +92,17 @@ def answers_of(
 ) -> Answers:
     """Check raw answers and build `Answers`; raise ScreeningError naming every bad one."""
     errors: dict[str, str] = {}
+    values: dict[str, dict[str, object]] = {}
     try:
         chosen = Order(order)
     except ValueError:
-        errors["order"] = "choose yes, no or not sure"
+        errors["order"] = N_("choose yes, no or not sure")
         chosen = Order.UNSURE
     cleaned = (note or "").strip() or None
     if cleaned is not None and len(cleaned) > NOTE_MAX:
-        errors["note"] = f"use at most {NOTE_MAX} characters"
+        errors["note"], values["note"] = N_("use at most {max} characters"), {"max": NOTE_MAX}
     if errors:
-        raise ScreeningError(errors)
+        raise ScreeningError(errors, values)
     return Answers(chosen, afraid, support_person, accommodation, cleaned)
 
 

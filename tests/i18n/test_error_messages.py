@@ -18,7 +18,9 @@ from odrchat.i18n.sources import extract
 from odrchat.offers.machine import REASON_MAX, REASON_MIN
 from odrchat.offers.terms import MAX_CENTS
 from odrchat.settings import Settings
+from tests.cases.world import FACTS
 from tests.helpers import client_for, csrf, login, post
+from tests.i18n.test_routes import register_and_login
 from tests.offers.test_service import payment
 from tests.rooms.world import PASSWORD, world
 
@@ -26,7 +28,7 @@ ROOT = Path(odrchat.__file__).parent
 # The message is the first argument of these...
 FIRST = {
     "BadRequest", "Invalid", "NotAuthenticated", "Forbidden", "NotFound", "Conflict", "TooMany",
-    "PayloadTooLarge", "UnsupportedType", "Unavailable", "TemplateError", "fail",
+    "PayloadTooLarge", "UnsupportedType", "Unavailable", "TemplateError", "fail", "InvalidPhone",
 }  # fmt: skip
 # ...and the second (after the code) of these. PaymentError is not here: odrchat.agreements
 # .paying words a payment refusal by its code (agreements/texts.py, REFUSALS).
@@ -52,6 +54,17 @@ def problems() -> list[str]:
             if isinstance(t, ast.Name)
         }
         for node in ast.walk(tree):
+            # errors["field"] = "..." (case facts, screening answers): a marked msgid.
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Subscript) and getattr(t.value, "id", "") == "errors"
+                for target in node.targets
+                for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+            ):
+                values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+                if not (
+                    isinstance(values[0], ast.Call) and getattr(values[0].func, "id", "") == "N_"
+                ):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: errors[...] unmarked")
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
@@ -136,3 +149,18 @@ def test_a_spanish_user_reads_offer_errors_in_spanish(
         c.patch("/api/me", json={"language": "en"}, headers=csrf(c))
         r = post(c, reject, {"reason": "no"})
         assert r.json()["error"]["message"].startswith(f"explain why in {REASON_MIN} to")
+
+
+def test_a_spanish_user_reads_intake_errors_in_spanish(settings: Settings, db_url: str) -> None:
+    """The intake form's field problems (case facts) come back in the user's language."""
+    with client_for(settings) as c:
+        register_and_login(c, db_url, "rosa@example.org")
+        c.patch("/api/me", json={"language": "es"}, headers=csrf(c))
+        body = {**FACTS, "kind": "community", "court_case_number": None}
+        r = post(c, "/api/cases", {k: v for k, v in body.items() if v is not None})
+        assert r.status_code == 422, r.text
+        fields = r.json()["error"]["fields"]
+        assert fields == {"court_name": "una mediación comunitaria no tiene corte"}
+        r = post(c, "/api/cases", {**body, "kind": "small_claims", "court_case_number": "24SC#1"})
+        fields = r.json()["error"]["fields"]
+        assert fields == {"court_case_number": "use solo letras, números, guiones y espacios"}
