@@ -6,7 +6,8 @@ its events in the rooms they concern, writes the audit entry (with the reason, w
 carries), and marks the case changed: after the commit every worker drops its view of the case
 and re-checks each live subscription of it, so a pause, a mute or a removal holds on every
 worker as soon as the change is heard (the socket reads the worker's view before storing any
-message). The state lives in rows (`control.tables`); the history in the hash-chained room logs.
+message, and the store checks a joint-room message again under the room's lock: `rooms.guard`).
+The state lives in rows (`control.tables`); the history in the hash-chained room logs.
 
 `set_caucus` is the entry point for screening: called with no user (the system actor) and
 `safety=True` when a screening flags a safety concern, it switches caucus-only mode on (or

@@ -21,7 +21,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from odrchat.rooms import log
+from odrchat.rooms import guard, log
+from odrchat.rooms.guard import Blocked
 from odrchat.rooms.log import StoredEvent
 
 # The room locks (taken in id order) and the look-up of client ids already stored, in one
@@ -37,6 +38,16 @@ LOCK_AND_FIND = (
     " JOIN unnest($2::int[], $3::int[], $4::text[]) AS k(room_id, sender_id, client_id)"
     " ON e.room_id = k.room_id AND e.sender_id = k.sender_id AND e.client_id = k.client_id"
 )
+# The mediator's control of the batch's joint rooms, read after the locks in a statement of its
+# own (so with a snapshot that sees a change committed while we waited: `rooms.guard`): kind 0
+# rows are the case's caucus and pause, kind 1 rows one member's mute and removal.
+CONTROL = (
+    "SELECT 0, r.id, NULL::int, c.caucus, c.paused, NULL::timestamptz, NULL::bool"
+    " FROM rooms r JOIN case_controls c ON c.case_id = r.case_id WHERE r.id = ANY($1::int[])"
+    " UNION ALL"
+    " SELECT 1, r.id, m.user_id, NULL::bool, NULL::bool, m.muted_until, m.removed"
+    " FROM rooms r JOIN member_controls m ON m.case_id = r.case_id WHERE r.id = ANY($1::int[])"
+)
 # Every new row and every new head, in one statement.
 STORE = (
     "WITH stored AS ("
@@ -49,10 +60,28 @@ STORE = (
 )
 
 
+async def _blocked(
+    conn: Any,
+    batch: list[log.Request],
+    stored: dict[tuple[int, int, str], StoredEvent],
+    at: datetime,
+) -> dict[int, str]:
+    room_ids = guard.rooms_to_check(batch)
+    if not room_ids:
+        return {}
+    rows = await conn.fetch(CONTROL, room_ids)
+    by_room = guard.states(
+        ((r[1], bool(r[3]), bool(r[4])) for r in rows if r[0] == 0),
+        ((r[1], r[2], r[5], bool(r[6])) for r in rows if r[0] == 1),
+    )
+    return guard.blocked(batch, stored, by_room, at)
+
+
 async def commit(
     conn: Any, batch: list[log.Request], at: datetime
-) -> list[tuple[StoredEvent, bool]]:
-    """Store a batch in one transaction on an asyncpg connection; (event, duplicate) per request.
+) -> list[tuple[StoredEvent, bool] | Blocked]:
+    """Store a batch in one transaction on an asyncpg connection; (event, duplicate) per request,
+    or Blocked for a message the mediator's control refuses (`rooms.guard`).
 
     A unique violation (another worker stored the same client id after our look-up) escapes as
     asyncpg's UniqueViolationError with nothing stored; the writer then retries one by one.
@@ -74,7 +103,9 @@ async def commit(
                 stored[(room_id, sender_id, client_id)] = StoredEvent(
                     room_id, seq, text, when, sender_id, client_id, json.loads(body)
                 )
-        results, records = log.sequence(batch, heads, stored, at)
+        blocks = await _blocked(conn, batch, stored, at)
+        kept = [r for i, r in enumerate(batch) if i not in blocks]
+        results, records = log.sequence(kept, heads, stored, at)
         # Column-wise for unnest, with the batch's timestamp between confidentiality and hashes.
         columns = [list(c) for c in zip(*((*r[:7], at, *r[7:]) for r in records), strict=True)]
         if columns:
@@ -85,4 +116,4 @@ async def commit(
                 [seq for seq, _ in heads.values()],
                 [h for _, h in heads.values()],
             )
-        return results
+        return guard.merge(batch, blocks, results)

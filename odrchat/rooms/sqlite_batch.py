@@ -13,7 +13,8 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from odrchat.rooms import log
+from odrchat.rooms import guard, log
+from odrchat.rooms.guard import Blocked
 from odrchat.rooms.log import StoredEvent
 from odrchat.store.db import SQLITE_BUSY_TIMEOUT_MS
 
@@ -34,10 +35,44 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
+
+
+def _blocked(
+    conn: sqlite3.Connection,
+    batch: list[log.Request],
+    stored: dict[tuple[int, int, str], StoredEvent],
+    at: datetime,
+) -> dict[int, str]:
+    """The requests the mediator's control refuses, read inside the batch's transaction
+    (`rooms.guard`)."""
+    room_ids = guard.rooms_to_check(batch)
+    if not room_ids:
+        return {}
+    marks = ",".join("?" * len(room_ids))
+    cases = conn.execute(
+        "SELECT r.id, c.caucus, c.paused FROM rooms r "
+        f"JOIN case_controls c ON c.case_id = r.case_id WHERE r.id IN ({marks})",
+        room_ids,
+    ).fetchall()
+    members = conn.execute(
+        "SELECT r.id, m.user_id, m.muted_until, m.removed FROM rooms r "
+        f"JOIN member_controls m ON m.case_id = r.case_id WHERE r.id IN ({marks})",
+        room_ids,
+    ).fetchall()
+    by_room = guard.states(
+        ((rid, bool(c), bool(p)) for rid, c, p in cases),
+        ((rid, uid, _when(until), bool(out)) for rid, uid, until, out in members),
+    )
+    return guard.blocked(batch, stored, by_room, at)
+
+
 def commit(
     conn: sqlite3.Connection, batch: list[log.Request], at: datetime
-) -> list[tuple[StoredEvent, bool]]:
-    """Store a batch in one transaction; returns (event, duplicate) per request, in order."""
+) -> list[tuple[StoredEvent, bool] | Blocked]:
+    """Store a batch in one transaction; returns (event, duplicate) per request, in order, or
+    Blocked for a message the mediator's control refuses (`rooms.guard`)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         stored: dict[tuple[int, int, str], StoredEvent] = {}
@@ -60,7 +95,9 @@ def commit(
                 f"SELECT id, head_seq, head_hash FROM rooms WHERE id IN ({marks})", room_ids
             )
         }
-        results, records = log.sequence(batch, heads, stored, at)
+        blocks = _blocked(conn, batch, stored, at)
+        kept = [r for i, r in enumerate(batch) if i not in blocks]
+        results, records = log.sequence(kept, heads, stored, at)
         stamp = _stamp(at)
         rows = [(*r[:7], stamp, *r[7:]) for r in records]
         if rows:
@@ -74,7 +111,7 @@ def commit(
                 [(seq, h, rid) for rid, (seq, h) in heads.items()],
             )
         conn.execute("COMMIT")
-        return results
+        return guard.merge(batch, blocks, results)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -8,8 +8,9 @@ under the lock, seqs and chain hashes are assigned in arrival order, and the bat
 fails as a whole. A client id already stored (or repeated inside the batch) resolves to the
 original event, marked duplicate. If a batch fails on a unique index (another worker stored
 the same client id between our check and our insert), its messages are retried one by one.
-Every caller learns its own outcome: stored, duplicate, or the database error (nothing stored,
-so the socket answers `unavailable` and the client retries with the same id).
+Every caller learns its own outcome: stored, duplicate, refused by the mediator's control
+(`Blocked`: checked again under the room locks, see guard.py), or the database error (nothing
+stored, so the socket answers `unavailable` and the client retries with the same id).
 
 Each backend runs a batch below the ORM: SQLite on its own sqlite3 connection in one thread
 hop (sqlite_batch.py), PostgreSQL straight on asyncpg with one statement per step
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from odrchat import tracing
 from odrchat.metrics import Metrics
 from odrchat.rooms import pg_batch, sqlite_batch
+from odrchat.rooms.guard import Blocked
 from odrchat.rooms.log import StoredEvent
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -131,18 +133,28 @@ class RoomWriter:
                     if not request.done.done():
                         request.done.set_exception(_unavailable(exc))
                     continue
-                self.metrics.batch_written(outcome)
-                if not request.done.done():
-                    request.done.set_result(outcome[0])
+                self._settle([request], outcome)
             return
         self.batches += 1
         self.messages += len(batch)
-        self.metrics.batch_written(results)
+        self._settle(batch, results)
+
+    def _settle(
+        self, batch: list[Append], results: list[tuple[StoredEvent, bool] | Blocked]
+    ) -> None:
+        """Each caller hears its outcome: stored, duplicate, or Blocked by the mediator."""
+        self.metrics.batch_written([r for r in results if not isinstance(r, Blocked)])
         for request, result in zip(batch, results, strict=True):
-            if not request.done.done():
+            if request.done.done():
+                continue
+            if isinstance(result, Blocked):
+                request.done.set_exception(result)
+            else:
                 request.done.set_result(result)
 
-    async def _commit(self, batch: list[Append], at: datetime) -> list[tuple[StoredEvent, bool]]:
+    async def _commit(
+        self, batch: list[Append], at: datetime
+    ) -> list[tuple[StoredEvent, bool] | Blocked]:
         requests = [
             (r.room_id, r.type, r.body, r.confidentiality, r.sender_id, r.client_id) for r in batch
         ]

@@ -371,3 +371,49 @@ async def test_a_flagged_screening_forces_caucus_mode_and_says_nothing_of_why(
     for room in ("joint", "private:plaintiff"):
         text = json.dumps(await stack.events(room))
         assert "afraid" not in text and "order" not in text and "safety" not in text
+
+
+async def test_the_store_refuses_a_message_checked_against_a_view_from_before_the_pause(
+    stack: Stack,
+) -> None:
+    """Another worker that has not heard of the pause yet still holds a view that lets paul
+    write; the store checks again under the room's lock, so no party message follows
+    `control.paused` in the log. A resend of a message stored before the pause is still its
+    duplicate; the mediator still writes."""
+    from odrchat.rooms.guard import Blocked
+
+    stale = await stack.access("paul", "joint")
+    assert stale is not None and now_ok(stale)
+    before, _ = await stack.rooms.send_chat(stale, stack["paul"], "early", "Before the pause")
+    await stack.control.pause(stack["mia"], stack.case_id, True)
+    with pytest.raises(Blocked) as refused:
+        await stack.rooms.send_chat(stale, stack["paul"], "late", "After the pause")
+    # The socket answers it as its own check: forbidden, with the block, to that chat.send.
+    assert (refused.value.code, refused.value.re_id, refused.value.block) == (
+        "forbidden",
+        "late",
+        "paused",
+    )
+    again, duplicate = await stack.rooms.send_chat(
+        stale, stack["paul"], "early", "Before the pause"
+    )
+    assert duplicate and again.seq == before.seq
+    await stack.say("mia", "joint", "Let us take five minutes.")
+    log = [(t, b.get("text")) for _, t, b in await stack.events("joint")]
+    assert ("chat.message", "After the pause") not in log
+    paused_at = log.index(("control.paused", None))
+    assert all(b is None or "Before" not in b for _, b in log[paused_at:])
+
+    # A mute, and a removal, hold in the store the same way.
+    await stack.control.pause(stack["mia"], stack.case_id, False)
+    dana = await stack.access("dana", "joint")
+    assert dana is not None and now_ok(dana)
+    await stack.control.mute(stack["mia"], stack.case_id, stack["dana"].id or 0, 5)
+    with pytest.raises(Blocked) as muted:
+        await stack.rooms.send_chat(dana, stack["dana"], "m", "Still talking")
+    assert muted.value.block == "muted"
+    await stack.control.mute(stack["mia"], stack.case_id, stack["dana"].id or 0, 0)
+    await stack.control.remove(stack["mia"], stack.case_id, stack["dana"].id or 0, REASON)
+    with pytest.raises(Blocked) as removed:
+        await stack.rooms.send_chat(dana, stack["dana"], "r", "Still here")
+    assert removed.value.block == "removed"
