@@ -63,13 +63,19 @@ def say(message: str) -> None:
     print(f"bench: {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
-def connect_all(pool: Pool, opts: Options, indices: list[int] | None = None) -> dict[str, Any]:
+def connect_all(
+    pool: Pool, opts: Options, server: Server, indices: list[int] | None = None
+) -> dict[str, Any]:
     """Connect (and subscribe) sockets `opts.connect_concurrency` at a time; retry failures once.
 
     Connecting is bounded on purpose: real users arrive spread out, and a server flooded with
-    handshakes measures the flood, not the chat.
+    handshakes measures the flood, not the chat. The server's CPU time over the batch divided
+    by the sockets connected is the connect cost (the handshake, authentication, the hello and
+    every subscription up to its room.synced); Redis and PostgreSQL are counted apart.
     """
     start = time.monotonic()
+    infra = infra_pids()
+    srv0, inf0 = server.cpu(), {p: cpu_seconds(p) for p in infra}
     arg = {"indices": indices, "concurrency": opts.connect_concurrency}
     parts = pool.call("connect", arg)
     failures: dict[str, int] = {}
@@ -82,8 +88,13 @@ def connect_all(pool: Pool, opts: Options, indices: list[int] | None = None) -> 
         parts = [{**p, "times": p["times"] + r["times"]} for p, r in zip(parts, retry, strict=True)]
     times = sorted(t for p in parts for t in p["times"])
     n = len(times)
+    srv = server.cpu() - srv0
+    now = {p: cpu_seconds(p) for p in infra}
+    inf = sum(now[p] - inf0[p] for p in infra if now[p] >= inf0[p] > 0)
     return {
         "connected": n,
+        "server_cpu_ms_per_socket": round(srv * 1000 / n, 2) if n else None,
+        "infra_cpu_ms_per_socket": round(inf * 1000 / n, 2) if n else None,
         "failures_first_try": failures,
         "failures": {k: v for r in (retry if failures else []) for k, v in r["failures"].items()},
         "wall_s": round(time.monotonic() - start, 2),

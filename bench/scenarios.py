@@ -36,7 +36,7 @@ def idle(
         for size in sizes:
             size = min(size, len(clients))
             batch = [c.index for c in clients[done:size]]
-            res = connect_all(pool, opts, batch)
+            res = connect_all(pool, opts, target.server, batch)
             done = size
             time.sleep(1.0)  # let the server settle its buffers before reading RSS
             alive = sum(p["connected"] for p in pool.call("collect"))
@@ -86,7 +86,7 @@ def steady(target: Target, opts: Options) -> tuple[Pool, dict[str, Any]]:
     from bench.run import open_pool
 
     pool = open_pool(target, opts)
-    conn = connect_all(pool, opts)
+    conn = connect_all(pool, opts, target.server)
     result: dict[str, Any] = {"connect": conn}
     say(f"{target.name}: {conn['connected']} sockets connected in {conn['wall_s']} s")
     if conn["connected"] < 0.99 * len(target.clients):

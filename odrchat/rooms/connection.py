@@ -413,35 +413,26 @@ class Connection:
         sub = self.subs.get(frame.room)
         if sub is None:
             return  # unsubscribed meanwhile
-        snapshot, head = await self.hub.rooms.snapshot(sub.access, self.user_id, frame.id)
+        snapshot, found = await self.hub.rooms.open_room(
+            sub.access, self.user_id, frame.id, frame.after
+        )
         await self.ws.send_text(snapshot)
-        after = frame.after
-        if after is None:
-            sub.last = max(0, head - p.LATEST_PAGE)
-            await self._send_events(
-                sub, await self.hub.rooms.events_after(frame.room, sub.last, p.LATEST_PAGE, head)
-            )
-        else:
-            if after > head:
-                await self.ws.send_text(
-                    p.error(
-                        "bad_frame",
-                        "after is beyond the room's last event.",
-                        re_id=frame.id,
-                        fields={"after": f"must be at most {head}"},
-                    )
+        if frame.after is not None and frame.after > found.head:
+            await self.ws.send_text(
+                p.error(
+                    "bad_frame",
+                    "after is beyond the room's last event.",
+                    re_id=frame.id,
+                    fields={"after": f"must be at most {found.head}"},
                 )
-                after = head
-            sub.last = after
-            events = await self.hub.rooms.events_after(frame.room, after, p.RESUME_PAGE + 1)
-            if len(events) > p.RESUME_PAGE:
-                await self._send_events(sub, events[: p.RESUME_PAGE])
-                sub.mode = "paging"
-                # The room's head, not the page's end (an event read past the snapshot counts).
-                head = max(head, events[-1].seq)
-                await self.ws.send_text(p.behind(frame.room, sub.last, head))
-                return
-            await self._send_events(sub, events)
+            )
+        sub.last = found.start
+        await self._send_events(sub, found.events)
+        if found.more:
+            sub.mode = "paging"
+            # The room's head, not the page's end (an event read past the snapshot counts).
+            await self.ws.send_text(p.behind(frame.room, sub.last, found.head))
+            return
         sub.mode = "live"
         await self.ws.send_text(p.synced(frame.room, sub.last))
 

@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +27,8 @@ from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
 from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
-from odrchat.rooms.tables import MessageFlag, ReadMarker, Room, RoomEvent
+from odrchat.rooms.replays import Opened, Replays, Want
+from odrchat.rooms.tables import MessageFlag, ReadMarker, Room
 from odrchat.rooms.writer import RoomWriter
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -39,11 +39,6 @@ def ref_of(room: Room) -> RoomRef:
 
 
 READ_SLOTS = 16
-
-# Core tables for the per-subscribe read (no ORM bookkeeping on the hot path).
-ROOMS: Table = Room.__table__  # type: ignore[attr-defined]
-EVENTS: Table = RoomEvent.__table__  # type: ignore[attr-defined]
-MARKERS: Table = ReadMarker.__table__  # type: ignore[attr-defined]
 
 
 class RoomService:
@@ -64,6 +59,7 @@ class RoomService:
         # connection pool at once: a reconnect storm of thousands of sockets then drains in
         # order rather than timing out on the pool. Below the pool size, so writes always fit.
         self.read_slots = asyncio.Semaphore(READ_SLOTS)
+        self.replays = Replays(db, self.read_slots)
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -146,50 +142,33 @@ class RoomService:
             heads = await self.heads([a.room_id for a in found]) if found else {}
         return [(a, heads.get(a.room_id, 0)) for a in found]
 
-    async def snapshot(self, acc: RoomAccess, user_id: int, re_id: str | None) -> tuple[str, int]:
-        """The room.snapshot frame and the room's head."""
-        # Only an administrator's view writes (the audit entry); everyone else just reads.
-        is_admin = acc.actor.role == Role.ADMIN
-        read_seq = func.coalesce(MARKERS.c.seq, 0)
-        unread_q = (
-            select(func.count())
-            .select_from(EVENTS)
-            .where(
-                EVENTS.c.room_id == ROOMS.c.id,
-                EVENTS.c.seq > read_seq,
-                EVENTS.c.type == "chat.message",
-                EVENTS.c.sender_id != user_id,
-            )
-            .scalar_subquery()
-        )
-        stmt = (
-            select(ROOMS.c.head_seq, read_seq, unread_q)
-            .select_from(
-                ROOMS.outerjoin(
-                    MARKERS, (MARKERS.c.room_id == ROOMS.c.id) & (MARKERS.c.user_id == user_id)
-                )
-            )
-            .where(ROOMS.c.id == acc.room_id)
-        )
-        async with self.read_slots:
-            view = await self.directory.view(acc.case_id)
-            async with self.db.session() if is_admin else self.db.read() as s:
-                if is_admin:
-                    from odrchat.audit import record
+    async def open_room(
+        self, acc: RoomAccess, user_id: int, re_id: str | None, after: int | None
+    ) -> tuple[str, Opened]:
+        """A subscription's start: the room.snapshot frame and where its events begin (read in
+        a batch with every other subscription opening now; see rooms.replays)."""
+        if acc.actor.role == Role.ADMIN:
+            from odrchat.audit import record
 
-                    # Every administrator view of a transcript is on the record.
-                    await record(
-                        s,
-                        user_id,
-                        "room.view",
-                        acc.case_id,
-                        {"room": acc.room_id, "kind": str(acc.ref.kind)},
-                    )
-                conn = await s.connection()
-                row = (await conn.execute(stmt)).one()
-        head, read, unread = int(row[0]), int(row[1]), int(row[2])
+            # Every administrator view of a transcript is on the record.
+            async with self.db.session() as s:
+                await record(
+                    s,
+                    user_id,
+                    "room.view",
+                    acc.case_id,
+                    {"room": acc.room_id, "kind": str(acc.ref.kind)},
+                )
+        found = await self.replays.open(Want(acc.room_id, user_id, after))
+        if found is None:  # the room went away (a purged case) between access and here
+            found = Opened(0, 0, 0, 0, [], False)
+        view = self.directory.cached(acc.case_id)
+        if view is None:
+            async with self.read_slots:
+                view = await self.directory.view(acc.case_id)
         seen = view.audience(acc.ref) if view is not None else []
         online = sorted(await self.presence.online(acc.room_id))
+        now = utcnow()
         frame = protocol.snapshot(
             re_id=re_id,
             room=acc.room_id,
@@ -200,13 +179,13 @@ class RoomService:
             confidentiality=confidentiality(acc.ref),
             audience=seen,
             presence=online,
-            head=head,
-            read=read,
-            unread=unread,
-            writable=acc.may_write(utcnow()),
-            control=acc.control_info(utcnow()),
+            head=found.head,
+            read=found.read,
+            unread=found.unread,
+            writable=acc.may_write(now),
+            control=acc.control_info(now),
         )
-        return frame, head
+        return frame, found
 
     # -- the log ----------------------------------------------------------------------------
 
