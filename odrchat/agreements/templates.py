@@ -104,14 +104,17 @@ class AgreementOptions:
         if raw is None:
             return cls()
         if not isinstance(raw, dict):
-            raise ValueError("options must be an object")
+            raise ValueError(N_("options must be an object"))
         clauses = raw.get("clauses", [])
         if not isinstance(clauses, list) or not all(isinstance(c, str) for c in clauses):
-            raise ValueError("clauses must be a list of names")
+            raise ValueError(N_("clauses must be a list of names"))
         route = raw.get("ud_route", UnlawfulDetainerRoute.CONDITIONAL_DISMISSAL.value)
         if not isinstance(route, str):
-            raise ValueError("ud_route must be a name")
-        return cls(frozenset(StandardClause(c) for c in clauses), UnlawfulDetainerRoute(route))
+            raise ValueError(N_("ud_route must be a name"))
+        try:
+            return cls(frozenset(StandardClause(c) for c in clauses), UnlawfulDetainerRoute(route))
+        except ValueError:
+            raise ValueError(N_("a clause or route this server does not know")) from None
 
 
 @dataclass(frozen=True, slots=True)
