@@ -19,6 +19,7 @@ that began before a change can never be cached after it (generation counters).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ from odrchat.store.types import utcnow
 MAX_AGE = 30.0
 # The facts are small (a few rows per case) but unbounded in number: keep the recent ones.
 MAX_CASES = 20_000
+# Loads in flight at once per worker, and the cases one load reads at most.
+LOADERS = 4
+MAX_LOAD = 500
 
 
 class Person(Protocol):
@@ -255,7 +259,7 @@ HIDDEN: Table = HiddenMessage.__table__  # type: ignore[attr-defined]
 class Directory:
     """The per-worker cache of CaseViews (see the module docstring for when views drop)."""
 
-    def __init__(self, db: Database, *, max_age: float = MAX_AGE) -> None:
+    def __init__(self, db: Database, *, max_age: float = MAX_AGE, loaders: int = LOADERS) -> None:
         self.db = db
         self.max_age = max_age
         self._views: dict[int, tuple[float, CaseView]] = {}
@@ -263,6 +267,8 @@ class Directory:
         self._generation: dict[int, int] = {}
         self._epoch = 0
         self.loads = 0
+        self._waiting: list[tuple[list[int], asyncio.Future[dict[int, CaseView]]]] = []
+        self._loading = asyncio.Semaphore(loaders)
 
     def forget(self, case_id: int) -> None:
         self._views.pop(case_id, None)
@@ -311,8 +317,45 @@ class Directory:
             else:
                 out[case_id] = view
         if wanted:
-            out.update(await self._load(wanted))
+            out.update(await self._load_together(wanted))
         return out
+
+    async def _load_together(self, case_ids: list[int]) -> dict[int, CaseView]:
+        """Load with whoever else is waiting: sockets that connect together (a reconnect storm,
+        the parties of one case) share one read instead of a transaction each. Whoever holds
+        the loading slot reads every case queued by then and answers everybody."""
+        done: asyncio.Future[dict[int, CaseView]] = asyncio.get_running_loop().create_future()
+        entry = (case_ids, done)
+        self._waiting.append(entry)
+        try:
+            async with self._loading:
+                if not done.done():
+                    await self._serve()
+        except asyncio.CancelledError:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+            raise
+        return await done
+
+    async def _serve(self) -> None:
+        batch: list[tuple[list[int], asyncio.Future[dict[int, CaseView]]]] = []
+        wanted: set[int] = set()
+        while self._waiting and (not batch or len(wanted) < MAX_LOAD):
+            entry = self._waiting.pop(0)
+            batch.append(entry)
+            wanted.update(entry[0])
+        try:
+            found = await self._load(sorted(wanted))
+        except Exception as exc:  # every caller of the batch hears it
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+                if not fut.cancelled():
+                    fut.exception()  # retrieved: a caller that went away leaves no warning
+            return
+        for ids, fut in batch:
+            if not fut.done():
+                fut.set_result({c: found[c] for c in ids if c in found})
 
     async def view(self, case_id: int) -> CaseView | None:
         return (await self.views([case_id])).get(case_id)

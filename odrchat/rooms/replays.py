@@ -212,7 +212,8 @@ class Replays:
                     fut.set_exception(exc)
             # Nobody may be left to read a failed batch-mate's error: mark it seen.
             for _, fut in batch:
-                fut.exception()
+                if not fut.cancelled():
+                    fut.exception()
             return
         self.batches += 1
         self.requests += len(batch)

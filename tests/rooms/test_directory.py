@@ -114,6 +114,40 @@ async def test_a_load_overlapping_a_change_is_not_kept(db_url: str) -> None:
         await db.dispose()
 
 
+async def test_sockets_that_connect_together_share_one_load(db_url: str) -> None:
+    """Ten hellos at once (a storm, the members of one case): with one loading slot the first
+    reads alone and the other nine are answered by a single read."""
+    w = await build_world(db_url)
+    db = Database(db_url)
+    try:
+        directory = Directory(db, loaders=1)
+        views = await asyncio.gather(*(directory.views([w.case_id, 999_999]) for _ in range(10)))
+        assert directory.loads == 2
+        for found in views:
+            assert set(found) == {w.case_id}  # the unknown case is simply absent
+            paul = found[w.case_id].access(w.users["paul"], is_admin=False)
+            assert {a.room_id for a in paul} == {w.rooms["joint"], w.rooms["private:plaintiff"]}
+    finally:
+        await db.dispose()
+
+
+async def test_a_failed_load_reaches_every_caller_waiting_on_it(db_url: str) -> None:
+    w = await build_world(db_url)
+    nowhere = db_url.rsplit("/", 1)[0] + (
+        "/no/such/dir/x.sqlite3" if "sqlite" in db_url else "/odrchat_no_such_database"
+    )
+    db = Database(nowhere)
+    try:
+        directory = Directory(db, loaders=1)
+        outcomes = await asyncio.gather(
+            *(directory.view(w.case_id) for _ in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(o, Exception) for o in outcomes), outcomes
+        assert directory.cached(w.case_id) is None
+    finally:
+        await db.dispose()
+
+
 async def test_unknown_rooms_and_cases(db_url: str) -> None:
     await build_world(db_url)
     db = Database(db_url)
