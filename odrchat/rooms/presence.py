@@ -41,6 +41,7 @@ class Presence(Protocol):
     async def remove(self, room: int, user: int) -> None: ...
     async def refresh(self, entries: Iterable[tuple[int, int]]) -> None: ...
     async def online(self, room: int) -> set[int]: ...
+    async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]: ...
     async def close(self) -> None: ...
 
 
@@ -65,6 +66,9 @@ class MemoryPresence:
 
     async def online(self, room: int) -> set[int]:
         return set(self._rooms.get(room, ()))
+
+    async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
+        return {room: set(self._rooms.get(room, ())) for room in rooms}
 
     async def close(self) -> None:
         return None
@@ -122,9 +126,28 @@ class RedisPresence:
             members = list(
                 await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
             )
-        names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
-        return {int(name.split(":", 1)[0]) for name in names}
+        return _users(members)
+
+    async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
+        """Several rooms in one round trip (the subscriptions a batch opens together)."""
+        rooms = list(dict.fromkeys(rooms))
+        found: list[list[object]] = []
+        with _best_effort("online"):
+            now = time.time()
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    pipe.zrangebyscore(self.prefix + str(room), now, "+inf")
+                found = list(await pipe.execute())
+        if len(found) != len(rooms):  # Redis away: nobody shows online
+            return {room: set() for room in rooms}
+        return {room: _users(members) for room, members in zip(rooms, found, strict=True)}
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=False)
         await close_pool(self._redis.connection_pool)
+
+
+def _users(members: Iterable[object]) -> set[int]:
+    """User ids from sorted-set members "<user>:<worker>"."""
+    names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+    return {int(name.split(":", 1)[0]) for name in names}

@@ -15,6 +15,7 @@ What a request gets back is pure data; `Connection._replay` turns it into frames
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy import Table, func, select
 from odrchat import protocol
 from odrchat.rooms import log
 from odrchat.rooms.log import StoredEvent
+from odrchat.rooms.presence import Presence
 from odrchat.rooms.tables import ReadMarker, Room, RoomEvent
 from odrchat.store.db import Database
 
@@ -58,6 +60,7 @@ class Opened:
     start: int
     events: list[StoredEvent]
     more: bool
+    online: tuple[int, ...] = ()  # who is in the room now, by user id (sorted)
 
 
 def page(want: Want, head: int) -> tuple[int, int]:
@@ -175,9 +178,12 @@ async def _read_generic(db: Database, wants: Sequence[Want]) -> list[Opened | No
 class Replays:
     """Batches subscription reads behind the room service's read slots (see the module doc)."""
 
-    def __init__(self, db: Database, slots: asyncio.Semaphore) -> None:
+    def __init__(
+        self, db: Database, slots: asyncio.Semaphore, presence: Presence | None = None
+    ) -> None:
         self.db = db
         self.slots = slots
+        self.presence = presence
         self._queue: list[tuple[Want, asyncio.Future[Opened | None]]] = []
         self.batches = 0  # statements (or transactions) run, for tests and metrics
         self.requests = 0
@@ -215,6 +221,15 @@ class Replays:
                 if not fut.cancelled():
                     fut.exception()
             return
+        if self.presence is not None:
+            # Who is online, for every room of the batch in one round trip.
+            online = await self.presence.online_in(w.room_id for w in wants)
+            results = [
+                None
+                if r is None
+                else dataclasses.replace(r, online=tuple(sorted(online[w.room_id])))
+                for w, r in zip(wants, results, strict=True)
+            ]
         self.batches += 1
         self.requests += len(batch)
         for (_, fut), result in zip(batch, results, strict=True):

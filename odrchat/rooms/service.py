@@ -59,7 +59,7 @@ class RoomService:
         # connection pool at once: a reconnect storm of thousands of sockets then drains in
         # order rather than timing out on the pool. Below the pool size, so writes always fit.
         self.read_slots = asyncio.Semaphore(READ_SLOTS)
-        self.replays = Replays(db, self.read_slots)
+        self.replays = Replays(db, self.read_slots, presence)
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -167,7 +167,6 @@ class RoomService:
             async with self.read_slots:
                 view = await self.directory.view(acc.case_id)
         seen = view.audience(acc.ref) if view is not None else []
-        online = sorted(await self.presence.online(acc.room_id))
         now = utcnow()
         frame = protocol.snapshot(
             re_id=re_id,
@@ -178,7 +177,7 @@ class RoomService:
             title=acc.title,
             confidentiality=confidentiality(acc.ref),
             audience=seen,
-            presence=online,
+            presence=list(found.online),
             head=found.head,
             read=found.read,
             unread=found.unread,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+
+import pytest
 
 from odrchat import protocol
+from odrchat.rooms.presence import MemoryPresence, Presence, RedisPresence
 from odrchat.rooms.replays import Replays, Want
 from odrchat.rooms.writer import RoomWriter
 from odrchat.store.db import Database
 from tests.rooms.world import build_world
+from tests.services import redis_url
 
 
 async def _fill(writer: RoomWriter, room: int, sender: int, count: int, tag: str) -> None:
@@ -100,4 +105,39 @@ async def test_a_failed_batch_reaches_every_caller_and_the_next_batch_reads_agai
         again = await replays.open(Want(w.rooms["joint"], w.users["paul"], None))
         assert again is not None and again.head == 0 and again.events == []
     finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_a_batch_reads_who_is_online_in_each_room_in_one_go(
+    db_url: str, backend: str
+) -> None:
+    w = await build_world(db_url)
+    joint, private = w.rooms["joint"], w.rooms["private:plaintiff"]
+    presence: Presence
+    if backend == "redis":
+        presence = RedisPresence(redis_url(), "w1", prefix=f"odrchat:test:{uuid.uuid4().hex}:")
+    else:
+        presence = MemoryPresence()
+    db = Database(db_url)
+    try:
+        await presence.add(joint, w.users["paul"])
+        await presence.add(joint, w.users["mia"])
+        await presence.add(private, w.users["mia"])
+        replays = Replays(db, asyncio.Semaphore(1), presence)
+        first, a, b = await asyncio.gather(
+            replays.open(Want(joint, w.users["dana"], None)),
+            replays.open(Want(joint, w.users["paul"], None)),
+            replays.open(Want(private, w.users["paul"], None)),
+        )
+        assert first is not None and a is not None and b is not None
+        assert first.online == a.online == tuple(sorted([w.users["paul"], w.users["mia"]]))
+        assert b.online == (w.users["mia"],)
+        assert await presence.online_in([joint, private, 999_999]) == {
+            joint: {w.users["paul"], w.users["mia"]},
+            private: {w.users["mia"]},
+            999_999: set(),
+        }
+    finally:
+        await presence.close()
         await db.dispose()
