@@ -166,7 +166,10 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
 
     # The mediator's dashboard shows the offer's terms and status, not "An offer was made.".
     await mp.goto(f"{server.url}/#/mediator")
-    await mp.locator(".room-list button", has_text="Joint").click()
+    # This case's joint room: the mediator is shared by every browser test, so other cases'
+    # joint rooms may be listed too.
+    ours = mp.locator("section", has=mp.locator(f"h2 a[href='#/cases/{case_id}']"))
+    await ours.locator(".room-list button", has_text="Joint").click()
     # The joint room opens once its case is read (offer cards need it); its composer has focus.
     await expect(mp.locator("section.chat textarea")).to_be_focused()
     dash_card = mp.locator("section.chat li.offer-card")
