@@ -9,10 +9,16 @@ a 409 for a move the state rules out, or a 422 for a body the handler refuses, i
 "401", "403" and "404" are those statuses. Anyone outside a case gets 404 for anything of that
 case, never 403, so an outsider cannot learn that a case exists.
 
+An invitation answered by id (/api/me/invitations/{id}) is only its addressee's, with the address
+confirmed; anyone else is answered "dead": exactly what a link that never existed gets (422
+invalid_token, the same body), so nobody learns an invitation is there.
+
 Roles: the seven seats of case A and A2 (see tests/security/world.py), an admin (CCR staff, no
 seat), a stranger (a user with a case of their own) and an anonymous visitor. Scope: "own" is
 the case the role sits in (A, or A2 for agreement endpoints), "other" is case B, where none of
-them sits; endpoints that are not about a case have the single scope "-".
+them sits; for invitations by id, "own" is bob's invitation to paul (the plaintiff of A) and
+"other" paul's to ivy, who has no account; endpoints that are not about a case have the single
+scope "-".
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from typing import Any, Literal
 
 from tests.security.world import PASSWORD, World, terms
 
-Answer = Literal["ok", "401", "403", "404"]
-Kind = Literal["public", "user", "admin", "case"]
+Answer = Literal["ok", "401", "403", "404", "dead"]
+Kind = Literal["public", "user", "admin", "case", "invitation"]
 
 SEATS = (
     "plaintiff",
@@ -55,7 +61,8 @@ class Policy:
     allowed: frozenset[str] = frozenset()
     admin: Answer = "ok"
     body: Body = None
-    target: str = "A"  # the own case: A (cases, offers), A2 (agreement), I (invitation)
+    # the own case: A (cases, offers), A2 (agreement), I (invitation), K (invitation by id)
+    target: str = "A"
     user: str = "otto"  # who {user_id} names
     seated: frozenset[str] = frozenset(SEATS)  # the seats that sit in the own case
     other: str = "B"  # the other case
@@ -70,6 +77,8 @@ class Policy:
             return "ok"
         if self.kind == "admin":
             return "ok" if role == "admin" else "403"
+        if self.kind == "invitation":
+            return "ok" if role in self.allowed and scope == "own" else "dead"
         if role == "admin":
             return self.admin
         if role == "stranger" or scope == "other" or role not in self.seated:
@@ -100,6 +109,12 @@ def case(
     other: str = "B",
 ) -> Policy:
     return Policy("case", allowed, admin, body, target, user, seated, other)
+
+
+def addressee(body: Body = None) -> Policy:
+    """An invitation by id: bob's to paul (the plaintiff) in the own scope, paul's to ivy in
+    the other; only the addressee, with the address confirmed, gets past the dead-link answer."""
+    return Policy("invitation", PLAINTIFF, "dead", body, target="K", other="I")
 
 
 def reads(target: str = "A") -> Policy:
@@ -171,15 +186,26 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("POST", "/api/cases/{case_id:int}/attorneys"): case(
         PARTIES, body=lambda w: {"email": "lee@example.org", "name": "Lee"}
     ),
-    # Observers are the lead mediator's to add, approve and remove (an observer may leave).
+    # The case's mediator and admins add and approve observers (the case machine's rule since
+    # issue 17; a co-mediator may not); only the mediator removes one (an observer may leave).
+    # Adding max, who sits in neither case, passes; in B he mediates, so the admin gets a 409.
     ("POST", "/api/cases/{case_id:int}/observers"): case(
-        LEAD, body=lambda w: {"user_id": w.users["max"]}
+        LEAD, admin="ok", body=lambda w: {"user_id": w.users["max"]}
     ),
-    ("POST", "/api/cases/{case_id:int}/observers/{user_id:int}/approve"): case(LEAD),
+    # tia waits for approval as an observer of A and of B.
+    ("POST", "/api/cases/{case_id:int}/observers/{user_id:int}/approve"): case(
+        LEAD, admin="ok", user="tia"
+    ),
     ("DELETE", "/api/cases/{case_id:int}/participants/{user_id:int}"): case(LEAD | {"observer"}),
     ("GET", "/api/invitations/{token}"): public(),
     ("POST", "/api/invitations/{token}/accept"): user(lambda w: {}),
     ("POST", "/api/invitations/{token}/decline"): public(),
+    # Invitations sent to my confirmed address: the list is each user's own (tests/cases checks
+    # it holds only theirs); by id, only the addressee reads and answers one.
+    ("GET", "/api/me/invitations"): user(),
+    ("GET", "/api/me/invitations/{invitation_id:int}"): addressee(),
+    ("POST", "/api/me/invitations/{invitation_id:int}/accept"): addressee(lambda w: {}),
+    ("POST", "/api/me/invitations/{invitation_id:int}/decline"): addressee(),
     ("GET", "/api/agreement-to-mediate"): public(),
     ("GET", "/api/cases/{case_id:int}/rooms"): reads(),
     ("GET", "/api/cases/{case_id:int}/transcript"): reads(),
@@ -236,6 +262,8 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/api/admin/filing"): admin(),
     ("GET", "/api/admin/notify"): admin(),
     ("GET", "/api/admin/metrics"): admin(),
+    # What people wrote in the survey, each with its month only: administrators alone.
+    ("GET", "/api/admin/survey/comments"): admin(),
     ("GET", "/api/surveys/{token}"): public(),
     ("POST", "/api/surveys/{token}"): public(lambda w: {"heard": 5}),
     ("GET", "/api/admin/agreements/{agreement_id:int}/filing-package"): admin(target="A2"),
@@ -386,7 +414,9 @@ class Row:
 
 def scopes(policy: Policy, path: str) -> tuple[str, ...]:
     """ "own" and "other" for anything that names a case (or its offer or agreement)."""
-    names_case = any(p in path for p in ("{case_id", "{offer_id", "{agreement_id"))
+    names_case = any(
+        p in path for p in ("{case_id", "{offer_id", "{agreement_id", "{invitation_id")
+    )
     return ("own", "other") if names_case else ("-",)
 
 
@@ -417,6 +447,7 @@ def fill(path: str, policy: Policy, world: World, scope: str) -> str:
         "seq": lambda: world.messages[key],
         "relay_id": lambda: world.relays[key],
         "help_id": lambda: world.helps[key],
+        "invitation_id": lambda: world.invitations[key],
         "document_id": lambda: world.documents[key],
         "token": lambda: TOKEN,
         "conflict_id": lambda: world.conflict,

@@ -31,6 +31,7 @@ from tests.security.authz_table import (
 from tests.security.world import ORIGIN, ROLE_PERSON, World, app_for, headers
 
 PRE_SEED = "anonymous-pre-session-seed"
+NEVER_SENT = 2**31 - 1  # an invitation id nobody was ever sent
 
 
 def _key(method: str, path: str) -> tuple[str, str]:
@@ -53,9 +54,12 @@ def test_every_endpoint_with_a_body_has_a_sample_body() -> None:
 def test_outsiders_are_never_told_a_case_exists() -> None:
     for row in table():
         if row.scope == "other" and row.role not in ("admin", "anonymous"):
-            assert row.expected in ("404", "403"), row
-            if POLICIES[(row.method, row.path)].kind == "case":
+            assert row.expected in ("404", "403", "dead"), row
+            kind = POLICIES[(row.method, row.path)].kind
+            if kind == "case":
                 assert row.expected == "404", row
+            if kind == "invitation":
+                assert row.expected == "dead", row
 
 
 def _headers(settings: Settings, role: str, world: World) -> dict[str, str]:
@@ -82,6 +86,13 @@ def _call(c: TestClient, settings: Settings, world: World, policy: Policy, row: 
             return f"csrf-refused ({code})"
     if r.status_code in (401, 403, 404):
         return str(r.status_code)
+    if policy.kind == "invitation" and r.status_code == 422:
+        # The same request for an invitation that was never sent: a dead link.
+        never = row.path.replace("{invitation_id:int}", str(NEVER_SENT))
+        dead = c.request(row.method, never, json=body, headers=_headers(settings, row.role, world))
+        if (dead.status_code, dead.json()) == (422, r.json()):
+            return "dead"
+        return f"422 unlike a dead link: {r.text[:200]}"
     return "ok"
 
 

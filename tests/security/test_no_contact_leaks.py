@@ -156,6 +156,7 @@ def url_variants(path: str, world: World, who: str, made: dict[str, int]) -> lis
         "document_id": docs,
         "user_id": [world.users["otto"]],
         "token": [TOKEN],
+        "invitation_id": [world.invitations["K"]],  # bob's invitation to paul
     }
     names = re.findall(r"\{(\w+)(?::\w+)?\}", path)
     out = []

@@ -128,6 +128,7 @@ def test_lone_surrogates_in_any_body_are_refused_not_crashed(
                 "relay_id",
                 "seq",
                 "number",
+                "invitation_id",
             )
             for name in names:
                 url = url.replace(f"{{{name}:int}}", "1")

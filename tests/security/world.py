@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from odrchat.auth import csrf
 from odrchat.auth.tables import User
-from odrchat.cases.tables import Case, Participant
+from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.rooms import log
 from odrchat.safety import screening
 from odrchat.safety.tables import HelpRequest
@@ -50,9 +50,25 @@ STAFF = {
     "cole": "mediator",
     "otto": "mediator",
     "max": "mediator",
+    "tia": "mediator",
     "ada": "admin",
 }
-PEOPLE = ("paul", "dana", "alex", "dora", "mia", "cole", "otto", "ada", "eve", "bob", "bea", "max")
+# tia: a mediator in training, added to A and B as an observer the mediator has not approved yet.
+PEOPLE = (
+    "paul",
+    "dana",
+    "alex",
+    "dora",
+    "mia",
+    "cole",
+    "otto",
+    "ada",
+    "eve",
+    "bob",
+    "bea",
+    "max",
+    "tia",
+)
 ROLE_PERSON = {
     **{role: who for role, (who, _, _) in CAST.items()},
     "admin": "ada",
@@ -85,7 +101,7 @@ class World:
     tokens: dict[str, str]  # person -> session cookie value
     # A (offers), A2 (agreement out for signature), A3 (draft agreement), B (someone else's,
     # agreement out), B3 (someone else's, draft), C (eve's), I (paul's, invitation open),
-    # J (bob's, invitation open)
+    # J (bob's, invitation open), K (bob's, invitation to paul open)
     cases: dict[str, int]
     rooms: dict[str, dict[str, int]]  # case -> room key -> room id
     offers: dict[str, int]  # "A" (open offer), "A2" (accepted), "B", "B2"
@@ -99,8 +115,11 @@ class World:
     # a relay paul proposed from that message, waiting for the mediator ("A").
     messages: dict[str, int] = field(default_factory=dict)
     relays: dict[str, int] = field(default_factory=dict)
-    # A help request dana made in A, and bob in B (both open).
+    # A help request dana made in A, and bob in B (both open, made an hour before the tests).
     helps: dict[str, int] = field(default_factory=dict)
+    # Open party invitations, by the case they invite to: "K" (bob's case, to paul's confirmed
+    # address) and "I" (paul's case, to ivy, who has no account).
+    invitations: dict[str, int] = field(default_factory=dict)
 
     def cookie(self, person: str) -> str:
         return self.tokens[person]
@@ -190,6 +209,12 @@ async def _seed(services: Services) -> dict[str, Any]:
             "max",
         )
         c, rooms_c = await case({"eve": ("party", "plaintiff"), "max": ("mediator", None)}, "max")
+        for pending in (a, b):
+            s.add(
+                Participant(
+                    case_id=pending, user_id=users["tia"].id or 0, role="observer", approved=False
+                )
+            )
     offers = services.offers
     open_a = await offers.make(users["paul"], a, terms())
     accepted = await offers.make(users["paul"], a2, terms())
@@ -243,6 +268,26 @@ async def _seed(services: Services) -> dict[str, Any]:
         other_phone=None,
         share_contact=False,
     )
+    # Case K: bob has invited paul, whose address is confirmed (the endpoints an addressee
+    # answers by id: paul is the addressee, nobody else in the matrix is).
+    addressed = await services.cases.open_case(
+        users["bob"],
+        kind="small_claims",
+        side="plaintiff",
+        court_name="Superior Court",
+        court_case_number="SC-2026-0097",
+        hearing_date=None,
+        description="Not answered yet.",
+        other_name="Paul",
+        other_email="paul@example.org",
+        other_phone=None,
+        share_contact=False,
+    )
+    invitations: dict[str, int] = {}
+    async with services.db.session() as s:
+        for key, case_id in (("K", addressed), ("I", invited)):
+            stmt = select(Invitation.id).where(col(Invitation.case_id) == case_id)
+            invitations[key] = (await s.exec(stmt)).one() or 0
     messages: dict[str, int] = {}
     for room_id in (*rooms_a.values(), *rooms_b.values()):
         async with services.db.session() as s:
@@ -282,6 +327,12 @@ async def _seed(services: Services) -> dict[str, Any]:
         async with services.db.session() as s:
             stmt = select(HelpRequest.id).where(col(HelpRequest.case_id) == case_id)
             helps[key] = (await s.exec(stmt)).one() or 0
+    # Asked an hour ago: a party may ask again (one alert every two minutes), however soon
+    # after the world is built a test runs.
+    async with services.db.session() as s:
+        for request in (await s.exec(select(HelpRequest))).all():
+            request.at = request.at - timedelta(hours=1)
+            s.add(request)
     documents: dict[str, int] = {}
     # The joint rooms' files are photos (they have thumbnails), the private ones PDFs.
     for key, rooms, who, room, name, data in (
@@ -305,7 +356,17 @@ async def _seed(services: Services) -> dict[str, Any]:
         "conflict": conflict,
         "documents": documents,
         "users": {n: u.id for n, u in users.items()},
-        "cases": {"A": a, "A2": a2, "A3": a3, "B": b, "B3": b3, "C": c, "I": invited, "J": other},
+        "cases": {
+            "A": a,
+            "A2": a2,
+            "A3": a3,
+            "B": b,
+            "B3": b3,
+            "C": c,
+            "I": invited,
+            "J": other,
+            "K": addressed,
+        },
         "rooms": {"A": rooms_a, "A2": rooms_a2, "B": rooms_b, "C": rooms_c},
         "offers": {
             "A": open_a["id"],
@@ -317,6 +378,7 @@ async def _seed(services: Services) -> dict[str, Any]:
         "messages": messages,
         "relays": {"A": relay["id"]},
         "helps": helps,
+        "invitations": invitations,
     }
 
 
@@ -355,6 +417,7 @@ def build_template(path: Path) -> World:
         seeded["messages"],
         seeded["relays"],
         seeded["helps"],
+        seeded["invitations"],
     )
 
 
@@ -379,6 +442,7 @@ def copy_of(template: World, directory: Path) -> tuple[World, Settings]:
         template.messages,
         template.relays,
         template.helps,
+        template.invitations,
     )
     return world, settings_for(f"sqlite:///{target}")
 
