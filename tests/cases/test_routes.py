@@ -245,6 +245,14 @@ def test_my_open_invitations_are_listed_and_answered_by_id_by_their_addressee_on
         register(c, db_url, "Dana@Example.org", "Dana", verify=False)
         login(c, "Dana@Example.org")
         assert c.get("/api/me/invitations").json() == {"invitations": []}
+        # Nor may she read or answer one by id (the invitation page names it) until she has
+        # confirmed the address: she gets the dead-link answer.
+        token = link_token(db_url, "dana@example.org", "invite")
+        waiting = c.get(f"/api/invitations/{token}").json()["id"]
+        assert c.get(f"/api/me/invitations/{waiting}").json()["error"]["code"] == "invalid_token"
+        for action in ("accept", "decline"):
+            r = call(c, "POST", f"/api/me/invitations/{waiting}/{action}", {})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_token", r.text
         post(c, "/api/auth/verify", {"token": link_token(db_url, "dana@example.org", "verify")})
         found = c.get("/api/me/invitations").json()["invitations"]
         assert [i["court_case_number"] for i in found] == ["24SC09999", "24SC01234"]
