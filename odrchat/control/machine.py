@@ -22,8 +22,10 @@ Rules:
 - Events say what changed and who did it; they never carry a reason or why caucus mode was
   forced (the other side must not learn that someone reported a safety concern).
 
-Known gap: a write being stored on another worker at the moment of a pause may land just after
-the pause event (each worker applies the change when it hears of it, within milliseconds).
+Ordering across workers: each worker applies a change when it hears of it (within
+milliseconds), and the store checks a party's or attorney's joint-room message once more under
+the room's lock (rooms/guard.py), which the change's event also takes; so a message another
+worker let through just before it heard of a pause is refused, never stored after the pause.
 """
 
 from __future__ import annotations
