@@ -82,6 +82,14 @@ class Server:
                 return found.group(1)
         raise AssertionError(f"no {kind} link emailed to {to}")
 
+    def subjects(self, to: str) -> list[str]:
+        """The subjects of every email queued for `to`, oldest first."""
+        with sqlite3.connect(self.db_path) as db:
+            rows = db.execute(
+                "SELECT subject FROM outbox WHERE recipient = ? ORDER BY id", (to,)
+            ).fetchall()
+        return [subject for (subject,) in rows]
+
     def create_staff(self, role: str, email: str, name: str) -> None:
         """Create a mediator or admin account with the CLI, as an operator would."""
         env = {**self.env, "ODRCHAT_PASSWORD": STAFF_PASSWORD}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
 from playwright.async_api import Browser, expect
+from pypdf import PdfReader
 
 from tests.static.conftest import (
     BROWSER,
@@ -20,7 +22,7 @@ from tests.static.conftest import (
     screenshot,
     seed_users,
 )
-from tests.static.flow import day
+from tests.static.flow import day, fetch_pdf, sign
 from tests.static.test_attorney import call
 from tests.static.test_auth import log_in
 
@@ -196,6 +198,20 @@ async def test_a_spanish_speaking_defendant_goes_from_invitation_to_signing_in_s
     await expect(dp.locator("html")).to_have_attribute("lang", "es")
     await no_horizontal_scroll(dp)
     await screenshot(dp, "i18n-spanish-defendant-signed")
+
+    # The plaintiff signs too; the defendant's copy is the English agreement followed by the
+    # Spanish courtesy translation, and the email that brings it is in Spanish.
+    await pp.goto(f"{server.url}/#/cases/{case_id}/agreement")
+    await sign(pp, p_name, STAFF_PASSWORD)
+    await dp.reload()
+    link = dp.get_by_role("link", name="Descargar el acuerdo firmado (PDF)")
+    body = await fetch_pdf(dp, await link.get_attribute("href") or "", server.url)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    english = text.lower().index("settlement agreement")
+    courtesy = text.index("Traducción de cortesía: no es el acuerdo firmado")
+    assert english < courtesy and d_name in text[courtesy:]
+    assert "Su acuerdo firmado" in server.subjects(d_email)
+    assert "Your signed settlement agreement" in server.subjects(p_email)
     assert console.errors == []
 
 
