@@ -1,10 +1,10 @@
 """Typed HTTP bodies: the field rules and the two base models every endpoint's bodies build on.
 
 A request body is a `Body` subclass. Its fields are annotated with the rules below (`Text`,
-`Password`, `Int`, `Flag`, `Choice`, `Day`, `Moment`): each rule checks a value and describes
-itself in JSON Schema from the same parameters, so the OpenAPI document and what the server
-accepts cannot drift apart. Unknown fields are refused; `invalid` turns pydantic's errors into the
-one error clients know (422 `invalid`, a plain message per field).
+`Password`, `Int`, `Flag`, `Choice`, `IntChoice`, `Day`, `Moment`): each rule checks a value and
+describes itself in JSON Schema from the same parameters, so the OpenAPI document and what the
+server accepts cannot drift apart. Unknown fields are refused; `invalid` turns pydantic's errors
+into the one error clients know (422 `invalid`, a plain message per field).
 
 A response body is a `Reply` subclass. Handlers build their answers through one, and unknown or
 missing keys fail loudly, so an answer cannot take a shape the document does not describe.
@@ -43,6 +43,7 @@ __all__ = [
     "Flag",
     "Id",
     "Int",
+    "IntChoice",
     "LanguageCode",
     "Moment",
     "Password",
@@ -220,6 +221,21 @@ class Choice(_Rule):
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "enum": list(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class IntChoice(_Rule):
+    """A whole number from a short fixed list (minutes to wait, say)."""
+
+    values: tuple[int, ...]
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in self.values:
+            raise refuse(N_("must be one of: {choices}"), choices=", ".join(map(str, self.values)))
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "enum": list(self.values)}
 
 
 @dataclass(frozen=True, slots=True)

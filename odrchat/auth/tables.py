@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from odrchat.store.types import UTCDateTime, utcnow
@@ -32,6 +32,11 @@ class User(SQLModel, table=True):
     quiet_from: int | None = Field(default=None)
     quiet_until: int | None = Field(default=None)
     time_zone: str | None = Field(default=None, max_length=64)
+    # Minutes news in a room waits, while the person is away, before a notice (one of
+    # odrchat.notify.prefs.AWAY_DELAYS; checked by the API, not by the database).
+    away_delay: int = Field(
+        default=10, sa_column=Column(Integer(), nullable=False, server_default="10")
+    )
     language: str = Field(default="en", max_length=16)  # a catalog's code (odrchat.i18n)
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Mediators' profile, read by the assignment suggestion (odrchat/cases/staffing.py):

@@ -4,7 +4,9 @@ The rule (``due``, pure): a member of a room is told when
 
 * something happened in the room that they have not read (a chat message, offer, agreement or
   case event, not their own) since their read marker and since their last notice for the room,
-* the oldest such event is at least ``delay`` old (default 10 minutes: time to come back),
+* the oldest such event is at least the member's own delay old (``users.away_delay``, chosen on
+  the Account page from ``prefs.AWAY_DELAYS``; 10 minutes unless they chose another: time to
+  come back),
 * they are not in the room right now (presence), and
 * their last notice for this room is at least ``every`` old (default one hour).
 
@@ -41,6 +43,7 @@ from odrchat.cases.tables import Case, Participant
 from odrchat.i18n import texts_for
 from odrchat.notify import texts
 from odrchat.notify.notifier import Notifier, Words
+from odrchat.notify.prefs import AWAY_DELAY
 from odrchat.notify.tables import AwayNotice
 from odrchat.rooms.access import RoomKind, RoomRef, can_read
 from odrchat.rooms.presence import Presence
@@ -69,11 +72,12 @@ class Candidate:
     last_notice_at: datetime | None
     online: bool
     wants_optional: bool
+    delay: timedelta = timedelta(minutes=AWAY_DELAY)  # the member's choice
 
 
-def due(c: Candidate, now: datetime, *, delay: timedelta, every: timedelta) -> bool:
+def due(c: Candidate, now: datetime, *, every: timedelta) -> bool:
     """Whether this member should be told about this room now."""
-    if c.online or now - c.oldest_unread_at < delay:
+    if c.online or now - c.oldest_unread_at < c.delay:
         return False
     if c.last_notice_at is not None and now - c.last_notice_at < every:
         return False
@@ -89,7 +93,6 @@ class AwayNotices:
         presence: Presence,
         notifier: Notifier,
         *,
-        delay: timedelta = timedelta(minutes=10),
         every: timedelta = timedelta(hours=1),
         tick: float = 60.0,
         wake_outbox: Callable[[], None] = lambda: None,
@@ -97,7 +100,6 @@ class AwayNotices:
         self.db = db
         self.presence = presence
         self.notifier = notifier
-        self.delay = delay
         self.every = every
         self.tick = tick
         self.wake_outbox = wake_outbox
@@ -119,7 +121,7 @@ class AwayNotices:
         candidates = await self._candidates(now)
         sent = 0
         for c in candidates:
-            if due(c, now, delay=self.delay, every=self.every) and await self._notify(c, now):
+            if due(c, now, every=self.every) and await self._notify(c, now):
                 sent += 1
         return sent
 
@@ -134,7 +136,7 @@ class AwayNotices:
             room_id = row[0]
             assert room_id is not None
             _, case_id, kind, side, user_id, role, p_side, approved = row[:8]
-            oldest, newest, non_chat, last_at, wants = row[8:]
+            oldest, newest, non_chat, last_at, wants, delay = row[8:]
             actor = actor_of(
                 Participant(
                     case_id=case_id, user_id=user_id, role=role, side=p_side, approved=approved
@@ -156,6 +158,7 @@ class AwayNotices:
                     last_notice_at=last_at,
                     online=user_id in online[room_id],
                     wants_optional=bool(wants),
+                    delay=timedelta(minutes=delay),
                 )
             )
         return found
@@ -205,6 +208,7 @@ def candidates_query(now: datetime) -> Select[*tuple[Any, ...]]:
             func.max(cast(col(RoomEvent.type) != CHAT, Integer)),
             func.max(AwayNotice.sent_at),
             func.max(cast(col(User.notify_optional), Integer)),
+            func.max(User.away_delay),  # one user per group: their delay
         )
         .select_from(RoomEvent)
         .join(Room, col(Room.id) == col(RoomEvent.room_id))

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from odrchat.bodies import PHONE, Body, Flag, Reply, Text
+from odrchat.bodies import PHONE, Body, Flag, IntChoice, Reply, Text
+from odrchat.notify.prefs import AWAY_DELAYS
 
 CODE = re.compile(r"^[0-9]{6}$")
 
@@ -92,6 +93,10 @@ class SetNotifications(Body):
     time_zone: Annotated[str, Text(64, 1)] | None = Field(
         None, description="an IANA time zone such as America/Los_Angeles; null: the centre's"
     )
+    away_delay: Annotated[int, IntChoice(AWAY_DELAYS)] | None = Field(
+        None,
+        description="minutes news waits, while I am away, before a notice; null: 10",
+    )
 
 
 class TopicChoice(Reply):
@@ -116,4 +121,8 @@ class NotificationSettings(Reply):
     quiet_hours: QuietWindow | None
     time_zone: str | None = Field(description="my choice; null means the centre's")
     centre_time_zone: str
+    away_delay: int = Field(
+        description="minutes news in a room waits, while I am not there, before a notice"
+    )
+    away_delays: list[int] = Field(description="the choices for away_delay, in minutes")
     texts_possible: bool = Field(description="a phone number is on the account")

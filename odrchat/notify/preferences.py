@@ -44,6 +44,8 @@ def settings_of(user: User, centre: str) -> NotificationSettings:
             "quiet_hours": quiet,
             "time_zone": user.time_zone,
             "centre_time_zone": centre,
+            "away_delay": user.away_delay,
+            "away_delays": list(p.AWAY_DELAYS),
             "texts_possible": bool(user.phone),
         }
     )
@@ -92,6 +94,8 @@ async def set_notifications(call: Call[SetNotifications]) -> NotificationSetting
             user.quiet_until = _minutes(q.end) if q else None
         if "time_zone" in given:
             user.time_zone = body.time_zone
+        if "away_delay" in given:
+            user.away_delay = p.AWAY_DELAY if body.away_delay is None else body.away_delay
         s.add(user)
         return settings_of(user, call.services.settings.centre_timezone)
 

@@ -8,6 +8,9 @@ Pure: a user's stored columns in, decisions out. Rules:
 * ``notify_optional`` (the older single switch) still silences every optional topic.
 * Quiet hours hold texts, never emails: a text due in them waits in the outbox until they end, in
   the user's time zone (the centre's when they chose none). A window may run past midnight.
+* The away delay is how long news in a room waits, while the person is not there, before the
+  away sweep (odrchat.notify.away) tells them: one of a few fixed choices, ten minutes unless
+  they chose another. It applies to every kind of news; one notice per room per hour stays.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 __all__ = [
+    "AWAY_DELAY",
+    "AWAY_DELAYS",
     "EMAIL",
     "SMS",
     "TOPICS",
@@ -32,6 +37,10 @@ __all__ = [
 
 EMAIL = "email"
 SMS = "sms"
+
+# Minutes of unread news, while away from the room, before a notice (the Account page's choices).
+AWAY_DELAYS = (5, 10, 30, 60)
+AWAY_DELAY = 10
 
 
 @dataclass(frozen=True, slots=True)

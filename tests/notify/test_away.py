@@ -165,13 +165,58 @@ async def test_two_workers_sweeping_at_once_send_each_notice_once(
     ]
 
 
+async def set_delay(w: World, user: User, minutes: int) -> None:
+    async with w.db.session() as s:
+        row = await s.get(User, user.id)
+        assert row is not None
+        row.away_delay = minutes
+        s.add(row)
+
+
+async def test_each_member_waits_their_own_delay_and_still_hears_once_per_room_per_hour(
+    world: World,
+) -> None:
+    """Paul chose 30 minutes, mia 5, dana kept the default 10: each hears of the same offer
+    when their own delay has passed, not before, and the hour between notices still holds."""
+    await set_delay(world, world.paul, 30)
+    await set_delay(world, world.mia, 5)
+    t0 = utcnow()
+    await say(world, "joint", None, t0, type_="offer.made")
+    away = sweeper(world.db)
+    assert await away.sweep(t0 + 4 * MIN) == 0
+    assert await away.sweep(t0 + 6 * MIN) == 1
+    assert await notices(world.db) == [("email", "mia@example.org")]
+    assert await away.sweep(t0 + 11 * MIN) == 1  # dana; not paul, who chose 30 minutes
+    assert await away.sweep(t0 + 29 * MIN) == 0
+    assert await away.sweep(t0 + 31 * MIN) == 1
+    assert await notices(world.db) == [
+        ("email", "mia@example.org"),
+        ("email", "dana@example.org"),
+        ("email", "paul@example.org"),
+    ]
+    # News again soon after: mia's 5 minutes pass, but her last notice is not an hour old.
+    await say(world, "joint", None, t0 + 40 * MIN, type_="offer.made")
+    assert await away.sweep(t0 + 50 * MIN) == 0
+    assert await away.sweep(t0 + 67 * MIN) == 1  # mia, an hour after her first
+    assert await notices(world.db) == [
+        ("email", "mia@example.org"),
+        ("email", "dana@example.org"),
+        ("email", "paul@example.org"),
+        ("email", "mia@example.org"),
+    ]
+
+
 def test_the_rule() -> None:
     now = utcnow()
     base = Candidate(1, 1, 1, now - 11 * MIN, 5, False, None, False, True)
-    rules = {"delay": 10 * MIN, "every": 60 * MIN}
+    rules = {"every": 60 * MIN}
+    assert base.delay == 10 * MIN  # the default
     assert due(base, now, **rules)
     assert not due(replace(base, online=True), now, **rules)
     assert not due(replace(base, oldest_unread_at=now - 9 * MIN), now, **rules)
+    assert not due(replace(base, delay=30 * MIN), now, **rules)
+    assert due(replace(base, delay=30 * MIN, oldest_unread_at=now - 31 * MIN), now, **rules)
+    assert due(replace(base, delay=5 * MIN, oldest_unread_at=now - 6 * MIN), now, **rules)
     assert not due(replace(base, last_notice_at=now - 59 * MIN), now, **rules)
     assert due(replace(base, last_notice_at=now - 61 * MIN), now, **rules)
     assert not due(replace(base, wants_optional=False), now, **rules)

@@ -70,6 +70,32 @@ def test_settings_default_then_change_and_a_required_email_stays_on(
         assert cleared["messages"]["email"] is False  # untouched by a change of something else
 
 
+def test_the_away_delay_is_one_of_a_few_choices_and_anything_else_is_a_field_error(
+    db_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    with client_for(make_settings(db_url, outbox_enabled=False)) as c:
+        register(c, db_url, "paul@example.org", "Paul")
+        login(c, "paul@example.org")
+        mine = c.get("/api/me/notifications").json()
+        assert mine["away_delay"] == 10 and mine["away_delays"] == [5, 10, 30, 60]
+
+        put = c.put("/api/me/notifications", json={"away_delay": 30}, headers=csrf(c))
+        assert put.status_code == 200, put.text
+        assert c.get("/api/me/notifications").json()["away_delay"] == 30
+        for bad in (7, 0, -5, 600, "30", 30.5, True):
+            refused = c.put("/api/me/notifications", json={"away_delay": bad}, headers=csrf(c))
+            assert refused.status_code == 422, bad
+            error = refused.json()["error"]
+            assert error["fields"]["away_delay"] == "must be one of: 5, 10, 30, 60", bad
+        assert c.get("/api/me/notifications").json()["away_delay"] == 30  # nothing changed
+
+        # Another change leaves it alone; null puts back the default.
+        c.put("/api/me/notifications", json={"messages": {"sms": False}}, headers=csrf(c))
+        assert c.get("/api/me/notifications").json()["away_delay"] == 30
+        reset = c.put("/api/me/notifications", json={"away_delay": None}, headers=csrf(c))
+        assert reset.json()["away_delay"] == 10
+
+
 async def _tell(db_url: str, email: str, topic: str) -> None:
     db = Database(db_url)
     try:
