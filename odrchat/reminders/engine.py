@@ -18,7 +18,7 @@ How it works:
   due within ``LATE`` of its time: an old key can never be asked for again.
 
 Adding a source (e.g. instalments due under a payment schedule): write a class with ``name``,
-``load`` and ``due`` as in ``odrchat.reminders.sources``, and add it to
+``kind``, ``load`` and ``due`` as in ``odrchat.reminders.sources``, and add it to
 ``odrchat.reminders.registry.sources``. docs/notifications.md walks through it.
 """
 
@@ -101,6 +101,11 @@ class Source(Protocol):
     @property
     def name(self) -> str:
         """A short name for logs."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """The kind of every reminder it makes ("invitation.unanswered"), the key's first part."""
         ...
 
     async def load(self, session: AsyncSession, now: datetime) -> Sequence[Any]:

@@ -40,6 +40,7 @@ class InstalmentSource:
     """A payment of a signed agreement 3 days and 1 day away and still due: to both parties."""
 
     name = "instalments"
+    kind = "instalment.due"
     marks = (("3d", 3), ("1d", 1))
     at = time(9, 0)  # centre time
 
@@ -109,5 +110,5 @@ class InstalmentSource:
                 for user_id, language in r.parties
             )
             key = f"{r.due.isoformat()}-{occurrence}"
-            out.append(Reminder("instalment.due", r.instalment_id, key, letters, "offers"))
+            out.append(Reminder(self.kind, r.instalment_id, key, letters, "offers"))
         return out

@@ -104,6 +104,7 @@ class InvitationSource:
     """An invitation not answered after 3 and 7 days: to the invitee, and to the inviter."""
 
     name = "invitations"
+    kind = "invitation.unanswered"
     marks = (("3d", 3 * DAY), ("7d", 7 * DAY))
 
     async def load(self, s: AsyncSession, now: datetime) -> list[OpenInvitation]:
@@ -152,7 +153,7 @@ class InvitationSource:
                     texts.invitation_unanswered_inviter(t, r.label, r.case_id, r.name, expires),
                 ),
             )
-            out.append(Reminder("invitation.unanswered", r.id, occurrence, letters))
+            out.append(Reminder(self.kind, r.id, occurrence, letters))
         return out
 
 
@@ -173,6 +174,7 @@ class ConsentSource:
     """A party who joined 2 and 5 days ago and has not agreed to mediate."""
 
     name = "consents"
+    kind = "consent.missing"
     marks = (("2d", 2 * DAY), ("5d", 5 * DAY))
 
     async def load(self, s: AsyncSession, now: datetime) -> list[MissingConsent]:
@@ -210,7 +212,7 @@ class ConsentSource:
             if occurrence is not None:
                 words = partial(texts.consent_missing, label=r.label, case_id=r.case_id)
                 letters = _letters([(r.user_id, r.language)], words)
-                out.append(Reminder("consent.missing", r.participant_id, occurrence, letters))
+                out.append(Reminder(self.kind, r.participant_id, occurrence, letters))
         return out
 
 
@@ -229,6 +231,7 @@ class MediatorSource:
     """A case ready for a mediator for 2 days with none assigned: to the centre's admins."""
 
     name = "mediators"
+    kind = "mediator.unassigned"
     after = 2 * DAY
 
     async def load(self, s: AsyncSession, now: datetime) -> list[AwaitingMediator]:
@@ -258,7 +261,7 @@ class MediatorSource:
                 texts.mediator_unassigned, label=r.label, case_id=r.case_id, days=self.after.days
             )
             letters = _letters(r.admins, words)
-            out.append(Reminder("mediator.unassigned", r.case_id, "2d", letters))
+            out.append(Reminder(self.kind, r.case_id, "2d", letters))
         return out
 
 
@@ -279,6 +282,7 @@ class SignatureSource:
     """An agreement out for signature for 2 and 5 days: to the parties of unsigned sides."""
 
     name = "signatures"
+    kind = "signature.waiting"
     marks = (("2d", 2 * DAY), ("5d", 5 * DAY))
 
     async def load(self, s: AsyncSession, now: datetime) -> list[AwaitingSignature]:
@@ -326,7 +330,7 @@ class SignatureSource:
             words = partial(texts.signature_waiting, label=r.label, case_id=r.case_id)
             letters = _letters(r.unsigned, words)
             key = f"{r.version}-{occurrence}"
-            out.append(Reminder("signature.waiting", r.agreement_id, key, letters, "offers"))
+            out.append(Reminder(self.kind, r.agreement_id, key, letters, "offers"))
         return out
 
 
@@ -347,6 +351,7 @@ class OfferSource:
     """An open offer whose deadline is 24 hours away: to the parties who still have to answer."""
 
     name = "offers"
+    kind = "offer.expiring"
     before = DAY
 
     async def load(self, s: AsyncSession, now: datetime) -> list[ExpiringOffer]:
@@ -394,7 +399,7 @@ class OfferSource:
                 continue
             words = partial(texts.offer_expiring, label=r.label, case_id=r.case_id)
             letters = _letters(r.to_answer, words)
-            out.append(Reminder("offer.expiring", r.offer_id, "24h", letters, "offers"))
+            out.append(Reminder(self.kind, r.offer_id, "24h", letters, "offers"))
         return out
 
 
@@ -413,6 +418,7 @@ class HearingSource:
     """A court date 7 and 2 days away with no agreement yet: to everyone in the case."""
 
     name = "hearings"
+    kind = "hearing.approaching"
     marks = (("7d", 7), ("2d", 2))
     at = time(9, 0)  # centre time
 
@@ -471,5 +477,5 @@ class HearingSource:
             letters = _letters(r.members, words)
             # The date is in the key: a hearing moved to another day gets its own reminders.
             key = f"{r.hearing.isoformat()}-{occurrence}"
-            out.append(Reminder("hearing.approaching", r.case_id, key, letters, "case"))
+            out.append(Reminder(self.kind, r.case_id, key, letters, "case"))
         return out
