@@ -72,7 +72,13 @@ export function announce(text) {
   setTimeout(() => { el.textContent = text; }, 50);
 }
 
+// Each call of route() draws into its own box. A view still waiting on the network when the
+// reader has already moved on (a click right after logging in or switching language) then
+// draws into a box that is no longer on the page, never over the newer view.
+let routeGen = 0;
+
 async function route() {
+  const gen = ++routeGen;
   const hash = location.hash || "#/";
   if (!hash.startsWith("#/") && hash !== "#") return; // in-page anchors such as #main
   const path = hash.slice(1) || "/";
@@ -91,15 +97,26 @@ async function route() {
     }
     setTitle("");
     renderNav(path);
-    mount(main);
+    const page = h("div", { class: "page" });
+    mount(main, page);
+    const current = () => gen === routeGen;
+    const ctx = { navigate, announce, connection, setTitle: (text) => current() && setTitle(text) };
+    let stop = null;
     try {
-      cleanup = (await view(main, m.slice(1), { navigate, setTitle, announce, connection })) || null;
+      stop = (await view(page, m.slice(1), ctx)) || null;
     } catch (err) {
       console.error(err);
-      mount(main, h("h1", { text: t("app.error.title") }),
+      mount(page, h("h1", { text: t("app.error.title") }),
         h("p", { text: err.message || String(err) }),
         h("p", {}, h("a", { href: "#/", text: t("app.error.start") })));
     }
+    if (!current()) {
+      if (stop) {
+        try { stop(); } catch (e) { console.error(e); }
+      }
+      return;
+    }
+    cleanup = stop;
     if (document.activeElement === document.body || !main.contains(document.activeElement)) {
       const heading = main.querySelector("h1");
       if (heading) {
