@@ -97,6 +97,13 @@ async def test_a_person_confirms_a_phone_number_with_the_texted_code_on_the_acco
     await expect(case_email).to_be_checked()
     await expect(page.locator("#notify-required-why")).to_contain_text("cannot be turned off")
     await messages.uncheck()
+    # How long news waits before a notice while away: a few choices, ten minutes at first.
+    delay = page.get_by_label("Tell me about news in a room after")
+    await expect(delay).to_have_value("10")
+    await expect(delay.locator("option")).to_have_text(
+        ["5 minutes", "10 minutes", "30 minutes", "1 hour"]
+    )
+    await delay.select_option("30")
     await page.get_by_label("Hold texts during quiet hours").check()
     await page.get_by_label("Quiet from").fill("22:00")
     await page.get_by_label("Quiet until").fill("07:30")
@@ -106,6 +113,7 @@ async def test_a_person_confirms_a_phone_number_with_the_texted_code_on_the_acco
     await page.reload()
     await expect(page.get_by_label("Email: New messages while you are away")).not_to_be_checked()
     await expect(page.get_by_label("Quiet until")).to_have_value("07:30")
+    await expect(page.get_by_label("Tell me about news in a room after")).to_have_value("30")
     await expect(page.get_by_label("Your time zone")).to_have_value("Europe/Madrid")
     assert console.errors == []
     await context.close()

@@ -203,7 +203,8 @@ export function account(main, _params, ctx) {
   showNotifications(notifyPanel);
 }
 
-/** Email and/or text per kind of notice, quiet hours for texts, and my time zone. */
+/** Email and/or text per kind of notice, how long news waits while I am away, quiet hours for
+ * texts, and my time zone. */
 async function showNotifications(panel) {
   const st = await api.get("/api/me/notifications");
   const boxes = {};
@@ -234,6 +235,9 @@ async function showNotifications(panel) {
   const quiet = h("input", { type: "checkbox", id: "quiet-on" });
   quiet.checked = st.quiet_hours !== null;
   const fields = {
+    away_delay: field("away_delay", NOTIFY_PREFS.delay, { tag: "select", required: true,
+      value: String(st.away_delay), hint: NOTIFY_PREFS.delayHint,
+      options: st.away_delays.map((m) => [String(m), NOTIFY_PREFS.delayChoice(m)]) }),
     start: field("start", NOTIFY_PREFS.quietFrom, { type: "time", required: true,
       value: st.quiet_hours ? st.quiet_hours.start : "21:00" }),
     end: field("end", NOTIFY_PREFS.quietUntil, { type: "time", required: true,
@@ -257,14 +261,15 @@ async function showNotifications(panel) {
     body.quiet_hours = quiet.checked
       ? { start: fields.start.input.value, end: fields.end.input.value } : null;
     body.time_zone = fields.time_zone.input.value || null;
+    body.away_delay = Number(fields.away_delay.input.value);
     await api.put("/api/me/notifications", body);
     saved.textContent = t("auth.account.saved");
-  }, { time_zone: fields.time_zone }, NOTIFY_PREFS.save,
+  }, { away_delay: fields.away_delay, time_zone: fields.time_zone }, NOTIFY_PREFS.save,
   h("div", { class: "field" },
     h("label", { class: "check", htmlFor: quiet.id }, quiet, NOTIFY_PREFS.quiet),
     h("p", { class: "hint", text: NOTIFY_PREFS.quietHint })),
   hours, saved);
-  // The table and the explanation go first, then quiet hours and the time zone.
+  // The table and the explanation go first, then the away delay, the time zone, quiet hours.
   const why = h("p", { class: "hint", id: "notify-required-why", text: NOTIFY_PREFS.requiredWhy });
   settings.prepend(table, why,
     ...(st.texts_possible ? [] : [h("p", { class: "hint", text: NOTIFY_PREFS.noPhone })]));

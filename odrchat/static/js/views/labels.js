@@ -70,6 +70,10 @@ export const NOTIFY_PREFS = lazy({
   zone: "account.notify.zone",
   zoneHint: "account.notify.zoneHint",
   zoneCentre: (zone) => t("account.notify.zoneCentre", { zone }),
+  delay: "account.notify.delay",
+  delayHint: "account.notify.delayHint",
+  delayChoice: (minutes) => (minutes === 60 ? t("account.notify.delayHour")
+    : t("account.notify.delayMinutes", { count: minutes })),
   save: "account.notify.save",
 });
 
