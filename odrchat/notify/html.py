@@ -17,6 +17,7 @@ __all__ = [
     "ALLOWED_PROTOCOLS",
     "ALLOWED_TAGS",
     "clean_html",
+    "css_string",
     "escape_text",
     "paragraphs_to_html",
 ]
@@ -49,6 +50,14 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 def escape_text(s: str) -> str:
     """Escape text for use inside HTML content or a quoted attribute."""
     return html.escape(s, quote=True)
+
+
+def css_string(s: str) -> str:
+    """Text as a quoted CSS string for a page's own <style> (a print footer's `content`):
+    every character but letters, digits and spaces is a hex escape, so no quote, backslash,
+    newline or ``</style>`` can end the string or the element (the space after each escape
+    ends it and is not part of the text)."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in s) + '"'
 
 
 def paragraphs_to_html(paragraphs: Iterable[str]) -> str:

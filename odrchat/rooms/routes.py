@@ -8,7 +8,7 @@ from odrchat.api import Call, Endpoint
 from odrchat.errors import NotFound
 from odrchat.i18n import N_
 from odrchat.rooms.bodies import CaseRooms, Flags, Transcript
-from odrchat.rooms.transcript import event_line, render_html
+from odrchat.rooms.transcript import csp, event_line, render_html, style_of
 from odrchat.store.types import utcnow
 
 
@@ -58,19 +58,24 @@ async def get_transcript_html(call: Call[None]) -> Response:
     if not rooms:
         raise NotFound(N_("Not found."))
     page = render_html(
-        case_id,
-        f"Mediation transcript, case {case_id}",
+        await call.services.rooms.transcript_heading(case_id),
         [
             ({"title": acc.title, "audience": [a["name"] for a in seen]}, events)
             for acc, seen, events in rooms
         ],
         call.current.user.display_name,
-        utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        utcnow(),
+        call.texts,
+        call.services.settings.tz,
     )
     return Response(
         page,
         media_type="text/html; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-transcript.html"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="case-{case_id}-transcript.html"',
+            # Its own policy: nothing but the page's one inline style (by hash) may load.
+            "Content-Security-Policy": csp(style_of(page)),
+        },
     )
 
 

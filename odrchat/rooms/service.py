@@ -17,8 +17,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat import protocol, tracing
+from odrchat.cases.kinds import CaseKind, is_court_filed
 from odrchat.cases.queries import case_members, user_case_ids
 from odrchat.cases.roles import Role, Side
+from odrchat.cases.tables import Case
 from odrchat.errors import Conflict
 from odrchat.i18n import N_
 from odrchat.metrics import Metrics
@@ -29,6 +31,7 @@ from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.replays import Opened, Replays, Want
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room
+from odrchat.rooms.transcript import Heading
 from odrchat.rooms.writer import RoomWriter
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
@@ -322,6 +325,23 @@ class RoomService:
                 out.append((acc, view.audience(acc.ref), _without_hidden(acc, events)))
         return out
 
+    async def transcript_heading(self, case_id: int) -> Heading:
+        """What a printed transcript's caption names (ask only after `transcript` allowed it)."""
+        async with self.db.read() as s:
+            case = await s.get(Case, case_id)
+            if case is None:
+                return Heading(case_id)
+            names = {
+                part.side: user.display_name
+                for part, user in await case_members(s, case_id)
+                if part.role == Role.PARTY and part.side
+            }
+        if not is_court_filed(CaseKind(case.kind)):
+            return Heading(case_id)
+        first, second = names.get(Side.PLAINTIFF), names.get(Side.DEFENDANT)
+        short = f"{_surname(first)} v. {_surname(second)}" if first and second else None
+        return Heading(case_id, case.court_name, case.court_case_number, short)
+
     async def member_ids(self, case_id: int) -> list[int]:
         """Users actively taking part in a case."""
         async with self.db.read() as s:
@@ -382,3 +402,9 @@ def _without_hidden(acc: RoomAccess, events: list[StoredEvent]) -> list[StoredEv
         elif keep_marked:
             out.append(dataclasses.replace(ev, body={**ev.body, "hidden": True}))
     return out
+
+
+def _surname(name: str) -> str:
+    """The last word of a display name, as a clerk indexes a case ("Perez v. Diaz")."""
+    words = name.split()
+    return words[-1] if words else name

@@ -203,8 +203,10 @@ def test_payloads_are_stored_verbatim_and_inert_everywhere_the_server_renders(
             "ul",
             "li",
             "section",
+            "style",  # the page's own print style, one element in <head> (checked below)
         },
     )
+    assert page.text.count("<style") == 1 and "</style></head>" in page.text
     for payload in PAYLOADS:
         assert payload.replace("\n", "") in text.replace("\n", ""), payload
 
