@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from odrchat.rooms.transcript import style_of
@@ -74,6 +75,7 @@ def test_each_reader_gets_a_letter_page_in_their_language_and_the_centres_zone(
         assert "unsafe-inline" not in policy and "script-src" not in policy
 
 
+@pytest.mark.browser  # real Chromium: in the README command's serial part
 def test_chromium_prints_it_on_letter_with_the_case_number_on_every_page(
     settings: Settings, db_url: str, tmp_path: Path
 ) -> None:
