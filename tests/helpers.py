@@ -44,7 +44,8 @@ def outbox(db_url: str) -> list[OutboxMessage]:
     async def read() -> list[OutboxMessage]:
         db = Database(db_url)
         try:
-            async with db.session() as s:
+            # A read: on SQLite it neither takes nor waits for the write lock.
+            async with db.read() as s:
                 rows = await s.exec(select(OutboxMessage).order_by(OutboxMessage.id))  # type: ignore[arg-type]
                 return list(rows.all())
         finally:
