@@ -265,7 +265,8 @@ async def test_a_refused_message_is_explained_in_the_readers_language(
     for email in (p_email, d_email, staff.mediator_email, staff.admin_email):
         _context, page = await new_page(browser, console)
         await log_in(page, server, email, STAFF_PASSWORD)
-        await expect(page.locator("#lang-select")).to_be_visible()
+        # Logged in (the switcher is there before logging in too): only then use its session.
+        await expect(page.get_by_role("button", name="Log out")).to_be_visible()
         pages[email] = page
     pp, dp = pages[p_email], pages[d_email]
     mp, ap = pages[staff.mediator_email], pages[staff.admin_email]
