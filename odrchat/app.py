@@ -28,6 +28,7 @@ from odrchat.auth.routes import ENDPOINTS as AUTH_ENDPOINTS
 from odrchat.auth.service import AuthService
 from odrchat.auth.staff import StaffAdmin
 from odrchat.auth.staff_routes import ENDPOINTS as STAFF_ENDPOINTS
+from odrchat.background import Loops, bounded
 from odrchat.blobs import BlobStore, build_blob_store
 from odrchat.broker.address import DEFAULT_URL, RedisAddress
 from odrchat.broker.base import Broker
@@ -265,45 +266,41 @@ def create_app(
             safety=safety,
             control=control,
         )
-        background: list[asyncio.Task[None]] = []
+        loops = Loops()
         try:
-            # Background loops belong to this task group: if one crashes, the app stops loudly
-            # instead of running on with a deaf broker listener or a silent outbox.
-            async with asyncio.TaskGroup() as tasks:
-                background.append(tasks.create_task(the_broker.run(), name="broker"))
-                background.append(tasks.create_task(hub.listen(), name="hub"))
-                background.append(tasks.create_task(rooms.writer.run(), name="writer"))
-                background.append(tasks.create_task(hub.head_check_loop(), name="heads"))
-                background.append(tasks.create_task(hub.chores_loop(), name="chores"))
-                background.append(tasks.create_task(hub.presence_loop(), name="presence"))
-                if settings.outbox_enabled:
-                    background.append(tasks.create_task(outbox.run(), name="outbox"))
-                background.append(tasks.create_task(cases.run(), name="invitation-expiry"))
-                background.append(tasks.create_task(offers.run(), name="offer-expiry"))
-                if tracer.enabled:
-                    background.append(tasks.create_task(tracer.watch_loop(), name="loop-lag"))
-                if settings.outbox_enabled:
-                    background.append(tasks.create_task(away.run(), name="away-notices"))
-                    background.append(tasks.create_task(reminders.run(), name="reminders"))
-                if settings.metrics_token:
-                    sampler = metrics.sample_loop(hub, the_broker)
-                    background.append(tasks.create_task(sampler, name="metrics"))
-                try:
-                    yield {"services": services}
-                finally:
-                    hub.close_all(CLOSE_RESTART)
-                    for task in background:
-                        task.cancel()
+            # If a loop crashes the app stops loudly instead of running on with a deaf broker
+            # listener or a silent outbox; stopping never waits for ever on one (background.py).
+            loops.start(the_broker.run(), "broker")
+            loops.start(hub.listen(), "hub")
+            loops.start(rooms.writer.run(), "writer")
+            loops.start(hub.head_check_loop(), "heads")
+            loops.start(hub.chores_loop(), "chores")
+            loops.start(hub.presence_loop(), "presence")
+            if settings.outbox_enabled:
+                loops.start(outbox.run(), "outbox")
+            loops.start(cases.run(), "invitation-expiry")
+            loops.start(offers.run(), "offer-expiry")
+            if tracer.enabled:
+                loops.start(tracer.watch_loop(), "loop-lag")
+            if settings.outbox_enabled:
+                loops.start(away.run(), "away-notices")
+                loops.start(reminders.run(), "reminders")
+            if settings.metrics_token:
+                loops.start(metrics.sample_loop(hub, the_broker), "metrics")
+            yield {"services": services}
         finally:
+            hub.close_all(CLOSE_RESTART)
+            await loops.close()
             metrics.close()
-            await the_broker.disconnect()
-            await presence.close()
+            await bounded(the_broker.disconnect(), "broker")
+            await bounded(presence.close(), "presence")
             if sms is None:
-                await the_sms.aclose()
+                await bounded(the_sms.aclose(), "sms")
             if blobs is None:
-                await the_blobs.close()
+                await bounded(the_blobs.close(), "blob store")
             if database is None:
-                await db.dispose()
+                await bounded(db.dispose(), "database")
+            loops.raise_if_crashed()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

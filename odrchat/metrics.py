@@ -48,6 +48,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from odrchat.background import stop_if_cancelled
 from odrchat.notify.tables import PENDING, SENT, OutboxMessage
 from odrchat.store.types import utcnow
 
@@ -167,6 +168,7 @@ class Metrics:
     async def sample_loop(self, hub: Watched, broker: Broker) -> None:
         """Keep the gauges fresh for scrapes answered by another worker."""
         while True:
+            stop_if_cancelled()
             self.sample(hub, broker)
             await asyncio.sleep(SAMPLE_EVERY)
 

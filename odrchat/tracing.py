@@ -31,6 +31,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from odrchat.background import stop_if_cancelled
+
 __all__ = ["AckTrace", "Tracer", "batch", "current", "finish", "mark"]
 
 log = logging.getLogger("odrchat.trace")
@@ -75,6 +77,7 @@ class Tracer:
     async def watch_loop(self) -> None:
         """Record how late the event loop wakes a ticker (the lag every task suffers)."""
         while True:
+            stop_if_cancelled()
             before = time.perf_counter()
             await asyncio.sleep(TICK)
             now = time.perf_counter()

@@ -358,7 +358,10 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-            raise AssertionError(f"worker {self.port} ignored SIGTERM for {bound} s") from None
+            raise AssertionError(
+                f"worker {self.port} ignored SIGTERM for {bound} s; its log ends:\n"
+                + self.log()[-4000:]
+            ) from None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

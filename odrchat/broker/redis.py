@@ -41,6 +41,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from odrchat.background import stop_if_cancelled
 from odrchat.broker.address import DEFAULT_URL, RedisAddress, close_pool
 from odrchat.broker.base import DEFAULT_QUEUE_SIZE, Broker, BrokerError, Message, Resynced
 
@@ -127,6 +128,7 @@ class RedisBroker(Broker):
             raise RuntimeError("RedisBroker.connect() must be awaited before run()")
         failures = 0
         while not self._stopping.is_set():
+            stop_if_cancelled()
             try:
                 await self._listen(self._listener_pool)
             except (RedisError, OSError) as exc:
@@ -263,6 +265,7 @@ class RedisBroker(Broker):
         loop = asyncio.get_running_loop()
         heard = next_ping = loop.time()
         while not self._stopping.is_set():
+            stop_if_cancelled()
             now = loop.time()
             if now - heard > self._ping_interval * _MISSED_PINGS:
                 raise RedisTimeoutError(f"no reply from redis for {now - heard:.1f}s")

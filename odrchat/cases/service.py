@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from odrchat.auth.tables import User
+from odrchat.background import stop_if_cancelled
 from odrchat.cases import machine as m
 from odrchat.cases import notices
 from odrchat.cases.fees import Fees
@@ -146,6 +147,7 @@ class CaseService(Invitations, Staffing, Fees):
     async def run(self) -> None:
         """Sweep for unanswered invitations every minute until cancelled."""
         while True:
+            stop_if_cancelled()
             try:
                 count = await self.expire_invitations(utcnow())
                 if count:

@@ -37,6 +37,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
+from odrchat.background import stop_if_cancelled
 from odrchat.cases.queries import actor_of
 from odrchat.cases.roles import Side
 from odrchat.cases.tables import Case, Participant
@@ -107,6 +108,7 @@ class AwayNotices:
     async def run(self) -> None:
         """Sweep every ``tick`` seconds until cancelled; survives any one sweep's failure."""
         while True:
+            stop_if_cancelled()
             try:
                 if await self.sweep(utcnow()):
                     self.wake_outbox()

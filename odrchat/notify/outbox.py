@@ -39,6 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from odrchat.background import stop_if_cancelled
 from odrchat.notify.channel import AnyChannel, Renderer
 from odrchat.notify.email import DeliveryError, Message, Withheld
 from odrchat.notify.sms import SmsRenderer
@@ -170,11 +171,9 @@ class OutboxSender:
     async def run(self) -> None:
         """Send due messages until cancelled; survives any per-pass failure."""
         logger.info("outbox sender started")
-        task = asyncio.current_task()
         while True:
             # A library that drops a cancellation (3.11's wait_for can) must not keep us alive.
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError
+            stop_if_cancelled()
             # Cleared before the pass, so a wake() during the pass triggers another one.
             self._wake.clear()
             try:

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from odrchat.agreements.courtesy import term_text
 from odrchat.agreements.drafting import check_terms, draft, refuse_second
 from odrchat.auth.tables import User
+from odrchat.background import stop_if_cancelled
 from odrchat.cases import notices
 from odrchat.cases.kinds import CaseKind, side_label
 from odrchat.cases.queries import case_members, load_case
@@ -255,6 +256,7 @@ class OfferService:
     async def run(self) -> None:
         """Sweep for offers past their deadline every minute until cancelled."""
         while True:
+            stop_if_cancelled()
             # Sleep first: a minute's delay in expiring is harmless, and start-up is busy enough.
             await asyncio.sleep(EXPIRY_EVERY)
             try:

@@ -39,6 +39,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
+from odrchat.background import stop_if_cancelled
 from odrchat.notify.notifier import Notifier, Words
 from odrchat.notify.tables import InboundReply
 from odrchat.reminders.tables import FiredReminder
@@ -159,6 +160,7 @@ class Reminders:
     async def run(self) -> None:
         """Sweep every ``tick`` seconds until cancelled; survives any one sweep's failure."""
         while True:
+            stop_if_cancelled()
             try:
                 if await self.sweep(self.clock()):
                     self.wake_outbox()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from odrchat import protocol as p
 from odrchat import tracing
 from odrchat.auth.revocation import Revoked
+from odrchat.background import stop_if_cancelled
 from odrchat.broker.base import Broker, BrokerError, Message, Resynced
 from odrchat.rooms.bucket import TokenBucket
 from odrchat.rooms.limits import CHAT_PER_USER, TypingGate
@@ -39,15 +40,6 @@ log = logging.getLogger("odrchat.rooms")
 
 HEAD_CHECK_EVERY = 5.0
 CONTROL = "control"
-
-
-def _stop_if_cancelled() -> None:
-    """Raise if this task was asked to stop. A library that swallows a cancellation (redis-py
-    does, under load) must not leave a loop running that the lifespan then waits on for ever:
-    that hung graceful shutdown (SIGTERM) until the worker was killed."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 class Watcher(Protocol):
@@ -189,7 +181,7 @@ class Hub:
     async def chores_loop(self) -> None:
         """Broker unsubscribes and presence updates left behind by departed sockets."""
         while True:
-            _stop_if_cancelled()
+            stop_if_cancelled()
             chore = await self._chores.get()
             try:
                 if chore[0] == "unsubscribe":
@@ -313,7 +305,7 @@ class Hub:
         """Consume the broker (runs in the lifespan's task group for the app's lifetime)."""
         await self.broker.subscribe(CONTROL)
         async for event in self.broker.events():
-            _stop_if_cancelled()
+            stop_if_cancelled()
             if isinstance(event, Resynced):
                 self.recheck_all()
                 await self.check_heads()
@@ -353,7 +345,7 @@ class Hub:
     async def head_check_loop(self) -> None:
         """Catch a lost last message even when no later event reveals the gap."""
         while True:
-            _stop_if_cancelled()
+            stop_if_cancelled()
             await asyncio.sleep(HEAD_CHECK_EVERY)
             await self.check_heads()
 
@@ -362,7 +354,7 @@ class Hub:
         from odrchat.rooms.presence import REFRESH_EVERY
 
         while True:
-            _stop_if_cancelled()
+            stop_if_cancelled()
             await asyncio.sleep(REFRESH_EVERY)
             try:
                 await self.rooms.presence.refresh(list(self.members))

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from odrchat import tracing
+from odrchat.background import stop_if_cancelled
 from odrchat.metrics import Metrics
 from odrchat.rooms import pg_batch, sqlite_batch
 from odrchat.rooms.guard import Blocked
@@ -99,6 +100,7 @@ class RoomWriter:
             )
         try:
             while True:
+                stop_if_cancelled()
                 batch = [await self._queue.get()]
                 while len(batch) < MAX_BATCH and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
