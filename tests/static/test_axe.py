@@ -98,6 +98,7 @@ async def test_every_page_has_no_serious_axe_violation_at_phone_and_desktop_size
             "description": "A borrowed ladder.",
             "other_name": "Dev",
             "other_email": d_email,
+            "interpreter": "Mixtec",
         },
     )
     case_id = case["id"]
@@ -107,7 +108,16 @@ async def test_every_page_has_no_serious_axe_violation_at_phone_and_desktop_size
     await visit(anon, server, f"/invite/{server.link_token(d_email, 'invite')}", "h1")
     await audit.check(anon, "/invite/<token>")
 
-    await call(dp, "POST", f"/api/invitations/{server.link_token(d_email, 'invite')}/accept")
+    # Logged in, the responding party may ask for an interpreter before accepting.
+    await visit(dp, server, f"/invite/{server.link_token(d_email, 'invite')}", "h1")
+    await dp.get_by_label("I need an interpreter").check()
+    await audit.check(dp, "/invite/<token> asking for an interpreter")
+    await call(
+        dp,
+        "POST",
+        f"/api/invitations/{server.link_token(d_email, 'invite')}/accept",
+        {"interpreter": "Spanish"},
+    )
     await call(dp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
     await visit(ap, server, "/admin/queue", "li.card")
     await audit.check(ap, "/admin/queue")
@@ -127,6 +137,11 @@ async def test_every_page_has_no_serious_axe_violation_at_phone_and_desktop_size
     ):
         await visit(page, server, path, ready)
         await audit.check(page, path)
+
+    # The new-case form asking for an interpreter (its language field shown).
+    await visit(pp, server, "/cases/new", "form")
+    await pp.get_by_label("I need an interpreter").check()
+    await audit.check(pp, "/cases/new asking for an interpreter")
 
     # The offer composer open, and the documents list of a room.
     await visit(pp, server, f"/cases/{case_id}/conversations", "section.chat textarea")

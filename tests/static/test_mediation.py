@@ -1,4 +1,5 @@
-"""The whole path in real browsers: a small claims case from registration and invitation through
+"""The whole path in real browsers: a small claims case from registration and invitation (each
+party asks for an interpreter, and the admin queue and the mediator see it) through
 chat in the joint and private rooms (a party drops offline and comes back), an offer, a
 counter-offer, acceptance and both signatures, to the signed PDF and the court filing."""
 
@@ -64,10 +65,19 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     await pp.get_by_label("What is the dispute about?").fill("Unpaid invoice for a fence.")
     await pp.get_by_label("The other side's name").fill(d_name)
     await pp.get_by_label("The other side's email").fill(d_email)
+    # Language access: an interpreter needs a language, which may be any language.
+    await pp.get_by_label("I need an interpreter").check()
+    await pp.get_by_role("button", name="Open case and invite").click()
+    await expect(
+        pp.get_by_text("Please write the language you need an interpreter for.")
+    ).to_be_visible()
+    await expect(pp.get_by_label("Language for the interpreter")).to_be_focused()
+    await pp.get_by_label("Language for the interpreter").fill("Mixtec")
     await no_horizontal_scroll(pp)
     await pp.get_by_role("button", name="Open case and invite").click()
     await expect(pp.get_by_role("heading", name=f"Small claims {number}")).to_be_visible()
     case_id = int(re.search(r"#/cases/(\d+)", pp.url).group(1))  # type: ignore[union-attr]
+    await expect(pp.get_by_text("Asked for an interpreter: Mixtec")).to_be_visible()
     await accept_agreement_to_mediate(pp)
     if phone:
         await screenshot(pp, f"{shot}-case-tab")
@@ -94,8 +104,11 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     await dp.goto(f"{server.url}/#/verify/{server.link_token(d_email, 'verify')}")
     await expect(dp.get_by_role("heading", name="Email confirmed")).to_be_visible()
     await log_in(dp, server, d_email)
+    await dp.get_by_label("I need an interpreter").check()
+    await dp.get_by_label("Language for the interpreter").fill("Spanish")
     await dp.get_by_role("button", name="Accept and join").click()
     await expect(dp.get_by_role("heading", name=f"Small claims {number}")).to_be_visible()
+    await expect(dp.get_by_text("Asked for an interpreter: Spanish")).to_be_visible()
     await accept_agreement_to_mediate(dp)
 
     # The mediator is already on the dashboard when CCR administration assigns the case: the
@@ -105,6 +118,15 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     await expect(mp.get_by_role("heading", name="All conversations")).to_be_visible()
     actx, ap = await person(browser, console, viewport)
     await staff_log_in(ap, server, staff.admin_email)
+    # The queue says who asked for an interpreter, and in which language.
+    await ap.get_by_role("tab", name="Waiting for a mediator").click()
+    queued = ap.locator(f"li[data-case-id='{case_id}']")
+    await expect(queued.locator(".interpreter-chip[data-side=plaintiff]")).to_have_text(
+        "Interpreter: Mixtec (Plaintiff)"
+    )
+    await expect(queued.locator(".interpreter-chip[data-side=defendant]")).to_have_text(
+        "Interpreter: Spanish (Defendant)"
+    )
     await assign_mediator(ap, staff, case_id)
     section = mp.locator("nav section", has=mp.get_by_role("link", name=f"Small claims {number}"))
     await expect(section.locator("li[data-room]")).to_have_count(4)
@@ -161,6 +183,10 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     # Unread messages elsewhere show in the tab title and on the room's tab.
     await pp.goto(f"{server.url}/#/cases/{case_id}/case")
     await expect(pp.get_by_role("heading", name="About the case")).to_be_visible()
+    # A party sees its own interpreter request, never the other side's.
+    await expect(pp.locator("li.card", has_text=d_name)).to_be_visible()
+    await expect(pp.get_by_text("Asked for an interpreter: Mixtec")).to_be_visible()
+    await expect(pp.get_by_text("Asked for an interpreter: Spanish")).to_have_count(0)
     await section.get_by_role("button", name=re.compile("^Joint")).click()
     await say(mp, "Are you both still there?")
     await expect(pp).to_have_title(re.compile(r"^\(1\) "))
@@ -272,6 +298,12 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     for page in (pp, dp):
         await page.get_by_role("tab", name="Agreement").click()
         await expect(page.locator("[data-status=draft]")).to_be_visible()
+    # The mediator sees each party's interpreter request on the case page.
+    await mp.goto(f"{server.url}/#/cases/{case_id}/case")
+    for name, language in ((p_name, "Mixtec"), (d_name, "Spanish")):
+        await expect(mp.locator("li.card", has_text=name).locator(".interpreter-of")).to_have_text(
+            f"Asked for an interpreter: {language}"
+        )
     await mp.goto(f"{server.url}/#/cases/{case_id}/agreement")
     wording = mp.locator("#agreement-text")
     await expect(wording).to_contain_text(p_name)
@@ -314,6 +346,8 @@ async def test_small_claims_case_from_invitation_to_signed_agreement(
     assert d_secret not in p_seen and f"{d_name} + Mediator" not in p_seen
     assert p_secret not in d_seen and f"{p_name} + Mediator" not in d_seen
     assert p_secret in p_seen and d_secret in d_seen  # the watcher does see what is shown
+    assert "interpreter: Spanish" not in p_seen and "interpreter: Mixtec" not in d_seen
+    assert "interpreter: Mixtec" in p_seen and "interpreter: Spanish" in d_seen
 
     # CCR administration files it with the court.
     await ap.goto(f"{server.url}/#/admin/filing")

@@ -237,7 +237,7 @@ async def walk_main_pages(
     data = [p_name, d_name, "Dev", number, p_email, d_email, "Stanley Mosk Courthouse",
             "A borrowed ladder.", "Hello, about the ladder.", "The ladder", m_name,
             a_name, "English", "Español", "SHA-256", "PDF", "ZIP", "CCR", "ODR", "SMTP_HOST",
-            "SMS_PROVIDER", "Twilio", "STOP", "START"]  # fmt: skip
+            "SMS_PROVIDER", "Twilio", "STOP", "START", "Mixtec", "Spanish"]  # fmt: skip
     walk = Walk(data) if language == "pseudo" else Spanish(data)
 
     anon = await pseudo_page(browser, console, viewport, language)
@@ -269,7 +269,7 @@ async def walk_main_pages(
     case = await call(pp, "POST", "/api/cases", {
         "kind": "small_claims", "side": "plaintiff", "court_name": "Stanley Mosk Courthouse",
         "court_case_number": number, "description": "A borrowed ladder.", "other_name": "Dev",
-        "other_email": d_email,
+        "other_email": d_email, "interpreter": "Mixtec",
     })  # fmt: skip
     case_id = case["id"]
     await visit(pp, server, f"/cases/{case_id}/case", "h1")
@@ -282,7 +282,9 @@ async def walk_main_pages(
 
     await visit(dp, server, f"/invite/{token}", "h1")
     await walk.check(dp, "/invite/<token> logged in")
-    await call(dp, "POST", f"/api/invitations/{token}/accept")
+    await dp.locator("#interpreter-need").check()
+    await walk.check(dp, "/invite/<token> asking for an interpreter")
+    await call(dp, "POST", f"/api/invitations/{token}/accept", {"interpreter": "Spanish"})
     await visit(dp, server, f"/cases/{case_id}/case", "section.prose")
     await walk.check(dp, "case page (agreement to mediate)")
     await call(dp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
@@ -309,6 +311,10 @@ async def walk_main_pages(
         # The dashboard lists the mediator's other cases too; their people are their data.
         others = f".dash nav section:not(:has(a[href='#/cases/{case_id}']))"
         await walk.check(page, path + (" (mediator)" if page is mp else ""), skip=others)
+
+    await visit(pp, server, "/cases/new", "form")
+    await pp.locator("#interpreter-need").check()
+    await walk.check(pp, "/cases/new asking for an interpreter")
 
     await visit(pp, server, f"/cases/{case_id}/conversations", "section.chat textarea")
     await pp.locator(".offer-bar button").first.click()

@@ -1,7 +1,7 @@
-"""Hostile text everywhere a person can type it (chat, display names, the case description, an
-offer's free-text terms, a flag reason) is shown exactly as typed and runs nothing, for the
-parties, the mediator and CCR administration; the mediator flags a message and the
-administrator reads the room in the audited, read-only reader."""
+"""Hostile text everywhere a person can type it (chat, display names, the case description, the
+language of an interpreter request, an offer's free-text terms, a flag reason) is shown exactly
+as typed and runs nothing, for the parties, the mediator and CCR administration; the mediator
+flags a message and the administrator reads the room in the audited, read-only reader."""
 
 from __future__ import annotations
 
@@ -99,22 +99,35 @@ async def test_hostile_text_is_shown_inert_everywhere(
     await pp.get_by_label("What is the dispute about?").fill(description)
     await pp.get_by_label("The other side's name").fill(CORPUS[0])
     await pp.get_by_label("The other side's email").fill(d_email)
+    await pp.get_by_label("I need an interpreter").check()
+    await pp.get_by_label("Language for the interpreter").fill(CORPUS[4])
     await pp.get_by_role("button", name="Open case and invite").click()
     await expect(pp.get_by_role("heading", name=f"Small claims 24SC{tag}")).to_be_visible()
     case_id = int(re.search(r"#/cases/(\d+)", pp.url).group(1))  # type: ignore[union-attr]
     await accept_agreement_to_mediate(pp)
     await expect(pp.locator("dd.prewrap")).to_have_text(description)
+    await expect(pp.locator(".interpreter-of")).to_have_text(
+        f"Asked for an interpreter: {CORPUS[4]}"
+    )
 
     dp = await open_as(d_email)
     await rename(dp, d_name)
     await dp.goto(f"{server.url}/#/invite/{server.link_token(d_email, 'invite')}")
     await expect(dp.get_by_text(f"Hello {CORPUS[0]}.")).to_be_visible()
+    await dp.get_by_label("I need an interpreter").check()
+    await dp.get_by_label("Language for the interpreter").fill(CORPUS[0])
     await dp.get_by_role("button", name="Accept and join").click()
     await accept_agreement_to_mediate(dp)
     await expect(dp.locator("dd.prewrap")).to_have_text(description)
     await expect(dp.locator("li[data-user-id] strong", has_text=p_name)).to_have_count(1)
 
     ap = await open_as(staff.admin_email)
+    await ap.get_by_role("tab", name="Waiting for a mediator").click()
+    chips = ap.locator(f"li[data-case-id='{case_id}'] .interpreter-chip")
+    await expect(chips).to_have_count(2)
+    assert sorted(await chips.all_text_contents()) == sorted(
+        [f"Interpreter: {CORPUS[4]} (Plaintiff)", f"Interpreter: {CORPUS[0]} (Defendant)"]
+    )
     await assign_mediator(ap, staff, case_id)
 
     # Chat: every entry of the corpus, as a message.

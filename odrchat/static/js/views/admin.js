@@ -8,6 +8,7 @@ import { formatDate, h, mount, tableWrap } from "../dom.js";
 import { tabList } from "./case.js";
 import { figures } from "./figures.js";
 import { filing, flags } from "./filing.js";
+import { interpreterChip } from "./interpreter.js";
 import { accounts, mediators as mediatorsTab } from "./staff.js";
 import { kindLabel, listOf, NOTIFY, outboxStatusLabel, sideLabel, statusLabel, TABLES } from "./labels.js";
 import { safetyChip } from "./safety.js";
@@ -90,6 +91,8 @@ async function queue(panel, ctx) {
       h("a", { class: "title", href: `#/cases/${caseId}`,
         text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }), " ", safetyChip(c),
       c.parties ? h("p", { text: formatList(c.parties.map((p) => `${p.display_name} (${sideLabel(c.kind, p.side)})`)) }) : null,
+      (c.parties || []).some((p) => p.interpreter) ? h("p", { class: "interpreters" },
+        c.parties.filter((p) => p.interpreter).map((p) => [interpreterChip(p, c.kind), " "])) : null,
       suggested ? h("p", { text: t("admin.queue.suggested", { name: nameOf(suggested) || c.suggested_mediator?.display_name || suggested }) })
         : h("p", { text: t("admin.queue.noneFree") }),
       conflicted.length ? h("ul", { class: "notice warn conflicts" }, conflicted.map((x) =>

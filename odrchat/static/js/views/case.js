@@ -8,6 +8,7 @@ import { agreementTab } from "./agreement.js";
 import { chatPanel, roomLabel } from "./chat.js";
 import { OfferDesk } from "./offers.js";
 import { DUTIES } from "./faq.js";
+import { interpreterLine } from "./interpreter.js";
 import { kindLabel, roleLabel, statusLabel } from "./labels.js";
 import { safetyBox, screeningBox } from "./safety.js";
 
@@ -107,6 +108,7 @@ async function caseTab(panel, d, user, ctx) {
     p.email ? h("p", { text: t("case.email", { email: p.email }) }) : null,
     p.phone ? h("p", { text: t("case.phone", { phone: p.phone }) }) : null,
     languageLine(p, d),
+    interpreterLine(p),
     approveButton(d, p, refresh)));
   mount(panel,
     d.next_step ? h("p", { class: d.waiting_on_me ? "waiting" : "notice", dataset: { serverText: "" },

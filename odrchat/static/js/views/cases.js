@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { field, formatDate, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
 import { KINDS, isFiled, kindLabel, listOf, sideChoices, statusLabel } from "./labels.js";
+import { interpreterChoice } from "./interpreter.js";
 import { safetyChip } from "./safety.js";
 import { t } from "../i18n.js";
 
@@ -93,6 +94,8 @@ export function create(main, _params, ctx) {
     other_phone: field("other_phone", t("cases.otherPhone"), { type: "tel" }),
   };
   const share = h("input", { type: "checkbox", id: "share-contact", name: "share_contact" });
+  const interpreter = interpreterChoice();
+  const fields = { ...f, interpreter: interpreter.field };
   const filedOnly = [f.court_name, f.court_case_number, f.hearing_date, f.department];
   const sync = () => {
     const kind = f.kind.input.value;
@@ -114,12 +117,14 @@ export function create(main, _params, ctx) {
     Object.values(f).map((x) => x.wrap),
     h("div", { class: "field" }, h("label", { class: "check", htmlFor: "share-contact" }, share,
       t("invite.shareContact"))),
+    interpreter.el,
     h("p", { class: "form-error", attrs: { role: "alert", tabindex: "-1" } }),
     h("div", { class: "actions" }, h("button", { type: "submit", text: t("cases.submit") }),
       h("a", { href: "#/cases", class: "button secondary", text: t("cases.cancel") })));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    showErrors(form, f, null);
+    showErrors(form, fields, null);
+    if (!interpreter.check()) return;
     const filed = isFiled(f.kind.input.value);
     const body = {
       kind: f.kind.input.value,
@@ -137,13 +142,14 @@ export function create(main, _params, ctx) {
     }
     if (body.kind === "unlawful_detainer") body.premises_address = f.premises_address.input.value;
     if (f.other_phone.input.value.trim()) body.other_phone = f.other_phone.input.value.trim();
+    if (interpreter.value()) body.interpreter = interpreter.value();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
       const res = await api.post("/api/cases", body);
       ctx.navigate(`/cases/${res.id ?? res.case_id ?? res.case?.id}`);
     } catch (err) {
-      showErrors(form, f, err);
+      showErrors(form, fields, err);
     } finally {
       button.disabled = false;
     }

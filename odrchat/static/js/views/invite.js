@@ -5,6 +5,7 @@ import { formatDate, h, mount } from "../dom.js";
 import { currentLanguage, languages, t } from "../i18n.js";
 import { switchLanguage } from "../language.js";
 import { explainer } from "./pages.js";
+import { interpreterChoice } from "./interpreter.js";
 import { kindLabel, sideLabel } from "./labels.js";
 
 /** An invitation sent to my confirmed address, opened from My cases (no emailed link needed). */
@@ -29,6 +30,8 @@ export async function landing(main, [token], ctx, base = `/api/invitations/${tok
   const attorney = info.role === "attorney";
   const status = h("div", { attrs: { role: "status" } });
   const share = h("input", { type: "checkbox", id: "share-contact" });
+  // Only a party is asked: the API records an interpreter for parties (an attorney is not one).
+  const interpreter = attorney ? null : interpreterChoice();
   const facts = h("dl", { class: "facts" },
     h("dt", { text: t("invite.fact.case") }), h("dd", { text: kindLabel(info.kind) }),
     info.court_case_number ? [h("dt", { text: t("invite.fact.caseNumber") }), h("dd", { text: info.court_case_number })] : null,
@@ -40,8 +43,11 @@ export async function landing(main, [token], ctx, base = `/api/invitations/${tok
       : sideLabel(info.kind, info.side) }));
 
   const accept = async () => {
+    if (interpreter && !interpreter.check()) return;
+    const body = { share_contact: share.checked };
+    if (interpreter?.value()) body.interpreter = interpreter.value();
     try {
-      const res = await api.post(`${base}/accept`, { share_contact: share.checked });
+      const res = await api.post(`${base}/accept`, body);
       forgetInvitation(token);
       ctx.navigate(`/cases/${res.case_id ?? res.id}`);
     } catch (err) {
@@ -71,6 +77,7 @@ export async function landing(main, [token], ctx, base = `/api/invitations/${tok
     actions = h("div", {},
       h("div", { class: "field" }, h("label", { class: "check", htmlFor: "share-contact" }, share,
         t("invite.shareContact"))),
+      interpreter?.el,
       h("div", { class: "actions" },
         h("button", { type: "button", text: t("invite.accept"), on: { click: accept } }),
         h("button", { type: "button", class: "secondary", text: t("invite.noThanks"),
