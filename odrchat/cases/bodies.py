@@ -381,6 +381,16 @@ class CaseDetail(CaseSummary):
     )
 
 
+class OpenedCase(CaseDetail):
+    """The case just opened, as `GET /api/cases/{case_id}` shows it, and one warning."""
+
+    court_case_number_in_use: bool = Field(
+        description="another open case at the centre already has this court case number: the "
+        "case is filed all the same and staff will check it (nothing about the other case is "
+        "said)"
+    )
+
+
 class CaseList(Reply):
     cases: list[CaseSummary]
 

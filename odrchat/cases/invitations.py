@@ -14,6 +14,11 @@ Rules and honest gaps:
 * A revoked invitation that is never resent still holds the case open until it would have
   expired, so the inviter can send a corrected one; after that the case expires, not mediated.
 * The invitation email and page show the inviter's display name only, never their contacts.
+* A court case number another open case already has is filed all the same (the same dispute
+  filed by its other side, or twice, is for staff to sort out, not for the form to refuse); it
+  is audited with the other cases' ids, and the filer learns only that the number is in use.
+  Asking first, before filing, would let anyone test numbers without a trace; a filing leaves
+  one (the case, its invitation, the audit entry).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from odrchat.cases import notices
 from odrchat.cases.kinds import CaseFactsError, CaseKind, validate_case_facts
 from odrchat.cases.queries import load_case, open_invitation
 from odrchat.cases.roles import Actor, Role, Side
+from odrchat.cases.staffing import duplicates
 from odrchat.cases.tables import Case, Invitation, Participant
 from odrchat.cases.texts import odr_explainer
 from odrchat.cases.unit import Unit, Units
@@ -264,6 +270,11 @@ class Invitations:
             assert case.id is not None
             await unit.record_events(case.id, [], events, actor, now, share_contact=share_contact)
             await ask_interpreter(unit.session, case.id, user.id, interpreter)
+            same = await duplicates(unit.session, case)
+            if same:  # filed all the same; staff check it (the queue shows it too)
+                await unit.audit(
+                    user.id, "case.same_court_number", case.id, {"open_cases": same}, now=now
+                )
             await send_invitation(
                 unit,
                 case,

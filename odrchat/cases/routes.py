@@ -20,6 +20,7 @@ from odrchat.cases import bodies as b
 from odrchat.cases import legal, staffing, views
 from odrchat.cases.fees import FeeStatus
 from odrchat.cases.service import CaseService
+from odrchat.cases.tables import Case
 
 
 def _cases(call: Call[Any]) -> CaseService:
@@ -43,8 +44,10 @@ async def _detail(call: Call[Any], case_id: int) -> b.CaseDetail:
 # -- cases ------------------------------------------------------------------------------------
 
 
-async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
-    """Open a case and invite the other side (the invitation email links to `#/invite/<token>`)."""
+async def open_case(call: Call[b.OpenCase]) -> b.OpenedCase:
+    """Open a case and invite the other side (the invitation email links to `#/invite/<token>`).
+    A court case number that another open case already has is filed all the same, flagged for
+    staff, and the filer is told only that (`court_case_number_in_use`)."""
     body = call.body
     case_id = await _cases(call).open_case(
         _me(call),
@@ -62,7 +65,12 @@ async def open_case(call: Call[b.OpenCase]) -> b.CaseDetail:
         share_contact=bool(body.share_contact),
         interpreter=body.interpreter or None,
     )
-    return await _detail(call, case_id)
+    detail = await _detail(call, case_id)
+    async with call.services.db.session() as s:
+        case = await s.get(Case, case_id)
+        assert case is not None
+        in_use = bool(await staffing.duplicates(s, case))
+    return b.OpenedCase.model_validate({**detail.model_dump(), "court_case_number_in_use": in_use})
 
 
 async def list_cases(call: Call[None]) -> b.CaseList:
@@ -392,7 +400,7 @@ ENDPOINTS = (
         open_case,
         "Open a case and invite the other side",
         body=b.OpenCase,
-        reply=b.CaseDetail,
+        reply=b.OpenedCase,
         status=201,
         responses=(404,),
         tag="cases",

@@ -281,3 +281,55 @@ def test_my_open_invitations_are_listed_and_answered_by_id_by_their_addressee_on
         assert call(c, "POST", f"/api/me/invitations/{one}/accept", {}).status_code == 422
         login(c, "paul@example.org")
         assert c.get(f"/api/cases/{second['id']}").json()["status"] == "declined"
+
+
+def test_a_court_number_already_open_is_filed_flagged_and_told_without_the_other_case(
+    settings: Settings, db_url: str
+) -> None:
+    """Issue 17: the filer learns only that the number is in use; staff see which case."""
+    with client_for(settings) as c:
+        staff(c, "root", "admin")
+        register(c, db_url, "paul@example.org", "Paul Plaintiff")
+        register(c, db_url, "pat@example.org", "Pat Second")
+        login(c, "paul@example.org")
+        first = api_open(c, description="PAUL-SECRET fence story")
+        assert first["court_case_number_in_use"] is False
+        login(c, "pat@example.org")
+        # Same number as people type it: spacing and letter case do not matter.
+        second = post(
+            c,
+            "/api/cases",
+            {
+                "kind": "small_claims",
+                "side": "defendant",
+                "court_name": "Stanley Mosk Courthouse",
+                "court_case_number": " 24sc 01234 ",
+                "description": "Pat's own account",
+                "other_name": "Quinn Other",
+                "other_email": "quinn@example.org",
+            },
+        )
+        assert second.status_code == 201, second.text  # filed all the same
+        reply = second.json()
+        assert reply["court_case_number_in_use"] is True
+        assert reply["status"] == "invited" and reply["id"] != first["id"]
+        for secret in ("Paul", "paul@example.org", "PAUL-SECRET", "Dana", "dana@example.org"):
+            assert secret not in second.text
+        assert [p["display_name"] for p in reply["participants"]] == ["Pat Second"]
+        # The case page later says nothing about it either.
+        assert "court_case_number_in_use" not in c.get(f"/api/cases/{reply['id']}").json()
+        other = api_open(c, court_case_number="24SC09999", other_email="quinn@example.org")
+        assert other["court_case_number_in_use"] is False
+        community = api_open(
+            c,
+            kind="community",
+            court_name=None,
+            court_case_number=None,
+            other_email="quinn@example.org",
+        )
+        assert community["court_case_number_in_use"] is False
+
+        login(c, "root@example.org", PASSWORD)
+        entries = c.get("/api/admin/audit", params={"case_id": reply["id"]}).json()["entries"]
+        flagged = [e for e in entries if e["action"] == "case.same_court_number"]
+        assert len(flagged) == 1 and str(first["id"]) in str(flagged[0]["detail"])

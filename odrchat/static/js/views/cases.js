@@ -71,6 +71,22 @@ function invitations(list) {
   })));
 }
 
+// The case went in, but another open case at the centre has the same court case number. The
+// filer is told only that, in the reply to their own filing (never which case, or whose): staff
+// see both in the queue and the audit log and will check them.
+function filedWithSameNumber(main, caseId, ctx) {
+  ctx.setTitle(t("cases.sameNumber.title"));
+  mount(main, h("div", { class: "narrow" }, h("h1", { text: t("cases.sameNumber.title") }),
+    h("p", { class: "notice warn", id: "same-number",
+      text: t("cases.sameNumber.text") }),
+    h("p", {}, h("a", { href: `#/cases/${caseId}`, class: "button",
+      text: t("cases.sameNumber.open") }))));
+  const heading = main.querySelector("h1");
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+  ctx.announce(t("cases.sameNumber.text"));
+}
+
 export function create(main, _params, ctx) {
   ctx.setTitle(t("cases.new"));
   const f = {
@@ -147,7 +163,11 @@ export function create(main, _params, ctx) {
     button.disabled = true;
     try {
       const res = await api.post("/api/cases", body);
-      ctx.navigate(`/cases/${res.id ?? res.case_id ?? res.case?.id}`);
+      if (res.court_case_number_in_use) {
+        filedWithSameNumber(main, res.id, ctx);
+        return;
+      }
+      ctx.navigate(`/cases/${res.id}`);
     } catch (err) {
       showErrors(form, fields, err);
     } finally {
