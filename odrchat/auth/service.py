@@ -7,8 +7,9 @@ the same argon2 time as known ones on login.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from odrchat.auth.revocation import Revoked
 from odrchat.auth.tables import AuthSession, OneTimeToken, User
 from odrchat.auth.texts import DISABLED
 from odrchat.auth.tokens import hash_token, new_token
+from odrchat.auth.validity import Stamp, needs_touch, session_stands
 from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
 from odrchat.i18n import DEFAULT, N_, texts_for
 from odrchat.notify import numbers
@@ -30,6 +32,7 @@ from odrchat.notify.email import build_email
 from odrchat.notify.outbox import enqueue
 from odrchat.notify.texts import with_settings_link
 from odrchat.settings import Settings
+from odrchat.store.batches import Batches
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
@@ -37,7 +40,7 @@ log = logging.getLogger("odrchat.auth")
 
 VERIFY_TTL = timedelta(days=2)
 RESET_TTL = timedelta(hours=1)
-TOUCH_EVERY = timedelta(minutes=1)
+TOUCH_SLOTS = 2
 
 RevokedHook = Callable[[Revoked], Awaitable[None]]
 
@@ -70,6 +73,10 @@ class AuthService:
         self.passwords = passwords
         self.wake_outbox = wake_outbox
         self.revoked_hooks: list[RevokedHook] = []
+        # Sockets that arrive together have their sessions touched in one UPDATE.
+        self._touches: Batches[int, bool] = Batches(
+            self._touch_batch, asyncio.Semaphore(TOUCH_SLOTS), 256
+        )
 
     # -- registration ---------------------------------------------------------------------
 
@@ -272,27 +279,50 @@ class AuthService:
         if row is None:
             return None
         session, user = row
-        if (
-            user.disabled
-            or session.revoked_at is not None
-            or session.expires_at <= now
-            or session.last_seen_at + self.settings.session_idle <= now
+        if not session_stands(
+            now=now,
+            idle=self.settings.session_idle,
+            expires_at=session.expires_at,
+            last_seen_at=session.last_seen_at,
+            revoked_at=session.revoked_at,
+            disabled_at=user.disabled_at,
         ):
             return None
-        if now - session.last_seen_at >= TOUCH_EVERY:
-            async with self.db.session() as s:
-                touched = await s.exec(
-                    update(AuthSession)
-                    .where(
-                        col(AuthSession.id) == session.id,
-                        col(AuthSession.revoked_at).is_(None),
-                    )
-                    .values(last_seen_at=now)
-                )
-            if touched.rowcount == 0:
+        if needs_touch(session.last_seen_at, now):
+            assert session.id is not None
+            if not await self.touch([session.id], now):
                 return None  # revoked between the read and the touch
             session.last_seen_at = now
         return Current(user=user, session=session)
+
+    async def admits(self, stamp: Stamp) -> bool:
+        """Whether a session read elsewhere (an arriving socket's, `rooms.arrivals`) still
+        stands; touched when due, with whatever other sockets are touched at the same time."""
+        now = utcnow()
+        if not stamp.stands(now, self.settings.session_idle):
+            return False
+        if needs_touch(stamp.last_seen_at, now):
+            return await self._touches.ask(stamp.session_id)
+        return True
+
+    async def _touch_batch(self, session_ids: Sequence[int]) -> list[bool]:
+        touched = await self.touch(list(session_ids), utcnow())
+        return [i in touched for i in session_ids]
+
+    async def touch(self, session_ids: list[int], now: datetime) -> set[int]:
+        """Write down that these sessions were used; returns those still unrevoked (a session
+        revoked between its read and this write must not be let in)."""
+        async with self.db.session() as s:
+            touched = await s.exec(
+                update(AuthSession)
+                .where(
+                    col(AuthSession.id).in_(session_ids),
+                    col(AuthSession.revoked_at).is_(None),
+                )
+                .values(last_seen_at=now)
+                .returning(col(AuthSession.id))
+            )
+            return set(touched.scalars().all())
 
     async def logout(self, current: Current) -> None:
         """Revoke this session and close its sockets everywhere (the user's other sessions

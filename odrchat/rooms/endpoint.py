@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket, WebSocketState
 
 from odrchat import protocol as p
+from odrchat.auth import csrf
 from odrchat.auth.csrf import origin_allowed
+from odrchat.rooms.arrivals import Arrival
 from odrchat.rooms.connection import Connection
 from odrchat.rooms.directory import Viewer
 
@@ -29,35 +31,33 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if not origin or not origin_allowed(websocket, settings):
         await websocket.close(code=1008)
         return
-    current = await services.current(websocket)
+    # One batched read answers who this is and what their hello lists (rooms/arrivals.py);
+    # whether the session still stands is the rule every HTTP request follows.
+    session_cookie, _ = csrf.cookie_names(settings)
+    arrival = await services.rooms.arrivals.read(websocket.cookies.get(session_cookie))
+    if arrival is not None and not await services.auth.admits(arrival.stamp):
+        arrival = None
     await websocket.accept()
-    if current is None:
+    if arrival is None:
         await _close(websocket, p.CLOSE_UNAUTHENTICATED)
         return
     hub = services.hub
-    account = current.user
-    assert account.id is not None
-    user = Viewer(account.id, account.display_name, account.is_admin)
-    session_id = current.session.id
-    assert session_id is not None
-    # The socket keeps the Viewer and the session's id only: not the account row, not the
-    # session row.
-    websocket.scope.pop("odrchat.current", None)
-    del current, account
+    stamp = arrival.stamp
+    user = Viewer(stamp.user_id, arrival.display_name, arrival.is_admin)
     ip = websocket.client.host if websocket.client else ""
-    conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id), session_id)
+    conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id), stamp.session_id)
     if not hub.admit(conn):
         await _close(websocket, p.CLOSE_TOO_MANY)
         return
     try:
-        await conn.run(await _hello(services, user))
+        await conn.run(await _hello(services, user, arrival))
     finally:
         hub.release(conn)
 
 
-async def _hello(services: Services, user: Viewer) -> str:
+async def _hello(services: Services, user: Viewer, arrival: Arrival) -> str:
     """The first frame, as text (nothing of it stays referenced once it is sent)."""
-    rooms = await services.rooms.accessible_rooms(user)
+    rooms = await services.rooms.rooms_in(user, arrival.case_ids, arrival.heads)
     return p.hello(user.id, user.display_name, [acc.describe(head) for acc, head in rooms])
 
 

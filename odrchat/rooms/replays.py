@@ -19,7 +19,6 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Table, func, select
 
@@ -28,6 +27,7 @@ from odrchat.rooms import log
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.tables import ReadMarker, Room, RoomEvent
+from odrchat.store.batches import Batches
 from odrchat.store.db import Database
 
 ROOMS: Table = Room.__table__  # type: ignore[attr-defined]
@@ -109,16 +109,14 @@ PG_OPEN = (
 
 
 async def _read_pg(db: Database, wants: Sequence[Want]) -> list[Opened | None]:
-    async with db.engine.connect() as sa_conn:
-        conn: Any = (await sa_conn.get_raw_connection()).driver_connection
-        rows = await conn.fetch(
-            PG_OPEN,
-            [w.room_id for w in wants],
-            [w.user_id for w in wants],
-            [-1 if w.after is None else w.after for w in wants],
-            protocol.LATEST_PAGE,
-            protocol.RESUME_PAGE + 1,
-        )
+    rows = await db.fetch_batch(
+        PG_OPEN,
+        [w.room_id for w in wants],
+        [w.user_id for w in wants],
+        [-1 if w.after is None else w.after for w in wants],
+        protocol.LATEST_PAGE,
+        protocol.RESUME_PAGE + 1,
+    )
     heads: dict[int, tuple[int, int, int]] = {}
     events: dict[int, list[StoredEvent]] = {}
     for kind, i, seq, read, unread, type_, at, sender_id, client_id, body in rows:
@@ -182,56 +180,32 @@ class Replays:
         self, db: Database, slots: asyncio.Semaphore, presence: Presence | None = None
     ) -> None:
         self.db = db
-        self.slots = slots
         self.presence = presence
-        self._queue: list[tuple[Want, asyncio.Future[Opened | None]]] = []
-        self.batches = 0  # statements (or transactions) run, for tests and metrics
-        self.requests = 0
+        self._batches: Batches[Want, Opened | None] = Batches(self._read, slots, MAX_BATCH)
+
+    @property
+    def batches(self) -> int:
+        """Statements (or transactions) run, for tests and metrics."""
+        return self._batches.batches
+
+    @property
+    def requests(self) -> int:
+        return self._batches.requests
 
     async def open(self, want: Want) -> Opened | None:
         """The subscription's starting point (None: no such room)."""
-        done: asyncio.Future[Opened | None] = asyncio.get_running_loop().create_future()
-        entry = (want, done)
-        self._queue.append(entry)
-        try:
-            async with self.slots:
-                if not done.done():
-                    # Still queued: this caller leads a batch of whatever waits by now.
-                    await self._serve()
-        except asyncio.CancelledError:
-            if entry in self._queue:
-                self._queue.remove(entry)
-            raise
-        return await done
+        return await self._batches.ask(want)
 
-    async def _serve(self) -> None:
-        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-        wants = [w for w, _ in batch]
-        try:
-            if self.db.is_sqlite:
-                results = await _read_generic(self.db, wants)
-            else:
-                results = await _read_pg(self.db, wants)
-        except Exception as exc:  # every caller of the batch hears it (the socket closes)
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-            # Nobody may be left to read a failed batch-mate's error: mark it seen.
-            for _, fut in batch:
-                if not fut.cancelled():
-                    fut.exception()
-            return
-        if self.presence is not None:
-            # Who is online, for every room of the batch in one round trip.
-            online = await self.presence.online_in(w.room_id for w in wants)
-            results = [
-                None
-                if r is None
-                else dataclasses.replace(r, online=tuple(sorted(online[w.room_id])))
-                for w, r in zip(wants, results, strict=True)
-            ]
-        self.batches += 1
-        self.requests += len(batch)
-        for (_, fut), result in zip(batch, results, strict=True):
-            if not fut.done():
-                fut.set_result(result)
+    async def _read(self, wants: Sequence[Want]) -> list[Opened | None]:
+        if self.db.is_sqlite:
+            results = await _read_generic(self.db, wants)
+        else:
+            results = await _read_pg(self.db, wants)
+        if self.presence is None:
+            return results
+        # Who is online, for every room of the batch in one round trip.
+        online = await self.presence.online_in(w.room_id for w in wants)
+        return [
+            None if r is None else dataclasses.replace(r, online=tuple(sorted(online[w.room_id])))
+            for w, r in zip(wants, results, strict=True)
+        ]

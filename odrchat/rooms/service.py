@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -26,6 +26,7 @@ from odrchat.i18n import N_
 from odrchat.metrics import Metrics
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
+from odrchat.rooms.arrivals import Arrivals
 from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
@@ -63,6 +64,7 @@ class RoomService:
         # order rather than timing out on the pool. Below the pool size, so writes always fit.
         self.read_slots = asyncio.Semaphore(READ_SLOTS)
         self.replays = Replays(db, self.read_slots, presence)
+        self.arrivals = Arrivals(db, self.read_slots)
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -111,19 +113,21 @@ class RoomService:
     async def accessible_rooms(self, user: Person) -> list[tuple[RoomAccess, int]]:
         """Every room the user may read in every case of theirs, with each room's head."""
         assert user.id is not None
-        async with self.read_slots:
-            async with self.db.read() as s:
-                case_ids = await user_case_ids(s, user.id)
-                heads = dict(
-                    (
-                        await s.exec(
-                            select(col(Room.id), col(Room.head_seq)).where(
-                                col(Room.case_id).in_(case_ids)
-                            )
-                        )
-                    ).all()
-                )
-            views = await self.directory.views(case_ids)
+        async with self.read_slots, self.db.read() as s:
+            case_ids = await user_case_ids(s, user.id)
+            rows = await s.exec(
+                select(col(Room.id), col(Room.head_seq)).where(col(Room.case_id).in_(case_ids))
+            )
+            heads = {room_id: head for room_id, head in rows.all() if room_id is not None}
+        return await self.rooms_in(user, case_ids, heads)
+
+    async def rooms_in(
+        self, user: Person, case_ids: Sequence[int], heads: Mapping[int, int]
+    ) -> list[tuple[RoomAccess, int]]:
+        """The rooms the user may read in these cases (theirs, newest first), with the heads
+        read for them (an arriving socket's hello: `rooms.arrivals`)."""
+        assert user.id is not None
+        views = await self.directory.views(list(case_ids))
         out: list[tuple[RoomAccess, int]] = []
         for case_id in case_ids:
             view = views.get(case_id)

@@ -17,6 +17,7 @@ unique name. Everything odrchat runs is in a transaction; the one session-level 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -82,6 +83,14 @@ class Database:
                     "prepared_statement_name_func": _statement_name,
                 }
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
+        # Batched reads (odrchat.store.batches) on PostgreSQL: one statement each, outside any
+        # transaction, on connections of their own with no pre-ping and no reset round trips;
+        # a failure throws the connection away and the read is tried once more (see fetch_batch).
+        self._batch_engine: AsyncEngine | None = None
+        if not self.is_sqlite:
+            batch_kwargs = {**kwargs, "pool_size": 4, "max_overflow": 4, "pool_pre_ping": False}
+            batch_kwargs["pool_reset_on_return"] = None
+            self._batch_engine = create_async_engine(engine_url, **batch_kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker = async_sessionmaker(
@@ -107,6 +116,26 @@ class Database:
         async with self.read_sessionmaker() as session, session.begin():
             yield session
 
+    async def fetch_batch(self, sql: str, *args: Any) -> list[Any]:
+        """PostgreSQL: the rows of one statement (a batched read), run on its own as one
+        snapshot. Reads repeat safely, so a connection that fails (a backend that died, a
+        failover) is discarded and the statement runs once more on a fresh one."""
+        assert self._batch_engine is not None, "fetch_batch is for PostgreSQL"
+        for attempt in (1, 2):
+            conn = await self._batch_engine.connect()
+            try:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                return list(await raw.fetch(sql, *args))
+            except Exception:
+                with contextlib.suppress(Exception):  # it is being thrown away either way
+                    await conn.invalidate()
+                if attempt == 2:
+                    raise
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        raise AssertionError("unreachable")
+
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         async with self.engine.connect() as conn:
@@ -114,6 +143,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._batch_engine is not None:
+            await self._batch_engine.dispose()
 
 
 def _ensure_sqlite_dir(url: str) -> None:
