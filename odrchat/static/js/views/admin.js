@@ -87,6 +87,17 @@ async function queue(panel, ctx) {
         }
       }
     } } });
+    // Another choice after a conflict warning is a new assignment: the override (and its
+    // reason) applies only to the mediator it was asked for.
+    const rechoose = () => {
+      if (override.hidden) return;
+      override.hidden = true;
+      reason.value = "";
+      btn.textContent = t("admin.queue.assign");
+      out.textContent = "";
+    };
+    pick.addEventListener("change", rechoose);
+    co.addEventListener("change", rechoose);
     return h("li", { class: "card", dataset: { caseId } },
       h("a", { class: "title", href: `#/cases/${caseId}`,
         text: `${kindLabel(c.kind)} ${c.court_case_number || ""}`.trim() }), " ", safetyChip(c),
