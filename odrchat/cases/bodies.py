@@ -526,6 +526,10 @@ class AdminCase(CaseSummary):
     parties: list[str]
     fee_review: bool
     fee_status: Literal["waived", "paid", "due"] | None
+    duplicates: list[int] = Field(
+        description="open cases only: the other open cases with the same court case number "
+        "(spacing and letter case ignored), for staff to check"
+    )
 
 
 class AdminCaseList(Reply):

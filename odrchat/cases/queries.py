@@ -25,14 +25,43 @@ __all__ = [
     "case_members",
     "consents_of",
     "load_case",
+    "number_key",
+    "open_by_number",
     "open_invitation",
     "participants_of",
+    "same_number",
     "screenings_of",
     "state_of",
     "user_case_ids",
 ]
 
 _NEUTRAL_SEATS = (Role.MEDIATOR.value, Role.CO_MEDIATOR.value)
+
+
+def number_key(number: str) -> str:
+    """A court case number as compared: spacing and letter case do not matter."""
+    return "".join(number.split()).upper()
+
+
+async def open_by_number(session: AsyncSession) -> dict[str, list[int]]:
+    """The open cases' ids by court case number (`number_key`), in id order."""
+    stmt = (
+        select(Case.id, Case.court_case_number)
+        .where(col(Case.court_case_number).is_not(None), col(Case.closed_at).is_(None))
+        .order_by(col(Case.id))
+    )
+    found: dict[str, list[int]] = {}
+    for cid, number in (await session.exec(stmt)).all():
+        if cid is not None and number and number_key(number):
+            found.setdefault(number_key(number), []).append(cid)
+    return found
+
+
+def same_number(case: Case, by_number: dict[str, list[int]]) -> list[int]:
+    """The other open cases with this case's court case number (none for a closed case)."""
+    if not case.court_case_number or case.closed_at is not None:
+        return []
+    return [cid for cid in by_number.get(number_key(case.court_case_number), []) if cid != case.id]
 
 
 async def load_case(session: AsyncSession, case_id: int, *, lock: bool = False) -> Case | None:

@@ -31,7 +31,12 @@ from odrchat.auth.tables import User
 from odrchat.cases import machine as m
 from odrchat.cases import notices
 from odrchat.cases.kinds import CaseKind
-from odrchat.cases.queries import case_members, screenings_of
+from odrchat.cases.queries import (
+    case_members,
+    number_key,
+    open_by_number,
+    screenings_of,
+)
 from odrchat.cases.roles import Actor, Role
 from odrchat.cases.tables import Case, Invitation, MediatorConflict, MediatorDayOff, Participant
 from odrchat.cases.unit import Units
@@ -204,17 +209,8 @@ async def duplicates(session: AsyncSession, case: Case) -> list[int]:
     """Other open cases with the same court case number (spacing and case ignored)."""
     if not case.court_case_number:
         return []
-    number = "".join(case.court_case_number.split()).upper()
-    stmt = select(Case.id, Case.court_case_number).where(
-        col(Case.id) != case.id,
-        col(Case.court_case_number).is_not(None),
-        col(Case.closed_at).is_(None),
-    )
-    return sorted(
-        cid
-        for cid, other in (await session.exec(stmt)).all()
-        if cid is not None and other and "".join(other.split()).upper() == number
-    )
+    same = (await open_by_number(session)).get(number_key(case.court_case_number), [])
+    return [cid for cid in same if cid != case.id]
 
 
 async def queue(session: AsyncSession, today: date, t: Texts | None = None) -> list[dict[str, Any]]:

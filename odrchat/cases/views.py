@@ -26,8 +26,10 @@ from odrchat.cases.queries import (
     case_members,
     consents_of,
     load_case,
+    open_by_number,
     open_invitation,
     participants_of,
+    same_number,
     screenings_of,
     state_of,
     user_case_ids,
@@ -162,7 +164,8 @@ async def admin_case_list(
     where: CaseFilter,
     screening_kinds: frozenset[str] = ALWAYS_SCREENED,
 ) -> list[dict[str, Any]]:
-    """Every case matching `where`, newest first, with its mediator, parties and fee status."""
+    """Every case matching `where`, newest first, with its mediator, parties, fee status and
+    the other open cases with its court case number."""
     stmt = select(Case).order_by(col(Case.id).desc())
     if where.kind:
         stmt = stmt.where(col(Case.kind) == where.kind)
@@ -196,6 +199,7 @@ async def admin_case_list(
     if where.until is not None:
         stmt = stmt.where(col(Case.created_at) < where.until)
     out = []
+    by_number = await open_by_number(session)
     for case in (await session.exec(stmt.limit(500))).all():
         assert case.id is not None
         members = await case_members(session, case.id)
@@ -215,6 +219,7 @@ async def admin_case_list(
                 "parties": [u.display_name for p, u in members if p.role == Role.PARTY.value],
                 "fee_review": case.fee_review,
                 "fee_status": case.fee_status,
+                "duplicates": same_number(case, by_number),
             }
         )
     return out

@@ -333,3 +333,17 @@ def test_a_court_number_already_open_is_filed_flagged_and_told_without_the_other
         entries = c.get("/api/admin/audit", params={"case_id": reply["id"]}).json()["entries"]
         flagged = [e for e in entries if e["action"] == "case.same_court_number"]
         assert len(flagged) == 1 and str(first["id"]) in str(flagged[0]["detail"])
+        # Staff see the pair in the case list from the start, before anyone joins.
+        listed = {x["id"]: x["duplicates"] for x in c.get("/api/admin/cases").json()["cases"]}
+        assert listed == {
+            first["id"]: [reply["id"]],
+            reply["id"]: [first["id"]],
+            other["id"]: [],
+            community["id"]: [],
+        }
+        # Once one of them closes, the other is no longer flagged.
+        login(c, "paul@example.org")
+        assert post(c, f"/api/cases/{first['id']}/opt-out", {}).status_code == 200
+        login(c, "root@example.org", PASSWORD)
+        listed = {x["id"]: x["duplicates"] for x in c.get("/api/admin/cases").json()["cases"]}
+        assert listed[first["id"]] == [] and listed[reply["id"]] == []

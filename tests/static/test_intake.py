@@ -1,6 +1,7 @@
 """Intake in the browser (issue 17): a court case number that another open case at the centre
 already has is filed all the same, and the filer is told so, in their language, without a word
-about the other case; axe finds nothing serious on that page."""
+about the other case; axe finds nothing serious on that page. Staff see the pair flagged in
+the administration's case list."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ import uuid
 from playwright.async_api import Browser, Page, expect
 
 from tests.static.axe import axe_source, describe, violations
-from tests.static.conftest import BROWSER, PHONE, STAFF_PASSWORD, Console, Server, seed_users
+from tests.static.conftest import (
+    BROWSER,
+    PHONE,
+    STAFF_PASSWORD,
+    Console,
+    Server,
+    Staff,
+    seed_users,
+)
 from tests.static.flow import call, person
 from tests.static.test_auth import log_in
 
@@ -29,7 +38,7 @@ async def _file_through_the_form(page: Page, number: str, other: str, email: str
 
 
 async def test_a_court_number_already_open_is_filed_with_a_warning_that_names_nobody(
-    browser: Browser, server: Server, console: Console
+    browser: Browser, server: Server, staff: Staff, console: Console
 ) -> None:
     axe_source()  # skip (or fail under CI) before starting when axe-core is missing
     tag = uuid.uuid4().hex[:6]
@@ -82,6 +91,21 @@ async def test_a_court_number_already_open_is_filed_with_a_warning_that_names_no
     )
     found = await violations(cp)
     assert not found, describe("the same page in Spanish", found)
+
+    # Staff see each of the three flagged with the others, linked, in the case list.
+    _, sp = await person(browser, console, PHONE)
+    await log_in(sp, server, staff.admin_email, STAFF_PASSWORD)
+    await expect(sp.get_by_role("button", name="Log out")).to_be_visible()
+    await sp.goto(f"{server.url}/#/admin/cases")
+    await sp.get_by_label("Number", exact=True).fill(number)
+    await sp.get_by_role("button", name="Search").click()
+    rows = sp.locator("#case-list tbody tr")
+    await expect(rows).to_have_count(3)
+    flag = sp.locator(f"tr[data-case-id='{case_id}'] .same-number")
+    await expect(flag).to_contain_text("Same number as open case")
+    await expect(flag.get_by_role("link", name=f"#{opened['id']}")).to_be_visible()
+    found = await violations(sp)
+    assert not found, describe("the case list with a flagged number", found)
 
     # Nothing of the first case ever reached the later filers' pages.
     for page in (bp, cp):

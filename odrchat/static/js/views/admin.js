@@ -185,6 +185,15 @@ function feeCell(c, reload) {
   return h("td", { class: "fee" }, pick, save, out);
 }
 
+// Another open case has the same court case number: filed all the same, for staff to check.
+function numberCell(c) {
+  const same = c.duplicates || [];
+  return h("td", {}, c.court_case_number || "", same.length
+    ? h("p", { class: "notice warn same-number" }, t("admin.cases.sameNumber"), " ",
+      same.map((d) => [h("a", { href: `#/cases/${d}`, text: `#${d}` }), " "]))
+    : null);
+}
+
 function caseTable(cases, reload) {
   return tableWrap(TABLES.cases, h("table", {},
     h("thead", {}, h("tr", {}, [t("admin.col.case"), t("admin.col.kind"), t("admin.col.number"),
@@ -192,7 +201,7 @@ function caseTable(cases, reload) {
       t("admin.col.conversations")].map((text) => h("th", { text })))),
     h("tbody", {}, cases.map((c) => h("tr", { dataset: { caseId: c.id } },
       h("td", {}, h("a", { href: `#/cases/${c.id}`, text: `#${c.id}` })),
-      h("td", { text: kindLabel(c.kind) }), h("td", { text: c.court_case_number || "" }),
+      h("td", { text: kindLabel(c.kind) }), numberCell(c),
       h("td", {}, statusLabel(c.status), " ", safetyChip(c)), h("td", { text: c.mediator || "" }),
       h("td", { text: formatList(c.parties || []) }), feeCell(c, reload),
       h("td", {}, h("a", { href: `#/admin/read/${c.id}`, text: t("admin.cases.read") })))))));
