@@ -18,7 +18,8 @@ from typing import Any
 
 log = logging.getLogger("odrchat.background")
 
-RECANCEL_EVERY = 0.5  # seconds between cancellations of a task that is still running
+FIRST_GRACE = 3.0  # seconds a task has after one cancellation to finish what it must
+RECANCEL_EVERY = 0.5  # then, seconds between cancellations of a task that is still running
 STOP_WITHIN = 8.0  # seconds a background task has to stop before the worker gives up on it
 
 
@@ -36,26 +37,30 @@ def _where(task: asyncio.Task[object]) -> str:
 
 
 async def stop(tasks: Iterable[asyncio.Task[None]], within: float = STOP_WITHIN) -> list[str]:
-    """Cancel `tasks` and wait until they end, cancelling again every RECANCEL_EVERY seconds
-    (one cancellation can be swallowed). Returns the names of the tasks still running after
-    `within` seconds: they are logged with where they are stuck, and the caller goes on."""
+    """Cancel `tasks` and wait until they end. A task may finish what it must after the
+    first cancellation (the outbox writes down a message it has just sent) for FIRST_GRACE
+    seconds; after that it is cancelled again every RECANCEL_EVERY seconds (a cancellation can
+    be swallowed). Returns the names of the tasks still running after `within` seconds: they
+    are logged with where they are stuck, and the caller goes on."""
     pending = {t for t in tasks if not t.done()}
     for task in pending:
         task.cancel()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=min(FIRST_GRACE, within))
     told: set[str] = set()
     while pending:
         left = deadline - loop.time()
         if left <= 0:
             break
-        _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY, left))
         for task in pending:
             if task.get_name() not in told:
                 told.add(task.get_name())
                 where = _where(task)
                 log.warning("stopping: %s ignored a cancellation at\n%s", task.get_name(), where)
             task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY, left))
     stuck = sorted(t.get_name() for t in pending)
     if stuck:
         log.error("stopping: gave up waiting for %s after %.0f s", ", ".join(stuck), within)

@@ -55,6 +55,7 @@ async def test_without_the_check_the_loop_runs_on_after_one_cancellation() -> No
 async def test_a_task_that_will_not_stop_is_named_with_where_it_is_and_given_up(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(background, "FIRST_GRACE", 0.05)
     monkeypatch.setattr(background, "RECANCEL_EVERY", 0.05)
     released = asyncio.Event()
     stuck = asyncio.ensure_future(_swallows_always(released))

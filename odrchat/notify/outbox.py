@@ -262,7 +262,12 @@ class OutboxSender:
         try:
             await asyncio.shield(recording)
         except asyncio.CancelledError:
-            await recording
+            # Shielded again: the lifespan may cancel a slow stop more than once
+            # (odrchat.background.stop), and a cancelled write would leave a sent message
+            # pending, to go out again when its lease ends.
+            while not recording.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(recording)
             raise
         return True
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlmodel import col, select
 
+from odrchat import background
 from odrchat.notify.channel import Channel, Rendered
 from odrchat.notify.email import Attachment, EmailMessage, SmsMessage, build_email
 from odrchat.notify.outbox import RENDERERS, OutboxSender, backoff_delay, enqueue, message_of
@@ -179,6 +180,26 @@ async def test_run_retries_on_its_own_timer_and_delivers_exactly_once(
     assert row.status == "sent"
     assert row.attempts == mailer.failures + 1
     assert len(smtp.collector.messages) == 1
+
+
+async def test_a_stop_that_cancels_again_and_again_still_records_the_message_just_sent(
+    db: Database, smtp_up: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's stop cancels a slow loop repeatedly (odrchat.background.stop): the write that
+    records a sent message must survive every one of those cancellations."""
+    monkeypatch.setattr(background, "FIRST_GRACE", 0.0)
+    monkeypatch.setattr(background, "RECANCEL_EVERY", 0.001)
+    mailer = ObservedMailer(smtp_up.mailer())
+    sender = make_sender(db, mailer, tick=60.0)
+    worker = asyncio.ensure_future(sender.run())
+    await put(db, mail())
+    sender.wake()
+    async with asyncio.timeout(WAIT):
+        await mailer.delivered.wait()
+    assert await background.stop([worker], within=5) == []
+    [row] = await rows(db)
+    assert row.status == "sent"
+    assert len(smtp_up.collector.messages) == 1
 
 
 async def test_wake_sends_a_fresh_message_without_waiting_for_the_tick(
