@@ -363,8 +363,8 @@ class Directory:
     async def _load(self, case_ids: list[int]) -> dict[int, CaseView]:
         started = {c: self._generation.get(c, 0) for c in case_ids}
         epoch = self._epoch
-        async with self.db.read() as s:
-            found = await load_views(await s.connection(), case_ids)
+        # Batched (many sockets' cases at once) and repeatable: the batch engine's read.
+        found = await self.db.read_batch(lambda conn: load_views(conn, case_ids))
         now = time.monotonic()
         for case_id, view in found.items():
             for room_id, _ in view.rooms:

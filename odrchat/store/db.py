@@ -19,17 +19,24 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -118,14 +125,32 @@ class Database:
 
     async def fetch_batch(self, sql: str, *args: Any) -> list[Any]:
         """PostgreSQL: the rows of one statement (a batched read), run on its own as one
-        snapshot. Reads repeat safely, so a connection that fails (a backend that died, a
-        failover) is discarded and the statement runs once more on a fresh one."""
+        snapshot, on the batch engine (see `read_batch`)."""
+
+        async def fetch(conn: AsyncConnection) -> list[Any]:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            return list(await raw.fetch(sql, *args))
+
         assert self._batch_engine is not None, "fetch_batch is for PostgreSQL"
+        return await self.read_batch(fetch, transaction=False)
+
+    async def read_batch(
+        self, read: Callable[[AsyncConnection], Awaitable[T]], *, transaction: bool = True
+    ) -> T:
+        """Run a batched read (`odrchat.store.batches`). On PostgreSQL it runs on the batch
+        engine, whose connections skip the pool's pre-ping and reset round trips; reads repeat
+        safely, so one that fails (a backend that died, a failover) discards its connection and
+        runs once more on a fresh one. On SQLite it is an ordinary read transaction."""
+        if self._batch_engine is None:
+            async with self.read() as s:
+                return await read(await s.connection())
         for attempt in (1, 2):
             conn = await self._batch_engine.connect()
             try:
-                raw: Any = (await conn.get_raw_connection()).driver_connection
-                return list(await raw.fetch(sql, *args))
+                if not transaction:
+                    return await read(conn)
+                async with conn.begin():
+                    return await read(conn)
             except Exception:
                 with contextlib.suppress(Exception):  # it is being thrown away either way
                     await conn.invalidate()
