@@ -83,9 +83,10 @@ async def send_invitation(
     kind = CaseKind(case.kind)
     facts = (case.court_case_number, case.court_name)
     url = unit.settings.public_url
-    # Written in the inviter's language, with a line to the invitation in each other language.
+    # Written in the inviter's language, with a line to the invitation in each other language;
+    # its date in the centre's time zone (the invitee has chosen none).
     sender = await unit.session.get(User, created_by)
-    t = texts_for(sender.language if sender is not None else None)
+    t = texts_for(sender.language if sender is not None else None, unit.settings.tz)
     if inv.role == "party":
         message = notices.party_invitation(
             t, url, inv.email, inv.name, inviter, kind, Side(inv.side), token, inv.expires_at, facts

@@ -133,9 +133,7 @@ def party_invitation(
             t.gettext("Open the invitation"),
             invitation_link(public_url, token),
         ),
-        t.gettext(
-            "This link works once and expires on {day}.", day=t.format_date(expires_at.date())
-        ),
+        t.gettext("This link works once and expires on {day}.", day=t.format_day(expires_at)),
     )
 
 
@@ -169,9 +167,7 @@ def attorney_invitation(
             odr_explainer(kind, t),
         ],
         (t.gettext("Open the invitation"), invitation_link(public_url, token)),
-        t.gettext(
-            "This link works once and expires on {day}.", day=t.format_date(expires_at.date())
-        ),
+        t.gettext("This link works once and expires on {day}.", day=t.format_day(expires_at)),
     )
 
 

@@ -45,7 +45,7 @@ from odrchat.cases.queries import (
 from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
 from odrchat.errors import Conflict, NotFound, from_domain
-from odrchat.i18n import N_, texts_for
+from odrchat.i18n import N_, Texts, texts_for
 from odrchat.notify.email import Message, build_email
 from odrchat.notify.notifier import Notifier, Words
 from odrchat.notify.outbox import enqueue
@@ -256,7 +256,9 @@ class Unit:
         notice = notices.closed(outcome, CaseKind(case.kind), case.hearing_date)
         await self.notify(case.id, notice, optional=False)
         # Each party of a mediated case gets the satisfaction survey (odrchat/survey).
-        await survey.invite_parties(self.session, self.settings.public_url, case, outcome, now)
+        await survey.invite_parties(
+            self.session, self.settings.public_url, case, outcome, now, self.settings.tz
+        )
         stmt = select(Invitation).where(
             col(Invitation.case_id) == case.id,
             col(Invitation.used_at).is_(None),
@@ -342,8 +344,10 @@ class Unit:
     ) -> bool:
         """One notice to one person, in their language, by the channels they chose for its
         topic; False if none."""
-        t = texts_for(user.language)
-        words = Words(notice.subject(t), notice.paragraphs(t), notices.sms_lead(t, notice), link)
+
+        def words(t: Texts) -> Words:  # in the reader's language and time zone
+            return Words(notice.subject(t), notice.paragraphs(t), notices.sms_lead(t, notice), link)
+
         return await self.units.notifier.tell(self.session, user, topic, words, utcnow())
 
     async def tell_invitee(self, case: Case, inv: Invitation, outcome: m.Outcome) -> None:
@@ -351,7 +355,7 @@ class Unit:
         the invitation was written in (its sender's)."""
         notice = notices.closed(outcome, CaseKind(case.kind), case.hearing_date)
         inviter = await self.session.get(User, inv.created_by)
-        t = texts_for(inviter.language if inviter is not None else None)
+        t = texts_for(inviter.language if inviter is not None else None, self.settings.tz)
         await self.mail(
             build_email(
                 inv.email,

@@ -9,6 +9,7 @@ A text due in the person's quiet hours waits in the outbox until they end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -17,13 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
 from odrchat.auth.tokens import same, sign
-from odrchat.i18n import texts_for
+from odrchat.i18n import Texts, texts_for
 from odrchat.notify import prefs as p
 from odrchat.notify import texts
 from odrchat.notify.email import SmsMessage, build_email
 from odrchat.notify.outbox import enqueue
 
-__all__ = ["Notifier", "Words", "prefs_of", "read_unsubscribe"]
+__all__ = ["Notifier", "Words", "WordsFor", "prefs_of", "read_unsubscribe", "reader_of", "zone_of"]
 
 UNSUBSCRIBE = "unsubscribe"  # the signing purpose of unsubscribe tokens
 ACCOUNT_PATH = texts.ACCOUNT_PATH
@@ -43,11 +44,28 @@ class Words:
     action: str = ""  # the link's label in the email ("" for the default)
 
 
+WordsFor = Callable[[Texts], Words]  # a notice written once its reader's `Texts` are known
+
+
+def zone_of(user: User, centre: ZoneInfo) -> ZoneInfo:
+    """The time zone a user reads times in: their choice, else the centre's."""
+    if user.time_zone and p.valid_zone(user.time_zone):
+        return ZoneInfo(user.time_zone)
+    return centre
+
+
+def reader_of(user: User, centre: ZoneInfo) -> Texts:
+    """A user's language and time zone: what a notice to them is written with."""
+    return texts_for(user.language, zone_of(user, centre))
+
+
+def _written(words: Words | WordsFor, t: Texts) -> Words:
+    return words if isinstance(words, Words) else words(t)
+
+
 def prefs_of(user: User, centre: ZoneInfo) -> p.Prefs:
     """A user's choices as the pure rules read them."""
-    zone = centre
-    if user.time_zone and p.valid_zone(user.time_zone):
-        zone = ZoneInfo(user.time_zone)
+    zone = zone_of(user, centre)
     quiet = None
     if user.quiet_from is not None and user.quiet_until is not None:
         quiet = (_clock(user.quiet_from), _clock(user.quiet_until))
@@ -96,17 +114,24 @@ class Notifier:
         """The (user id, topic) of a token from ``unsubscribe_link``, if it is genuine."""
         return read_unsubscribe(self._secret, token)
 
+    def reader(self, user: User) -> Texts:
+        """The language and time zone a notice to ``user`` is written in."""
+        return reader_of(user, self.centre)
+
     async def tell(
-        self, s: AsyncSession, user: User, topic: str, words: Words, now: datetime
+        self, s: AsyncSession, user: User, topic: str, words: Words | WordsFor, now: datetime
     ) -> bool:
         """Queue this notice to ``user`` by the channels they chose for ``topic``.
 
+        ``words`` may be a builder: it is given the user's language and time zone, so a
+        moment in the notice reads in the zone they chose (the centre's when they chose none).
         Returns whether anything was queued (False: they chose neither channel for it).
         """
         assert user.id is not None
         chosen = prefs_of(user, self.centre)
+        t = self.reader(user)
+        words = _written(words, t)
         link = self.link(words.link)
-        t = texts_for(user.language)
         queued = False
         if p.wants(chosen, topic, p.EMAIL):
             settings_link = self.public_url + ACCOUNT_PATH
@@ -137,10 +162,12 @@ class Notifier:
         return queued
 
     async def tell_address(
-        self, s: AsyncSession, email: str, name: str, words: Words, language: str
+        self, s: AsyncSession, email: str, name: str, words: Words | WordsFor, language: str
     ) -> None:
-        """Queue an email to someone with no account yet (an invitee), in ``language``."""
-        t = texts_for(language)
+        """Queue an email to someone with no account yet (an invitee), in ``language``; its
+        moments read in the centre's time zone (they have chosen none)."""
+        t = texts_for(language, self.centre)
+        words = _written(words, t)
         link = self.link(words.link)
         message = build_email(
             email,

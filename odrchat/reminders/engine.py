@@ -29,7 +29,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy import delete
@@ -40,7 +40,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
 from odrchat.background import stop_if_cancelled
-from odrchat.notify.notifier import Notifier, Words
+from odrchat.i18n import texts_for
+from odrchat.notify.notifier import Notifier, Words, WordsFor
 from odrchat.notify.tables import InboundReply
 from odrchat.reminders.tables import FiredReminder
 from odrchat.store.db import Database
@@ -70,15 +71,24 @@ class Recipient:
     user_id: int | None = None
     email: str | None = None
     name: str = ""
-    language: str = "en"  # for an address with no account (an account has its own)
+    # An address with no account is written to in this; an account's letter, sent, is written
+    # in the account's language and time zone (this is its language as loaded, for `write`).
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
 class Letter:
-    """What one recipient is told."""
+    """What one recipient is told: written as it goes out, in their language and time zone
+    (`WordsFor`), or already written (`Words`)."""
 
     to: Recipient
-    words: Words
+    words: Words | WordsFor
+
+    def write(self, zone: tzinfo | None = None) -> Words:
+        """The letter as it reads in the recipient's language (as loaded) and `zone`."""
+        if isinstance(self.words, Words):
+            return self.words
+        return self.words(texts_for(self.to.language, zone))
 
 
 @dataclass(frozen=True, slots=True)

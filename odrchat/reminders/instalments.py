@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -20,7 +21,6 @@ from odrchat.agreements import texts
 from odrchat.agreements.tables import AgreementRow, InstalmentRow
 from odrchat.auth.tables import User
 from odrchat.cases.tables import Participant
-from odrchat.i18n import texts_for
 from odrchat.reminders.engine import Letter, Recipient, Reminder, stage
 
 __all__ = ["DueInstalment", "InstalmentSource"]
@@ -102,12 +102,11 @@ class InstalmentSource:
             occurrence = stage(now, marks, end)
             if occurrence is None or not r.parties:
                 continue
+            words = partial(
+                texts.instalment_due, number=r.number, count=r.count, due=r.due, case_id=r.case_id
+            )
             letters = tuple(
-                Letter(
-                    Recipient(user_id=user_id),
-                    texts.instalment_due(texts_for(language), r.number, r.count, r.due, r.case_id),
-                )
-                for user_id, language in r.parties
+                Letter(Recipient(user_id=u, language=lang), words) for u, lang in r.parties
             )
             key = f"{r.due.isoformat()}-{occurrence}"
             out.append(Reminder(self.kind, r.instalment_id, key, letters, "offers"))

@@ -28,7 +28,7 @@ from odrchat.agreements.tables import AgreementRow, SignatureRow
 from odrchat.auth.tables import User
 from odrchat.cases.machine import CaseStatus
 from odrchat.cases.tables import Case, ConsentRow, Invitation, Participant
-from odrchat.i18n import Texts, texts_for
+from odrchat.i18n import Texts
 from odrchat.notify.notifier import Words
 from odrchat.offers.tables import OfferRow
 from odrchat.reminders import texts
@@ -80,8 +80,9 @@ async def _parties(s: AsyncSession, case_ids: set[int]) -> dict[int, list[tuple[
 def _letters(
     people: Sequence[tuple[int, str]], words: Callable[[Texts], Words]
 ) -> tuple[Letter, ...]:
-    """One letter per (user id, language), in that person's language."""
-    return tuple(Letter(Recipient(user_id=u), words(texts_for(lang))) for u, lang in people)
+    """One letter per (user id, language), written as it is sent: in that person's language
+    and time zone (`Notifier.tell`)."""
+    return tuple(Letter(Recipient(user_id=u, language=lang), words) for u, lang in people)
 
 
 # -- invitations -------------------------------------------------------------------------------
@@ -142,15 +143,24 @@ class InvitationSource:
             occurrence = stage(now, marks, r.expires_at)
             if occurrence is None:
                 continue
-            expires, t = r.expires_at.date(), texts_for(r.language)
+            # Each letter is written as it goes: the invitee's in the inviter's language (the
+            # invitation's) and the centre's zone, the inviter's in their own language and zone.
             letters = (
                 Letter(
                     Recipient(email=r.email, name=r.name, language=r.language),
-                    texts.invitation_unanswered_invitee(t, r.label, expires),
+                    partial(
+                        texts.invitation_unanswered_invitee, label=r.label, expires=r.expires_at
+                    ),
                 ),
                 Letter(
-                    Recipient(user_id=r.inviter_id),
-                    texts.invitation_unanswered_inviter(t, r.label, r.case_id, r.name, expires),
+                    Recipient(user_id=r.inviter_id, language=r.language),
+                    partial(
+                        texts.invitation_unanswered_inviter,
+                        label=r.label,
+                        case_id=r.case_id,
+                        name=r.name,
+                        expires=r.expires_at,
+                    ),
                 ),
             )
             out.append(Reminder(self.kind, r.id, occurrence, letters))
@@ -397,7 +407,9 @@ class OfferSource:
                 continue  # made with less than a day to go: the offer notice said it all
             if stage(now, [("24h", mark)], r.deadline) is None:
                 continue
-            words = partial(texts.offer_expiring, label=r.label, case_id=r.case_id)
+            words = partial(
+                texts.offer_expiring, label=r.label, case_id=r.case_id, deadline=r.deadline
+            )
             letters = _letters(r.to_answer, words)
             out.append(Reminder(self.kind, r.offer_id, "24h", letters, "offers"))
         return out

@@ -1,12 +1,16 @@
 """What reminders say, in the recipient's language (catalog texts). Never any mediation content.
 
+Moments (an invitation's expiry, an offer's deadline) are written in the reader's time zone, the
+one `Texts` carries (`Notifier.tell` passes their choice, else the centre's), with the zone named
+where a time of day appears.
+
 Each builder returns the ``Words`` of one letter: an email subject and paragraphs, a short text
 (the link is appended to it) and the path it links to.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from odrchat.i18n import Texts
 from odrchat.notify.notifier import Words
@@ -26,7 +30,7 @@ def _case(case_id: int) -> str:
     return f"/#/cases/{case_id}"
 
 
-def invitation_unanswered_invitee(t: Texts, label: str, expires: date) -> Words:
+def invitation_unanswered_invitee(t: Texts, label: str, expires: datetime) -> Words:
     """To someone who has not answered an invitation to mediate."""
     return Words(
         subject=t.gettext("Reminder: you are invited to mediation {label}", label=label),
@@ -40,7 +44,7 @@ def invitation_unanswered_invitee(t: Texts, label: str, expires: date) -> Words:
                 "The invitation is in an earlier email from us and can be used until {day}. If "
                 "you cannot find it, ask the person who invited you to send it again, or contact "
                 "the mediation centre.",
-                day=t.format_date(expires),
+                day=t.format_day(expires),
             ),
         ),
         text=t.gettext(
@@ -52,7 +56,7 @@ def invitation_unanswered_invitee(t: Texts, label: str, expires: date) -> Words:
 
 
 def invitation_unanswered_inviter(
-    t: Texts, label: str, case_id: int, name: str, expires: date
+    t: Texts, label: str, case_id: int, name: str, expires: datetime
 ) -> Words:
     """To the person whose invitation has not been answered."""
     return Words(
@@ -67,7 +71,7 @@ def invitation_unanswered_inviter(
             t.gettext(
                 "The invitation can be used until {day}. You can send it again, to the same or "
                 "another address, from your case page.",
-                day=t.format_date(expires),
+                day=t.format_day(expires),
             ),
         ),
         text=t.gettext("ODR: your invitation in {label} is not answered yet.", label=label),
@@ -139,18 +143,20 @@ def signature_waiting(t: Texts, label: str, case_id: int) -> Words:
     )
 
 
-def offer_expiring(t: Texts, label: str, case_id: int) -> Words:
-    """To a party who has an offer to answer that expires within a day."""
+def offer_expiring(t: Texts, label: str, case_id: int, deadline: datetime) -> Words:
+    """To a party who has an offer to answer that expires within a day (when, in their zone)."""
+    when = t.format_moment(deadline)
     return Words(
         subject=t.gettext("An offer in {label} expires soon", label=label),
         paragraphs=(
             t.gettext(
-                "An offer in mediation {label} is waiting for your answer and expires within a "
-                "day. Please open your case to read it and answer.",
+                "An offer in mediation {label} is waiting for your answer and expires on {when}. "
+                "Please open your case to read it and answer.",
                 label=label,
+                when=when,
             ),
         ),
-        text=t.gettext("ODR: an offer in {label} expires within a day.", label=label),
+        text=t.gettext("ODR: an offer in {label} expires {when}.", label=label, when=when),
         link=_case(case_id),
     )
 

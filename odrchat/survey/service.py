@@ -22,7 +22,7 @@ from odrchat.auth.tokens import hash_token, new_token
 from odrchat.cases.queries import case_members
 from odrchat.cases.tables import Case
 from odrchat.errors import Conflict, Invalid
-from odrchat.i18n import texts_for
+from odrchat.notify.notifier import reader_of
 from odrchat.notify.outbox import enqueue
 from odrchat.store.db import Database
 from odrchat.survey import texts
@@ -47,7 +47,12 @@ class Scores:
 
 
 async def invite_parties(
-    s: AsyncSession, public_url: str, case: Case, outcome: str, now: datetime
+    s: AsyncSession,
+    public_url: str,
+    case: Case,
+    outcome: str,
+    now: datetime,
+    centre: ZoneInfo,
 ) -> int:
     """Queue a survey link to each party of a mediated case that just closed; how many."""
     if outcome not in MEDIATED or case.mediator_id is None or case.id is None:
@@ -74,7 +79,7 @@ async def invite_parties(
                 expires_at=expires_at,
             )
         )
-        t = texts_for(user.language)
+        t = reader_of(user, centre)  # the expiry's date in the zone they chose
         await enqueue(
             s,
             texts.survey_email(t, user.email, user.display_name, public_url, token, expires_at),

@@ -47,7 +47,7 @@ def survey_email(
             public_url,
             t.gettext(
                 "This link works once and expires on {date}.",
-                date=t.format_date(expires_at.date()),
+                date=t.format_day(expires_at),
             ),
         ),
     )

@@ -110,7 +110,7 @@ async def test_signing_writes_the_schedule_and_the_reminder_source_finds_it(
         stack["paul"].id,
         stack["dana"].id,
     }
-    words = reminder.letters[0].words
+    words = reminder.letters[0].write()
     assert "payment 1 of 2" in words.paragraphs[0] and "$" not in " ".join(words.paragraphs)
     # Once reported paid, the source no longer loads it.
     await mark_payment(stack, "paul", doc, 1, PAID)

@@ -60,3 +60,22 @@ def test_room_titles_follow_the_readers_language() -> None:
     es = texts_for("es")
     assert room_title(joint, names, es) == "Conjunta"
     assert room_title(dana, names, es) == "Dana + Mediador(a)"
+
+
+def test_a_moment_reads_in_the_readers_zone_with_the_zone_named() -> None:
+    moment = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
+    new_york = texts_for("en", ZoneInfo("America/New_York"))
+    assert new_york.format_moment(moment) == "Dec 4, 2026, 5:00 PM EST"
+    assert texts_for("es", ZoneInfo("America/Los_Angeles")).format_moment(moment) == (
+        "4 dic 2026, 2:00 p.m. PST"
+    )
+    # A zone the language has no abbreviation for is named, not given as an offset.
+    assert texts_for("en", ZoneInfo("Europe/Berlin")).format_moment(moment) == (
+        "Dec 4, 2026, 11:00 PM Europe/Berlin"
+    )
+    # The date is the one the reader is living: 10 PM in New York is already tomorrow in UTC.
+    late = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
+    assert new_york.format_day(late) == "December 4, 2026"
+    assert texts_for("en").format_day(late) == "December 5, 2026"
+    # A call naming a zone (court papers name the centre's) wins over the reader's.
+    assert new_york.format_moment(moment, tz=ZoneInfo("America/Los_Angeles")).endswith("PST")

@@ -103,7 +103,7 @@ async def _seed(cl: Cluster, stack: Stack) -> list[Due]:
     (inv,) = await cl.fetch(
         "SELECT id, created_at, expires_at FROM invitations WHERE case_id = $1", invited
     )
-    expires = inv["expires_at"].date()
+    expires = inv["expires_at"]
     invitee = texts.invitation_unanswered_invitee(EN, "REM-INVITE", expires)
     inviter = texts.invitation_unanswered_inviter(EN, "REM-INVITE", invited, "Dana", expires)
     for days in (3, 7):
@@ -148,7 +148,7 @@ async def _seed(cl: Cluster, stack: Stack) -> list[Due]:
     await cases.assign(admin, offered, mia.id)
     made = await stack.offers.make(paul, offered, [payment(50_000)], deadline=utcnow() + 3 * DAY)
     (offer,) = await cl.fetch("SELECT deadline FROM offers WHERE id = $1", made["id"])
-    words = texts.offer_expiring(EN, "REM-OFFER", offered)
+    words = texts.offer_expiring(EN, "REM-OFFER", offered, offer["deadline"])
     due.append(
         Due(
             f"offer.expiring:{made['id']}:24h",

@@ -62,7 +62,7 @@ def test_unanswered_invitation_reminds_invitee_and_inviter_at_3_and_7_days() -> 
         ("dana@example.org", None),
         (None, 7),
     ]
-    assert "not answered" in third.letters[1].words.subject
+    assert "not answered" in third.letters[1].write().subject
     (seventh,) = source.due(rows, T0 + 7 * DAY + MIN)
     assert seventh.key == "invitation.unanswered:12:7d"
     # Past its expiry an invitation reminds nobody (it cannot be used any more).
@@ -85,8 +85,8 @@ def test_unassigned_case_reaches_every_admin_after_2_days() -> None:
     (r,) = source.due(rows, T0 + 2 * DAY)
     assert r.key == "mediator.unassigned:3:2d"
     assert [x.to.user_id for x in r.letters] == [1, 2]
-    assert r.letters[0].words.subject == "No mediator assigned to 24SC01234 for 2 days"
-    assert r.letters[1].words.subject == "24SC01234 lleva 2 días sin mediador asignado"
+    assert r.letters[0].write().subject == "No mediator assigned to 24SC01234 for 2 days"
+    assert r.letters[1].write().subject == "24SC01234 lleva 2 días sin mediador asignado"
 
 
 def test_signature_reminders_belong_to_one_text_of_the_agreement() -> None:
@@ -123,10 +123,10 @@ def test_hearing_reminders_7_and_2_days_before_at_nine_centre_time() -> None:
     assert r.key == "hearing.approaching:3:2026-03-20-7d"
     assert r.topic == "case"
     assert [x.to.user_id for x in r.letters] == [7, 8, 9]
-    words = r.letters[0].words
+    words = r.letters[0].write()
     assert "Mediation must finish before your court date" in words.text
     assert "Mediation must finish before your court date" in " ".join(words.paragraphs)
-    spanish = r.letters[1].words  # user 8 reads Spanish
+    spanish = r.letters[1].write()  # user 8 reads Spanish
     assert "La mediación debe terminar antes de esa fecha" in spanish.text
     (r2,) = source.due(rows, datetime(2026, 3, 18, 9, 0, tzinfo=LA))
     assert r2.key == "hearing.approaching:3:2026-03-20-2d"
@@ -140,4 +140,4 @@ def test_no_reminder_text_fits_more_than_one_sms_segment_before_its_link() -> No
         [UpcomingHearing(3, "24SC01234", hearing, ((7, "en"),))],
         datetime(2026, 3, 18, 9, tzinfo=LA),
     )
-    assert len(r.letters[0].words.text) <= 120
+    assert len(r.letters[0].write().text) <= 120
