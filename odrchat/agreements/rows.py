@@ -103,6 +103,8 @@ async def change(
     row.status, row.text, row.document_sha256 = new.status.value, new.text, new.document_sha256
     row.voided_notes = json.dumps(list(new.voided_notes), ensure_ascii=False)
     row.updated_at = now
+    if isinstance(command, am.SendForSignature):
+        row.sent_at = now  # the signature reminders count from here (reminders.sources)
     assert row.id is not None
     for event in events:
         if isinstance(event, am.SignaturesVoided):

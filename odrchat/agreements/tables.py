@@ -46,6 +46,9 @@ class AgreementRow(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # When the current text went out for signature (None while a draft): signature reminders
+    # count from it, not from `updated_at`, which moves each time a side signs.
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     voided_notes: str = Field(default="[]", sa_column=Column(Text(), nullable=False))  # JSON
     filed_on: date | None = Field(default=None)
     court_reference: str | None = Field(default=None, max_length=120)

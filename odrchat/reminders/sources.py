@@ -4,7 +4,8 @@
   and to the inviter.
 * consent.missing: 2 and 5 days after a party joined without agreeing to mediate; to them.
 * mediator.unassigned: 2 days after both sides consented, with no mediator; to every admin.
-* signature.waiting: 2 and 5 days after the agreement went out; to parties of unsigned sides.
+* signature.waiting: 2 and 5 days after the agreement went out for signature (its ``sent_at``;
+  a signature changes the row, never that); to parties of unsigned sides.
 * offer.expiring: 24 hours before an open offer's deadline; to the parties who must answer.
 * hearing.approaching: 9:00 centre time, 7 and 2 days before the hearing; to everyone in it.
 
@@ -325,7 +326,7 @@ class SignatureSource:
                     agreement.case_id,
                     label_of(case),
                     agreement.document_sha256[:12],
-                    agreement.updated_at,
+                    agreement.sent_at or agreement.updated_at,
                     unsigned,
                 )
             )

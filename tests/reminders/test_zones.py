@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select, update
 
+from odrchat.agreements import rows
+from odrchat.agreements.tables import AgreementRow
 from odrchat.auth.tables import User
 from odrchat.notify.notifier import Notifier
 from odrchat.notify.tables import OutboxMessage
@@ -18,6 +20,7 @@ from odrchat.reminders import registry
 from odrchat.reminders.engine import Reminders
 from odrchat.settings import Settings
 from odrchat.store.types import utcnow
+from tests.agreements.test_service import agreed, sign
 from tests.conftest import SECRET
 from tests.offers.test_service import Stack, build_stack, offer_from_paul
 
@@ -79,3 +82,28 @@ async def test_an_offer_reminder_gives_the_deadline_in_the_readers_time_zone(
     assert clock(deadline, expected) in mail.body_text
     assert clock(deadline, other) not in mail.body_text
     assert deadline.astimezone(expected).strftime("%b %-d, %Y") in mail.body_text
+
+
+async def test_a_signature_reminder_counts_from_sending_not_from_the_last_signature(
+    stack: Stack,
+    db_url: str,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(db_url)
+    draft = await agreed(stack)
+    sent_at = utcnow().replace(microsecond=0)
+    monkeypatch.setattr(rows, "utcnow", lambda: sent_at)
+    doc = await stack.agreements.send_for_signature(stack["mia"], draft["id"])
+    # Paul signs a day later: the agreement row changes then, and it is still out for signature.
+    monkeypatch.setattr(rows, "utcnow", lambda: sent_at + DAY)
+    assert (await sign(stack, "paul", doc))["status"] == "out_for_signature"
+    async with stack.db.read() as s:
+        row = await s.get(AgreementRow, doc["id"])
+        assert row is not None and row.sent_at == sent_at and row.updated_at == sent_at + DAY
+
+    reminders = sweeper(stack, settings)
+    assert await reminders.sweep(sent_at + 2 * DAY - MIN) == 0
+    assert await reminders.sweep(sent_at + 2 * DAY + MIN) == 1
+    assert len(await mails_to(stack, "dana", "waiting for your signature")) == 1
+    assert await mails_to(stack, "paul", "waiting for your signature") == []
