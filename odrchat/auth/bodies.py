@@ -9,6 +9,7 @@ from pydantic import Field
 from odrchat.auth.tables import User
 from odrchat.bodies import EMAIL, PHONE, Body, Flag, LanguageCode, Password, Reply, Text
 from odrchat.i18n import languages, texts_for
+from odrchat.notify.prefs import valid_zone
 
 Email = Annotated[
     str, Text(254, 3, pattern=EMAIL, pattern_message="is not an email address", lower=True)
@@ -81,9 +82,15 @@ class Me(Reply):
     email_verified: bool
     notify_optional: bool
     language: str
+    time_zone: str = Field(
+        description="the IANA time zone the user reads times in: their choice on the Account "
+        "page, else the centre's (CENTRE_TIMEZONE)"
+    )
 
     @classmethod
-    def of(cls, user: User) -> Me:
+    def of(cls, user: User, centre: str) -> Me:
+        """The account as its owner sees it; `centre`: the centre's time zone name."""
+        zone = user.time_zone if user.time_zone and valid_zone(user.time_zone) else centre
         return cls.model_validate(
             {
                 "id": user.id,
@@ -94,6 +101,7 @@ class Me(Reply):
                 "email_verified": user.email_verified_at is not None,
                 "notify_optional": user.notify_optional,
                 "language": user.language,
+                "time_zone": zone,
             }
         )
 

@@ -50,7 +50,7 @@ async def get_session(call: Call[None]) -> ReplyResponse:
         seed = pre
     response = ReplyResponse(
         Session(
-            user=Me.of(call.current.user) if call.current else None,
+            user=Me.of(call.current.user, settings.centre_timezone) if call.current else None,
             csrf_token=csrf.token_for(settings, seed),
             language=call.language,
             languages=Language.all(),
@@ -87,7 +87,7 @@ async def login(call: Call[Login]) -> ReplyResponse:
     session_cookie, _ = csrf.cookie_names(settings)
     response = ReplyResponse(
         Session(
-            user=Me.of(done.user),
+            user=Me.of(done.user, settings.centre_timezone),
             csrf_token=csrf.token_for(settings, done.token),
             language=done.user.language,
             languages=Language.all(),
@@ -143,13 +143,13 @@ async def change_password(call: Call[ChangePassword]) -> PasswordChanged:
 async def get_me(call: Call[None]) -> Me:
     """The caller's account."""
     assert call.current is not None
-    return Me.of(call.current.user)
+    return Me.of(call.current.user, call.services.settings.centre_timezone)
 
 
 async def update_me(call: Call[UpdateMe]) -> Me:
     """Change display name, phone, notification choice or language (fields left out stay)."""
     user = await call.services.auth.update_profile(call.user_id, call.body.model_dump())
-    return Me.of(user)
+    return Me.of(user, call.services.settings.centre_timezone)
 
 
 def _set_cookie(

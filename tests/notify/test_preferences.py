@@ -34,6 +34,8 @@ def test_settings_default_then_change_and_a_required_email_stays_on(
         assert mine["messages"] == {"email": True, "sms": True, "required": False}
         assert mine["quiet_hours"] is None and mine["time_zone"] is None
         assert mine["centre_time_zone"] == "America/Los_Angeles"
+        # The session says which zone the browser shows times in: the centre's, until chosen.
+        assert c.get("/api/session").json()["user"]["time_zone"] == "America/Los_Angeles"
 
         put = c.put(
             "/api/me/notifications",
@@ -51,6 +53,8 @@ def test_settings_default_then_change_and_a_required_email_stays_on(
         assert mine["case"] == {"email": True, "sms": False, "required": True}
         assert mine["quiet_hours"] == {"start": "21:30", "end": "07:00"}
         assert mine["time_zone"] == "Europe/Madrid"
+        assert c.get("/api/session").json()["user"]["time_zone"] == "Europe/Madrid"
+        assert c.get("/api/me").json()["time_zone"] == "Europe/Madrid"
 
         refused = c.put("/api/me/notifications", json={"offers": {"email": False}}, headers=csrf(c))
         assert refused.status_code == 422

@@ -1,6 +1,6 @@
 // The HTTP API: JSON in, JSON out, the CSRF token on every change, errors as ApiError.
 
-import { t } from "./i18n.js";
+import { t, useTimeZone } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -29,6 +29,7 @@ export function onUserChange(fn) {
 function setUser(user) {
   const before = state.user?.id ?? null;
   state.user = user;
+  useTimeZone(user?.time_zone);  // times read in the account's zone; the device's when logged out
   if ((user?.id ?? null) !== before || user) for (const fn of state.listeners) fn(user);
 }
 

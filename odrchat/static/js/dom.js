@@ -1,7 +1,7 @@
 // Small DOM helpers. User text only ever reaches the page through text nodes (textContent);
 // nothing here parses HTML, so a message like "<img onerror=...>" is shown as typed.
 
-import { intlLocale, t } from "./i18n.js";
+import { formatMoment, intlLocale, sameDay, t } from "./i18n.js";
 
 const SAFE_SCHEMES = new Set(["http:", "https:"]);
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
@@ -152,22 +152,22 @@ export function showErrors(form, fields, err) {
   (first || summary)?.focus?.();
 }
 
-/** Format an ISO time as a short local time (and date when not today). */
+/** Format an ISO time as a short time (and date when not today), in the reader's time zone. */
 export function formatTime(iso) {
   if (!iso) return "";
   const d = new Date(iso);
-  const now = new Date();
-  const sameDay = d.toDateString() === now.toDateString();
-  return sameDay
-    ? d.toLocaleTimeString(intlLocale(), { hour: "numeric", minute: "2-digit" })
-    : d.toLocaleString(intlLocale(), { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+  return sameDay(d, new Date())
+    ? formatMoment(d, { hour: "numeric", minute: "2-digit" })
+    : formatMoment(d, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 }
 
-/** Format an ISO time with its date, always ("Dec 12, 6:33 PM"). */
+/** Format an ISO time with its date and zone, always ("Dec 12, 2026, 6:33 PM PST"), in the
+ * reader's time zone. */
 export function formatDateTime(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(intlLocale(), {
+  return formatMoment(iso, {
     month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
+    timeZoneName: "short",
   });
 }
 

@@ -20,6 +20,7 @@ const state = {
   catalog: {},
   languages: { [FALLBACK]: "English" },
   listeners: new Set(),
+  zone: undefined, // the logged-in user's IANA time zone; undefined: the device's
 };
 const loaded = new Map(); // code -> Promise<catalog>
 
@@ -171,9 +172,78 @@ export function formatMoney(cents, currency = "USD") {
   return new Intl.NumberFormat(intlLocale(), { style: "currency", currency }).format(cents / 100);
 }
 
-/** A Date formatted with Intl.DateTimeFormat in the current language. */
+/** A Date formatted with Intl.DateTimeFormat in the current language (a calendar date built
+ * on this device, e.g. the first of a month: no time zone is applied; moments use formatMoment). */
 export function formatDateWith(date, options) {
   return new Intl.DateTimeFormat(intlLocale(), options).format(date);
+}
+
+// -- time zones ------------------------------------------------------------------------------
+// Moments (chat times, deadlines, the audit log...) read in the time zone the user chose on the
+// Account page, or the centre's when they chose none (the session's user.time_zone); on pages
+// with nobody logged in, in the device's. formatMoment is the one place that applies it.
+
+function knownZone(zone) {
+  if (!zone) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Read moments in `zone` (an IANA name) from now on; null or unknown: the device's zone. */
+export function useTimeZone(zone) {
+  state.zone = knownZone(zone) ? zone : undefined;
+}
+
+/** The IANA time zone moments are shown in. */
+export function currentTimeZone() {
+  return state.zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** That zone as people read it ("America/New York"). */
+export function timeZoneLabel() {
+  return currentTimeZone().replaceAll("_", " ");
+}
+
+/** A moment (a Date or an ISO string) with Intl.DateTimeFormat `options`, in the current
+ * language and the reader's time zone. */
+export function formatMoment(moment, options = {}) {
+  const date = moment instanceof Date ? moment : new Date(moment);
+  return new Intl.DateTimeFormat(intlLocale(), { ...options, timeZone: state.zone }).format(date);
+}
+
+/** The wall-clock fields of a moment in the reader's zone, as numbers {year, month, ...}. */
+function wallClock(date) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: state.zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
+    hour: "numeric", minute: "numeric", second: "numeric",
+  }).formatToParts(date);
+  return Object.fromEntries(parts.filter((p) => p.type !== "literal").map((p) => [p.type, Number(p.value)]));
+}
+
+/** Whether two moments fall on the same day in the reader's zone. */
+export function sameDay(a, b) {
+  const x = wallClock(a);
+  const y = wallClock(b);
+  return x.year === y.year && x.month === y.month && x.day === y.day;
+}
+
+/** The moment a datetime-local input's value ("2027-01-31T17:00") names in the reader's zone. */
+export function momentFromInput(value) {
+  const [day, clock = "00:00"] = value.split("T");
+  const [y, mo, d] = day.split("-").map(Number);
+  const [hh, mm] = clock.split(":").map(Number);
+  const asUtc = Date.UTC(y, mo - 1, d, hh, mm);
+  const offset = (at) => {
+    const w = wallClock(new Date(at));
+    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - at;
+  };
+  let at = asUtc - offset(asUtc);
+  at = asUtc - offset(at); // once more, in case the guess crossed a change of offset
+  return new Date(at);
 }
 
 /** A list joined in the current language ("A, B and C" / "A, B y C"). */

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { formatList, lazyPairs, t } from "../i18n.js";
-import { formatDate, h, mount, tableWrap } from "../dom.js";
+import { formatDateTime, h, mount, tableWrap } from "../dom.js";
 import { tabList } from "./case.js";
 import { figures } from "./figures.js";
 import { filing, flags } from "./filing.js";
@@ -242,7 +242,7 @@ async function audit(panel) {
       h("thead", {}, h("tr", {}, [t("admin.col.when"), t("admin.col.who"), t("admin.col.what"),
         t("admin.col.case"), t("admin.col.detail")].map((text) => h("th", { text })))),
       h("tbody", {}, entries.map((e) => h("tr", {},
-        h("td", { text: e.at_local || formatDate(e.at) }),
+        h("td", {}, h("time", { dateTime: e.at, text: formatDateTime(e.at) })),
         h("td", { text: e.actor_name ? t("admin.audit.who", { name: e.actor_name, role: t(AUDIT_ROLES[e.actor_role] || "admin.audit.user") })
           : t("admin.system") }),
         h("td", { text: e.action }), h("td", { text: e.case_id ? String(e.case_id) : "" }),

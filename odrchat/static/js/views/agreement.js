@@ -7,7 +7,7 @@
 
 import { api } from "../api.js";
 import { formatDate, formatDateTime, h, mount, withLink } from "../dom.js";
-import { currentLanguage, formatMoney, lazy, t } from "../i18n.js";
+import { currentLanguage, timeZoneLabel, formatMoney, lazy, momentFromInput, t } from "../i18n.js";
 import { CLAUSES, UD_ROUTES, roleLabel, sideLabel } from "./labels.js";
 
 const PAYMENT_STATUS = lazy({
@@ -174,7 +174,8 @@ function paperBox(a, d, reload, connection) {
   if (!parties.length) return null;
   const who = h("select", { id: "paper-signer" }, parties.map((p) =>
     h("option", { value: String(p.user_id), text: `${p.display_name} (${sideLabel(d.kind, p.side)})` })));
-  const when = h("input", { type: "datetime-local", id: "paper-when", required: true });
+  const when = h("input", { type: "datetime-local", id: "paper-when", required: true,
+    attrs: { "aria-describedby": "paper-when-zone" } });
   const sha = h("input", { id: "paper-sha", value: a.document_sha256, maxLength: 64, spellcheck: false });
   const scan = h("select", { id: "paper-scan" }, h("option", { value: "", text: t("agreement.paper.noScan") }));
   fillScans(scan, connection, d.id);
@@ -186,7 +187,7 @@ function paperBox(a, d, reload, connection) {
     try {
       await api.post(`/api/agreements/${a.id}/paper-signature`, {
         signer_user_id: Number(who.value),
-        signed_at: new Date(when.value).toISOString(),
+        signed_at: momentFromInput(when.value).toISOString(),
         document_sha256: sha.value.trim().toLowerCase(),
         scan_document_id: scan.value ? Number(scan.value) : null,
       });
@@ -200,7 +201,10 @@ function paperBox(a, d, reload, connection) {
     h("h3", { id: "paper-h", text: t("agreement.paper.title") }),
     h("p", { class: "hint", text: t("agreement.paper.hint") }),
     h("div", { class: "field" }, h("label", { htmlFor: who.id, text: t("agreement.paper.who") }), who),
-    h("div", { class: "field" }, h("label", { htmlFor: when.id, text: t("agreement.paper.whenLabel") }), when),
+    h("div", { class: "field" }, h("label", { htmlFor: when.id, text: t("agreement.paper.whenLabel") }),
+      h("p", { class: "hint", id: "paper-when-zone",
+        text: t("time.zoneHint", { zone: timeZoneLabel() }) }),
+      when),
     h("div", { class: "field" }, h("label", { htmlFor: sha.id, text: t("agreement.paper.sha") }), sha),
     h("div", { class: "field" }, h("label", { htmlFor: scan.id, text: t("agreement.paper.scan") }),
       h("p", { class: "hint", text: t("agreement.paper.scanHint") }), scan),

@@ -5,7 +5,7 @@ import {
   api, applySession, currentUser, loadSession, serverKeepsLanguage, updateUser,
 } from "../api.js";
 import { field, h, mount, showErrors } from "../dom.js";
-import { currentLanguage, languages, t } from "../i18n.js";
+import { currentLanguage, languages, t, useTimeZone } from "../i18n.js";
 import { switchLanguage } from "../language.js";
 import { NOTIFY_PREFS, PHONE, TOPICS } from "./labels.js";
 
@@ -262,7 +262,8 @@ async function showNotifications(panel) {
       ? { start: fields.start.input.value, end: fields.end.input.value } : null;
     body.time_zone = fields.time_zone.input.value || null;
     body.away_delay = Number(fields.away_delay.input.value);
-    await api.put("/api/me/notifications", body);
+    const now = await api.put("/api/me/notifications", body);
+    useTimeZone(now.time_zone || now.centre_time_zone);  // times on every page follow at once
     saved.textContent = t("auth.account.saved");
   }, { away_delay: fields.away_delay, time_zone: fields.time_zone }, NOTIFY_PREFS.save,
   h("div", { class: "field" },

@@ -13,7 +13,9 @@
 
 import { api } from "../api.js";
 import { formatDateTime, h, mount } from "../dom.js";
-import { currentLanguage, formatList, lazy, lazyPairs, t } from "../i18n.js";
+import {
+  currentLanguage, timeZoneLabel, formatList, lazy, lazyPairs, momentFromInput, t,
+} from "../i18n.js";
 import { OFFER, ROOM, isOfferEvent } from "../wire.js";
 import { inlineForm } from "./control.js";
 import { roleLabel, sideLabel } from "./labels.js";
@@ -358,7 +360,8 @@ export class OfferDesk {
     const terms = termsForm(this.d, to ? to.terms : []);
     const explain = h("textarea", { id: "offer-explanation", rows: 3, maxLength: 2000 });
     const explainErr = h("p", { class: "field-error", attrs: { "aria-live": "polite" } });
-    const deadline = h("input", { id: "offer-deadline", type: "datetime-local" });
+    const deadline = h("input", { id: "offer-deadline", type: "datetime-local",
+      attrs: { "aria-describedby": "offer-deadline-zone" } });
     const deadlineErr = h("p", { class: "field-error", attrs: { "aria-live": "polite" } });
     const summary = h("p", { class: "form-error", attrs: { role: "alert", tabindex: "-1" } });
     const heading = to ? t("offers.composer.counterTo", { whose: whoseOffer(to, {}) })
@@ -373,7 +376,10 @@ export class OfferDesk {
         h("p", { class: "hint", text: t("offers.explainHint") }),
         explain, explainErr),
       h("div", { class: "field" },
-        h("label", { htmlFor: deadline.id, text: t("offers.deadline") }), deadline, deadlineErr),
+        h("label", { htmlFor: deadline.id, text: t("offers.deadline") }),
+        h("p", { class: "hint", id: "offer-deadline-zone",
+          text: t("time.zoneHint", { zone: timeZoneLabel() }) }),
+        deadline, deadlineErr),
       h("div", { class: "actions" },
         h("button", { type: "submit", text: to ? t("offers.composer.sendCounter")
           : this.mediating ? t("offers.composer.sendProposal") : t("offers.composer.send") }),
@@ -393,7 +399,7 @@ export class OfferDesk {
       terms.showErrors({});
       const body = { terms: list };
       if (explain.value.trim()) body.explanation = explain.value;
-      if (deadline.value) body.deadline = new Date(deadline.value).toISOString();
+      if (deadline.value) body.deadline = momentFromInput(deadline.value).toISOString();
       const btn = form.querySelector("button[type=submit]");
       btn.disabled = true;
       try {
