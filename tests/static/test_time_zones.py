@@ -19,6 +19,7 @@ pytestmark = BROWSER
 
 DEVICE = "Asia/Tokyo"
 ACCOUNT = ZoneInfo("America/New_York")
+CENTRE = ZoneInfo("America/Los_Angeles")  # the test server's CENTRE_TIMEZONE (the default)
 
 PUT = """async ([path, body]) => {
   const { api } = await import('/static/js/api.js');
@@ -67,6 +68,15 @@ async def test_an_offer_deadline_and_a_chat_time_read_in_the_accounts_zone(
     )
     case_id = case["id"]
     await call(pp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
+    # The invitee's case list gives the day the invitation runs to, in their zone (the
+    # centre's: they chose none), not the device's.
+    (waiting,) = (await call(dp, "GET", "/api/me/invitations"))["invitations"]
+    await dp.goto(f"{server.url}/#/cases")
+    await dp.reload()  # the list was drawn at login, before the invitation
+    until = datetime.fromisoformat(waiting["expires_at"]).astimezone(CENTRE)
+    await expect(dp.locator("#pending-invitation")).to_contain_text(
+        f"Answer by {until.strftime('%A, %B')} {until.day}, {until.year}."
+    )
     await call(dp, "POST", f"/api/invitations/{server.link_token(d_email, 'invite')}/accept")
     await call(dp, "POST", f"/api/cases/{case_id}/consent", {"text_version": version})
     await call(ap, "POST", f"/api/admin/cases/{case_id}/assign", {"mediator_id": staff.mediator_id})

@@ -171,6 +171,13 @@ export function formatDateTime(iso) {
   });
 }
 
+/** The day an ISO time falls on in the reader's time zone, in words ("Thursday, December 17,
+ * 2026"); formatDate is for a calendar date (YYYY-MM-DD) that has no time. */
+export function formatDayOf(iso) {
+  if (!iso) return "";
+  return formatMoment(iso, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+}
+
 /** Format an ISO date (YYYY-MM-DD) in words. */
 export function formatDate(iso) {
   if (!iso) return "";

@@ -2,7 +2,7 @@
 
 import { pendingInvitation } from "./invite.js";
 import { api } from "../api.js";
-import { field, formatDate, h, mount, showErrors } from "../dom.js";
+import { field, formatDayOf, h, mount, showErrors } from "../dom.js";
 import { connection } from "../socket.js";
 import { KINDS, isFiled, kindLabel, listOf, sideChoices, statusLabel } from "./labels.js";
 import { interpreterChoice } from "./interpreter.js";
@@ -66,7 +66,7 @@ function invitations(list) {
     return h("li", { dataset: { invitationId: inv.id } },
       t(inv.role === "attorney" ? "cases.invitations.attorney" : "cases.invitations.party",
         { inviter: inv.inviter, case: what }), " ",
-      t("cases.invitations.until", { date: formatDate(inv.expires_at) }), " ",
+      t("cases.invitations.until", { date: formatDayOf(inv.expires_at) }), " ",
       h("a", { href: `#/invitations/${inv.id}`, text: t("cases.pendingInvitationOpen") }));
   })));
 }
