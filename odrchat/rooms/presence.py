@@ -10,13 +10,15 @@ outage must still work; the member just does not show online meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from odrchat.broker.address import RedisAddress, close_pool
+from odrchat.store.batches import Batches
 
 TTL = 60.0
 REFRESH_EVERY = 20.0
@@ -95,13 +97,21 @@ class RedisPresence:
         self._redis = Redis(connection_pool=pool)
         self.worker_id = worker_id
         self.prefix = prefix
+        self._adds: Batches[tuple[int, int], None] = Batches(
+            self._add_many, asyncio.Semaphore(2), 1000
+        )
 
     def _member(self, user: int) -> str:
         return f"{user}:{self.worker_id}"
 
     async def add(self, room: int, user: int) -> None:
+        """Sockets that arrive together are added in one pipelined round trip."""
         with _best_effort("add"):
-            await self._redis.zadd(self.prefix + str(room), {self._member(user): time.time() + TTL})
+            await self._adds.ask((room, user))
+
+    async def _add_many(self, entries: Sequence[tuple[int, int]]) -> list[None]:
+        await self._refresh(entries)
+        return [None] * len(entries)
 
     async def remove(self, room: int, user: int) -> None:
         with _best_effort("remove"):

@@ -95,7 +95,9 @@ class Database:
         # a failure throws the connection away and the read is tried once more (see fetch_batch).
         self._batch_engine: AsyncEngine | None = None
         if not self.is_sqlite:
-            batch_kwargs = {**kwargs, "pool_size": 4, "max_overflow": 4, "pool_pre_ping": False}
+            # No overflow: a connection opened for a burst and closed after it costs more than
+            # waiting for one of these (a storm's reads queue on the read slots anyway).
+            batch_kwargs = {**kwargs, "pool_size": 8, "max_overflow": 0, "pool_pre_ping": False}
             batch_kwargs["pool_reset_on_return"] = None
             self._batch_engine = create_async_engine(engine_url, **batch_kwargs)
         if self.is_sqlite:
