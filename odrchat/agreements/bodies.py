@@ -82,8 +82,16 @@ class MarkPayment(Body):
 
 
 class MarkFiled(Body):
-    filed_on: Annotated[date, Day()]
-    court_reference: Annotated[str, Text(120, 1)]
+    filed_on: Annotated[date, Day()] = Field(
+        description="court cases: the day it was filed; community: the day it was put on file"
+    )
+    court_reference: Annotated[str, Text(120)] | None = Field(
+        None,
+        description=(
+            "court cases: the court's reference (required); community cases: omit it (the "
+            "centre keeps the agreement on file under its own reference)"
+        ),
+    )
 
 
 # -- responses --------------------------------------------------------------------------------
@@ -151,6 +159,9 @@ class Agreement(Reply):
     offer_id: int
     status: AgreementStatus
     court_filed: bool
+    centre_reference: str | None = Field(
+        description="community cases: the centre's reference its closing record is kept under"
+    )
     text: str
     document_sha256: Sha256 = Field(description="SHA-256 of `text`; signing sends it back")
     clarifications: str
@@ -187,6 +198,7 @@ class Filable(Reply):
     kind: CaseKind
     court_name: str | None
     court_case_number: str | None
+    centre_reference: str | None = Field(description="community cases: the centre's reference")
     signed_at: Timestamp
     document_sha256: Sha256
 

@@ -17,7 +17,7 @@ from odrchat.agreements.tables import AgreementRow
 from odrchat.agreements.templates import AgreementContext, TemplateError, render_agreement
 from odrchat.auth.tables import User
 from odrchat.cases import notices
-from odrchat.cases.kinds import CaseKind
+from odrchat.cases.kinds import CaseKind, centre_reference, is_court_filed
 from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Role, Side
 from odrchat.cases.tables import Case
@@ -49,6 +49,9 @@ async def agreement_context(s: AsyncSession, case: Case, on: date) -> AgreementC
             department=case.department,
             hearing_date=case.hearing_date,
             premises_address=case.premises_address,
+            centre_reference=None
+            if is_court_filed(CaseKind(case.kind))
+            else centre_reference(case.id),
         )
     except ValueError as exc:
         raise Conflict(

@@ -1,9 +1,12 @@
-"""Filing a signed court agreement: the admin's queue, the package for the court, the record.
+"""Filing a signed agreement: the admin's queue, the package, the record.
 
-Only court cases are filed (community agreements are final once signed). The package is the
-cover sheet (which lists each signature, and the scan kept with a paper one), the papers for the
-court and the signed agreement with its signature record; every download is audited.
-Rendering runs in a worker thread, outside the transaction.
+A court agreement's package is the cover sheet (which lists each signature, and the scan kept
+with a paper one), the papers for the court and the signed agreement with its signature record;
+marking it filed records the day and the court's reference. A community agreement is never
+filed with a court: its package is the centre's closing record (a record sheet under the
+centre's reference and the signed agreement), and marking it filed records the day the centre
+put it on file, with no court reference; its parties are told it is kept on file by the centre.
+Every download is audited. Rendering runs in a worker thread, outside the transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from odrchat.agreements.packet import render_packet
 from odrchat.agreements.tables import AgreementRow
 from odrchat.auth.tables import User
 from odrchat.cases import notices
-from odrchat.cases.kinds import CaseKind, is_court_filed
+from odrchat.cases.kinds import CaseKind, centre_reference, is_court_filed
 from odrchat.cases.queries import case_members
 from odrchat.cases.roles import Role
 from odrchat.cases.tables import Case
@@ -40,26 +43,29 @@ class Filing:
     units: Units
 
     async def mark_filed(
-        self, admin: User, agreement_id: int, filed_on: date, court_reference: str
+        self, admin: User, agreement_id: int, filed_on: date, court_reference: str | None
     ) -> dict[str, Any]:
-        """An admin records that the signed agreement was filed with the court."""
+        """An admin records that the signed agreement was filed with the court (a community
+        one: kept on file by the centre, with no court reference)."""
         async with self.units.begin() as unit:
             case, row, actor = await rows.lock(unit, agreement_id, admin)
             assert case.id is not None
-            await rows.change(unit, case, row, am.MarkFiled(filed_on, court_reference), actor)
-            detail = {
-                "agreement_id": row.id,
-                "filed_on": filed_on.isoformat(),
-                "court_reference": row.court_reference,
-            }
+            command = am.MarkFiled(filed_on, court_reference or "")
+            await rows.change(unit, case, row, command, actor)
+            court = is_court_filed(CaseKind(case.kind))
+            detail: dict[str, Any] = {"agreement_id": row.id, "filed_on": filed_on.isoformat()}
+            if court:
+                detail["court_reference"] = row.court_reference
+            else:
+                detail["centre_reference"] = centre_reference(case.id)
             await unit.audit(admin.id, "agreement.filed", case.id, detail)
             await views.announce(unit, case, row, "agreement.filed")
-            notice = notices.agreement_filed(filed_on)
+            notice = notices.agreement_filed(filed_on, court=court)
             await unit.notify(case.id, notice, optional=True)
             return await views.public(unit.session, case, row)
 
     async def filing_queue(self) -> list[dict[str, Any]]:
-        """Signed court-case agreements that wait to be filed, oldest first."""
+        """Signed agreements that wait to be filed (community: kept on file), oldest first."""
         async with self.units.db.session() as s:
             stmt = (
                 select(AgreementRow, Case)
@@ -74,22 +80,21 @@ class Filing:
                     "kind": case.kind,
                     "court_name": case.court_name,
                     "court_case_number": case.court_case_number,
+                    "centre_reference": views.centre_reference_of(case),
                     "signed_at": row.updated_at.isoformat(),
                     "document_sha256": row.document_sha256,
                 }
                 for row, case in (await s.exec(stmt)).all()
-                if is_court_filed(CaseKind(case.kind))
             ]
 
     async def filing_package(self, admin: User, agreement_id: int) -> tuple[str, bytes]:
-        """The cover sheet and signed agreement for the court; every download is audited."""
+        """The cover sheet and papers for the court and the signed agreement (a community
+        agreement: the centre's closing record); every download is audited."""
         async with self.units.begin() as unit:
             case, row, actor = await rows.lock(unit, agreement_id, admin)
             state = await rows.state(unit.session, case, row)
             if actor.role is not Role.ADMIN:
                 raise NotFound(N_("Not found."))
-            if not is_court_filed(state.kind):
-                raise Conflict(N_("Community agreements are not filed with a court."))
             if state.status not in _SIGNED:
                 raise Conflict(N_("The agreement is not signed by everyone yet."))
             day = rows.agreement_day(row, unit.settings.tz)
@@ -121,4 +126,5 @@ class Filing:
                 courtesy=courtesy,
             )
         )
-        return f"filing-{views.pdf_name(row)}", package
+        prefix = "filing" if is_court_filed(state.kind) else "record"
+        return f"{prefix}-{views.pdf_name(row)}", package

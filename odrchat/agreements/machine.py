@@ -5,9 +5,11 @@ agreement and publishes the events.
 
 Rules
 -----
-* Statuses run draft -> out_for_signature -> signed -> filed. `filed` exists only for court cases
-  (small claims, unlawful detainer, civil harassment); for community cases `signed` is final and
-  every filing command raises, whatever the status.
+* Statuses run draft -> out_for_signature -> signed -> filed, for every kind. For a court case
+  (small claims, unlawful detainer, civil harassment) `filed` means filed with the court, with
+  the court's reference. A community agreement is never filed with a court: for it `filed` means
+  kept on file by the centre (its closing record), with the day only and no court reference; the
+  papers and views word it so.
 * In draft the mediator or co-mediator may edit the text (to add clarifying wording). Only the lead
   mediator sends it out for signature: that is the statement "this text is final".
 * Editing is also allowed while out for signature. Any signatures already given are ALL voided
@@ -32,7 +34,8 @@ Rules
   signature of that party for their side. Paper signatures are always the party's own. Staff
   may attach the scan of the signed page (a document of the case; the coordinator checks that
   it is one): it is kept with the signature.
-* Only an admin marks a signed court agreement filed, with the filing date and court reference.
+* Only an admin marks a signed agreement filed: a court one with the filing date and the court's
+  reference (required), a community one with the day it was put on file and no reference.
 * Every illegal move raises `AgreementError` and returns nothing: the old agreement is unchanged.
 
 Known gaps: authorisations survive an edit (they name a person, not a text); a party cannot revoke
@@ -192,8 +195,10 @@ class AuthoriseAttorney:
 
 @dataclass(frozen=True, slots=True)
 class MarkFiled:
+    """Court cases: filed with the court. Community cases: kept on file by the centre."""
+
     filed_on: date
-    court_reference: str
+    court_reference: str = ""  # the court's reference; empty for a community agreement
 
 
 Command = Edit | SendForSignature | Sign | RecordPaperSignature | AuthoriseAttorney | MarkFiled
@@ -301,8 +306,6 @@ def apply(
     agreement: Agreement, command: Command, actor: Actor
 ) -> tuple[Agreement, tuple[Event, ...]]:
     """Decide `command` by `actor`; return the new agreement and the events it caused."""
-    if isinstance(command, MarkFiled) and not is_court_filed(agreement.kind):
-        raise AgreementError("not_filed", N_("community agreements are final once signed"))
     rule = TRANSITIONS[agreement.status].get(type(command))
     if rule is None:
         raise AgreementError(
@@ -323,9 +326,18 @@ def apply(
         case RecordPaperSignature():
             return _paper(agreement, command, actor)
         case MarkFiled():
-            if not command.court_reference.strip():
+            reference = command.court_reference.strip()
+            if is_court_filed(agreement.kind) and not reference:
                 raise AgreementError("reference_required", N_("the court reference is required"))
-            filing = Filing(command.filed_on, command.court_reference.strip(), actor.user_id)
+            if not is_court_filed(agreement.kind) and reference:
+                raise AgreementError(
+                    "no_court_reference",
+                    N_(
+                        "a community agreement is kept on file by the centre: it has no court "
+                        "reference"
+                    ),
+                )
+            filing = Filing(command.filed_on, reference, actor.user_id)
             return replace(agreement, status=after, filing=filing), (AgreementFiled(filing),)
     raise AgreementError("unknown_command", repr(command))  # pragma: no cover
 

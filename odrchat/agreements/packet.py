@@ -6,8 +6,10 @@ says, item by item, what to enter on it for this case), a proposed order retaini
 under Code of Civil Procedure section 664.6 on pleading paper, and the signed agreement.
 Unlawful detainer: the cover sheet, the parties' stipulation with a proposed judgment or a
 proposed conditional dismissal (the route the agreement names), and the signed agreement.
-Community agreements are never filed. A party who prefers paper gets the text with a signature
-page (`render_signature_page`) carrying the text's SHA-256, which staff record against.
+Community agreements are never filed with a court: their packet is the centre's own closing
+record, a record sheet (no caption; the centre's reference, on every page's footer too) and the
+signed agreement, with no court wording at all. A party who prefers paper gets the text with a
+signature page (`render_signature_page`) carrying the text's SHA-256, which staff record against.
 Pure: texts in, PDF bytes out (CPU-bound: run it in a worker thread).
 """
 
@@ -36,6 +38,9 @@ from odrchat.i18n import N_
 from odrchat.offers.terms import MoveOut, Payment, Term, describe
 
 COVER_TITLE = "Filing Cover Sheet"
+RECORD_TITLE = "Closing Record of a Community Mediation Agreement"
+# The one sentence of a community record that names a court: to say that it is not for one.
+NOT_A_COURT_FILING = "It is not a court filing."
 SIGNATURE_PAGE_TITLE = "Signature Page"
 WORKSHEET_TITLE = "Worksheet: Request for Dismissal (Judicial Council form CIV-110)"
 ORDER_TITLE = (
@@ -69,17 +74,30 @@ def packet_papers(
     scans: dict[int, str] | None = None,
     courtesy: Sequence[tuple[str, str]] = (),
 ) -> list[Paper]:
-    """The packet's papers in filing order; refuses a community agreement.
+    """The packet's papers in filing order (a community agreement: the centre's record).
 
     `scans` names the documents holding scans of paper signatures (document id -> file name);
     `courtesy` holds (title, text) of each courtesy translation, placed after the signed
     agreement.
     """
-    caption = caption_of(case)
-    if caption is None:
-        raise TemplateError(N_("community agreements are not filed with a court"))
     zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
     labels = {s.signer_user_id: signer_role(case.kind, s) for s in signatures}
+    caption = caption_of(case)
+    if caption is None:
+        ref = case.centre_reference
+        if not ref:
+            raise TemplateError(N_("a community agreement's record needs the centre's reference"))
+        record = record_sheet(case, signatures, filing, zone, recorders or {}, scans or {})
+        signed = Paper(
+            TITLES[case.kind],
+            agreement_text,
+            signatures=tuple(signatures),
+            signer_labels=labels,
+            recorders=dict(recorders or {}),
+            reference=ref,
+        )
+        extra = [Paper(title, text, reference=ref) for title, text in courtesy]
+        return [Paper(RECORD_TITLE, record, reference=ref), signed, *extra]
     signed_on = max((s.at for s in signatures), default=None)
     papers = [
         Paper(
@@ -139,8 +157,10 @@ def render_packet(
         courtesy=courtesy,
     )
     caption = papers[0].caption
-    assert caption is not None
-    title = f"Filing packet, {caption.short_title}, case number {caption.case_number}"
+    if caption is None:
+        title = f"Closing record, {TITLES[case.kind]}, reference {papers[0].reference}"
+    else:
+        title = f"Filing packet, {caption.short_title}, case number {caption.case_number}"
     return render_papers(papers, title=title, tz=tz, created_at=created_at)
 
 
@@ -149,9 +169,10 @@ def render_signature_page(
 ) -> bytes:
     """The text out for signature and a page to sign it in ink, for a party who prefers paper."""
     caption = caption_of(case)
+    ref = None if caption else case.centre_reference
     papers = [
-        Paper(TITLES[case.kind], agreement_text, caption),
-        Paper(SIGNATURE_PAGE_TITLE, signature_page(case, agreement_text), caption),
+        Paper(TITLES[case.kind], agreement_text, caption, reference=ref),
+        Paper(SIGNATURE_PAGE_TITLE, signature_page(case, agreement_text), caption, reference=ref),
     ]
     return render_papers(papers, title=f"{TITLES[case.kind]}: signature page", tz=tz)
 
@@ -229,13 +250,70 @@ def cover_sheet(
             f"4. {TITLES[case.kind]}, signed by the parties, with its signature record.",
         ]
     lines += ["", "Signed by"]
+    lines += _signers(case, signatures, tz, recorders or {}, scans or {})
+    if filing is not None:
+        lines += ["", "Filing", f"Filed on: {in_words(filing.filed_on)}"]
+        lines.append(f"Court reference: {filing.court_reference}")
+    return "\n".join(lines) + "\n"
+
+
+def record_sheet(
+    case: AgreementContext,
+    signatures: Sequence[Signature],
+    filing: Filing | None,
+    tz: ZoneInfo,
+    recorders: dict[int, str] | None = None,
+    scans: dict[int, str] | None = None,
+) -> str:
+    """The centre's closing record of a community agreement: what it is, under which reference,
+    who signed and how, and since when the centre keeps it on file; no terms, no amounts."""
+    lines = [
+        RECORD_TITLE,
+        "",
+        "What this record is",
+        "This is the Center for Conflict Resolution's (CCR) own record of a private agreement "
+        f"reached in community mediation. {NOT_A_COURT_FILING} CCR keeps this record and the "
+        "signed agreement on file under the reference below; each party has their own copy of "
+        "the signed agreement.",
+        "",
+        "Record",
+        f"Centre reference: {case.centre_reference}",
+        "Kind: Community mediation (a private agreement)",
+        f"{case.label(Side.PLAINTIFF)}: {case.plaintiff_name}",
+        f"{case.label(Side.DEFENDANT)}: {case.defendant_name}",
+        f"Mediator: {case.mediator_name}",
+        f"Agreement reached on: {in_words(case.agreement_date)}",
+        "",
+        "Papers in this record",
+        "1. This closing record.",
+        f"2. {TITLES[case.kind]}, signed by the parties, with its signature record.",
+    ]
+    lines += ["", "Signed by"]
+    lines += _signers(case, signatures, tz, recorders or {}, scans or {})
+    lines += ["", "Kept on file"]
+    if filing is not None:
+        lines.append(f"Kept on file by CCR since: {in_words(filing.filed_on)}")
+    else:
+        lines.append("Not yet marked as kept on file by CCR.")
+    return "\n".join(lines) + "\n"
+
+
+def _signers(
+    case: AgreementContext,
+    signatures: Sequence[Signature],
+    tz: ZoneInfo,
+    recorders: dict[int, str],
+    scans: dict[int, str],
+) -> list[str]:
+    """One line per signer: how and when they signed (a paper signature: who recorded it)."""
+    lines = []
     for s in signatures:
         who = f"- {s.typed_name}, {signer_role(case.kind, s)}"
         if s.method is SigningMethod.PAPER:
-            staff = (recorders or {}).get(s.recorded_by or 0, "CCR staff")
+            staff = recorders.get(s.recorded_by or 0, "CCR staff")
             line = f"{who}, signed in ink on paper on {local_time(s.at, tz)}, recorded by {staff}."
             if s.scan_document_id is not None:
-                name = (scans or {}).get(s.scan_document_id, "a scanned page")
+                name = scans.get(s.scan_document_id, "a scanned page")
                 line += (
                     f" Scan of the signed page kept with the signature record: {name} "
                     f"(document {s.scan_document_id})."
@@ -245,10 +323,7 @@ def cover_sheet(
             lines.append(line)
         else:
             lines.append(f"{who}, signed electronically on {local_time(s.at, tz)}.")
-    if filing is not None:
-        lines += ["", "Filing", f"Filed on: {in_words(filing.filed_on)}"]
-        lines.append(f"Court reference: {filing.court_reference}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def civ110_worksheet(case: AgreementContext, caption: Caption) -> str:

@@ -3,8 +3,10 @@
 Every paper is 8.5 x 11 inches (612 x 792 points, California Rules of Court 2.103), with a left
 margin of at least one inch. A court paper opens with its caption (court, parties by role, case
 number, department, short title); every page's footer carries the paper's title, the case number
-and "Page X of Y" counted within that paper. Pleading sections (proposed orders, stipulations)
-have 28 numbered lines per page beside a double rule (rules 2.108 and 2.111).
+and "Page X of Y" counted within that paper. A paper with no court case (the centre's record of a
+community agreement) carries the centre's reference in the footer instead. Pleading sections
+(proposed orders, stipulations) have 28 numbered lines per page beside a double rule (rules 2.108
+and 2.111).
 
 A PDF may hold several papers (the filing packet). Page totals per paper are only known after
 layout, so a multi-paper PDF is laid out twice: the first pass counts, the second prints.
@@ -64,6 +66,7 @@ class Paper:
     pleading: bool = False
     signer_labels: dict[int, str] = field(default_factory=dict)  # user id -> "plaintiff"
     recorders: dict[int, str] = field(default_factory=dict)  # staff user id -> name
+    reference: str | None = None  # no caption: the centre's reference, printed in the footer
 
 
 class _Document(FPDF):
@@ -121,6 +124,8 @@ class _Document(FPDF):
         left = paper.title
         if paper.caption is not None:
             left = f"{paper.caption.short_title} · Case No. {paper.caption.case_number} · {left}"
+        elif paper.reference is not None:
+            left = f"Reference {paper.reference} · {left}"
         room = 215.9 - _RIGHT - x - 24
         if self.get_string_width(left) > room:  # shorten the title, never the page number
             while left and self.get_string_width(left + "…") > room:
@@ -352,6 +357,8 @@ def _lay_out(
     if papers[0].caption is not None:
         c = papers[0].caption
         doc.set_subject(f"{c.short_title}, case number {c.case_number}, {c.court_name}")
+    elif papers[0].reference is not None:
+        doc.set_subject(f"Center for Conflict Resolution, reference {papers[0].reference}")
     for paper in papers:
         doc.begin(paper)
         if paper.pleading:

@@ -148,17 +148,17 @@ async def agreement_pdf(call: Call[None]) -> Response:
 
 
 async def filing_queue(call: Call[None]) -> b.FilingQueue:
-    """Signed court-case agreements waiting to be filed."""
+    """Signed agreements waiting to be filed (community ones: to be kept on file)."""
     return b.FilingQueue.model_validate({"agreements": await _agreements(call).filing_queue()})
 
 
 async def filing_package(call: Call[None]) -> Response:
-    """The cover sheet and signed agreement for the court (audited)."""
+    """The packet for the court, or a community agreement's closing record (audited)."""
     return _pdf(*await _agreements(call).filing_package(_me(call), _id(call)))
 
 
 async def mark_filed(call: Call[b.MarkFiled]) -> b.Agreement:
-    """Record the filing date and the court's reference."""
+    """Record the filing date and the court's reference (community: the day kept on file)."""
     body = call.body
     return b.Agreement.model_validate(
         await _agreements(call).mark_filed(
@@ -323,6 +323,12 @@ ENDPOINTS = (
         ADMIN + "/filing-package",
         filing_package,
         "Download the filing package",
+        description=(
+            "Court cases: the cover sheet, the papers for the court and the signed agreement. "
+            "Community cases: the centre's closing record, a record sheet under the centre's "
+            "reference (`centre_reference`, also in every page's footer) that says it is not a "
+            "court filing, and the signed agreement with its signature record."
+        ),
         access="admin",
         responses=(404, 409),
         tag="admin",
@@ -333,6 +339,12 @@ ENDPOINTS = (
         ADMIN + "/filed",
         mark_filed,
         "Mark filed",
+        description=(
+            "Court cases: filed with the court on `filed_on`, under `court_reference` "
+            "(required). Community cases: kept on file by the centre since `filed_on`; omit "
+            "`court_reference` (a community agreement has none: giving one answers 422). The "
+            "status becomes `filed` for every kind; `court_filed` says which it means."
+        ),
         access="admin",
         body=b.MarkFiled,
         reply=b.Agreement,

@@ -131,6 +131,7 @@ class AgreementContext:
     department: str | None = None
     hearing_date: date | None = None
     premises_address: str | None = None
+    centre_reference: str | None = None  # community: what the centre keeps its record under
 
     def __post_init__(self) -> None:
         if not (self.plaintiff_name.strip() and self.defendant_name.strip()):

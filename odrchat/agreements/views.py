@@ -16,7 +16,7 @@ from odrchat.agreements import machine as am
 from odrchat.agreements import payments as pm
 from odrchat.agreements import rows
 from odrchat.agreements.tables import AgreementRow
-from odrchat.cases.kinds import CaseKind, is_court_filed
+from odrchat.cases.kinds import CaseKind, centre_reference, is_court_filed
 from odrchat.cases.roles import Actor
 from odrchat.cases.tables import Case
 from odrchat.cases.unit import Unit
@@ -29,6 +29,13 @@ ESIGN_DISCLOSURE = (
     "signing on paper has the same effect. You may change your mind at any time before you "
     "sign. Every party receives the signed agreement as a PDF by email and can download it here."
 )
+
+
+def centre_reference_of(case: Case) -> str | None:
+    """A community case's reference at the centre (its record is kept under it); None for a
+    court case, which goes by its court case number."""
+    assert case.id is not None
+    return None if is_court_filed(CaseKind(case.kind)) else centre_reference(case.id)
 
 
 def pdf_name(row: AgreementRow) -> str:
@@ -47,6 +54,7 @@ async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, An
         "offer_id": row.offer_id,
         "status": row.status,
         "court_filed": is_court_filed(CaseKind(case.kind)),
+        "centre_reference": centre_reference_of(case),
         "text": row.text,
         "document_sha256": row.document_sha256,
         "clarifications": row.clarifications,
@@ -71,7 +79,7 @@ async def public(s: AsyncSession, case: Case, row: AgreementRow) -> dict[str, An
         "voided_notes": json.loads(row.voided_notes),
         "filing": None
         if row.filed_on is None
-        else {"filed_on": row.filed_on.isoformat(), "court_reference": row.court_reference},
+        else {"filed_on": row.filed_on.isoformat(), "court_reference": row.court_reference or None},
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
         "payments": {

@@ -56,6 +56,12 @@ def is_court_filed(kind: CaseKind) -> bool:
     return kind in COURT_FILED_KINDS
 
 
+def centre_reference(case_id: int) -> str:
+    """The centre's own reference for a case ("CCR-000042"): what its closing record of a
+    community agreement is kept under, since such a case has no court case number."""
+    return f"CCR-{case_id:06d}"
+
+
 def needs_fee_review(kind: CaseKind) -> bool:
     """Whether CCR reviews a fee for this kind: community mediations only; filed cases are free."""
     return not is_court_filed(kind)

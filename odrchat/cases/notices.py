@@ -408,8 +408,18 @@ def agreement_signed() -> Notice:
     return Notice(words)
 
 
-def agreement_filed(filed_on: date) -> Notice:
+def agreement_filed(filed_on: date, *, court: bool = True) -> Notice:
+    """Filed with the court; a community agreement (`court=False`) is kept on file by CCR."""
+
     def words(t: Texts) -> Lines:
+        if not court:
+            return t.gettext("Your agreement is kept on file by the mediation centre"), (
+                t.gettext(
+                    "CCR has kept your signed agreement on file since {day}. A community "
+                    "agreement is a private agreement: it is not filed with a court.",
+                    day=t.format_date(filed_on),
+                ),
+            )
         return t.gettext("Your agreement was filed with the court"), (
             t.gettext(
                 "CCR filed your signed agreement with the court on {day}.",

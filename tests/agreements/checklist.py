@@ -85,6 +85,34 @@ FORBIDDEN = {
     ),
 }
 
+# A community agreement is never filed with a court. Its packet is the centre's closing record:
+# a record sheet under the centre's reference, then the signed agreement. It says once, in these
+# words, that it is not a court filing; no other word of it may name a court or court papers.
+NOT_A_COURT_FILING = "It is not a court filing."
+RECORD_REQUIRED = (
+    "Closing Record of a Community Mediation Agreement",
+    "Center for Conflict Resolution",
+    NOT_A_COURT_FILING,
+    "Centre reference:",
+    "Community Mediation Agreement",
+    "Signature record",
+    "Kept on file",
+)
+RECORD_FORBIDDEN = (
+    "Superior Court",
+    "Court:",
+    "Court reference",
+    "filed with the court",
+    "Filing Cover Sheet",
+    "Request for Dismissal",
+    "[Proposed]",
+    "PROPOSED",
+    "Judicial Officer",
+    "Judicial Council",
+    "Short title",
+    " v. ",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Read:
@@ -119,8 +147,12 @@ def check_pdf(
     must_have: tuple[str, ...] = (),
     must_not_have: tuple[str, ...] = (),
     whole_agreement: bool = True,
+    allowed: tuple[str, ...] = (),
 ) -> list[str]:
-    """Every problem a clerk (or a party) would find in this PDF; empty when it passes."""
+    """Every problem a clerk (or a party) would find in this PDF; empty when it passes.
+
+    `allowed` names exact sentences taken out before the forbidden words are looked for (the
+    community record's one sentence saying it is not a court filing)."""
     doc = read(pdf)
     problems: list[str] = []
     for n, box in enumerate(doc.boxes, 1):
@@ -151,8 +183,44 @@ def check_pdf(
     for needle in required:
         if needle not in text:
             problems.append(f"missing {needle!r}")
+    said = text
+    for sentence in allowed:
+        said = said.replace(sentence, "")
     for needle in (*FORBIDDEN[kind], *must_not_have):
-        found = needle.lower() in lowered if needle.islower() else needle in text
+        found = needle.lower() in said.lower() if needle.islower() else needle in said
         if found:
             problems.append(f"must not say {needle!r}")
     return problems
+
+
+def check_record(
+    pdf: bytes,
+    *,
+    reference: str,
+    parties: tuple[str, str],
+    must_have: tuple[str, ...] = (),
+) -> list[str]:
+    """Every problem in the centre's closing record of a community agreement (its packet):
+    the community agreement's checks, the centre's reference on every page's footer and in
+    the title, the record's own wording, and no court caption, case number or court paper."""
+    doc = read(pdf)
+    problems = [
+        f"page {n} lacks 'Reference {reference}' in its footer"
+        for n, page in enumerate(doc.pages, 1)
+        if f"Reference {reference}" not in page
+    ]
+    if reference not in (doc.title or ""):
+        problems.append(f"the title {doc.title!r} does not name {reference}")
+    if doc.text.count(NOT_A_COURT_FILING) != 1:
+        problems.append(f"{NOT_A_COURT_FILING!r} is not said exactly once")
+    if f"Centre reference: {reference}" not in doc.pages[0]:
+        problems.append("the first page does not give the centre's reference")
+    return problems + check_pdf(
+        pdf,
+        CaseKind.COMMUNITY,
+        case_number=None,
+        parties=parties,
+        must_have=(*RECORD_REQUIRED, *must_have),
+        must_not_have=RECORD_FORBIDDEN,
+        allowed=(NOT_A_COURT_FILING,),
+    )

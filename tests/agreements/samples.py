@@ -58,6 +58,7 @@ TERMS = {
     ),
 }
 KINDS = tuple(CaseKind)
+CENTRE_REFERENCE = "CCR-000042"
 
 
 def context(kind: CaseKind, *, hearing: date | None = date(2026, 4, 20)) -> AgreementContext:
@@ -73,6 +74,7 @@ def context(kind: CaseKind, *, hearing: date | None = date(2026, 4, 20)) -> Agre
         department="Dept. 77" if court else None,
         hearing_date=hearing if court else None,
         premises_address=PREMISES if kind is CaseKind.UNLAWFUL_DETAINER else None,
+        centre_reference=None if court else CENTRE_REFERENCE,
     )
 
 

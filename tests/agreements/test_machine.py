@@ -22,6 +22,7 @@ from odrchat.agreements.machine import (
     Command,
     Edit,
     Event,
+    Filing,
     MarkFiled,
     RecordPaperSignature,
     SendForSignature,
@@ -89,8 +90,9 @@ def command(name: str, actor: Actor, current: Agreement) -> Command:
         return SendForSignature()
     if name == "authorise":
         return AuthoriseAttorney(4, T0)
-    if name == "file":
-        return MarkFiled(date(2026, 3, 5), "SC-REF-77")
+    if name == "file":  # a community agreement is kept on file by the centre: no reference
+        reference = "" if current.kind is CaseKind.COMMUNITY else "SC-REF-77"
+        return MarkFiled(date(2026, 3, 5), reference)
     if name == "paper":  # the defendant's wet-ink signature, recorded by whoever acts
         return RecordPaperSignature(
             2, Side.DEFENDANT, NAMES[2], T0, current.document_sha256, T0 + timedelta(hours=1)
@@ -111,9 +113,7 @@ def command(name: str, actor: Actor, current: Agreement) -> Command:
 def expected(kind: CaseKind, state: str, cmd: str, who: str) -> str | AgreementStatus:
     """The rules restated in prose order: an error code, or the status afterwards."""
     editable = state in ("draft", "out", "out_plaintiff_signed")
-    if cmd == "file":
-        if kind is CaseKind.COMMUNITY:
-            return "not_filed"
+    if cmd == "file":  # every kind: a court files it, the centre keeps a community one
         if state != "signed":
             return "wrong_status"
         return AgreementStatus.FILED if who == "admin" else "forbidden"
@@ -220,13 +220,20 @@ def test_happy_path_small_claims_draft_to_filed() -> None:
     assert events == (AgreementFiled(current.filing),)
 
 
-def test_community_signed_is_final_and_filing_raises() -> None:
+def test_a_signed_community_agreement_is_kept_on_file_without_a_court_reference() -> None:
     current = send(new_agreement(CaseKind.COMMUNITY, TEXT))
     current = sign(sign(current, "plaintiff")[0], "defendant")[0]
     assert current.status is AgreementStatus.SIGNED
     with pytest.raises(AgreementError) as info:
         apply(current, MarkFiled(date(2026, 3, 5), "X"), ACTORS["admin"])
-    assert info.value.code == "not_filed"
+    assert info.value.code == "no_court_reference"
+    with pytest.raises(AgreementError) as info:
+        apply(current, MarkFiled(date(2026, 3, 5)), ACTORS["mediator"])
+    assert info.value.code == "forbidden"
+    kept, events = apply(current, MarkFiled(date(2026, 3, 5), "  "), ACTORS["admin"])
+    assert kept.status is AgreementStatus.FILED
+    assert kept.filing == Filing(date(2026, 3, 5), "", 8)
+    assert events == (AgreementFiled(kept.filing),)
 
 
 def test_signature_records_who_what_and_when() -> None:

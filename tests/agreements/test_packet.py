@@ -1,12 +1,18 @@
-"""Filing packets: one PDF per court kind, papers in filing order, each passing the checklist."""
+"""Filing packets: one PDF per kind, papers in filing order, each passing the checklist
+(a community agreement's is the centre's closing record, with no court paper)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import pytest
 
+from odrchat.agreements.machine import Filing
 from odrchat.agreements.packet import (
     COVER_TITLE,
     ORDER_TITLE,
+    RECORD_TITLE,
     UD_TITLES,
     WORKSHEET_TITLE,
     packet_papers,
@@ -20,8 +26,9 @@ from odrchat.agreements.templates import (
     UnlawfulDetainerRoute,
 )
 from odrchat.cases.kinds import CaseKind
-from tests.agreements.checklist import check_pdf, read
+from tests.agreements.checklist import check_pdf, check_record, read
 from tests.agreements.samples import (
+    CENTRE_REFERENCE,
     COURT,
     DEFENDANT,
     NUMBERS,
@@ -133,11 +140,44 @@ def test_unlawful_detainer_packet_carries_the_stipulation_for_the_chosen_route(
         assert "the entire case is dismissed" in doc.text
 
 
-def test_community_agreements_have_no_packet() -> None:
+def test_a_community_packet_is_the_centres_closing_record_not_a_court_paper() -> None:
     kind = CaseKind.COMMUNITY
     text = agreement_text(kind)
+    sigs = signatures(text)
+    papers = packet_papers(context(kind), text, TERMS[kind].items, sigs, options(kind))
+    assert [p.title for p in papers] == [RECORD_TITLE, TITLES[kind]]
+    assert all(p.caption is None and p.reference == CENTRE_REFERENCE for p in papers)
+    assert not any(p.pleading for p in papers)
+    filing = Filing(date(2026, 3, 9), "", 8)
+    pdf = render_packet(context(kind), text, TERMS[kind].items, sigs, options(kind), filing=filing)
+    problems = check_record(
+        pdf,
+        reference=CENTRE_REFERENCE,
+        parties=(PLAINTIFF, DEFENDANT),
+        must_have=("Kept on file by CCR since: March 9, 2026", "03/02/2026 at 9:05 AM PST"),
+    )
+    assert problems == []
+    doc = read(pdf)
+    assert doc.title == f"Closing record, {TITLES[kind]}, reference {CENTRE_REFERENCE}"
+    cover = doc.pages[0]
+    assert "Page 1 of 1" in cover and "the ladder" not in cover and "$" not in cover
+
+
+def test_the_record_checklist_refuses_court_papers_and_a_missing_reference() -> None:
+    court = check_record(packet(CaseKind.SMALL_CLAIMS), reference="CCR-000042", parties=("", ""))
+    for problem in (
+        "page 1 lacks 'Reference CCR-000042' in its footer",
+        "must not say 'court'",
+        "must not say '664.6'",
+        "must not say 'CIV-110'",
+        "must not say 'Superior Court'",
+    ):
+        assert problem in court
+    kind = CaseKind.COMMUNITY
+    text = agreement_text(kind)
+    no_ref = replace(context(kind), centre_reference=None)
     with pytest.raises(TemplateError):
-        render_packet(context(kind), text, TERMS[kind].items, signatures(text), options(kind))
+        render_packet(no_ref, text, TERMS[kind].items, signatures(text), options(kind))
 
 
 def test_the_cover_sheet_carries_no_terms_or_amounts() -> None:

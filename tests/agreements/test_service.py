@@ -29,7 +29,7 @@ from odrchat.rooms.service import ref_of
 from odrchat.rooms.tables import Room
 from odrchat.settings import Settings
 from odrchat.store.types import utcnow
-from tests.agreements.checklist import check_pdf
+from tests.agreements.checklist import check_pdf, check_record
 from tests.offers.test_service import Stack, build_stack, day, payment
 from tests.rooms.world import PASSWORD
 
@@ -337,16 +337,38 @@ async def test_filing_queue_package_and_mark_filed(stack: Stack) -> None:
     assert (await stack.types("agreement."))[-1] == "agreement.filed"
 
 
-async def test_community_agreements_are_final_once_signed(stack: Stack) -> None:
+async def test_community_agreements_are_kept_on_file_by_the_centre(stack: Stack) -> None:
     await stack.set_case(kind="community", court_name=None, court_case_number=None)
+    reference = f"CCR-{stack.case_id:06d}"
     doc = await sent(stack)
+    assert doc["centre_reference"] == reference and doc["court_filed"] is False
     await sign(stack, "paul", doc)
     await sign(stack, "dana", doc)
-    assert await stack.agreements.filing_queue() == []
-    with pytest.raises(Conflict):
-        await stack.agreements.filing_package(stack["admin"], doc["id"])
-    with pytest.raises(Conflict):
+    (queued,) = await stack.agreements.filing_queue()
+    assert queued["centre_reference"] == reference and queued["court_case_number"] is None
+    name, record = await stack.agreements.filing_package(stack["admin"], doc["id"])
+    assert name.startswith("record-")
+    assert check_record(record, reference=reference, parties=("Paul", "Dana")) == []
+    with pytest.raises(Invalid) as info:  # there is no court reference to give
         await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 5), "X")
+    assert info.value.detail_code == "no_court_reference"
+    kept = await stack.agreements.mark_filed(stack["admin"], doc["id"], date(2027, 1, 5), None)
+    assert kept["status"] == "filed"
+    assert kept["filing"] == {"filed_on": "2027-01-05", "court_reference": None}
+    assert await stack.agreements.filing_queue() == []
+    subjects = [m.subject for m in await stack.mails()]
+    assert "Your agreement is kept on file by the mediation centre" in subjects
+    assert "Your agreement was filed with the court" not in subjects
+    _, record = await stack.agreements.filing_package(stack["admin"], doc["id"])
+    must = ("Kept on file by CCR since: January 5, 2027",)
+    assert check_record(record, reference=reference, parties=("Paul", "Dana"), must_have=must) == []
+    async with stack.db.session() as s:
+        (entry,) = [
+            e
+            for e in await audit.entries(s, case_id=stack.case_id)
+            if e.action == "agreement.filed"
+        ]
+    assert json.loads(entry.detail)["centre_reference"] == reference
 
 
 async def test_no_room_text_reaches_the_agreement_pdf_or_filing_package(stack: Stack) -> None:
@@ -435,9 +457,14 @@ async def test_each_kind_goes_from_terms_to_a_packet_that_passes_the_checklist(
         pdf, case_kind, case_number=number, parties=("Paul", "Dana"), must_not_have=(SECRET_CHAT,)
     )
     assert problems == []
-    if not court:
-        with pytest.raises(Conflict):
-            await stack.agreements.filing_package(stack["admin"], doc["id"])
+    if not court:  # the centre's closing record, not a court paper
+        _, record = await stack.agreements.filing_package(stack["admin"], doc["id"])
+        reference = f"CCR-{stack.case_id:06d}"
+        must = ("Mutual release:",)
+        problems = check_record(
+            record, reference=reference, parties=("Paul", "Dana"), must_have=must
+        )
+        assert problems == [] and SECRET_CHAT not in pdf_text(record)
         return
     _, package = await stack.agreements.filing_package(stack["admin"], doc["id"])
     must = ["Filing Cover Sheet", "Department: Dept. 12", "Judicial Officer of the Superior Court"]
