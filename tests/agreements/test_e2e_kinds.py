@@ -5,7 +5,10 @@ sides consent, an admin assigns the mediator, an offer is accepted, the mediator
 and both sides sign. Court kinds are then filed: the admin's packet passes the clerk's checklist
 (tests/agreements/checklist.py) and the agreement reaches "filed". In the civil harassment case
 the respondent signs in ink and staff record it with the scan of the signed page, which the
-cover sheet lists. A community case ends at "signed": it has no packet and no court worksheet.
+cover sheet lists. A community case is never filed with a court: its packet is the centre's
+closing record (`check_record`: the centre's reference on every page, no court wording), and it
+reaches "filed" with no court reference, meaning kept on file by the centre, which is what its
+parties are told. A second community case is signed on paper by the responding party.
 (The small claims case is tests/agreements/test_e2e.py.)
 """
 
@@ -20,7 +23,7 @@ from starlette.testclient import TestClient
 from odrchat.cases.kinds import CaseKind
 from odrchat.settings import Settings
 from odrchat.store.types import utcnow
-from tests.agreements.checklist import check_pdf
+from tests.agreements.checklist import check_pdf, check_record
 from tests.agreements.test_e2e import day, pdf_text, sign
 from tests.cases.test_e2e import SmtpServer, smtp, text_of
 from tests.cases.world import INVITE, PASSWORD, staff
@@ -54,6 +57,16 @@ PAYMENT = {
     "amount_cents": 180_000,
     "schedule": {"kind": "lump_sum", "due": day(20)},
 }
+COMMUNITY_TERMS = [
+    {
+        "kind": "property_return",
+        "returner": "defendant",
+        "description": "the ladder and the hedge trimmer",
+        "by": day(10),
+    },
+    PAYMENT,
+]
+COMMUNITY_MUST = ("the ladder and the hedge trimmer", "$1,800.00", "Kept on file by CCR since:")
 KINDS = {
     "unlawful_detainer": Kind(
         CaseKind.UNLAWFUL_DETAINER,
@@ -90,15 +103,19 @@ KINDS = {
     "community": Kind(
         CaseKind.COMMUNITY,
         {},
-        [
-            {
-                "kind": "property_return",
-                "returner": "defendant",
-                "description": "the ladder and the hedge trimmer",
-                "by": day(10),
-            },
-            PAYMENT,
-        ],
+        COMMUNITY_TERMS,
+        must_have=COMMUNITY_MUST,
+    ),
+    "community_on_paper": Kind(
+        CaseKind.COMMUNITY,
+        {},
+        COMMUNITY_TERMS,
+        must_have=(
+            *COMMUNITY_MUST,
+            "signed in ink on paper",
+            "Scan of the signed page kept with the signature record: signed-page.pdf",
+        ),
+        paper=True,
     ),
 }
 
@@ -211,27 +228,10 @@ def test_a_case_of_each_kind_from_intake_to_its_end(
         assert final["status"] == "signed"
 
         login(c, "root@example.org", PASSWORD)
-        package = c.get(f"/api/admin/agreements/{doc['id']}/filing-package")
         if k.kind is CaseKind.COMMUNITY:
-            # Private: never filed, no packet, no court worksheet; "signed" is the end.
-            assert package.status_code == 409
-            login(c, "paul@example.org")
-            worksheet = c.get(f"/api/agreements/{doc['id']}/enforcement-worksheet")
-            assert worksheet.status_code == 409
-            assert worksheet.json()["error"]["code"] == "not_court_case"
-            signed_pdf = c.get(f"/api/agreements/{doc['id']}/pdf")
-            problems = check_pdf(
-                signed_pdf.content,
-                k.kind,
-                case_number=None,
-                parties=(P_NAME, D_NAME),
-                must_have=("the ladder and the hedge trimmer", "$1,800.00"),
-            )
-            assert problems == []
-            seen = c.get(f"/api/cases/{case_id}/agreement").json()
-            assert seen["status"] == "signed" and seen["court_filed"] is False
-            assert [i["status"] for i in seen["payments"]["instalments"]] == ["due"]
+            keep_on_file(c, smtp, k, case_id, doc)
             return
+        package = c.get(f"/api/admin/agreements/{doc['id']}/filing-package")
         assert package.status_code == 200, package.text
         problems = check_pdf(
             package.content,
@@ -253,3 +253,50 @@ def test_a_case_of_each_kind_from_intake_to_its_end(
         seen = c.get(f"/api/cases/{case_id}/agreement").json()
         assert seen["status"] == "filed"
         assert seen["filing"] == {"filed_on": day(2), "court_reference": "REF-77"}
+
+
+def keep_on_file(
+    c: TestClient, smtp: SmtpServer, k: Kind, case_id: int, doc: dict[str, Any]
+) -> None:
+    """A community agreement's end: the admin keeps it on file under the centre's reference."""
+    reference = f"CCR-{case_id:06d}"
+    (queued,) = c.get("/api/admin/filing").json()["agreements"]
+    assert queued["centre_reference"] == reference and queued["court_case_number"] is None
+    admin = f"/api/admin/agreements/{doc['id']}"
+    # There is no court reference to give for a community agreement.
+    r = post(c, admin + "/filed", {"filed_on": day(2), "court_reference": "REF-77"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "no_court_reference", r.text
+    r = post(c, admin + "/filed", {"filed_on": day(2)})
+    assert r.status_code == 200 and r.json()["status"] == "filed", r.text
+    assert c.get("/api/admin/filing").json()["agreements"] == []
+    record = c.get(admin + "/filing-package")
+    assert record.status_code == 200, record.text
+    assert (
+        f'filename="record-settlement-agreement-case-{case_id}.pdf"'
+        in (record.headers["content-disposition"])
+    )
+    problems = check_record(
+        record.content, reference=reference, parties=(P_NAME, D_NAME), must_have=k.must_have
+    )
+    assert problems == []
+    told = text_of(smtp.inbox.wait_for("paul@example.org", "kept on file"))
+    assert "not filed with a court" in told and "filed your signed agreement with" not in told
+    login(c, "dana@example.org")
+    seen = c.get(f"/api/cases/{case_id}/agreement").json()
+    assert seen["status"] == "filed" and seen["court_filed"] is False
+    assert seen["centre_reference"] == reference
+    assert seen["filing"] == {"filed_on": day(2), "court_reference": None}
+    assert [i["status"] for i in seen["payments"]["instalments"]] == ["due"]
+    # Still no court paper for a private agreement.
+    worksheet = c.get(f"/api/agreements/{doc['id']}/enforcement-worksheet")
+    assert worksheet.status_code == 409
+    assert worksheet.json()["error"]["code"] == "not_court_case"
+    signed_pdf = c.get(f"/api/agreements/{doc['id']}/pdf")
+    problems = check_pdf(
+        signed_pdf.content,
+        k.kind,
+        case_number=None,
+        parties=(P_NAME, D_NAME),
+        must_have=("the ladder and the hedge trimmer", "$1,800.00"),
+    )
+    assert problems == []
