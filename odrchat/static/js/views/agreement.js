@@ -32,6 +32,8 @@ const STATUS_TEXT = lazy({
 
 /** The agreement's state as this person reads it: "ready to sign" only while they may sign. */
 function statusText(a) {
+  // A community agreement is not filed with a court: "filed" means CCR keeps it on file.
+  if (a.status === "filed" && !a.court_filed) return t("agreement.status.keptOnFile");
   if (a.status !== "out_for_signature") return STATUS_TEXT[a.status] || a.status;
   if (a.my?.may_sign) return t("agreement.status.outForSignature");
   if (a.my?.signed) return t("agreement.status.youSignedWaiting");
@@ -119,7 +121,7 @@ async function render(panel, d, user, a, reload, keepForm, ctx) {
     h("p", { class: done ? "notice ok" : "notice", attrs: { role: "status" }, dataset: { status: a.status },
       text: statusText(a) }),
     attorneyNote(a),
-    court ? filingStatus(a) : null,
+    court ? filingStatus(a) : recordStatus(a),
     (a.voided_notes || []).length ? h("div", { class: "notice warn voided" },
       h("p", {}, h("strong", { text: t("agreement.voided") })),
       h("ul", { dataset: { serverText: "" } }, a.voided_notes.map((n) => h("li", { text: typeof n === "string" ? n : JSON.stringify(n) })))) : null,
@@ -264,6 +266,14 @@ function payments(a, d, reload) {
       : null,
     missed && !a.court_filed ? h("p", { class: "hint", text: t("agreement.payments.community") }) : null,
     out);
+}
+
+/** A community agreement: kept on file by CCR under its own reference, never filed in court. */
+function recordStatus(a) {
+  const text = a.filing
+    ? t("agreement.filing.kept", { date: formatDate(a.filing.filed_on), reference: a.centre_reference || "" })
+    : a.status === "signed" ? t("agreement.filing.keepSigned") : t("agreement.filing.keepPending");
+  return h("p", { class: "filing", dataset: { filed: a.filing ? "yes" : "no" }, text });
 }
 
 function filingStatus(a) {

@@ -2,7 +2,7 @@
 // All rooms stay subscribed on the tab's one socket; showing another room only swaps this panel.
 
 import { formatTime, h, linkify, mount } from "../dom.js";
-import { DOCUMENT, E, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
+import { AGREEMENT, DOCUMENT, E, MAX_TEXT, OFFER, ROOM, S, isOfferEvent } from "../wire.js";
 import { errorText } from "../socket.js";
 import {
   blockText, canWrite, controlBar, controlEvent, hiddenMessage, messageActions, settleRelays,
@@ -171,7 +171,8 @@ export function chatPanel(host, connection, roomId,
     }
     const control = controlEvent(ev, room, me());
     if (control) return control;
-    const what = EVENT_TEXT[ev.type] || t(EVENT_TEXT_OTHER);
+    const kept = ev.type === AGREEMENT.FILED && ev.agreement?.court_filed === false;
+    const what = kept ? t("labels.event.agreementKeptOnFile") : EVENT_TEXT[ev.type] || t(EVENT_TEXT_OTHER);
     const by = ev.by?.name && isOfferEvent(ev) && ev.type !== OFFER.EXPIRED;
     return h("li", { class: "msg system", dataset: { seq: ev.seq } },
       h("span", { text: by ? t("chat.offerBy", { name: ev.by.name, text: what }) : what }), " ",
