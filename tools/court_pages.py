@@ -1,8 +1,9 @@
 """Regenerate the court-paper screenshots in docs/screenshots from the tests' sample cases.
 
 Run from the repository root: `python tools/court_pages.py` (needs pdftoppm). One page of each
-kind's agreement, the unlawful detainer stipulation, and the worksheet for asking the court to
-enforce a settlement after a missed payment.
+kind's agreement, the unlawful detainer stipulation, the cover page of a community agreement's
+closing record (its packet: the centre's record, not a court filing), and the worksheet for
+asking the court to enforce a settlement after a missed payment.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from zoneinfo import ZoneInfo
 
 from odrchat.agreements.caption import caption_of
 from odrchat.agreements.enforcement import render_worksheet
+from odrchat.agreements.machine import Filing
 from odrchat.agreements.packet import render_packet
 from odrchat.agreements.payments import InstalmentStatus, Step, schedule_of
 from odrchat.agreements.pdf import render_pdf
 from odrchat.agreements.templates import TITLES, AgreementOptions, UnlawfulDetainerRoute
 from odrchat.cases.kinds import CaseKind
-from tests.agreements.samples import TERMS, agreement_text, context, signatures
+from tests.agreements.samples import TERMS, agreement_text, context, options, signatures
 
 HERE = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
@@ -53,6 +55,18 @@ def ud_packet() -> bytes:
     return render_packet(context(kind), text, TERMS[kind].items, signatures(text), opts)
 
 
+def community_record() -> bytes:
+    """The centre's closing record of a community agreement, kept on file a week after."""
+    kind = CaseKind.COMMUNITY
+    text = agreement_text(kind)
+    kept = Filing(date(2026, 3, 9), "", 0)
+    zone = ZoneInfo("America/Los_Angeles")
+    sigs = signatures(text)
+    return render_packet(
+        context(kind), text, TERMS[kind].items, sigs, options(kind), filing=kept, tz=zone
+    )
+
+
 def worksheet() -> bytes:
     """Small claims: the first of two payments reported missed by the receiving party."""
     kind = CaseKind.SMALL_CLAIMS
@@ -75,6 +89,7 @@ def main() -> None:
         "court-unlawful-detainer-stipulation.png": (ud_packet(), 2),
         "court-civil-harassment.png": (agreement(CaseKind.CIVIL_HARASSMENT), 1),
         "court-community.png": (agreement(CaseKind.COMMUNITY), 1),
+        "court-community-record.png": (community_record(), 1),
         "court-enforcement-worksheet.png": (worksheet(), 1),
     }
     with tempfile.TemporaryDirectory() as tmp:
