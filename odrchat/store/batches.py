@@ -1,18 +1,22 @@
-"""Reads answered in batches: whoever holds a slot reads for everyone waiting.
+"""Reads answered in batches: a few leaders read for everyone waiting.
 
 Sockets arrive together (a reconnect storm, the members of one case, a page that opens three
 rooms) and each needs the same kind of read. One at a time, each read is a pool check-out, a
 BEGIN and a COMMIT, and on PostgreSQL those round trips, not the queries, were most of a
-connect's CPU. A `Batches` queues each request; a caller that gets a read slot while its request
-is still queued takes every request queued by then (up to `max_batch`) and answers them all with
-one `read` call. Callers that were answered meanwhile never take a slot.
+connect's CPU. A `Batches` queues each request. While fewer than `leaders` callers are leading,
+a caller becomes a leader: it takes a slot of the shared `slots` semaphore (which bounds all of
+a worker's reads) and answers every request queued by then (up to `max_batch`) with one `read`
+call, and goes on until the queue is empty. Everyone else just waits for their answer, so a
+storm of thousands queues on futures, not on the semaphore (whose every acquire looks at all
+its waiters). A leader that is cancelled (its socket went away) puts its unanswered batch back
+and hands the lead on.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -24,33 +28,54 @@ class Batches(Generic[K, R]):
         read: Callable[[Sequence[K]], Awaitable[Sequence[R]]],
         slots: asyncio.Semaphore,
         max_batch: int,
+        leaders: int = 4,
     ) -> None:
         self._read = read
         self.slots = slots
         self.max_batch = max_batch
+        self.leaders = leaders
         self._queue: list[tuple[K, asyncio.Future[R]]] = []
+        self._leading = 0
+        self._vacancy: asyncio.Future[None] | None = None
         self.batches = 0  # reads run, for tests and metrics
         self.requests = 0
 
     async def ask(self, request: K) -> R:
         """The answer to `request`, read with whatever else is asked meanwhile."""
-        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[R] = loop.create_future()
         entry = (request, done)
         self._queue.append(entry)
         try:
-            async with self.slots:
-                if not done.done():
-                    # Still queued: this caller leads a batch of whatever waits by now.
-                    await self._serve()
+            while not done.done():
+                if self._leading < self.leaders:
+                    await self._lead()
+                    continue
+                if self._vacancy is None or self._vacancy.done():
+                    self._vacancy = loop.create_future()
+                either: list[asyncio.Future[Any]] = [done, self._vacancy]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             if entry in self._queue:
                 self._queue.remove(entry)
             raise
-        return await done
+        return done.result()
+
+    async def _lead(self) -> None:
+        self._leading += 1
+        try:
+            while self._queue:
+                async with self.slots:
+                    if self._queue:
+                        await self._serve()
+        finally:
+            self._leading -= 1
+            if self._vacancy is not None and not self._vacancy.done():
+                self._vacancy.set_result(None)
 
     async def _serve(self) -> None:
         batch = self._queue[: self.max_batch]
-        self._queue = self._queue[self.max_batch :]
+        del self._queue[: self.max_batch]
         try:
             results = await self._read([k for k, _ in batch])
         except Exception as exc:  # every caller of the batch hears it
@@ -62,6 +87,10 @@ class Batches(Generic[K, R]):
                 if not fut.cancelled():
                     fut.exception()
             return
+        except BaseException:
+            # This leader was cancelled mid-read: the batch goes back, unanswered, for the next.
+            self._queue[:0] = [e for e in batch if not e[1].done()]
+            raise
         self.batches += 1
         self.requests += len(batch)
         for (_, fut), result in zip(batch, results, strict=True):

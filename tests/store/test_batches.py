@@ -1,0 +1,74 @@
+"""Batched reads: few leaders, everyone answered, and a leader that goes away hands on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from odrchat.store.batches import Batches
+
+
+class Reads:
+    """A read whose calls the test releases one by one."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def __call__(self, keys: Sequence[int]) -> list[int]:
+        self.calls.append(list(keys))
+        self.started.set()
+        await self.release.wait()
+        if -1 in keys:
+            raise LookupError("no such thing")
+        return [k * 10 for k in keys]
+
+
+async def test_a_storm_waits_on_its_answers_not_on_the_slots() -> None:
+    reads = Reads()
+    slots = asyncio.Semaphore(1)
+    batches: Batches[int, int] = Batches(reads, slots, max_batch=50, leaders=2)
+    asks = [asyncio.ensure_future(batches.ask(k)) for k in range(200)]
+    await reads.started.wait()
+    # One leader reads, one more waits for the slot; the other 198 wait on their futures.
+    assert len(slots._waiters or ()) == 1
+    reads.release.set()
+    assert await asyncio.gather(*asks) == [k * 10 for k in range(200)]
+    assert reads.calls[0] == [0]
+    assert sorted(k for call in reads.calls for k in call) == list(range(200))
+    assert all(len(call) <= 50 for call in reads.calls)
+    assert batches.batches == len(reads.calls) == 1 + 4  # the first alone, then four of 50
+    assert batches.requests == 200
+
+
+async def test_a_leader_cancelled_mid_read_puts_its_batch_back_for_the_next() -> None:
+    reads = Reads()
+    batches: Batches[int, int] = Batches(reads, asyncio.Semaphore(1), max_batch=10, leaders=1)
+    leader = asyncio.ensure_future(batches.ask(1))
+    await reads.started.wait()
+    others = [asyncio.ensure_future(batches.ask(k)) for k in (2, 3)]
+    await asyncio.sleep(0)
+    leader.cancel()  # its socket went away while it read for others too
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    reads.release.set()
+    assert await asyncio.wait_for(asyncio.gather(*others), 5) == [20, 30]
+    assert reads.calls[-1] == [2, 3]
+
+
+async def test_a_failed_read_reaches_every_caller_of_its_batch() -> None:
+    reads = Reads()
+    batches: Batches[int, int] = Batches(reads, asyncio.Semaphore(1), max_batch=10, leaders=1)
+    first = asyncio.ensure_future(batches.ask(5))
+    await reads.started.wait()
+    rest = [asyncio.ensure_future(batches.ask(k)) for k in (-1, 7)]
+    await asyncio.sleep(0)
+    reads.release.set()
+    assert await first == 50
+    outcomes = await asyncio.gather(*rest, return_exceptions=True)
+    assert all(isinstance(o, LookupError) for o in outcomes)
+    assert reads.calls[-1] == [-1, 7]
+    assert await batches.ask(8) == 80  # the next batch is read afresh
