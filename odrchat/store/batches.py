@@ -34,7 +34,7 @@ class Batches(Generic[K, R]):
         self.slots = slots
         self.max_batch = max_batch
         self.leaders = leaders
-        self._queue: list[tuple[K, asyncio.Future[R]]] = []
+        self._queue: list[_Ask[K, R]] = []
         self._leading = 0
         self._vacancy: asyncio.Future[None] | None = None
         self.batches = 0  # reads run, for tests and metrics
@@ -44,11 +44,12 @@ class Batches(Generic[K, R]):
         """The answer to `request`, read with whatever else is asked meanwhile."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[R] = loop.create_future()
-        entry = (request, done)
+        entry: _Ask[K, R] = _Ask(request, done)
         self._queue.append(entry)
         try:
             while not done.done():
-                if self._leading < self.leaders:
+                # Lead only while still queued: a request in another leader's batch waits.
+                if not entry.taken and self._leading < self.leaders:
                     await self._lead()
                     continue
                 if self._vacancy is None or self._vacancy.done():
@@ -56,7 +57,7 @@ class Batches(Generic[K, R]):
                 either: list[asyncio.Future[Any]] = [done, self._vacancy]
                 await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            if entry in self._queue:
+            if not entry.taken:
                 self._queue.remove(entry)
             raise
         return done.result()
@@ -76,23 +77,39 @@ class Batches(Generic[K, R]):
     async def _serve(self) -> None:
         batch = self._queue[: self.max_batch]
         del self._queue[: self.max_batch]
+        for entry in batch:
+            entry.taken = True
         try:
-            results = await self._read([k for k, _ in batch])
+            results = await self._read([e.request for e in batch])
         except Exception as exc:  # every caller of the batch hears it
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
+            for e in batch:
+                if not e.done.done():
+                    e.done.set_exception(exc)
             # A caller cancelled meanwhile never reads its error: mark it seen.
-            for _, fut in batch:
-                if not fut.cancelled():
-                    fut.exception()
+            for e in batch:
+                if not e.done.cancelled():
+                    e.done.exception()
             return
         except BaseException:
             # This leader was cancelled mid-read: the batch goes back, unanswered, for the next.
-            self._queue[:0] = [e for e in batch if not e[1].done()]
+            back = [e for e in batch if not e.done.done()]
+            for e in back:
+                e.taken = False
+            self._queue[:0] = back
             raise
         self.batches += 1
         self.requests += len(batch)
-        for (_, fut), result in zip(batch, results, strict=True):
-            if not fut.done():
-                fut.set_result(result)
+        for e, result in zip(batch, results, strict=True):
+            if not e.done.done():
+                e.done.set_result(result)
+
+
+class _Ask(Generic[K, R]):
+    """One queued request; `taken` while a leader's batch holds it."""
+
+    __slots__ = ("done", "request", "taken")
+
+    def __init__(self, request: K, done: asyncio.Future[R]) -> None:
+        self.request = request
+        self.done = done
+        self.taken = False

@@ -72,3 +72,46 @@ async def test_a_failed_read_reaches_every_caller_of_its_batch() -> None:
     assert all(isinstance(o, LookupError) for o in outcomes)
     assert reads.calls[-1] == [-1, 7]
     assert await batches.ask(8) == 80  # the next batch is read afresh
+
+
+class Gated:
+    """A read whose every call waits for its own gate."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+        self.gates: list[asyncio.Event] = []
+        self.called = asyncio.Condition()
+
+    async def __call__(self, keys: Sequence[int]) -> list[int]:
+        gate = asyncio.Event()
+        async with self.called:
+            self.calls.append(list(keys))
+            self.gates.append(gate)
+            self.called.notify_all()
+        await gate.wait()
+        return [k * 10 for k in keys]
+
+    async def wait_calls(self, n: int) -> None:
+        async with self.called:
+            await self.called.wait_for(lambda: len(self.calls) >= n)
+
+
+async def test_a_request_in_another_leaders_batch_waits_when_a_lead_falls_vacant() -> None:
+    """A vacancy wakes the waiting; one whose request another leader already took must wait
+    for its answer, not lead an empty queue over and over (that spun the event loop)."""
+    reads = Gated()
+    batches: Batches[int, int] = Batches(reads, asyncio.Semaphore(2), max_batch=10, leaders=2)
+    one, two = asyncio.ensure_future(batches.ask(1)), asyncio.ensure_future(batches.ask(2))
+    await reads.wait_calls(2)  # two leaders, reading [1] and [2]
+    three, four = asyncio.ensure_future(batches.ask(3)), asyncio.ensure_future(batches.ask(4))
+    await asyncio.sleep(0)
+    reads.gates[0].set()  # the first leader goes on with [3, 4]
+    await reads.wait_calls(3)
+    assert reads.calls[2] == [3, 4]
+    reads.gates[1].set()  # the second leader finds nothing queued and leaves: a vacancy
+    assert await two == 20
+    for _ in range(3):  # three and four wake, see their requests taken, and wait
+        await asyncio.sleep(0)
+    assert not three.done() and not four.done()
+    reads.gates[2].set()
+    assert list(await asyncio.wait_for(asyncio.gather(one, three, four), 5)) == [10, 30, 40]
