@@ -6,13 +6,17 @@ that says so at the top, names the SHA-256 of the English text it translates, an
 agreement's facts and every term in that language: who, which court and case, what each side
 does and by when (amounts and dates written the language's way). Words the parties or the
 mediator typed (a free term, property, details, clarifications) are quoted as written: nobody
-translated them. Pure: facts in, text out.
+translated them. Signing times are written in the centre's time zone, as the English
+signed text writes them. Pure: facts in, text out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
+from odrchat.agreements.dates import DEFAULT_TIMEZONE
 from odrchat.agreements.machine import Signature, document_hash
 from odrchat.agreements.templates import AgreementContext
 from odrchat.cases.kinds import CaseKind, is_court_filed, side_label
@@ -43,13 +47,16 @@ def translations(
     english: str,
     terms: Sequence[Term],
     signatures: Sequence[Signature] = (),
+    *,
+    tz: tzinfo | None = None,
 ) -> list[tuple[str, str]]:
     """(title, text) of the courtesy translation into each non-English language in
-    `languages` (none when everyone reads English)."""
+    `languages` (none when everyone reads English). `tz`: the centre's time zone, which
+    signing times are written in (America/Los_Angeles when not given)."""
     out = []
     for code in needed(languages):
         t = texts_for(code)
-        out.append((title(t), courtesy_text(t, case, english, terms, signatures)))
+        out.append((title(t), courtesy_text(t, case, english, terms, signatures, tz=tz)))
     return out
 
 
@@ -63,9 +70,14 @@ def courtesy_text(
     english: str,
     terms: Sequence[Term],
     signatures: Sequence[Signature] = (),
+    *,
+    tz: tzinfo | None = None,
 ) -> str:
-    """The courtesy translation of the English agreement `english` into `t`'s language."""
+    """The courtesy translation of the English agreement `english` into `t`'s language.
+    Signing times are written in `tz`, the centre's zone (America/Los_Angeles when not
+    given), as the English signed text writes them: never in UTC or the reader's zone."""
     names = case.names
+    zone = tz or ZoneInfo(DEFAULT_TIMEZONE)
 
     def who(side: Side) -> str:
         return t.gettext(
@@ -122,7 +134,7 @@ def courtesy_text(
                 t.gettext(
                     "{name}, {day}",
                     name=s.typed_name,
-                    day=t.format_date(s.at),
+                    day=t.format_moment(s.at, tz=zone),
                 )
             )
     return "\n".join(lines) + "\n"

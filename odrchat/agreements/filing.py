@@ -108,7 +108,9 @@ class Filing:
                 for p, u in await case_members(unit.session, case.id or 0)
                 if p.role == Role.PARTY.value
             ]
-            courtesy = translations(parties, context, row.text, terms.items, state.signatures)
+            courtesy = translations(
+                parties, context, row.text, terms.items, state.signatures, tz=unit.settings.tz
+            )
             detail = {"agreement_id": row.id}
             await unit.audit(admin.id, "agreement.filing_package_downloaded", case.id, detail)
         package = await asyncio.to_thread(

@@ -338,7 +338,9 @@ class AgreementService(Filing, Paying):
             raise Conflict(N_("The agreement is not signed by everyone yet."))
         tz = self.units.settings.tz
         # A reader of another language gets a courtesy translation after the signed text.
-        courtesy = translations([user.language], context, state.text, terms.items, state.signatures)
+        courtesy = translations(
+            [user.language], context, state.text, terms.items, state.signatures, tz=tz
+        )
         pdf = await render_signed(state, context, tz, recorders, courtesy)
         return views.pdf_name(row), pdf
 

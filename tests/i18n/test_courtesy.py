@@ -7,15 +7,18 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
 
 from odrchat.agreements.courtesy import courtesy_text, translations
+from odrchat.agreements.dates import local_time
+from odrchat.agreements.machine import Signature
 from odrchat.agreements.templates import AgreementContext
 from odrchat.cases.kinds import CaseKind
-from odrchat.cases.roles import Side
+from odrchat.cases.roles import Role, Side
 from odrchat.i18n import texts_for
 from odrchat.offers.terms import Installment, InstallmentPlan, MoveOut, Payment
 from odrchat.settings import Settings
@@ -69,6 +72,44 @@ def test_the_courtesy_text_names_the_english_hash_and_writes_terms_in_spanish() 
     assert "se muda de la vivienda o local a más tardar el 31 de marzo de 2027" in text
     assert translations(["en", "en"], case, english, terms) == []
     assert [title for title, _ in translations(["es", "en", "es"], case, english, terms)] == [MARK]
+
+
+def test_signing_times_are_written_in_the_centres_zone_like_the_english_text() -> None:
+    # 03:30 UTC on January 11 is the evening of January 10 in Los Angeles: the English signed
+    # text says January 10, so the courtesy translation must too (not the UTC day).
+    case = AgreementContext(
+        CaseKind.SMALL_CLAIMS,
+        "Stanley Mosk Courthouse",
+        "26SC00042",
+        "Paul Plaintiff",
+        "Dana Defendant",
+        "Mia Mediator",
+        date(2027, 1, 10),
+    )
+    at = datetime(2027, 1, 11, 3, 30, tzinfo=UTC)
+    signature = Signature(
+        signer_user_id=1,
+        for_side=Side.DEFENDANT,
+        by_role=Role.PARTY,
+        typed_name="Dana Defendant",
+        at=at,
+        ip="127.0.0.1",
+        user_agent="test",
+        document_sha256="0" * 64,
+        esign_consent_at=at,
+    )
+    la = ZoneInfo("America/Los_Angeles")
+    assert local_time(at, la).startswith("01/10/2027 at 7:30 PM")  # the English text's time
+    english = "Settlement Agreement\n"
+    [(_, text)] = translations(["es"], case, english, [], [signature], tz=la)
+    assert "Dana Defendant, 10 ene 2027, 7:30 p.m. PST" in text
+    assert "11 de enero" not in text and "11 ene" not in text
+    # The centre's zone decides, whatever it is; with none given it is Los Angeles.
+    [(_, east)] = translations(
+        ["es"], case, english, [], [signature], tz=ZoneInfo("America/New_York")
+    )
+    assert "Dana Defendant, 10 ene 2027, 10:30 p.m. EST" in east
+    assert courtesy_text(texts_for("es"), case, english, [], [signature]) == text
 
 
 async def test_a_spanish_party_gets_the_translation_in_the_packet_and_download(
