@@ -5,11 +5,9 @@ mediator and says what happens next (and to call 911 in danger)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import uuid
 
-import pytest
 from playwright.async_api import Page, expect
 
 from tests.static.conftest import (
@@ -169,12 +167,7 @@ async def test_screening_on_a_phone_and_need_help_in_a_room(
         await ctx.close()
 
 
-# Caucus-only mode is the room control's (odrchat/control, issue 16's other half). This walk was
-# run against that branch merged onto this one; it runs here as soon as the package is on main.
-@pytest.mark.skipif(
-    importlib.util.find_spec("odrchat.control") is None,
-    reason="caucus-only mode (odrchat.control) has not landed yet",
-)
+# Caucus-only mode is the room control's (odrchat/control, issue 16's other half).
 async def test_a_flagged_civil_harassment_case_runs_in_caucus_to_a_signed_agreement(
     browser: object, server: Server, staff: Staff, console: Console
 ) -> None:
