@@ -158,7 +158,6 @@ _DOMAIN_CODES: dict[str, type[OdrError]] = {
     # an attorney signing without the party's say-so (or at all, in harassment) is forbidden.
     "wrong_status": Conflict,
     "already_authorised": Conflict,
-    "not_filed": Conflict,
     "attorney_not_authorised": Forbidden,
     "attorney_signing_barred": Forbidden,
     "not_found": NotFound,
