@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from sqlmodel import col, update
 
 from odrchat.cases.tables import Case, Participant
-from odrchat.rooms.directory import Directory
+from odrchat.rooms.directory import Directory, expiry
 from odrchat.store.db import Database
 from tests.rooms.world import build_world
 
@@ -94,6 +95,18 @@ async def test_views_expire_after_max_age(db_url: str) -> None:
         assert directory.loads == 2
     finally:
         await db.dispose()
+
+
+def test_views_loaded_together_expire_spread_over_a_second_max_age() -> None:
+    """Every case's view loads at once after a restart; if they all expired together, every
+    case's next message would reload its view in the same second (an ack stall every 30 s)."""
+    assert expiry(100.0, 30.0, 0.0) == 130.0
+    assert expiry(100.0, 30.0, 0.5) == 145.0
+    assert expiry(100.0, 30.0, 0.999) < 160.0
+    draws = [i / 660 for i in range(660)]
+    moments = sorted(expiry(0.0, 30.0, d) for d in draws)
+    assert moments[0] >= 30.0 and moments[-1] < 60.0
+    assert max(b - a for a, b in itertools.pairwise(moments)) < 0.1
 
 
 async def test_a_load_overlapping_a_change_is_not_kept(db_url: str) -> None:
