@@ -56,7 +56,7 @@ _MISSED_PINGS: Final = 3
 class _Outgoing:
     channel: str
     payload: bytes
-    done: bool = False
+    sent: asyncio.Future[None]  # resolved once its pipeline is answered (or failed)
     error: BrokerError | None = None
 
 
@@ -85,8 +85,9 @@ class RedisBroker(Broker):
         # Held while writing to or closing the listener connection. redis-py reconnects a closed
         # connection on the next send; the lock and the is_connected check stop that.
         self._write_lock = asyncio.Lock()
-        self._flush_lock = asyncio.Lock()
         self._outbox: list[_Outgoing] = []
+        self._flushing = False
+        self._flushed: asyncio.Future[None] | None = None  # resolved when a flusher stops
         self._confirmations: dict[str, asyncio.Event] = {}
         self._drop_reason: str | None = None
         self._stopping = asyncio.Event()
@@ -197,23 +198,45 @@ class RedisBroker(Broker):
             logger.warning("redis broker: UNSUBSCRIBE %s failed (%s)", channel, exc)
 
     async def publish(self, channel: str, payload: bytes) -> None:
-        """Publish through the shared connection; BrokerError if Redis cannot take it."""
+        """Publish through the shared connection; BrokerError if Redis cannot take it.
+
+        Publishes that arrive while a pipeline is in flight go out together in the next one.
+        One caller at a time flushes, in arrival order, until nothing is left; everyone else
+        waits for their own message's answer. (Waiting on a lock instead made every caller
+        pass through it one loop turn at a time after each flush: hundreds of turns, 100-250
+        ms of ack latency at a few hundred messages a second.)"""
         publisher = self._publisher
         if publisher is None:
             raise BrokerError("redis broker is not connected")
-        item = _Outgoing(self._key(channel), payload)
+        loop = asyncio.get_running_loop()
+        item = _Outgoing(self._key(channel), payload, loop.create_future())
         self._outbox.append(item)
         try:
-            async with self._flush_lock:
-                if not item.done:
-                    batch, self._outbox = self._outbox, []
-                    await self._flush(publisher, batch)
+            while not item.sent.done():
+                if not self._flushing:
+                    await self._flush_all(publisher)
+                    continue
+                if self._flushed is None or self._flushed.done():
+                    self._flushed = loop.create_future()
+                either: list[asyncio.Future[None]] = [item.sent, self._flushed]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if not item.done:  # cancelled while waiting: do not send it later
+            if not item.sent.done():  # cancelled while waiting: do not send it later
                 with contextlib.suppress(ValueError):
                     self._outbox.remove(item)
         if item.error is not None:
             raise item.error
+
+    async def _flush_all(self, publisher: Redis) -> None:
+        self._flushing = True
+        try:
+            while self._outbox:
+                batch, self._outbox = self._outbox, []
+                await self._flush(publisher, batch)
+        finally:
+            self._flushing = False
+            if self._flushed is not None and not self._flushed.done():
+                self._flushed.set_result(None)
 
     async def _flush(self, publisher: Redis, batch: list[_Outgoing]) -> None:
         reason, cause = "publish interrupted", None
@@ -230,10 +253,11 @@ class RedisBroker(Broker):
             reason, cause = f"redis publish failed: {exc}", exc
         finally:
             for item in batch:
-                item.done = True
                 if reason:
                     item.error = BrokerError(reason)
                     item.error.__cause__ = cause
+                if not item.sent.done():
+                    item.sent.set_result(None)
 
     async def _listen(self, pool: ConnectionPool) -> None:
         # redis-py leaves these two unannotated.

@@ -102,6 +102,30 @@ async def test_concurrent_publishes_share_one_connection(
         assert names.count(broker.listener_name) == 1
 
 
+async def test_publishes_arrive_in_order_and_a_flusher_cancelled_midway_hands_on(
+    redis_url: str, prefix: str, running: Running
+) -> None:
+    """Publishes queued behind one in flight go out together, in order; when the caller that
+    is flushing goes away (its socket closed), the others are still sent."""
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker) as events:
+        await broker.subscribe("o")
+        first = asyncio.ensure_future(broker.publish("o", b"0"))
+        await asyncio.sleep(0)  # the first caller is flushing, its PUBLISH in flight
+        rest = [asyncio.ensure_future(broker.publish("o", b"%d" % i)) for i in range(1, 300)]
+        await asyncio.sleep(0)
+        first.cancel()
+        await asyncio.gather(*rest)
+        heard = []
+        async with asyncio.timeout(WAIT):
+            while len(heard) < 299:
+                event = await next_event(events)
+                # The cancelled first one may or may not have reached Redis.
+                if isinstance(event, Message) and event.channel == "o" and event.payload != b"0":
+                    heard.append(int(event.payload))
+        assert heard == list(range(1, 300))
+
+
 async def test_publish_to_unreachable_redis_raises_broker_error_quickly() -> None:
     broker = RedisBroker(UNREACHABLE)
     await broker.connect()
