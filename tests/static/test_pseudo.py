@@ -104,11 +104,13 @@ DATA = ", ".join(
         "a.title",
     ]
 )
-# Dates, times and lists as Intl writes them in English (the pseudo run keeps the "en" locale).
+# Dates, times and lists as Intl writes them in English (the pseudo run keeps the "en" locale),
+# with the time zone's short name it adds to a moment ("PST", "EDT", "GMT+9").
 INTL_WORDS = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|"
-    r"Friday|Saturday|Sunday|AM|PM|at|and|or)\b"
+    r"Friday|Saturday|Sunday|AM|PM|at|and|or|"
+    r"[ECMP][SD]T|AK[SD]T|H[SD]T|UTC|GMT(?:[+-]\d{1,2}(?::\d\d)?)?)\b"
 )
 # Court case numbers (other tests' cases show on the admin's lists too).
 CASE_NUMBER = re.compile(r"\b\d\d[A-Z]{2}[0-9A-Za-z]+\b")
