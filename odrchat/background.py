@@ -4,8 +4,7 @@ A worker that ignores SIGTERM holds up every deploy and restart. Two things have
 that: a library that swallows a cancellation (redis-py's reads and 3.11's `wait_for` can) and
 leaves a `while True` loop running, and a shutdown step that waits on a dead peer. Every loop
 calls `stop_if_cancelled()` at the top of each turn; the lifespan calls `stop()`, which cancels
-again whatever is still running, names it in the log with the line it is stuck on, and gives
-up on it after a bound instead of waiting for ever.
+again whatever is still running and names it in the log with the line it is stuck on.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ log = logging.getLogger("odrchat.background")
 
 FIRST_GRACE = 3.0  # seconds a task has after one cancellation to finish what it must
 RECANCEL_EVERY = 0.5  # then, seconds between cancellations of a task that is still running
-STOP_WITHIN = 8.0  # seconds a background task has to stop before the worker gives up on it
+STOP_WITHIN = 8.0  # stop()'s default bound; the lifespan waits without one (Loops.close)
 
 
 def stop_if_cancelled() -> None:
@@ -36,7 +35,9 @@ def _where(task: asyncio.Task[object]) -> str:
     return out.getvalue().strip()
 
 
-async def stop(tasks: Iterable[asyncio.Task[None]], within: float = STOP_WITHIN) -> list[str]:
+async def stop(
+    tasks: Iterable[asyncio.Task[None]], within: float | None = STOP_WITHIN
+) -> list[str]:
     """Cancel `tasks` and wait until they end. A task may finish what it must after the
     first cancellation (the outbox writes down a message it has just sent) for FIRST_GRACE
     seconds; after that it is cancelled again every RECANCEL_EVERY seconds (a cancellation can
@@ -46,12 +47,13 @@ async def stop(tasks: Iterable[asyncio.Task[None]], within: float = STOP_WITHIN)
     for task in pending:
         task.cancel()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
+    deadline = None if within is None else loop.time() + within
     if pending:
-        _, pending = await asyncio.wait(pending, timeout=min(FIRST_GRACE, within))
+        grace = FIRST_GRACE if within is None else min(FIRST_GRACE, within)
+        _, pending = await asyncio.wait(pending, timeout=grace)
     told: set[str] = set()
     while pending:
-        left = deadline - loop.time()
+        left = RECANCEL_EVERY if deadline is None else deadline - loop.time()
         if left <= 0:
             break
         for task in pending:
@@ -63,7 +65,7 @@ async def stop(tasks: Iterable[asyncio.Task[None]], within: float = STOP_WITHIN)
         _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY, left))
     stuck = sorted(t.get_name() for t in pending)
     if stuck:
-        log.error("stopping: gave up waiting for %s after %.0f s", ", ".join(stuck), within)
+        log.error("stopping: gave up waiting for %s after %.0f s", ", ".join(stuck), within or 0)
     return stuck
 
 
@@ -108,8 +110,11 @@ class Loops:
             if self._owner is not None:
                 self._owner.cancel()
 
-    async def close(self, within: float = STOP_WITHIN) -> list[str]:
-        """Stop every loop (see `stop`); returns the names of those that would not stop."""
+    async def close(self, within: float | None = None) -> list[str]:
+        """Stop every loop (see `stop`). By default this waits until every loop has ended, as
+        a TaskGroup would: a loop given up on could still be using the database that the
+        lifespan closes next, and a task left waiting on a closed connection never ends (the
+        event loop's own shutdown then waits on it for ever). Returns those not stopped."""
         self._closing = True
         return await stop(self.tasks, within)
 
