@@ -24,7 +24,7 @@ from odrchat.auth.revocation import Revoked
 from odrchat.auth.tables import AuthSession, OneTimeToken, User
 from odrchat.auth.texts import DISABLED
 from odrchat.auth.tokens import hash_token, new_token
-from odrchat.auth.validity import Stamp, needs_touch, session_stands
+from odrchat.auth.validity import Stamp, needs_touch
 from odrchat.errors import Conflict, Forbidden, Invalid, NotAuthenticated, TooMany
 from odrchat.i18n import DEFAULT, N_, texts_for
 from odrchat.notify import numbers
@@ -279,17 +279,18 @@ class AuthService:
         if row is None:
             return None
         session, user = row
-        if not session_stands(
-            now=now,
-            idle=self.settings.session_idle,
-            expires_at=session.expires_at,
-            last_seen_at=session.last_seen_at,
-            revoked_at=session.revoked_at,
-            disabled_at=user.disabled_at,
-        ):
+        assert session.id is not None and user.id is not None
+        stamp = Stamp(
+            session.id,
+            user.id,
+            session.expires_at,
+            session.last_seen_at,
+            session.revoked_at,
+            user.disabled_at,
+        )
+        if not stamp.stands(now, self.settings.session_idle):
             return None
         if needs_touch(session.last_seen_at, now):
-            assert session.id is not None
             if not await self.touch([session.id], now):
                 return None  # revoked between the read and the touch
             session.last_seen_at = now

@@ -25,31 +25,12 @@ class Stamp:
     disabled_at: datetime | None
 
     def stands(self, now: datetime, idle: timedelta) -> bool:
-        return session_stands(
-            now=now,
-            idle=idle,
-            expires_at=self.expires_at,
-            last_seen_at=self.last_seen_at,
-            revoked_at=self.revoked_at,
-            disabled_at=self.disabled_at,
+        return (
+            self.disabled_at is None
+            and self.revoked_at is None
+            and self.expires_at > now
+            and self.last_seen_at + idle > now
         )
-
-
-def session_stands(
-    *,
-    now: datetime,
-    idle: timedelta,
-    expires_at: datetime,
-    last_seen_at: datetime,
-    revoked_at: datetime | None,
-    disabled_at: datetime | None,
-) -> bool:
-    return (
-        disabled_at is None
-        and revoked_at is None
-        and expires_at > now
-        and last_seen_at + idle > now
-    )
 
 
 def needs_touch(last_seen_at: datetime, now: datetime) -> bool:

@@ -66,7 +66,7 @@ async def open_case(call: Call[b.OpenCase]) -> b.OpenedCase:
         interpreter=body.interpreter or None,
     )
     detail = await _detail(call, case_id)
-    async with call.services.db.session() as s:
+    async with call.services.db.read() as s:
         case = await s.get(Case, case_id)
         assert case is not None
         in_use = bool(await staffing.duplicates(s, case))

@@ -33,8 +33,8 @@ from odrchat.cases import notices
 from odrchat.cases.kinds import CaseKind
 from odrchat.cases.queries import (
     case_members,
-    number_key,
     open_by_number,
+    same_number,
     screenings_of,
 )
 from odrchat.cases.roles import Actor, Role
@@ -207,10 +207,7 @@ def _describe(row: MediatorConflict) -> str | Say:
 
 async def duplicates(session: AsyncSession, case: Case) -> list[int]:
     """Other open cases with the same court case number (spacing and case ignored)."""
-    if not case.court_case_number:
-        return []
-    same = (await open_by_number(session)).get(number_key(case.court_case_number), [])
-    return [cid for cid in same if cid != case.id]
+    return same_number(case, await open_by_number(session))
 
 
 async def queue(session: AsyncSession, today: date, t: Texts | None = None) -> list[dict[str, Any]]:
@@ -229,6 +226,7 @@ async def queue(session: AsyncSession, today: date, t: Texts | None = None) -> l
     loads = await active_loads(session)
     off = await days_off(session, today)
     off_today = frozenset(mid for mid, days in off.items() if days and days[0] == today)
+    by_number = await open_by_number(session)  # once, not once per queued case
     out = []
     for case in cases:
         assert case.id is not None
@@ -267,7 +265,7 @@ async def queue(session: AsyncSession, today: date, t: Texts | None = None) -> l
                     for mid, rows in sorted(conflicts.items())
                     for row in rows
                 ],
-                "duplicates": await duplicates(session, case),
+                "duplicates": same_number(case, by_number),
             }
         )
     return out
