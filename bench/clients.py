@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import time
 from array import array
@@ -46,6 +47,9 @@ except ImportError:  # the quick check runs with the project's own dependencies 
         return json.dumps(value, separators=(",", ":"))
 
 
+# Client message ids differ between generator runs, so a rerun against the same database is
+# not refused as a resend of the last run's messages (client_id_reused).
+RUN = os.urandom(3).hex()
 PAD = "x" * 80  # a chat line of ~110 characters, about a real one
 
 
@@ -364,7 +368,7 @@ class OdrClient(Client):
         self.last_seq[room] = seq
 
     def encode(self, room: int, text: str) -> str:
-        mid = f"b{self.index}-{self.sent_total}"
+        mid = f"b{RUN}-{self.index}-{self.sent_total}"
         self.pending[mid] = time.time_ns()
         return f'{{"type":"chat.send","id":"{mid}","room":{room},"text":"{text}"}}'
 

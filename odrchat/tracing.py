@@ -13,6 +13,10 @@ milliseconds of server time (0: every message) gets one log line (logger `odrcha
 - wake: from the commit to the sending socket's task running again (the ack is queued then).
 - local: handing the stored event to this worker's sockets' queues.
 - publish: ringing the other workers' doorbell (Redis PUBLISH; in-process: nothing).
+- gc: the longest garbage collection pause of Python's collector while it was in flight.
+
+The same threshold also names whole-loop stalls, whatever task they hit: a ticker woken at
+least that late logs "event loop blocked", with the garbage collections inside that window.
 
 Stages are marked on a trace held in a context variable of the socket's task; the writer
 stamps the traces of the messages in each batch. Known gaps: the time a frame waits in a
@@ -25,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import logging
 import time
 from collections import deque
@@ -64,6 +69,10 @@ class Tracer:
     def __init__(self, threshold_ms: float | None = None) -> None:
         self.threshold = None if threshold_ms is None else threshold_ms / 1000
         self._lags: deque[tuple[float, float]] = deque(maxlen=int(10 / TICK))
+        # (ended, seconds, generation) of recent collections; a collection runs in whatever
+        # code allocated, so it is timed by the interpreter's own callbacks.
+        self._gcs: deque[tuple[float, float, int]] = deque(maxlen=256)
+        self._gc_started = 0.0
 
     @property
     def enabled(self) -> bool:
@@ -75,13 +84,47 @@ class Tracer:
             current.set(AckTrace(self))
 
     async def watch_loop(self) -> None:
-        """Record how late the event loop wakes a ticker (the lag every task suffers)."""
-        while True:
-            stop_if_cancelled()
-            before = time.perf_counter()
-            await asyncio.sleep(TICK)
-            now = time.perf_counter()
-            self._lags.append((now, max(0.0, now - before - TICK)))
+        """Record how late the event loop wakes a ticker (the lag every task suffers), and
+        time the garbage collector meanwhile."""
+        gc.callbacks.append(self._on_gc)
+        try:
+            while True:
+                stop_if_cancelled()
+                before = time.perf_counter()
+                await asyncio.sleep(TICK)
+                now = time.perf_counter()
+                lag = max(0.0, now - before - TICK)
+                self._lags.append((now, lag))
+                if self.threshold is not None and lag >= self.threshold:
+                    self._report_stall(before, lag)
+        finally:
+            gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_started = now
+        elif self._gc_started:
+            self._gcs.append((now, now - self._gc_started, info.get("generation", -1)))
+            self._gc_started = 0.0
+
+    def gc_pauses(self, since: float, until: float | None = None) -> list[tuple[float, int]]:
+        """(seconds, generation) of the collections that ended in the window."""
+        end = time.perf_counter() if until is None else until
+        return [(took, gen) for at, took, gen in self._gcs if since <= at <= end]
+
+    def _report_stall(self, since: float, lag: float) -> None:
+        pauses = self.gc_pauses(since)
+        in_gc = sum(took for took, _ in pauses)
+        worst = max(pauses, default=(0.0, -1))
+        log.info(
+            "event loop blocked %.1f ms: gc %.1f ms in %d collections (longest %.1f ms, gen %d)",
+            1000 * lag,
+            1000 * in_gc,
+            len(pauses),
+            1000 * worst[0],
+            worst[1],
+        )
 
     def worst_lag(self, since: float) -> float:
         return max((lag for at, lag in self._lags if at >= since), default=0.0)
@@ -99,7 +142,14 @@ class Tracer:
             parts.append(part + (f" (batch {trace.batch_size})" if name == "commit" else ""))
             previous = at
         lag = 1000 * self.worst_lag(trace.started)
-        log.info("slow ack %.1f ms: loop_lag %.1f, %s", 1000 * total, lag, ", ".join(parts))
+        paused = 1000 * max((took for took, _ in self.gc_pauses(trace.started, end)), default=0.0)
+        log.info(
+            "slow ack %.1f ms: loop_lag %.1f, %s, gc %.1f",
+            1000 * total,
+            lag,
+            ", ".join(parts),
+            paused,
+        )
 
 
 def mark(stage: str) -> None:
