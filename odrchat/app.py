@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from odrchat import __version__
+from odrchat import __version__, collector
 from odrchat.agreements.routes import ENDPOINTS as AGREEMENT_ENDPOINTS
 from odrchat.agreements.service import AgreementService
 from odrchat.api import Endpoint, error_response, json_response, request_language, route
@@ -201,8 +201,12 @@ def create_app(
     sms: SmsSender | None = None,
     blobs: BlobStore | None = None,
     scanner: Scanner | None = None,
+    settle_collector: bool = False,
 ) -> Starlette:
-    """Build the ASGI app. Anything not given is built from `settings` when the app starts."""
+    """Build the ASGI app. Anything not given is built from `settings` when the app starts.
+
+    `settle_collector`: once started, freeze the worker's heap out of Python's garbage
+    collector (`odrchat.collector`); for a server's worker process, not for tests."""
     settings = settings or Settings.from_env()
     endpoints = all_endpoints()
     spec = openapi(endpoints, version=__version__)
@@ -287,6 +291,9 @@ def create_app(
                 loops.start(reminders.run(), "reminders")
             if settings.metrics_token:
                 loops.start(metrics.sample_loop(hub, the_broker), "metrics")
+            if settle_collector:
+                frozen = collector.settle()
+                log.info("started; %d long-lived objects kept out of garbage collection", frozen)
             yield {"services": services}
         finally:
             hub.close_all(CLOSE_RESTART)
@@ -386,4 +393,4 @@ def app_from_env() -> Starlette:
     """Factory used by `odrchat serve` (uvicorn --factory)."""
     settings = Settings.from_env()
     configure_logging(settings.log_format)
-    return create_app(settings)
+    return create_app(settings, settle_collector=True)

@@ -126,8 +126,9 @@ class Database:
             yield session
 
     async def fetch_batch(self, sql: str, *args: Any) -> list[Any]:
-        """PostgreSQL: the rows of one statement (a batched read), run on its own as one
-        snapshot, on the batch engine (see `read_batch`)."""
+        """PostgreSQL: the rows of one statement (a batched read, or a write that may safely
+        run twice, such as a session touch), run on its own as one snapshot that commits by
+        itself, on the batch engine (see `read_batch`)."""
 
         async def fetch(conn: AsyncConnection) -> list[Any]:
             raw: Any = (await conn.get_raw_connection()).driver_connection
