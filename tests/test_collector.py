@@ -15,10 +15,13 @@ from tests.helpers import client_for
 
 @pytest.fixture
 def thawed() -> Iterator[None]:
-    """Whatever a test freezes goes back to the collector (this process builds many apps)."""
+    """Whatever a test freezes goes back to the collector (this process builds many apps),
+    with the collector's thresholds as they were."""
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 class _Cycle:
@@ -32,6 +35,7 @@ def test_settle_takes_the_live_heap_out_of_collections_and_garbage_is_still_coll
     tracked = len(gc.get_objects())
     frozen = collector.settle()
     assert frozen >= tracked // 2 and gc.get_freeze_count() == frozen
+    assert gc.get_threshold() == collector.THRESHOLDS
     assert len(gc.get_objects()) < tracked // 10  # a full collection walks only the rest
 
     # Cycles made after settling are garbage like any other.

@@ -61,3 +61,81 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
     assert output.count("Started server process") == 2, output[-2000:]
+
+
+async def test_websocket_reads_pause_only_behind_a_backlog_and_lose_nothing() -> None:
+    """odrchat's WebSocket protocol keeps reading while a few messages wait for the app
+    (uvicorn's pauses at one), pauses behind BACKLOG, and resumes once the app catches up."""
+    import uvicorn
+    from websockets.asyncio.client import connect
+
+    from odrchat.serving import BACKLOG, WebSocketProtocol
+
+    release = asyncio.Event()
+    received: list[str] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        assert scope["type"] == "websocket"
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await release.wait()
+        while len(received) < 100:
+            message = await receive()
+            received.append(message["text"][:8])
+        await send({"type": "websocket.send", "text": "all read"})
+        await receive()
+
+    config = Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # as odrchat serves: 60 kB frames stay 60 kB on the wire
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.ensure_future(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:  # noqa: ASYNC110 -- uvicorn offers no start event
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}/", compression=None) as ws:
+                (protocol,) = server.server_state.connections
+                assert isinstance(protocol, WebSocketProtocol)
+                pad = "x" * 60_000
+                for i in range(BACKLOG - 1):
+                    await ws.send(f"{i:08d}{pad}")
+                await (await ws.ping())  # the server has read every frame before the ping
+                assert protocol.queue.qsize() == BACKLOG - 1
+                assert protocol.transport.is_reading()  # uvicorn's own had paused at one
+                # Watch the queue from here on (the event an app cannot see).
+                sizes: list[int] = []
+                full = asyncio.Event()
+                put = protocol.queue.put_nowait
+
+                def watched(message):  # type: ignore[no-untyped-def]
+                    put(message)
+                    sizes.append(protocol.queue.qsize())
+                    if sizes[-1] >= BACKLOG:
+                        full.set()
+
+                protocol.queue.put_nowait = watched  # type: ignore[method-assign]
+
+                async def rest() -> None:
+                    for i in range(BACKLOG - 1, 100):
+                        await ws.send(f"{i:08d}{pad}")
+
+                sending = asyncio.ensure_future(rest())
+                await full.wait()
+                assert not protocol.transport.is_reading()  # paused behind the backlog
+                release.set()
+                await sending
+                assert await ws.recv() == "all read"
+                # Paused in time: at most the frames of the read that filled the backlog more.
+                assert BACKLOG <= max(sizes) <= BACKLOG + 262_144 // 60_000
+                assert protocol.transport.is_reading()  # resumed once the app caught up
+        assert received == [f"{i:08d}" for i in range(100)]
+    finally:
+        server.should_exit = True
+        await serving

@@ -7,7 +7,8 @@ Delivery rules (the database is the truth, the broker is a doorbell):
 - A worker that may have missed doorbells (broker reconnect, queue overflow: `Resynced`) or a
   lost last message (no later event to reveal the gap) is caught by `check_heads`, which compares
   the database heads of every locally watched room with what was delivered; it runs after every
-  Resynced and every HEAD_CHECK_EVERY seconds.
+  Resynced and every HEAD_CHECK_EVERY seconds (the periodic check acts on a head only when the
+  check before it read it too, so an event on its way is not fetched twice).
 - Hub methods never await a socket: each socket has a bounded queue, and a socket whose queue is
   full is closed (4408) instead of slowing everybody else.
 - Control messages on one channel tell every worker that a case changed (re-check every local
@@ -91,6 +92,7 @@ class Hub:
         self.rooms_of: dict[Watcher, set[int]] = {}
         self.room_case: dict[int, int] = {}
         self.delivered: dict[int, int] = {}  # room -> highest seq handed to local sockets
+        self._heads_read: dict[int, int] = {}  # room -> head seq at the last head check
         self.by_user: dict[int, set[Watcher]] = {}
         self.per_ip: Counter[str] = Counter()
         self.members: Counter[tuple[int, int]] = Counter()  # (room, user) -> local sockets
@@ -326,8 +328,15 @@ class Hub:
         elif kind == b"U":  # from a worker of the previous release: all of a user's sessions
             self._close_sessions(Revoked(int(rest)))
 
-    async def check_heads(self) -> None:
-        """Compare database heads with what was delivered; nudge writers that are behind."""
+    async def check_heads(self, *, settled: bool = False) -> None:
+        """Compare database heads with what was delivered; nudge sockets that are behind.
+
+        `settled` (the periodic check): a head read now may be an event still on its way here
+        (committed, its doorbell not yet rung or heard), and nudging for it sent every socket
+        of the room to the database for what was about to arrive anyway, in every busy room at
+        every check. So a room is nudged only when the head the previous check read is still
+        not delivered: a lost last message is caught one period later. After a broker gap
+        (not `settled`) every room behind is nudged at once."""
         room_ids = list(self.watchers)
         if not room_ids:
             return
@@ -336,18 +345,21 @@ class Hub:
         except Exception:  # supervision boundary: the next check retries
             log.exception("head check failed")
             return
+        previous, self._heads_read = self._heads_read, heads
         for room_id, head in heads.items():
-            if head > self.delivered.get(room_id, 0):
-                self.delivered[room_id] = head
-                for conn in list(self.watchers.get(room_id, ())):
-                    conn.offer(Sync(room_id, head))
+            delivered = self.delivered.get(room_id, 0)
+            if head <= delivered or (settled and previous.get(room_id, 0) <= delivered):
+                continue
+            self.delivered[room_id] = head
+            for conn in list(self.watchers.get(room_id, ())):
+                conn.offer(Sync(room_id, head))
 
     async def head_check_loop(self) -> None:
         """Catch a lost last message even when no later event reveals the gap."""
         while True:
             stop_if_cancelled()
             await asyncio.sleep(HEAD_CHECK_EVERY)
-            await self.check_heads()
+            await self.check_heads(settled=True)
 
     async def presence_loop(self) -> None:
         """Keep this worker's presence entries alive (they expire if the worker dies)."""
