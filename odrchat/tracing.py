@@ -16,7 +16,9 @@ milliseconds of server time (0: every message) gets one log line (logger `odrcha
 - gc: the longest garbage collection pause of Python's collector while it was in flight.
 
 The same threshold also names whole-loop stalls, whatever task they hit: a ticker woken at
-least that late logs "event loop blocked", with the garbage collections inside that window.
+least that late logs "event loop blocked", with the garbage collections inside that window
+and where the loop was while blocked (a watchdog thread samples the loop thread's stack once
+the ticker is that late: the innermost frames of odrchat and of the library it was in).
 
 Stages are marked on a trace held in a context variable of the socket's task; the writer
 stamps the traces of the messages in each batch. Known gaps: the time a frame waits in a
@@ -31,10 +33,13 @@ import contextlib
 import contextvars
 import gc
 import logging
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 
 from odrchat.background import stop_if_cancelled
 
@@ -73,6 +78,8 @@ class Tracer:
         # code allocated, so it is timed by the interpreter's own callbacks.
         self._gcs: deque[tuple[float, float, int]] = deque(maxlen=256)
         self._gc_started = 0.0
+        self._ticked = time.perf_counter()  # when the ticker last woke
+        self._stuck_at = ""  # where the watchdog found the loop during the current stall
 
     @property
     def enabled(self) -> bool:
@@ -87,18 +94,35 @@ class Tracer:
         """Record how late the event loop wakes a ticker (the lag every task suffers), and
         time the garbage collector meanwhile."""
         gc.callbacks.append(self._on_gc)
+        done = threading.Event()
+        if self.threshold is not None:
+            watchdog = threading.Thread(
+                target=self._watch, args=(threading.get_ident(), done), daemon=True
+            )
+            watchdog.start()
         try:
             while True:
                 stop_if_cancelled()
-                before = time.perf_counter()
+                before = self._ticked = time.perf_counter()
                 await asyncio.sleep(TICK)
                 now = time.perf_counter()
                 lag = max(0.0, now - before - TICK)
                 self._lags.append((now, lag))
                 if self.threshold is not None and lag >= self.threshold:
                     self._report_stall(before, lag)
+                self._stuck_at = ""
         finally:
+            done.set()
             gc.callbacks.remove(self._on_gc)
+
+    def _watch(self, loop_thread: int, done: threading.Event) -> None:
+        """Sample the loop thread's stack once per stall, while it is still blocked."""
+        assert self.threshold is not None
+        while not done.wait(TICK / 2):
+            late = time.perf_counter() - self._ticked - TICK
+            if late >= self.threshold and not self._stuck_at:
+                frame = sys._current_frames().get(loop_thread)
+                self._stuck_at = where(frame) if frame is not None else "?"
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         now = time.perf_counter()
@@ -118,12 +142,14 @@ class Tracer:
         in_gc = sum(took for took, _ in pauses)
         worst = max(pauses, default=(0.0, -1))
         log.info(
-            "event loop blocked %.1f ms: gc %.1f ms in %d collections (longest %.1f ms, gen %d)",
+            "event loop blocked %.1f ms: gc %.1f ms in %d collections (longest %.1f ms, gen %d);"
+            " at %s",
             1000 * lag,
             1000 * in_gc,
             len(pauses),
             1000 * worst[0],
             worst[1],
+            self._stuck_at or "?",
         )
 
     def worst_lag(self, since: float) -> float:
@@ -150,6 +176,26 @@ class Tracer:
             ", ".join(parts),
             paused,
         )
+
+
+def where(frame: FrameType) -> str:
+    """The innermost odrchat frame and the innermost frame below it (a library's, or the
+    collector's callback), as "odrchat/rooms/hub.py:341 check_heads < sqlalchemy/...". Code
+    locations only: no values."""
+    ours = theirs = ""
+    f: FrameType | None = frame
+    while f is not None and not ours:
+        code = f.f_code
+        name = code.co_filename
+        cut = name.rfind("/odrchat/")
+        at = f"{name[cut + 1 :] if cut >= 0 else name.rsplit('/', 2)[-1]}:{f.f_lineno} "
+        at += code.co_name
+        if cut >= 0 and "/site-packages/" not in name[:cut]:
+            ours = at
+        elif not theirs:
+            theirs = at
+        f = f.f_back
+    return " < ".join(part for part in (ours, theirs) if part) or "?"
 
 
 def mark(stage: str) -> None:

@@ -115,11 +115,14 @@ async def test_a_blocked_loop_is_logged_with_the_collections_inside_it(
     )
     found = re.fullmatch(
         r"event loop blocked (?P<lag>[\d.]+) ms: gc (?P<gc>[\d.]+) ms in (?P<n>\d+) "
-        r"collections \(longest (?P<longest>[\d.]+) ms, gen (?P<gen>-?\d+)\)",
+        r"collections \(longest (?P<longest>[\d.]+) ms, gen (?P<gen>-?\d+)\); at (?P<at>.+)",
         line,
     )
     assert found is not None, line
     assert float(found["lag"]) >= 60
     assert int(found["n"]) >= 1 and found["gen"] == "2"  # gc.collect() is a full collection
     assert 0 < float(found["longest"]) <= float(found["gc"]) <= float(found["lag"])
+    # Sampled while blocked: where the loop was (code locations, not values).
+    frame = r"[\w/.<>-]+:\d+ [\w<>]+"
+    assert re.fullmatch(rf"{frame}( < {frame})?", found["at"]), line
     assert tracer._on_gc not in gc.callbacks  # the ticker's end unhooks the collector
