@@ -38,8 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
 from odrchat.background import stop_if_cancelled
-from odrchat.cases.queries import actor_of
-from odrchat.cases.roles import Side
+from odrchat.cases.roles import Actor, Role, Side
 from odrchat.cases.tables import Case, Participant
 from odrchat.i18n import texts_for
 from odrchat.notify import texts
@@ -58,6 +57,7 @@ logger = logging.getLogger("odrchat.notify")
 
 CHAT = "chat.message"
 LOOKBACK = timedelta(days=3)  # older unread news was either noticed already or is stale
+YIELD_EVERY = 256  # candidate rows handled between two turns of the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +134,17 @@ class AwayNotices:
             rows = (await conn.execute(stmt)).all()
         online: dict[int, set[int]] = {}
         found: list[Candidate] = []
-        for row in rows:
+        for n, row in enumerate(rows, 1):
+            if n % YIELD_EVERY == 0:
+                # A busy centre has thousands of candidates: let sockets run between chunks.
+                await asyncio.sleep(0)
             room_id = row[0]
             assert room_id is not None
             _, case_id, kind, side, user_id, role, p_side, approved = row[:8]
             oldest, newest, non_chat, last_at, wants, delay = row[8:]
-            actor = actor_of(
-                Participant(
-                    case_id=case_id, user_id=user_id, role=role, side=p_side, approved=approved
-                )
-            )
+            # The pure actor straight from the row: building a Participant model for each
+            # (pydantic validation) blocked a worker's loop 0.6 s with 1,518 members online.
+            actor = Actor(user_id, Role(role), Side(p_side) if p_side else None, bool(approved))
             ref = RoomRef(RoomKind(kind), Side(side) if side else None)
             if not can_read(actor, ref):
                 continue
