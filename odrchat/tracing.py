@@ -15,10 +15,11 @@ milliseconds of server time (0: every message) gets one log line (logger `odrcha
 - publish: ringing the other workers' doorbell (Redis PUBLISH; in-process: nothing).
 - gc: the longest garbage collection pause of Python's collector while it was in flight.
 
-The same threshold also names whole-loop stalls, whatever task they hit: a ticker woken at
-least that late logs "event loop blocked", with the garbage collections inside that window
-and where the loop was while blocked (a watchdog thread samples the loop thread's stack once
-the ticker is that late: the innermost frames of odrchat and of the library it was in).
+The same threshold (20 ms at least) also names whole-loop stalls, whatever task they hit: a
+ticker woken at least that late logs "event loop blocked", with the garbage collections inside
+that window and where the loop was while blocked (a watchdog thread samples the loop thread's
+stack once the ticker is that late: the innermost frames of odrchat and of the library it was
+in).
 
 Stages are marked on a trace held in a context variable of the socket's task; the writer
 stamps the traces of the messages in each batch. Known gaps: the time a frame waits in a
@@ -73,6 +74,8 @@ class Tracer:
 
     def __init__(self, threshold_ms: float | None = None) -> None:
         self.threshold = None if threshold_ms is None else threshold_ms / 1000
+        # A stall is at least one tick late (with ACK_TRACE_MS=0 every tick would be one).
+        self.stall = None if self.threshold is None else max(self.threshold, TICK)
         self._lags: deque[tuple[float, float]] = deque(maxlen=int(10 / TICK))
         # (ended, seconds, generation) of recent collections; a collection runs in whatever
         # code allocated, so it is timed by the interpreter's own callbacks.
@@ -95,7 +98,7 @@ class Tracer:
         time the garbage collector meanwhile."""
         gc.callbacks.append(self._on_gc)
         done = threading.Event()
-        if self.threshold is not None:
+        if self.stall is not None:
             watchdog = threading.Thread(
                 target=self._watch, args=(threading.get_ident(), done), daemon=True
             )
@@ -108,7 +111,7 @@ class Tracer:
                 now = time.perf_counter()
                 lag = max(0.0, now - before - TICK)
                 self._lags.append((now, lag))
-                if self.threshold is not None and lag >= self.threshold:
+                if self.stall is not None and lag >= self.stall:
                     self._report_stall(before, lag)
                 self._stuck_at = ""
         finally:
@@ -117,10 +120,10 @@ class Tracer:
 
     def _watch(self, loop_thread: int, done: threading.Event) -> None:
         """Sample the loop thread's stack once per stall, while it is still blocked."""
-        assert self.threshold is not None
+        assert self.stall is not None
         while not done.wait(TICK / 2):
             late = time.perf_counter() - self._ticked - TICK
-            if late >= self.threshold and not self._stuck_at:
+            if late >= self.stall and not self._stuck_at:
                 frame = sys._current_frames().get(loop_thread)
                 self._stuck_at = where(frame) if frame is not None else "?"
 

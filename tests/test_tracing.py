@@ -126,3 +126,11 @@ async def test_a_blocked_loop_is_logged_with_the_collections_inside_it(
     frame = r"[\w/.<>-]+:\d+ [\w<>]+"
     assert re.fullmatch(rf"{frame}( < {frame})?", found["at"]), line
     assert tracer._on_gc not in gc.callbacks  # the ticker's end unhooks the collector
+
+
+def test_a_stall_is_at_least_one_tick_even_when_every_ack_is_traced() -> None:
+    from odrchat.tracing import TICK
+
+    assert Tracer(threshold_ms=0).stall == TICK  # not a line for every tick of the ticker
+    assert Tracer(threshold_ms=80).stall == pytest.approx(0.08)
+    assert Tracer().stall is None

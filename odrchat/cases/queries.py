@@ -95,7 +95,7 @@ async def screenings_of(session: AsyncSession, case_id: int) -> list[Screening]:
 
 def actor_of(row: Participant) -> Actor:
     """The pure Actor a participant row stands for."""
-    return Actor(row.user_id, Role(row.role), Side(row.side) if row.side else None, row.approved)
+    return Actor.stored(row.user_id, row.role, row.side, row.approved)
 
 
 def state_of(

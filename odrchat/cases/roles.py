@@ -54,6 +54,12 @@ class Actor:
     side: Side | None = None
     approved: bool = True
 
+    @classmethod
+    def stored(cls, user_id: int, role: str, side: str | None, approved: bool = True) -> Actor:
+        """The actor of a participant's columns as read from the database (no model built:
+        validating one per row was what blocked the away-notice sweep)."""
+        return cls(user_id, Role(role), Side(side) if side else None, bool(approved))
+
     def __post_init__(self) -> None:
         if self.role.has_side and self.side is None:
             raise ValueError(f"a {self.role} needs a side")

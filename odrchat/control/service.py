@@ -340,7 +340,7 @@ async def _target(unit: Unit, case_id: int, user_id: int, actor: Actor) -> Actor
         raise from_domain("not_allowed", N_("Only the mediator controls the rooms."))
     for row in await participants_of(unit.session, case_id):
         if row.user_id == user_id and row.active:
-            return Actor(row.user_id, Role(row.role), Side(row.side) if row.side else None)
+            return Actor.stored(row.user_id, row.role, row.side)
     raise NotFound(N_("No such participant."))
 
 

@@ -38,7 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from odrchat.auth.tables import User
 from odrchat.background import stop_if_cancelled
-from odrchat.cases.roles import Actor, Role, Side
+from odrchat.cases.roles import Actor, Side
 from odrchat.cases.tables import Case, Participant
 from odrchat.i18n import texts_for
 from odrchat.notify import texts
@@ -142,9 +142,7 @@ class AwayNotices:
             assert room_id is not None
             _, case_id, kind, side, user_id, role, p_side, approved = row[:8]
             oldest, newest, non_chat, last_at, wants, delay = row[8:]
-            # The pure actor straight from the row: building a Participant model for each
-            # (pydantic validation) blocked a worker's loop 0.6 s with 1,518 members online.
-            actor = Actor(user_id, Role(role), Side(p_side) if p_side else None, bool(approved))
+            actor = Actor.stored(user_id, role, p_side, approved)
             ref = RoomRef(RoomKind(kind), Side(side) if side else None)
             if not can_read(actor, ref):
                 continue

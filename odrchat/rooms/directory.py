@@ -426,7 +426,7 @@ async def load_views(conn: AsyncConnection, case_ids: Iterable[int]) -> dict[int
     by_case_people: dict[int, list[Member]] = {c: [] for c in statuses}
     for case_id, user_id, role, side, approved, name, language in people:
         if case_id in by_case_people:
-            actor = Actor(user_id, Role(role), Side(side) if side else None, approved)
+            actor = Actor.stored(user_id, role, side, approved)
             by_case_people[case_id].append(Member(actor, name, language))
     controls = await load_controls(conn, list(statuses))
     return {

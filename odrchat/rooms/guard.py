@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from odrchat import protocol as p
-from odrchat.cases.roles import Actor, Role, Side
+from odrchat.cases.roles import Actor, Role
 from odrchat.control import machine as ctl
 from odrchat.control.texts import refusal
 from odrchat.rooms.log import Request, StoredEvent
@@ -101,7 +101,7 @@ def blocked(
             continue
         state = by_room.get(room_id, ctl.NO_CONTROL)
         side = (request[2].get("sender") or {}).get("side")
-        actor = Actor(sender_id, Role(str(role)), Side(side) if side else None)
+        actor = Actor.stored(sender_id, str(role), side)
         block = ctl.joint_write_block(state, actor)
         if block is None and state.muted_until(sender_id, at) is not None:
             block = "muted"
