@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import UTC, datetime
 
 from sqlmodel import col, update
 
 from odrchat.cases.tables import Case, Participant
-from odrchat.rooms.directory import Directory, expiry
+from odrchat.control.machine import NO_CONTROL
+from odrchat.control.tables import CaseControl, HiddenMessage, MemberControl
+from odrchat.rooms.directory import Directory, expiry, load_views
+from odrchat.rooms.presence import MemoryPresence
+from odrchat.rooms.service import RoomService
 from odrchat.store.db import Database
 from tests.rooms.world import build_world
 
@@ -201,5 +206,60 @@ async def test_a_cached_room_answers_access_without_a_read_slot(db_url: str) -> 
         rooms.directory.forget(w.case_id)  # a change: the next answer is read again
         assert await rooms.access(paul, joint) is not None
         assert rooms.directory.loads == loads + 1
+    finally:
+        await db.dispose()
+
+
+async def test_a_batched_load_reads_what_the_transaction_reads(db_url: str) -> None:
+    """The directory's batch load (one statement on PostgreSQL) and `load_views` in a
+    transaction agree on every fact of a case with every control set, and on a bare case."""
+    w = await build_world(db_url)
+    db = Database(db_url)
+    async with db.session() as s:
+        case = Case(
+            kind="community",
+            status="intake",
+            description="A fence",
+            initiator_side="plaintiff",
+            created_by=w.users["dana"],
+        )
+        s.add(case)
+        await s.flush()
+        assert case.id is not None
+        bare = case.id
+        s.add(Participant(case_id=bare, user_id=w.users["dana"], role="party", side="plaintiff"))
+        await RoomService(db, MemoryPresence()).open_case_rooms(s, bare)
+    until = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    try:
+        async with db.session() as s:
+            s.add(CaseControl(case_id=w.case_id, caucus=True, safety=True, paused=True))
+            s.add(MemberControl(case_id=w.case_id, user_id=w.users["dana"], muted_until=until))
+            s.add(MemberControl(case_id=w.case_id, user_id=w.users["paul"], removed=True))
+            for seq in (3, 1):
+                s.add(
+                    HiddenMessage(
+                        room_id=w.rooms["joint"],
+                        seq=seq,
+                        case_id=w.case_id,
+                        hidden_by=w.users["mia"],
+                    )
+                )
+        await _deactivate(db, w.case_id, w.users["otto"])
+        loaded = await Directory(db).views([w.case_id, bare, 999_999])
+        async with db.read() as s:
+            expected = await load_views(await s.connection(), [w.case_id, bare])
+        assert set(loaded) == {w.case_id, bare}
+        assert loaded == expected
+        control = loaded[w.case_id].control
+        assert (control.caucus, control.safety, control.paused) == (True, True, True)
+        assert control.muted == ((w.users["dana"], until),)
+        assert control.removed == frozenset({w.users["paul"]})
+        assert control.hidden == frozenset({(w.rooms["joint"], 1), (w.rooms["joint"], 3)})
+        names = [m.name for m in loaded[w.case_id].members]
+        assert "Otto" not in names and names[0] == "Paul"
+        assert loaded[bare].control == NO_CONTROL
+        assert [ref.kind for _, ref in loaded[bare].rooms] == [
+            ref.kind for _, ref in loaded[w.case_id].rooms
+        ]
     finally:
         await db.dispose()
