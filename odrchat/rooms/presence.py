@@ -6,6 +6,13 @@ cleaning up. Memory is the one-worker backend; Redis is the many-worker backend.
 
 Redis presence is best effort: its errors are logged, never raised. A subscribe during a Redis
 outage must still work; the member just does not show online meanwhile.
+
+A worker's own arrivals and departures are written behind: `add` and `remove` queue the change
+and return, and one writer sends everything queued so far in one pipeline, in order, while the
+next changes queue behind it. A socket's subscribe no longer waits for a Redis round trip of
+its own (in a connect round the awaited, mostly one-entry pipelines were 8% of the worker's
+CPU). What the worker asks of Redis (`online`, `online_in`) is read with its own unwritten
+changes laid over it, so a member always sees themself online at once.
 """
 
 from __future__ import annotations
@@ -14,11 +21,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from odrchat.broker.address import RedisAddress, close_pool
-from odrchat.store.batches import Batches
 
 TTL = 60.0
 REFRESH_EVERY = 20.0
@@ -97,25 +103,61 @@ class RedisPresence:
         self._redis = Redis(connection_pool=pool)
         self.worker_id = worker_id
         self.prefix = prefix
-        self._adds: Batches[tuple[int, int], None] = Batches(
-            self._add_many, asyncio.Semaphore(2), 1000
-        )
+        # This worker's changes not yet in Redis, oldest first: (online?, room, user). The
+        # writer takes the queue whole; `_sending` is what it is writing now.
+        self._queued: list[tuple[bool, int, int]] = []
+        self._sending: list[tuple[bool, int, int]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _member(self, user: int) -> str:
         return f"{user}:{self.worker_id}"
 
     async def add(self, room: int, user: int) -> None:
-        """Sockets that arrive together are added in one pipelined round trip."""
-        with _best_effort("add"):
-            await self._adds.ask((room, user))
-
-    async def _add_many(self, entries: Sequence[tuple[int, int]]) -> list[None]:
-        await self._refresh(entries)
-        return [None] * len(entries)
+        """Mark a member of this worker online (written behind, see the module docstring)."""
+        self._queue((True, room, user))
 
     async def remove(self, room: int, user: int) -> None:
-        with _best_effort("remove"):
-            await self._redis.zrem(self.prefix + str(room), self._member(user))
+        self._queue((False, room, user))
+
+    def _queue(self, change: tuple[bool, int, int]) -> None:
+        self._queued.append(change)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self._queued:
+                self._sending, self._queued = self._queued, []
+                with _best_effort("write"):
+                    expiry = time.time() + TTL
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for online, room, user in self._sending:
+                            if online:
+                                pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
+                            else:
+                                pipe.zrem(self.prefix + str(room), self._member(user))
+                        await pipe.execute()
+                self._sending = []
+        finally:
+            self._writer = None
+
+    def _overlay(self, room: int, members: Iterable[object]) -> set[int]:
+        """The users online in `room`: its members as Redis had them ("<user>:<worker>"),
+        with this worker's unwritten changes applied (the same user may be online on another
+        worker too, so a change touches only this worker's member)."""
+        names = {m.decode() if isinstance(m, bytes) else str(m) for m in members}
+        for online, r, user in (*self._sending, *self._queued):
+            if r == room:
+                if online:
+                    names.add(self._member(user))
+                else:
+                    names.discard(self._member(user))
+        return _users(names)
+
+    async def flush(self) -> None:
+        """Wait until every change queued so far has been sent (or has failed)."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
 
     async def refresh(self, entries: Iterable[tuple[int, int]]) -> None:
         with _best_effort("refresh"):
@@ -136,7 +178,7 @@ class RedisPresence:
             members = list(
                 await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
             )
-        return _users(members)
+        return self._overlay(room, members)
 
     async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
         """Several rooms in one round trip (the subscriptions a batch opens together)."""
@@ -149,10 +191,14 @@ class RedisPresence:
                     pipe.zrangebyscore(self.prefix + str(room), now, "+inf")
                 found = list(await pipe.execute())
         if len(found) != len(rooms):  # Redis away: nobody shows online
-            return {room: set() for room in rooms}
-        return {room: _users(members) for room, members in zip(rooms, found, strict=True)}
+            found = [[] for _ in rooms]
+        return {
+            room: self._overlay(room, members)
+            for room, members in zip(rooms, found, strict=True)
+        }
 
     async def close(self) -> None:
+        await self.flush()
         await self._redis.aclose(close_connection_pool=False)
         await close_pool(self._redis.connection_pool)
 

@@ -1,0 +1,78 @@
+"""Presence across workers in Redis: changes written behind, in order, and seen at once by the
+worker that made them."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from odrchat.rooms.presence import RedisPresence
+from tests.services import redis_url
+
+pytestmark = pytest.mark.redis
+
+
+def _presence(prefix: str, worker: str) -> RedisPresence:
+    return RedisPresence(redis_url(), worker, prefix=prefix)
+
+
+async def _stored(prefix: str, room: int) -> list[str]:
+    """The members Redis itself holds for a room, read with a connection of the test's own."""
+    redis = Redis.from_url(redis_url())
+    try:
+        return sorted(m.decode() for m in await redis.zrange(prefix + str(room), 0, -1))
+    finally:
+        await redis.aclose()
+
+
+async def test_changes_reach_redis_in_the_order_they_were_made() -> None:
+    prefix = f"odrchat:test:{uuid.uuid4().hex}:"
+    one = _presence(prefix, "w1")
+    try:
+        # Each pair arrives and leaves before anything is written: the last change wins.
+        await one.add(7, 1)
+        await one.remove(7, 1)
+        await one.add(7, 2)
+        await one.remove(8, 3)
+        await one.add(8, 3)
+        await one.flush()
+        assert await _stored(prefix, 7) == ["2:w1"]
+        assert await _stored(prefix, 8) == ["3:w1"]
+        await one.remove(8, 3)
+        await one.flush()
+        assert await _stored(prefix, 8) == []
+    finally:
+        await one.close()
+
+
+async def test_a_worker_sees_its_own_changes_before_they_are_written() -> None:
+    prefix = f"odrchat:test:{uuid.uuid4().hex}:"
+    one, two = _presence(prefix, "w1"), _presence(prefix, "w2")
+    try:
+        await two.add(5, 20)
+        await two.flush()
+        await one.add(5, 10)
+        await one.add(6, 10)
+        await one.add(5, 20)
+        await one.remove(5, 20)  # the same user stays online through the other worker
+        # Asked at once, before the writer ran: its own member is there already.
+        assert await one.online_in([5, 6, 9]) == {5: {10, 20}, 6: {10}, 9: set()}
+        assert await one.online(6) == {10}
+        # The other worker sees them once written.
+        await one.flush()
+        assert await two.online_in([5, 6]) == {5: {10, 20}, 6: {10}}
+        await one.remove(6, 10)
+        assert await one.online(6) == set()
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_closing_writes_what_is_queued() -> None:
+    prefix = f"odrchat:test:{uuid.uuid4().hex}:"
+    one = _presence(prefix, "w1")
+    await one.add(3, 4)
+    await one.close()
+    assert await _stored(prefix, 3) == ["4:w1"]
