@@ -52,10 +52,11 @@ class RedisAddress:
         }
         if self.url.startswith("rediss://"):
             options["ssl"] = True  # TLS to the master (the sentinels are asked in the clear)
-        timeouts = {
+        timeouts: dict[str, Any] = {
             k: kwargs[k] for k in ("socket_timeout", "socket_connect_timeout") if k in kwargs
         }
-        manager = Sentinel(  # type: ignore[no-untyped-call]
+        # Untyped in redis-py before 8.2, typed since.
+        manager = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
             list(self.sentinels),
             sentinel_kwargs={**timeouts, "password": self.sentinel_password},
         )

@@ -193,8 +193,7 @@ class RedisPresence:
         if len(found) != len(rooms):  # Redis away: nobody shows online
             found = [[] for _ in rooms]
         return {
-            room: self._overlay(room, members)
-            for room, members in zip(rooms, found, strict=True)
+            room: self._overlay(room, members) for room, members in zip(rooms, found, strict=True)
         }
 
     async def close(self) -> None:
