@@ -7,6 +7,7 @@ load step is bounded in time; all traffic stays on loopback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
@@ -130,6 +131,8 @@ def run(
             prepared = round(time.monotonic() - t0, 1)
             try:
                 idle = odr.odr_idle_clients(topo, seeded, idle_max) if not pg else []
+                if pg:
+                    results["machine"]["postgres"] = asyncio.run(odr.pg_settings())
                 results["targets"][name] = bench_target(t, opts, scen, idle, idle_sizes)
                 results["targets"][name]["prepare_s"] = prepared
             finally:

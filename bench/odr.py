@@ -62,6 +62,33 @@ def create_database(kind: str) -> Seeded:
     return Seeded(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", {}, {}, pg_name=name)
 
 
+# PostgreSQL settings that change what (d) measures, recorded with its results: with autovacuum
+# off (as on some test machines) nothing is ever vacuumed or analyzed during a run.
+PG_SETTINGS = (
+    "server_version",
+    "autovacuum",
+    "synchronous_commit",
+    "shared_buffers",
+    "max_wal_size",
+    "checkpoint_timeout",
+)
+
+
+async def pg_settings() -> dict[str, str]:
+    """The PostgreSQL server's settings of PG_SETTINGS, as it reports them."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN, timeout=10)
+    try:
+        rows = await conn.fetch(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY($1::text[])",
+            list(PG_SETTINGS),
+        )
+    finally:
+        await conn.close()
+    return {name: value for name, value in rows}
+
+
 def drop_database(seeded: Seeded) -> None:
     """Remove the run's database (PostgreSQL: dropped; SQLite: its directory deleted)."""
     if seeded.pg_name:

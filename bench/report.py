@@ -137,6 +137,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"of 3, a private room of 2 per party, ~10 rooms per mediator), one socket per user, "
         f"{cfg['procs']} generator process(es), {cfg['step_s']} s per step. "
         "Every server runs on uvicorn with ws=websockets-sansio, no deflate, 64 KiB frames.",
+        *(
+            ["PostgreSQL: " + ", ".join(f"{k} {v}" for k, v in sorted(m["postgres"].items())) + "."]
+            if m.get("postgres")
+            else []
+        ),
         "",
         "## Sustainable rate (highest step with p99 <= 100 ms, no loss)",
         "",

@@ -74,8 +74,7 @@ def connect_all(
     every subscription up to its room.synced); Redis and PostgreSQL are counted apart.
     """
     start = time.monotonic()
-    infra = infra_pids()
-    srv0, inf0 = server.cpu(), {p: cpu_seconds(p) for p in infra}
+    srv0, inf0 = server.cpu(), infra_cpu()
     arg = {"indices": indices, "concurrency": opts.connect_concurrency}
     parts = pool.call("connect", arg)
     failures: dict[str, int] = {}
@@ -89,8 +88,7 @@ def connect_all(
     times = sorted(t for p in parts for t in p["times"])
     n = len(times)
     srv = server.cpu() - srv0
-    now = {p: cpu_seconds(p) for p in infra}
-    inf = sum(now[p] - inf0[p] for p in infra if now[p] >= inf0[p] > 0)
+    inf = infra_used(inf0)
     return {
         "connected": n,
         "server_cpu_ms_per_socket": round(srv * 1000 / n, 2) if n else None,
@@ -154,6 +152,26 @@ def infra_pids() -> list[int]:
     return found
 
 
+def infra_cpu() -> dict[int, float]:
+    """CPU seconds so far of each Redis and PostgreSQL process."""
+    return {p: cpu_seconds(p) for p in infra_pids()}
+
+
+def infra_used(before: dict[int, float]) -> float:
+    """CPU seconds the Redis and PostgreSQL processes used since `before` (`infra_cpu()`).
+
+    A process that started meanwhile (a PostgreSQL backend for a server's new pool
+    connection) counts whole; one that started and ended meanwhile cannot be read and is
+    missed. Before 2026-12-04 new processes were left out, so a connect round just after a
+    server started showed almost no PostgreSQL CPU."""
+    used = 0.0
+    for pid, now in infra_cpu().items():
+        then = before.get(pid, 0.0)
+        if now >= then:
+            used += now - then
+    return used
+
+
 class Meter:
     """CPU of the generator, the server, Redis/PostgreSQL and the machine between two instants.
 
@@ -163,23 +181,17 @@ class Meter:
 
     def __init__(self, pool: Pool, server: Server) -> None:
         self.pool, self.server = pool, server
-        self.infra = infra_pids()
         self.t0 = time.monotonic()
         self.gen0 = total_cpu(pool.pids)
         self.srv0 = server.cpu()
-        self.inf0 = {p: cpu_seconds(p) for p in self.infra}
+        self.inf0 = infra_cpu()
         self.busy0, self.all0 = machine_busy()
 
     def read(self) -> dict[str, Any]:
         wall = time.monotonic() - self.t0
         gen = (total_cpu(self.pool.pids) - self.gen0) / wall
         srv = (self.server.cpu() - self.srv0) / wall
-        # Backends that ended meanwhile drop out of both ends instead of turning the sum negative.
-        now = {p: cpu_seconds(p) for p in self.infra}
-        inf = (
-            sum(now[p] - self.inf0[p] for p in self.infra if now[p] > 0 and now[p] >= self.inf0[p])
-            / wall
-        )
+        inf = infra_used(self.inf0) / wall
         busy, total = machine_busy()
         busy_cores = (busy - self.busy0) / max(1.0, total - self.all0) * (os.cpu_count() or 1)
         frac = gen / len(self.pool.pids)
