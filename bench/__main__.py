@@ -132,7 +132,10 @@ def run(
             try:
                 idle = odr.odr_idle_clients(topo, seeded, idle_max) if not pg else []
                 if pg:
-                    results["machine"]["postgres"] = asyncio.run(odr.pg_settings())
+                    settings = asyncio.run(odr.pg_settings())
+                    results["machine"]["postgres"] = settings
+                    if settings.get("autovacuum") == "off":
+                        results["notes"].append(odr.AUTOVACUUM_OFF)
                 results["targets"][name] = bench_target(t, opts, scen, idle, idle_sizes)
                 results["targets"][name]["prepare_s"] = prepared
             finally:
