@@ -78,7 +78,7 @@ AUTOVACUUM_OFF = (
     "odrchat-pg ran with PostgreSQL's autovacuum off: nothing was vacuumed or analyzed during"
     " the run, unlike any real install (autovacuum is PostgreSQL's default). On 2026-12-04 the"
     " half-rate step after the overload steps had PostgreSQL at 1.02-1.05 cores and p99 69-117 ms"
-    " in three such runs, and 0.45 cores and p99 22.3 ms in a run with autovacuum on."
+    " in three such runs, and 0.43-0.44 cores and p99 21.5-33.1 ms in three runs with it on."
 )
 
 
