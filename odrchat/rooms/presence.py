@@ -35,7 +35,8 @@ log = logging.getLogger("odrchat.rooms")
 
 @contextlib.contextmanager
 def _best_effort(what: str) -> Iterator[None]:
-    """Presence is a courtesy: while Redis is away nobody shows online, and no socket fails."""
+    """Presence is a courtesy: while Redis is away only a worker's own members
+    show online, and no socket fails."""
     from redis.exceptions import RedisError
 
     try:
@@ -129,14 +130,7 @@ class RedisPresence:
             while self._queued:
                 self._sending, self._queued = self._queued, []
                 with _best_effort("write"):
-                    expiry = time.time() + TTL
-                    async with self._redis.pipeline(transaction=False) as pipe:
-                        for online, room, user in self._sending:
-                            if online:
-                                pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
-                            else:
-                                pipe.zrem(self.prefix + str(room), self._member(user))
-                        await pipe.execute()
+                    await self._apply(self._sending)
                 self._sending = []
         finally:
             self._writer = None
@@ -161,13 +155,18 @@ class RedisPresence:
 
     async def refresh(self, entries: Iterable[tuple[int, int]]) -> None:
         with _best_effort("refresh"):
-            await self._refresh(entries)
+            await self._apply((True, room, user) for room, user in entries)
 
-    async def _refresh(self, entries: Iterable[tuple[int, int]]) -> None:
+    async def _apply(self, changes: Iterable[tuple[bool, int, int]]) -> None:
+        """Write changes (online?, room, user) in order, pipelined 1,000 commands at a time;
+        an entry marked online expires TTL seconds from now unless refreshed."""
         expiry = time.time() + TTL
         async with self._redis.pipeline(transaction=False) as pipe:
-            for count, (room, user) in enumerate(entries, 1):
-                pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
+            for count, (online, room, user) in enumerate(changes, 1):
+                if online:
+                    pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
+                else:
+                    pipe.zrem(self.prefix + str(room), self._member(user))
                 if count % 1000 == 0:
                     await pipe.execute()
             await pipe.execute()
@@ -190,7 +189,7 @@ class RedisPresence:
                 for room in rooms:
                     pipe.zrangebyscore(self.prefix + str(room), now, "+inf")
                 found = list(await pipe.execute())
-        if len(found) != len(rooms):  # Redis away: nobody shows online
+        if len(found) != len(rooms):  # Redis away: only this worker's own members show online
             found = [[] for _ in rooms]
         return {
             room: self._overlay(room, members) for room, members in zip(rooms, found, strict=True)
@@ -202,7 +201,6 @@ class RedisPresence:
         await close_pool(self._redis.connection_pool)
 
 
-def _users(members: Iterable[object]) -> set[int]:
+def _users(names: Iterable[str]) -> set[int]:
     """User ids from sorted-set members "<user>:<worker>"."""
-    names = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
     return {int(name.split(":", 1)[0]) for name in names}
