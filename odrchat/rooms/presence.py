@@ -5,7 +5,7 @@ refreshed them, so the members of a worker that dies (kill -9) drop out without 
 cleaning up. Memory is the one-worker backend; Redis is the many-worker backend.
 
 Redis presence is best effort: its errors are logged, never raised. A subscribe during a Redis
-outage must still work; the member just does not show online meanwhile.
+outage must still work; the member just does not show online to other workers meanwhile.
 
 A worker's own arrivals and departures are written behind: `add` and `remove` queue the change
 and return, and one writer sends everything queued so far in one pipeline, in order, while the
