@@ -69,7 +69,7 @@ from odrchat.reminders import registry
 from odrchat.reminders.engine import Reminders
 from odrchat.rooms.endpoint import websocket_endpoint
 from odrchat.rooms.feed import RoomFeed
-from odrchat.rooms.hub import Hub
+from odrchat.rooms.hub import CONTROL, Hub
 from odrchat.rooms.presence import MemoryPresence, Presence, RedisPresence
 from odrchat.rooms.routes import ENDPOINTS as ROOM_ENDPOINTS
 from odrchat.rooms.service import RoomService
@@ -125,7 +125,9 @@ def build_broker(settings: Settings, deployment: str) -> Broker:
     if (address := redis_address(settings)) is not None:
         from odrchat.broker.redis import RedisBroker
 
-        return RedisBroker(address, prefix=f"odrchat:{deployment}:")
+        # Rooms' doorbells ride the bus; the control channel keeps its own Redis channel, so a
+        # rolling restart's workers of both releases hear case changes and ended sessions.
+        return RedisBroker(address, prefix=f"odrchat:{deployment}:", direct=(CONTROL,))
     from odrchat.broker.memory import MemoryBroker
 
     return MemoryBroker()

@@ -1,23 +1,37 @@
 """Redis pub/sub broker (redis-py asyncio) for fan-out across workers.
 
+One Redis channel, the bus (`<prefix>bus`), carries every broker channel except the few named
+`direct`: a publish is framed with its channel name, and the publishes that go out together
+travel as one Redis message. Every worker subscribes to the bus once and keeps what its own
+subscriptions ask for, so subscribing to a room costs no Redis command and no round trip, and
+a burst of doorbells costs one PUBLISH, one delivery per worker and one read. The price is that
+every worker reads every doorbell of the deployment: cheap at a few workers (a skipped doorbell
+costs a dictionary lookup), and the reason to shard the bus before running dozens of workers.
+Direct channels (the hub's control channel) keep a Redis channel of their own, as before the
+bus, so that workers of the previous release still hear case changes and ended sessions during
+a rolling restart (their room doorbells are not heard across the two releases meanwhile; the
+hub's head check fetches what they stored within a few seconds).
+
 Two connections, both owned here:
 
 - Publisher: ONE connection (a pool capped at 1). Concurrent publish() calls append to an
-  outbox; whoever holds the flush lock sends the whole outbox as one pipeline, and the others
-  find their message already sent. Thousands of concurrent publishes cost a few round trips and
-  one socket (a task per publish on an ordinary pool runs into "Too many connections").
+  outbox; one sender task sends the whole outbox at once (bus items framed into one PUBLISH,
+  direct ones as their own, in order) while the next publishes queue behind it. Thousands of
+  concurrent publishes cost a few round trips and one socket (a task per publish on an ordinary
+  pool runs into "Too many connections").
 - Listener: one raw connection, read only by run(). redis-py's PubSub is not used because its
   retry layer reconnects and re-subscribes silently, and a silent reconnect is exactly the gap
   the consumer must hear about.
 
-run() loop: connect, SUBSCRIBE every remembered channel, PING. Redis answers in order, so the
-PONG proves the subscriptions are active; only then is Resynced queued and status "ok".
-Messages read before that PONG are dropped: the Resynced sends the consumer to the database,
-which already holds them (the service persists before it publishes). While live, run() PINGs
-every `ping_interval`; hearing nothing for three intervals (DEBUG SLEEP, a half-open socket)
-counts as dead. On any Redis or socket error: status "down: <reason>", wait with exponential
-backoff and jitter (capped at `max_backoff`), start again. Redis itself drops a subscriber that
-falls too far behind (client-output-buffer-limit pubsub): one more disconnect, one more Resynced.
+run() loop: connect, SUBSCRIBE the bus and every remembered direct channel, PING. Redis answers
+in order, so the PONG proves the subscriptions are active; only then is Resynced queued and
+status "ok". Messages read before that PONG are dropped: the Resynced sends the consumer to the
+database, which already holds them (the service persists before it publishes). While live, run()
+PINGs every `ping_interval`; hearing nothing for three intervals (DEBUG SLEEP, a half-open
+socket) counts as dead. On any Redis or socket error: status "down: <reason>", wait with
+exponential backoff and jitter (capped at `max_backoff`), start again. Redis itself drops a
+subscriber that falls too far behind (client-output-buffer-limit pubsub): one more disconnect,
+one more Resynced.
 
 Redis exceptions never leave this module: publish() raises BrokerError from them, and run()
 turns them into status and a retry. Channel names are prefixed (`prefix`, no spaces) so tests
@@ -30,6 +44,8 @@ import asyncio
 import contextlib
 import logging
 import random
+import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -50,12 +66,42 @@ __all__ = ["DEFAULT_URL", "RedisBroker"]
 logger = logging.getLogger(__name__)
 _FIRST_BACKOFF: Final = 0.05
 _MISSED_PINGS: Final = 3
+BUS: Final = "bus"
+# A bus frame: channel length, payload length, channel, payload; frames concatenated.
+_FRAME: Final = struct.Struct("!HI")
+_BUS_MESSAGE_MAX: Final = 512 * 1024  # bytes of frames per PUBLISH (one big payload goes alone)
+
+
+def pack(items: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Frame (channel, payload) pairs for one bus message."""
+    parts: list[bytes] = []
+    for channel, payload in items:
+        parts.append(_FRAME.pack(len(channel), len(payload)))
+        parts.append(channel)
+        parts.append(payload)
+    return b"".join(parts)
+
+
+def unpack(message: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """The (channel, payload) pairs of a bus message, in order; ValueError if it is malformed."""
+    view, at, size = memoryview(message), 0, _FRAME.size
+    while at < len(message):
+        if at + size > len(message):
+            raise ValueError("truncated bus frame")
+        clen, plen = _FRAME.unpack_from(message, at)
+        at += size
+        end = at + clen + plen
+        if end > len(message):
+            raise ValueError("truncated bus frame")
+        yield bytes(view[at : at + clen]), bytes(view[at + clen : end])
+        at = end
 
 
 @dataclass(slots=True, eq=False)
 class _Outgoing:
-    channel: str
+    channel: str  # as named by the caller (no prefix)
     payload: bytes
+    direct: bool  # on its own Redis channel, not the bus
     sent: asyncio.Future[None]  # resolved once its pipeline is answered (or failed)
     error: BrokerError | None = None
 
@@ -72,8 +118,12 @@ class RedisBroker(Broker):
         timeout: float = 2.0,
         ping_interval: float = 1.0,
         max_backoff: float = 2.0,
+        direct: Iterable[str] = (),
     ) -> None:
         super().__init__(queue_size=queue_size)
+        self._direct = frozenset(direct)
+        if BUS in self._direct:
+            raise ValueError(f"{BUS!r} names the bus itself; it cannot be a direct channel")
         self._address = url if isinstance(url, RedisAddress) else RedisAddress(url)
         self._prefix = prefix
         self._timeout = timeout
@@ -86,8 +136,7 @@ class RedisBroker(Broker):
         # connection on the next send; the lock and the is_connected check stop that.
         self._write_lock = asyncio.Lock()
         self._outbox: list[_Outgoing] = []
-        self._flushing = False
-        self._flushed: asyncio.Future[None] | None = None  # resolved when a flusher stops
+        self._sender: asyncio.Future[None] | None = None  # sends the outbox while it has any
         self._confirmations: dict[str, asyncio.Event] = {}
         self._drop_reason: str | None = None
         self._stopping = asyncio.Event()
@@ -155,6 +204,10 @@ class RedisBroker(Broker):
             if self._conn is not None:
                 await self._conn.disconnect(nowait=True)  # wakes run() out of its read
         self._queue.close()
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
         if self._publisher is not None:
             await self._publisher.aclose(close_connection_pool=False)
             await close_pool(self._publisher.connection_pool)
@@ -163,8 +216,12 @@ class RedisBroker(Broker):
             await close_pool(self._listener_pool)
 
     async def subscribe(self, channel: str) -> None:
-        """Subscribe; returns once Redis confirms, or at once while not live (a Resynced will
-        follow the next connection, covering the gap)."""
+        """Subscribe. A bus channel is live at once: the bus subscription is live whenever the
+        broker is, and while it is not, a Resynced follows the next connection. A direct channel
+        returns once Redis confirms, or at once while not live (the same Resynced follows)."""
+        if channel not in self._direct:
+            self._channels.add(channel)
+            return
         confirmed = self._confirmations.get(channel)
         if confirmed is None and channel not in self._channels:
             self._channels.add(channel)
@@ -189,6 +246,8 @@ class RedisBroker(Broker):
     async def unsubscribe(self, channel: str) -> None:
         """Unsubscribe; delivery stops at once (queued messages for it are skipped)."""
         self._channels.discard(channel)
+        if channel not in self._direct:
+            return
         if (confirmed := self._confirmations.pop(channel, None)) is not None:
             confirmed.set()
         try:
@@ -200,26 +259,24 @@ class RedisBroker(Broker):
     async def publish(self, channel: str, payload: bytes) -> None:
         """Publish through the shared connection; BrokerError if Redis cannot take it.
 
-        Publishes that arrive while a pipeline is in flight go out together in the next one.
-        One caller at a time flushes, in arrival order, until nothing is left; everyone else
-        waits for their own message's answer. (Waiting on a lock instead made every caller
-        pass through it one loop turn at a time after each flush: hundreds of turns, 100-250
-        ms of ack latency at a few hundred messages a second.)"""
+        Publishes that arrive while a batch is in flight go out together in the next one. One
+        sender task (started when the first publish finds none) sends the outbox, in arrival
+        order, until nothing is left; each caller only waits for its own message's answer.
+        (Waiting on a lock instead made every caller pass through it one loop turn at a time
+        after each flush: hundreds of turns, 100-250 ms of ack latency at a few hundred
+        messages a second; and a caller that flushed for the others had to hand over to them
+        when its socket closed.)"""
         publisher = self._publisher
         if publisher is None:
             raise BrokerError("redis broker is not connected")
-        loop = asyncio.get_running_loop()
-        item = _Outgoing(self._key(channel), payload, loop.create_future())
+        item = _Outgoing(
+            channel, payload, channel in self._direct, asyncio.get_running_loop().create_future()
+        )
         self._outbox.append(item)
+        if self._sender is None:
+            self._sender = asyncio.ensure_future(self._send_all(publisher))
         try:
-            while not item.sent.done():
-                if not self._flushing:
-                    await self._flush_all(publisher)
-                    continue
-                if self._flushed is None or self._flushed.done():
-                    self._flushed = loop.create_future()
-                either: list[asyncio.Future[None]] = [item.sent, self._flushed]
-                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.shield(item.sent)
         finally:
             if not item.sent.done():  # cancelled while waiting: do not send it later
                 with contextlib.suppress(ValueError):
@@ -227,26 +284,29 @@ class RedisBroker(Broker):
         if item.error is not None:
             raise item.error
 
-    async def _flush_all(self, publisher: Redis) -> None:
-        self._flushing = True
+    async def _send_all(self, publisher: Redis) -> None:
         try:
             while self._outbox:
                 batch, self._outbox = self._outbox, []
                 await self._flush(publisher, batch)
         finally:
-            self._flushing = False
-            if self._flushed is not None and not self._flushed.done():
-                self._flushed.set_result(None)
+            self._sender = None
+            for item in self._outbox:  # cancelled (shut down) with these still queued
+                item.error = BrokerError("redis broker is shutting down")
+                if not item.sent.done():
+                    item.sent.set_result(None)
+            self._outbox = []
 
     async def _flush(self, publisher: Redis, batch: list[_Outgoing]) -> None:
         reason, cause = "publish interrupted", None
         try:
-            if len(batch) == 1:  # the common, uncontended case: skip the pipeline's overhead
-                await publisher.publish(batch[0].channel, batch[0].payload)
+            commands = list(self._commands(batch))
+            if len(commands) == 1:  # the common case: skip the pipeline's overhead
+                await publisher.publish(*commands[0])
             else:
                 async with publisher.pipeline(transaction=False) as pipe:
-                    for item in batch:
-                        pipe.publish(item.channel, item.payload)
+                    for key, payload in commands:
+                        pipe.publish(key, payload)
                     await pipe.execute()
             reason = ""
         except (RedisError, OSError) as exc:
@@ -259,6 +319,29 @@ class RedisBroker(Broker):
                 if not item.sent.done():
                     item.sent.set_result(None)
 
+    def _commands(self, batch: list[_Outgoing]) -> Iterator[tuple[str, bytes]]:
+        """The PUBLISH commands (Redis channel, payload) for a batch, in the batch's order:
+        each run of bus items framed into bus messages of at most _BUS_MESSAGE_MAX bytes."""
+        bus = self._key(BUS)
+        run: list[tuple[bytes, bytes]] = []
+        size = 0
+        for item in batch:
+            if item.direct:
+                if run:
+                    yield bus, pack(run)
+                    run, size = [], 0
+                yield self._key(item.channel), item.payload
+                continue
+            frame = (item.channel.encode(), item.payload)
+            grows = _FRAME.size + len(frame[0]) + len(frame[1])
+            if run and size + grows > _BUS_MESSAGE_MAX:
+                yield bus, pack(run)
+                run, size = [], 0
+            run.append(frame)
+            size += grows
+        if run:
+            yield bus, pack(run)
+
     async def _listen(self, pool: ConnectionPool) -> None:
         # redis-py leaves these two unannotated.
         conn: AbstractConnection = pool.make_connection()  # type: ignore[no-untyped-call]
@@ -267,14 +350,15 @@ class RedisBroker(Broker):
             async with self._write_lock:
                 if self._stopping.is_set():
                     return
-                if channels := [self._key(name) for name in sorted(self._channels)]:
-                    await conn.send_command("SUBSCRIBE", *channels, check_health=False)
+                direct = sorted(self._channels & self._direct)
+                channels = [self._key(BUS), *(self._key(name) for name in direct)]
+                await conn.send_command("SUBSCRIBE", *channels, check_health=False)
                 await conn.send_command("PING", check_health=False)
                 self._conn = conn
             while not _is_pong(await conn.read_response(disconnect_on_error=False)):
                 pass  # subscribe confirmations, and messages the coming Resynced covers
             self._status = "ok"
-            logger.info("redis broker: listening on %d channels", len(channels))
+            logger.info("redis broker: listening on the bus and %d direct channels", len(direct))
             self._deliver(Resynced())
             await self._read(conn)
         finally:
@@ -311,10 +395,26 @@ class RedisBroker(Broker):
         if kind not in (b"message", b"subscribe"):
             return
         name = response[1].decode().removeprefix(self._prefix)
-        if kind == b"message":
+        if kind == b"message" and name == BUS:
+            self._from_bus(response[2])
+        elif kind == b"message":
             self._deliver(Message(name, response[2]))
         elif kind == b"subscribe" and (confirmed := self._confirmations.pop(name, None)):
             confirmed.set()
+
+    def _from_bus(self, message: bytes) -> None:
+        """Deliver the doorbells of a bus message that this worker subscribed to."""
+        wanted = self._channels
+        try:
+            for channel_b, payload in unpack(message):
+                channel = channel_b.decode()
+                if channel in wanted:
+                    self._deliver(Message(channel, payload))
+        except (ValueError, UnicodeDecodeError) as exc:
+            # Not ours (something else published on the bus): what it held is unknown, so the
+            # consumer catches up from the database.
+            logger.warning("redis broker: malformed bus message (%s); resyncing", exc)
+            self._deliver(Resynced())
 
     async def _send(self, *args: str) -> bool:
         """Write on the live listener connection; False when there is none."""

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from odrchat.broker.base import BrokerError, Message, Resynced
-from odrchat.broker.redis import RedisBroker
+from odrchat.broker.redis import RedisBroker, pack, unpack
 from tests.broker.conftest import WAIT, Running, next_event
 from tests.services import unavailable
 
@@ -196,3 +197,127 @@ async def test_frozen_server_is_detected_and_resynced(
             assert await next_event(events) == Message("a", b"awake")
     finally:
         await admin.aclose()
+
+
+def test_bus_frames_round_trip_and_malformed_ones_are_refused() -> None:
+    items = [(b"room:1", b"E|x|1|1|{}"), ("room:\u00e9".encode(), b""), (b"c", b"\x00" * 70000)]
+    assert list(unpack(pack(items))) == items
+    assert list(unpack(b"")) == []
+    with pytest.raises(ValueError):
+        list(unpack(pack(items)[:-1]))
+    with pytest.raises(ValueError):
+        list(unpack(b"\x00\x05"))
+
+
+class Tap:
+    """What an outside subscriber of one Redis channel hears (a worker of the previous
+    release, say)."""
+
+    def __init__(self) -> None:
+        self.heard: list[bytes] = []
+        self._changed = asyncio.Condition()
+
+    async def hear(self, data: bytes) -> None:
+        async with self._changed:
+            self.heard.append(data)
+            self._changed.notify_all()
+
+    async def until(self, done: Callable[[list[bytes]], bool]) -> list[bytes]:
+        """Wait (at most WAIT seconds) until what was heard satisfies `done`."""
+        async with asyncio.timeout(WAIT), self._changed:
+            await self._changed.wait_for(lambda: done(self.heard))
+        return self.heard
+
+
+@contextlib.asynccontextmanager
+async def tap(redis_url: str, channel: str) -> AsyncIterator[Tap]:
+    """A Tap on `channel`, subscribed before the block starts."""
+    found = Tap()
+    client = Redis.from_url(redis_url)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(channel)
+
+    async def read() -> None:
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                await found.hear(message["data"])
+
+    reader = asyncio.ensure_future(read())
+    try:
+        yield found
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await pubsub.aclose()
+        await client.aclose()
+
+
+async def test_publishes_queued_together_travel_as_one_bus_message(
+    redis_url: str, prefix: str, admin: Redis, running: Running
+) -> None:
+    """Room channels cost Redis nothing to subscribe to, and a burst of doorbells is one
+    PUBLISH on the bus, delivered whole and in order."""
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker) as events, tap(redis_url, prefix + "bus") as bus:
+        await broker.subscribe("room:1")
+        await broker.subscribe("room:2")
+        numsub = dict(await admin.pubsub_numsub(prefix + "room:1", prefix + "bus"))
+        assert numsub[(prefix + "room:1").encode()] == 0
+        assert numsub[(prefix + "bus").encode()] == 2  # the broker's listener and the tap
+        await asyncio.gather(*(broker.publish(f"room:{i % 2 + 1}", b"%d" % i) for i in range(300)))
+        got = [await next_event(events) for _ in range(300)]
+        assert got == [Message(f"room:{i % 2 + 1}", b"%d" % i) for i in range(300)]
+        await broker.publish("room:1", b"marker")
+        assert await next_event(events) == Message("room:1", b"marker")
+        # Once the tap hears the marker it has heard everything before it (one connection).
+        heard = await bus.until(lambda h: bool(h) and (b"room:1", b"marker") in unpack(h[-1]))
+        frames = [frame for message in heard for frame in unpack(message)]
+        assert len(frames) == 301
+        assert len(heard) < 10  # the first publish alone, then the rest together
+
+
+async def test_a_bus_message_over_the_size_cap_is_split_in_order(
+    redis_url: str, prefix: str, running: Running
+) -> None:
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker) as events, tap(redis_url, prefix + "bus") as bus:
+        await broker.subscribe("big")
+        big = [bytes([i]) * 300_000 for i in range(4)]
+        await asyncio.gather(*(broker.publish("big", payload) for payload in big))
+        assert [await next_event(events) for _ in big] == [Message("big", p) for p in big]
+        heard = await bus.until(lambda h: sum(len(list(unpack(m))) for m in h) == 4)
+        assert len(heard) >= 3  # no message holds two of them
+
+
+async def test_direct_channels_keep_their_own_redis_channel_in_order_with_the_bus(
+    redis_url: str, prefix: str, admin: Redis, running: Running
+) -> None:
+    """A direct channel (the hub's control channel) is heard and spoken on its own Redis
+    channel, as by a worker of the previous release; order across bus and direct holds."""
+    broker = RedisBroker(redis_url, prefix=prefix, direct=("control",))
+    async with running(broker) as events, tap(redis_url, prefix + "control") as control:
+        await broker.subscribe("control")
+        await broker.subscribe("room:1")
+        numsub = dict(await admin.pubsub_numsub(prefix + "control"))
+        assert numsub[(prefix + "control").encode()] == 2
+        sent = [("room:1", b"a1"), ("control", b"C|x|1"), ("room:1", b"a2")]
+        await asyncio.gather(*(broker.publish(c, p) for c, p in sent))
+        assert [await next_event(events) for _ in sent] == [Message(c, p) for c, p in sent]
+        assert await control.until(bool) == [b"C|x|1"]  # the raw payload, unframed
+        await admin.publish(prefix + "control", b"S|old-worker|7")  # from the old release
+        assert await next_event(events) == Message("control", b"S|old-worker|7")
+    with pytest.raises(ValueError):
+        RedisBroker(redis_url, prefix=prefix, direct=("bus",))
+
+
+async def test_a_malformed_bus_message_resyncs_the_consumer(
+    redis_url: str, prefix: str, admin: Redis, running: Running
+) -> None:
+    broker = RedisBroker(redis_url, prefix=prefix)
+    async with running(broker) as events:
+        await broker.subscribe("a")
+        await admin.publish(prefix + "bus", b"\x00\x01")
+        assert await next_event(events) == Resynced()
+        await broker.publish("a", b"after")
+        assert await next_event(events) == Message("a", b"after")
