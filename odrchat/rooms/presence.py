@@ -8,7 +8,7 @@ Redis presence is best effort: its errors are logged, never raised. A subscribe 
 outage must still work; the member just does not show online to other workers meanwhile.
 
 A worker's own arrivals and departures are written behind: `add` and `remove` queue the change
-and return, and one writer sends everything queued so far in one pipeline, in order, while the
+and return, and one writer sends everything queued so far in one script call, in order, while the
 next changes queue behind it. A socket's subscribe no longer waits for a Redis round trip of
 its own (in a connect round the awaited, mostly one-entry pipelines were 8% of the worker's
 CPU). What the worker asks of Redis (`online`, `online_in`) is read with its own unwritten
@@ -29,6 +29,31 @@ from odrchat.broker.address import RedisAddress, close_pool
 TTL = 60.0
 REFRESH_EVERY = 20.0
 REDIS_TIMEOUT = 1.0
+CHUNK = 1000  # changes per script call
+
+# One script call per batch instead of a pipeline of one command per room: redis-py's Python
+# cost is per command, and on a busy worker that cost, not Redis, was the price of presence.
+# KEYS: room sets; ARGV[1]: the expiry; ARGV[i + 1]: "+member" (online) or "-member" (gone).
+APPLY = """
+local expiry = ARGV[1]
+for i, key in ipairs(KEYS) do
+  local change = ARGV[i + 1]
+  if string.sub(change, 1, 1) == '+' then
+    redis.call('ZADD', key, expiry, string.sub(change, 2))
+  else
+    redis.call('ZREM', key, string.sub(change, 2))
+  end
+end
+return #KEYS
+"""
+# KEYS: room sets; ARGV[1]: now. The unexpired members of each, in KEYS order.
+ONLINE_IN = """
+local found = {}
+for i, key in ipairs(KEYS) do
+  found[i] = redis.call('ZRANGEBYSCORE', key, ARGV[1], '+inf')
+end
+return found
+"""
 
 log = logging.getLogger("odrchat.rooms")
 
@@ -102,6 +127,8 @@ class RedisPresence:
             socket_connect_timeout=REDIS_TIMEOUT,
         )
         self._redis = Redis(connection_pool=pool)
+        self._apply_script = self._redis.register_script(APPLY)
+        self._online_in_script = self._redis.register_script(ONLINE_IN)
         self.worker_id = worker_id
         self.prefix = prefix
         # This worker's changes not yet in Redis, oldest first: (online?, room, user). The
@@ -158,18 +185,19 @@ class RedisPresence:
             await self._apply((True, room, user) for room, user in entries)
 
     async def _apply(self, changes: Iterable[tuple[bool, int, int]]) -> None:
-        """Write changes (online?, room, user) in order, pipelined 1,000 commands at a time;
-        an entry marked online expires TTL seconds from now unless refreshed."""
-        expiry = time.time() + TTL
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for count, (online, room, user) in enumerate(changes, 1):
-                if online:
-                    pipe.zadd(self.prefix + str(room), {self._member(user): expiry})
-                else:
-                    pipe.zrem(self.prefix + str(room), self._member(user))
-                if count % 1000 == 0:
-                    await pipe.execute()
-            await pipe.execute()
+        """Write changes (online?, room, user) in order, CHUNK to a script call; an entry
+        marked online expires TTL seconds from now unless refreshed."""
+        expiry = repr(time.time() + TTL)
+        keys: list[str] = []
+        args: list[str] = [expiry]
+        for online, room, user in changes:
+            keys.append(self.prefix + str(room))
+            args.append(("+" if online else "-") + self._member(user))
+            if len(keys) == CHUNK:
+                await self._apply_script(keys=keys, args=args)
+                keys, args = [], [expiry]
+        if keys:
+            await self._apply_script(keys=keys, args=args)
 
     async def online(self, room: int) -> set[int]:
         members: list[object] = []
@@ -180,15 +208,13 @@ class RedisPresence:
         return self._overlay(room, members)
 
     async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
-        """Several rooms in one round trip (the subscriptions a batch opens together)."""
+        """Several rooms in one script call (the subscriptions a batch opens together)."""
         rooms = list(dict.fromkeys(rooms))
         found: list[list[object]] = []
         with _best_effort("online"):
-            now = time.time()
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for room in rooms:
-                    pipe.zrangebyscore(self.prefix + str(room), now, "+inf")
-                found = list(await pipe.execute())
+            if rooms:
+                keys = [self.prefix + str(room) for room in rooms]
+                found = list(await self._online_in_script(keys=keys, args=[repr(time.time())]))
         if len(found) != len(rooms):  # Redis away: only this worker's own members show online
             found = [[] for _ in rooms]
         return {

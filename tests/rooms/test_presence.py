@@ -76,3 +76,25 @@ async def test_closing_writes_what_is_queued() -> None:
     await one.add(3, 4)
     await one.close()
     assert await _stored(prefix, 3) == ["4:w1"]
+
+
+async def test_expired_members_are_not_online_and_scripts_survive_a_flushed_cache() -> None:
+    """Presence reads and writes are server-side scripts: a Redis that forgot them (a restart,
+    a failover to a replica) is sent them again, and an expired member is not online."""
+    prefix = f"odrchat:test:{uuid.uuid4().hex}:"
+    one = _presence(prefix, "w1")
+    admin = Redis.from_url(redis_url())
+    try:
+        await one.add(9, 1)
+        await one.flush()
+        await admin.zadd(prefix + "9", {"2:gone-worker": 1.0})  # expired long ago
+        await admin.zadd(prefix + "10", {"3:w3": 4102444800.0})  # another worker's, fresh
+        await admin.script_flush()
+        assert await one.online_in([9, 10, 11]) == {9: {1}, 10: {3}, 11: set()}
+        await admin.script_flush()
+        await one.remove(9, 1)
+        await one.flush()
+        assert await _stored(prefix, 9) == ["2:gone-worker"]
+    finally:
+        await admin.aclose()
+        await one.close()
