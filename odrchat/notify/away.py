@@ -132,22 +132,23 @@ class AwayNotices:
         async with self.db.read() as s:
             conn = await s.connection()
             rows = (await conn.execute(stmt)).all()
-        online: dict[int, set[int]] = {}
-        found: list[Candidate] = []
+        readable = []
         for n, row in enumerate(rows, 1):
             if n % YIELD_EVERY == 0:
                 # A busy centre has thousands of candidates: let sockets run between chunks.
                 await asyncio.sleep(0)
-            room_id = row[0]
-            assert room_id is not None
-            _, case_id, kind, side, user_id, role, p_side, approved = row[:8]
-            oldest, newest, non_chat, last_at, wants, delay = row[8:]
+            kind, side, user_id, role, p_side, approved = row[2:8]
             actor = Actor.stored(user_id, role, p_side, approved)
             ref = RoomRef(RoomKind(kind), Side(side) if side else None)
-            if not can_read(actor, ref):
-                continue
-            if room_id not in online:
-                online[room_id] = await self.presence.online(room_id)
+            if can_read(actor, ref):
+                readable.append(row)
+        # Who is online in every candidate room, in one read (not one per room).
+        online = await self.presence.online_in(row[0] for row in readable)
+        found: list[Candidate] = []
+        for row in readable:
+            room_id, case_id, user_id = row[0], row[1], row[4]
+            assert room_id is not None
+            oldest, newest, non_chat, last_at, wants, delay = row[8:]
             found.append(
                 Candidate(
                     room_id=room_id,

@@ -29,7 +29,7 @@ from odrchat.broker.address import RedisAddress, close_pool
 TTL = 60.0
 REFRESH_EVERY = 20.0
 REDIS_TIMEOUT = 1.0
-CHUNK = 1000  # changes per script call
+CHUNK = 1000  # changes, or rooms read, per script call
 
 # One script call per batch instead of a pipeline of one command per room: redis-py's Python
 # cost is per command, and on a busy worker that cost, not Redis, was the price of presence.
@@ -162,18 +162,23 @@ class RedisPresence:
         finally:
             self._writer = None
 
-    def _overlay(self, room: int, members: Iterable[object]) -> set[int]:
-        """The users online in `room`: its members as Redis had them ("<user>:<worker>"),
-        with this worker's unwritten changes applied (the same user may be online on another
-        worker too, so a change touches only this worker's member)."""
-        names = {m.decode() if isinstance(m, bytes) else str(m) for m in members}
-        for online, r, user in (*self._sending, *self._queued):
-            if r == room:
+    def _overlay(
+        self, found: dict[int, list[object]], pending: Iterable[tuple[bool, int, int]]
+    ) -> dict[int, set[int]]:
+        """The users online in each room: its members as Redis had them ("<user>:<worker>"),
+        with the worker's `pending` changes applied in one pass over them (the same user may
+        be online on another worker too, so a change touches only this worker's member)."""
+        names = {
+            room: {m.decode() if isinstance(m, bytes) else str(m) for m in members}
+            for room, members in found.items()
+        }
+        for online, room, user in pending:
+            if (members := names.get(room)) is not None:
                 if online:
-                    names.add(self._member(user))
+                    members.add(self._member(user))
                 else:
-                    names.discard(self._member(user))
-        return _users(names)
+                    members.discard(self._member(user))
+        return {room: _users(members) for room, members in names.items()}
 
     async def flush(self) -> None:
         """Wait until every change queued so far has been sent (or has failed)."""
@@ -200,26 +205,25 @@ class RedisPresence:
             await self._apply_script(keys=keys, args=args)
 
     async def online(self, room: int) -> set[int]:
-        members: list[object] = []
-        with _best_effort("online"):
-            members = list(
-                await self._redis.zrangebyscore(self.prefix + str(room), time.time(), "+inf")
-            )
-        return self._overlay(room, members)
+        return (await self.online_in([room]))[room]
 
     async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
-        """Several rooms in one script call (the subscriptions a batch opens together)."""
+        """Many rooms in one script call per CHUNK (the subscriptions a batch opens together,
+        the rooms of an away-notice sweep)."""
         rooms = list(dict.fromkeys(rooms))
-        found: list[list[object]] = []
-        with _best_effort("online"):
-            if rooms:
-                keys = [self.prefix + str(room) for room in rooms]
-                found = list(await self._online_in_script(keys=keys, args=[repr(time.time())]))
-        if len(found) != len(rooms):  # Redis away: only this worker's own members show online
-            found = [[] for _ in rooms]
-        return {
-            room: self._overlay(room, members) for room, members in zip(rooms, found, strict=True)
-        }
+        # What was unwritten when the read began: the writer may finish meanwhile (between two
+        # script calls, or before this task resumes), and a change it wrote after Redis
+        # answered for its room must still be laid over that answer.
+        pending = (*self._sending, *self._queued)
+        found: dict[int, list[object]] = {room: [] for room in rooms}
+        with _best_effort("online"):  # Redis away: only this worker's own members show online
+            now = repr(time.time())
+            for start in range(0, len(rooms), CHUNK):
+                chunk = rooms[start : start + CHUNK]
+                keys = [self.prefix + str(room) for room in chunk]
+                answer = await self._online_in_script(keys=keys, args=[now])
+                found.update(zip(chunk, answer, strict=True))
+        return self._overlay(found, pending)
 
     async def close(self) -> None:
         await self.flush()

@@ -98,3 +98,24 @@ async def test_expired_members_are_not_online_and_scripts_survive_a_flushed_cach
     finally:
         await admin.aclose()
         await one.close()
+
+
+async def test_a_read_of_more_rooms_than_one_script_call_takes_is_whole() -> None:
+    """An away-notice sweep asks about thousands of rooms at once: every one is answered."""
+    prefix = f"odrchat:test:{uuid.uuid4().hex}:"
+    one = _presence(prefix, "w1")
+    try:
+        await one.add(1, 10)
+        await one.add(2_499, 11)
+        await one.flush()
+        await one.add(1_500, 12)  # not yet written: laid over what Redis says
+        found = await one.online_in(range(2_500))
+        assert len(found) == 2_500
+        assert {room: users for room, users in found.items() if users} == {
+            1: {10},
+            1_500: {12},
+            2_499: {11},
+        }
+        assert await one.online(2_499) == {11}
+    finally:
+        await one.close()
