@@ -2,10 +2,11 @@
 into the next transaction together, so the database does one round of work per batch instead
 of one per message.
 
-Each batch keeps the room log's invariants (see log.py): room rows are locked in id order
-(PostgreSQL `FOR UPDATE`; SQLite's BEGIN IMMEDIATE holds the whole database), heads are read
-under the lock, seqs and chain hashes are assigned in arrival order, and the batch commits or
-fails as a whole. A client id already stored (or repeated inside the batch) resolves to the
+Each batch keeps the room log's invariants (see log.py): seqs and chain hashes are assigned in
+arrival order after each room's head, and the batch commits or fails as a whole. SQLite's
+BEGIN IMMEDIATE holds the whole database while it reads the heads and writes; PostgreSQL reads
+them in one statement and stores in another only if no head has moved in between (and reads
+again if one has: pg_batch.py). A client id already stored (or repeated inside the batch) resolves to the
 original event, marked duplicate. If a batch fails on a unique index (another worker stored
 the same client id between our check and our insert), its messages are retried one by one.
 Every caller learns its own outcome: stored, duplicate, refused by the mediator's control
@@ -13,8 +14,7 @@ Every caller learns its own outcome: stored, duplicate, refused by the mediator'
 stored, so the socket answers `unavailable` and the client retries with the same id).
 
 Each backend runs a batch below the ORM: SQLite on its own sqlite3 connection in one thread
-hop (sqlite_batch.py), PostgreSQL straight on asyncpg with one statement per step
-(pg_batch.py).
+hop (sqlite_batch.py), PostgreSQL straight on asyncpg in two statements (pg_batch.py).
 """
 
 from __future__ import annotations
