@@ -178,6 +178,12 @@ class Broker(abc.ABC):
     async def publish(self, channel: str, payload: bytes) -> None:
         """Ring the doorbell on `channel`; raise BrokerError when that is not possible."""
 
+    @abc.abstractmethod
+    def post(self, channel: str, payload: bytes) -> None:
+        """Ring the doorbell on `channel` without waiting to hear that it rang (best effort:
+        for live frames that are never stored, such as presence and typing). It goes out in
+        order with every publish; if it cannot, it is dropped without a word."""
+
     def events(self) -> AsyncIterator[BrokerEvent]:
         """Iterate events for the single consumer loop until disconnect(); safe to cancel."""
         return _EventStream(self._queue, self._channels)

@@ -48,6 +48,10 @@ class MemoryBroker(Broker):
         """Stop receiving `channel`."""
         self._channels.discard(channel)
 
+    def post(self, channel: str, payload: bytes) -> None:
+        if self._connected and channel in self._channels:
+            self._deliver(Message(channel, payload))
+
     async def publish(self, channel: str, payload: bytes) -> None:
         """Deliver to our own consumer if subscribed; BrokerError when not connected."""
         if not self._connected:

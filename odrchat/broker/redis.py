@@ -266,15 +266,9 @@ class RedisBroker(Broker):
         after each flush: hundreds of turns, 100-250 ms of ack latency at a few hundred
         messages a second; and a caller that flushed for the others had to hand over to them
         when its socket closed.)"""
-        publisher = self._publisher
-        if publisher is None:
+        item = self._enqueue(channel, payload)
+        if item is None:
             raise BrokerError("redis broker is not connected")
-        item = _Outgoing(
-            channel, payload, channel in self._direct, asyncio.get_running_loop().create_future()
-        )
-        self._outbox.append(item)
-        if self._sender is None:
-            self._sender = asyncio.ensure_future(self._send_all(publisher))
         try:
             await asyncio.shield(item.sent)
         finally:
@@ -283,6 +277,23 @@ class RedisBroker(Broker):
                     self._outbox.remove(item)
         if item.error is not None:
             raise item.error
+
+    def post(self, channel: str, payload: bytes) -> None:
+        """Queue a publish for the sender task and return at once (nobody hears how it went)."""
+        self._enqueue(channel, payload)
+
+    def _enqueue(self, channel: str, payload: bytes) -> _Outgoing | None:
+        """Queue one publish for the sender task (started if none runs); None if not connected."""
+        publisher = self._publisher
+        if publisher is None:
+            return None
+        item = _Outgoing(
+            channel, payload, channel in self._direct, asyncio.get_running_loop().create_future()
+        )
+        self._outbox.append(item)
+        if self._sender is None:
+            self._sender = asyncio.ensure_future(self._send_all(publisher))
+        return item
 
     async def _send_all(self, publisher: Redis) -> None:
         try:

@@ -362,7 +362,8 @@ class Connection:
                     if sub is not None and sub.mode == "live" and sub.last < head:
                         await self._fill(room, sub, head)
                 case Replay(frame):
-                    await self._replay(frame)
+                    more = self.outbox.take_replays()
+                    await self._replay([frame, *(r.frame for r in more)])
                 case Reauth(case_id, quiet):
                     await self._reauth(case_id, quiet=quiet)
                 case RoomsChanged():
@@ -409,32 +410,37 @@ class Connection:
         how = "mark" if acc.sees_hidden() else "omit"
         return lambda ev: how if acc.is_hidden(ev.seq) else None
 
-    async def _replay(self, frame: p.Subscribe) -> None:
-        sub = self.subs.get(frame.room)
-        if sub is None:
+    async def _replay(self, frames: list[p.Subscribe]) -> None:
+        """Answer subscriptions in order: each room's snapshot, the events the client lacks,
+        then room.synced (or room.behind). Read together: one batch for all of them."""
+        wanted = [(f, sub) for f in frames if (sub := self.subs.get(f.room)) is not None]
+        if not wanted:
             return  # unsubscribed meanwhile
-        snapshot, found = await self.hub.rooms.open_room(
-            sub.access, self.user_id, frame.id, frame.after
+        opened = await self.hub.rooms.open_rooms(
+            [(sub.access, f.id, f.after) for f, sub in wanted], self.user_id
         )
-        await self.ws.send_text(snapshot)
-        if frame.after is not None and frame.after > found.head:
-            await self.ws.send_text(
-                p.error(
-                    "bad_frame",
-                    "after is beyond the room's last event.",
-                    re_id=frame.id,
-                    fields={"after": f"must be at most {found.head}"},
+        for (frame, sub), (snapshot, found) in zip(wanted, opened, strict=True):
+            if self.subs.get(frame.room) is not sub:
+                continue  # unsubscribed (or subscribed afresh) while the batch was read
+            await self.ws.send_text(snapshot)
+            if frame.after is not None and frame.after > found.head:
+                await self.ws.send_text(
+                    p.error(
+                        "bad_frame",
+                        "after is beyond the room's last event.",
+                        re_id=frame.id,
+                        fields={"after": f"must be at most {found.head}"},
+                    )
                 )
-            )
-        sub.last = found.start
-        await self._send_events(sub, found.events)
-        if found.more:
-            sub.mode = "paging"
-            # The room's head, not the page's end (an event read past the snapshot counts).
-            await self.ws.send_text(p.behind(frame.room, sub.last, found.head))
-            return
-        sub.mode = "live"
-        await self.ws.send_text(p.synced(frame.room, sub.last))
+            sub.last = found.start
+            await self._send_events(sub, found.events)
+            if found.more:
+                sub.mode = "paging"
+                # The room's head, not the page's end (an event read past the snapshot counts).
+                await self.ws.send_text(p.behind(frame.room, sub.last, found.head))
+                continue
+            sub.mode = "live"
+            await self.ws.send_text(p.synced(frame.room, sub.last))
 
     async def _reauth(self, case_id: int, *, quiet: bool = False) -> None:
         """Re-check this socket's rooms of a case; `quiet`: say only what changed."""

@@ -221,9 +221,11 @@ class Hub:
         tracing.finish()
 
     async def ephemeral(self, room_id: int, text: str) -> None:
-        """Typing, presence, read markers: delivered live, never stored, never replayed."""
+        """Typing, presence, read markers: delivered live, never stored, never replayed. The
+        doorbell is posted, not awaited: a socket subscribing to three rooms used to wait for
+        three Redis round trips here before its first snapshot."""
         self._deliver(room_id, 0, text)
-        await self._ring(
+        self.broker.post(
             room_channel(room_id), b"E|%s|%d|0|" % (self._worker_b, room_id) + text.encode()
         )
 

@@ -196,6 +196,10 @@ class Replays:
         """The subscription's starting point (None: no such room)."""
         return await self._batches.ask(want)
 
+    async def open_many(self, wants: Sequence[Want]) -> list[Opened | None]:
+        """`open` for several subscriptions, queued together so they share a batch."""
+        return await self._batches.ask_many(wants)
+
     async def _read(self, wants: Sequence[Want]) -> list[Opened | None]:
         if self.db.is_sqlite:
             results = await _read_generic(self.db, wants)

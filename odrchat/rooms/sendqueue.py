@@ -114,6 +114,18 @@ class Outbox:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def take_replays(self) -> list[Replay]:
+        """Take the Replay items at the front of the queue, if any (the rest of a socket's
+        subscriptions, opened together with the one just taken)."""
+        n = 0
+        for item in self._items:
+            if not isinstance(item, Replay):
+                break
+            n += 1
+        taken = self._items[:n]
+        del self._items[:n]
+        return taken  # type: ignore[return-value]
+
     async def get(self) -> Item:
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()

@@ -154,44 +154,58 @@ class RoomService:
     ) -> tuple[str, Opened]:
         """A subscription's start: the room.snapshot frame and where its events begin (read in
         a batch with every other subscription opening now; see rooms.replays)."""
-        if acc.actor.role == Role.ADMIN:
-            from odrchat.audit import record
+        return (await self.open_rooms([(acc, re_id, after)], user_id))[0]
 
-            # Every administrator view of a transcript is on the record.
-            async with self.db.session() as s:
-                await record(
-                    s,
-                    user_id,
-                    "room.view",
-                    acc.case_id,
-                    {"room": acc.room_id, "kind": str(acc.ref.kind)},
-                )
-        found = await self.replays.open(Want(acc.room_id, user_id, after))
-        if found is None:  # the room went away (a purged case) between access and here
-            found = Opened(0, 0, 0, 0, [], False)
-        view = self.directory.cached(acc.case_id)
-        if view is None:
-            async with self.read_slots:
-                view = await self.directory.view(acc.case_id)
-        seen = view.audience(acc.ref) if view is not None else []
-        now = utcnow()
-        frame = protocol.snapshot(
-            re_id=re_id,
-            room=acc.room_id,
-            case_id=acc.case_id,
-            kind=str(acc.ref.kind),
-            side=str(acc.ref.side) if acc.ref.side else None,
-            title=acc.title,
-            confidentiality=confidentiality(acc.ref),
-            audience=seen,
-            presence=list(found.online),
-            head=found.head,
-            read=found.read,
-            unread=found.unread,
-            writable=acc.may_write(now),
-            control=acc.control_info(now),
+    async def open_rooms(
+        self, subs: Sequence[tuple[RoomAccess, str | None, int | None]], user_id: int
+    ) -> list[tuple[str, Opened]]:
+        """`open_room` for several subscriptions of one socket (access, frame id, after), read
+        in one batch: a socket that subscribes to its rooms together costs one read of the
+        database and one of presence, not one of each per room."""
+        for acc, _re_id, _after in subs:
+            if acc.actor.role == Role.ADMIN:
+                from odrchat.audit import record
+
+                # Every administrator view of a transcript is on the record.
+                async with self.db.session() as s:
+                    await record(
+                        s,
+                        user_id,
+                        "room.view",
+                        acc.case_id,
+                        {"room": acc.room_id, "kind": str(acc.ref.kind)},
+                    )
+        opened = await self.replays.open_many(
+            [Want(acc.room_id, user_id, after) for acc, _re_id, after in subs]
         )
-        return frame, found
+        out: list[tuple[str, Opened]] = []
+        for (acc, re_id, _after), found in zip(subs, opened, strict=True):
+            if found is None:  # the room went away (a purged case) between access and here
+                found = Opened(0, 0, 0, 0, [], False)
+            view = self.directory.cached(acc.case_id)
+            if view is None:
+                async with self.read_slots:
+                    view = await self.directory.view(acc.case_id)
+            seen = view.audience(acc.ref) if view is not None else []
+            now = utcnow()
+            frame = protocol.snapshot(
+                re_id=re_id,
+                room=acc.room_id,
+                case_id=acc.case_id,
+                kind=str(acc.ref.kind),
+                side=str(acc.ref.side) if acc.ref.side else None,
+                title=acc.title,
+                confidentiality=confidentiality(acc.ref),
+                audience=seen,
+                presence=list(found.online),
+                head=found.head,
+                read=found.read,
+                unread=found.unread,
+                writable=acc.may_write(now),
+                control=acc.control_info(now),
+            )
+            out.append((frame, found))
+        return out
 
     # -- the log ----------------------------------------------------------------------------
 

@@ -6,12 +6,12 @@ Each batch keeps the room log's invariants (see log.py): seqs and chain hashes a
 arrival order after each room's head, and the batch commits or fails as a whole. SQLite's
 BEGIN IMMEDIATE holds the whole database while it reads the heads and writes; PostgreSQL reads
 them in one statement and stores in another only if no head has moved in between (and reads
-again if one has: pg_batch.py). A client id already stored (or repeated inside the batch) resolves to the
-original event, marked duplicate. If a batch fails on a unique index (another worker stored
-the same client id between our check and our insert), its messages are retried one by one.
-Every caller learns its own outcome: stored, duplicate, refused by the mediator's control
-(`Blocked`: checked again under the room locks, see guard.py), or the database error (nothing
-stored, so the socket answers `unavailable` and the client retries with the same id).
+again if one has: pg_batch.py). A client id already stored (or repeated inside the batch)
+resolves to the original event, marked duplicate. If a batch fails on a unique index, its
+messages are retried one by one. Every caller learns its own outcome: stored, duplicate,
+refused by the mediator's control (`Blocked`: checked against the control in force when the
+batch is stored, see guard.py), or the database error (nothing stored, so the socket answers
+`unavailable` and the client retries with the same id).
 
 Each backend runs a batch below the ORM: SQLite on its own sqlite3 connection in one thread
 hop (sqlite_batch.py), PostgreSQL straight on asyncpg in two statements (pg_batch.py).

@@ -42,25 +42,32 @@ class Batches(Generic[K, R]):
 
     async def ask(self, request: K) -> R:
         """The answer to `request`, read with whatever else is asked meanwhile."""
+        return (await self.ask_many([request]))[0]
+
+    async def ask_many(self, requests: Sequence[K]) -> list[R]:
+        """The answers to `requests`, queued together (so one leader's batch can take them
+        all) and read with whatever else is asked meanwhile. An error of any of their
+        batches is raised (the first, in request order)."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[R] = loop.create_future()
-        entry: _Ask[K, R] = _Ask(request, done)
-        self._queue.append(entry)
+        entries: list[_Ask[K, R]] = [_Ask(r, loop.create_future()) for r in requests]
+        self._queue.extend(entries)
         try:
-            while not done.done():
-                # Lead only while still queued: a request in another leader's batch waits.
-                if not entry.taken and self._leading < self.leaders:
+            while pending := [e.done for e in entries if not e.done.done()]:
+                # Lead only while one of ours is still queued: the others are in another
+                # leader's batch and just wait.
+                if self._leading < self.leaders and any(not e.taken for e in entries):
                     await self._lead()
                     continue
                 if self._vacancy is None or self._vacancy.done():
                     self._vacancy = loop.create_future()
-                either: list[asyncio.Future[Any]] = [done, self._vacancy]
+                either: list[asyncio.Future[Any]] = [*pending, self._vacancy]
                 await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            if not entry.taken:
-                self._queue.remove(entry)
+            for e in entries:
+                if not e.taken and e in self._queue:
+                    self._queue.remove(e)
             raise
-        return done.result()
+        return [e.done.result() for e in entries]
 
     async def _lead(self) -> None:
         self._leading += 1

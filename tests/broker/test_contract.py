@@ -95,6 +95,30 @@ async def test_order_is_preserved_per_channel(make_broker: BrokerFactory, runnin
         assert received["b"] == [i for i in range(300) if not i % 3]
 
 
+async def test_post_goes_out_in_order_with_publishes_without_waiting(
+    make_broker: BrokerFactory, running: Running
+) -> None:
+    """A post returns before Redis has it, keeps its place among publishes, and a post on a
+    broker that is not connected is dropped without an error (presence and typing are best
+    effort; stored events always go through publish)."""
+    broker = make_broker()
+    broker.post("a", b"before connect")  # nothing to send it on: dropped
+    async with running(broker) as events:
+        await broker.subscribe("a")
+        for i in range(30):
+            if i % 2:
+                broker.post("a", str(i).encode())
+            else:
+                await broker.publish("a", str(i).encode())
+        received = []
+        for _ in range(30):
+            event = await next_event(events)
+            assert isinstance(event, Message)
+            received.append(int(event.payload))
+        assert received == list(range(30))
+    broker.post("a", b"after disconnect")  # dropped too, no error
+
+
 async def test_many_concurrent_publishes_are_all_delivered(
     make_broker: BrokerFactory, running: Running
 ) -> None:

@@ -469,3 +469,16 @@ def test_rooms_one_may_not_read_answer_as_documented(settings: Settings, w: Worl
         subscribe(otto, w.rooms["joint"], after=0)
         otto.send_json({"type": "typing", "id": "t", "room": w.rooms["joint"], "on": True})
         assert until(otto, "error", re="t")["code"] == "forbidden"
+
+
+def test_rooms_subscribed_together_are_answered_in_order(settings: Settings, w: World) -> None:
+    """A mediator's socket asks for all of its rooms at once: each gets its snapshot and its
+    room.synced, in the order asked (the writer opens the subscriptions it finds queued
+    together in one read: tests/rooms/test_replays.py)."""
+    rooms = [w.rooms[k] for k in ("joint", "private:plaintiff", "private:defendant")]
+    with client_for(settings) as c, socket(c, "mia") as mia:
+        for room in rooms:
+            mia.send_json({"type": "room.subscribe", "id": f"s{room}", "room": room, "after": 0})
+        until(mia, "room.synced", room=rooms[-1])
+        answers = [(f["type"], f["room"]) for f in mia.frames if f.get("room") in rooms]
+        assert answers == [(t, r) for r in rooms for t in ("room.snapshot", "room.synced")]

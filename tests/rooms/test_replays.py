@@ -141,3 +141,24 @@ async def test_a_batch_reads_who_is_online_in_each_room_in_one_go(
     finally:
         await presence.close()
         await db.dispose()
+
+
+async def test_subscriptions_opened_together_are_one_read(db_url: str) -> None:
+    """A socket's rooms opened together cost one statement, answered in the order asked."""
+    w = await build_world(db_url)
+    rooms = [w.rooms[k] for k in ("joint", "private:plaintiff", "private:defendant")]
+    db = Database(db_url)
+    writer = RoomWriter(db)
+    task = asyncio.create_task(writer.run())
+    try:
+        await _fill(writer, rooms[1], w.users["mia"], 3, "p")
+        replays = Replays(db, asyncio.Semaphore(1), MemoryPresence())
+        found = await replays.open_many([Want(r, w.users["mia"], 0) for r in rooms])
+        assert replays.batches == 1 and replays.requests == 3
+        assert [(f.head, len(f.events)) if f else None for f in found] == [(0, 0), (3, 3), (0, 0)]
+        alone = await replays.open(Want(rooms[1], w.users["mia"], 0))
+        assert alone == found[1]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.dispose()

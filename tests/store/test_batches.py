@@ -115,3 +115,49 @@ async def test_a_request_in_another_leaders_batch_waits_when_a_lead_falls_vacant
     assert not three.done() and not four.done()
     reads.gates[2].set()
     assert list(await asyncio.wait_for(asyncio.gather(one, three, four), 5)) == [10, 30, 40]
+
+
+async def test_requests_asked_together_share_one_batch() -> None:
+    """A socket's rooms, asked together, are read in one call even behind a busy leader."""
+    reads = Gated()
+    batches: Batches[int, int] = Batches(reads, asyncio.Semaphore(1), max_batch=10, leaders=1)
+    first = asyncio.ensure_future(batches.ask(1))
+    await reads.wait_calls(1)
+    together = asyncio.ensure_future(batches.ask_many([2, 3, 4]))
+    alone = asyncio.ensure_future(batches.ask(5))
+    await asyncio.sleep(0)
+    reads.gates[0].set()
+    await reads.wait_calls(2)
+    assert reads.calls[1] == [2, 3, 4, 5]
+    reads.gates[1].set()
+    assert await asyncio.wait_for(together, 5) == [20, 30, 40]
+    assert await first == 10 and await alone == 50
+    # With nobody leading, the caller leads its own requests in one read.
+    last = asyncio.ensure_future(batches.ask_many([6, 7]))
+    await reads.wait_calls(3)
+    assert reads.calls[2] == [6, 7]
+    reads.gates[2].set()
+    assert await asyncio.wait_for(last, 5) == [60, 70]
+    assert batches.batches == 3 and batches.requests == 7
+
+
+async def test_asked_together_one_failure_is_raised_and_a_cancel_unqueues_the_rest() -> None:
+    reads = Reads()
+    reads.release.set()
+    batches: Batches[int, int] = Batches(reads, asyncio.Semaphore(1), max_batch=2, leaders=1)
+    with pytest.raises(LookupError):
+        await batches.ask_many([1, 2, -1])  # [1, 2] read fine, [-1] fails
+    assert reads.calls == [[1, 2], [-1]]
+
+    gated = Gated()
+    batches = Batches(gated, asyncio.Semaphore(1), max_batch=1, leaders=1)
+    waiting = asyncio.ensure_future(batches.ask_many([1, 2, 3]))
+    await gated.wait_calls(1)  # [1] is being read; 2 and 3 are queued
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    nine = asyncio.ensure_future(batches.ask(9))
+    await gated.wait_calls(2)
+    gated.gates[1].set()
+    assert await asyncio.wait_for(nine, 5) == 90
+    assert gated.calls == [[1], [9]]  # 1, 2 and 3 left the queue with their caller
