@@ -17,7 +17,7 @@ unique name. Everything odrchat runs is in a transaction; the one session-level 
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -35,6 +36,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The batch pool: batched reads run under the room service's read slots, so a few suffice.
+BATCH_POOL_SIZE = 8
+BATCH_ACQUIRE_TIMEOUT = 30.0
 
 T = TypeVar("T")
 
@@ -61,6 +65,11 @@ def behind_pgbouncer(url: str) -> tuple[str, bool]:
         raise ValueError("the database URL's pgbouncer= must be true or false")
     kept = urlencode([(k, v) for k, v in query if k != "pgbouncer"])
     return urlunsplit(parts._replace(query=kept)), flags[-1] in ("true", "1")
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A batch connection goes back to its pool as it is: its statements leave no session
+    state behind, so asyncpg's reset query would be a round trip for nothing."""
 
 
 def _statement_name() -> str:
@@ -91,15 +100,13 @@ class Database:
                 }
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         # Batched reads (odrchat.store.batches) on PostgreSQL: one statement each, outside any
-        # transaction, on connections of their own with no pre-ping and no reset round trips;
-        # a failure throws the connection away and the read is tried once more (see fetch_batch).
-        self._batch_engine: AsyncEngine | None = None
-        if not self.is_sqlite:
-            # No overflow: a connection opened for a burst and closed after it costs more than
-            # waiting for one of these (a storm's reads queue on the read slots anyway).
-            batch_kwargs = {**kwargs, "pool_size": 8, "max_overflow": 0, "pool_pre_ping": False}
-            batch_kwargs["pool_reset_on_return"] = None
-            self._batch_engine = create_async_engine(engine_url, **batch_kwargs)
+        # transaction, on an asyncpg pool of their own (opened on first use), with no pre-ping
+        # and no reset round trip; a failure throws the connection away and the read is tried
+        # once more (see fetch_batch). Through SQLAlchemy, the check-out and return of each
+        # batch's connection cost about a tenth of a connecting socket's CPU.
+        self._batch_dsn = engine_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._batch_pool: asyncpg.Pool | None = None
+        self._batch_pool_opening: asyncio.Future[asyncpg.Pool] | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker = async_sessionmaker(
@@ -128,41 +135,49 @@ class Database:
     async def fetch_batch(self, sql: str, *args: Any) -> list[Any]:
         """PostgreSQL: the rows of one statement (a batched read, or a write that may safely
         run twice, such as a session touch), run on its own as one snapshot that commits by
-        itself, on the batch engine (see `read_batch`)."""
-
-        async def fetch(conn: AsyncConnection) -> list[Any]:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            return list(await raw.fetch(sql, *args))
-
-        assert self._batch_engine is not None, "fetch_batch is for PostgreSQL"
-        return await self.read_batch(fetch, transaction=False)
-
-    async def read_batch(
-        self, read: Callable[[AsyncConnection], Awaitable[T]], *, transaction: bool = True
-    ) -> T:
-        """Run a batched read (`odrchat.store.batches`). On PostgreSQL it runs on the batch
-        engine, whose connections skip the pool's pre-ping and reset round trips; reads repeat
-        safely, so one that fails (a backend that died, a failover) discards its connection and
-        runs once more on a fresh one. On SQLite it is an ordinary read transaction."""
-        if self._batch_engine is None:
-            async with self.read() as s:
-                return await read(await s.connection())
+        itself. Reads repeat safely, so one that fails (a backend that died, a failover)
+        discards its connection and runs once more on a fresh one."""
+        assert not self.is_sqlite, "fetch_batch is for PostgreSQL"
+        pool = self._batch_pool or await self._open_batch_pool()
         for attempt in (1, 2):
-            conn = await self._batch_engine.connect()
+            conn = await pool.acquire(timeout=BATCH_ACQUIRE_TIMEOUT)
             try:
-                if not transaction:
-                    return await read(conn)
-                async with conn.begin():
-                    return await read(conn)
+                return list(await conn.fetch(sql, *args))
             except Exception:
-                with contextlib.suppress(Exception):  # it is being thrown away either way
-                    await conn.invalidate()
+                conn.terminate()  # it is being thrown away; the pool opens a new one
                 if attempt == 2:
                     raise
             finally:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+                await pool.release(conn)
         raise AssertionError("unreachable")
+
+    async def _open_batch_pool(self) -> asyncpg.Pool:
+        """Open the batch pool once, however many callers ask for it at the same time."""
+        if self._batch_pool_opening is None:
+            self._batch_pool_opening = asyncio.ensure_future(
+                asyncpg.create_pool(
+                    self._batch_dsn,
+                    min_size=0,
+                    max_size=BATCH_POOL_SIZE,
+                    reset=_keep_session,
+                    # Behind PgBouncer: unnamed statements only (see the module docstring).
+                    statement_cache_size=0 if self.pgbouncer else 100,
+                )
+            )
+        opening = self._batch_pool_opening
+        try:
+            self._batch_pool = await asyncio.shield(opening)
+        except BaseException:
+            if opening.done():  # it failed: the next caller tries again
+                self._batch_pool_opening = None
+            raise
+        return self._batch_pool
+
+    async def read_batch(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """A batched read on SQLite (`odrchat.store.batches`): an ordinary read transaction.
+        PostgreSQL batches use `fetch_batch`."""
+        async with self.read() as s:
+            return await read(await s.connection())
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -171,8 +186,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._batch_engine is not None:
-            await self._batch_engine.dispose()
+        pool, self._batch_pool = self._batch_pool, None
+        self._batch_pool_opening = None
+        if pool is not None:
+            try:
+                async with asyncio.timeout(5):
+                    await pool.close()
+            except TimeoutError:
+                pool.terminate()
 
 
 def _ensure_sqlite_dir(url: str) -> None:
