@@ -8,11 +8,13 @@ Redis presence is best effort: its errors are logged, never raised. A subscribe 
 outage must still work; the member just does not show online to other workers meanwhile.
 
 A worker's own arrivals and departures are written behind: `add` and `remove` queue the change
-and return, and one writer sends everything queued so far in one script call, in order, while the
-next changes queue behind it. A socket's subscribe no longer waits for a Redis round trip of
-its own (in a connect round the awaited, mostly one-entry pipelines were 8% of the worker's
-CPU). What the worker asks of Redis (`online`, `online_in`) is read with its own unwritten
-changes laid over it, so a member always sees themself online at once.
+and return. Reads queue too. One exchange with Redis is out at a time, and it carries
+everything queued since the last one: every change, in order, then every read, in one script
+call (`SYNC`). A socket's subscribe thus never waits for a Redis round trip of its own (in a
+connect round the awaited, mostly one-entry pipelines were 8% of the worker's CPU), a read
+always sees the worker's own changes made before it, and a connect round costs one call per
+round trip instead of one to write and one to read per batch of subscriptions. If Redis cannot
+be reached, a read answers with the worker's own members only.
 """
 
 from __future__ import annotations
@@ -31,26 +33,24 @@ REFRESH_EVERY = 20.0
 REDIS_TIMEOUT = 1.0
 CHUNK = 1000  # changes, or rooms read, per script call
 
-# One script call per batch instead of a pipeline of one command per room: redis-py's Python
+# One script call per exchange instead of a pipeline of one command per room: redis-py's Python
 # cost is per command, and on a busy worker that cost, not Redis, was the price of presence.
-# KEYS: room sets; ARGV[1]: the expiry; ARGV[i + 1]: "+member" (online) or "-member" (gone).
-APPLY = """
-local expiry = ARGV[1]
-for i, key in ipairs(KEYS) do
-  local change = ARGV[i + 1]
+# KEYS: the changes' room sets, then the rooms read. ARGV[1]: the expiry of an entry marked
+# online now; ARGV[2]: now; ARGV[3]: how many changes; ARGV[3 + i]: change i, "+member" (online)
+# or "-member" (gone). Returns the unexpired members of each room read, in KEYS order.
+SYNC = """
+local expiry, now, changes = ARGV[1], ARGV[2], tonumber(ARGV[3])
+for i = 1, changes do
+  local change = ARGV[3 + i]
   if string.sub(change, 1, 1) == '+' then
-    redis.call('ZADD', key, expiry, string.sub(change, 2))
+    redis.call('ZADD', KEYS[i], expiry, string.sub(change, 2))
   else
-    redis.call('ZREM', key, string.sub(change, 2))
+    redis.call('ZREM', KEYS[i], string.sub(change, 2))
   end
 end
-return #KEYS
-"""
-# KEYS: room sets; ARGV[1]: now. The unexpired members of each, in KEYS order.
-ONLINE_IN = """
 local found = {}
-for i, key in ipairs(KEYS) do
-  found[i] = redis.call('ZRANGEBYSCORE', key, ARGV[1], '+inf')
+for i = changes + 1, #KEYS do
+  found[#found + 1] = redis.call('ZRANGEBYSCORE', KEYS[i], now, '+inf')
 end
 return found
 """
@@ -127,15 +127,15 @@ class RedisPresence:
             socket_connect_timeout=REDIS_TIMEOUT,
         )
         self._redis = Redis(connection_pool=pool)
-        self._apply_script = self._redis.register_script(APPLY)
-        self._online_in_script = self._redis.register_script(ONLINE_IN)
+        self._sync = self._redis.register_script(SYNC)
         self.worker_id = worker_id
         self.prefix = prefix
-        # This worker's changes not yet in Redis, oldest first: (online?, room, user). The
-        # writer takes the queue whole; `_sending` is what it is writing now.
+        # This worker's changes not yet in Redis, oldest first: (online?, room, user), and the
+        # reads waiting for the next exchange. `_sending` is what the exchange out now writes.
         self._queued: list[tuple[bool, int, int]] = []
+        self._reads: list[tuple[list[int], asyncio.Future[dict[int, list[object]] | None]]] = []
         self._sending: list[tuple[bool, int, int]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._exchanger: asyncio.Task[None] | None = None
 
     def _member(self, user: int) -> str:
         return f"{user}:{self.worker_id}"
@@ -149,18 +149,61 @@ class RedisPresence:
 
     def _queue(self, change: tuple[bool, int, int]) -> None:
         self._queued.append(change)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write())
+        self._start()
 
-    async def _write(self) -> None:
+    def _start(self) -> None:
+        if self._exchanger is None:
+            self._exchanger = asyncio.get_running_loop().create_task(self._exchange_all())
+
+    async def _exchange_all(self) -> None:
+        """Send what is queued, one exchange at a time, until nothing is left."""
         try:
-            while self._queued:
+            while self._queued or self._reads:
                 self._sending, self._queued = self._queued, []
-                with _best_effort("write"):
-                    await self._apply(self._sending)
+                reads, self._reads = self._reads, []
+                answers: list[dict[int, list[object]]] | None = None
+                with _best_effort("exchange"):
+                    answers = await self._exchange(self._sending, [rooms for rooms, _ in reads])
                 self._sending = []
+                for i, (_rooms, answer) in enumerate(reads):
+                    if not answer.done():
+                        answer.set_result(None if answers is None else answers[i])
         finally:
-            self._writer = None
+            self._exchanger = None
+            for _rooms, answer in self._reads:  # cancelled (closing) with reads still queued
+                if not answer.done():
+                    answer.set_result(None)
+            self._reads = []
+
+    async def _exchange(
+        self, changes: list[tuple[bool, int, int]], reads: list[list[int]]
+    ) -> list[dict[int, list[object]]]:
+        """Write `changes` in order, then read every room of `reads`: one script call for up
+        to CHUNK keys, as few as that allows for more. An entry marked online expires TTL
+        seconds from now unless refreshed."""
+        expiry, now = repr(time.time() + TTL), repr(time.time())
+        writes = [
+            (self.prefix + str(room), ("+" if online else "-") + self._member(user))
+            for online, room, user in changes
+        ]
+        wanted = [room for rooms in reads for room in rooms]
+        members: list[list[object]] = []
+        while True:
+            chunk, writes = writes[:CHUNK], writes[CHUNK:]
+            room_chunk: list[int] = []
+            if not writes:
+                room_chunk, wanted = wanted[: CHUNK - len(chunk)], wanted[CHUNK - len(chunk) :]
+            if not chunk and not room_chunk:
+                break
+            keys = [key for key, _ in chunk] + [self.prefix + str(room) for room in room_chunk]
+            args = [expiry, now, str(len(chunk)), *(change for _, change in chunk)]
+            members.extend(await self._sync(keys=keys, args=args))
+        answers: list[dict[int, list[object]]] = []
+        at = 0
+        for rooms in reads:
+            answers.append(dict(zip(rooms, members[at : at + len(rooms)], strict=True)))
+            at += len(rooms)
+        return answers
 
     def _overlay(
         self, found: dict[int, list[object]], pending: Iterable[tuple[bool, int, int]]
@@ -182,48 +225,34 @@ class RedisPresence:
 
     async def flush(self) -> None:
         """Wait until every change queued so far has been sent (or has failed)."""
-        while self._writer is not None:
-            await asyncio.shield(self._writer)
+        while self._exchanger is not None:
+            await asyncio.shield(self._exchanger)
 
     async def refresh(self, entries: Iterable[tuple[int, int]]) -> None:
-        with _best_effort("refresh"):
-            await self._apply((True, room, user) for room, user in entries)
-
-    async def _apply(self, changes: Iterable[tuple[bool, int, int]]) -> None:
-        """Write changes (online?, room, user) in order, CHUNK to a script call; an entry
-        marked online expires TTL seconds from now unless refreshed."""
-        expiry = repr(time.time() + TTL)
-        keys: list[str] = []
-        args: list[str] = [expiry]
-        for online, room, user in changes:
-            keys.append(self.prefix + str(room))
-            args.append(("+" if online else "-") + self._member(user))
-            if len(keys) == CHUNK:
-                await self._apply_script(keys=keys, args=args)
-                keys, args = [], [expiry]
-        if keys:
-            await self._apply_script(keys=keys, args=args)
+        """Mark these members online again (their expiry starts over)."""
+        self._queued.extend((True, room, user) for room, user in entries)
+        self._start()
+        await self.flush()
 
     async def online(self, room: int) -> set[int]:
         return (await self.online_in([room]))[room]
 
     async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
-        """Many rooms in one script call per CHUNK (the subscriptions a batch opens together,
-        the rooms of an away-notice sweep)."""
+        """Many rooms in one read (the subscriptions a batch opens together, the rooms of an
+        away-notice sweep), answered after every change this worker made before asking."""
         rooms = list(dict.fromkeys(rooms))
-        # What was unwritten when the read began: the writer may finish meanwhile (between two
-        # script calls, or before this task resumes), and a change it wrote after Redis
-        # answered for its room must still be laid over that answer.
+        if not rooms:
+            return {}
+        # What is unwritten now: if the exchange fails, these are laid over an empty answer.
         pending = (*self._sending, *self._queued)
-        found: dict[int, list[object]] = {room: [] for room in rooms}
-        with _best_effort("online"):  # Redis away: only this worker's own members show online
-            now = repr(time.time())
-            for start in range(0, len(rooms), CHUNK):
-                chunk = rooms[start : start + CHUNK]
-                keys = [self.prefix + str(room) for room in chunk]
-                answer = await self._online_in_script(keys=keys, args=[now])
-                found.update(zip(chunk, answer, strict=True))
-        return self._overlay(found, pending)
+        answer: asyncio.Future[dict[int, list[object]] | None]
+        answer = asyncio.get_running_loop().create_future()
+        self._reads.append((rooms, answer))
+        self._start()
+        found = await answer
+        if found is None:  # Redis away: only this worker's own members show online
+            return self._overlay({room: [] for room in rooms}, pending)
+        return self._overlay(found, ())
 
     async def close(self) -> None:
         await self.flush()

@@ -3,6 +3,7 @@ worker that made them."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -117,5 +118,36 @@ async def test_a_read_of_more_rooms_than_one_script_call_takes_is_whole() -> Non
             2_499: {11},
         }
         assert await one.online(2_499) == {11}
+    finally:
+        await one.close()
+
+
+async def test_changes_and_reads_queued_together_go_to_redis_in_one_call() -> None:
+    """A connect round's subscriptions write presence and read it: whatever is queued while an
+    exchange is out goes in the next one, changes first, so a read sees the worker's own
+    changes made before it without a round trip of its own."""
+    prefix = f"odrchat:test:{uuid.uuid4().hex}:"
+    one = _presence(prefix, "w1")
+    calls: list[tuple[int, int]] = []
+    out = asyncio.Event()
+    real = one._sync
+
+    async def counted(*, keys: list[str], args: list[str]) -> object:
+        calls.append((int(args[2]), len(keys) - int(args[2])))  # (changes, rooms read)
+        out.set()
+        return await real(keys=keys, args=args)
+
+    one._sync = counted  # type: ignore[assignment]
+    try:
+        first = asyncio.ensure_future(one.online_in([1]))
+        await one.add(1, 10)  # queued before the exchange starts: written, then read
+        await out.wait()  # the first exchange is out
+        await one.add(2, 10)
+        await one.add(2, 11)
+        more = asyncio.gather(one.online_in([1, 2]), one.online_in([2, 3]))
+        assert await first == {1: {10}}
+        assert await more == [{1: {10}, 2: {10, 11}}, {2: {10, 11}, 3: set()}]
+        assert calls == [(1, 1), (2, 4)]
+        assert await _stored(prefix, 2) == ["10:w1", "11:w1"]
     finally:
         await one.close()
