@@ -119,6 +119,22 @@ STORE = (
 )
 
 
+def _lookup(batch: list[log.Request]) -> tuple[list[int], list[int], list[int], list[str]]:
+    """The batch's rooms (sorted) and its (room, sender, client id) keys, column-wise."""
+    return (
+        sorted({r[0] for r in batch}),
+        [r[0] for r in batch],
+        [r[4] for r in batch],
+        [r[5] for r in batch],
+    )
+
+
+def _columns(records: list[log.NewRecord], at: datetime) -> list[list[Any]]:
+    """New records column-wise for unnest, the batch's timestamp between confidentiality and
+    the hashes."""
+    return [list(c) for c in zip(*((*r[:7], at, *r[7:]) for r in records), strict=True)]
+
+
 async def _blocked(
     conn: Any,
     batch: list[log.Request],
@@ -174,14 +190,7 @@ async def attempt(
 async def read(conn: Any, batch: list[log.Request], at: datetime) -> Plan:
     """READ, then number, chain and guard the batch against that one snapshot (pure)."""
     checked = guard.rooms_to_check(batch)
-    rows = await conn.fetch(
-        READ,
-        sorted({r[0] for r in batch}),
-        [r[0] for r in batch],
-        [r[4] for r in batch],
-        [r[5] for r in batch],
-        checked,
-    )
+    rows = await conn.fetch(READ, *_lookup(batch), checked)
     heads: dict[int, tuple[int, str]] = {}
     stored: dict[tuple[int, int, str], StoredEvent] = {}
     cases: list[tuple[int, bool, bool]] = []
@@ -210,8 +219,7 @@ async def store(conn: Any, plan: Plan) -> bool:
     if not plan.records:
         return True
     written = sorted({r[0] for r in plan.records})
-    at = plan.at
-    columns = [list(c) for c in zip(*((*r[:7], at, *r[7:]) for r in plan.records), strict=True)]
+    columns = _columns(plan.records, plan.at)
     return bool(
         await conn.fetchval(
             STORE_IF_HEADS,
@@ -232,13 +240,7 @@ async def commit_locked(
     async with conn.transaction():
         stored: dict[tuple[int, int, str], StoredEvent] = {}
         heads: dict[int, tuple[int, str]] = {}
-        rows = await conn.fetch(
-            LOCK_AND_FIND,
-            sorted({r[0] for r in batch}),
-            [r[0] for r in batch],
-            [r[4] for r in batch],
-            [r[5] for r in batch],
-        )
+        rows = await conn.fetch(LOCK_AND_FIND, *_lookup(batch))
         for kind, room_id, seq, text, sender_id, client_id, body, when in rows:
             if kind == 0:
                 heads[room_id] = (seq, text)
@@ -249,8 +251,7 @@ async def commit_locked(
         blocks = await _blocked(conn, batch, stored, at)
         kept = [r for i, r in enumerate(batch) if i not in blocks]
         results, records = log.sequence(kept, heads, stored, at)
-        # Column-wise for unnest, with the batch's timestamp between confidentiality and hashes.
-        columns = [list(c) for c in zip(*((*r[:7], at, *r[7:]) for r in records), strict=True)]
+        columns = _columns(records, at)
         if columns:
             await conn.execute(
                 STORE,
