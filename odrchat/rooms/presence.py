@@ -162,12 +162,14 @@ class RedisPresence:
                 self._sending, self._queued = self._queued, []
                 reads, self._reads = self._reads, []
                 answers: list[dict[int, list[object]]] | None = None
-                with _best_effort("exchange"):
-                    answers = await self._exchange(self._sending, [rooms for rooms, _ in reads])
-                self._sending = []
-                for i, (_rooms, answer) in enumerate(reads):
-                    if not answer.done():
-                        answer.set_result(None if answers is None else answers[i])
+                try:
+                    with _best_effort("exchange"):
+                        answers = await self._exchange(self._sending, [r for r, _ in reads])
+                finally:  # every read taken is answered, whatever became of the exchange
+                    self._sending = []
+                    for i, (_rooms, answer) in enumerate(reads):
+                        if not answer.done():
+                            answer.set_result(None if answers is None else answers[i])
         finally:
             self._exchanger = None
             for _rooms, answer in self._reads:  # cancelled (closing) with reads still queued

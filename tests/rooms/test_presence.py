@@ -151,3 +151,16 @@ async def test_changes_and_reads_queued_together_go_to_redis_in_one_call() -> No
         assert await _stored(prefix, 2) == ["10:w1", "11:w1"]
     finally:
         await one.close()
+
+
+async def test_with_redis_away_a_read_answers_with_the_workers_own_members() -> None:
+    """Nothing listens on the port: the exchange fails, every read taken is still answered
+    (with what this worker itself made online), and nothing raises."""
+    one = RedisPresence("redis://127.0.0.1:9/0", "w1", prefix="odrchat:test:away:")
+    try:
+        await one.add(4, 40)
+        await one.add(4, 41)
+        await one.remove(4, 41)
+        assert await asyncio.wait_for(one.online_in([4, 5]), 10) == {4: {40}, 5: set()}
+    finally:
+        await asyncio.wait_for(one.close(), 10)
