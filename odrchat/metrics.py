@@ -111,6 +111,11 @@ class Metrics:
             buckets=BATCH_BUCKETS,
             registry=r,
         )
+        self.head_moved = Counter(
+            "odrchat_writer_heads_moved",
+            "Group commits read again because another writer stored in one of their rooms first.",
+            registry=r,
+        )
         self.sockets = Gauge(
             "odrchat_sockets", "Open WebSockets.", registry=r, multiprocess_mode="livesum"
         )

@@ -34,6 +34,7 @@ asyncpg's UniqueViolationError, nothing stored; the writer then retries one mess
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,18 +154,24 @@ async def _blocked(
 
 
 async def commit(
-    conn: Any, batch: list[log.Request], at: datetime
+    conn: Any,
+    batch: list[log.Request],
+    at: datetime,
+    moved: Callable[[], None] | None = None,
 ) -> list[tuple[StoredEvent, bool] | Blocked]:
     """Store a batch on an asyncpg connection (outside a transaction block); (event, duplicate)
     per request, or Blocked for a message the mediator's control refuses (`rooms.guard`).
 
     A unique violation (another worker stored the same client id after READ) escapes as
     asyncpg's UniqueViolationError with nothing stored; the writer then retries one by one.
+    `moved` is called each time a try met a moved head (the writer counts them: metrics).
     """
     for _ in range(OPTIMISTIC_TRIES):
         outcome = await attempt(conn, batch, at)
         if outcome is not None:
             return outcome
+        if moved is not None:
+            moved()
     return await commit_locked(conn, batch, at)
 
 

@@ -179,7 +179,7 @@ class RoomWriter:
             assert conn is not None
             if fresh:  # named, so an operator (or a fault test) finds it in pg_stat_activity
                 await conn.execute(f"SET application_name = '{APPLICATION_NAME}'")
-            return await pg_batch.commit(conn, requests, at)
+            return await pg_batch.commit(conn, requests, at, self.metrics.head_moved.inc)
         except asyncpg.UniqueViolationError as exc:
             raise IntegrityError("batch", None, exc) from exc
         except Exception as exc:

@@ -153,8 +153,11 @@ async def test_after_every_optimistic_try_meets_a_moved_head_the_batch_takes_the
         return await real_store(conn, plan)
 
     monkeypatch.setattr(pg_batch, "store", store_after_another_worker)
-    outcome = await pg_batch.commit(conn, [_request(w, "paul", "x")], utcnow())
-    assert tries == pg_batch.OPTIMISTIC_TRIES
+    moved: list[int] = []
+    outcome = await pg_batch.commit(
+        conn, [_request(w, "paul", "x")], utcnow(), lambda: moved.append(1)
+    )
+    assert tries == len(moved) == pg_batch.OPTIMISTIC_TRIES  # each moved head was counted
     stored = outcome[0]
     assert not isinstance(stored, Blocked)
     assert stored[0].seq == pg_batch.OPTIMISTIC_TRIES + 1  # after the other worker's notes
