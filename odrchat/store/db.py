@@ -18,6 +18,7 @@ unique name. Everything odrchat runs is in a transaction; the one session-level 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -144,11 +145,16 @@ class Database:
             try:
                 return list(await conn.fetch(sql, *args))
             except Exception:
-                conn.terminate()  # it is being thrown away; the pool opens a new one
+                # Thrown away; the pool opens a new one. A connection whose backend died may
+                # already be back in the pool, released by asyncpg as it closed: then both
+                # calls refuse, and there is nothing left to do.
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    conn.terminate()
                 if attempt == 2:
                     raise
             finally:
-                await pool.release(conn)
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    await pool.release(conn)
         raise AssertionError("unreachable")
 
     async def _open_batch_pool(self) -> asyncpg.Pool:
