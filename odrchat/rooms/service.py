@@ -149,18 +149,12 @@ class RoomService:
             heads = await self.heads([a.room_id for a in found]) if found else {}
         return [(a, heads.get(a.room_id, 0)) for a in found]
 
-    async def open_room(
-        self, acc: RoomAccess, user_id: int, re_id: str | None, after: int | None
-    ) -> tuple[str, Opened]:
-        """A subscription's start: the room.snapshot frame and where its events begin (read in
-        a batch with every other subscription opening now; see rooms.replays)."""
-        return (await self.open_rooms([(acc, re_id, after)], user_id))[0]
-
     async def open_rooms(
         self, subs: Sequence[tuple[RoomAccess, str | None, int | None]], user_id: int
     ) -> list[tuple[str, Opened]]:
-        """`open_room` for several subscriptions of one socket (access, frame id, after), read
-        in one batch: a socket that subscribes to its rooms together costs one read of the
+        """Subscriptions' starts: for each (access, frame id, after), the room.snapshot frame and
+        where its events begin, read in a batch with every other subscription opening now (see
+        rooms.replays): a socket that subscribes to its rooms together costs one read of the
         database and one of presence, not one of each per room."""
         for acc, _re_id, _after in subs:
             if acc.actor.role == Role.ADMIN:
