@@ -15,10 +15,20 @@ waits for the app, and starts again once the app has taken it: two epoll_ctl sys
 their bookkeeping for every message a client sends, 5-7% of a busy worker's CPU in the
 benchmark's profiles. `WebSocketProtocol` pauses once BACKLOG messages wait instead, which
 still bounds what a flooding client can queue in the server.
+
+Every WebSocket frame uvicorn sends is its own `transport.write`, and asyncio sends each at once:
+one send() system call per frame. A socket's arrival is several frames written back to back
+(hello, then each room's snapshot and room.synced), and so is a message's ack followed by its
+delivery to the sender; on loopback the call also hands the data to the receiving socket, and
+the benchmark's profiles of a connect burst had a third of the workers' time inside it.
+`CorkedTransport` gathers what one socket writes in one turn of the event loop and sends it as
+one call at the end of that turn (or at once past CORK_LIMIT bytes, so flow control still
+applies to a large burst); nothing waits longer than the current turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 from typing import Any
@@ -28,10 +38,62 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.supervisors import Multiprocess
 
 BACKLOG = 16  # received WebSocket messages waiting for the app before reads pause
+CORK_LIMIT = 65536  # bytes gathered for one socket before they are sent without waiting
+
+
+class CorkedTransport:
+    """A transport whose writes of one event-loop turn leave as one send (see the module's
+    docstring); everything else is the wrapped transport's. Closing sends what is gathered
+    first; aborting drops it, as the wrapped transport drops its own buffer."""
+
+    __slots__ = ("_gathered", "_loop", "_size", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._gathered: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._gathered:
+            self._loop.call_soon(self.flush)
+        self._gathered.append(data)
+        self._size += len(data)
+        if self._size >= CORK_LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what was gathered (a no-op when nothing was, or the socket is closing)."""
+        if not self._gathered:
+            return
+        data = self._gathered[0] if len(self._gathered) == 1 else b"".join(self._gathered)
+        self._gathered.clear()
+        self._size = 0
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._gathered.clear()
+        self._size = 0
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, pausing reads only behind a backlog."""
+    """uvicorn's sans-I/O WebSocket protocol, pausing reads only behind a backlog, with the
+    frames of one event-loop turn sent together."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        super().connection_made(CorkedTransport(transport, self.loop))  # type: ignore[arg-type]
 
     def send_receive_event_to_app(self) -> None:
         paused = self.read_paused

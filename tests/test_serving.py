@@ -139,3 +139,90 @@ async def test_websocket_reads_pause_only_behind_a_backlog_and_lose_nothing() ->
     finally:
         server.should_exit = True
         await serving
+
+
+class Wrapped(asyncio.Transport):
+    """asyncio's transport interface, recording each write (what would be one send())."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closing = False
+        self.aborted = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        assert not self.closing, "written after close"
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def abort(self) -> None:
+        self.closing = self.aborted = True
+
+    def get_write_buffer_size(self) -> int:
+        return 7
+
+
+async def _next_turn() -> None:
+    await asyncio.sleep(0)
+
+
+async def test_the_frames_of_one_turn_leave_in_one_write_in_order() -> None:
+    from odrchat.serving import CorkedTransport
+
+    inner = Wrapped()
+    corked = CorkedTransport(inner, asyncio.get_running_loop())
+    for frame in (b"101", b"hello", b"", b"snapshot"):
+        corked.write(frame)
+    assert inner.writes == []  # nothing leaves before the turn ends
+    await _next_turn()
+    assert inner.writes == [b"101hellosnapshot"]
+    corked.write(b"synced")
+    await _next_turn()
+    assert inner.writes == [b"101hellosnapshot", b"synced"]
+    assert corked.get_write_buffer_size() == 7  # the rest is the wrapped transport's
+
+
+async def test_a_large_burst_is_written_at_once_so_flow_control_still_applies() -> None:
+    from odrchat.serving import CORK_LIMIT, CorkedTransport
+
+    inner = Wrapped()
+    corked = CorkedTransport(inner, asyncio.get_running_loop())
+    corked.write(b"a" * (CORK_LIMIT - 1))
+    assert inner.writes == []
+    corked.write(b"b")
+    assert inner.writes == [b"a" * (CORK_LIMIT - 1) + b"b"]
+    corked.write(b"c")
+    await _next_turn()
+    assert inner.writes[1:] == [b"c"]
+
+
+async def test_close_sends_what_was_gathered_abort_drops_it() -> None:
+    from odrchat.serving import CorkedTransport
+
+    loop = asyncio.get_running_loop()
+    inner = Wrapped()
+    corked = CorkedTransport(inner, loop)
+    corked.write(b"close frame")
+    corked.close()
+    assert inner.writes == [b"close frame"] and inner.closing
+    await _next_turn()  # the flush already scheduled finds nothing left to send
+    assert inner.writes == [b"close frame"]
+
+    inner = Wrapped()
+    corked = CorkedTransport(inner, loop)
+    corked.write(b"never sent")
+    corked.abort()
+    await _next_turn()
+    assert inner.writes == [] and inner.aborted
+
+    inner = Wrapped()
+    corked = CorkedTransport(inner, loop)
+    corked.write(b"too late")
+    inner.closing = True  # the connection went away within the turn
+    await _next_turn()
+    assert inner.writes == []

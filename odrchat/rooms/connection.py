@@ -130,12 +130,13 @@ class Connection:
         gone: cleanup is synchronous (the hub defers its broker and presence chores to its own
         loop), so a server that is shutting down never waits on a departed client.
         """
-        # First, ahead of anything the hub queued while hello was being read (rooms.changed).
-        self.outbox.put_first(Send(hello))
-        del hello  # the outbox holds it until sent; this frame lives as long as the socket
         self.reader_task = asyncio.current_task()
-        self.writer_task = asyncio.ensure_future(self._writer())
         try:
+            # First, ahead of anything the hub queued while hello was being read (rooms.changed),
+            # and in the same turn as the handshake's answer (they leave in one send).
+            await self.ws.send_text(hello)
+            del hello  # this frame would otherwise live as long as the socket
+            self.writer_task = asyncio.ensure_future(self._writer())
             await self._reader()
         except (_Stop, WebSocketDisconnect):
             pass
@@ -145,7 +146,8 @@ class Connection:
                 raise
         finally:
             self.dead = True
-            self.writer_task.cancel()
+            if self.writer_task is not None:
+                self.writer_task.cancel()
             self.hub.release(self)
 
     # -- reader -------------------------------------------------------------------------------
@@ -362,6 +364,10 @@ class Connection:
                     if sub is not None and sub.mode == "live" and sub.last < head:
                         await self._fill(room, sub, head)
                 case Replay(frame):
+                    # A client subscribes to its rooms back to back: one turn of the loop lets
+                    # the reader queue the subscriptions already received, so they are opened
+                    # in one batch and answered in one send.
+                    await asyncio.sleep(0)
                     more = self.outbox.take_replays()
                     await self._replay([frame, *(r.frame for r in more)])
                 case Reauth(case_id, quiet):

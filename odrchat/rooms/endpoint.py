@@ -37,8 +37,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     arrival = await services.rooms.arrivals.read(websocket.cookies.get(session_cookie))
     if arrival is not None and not await services.auth.admits(arrival.stamp):
         arrival = None
-    await websocket.accept()
     if arrival is None:
+        await websocket.accept()
         await _close(websocket, p.CLOSE_UNAUTHENTICATED)
         return
     hub = services.hub
@@ -47,10 +47,16 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     ip = websocket.client.host if websocket.client else ""
     conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id), stamp.session_id)
     if not hub.admit(conn):
+        await websocket.accept()
         await _close(websocket, p.CLOSE_TOO_MANY)
         return
     try:
-        await conn.run(await _hello(services, user, arrival))
+        # Admitted first, so whatever changes while hello is read follows it (rooms.changed);
+        # accepted only once hello is ready, so the handshake's answer and hello leave in one
+        # send (odrchat.serving.CorkedTransport) instead of two.
+        hello = await _hello(services, user, arrival)
+        await websocket.accept()
+        await conn.run(hello)
     finally:
         hub.release(conn)
 

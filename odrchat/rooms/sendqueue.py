@@ -104,11 +104,6 @@ class Outbox:
         self._wake()
         return True
 
-    def put_first(self, item: Item) -> None:
-        """Put an item ahead of everything queued (`hello`: the contract's first frame)."""
-        self._items.insert(0, item)
-        self._wake()
-
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():

@@ -17,7 +17,6 @@ import pytest
 
 from odrchat import protocol as p
 from odrchat.rooms.limits import TYPING_EVERY, SocketLimits, TypingGate, Verdict
-from odrchat.rooms.sendqueue import ROOMS_CHANGED, Outbox, Send
 from tests.cluster import Client, Cluster, Disconnected, cluster, fresh_database
 from tests.rooms.world import World, world
 from tests.services import redis_url
@@ -174,11 +173,3 @@ def test_the_typing_gate_sends_the_first_change_and_the_last_held_one() -> None:
     assert gate.offer(key, True, 12.1) == (True, None)  # a second after the last one sent
     gate.forget(key)
     assert gate.release(key, 13.0) is None
-
-
-async def test_hello_goes_ahead_of_what_was_queued_while_it_was_read() -> None:
-    box = Outbox(10)
-    assert box.put(ROOMS_CHANGED)
-    box.put_first(Send("hello"))
-    assert await box.get() == Send("hello")
-    assert await box.get() is ROOMS_CHANGED
