@@ -38,8 +38,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if arrival is not None and not await services.auth.admits(arrival.stamp):
         arrival = None
     if arrival is None:
-        await websocket.accept()
-        await _close(websocket, p.CLOSE_UNAUTHENTICATED)
+        await _refuse(websocket, p.CLOSE_UNAUTHENTICATED)
         return
     hub = services.hub
     stamp = arrival.stamp
@@ -47,8 +46,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     ip = websocket.client.host if websocket.client else ""
     conn = Connection(websocket, user, hub, ip, hub.user_bucket(user.id), stamp.session_id)
     if not hub.admit(conn):
-        await websocket.accept()
-        await _close(websocket, p.CLOSE_TOO_MANY)
+        await _refuse(websocket, p.CLOSE_TOO_MANY)
         return
     try:
         # Admitted first, so whatever changes while hello is read follows it (rooms.changed);
@@ -67,7 +65,9 @@ async def _hello(services: Services, user: Viewer, arrival: Arrival) -> str:
     return p.hello(user.id, user.display_name, [acc.describe(head) for acc, head in rooms])
 
 
-async def _close(websocket: WebSocket, code: int) -> None:
+async def _refuse(websocket: WebSocket, code: int) -> None:
+    """Accept, then close with `code` at once: the client reads why it was refused."""
+    await websocket.accept()
     if websocket.application_state == WebSocketState.DISCONNECTED:
         return
     if websocket.client_state == WebSocketState.DISCONNECTED:
