@@ -13,6 +13,8 @@ from odrchat.store.db import Database
 from tests.s3 import S3Endpoint, moto_server
 from tests.services import create_pg_database, drop_pg_database, postgres_url, run_sync
 
+pytest_plugins = ["tests.hangs", "pytester"]
+
 SECRET = Secret("test-secret-key-0123456789-abcdefghijklmnop")
 
 
