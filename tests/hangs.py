@@ -115,7 +115,7 @@ def dumps(directory: Path) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if hasattr(terminalreporter.config, "workerinput"):  # an xdist worker: the controller reports
         return
     directory = Path(os.environ[DIR_VARIABLE])
     for text in dumps(directory):

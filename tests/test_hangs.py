@@ -16,6 +16,8 @@ def _inner_run(monkeypatch: pytest.MonkeyPatch) -> None:
     # The inner run imports tests.hangs from this checkout and picks a directory of its own.
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.delenv(DIR_VARIABLE, raising=False)
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
 
 
 HUNG = """

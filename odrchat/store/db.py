@@ -37,6 +37,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long `dispose` waits for connections SQLAlchemy is still closing (see `_settle_closes`).
+SETTLE_WITHIN = 1.0
+GRACEFUL_CLOSE = "_terminate_graceful_close"
 # The batch pool: batched reads run under the room service's read slots, so a few suffice.
 BATCH_POOL_SIZE = 8
 BATCH_ACQUIRE_TIMEOUT = 30.0
@@ -192,6 +195,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await _settle_closes()
         pool, self._batch_pool = self._batch_pool, None
         self._batch_pool_opening = None
         if pool is not None:
@@ -200,6 +204,34 @@ class Database:
                     await pool.close()
             except TimeoutError:
                 pool.terminate()
+
+
+async def _settle_closes(within: float = SETTLE_WITHIN) -> None:
+    """End the closes SQLAlchemy left running, so the event loop can stop.
+
+    A task cancelled in the middle of a statement (a background loop at shutdown) has its
+    connection closed by SQLAlchemy in a shielded task of its own. With aiosqlite 0.22 that task
+    can end up waiting for a worker thread that has already stopped: it then ends only when
+    cancelled while it waits there. `asyncio.run` cancels each leftover task once when the loop
+    stops, and if that one cancel lands earlier in the close, the loop's teardown waits for ever
+    (a test run's worker, or a server's shutdown, hung). So: wait for them briefly, then cancel
+    each until it has ended (sqlalchemy#13039 and wapiti#802 describe the same deadlock).
+    """
+    current = asyncio.current_task()
+    closing = [
+        t
+        for t in asyncio.all_tasks()
+        if t is not current and getattr(t.get_coro(), "__qualname__", "").endswith(GRACEFUL_CLOSE)
+    ]
+    if not closing:
+        return
+    _, pending = await asyncio.wait(closing, timeout=within)
+    for task in pending:
+        for _ in range(3):
+            task.cancel()
+            await asyncio.wait([task], timeout=within)
+            if task.done():
+                break
 
 
 def _ensure_sqlite_dir(url: str) -> None:

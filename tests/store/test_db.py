@@ -1,15 +1,17 @@
-"""The database handle: SQLite readers never wait for a writer; a batched read on PostgreSQL
-survives a connection whose backend died."""
+"""The database handle: SQLite readers never wait for a writer; a connection closed because its
+task was cancelled mid-statement does not keep the event loop from stopping; a batched read on
+PostgreSQL survives a connection whose backend died."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from odrchat.store.db import Database
+from odrchat.store.db import GRACEFUL_CLOSE, Database
 from tests.services import postgres_url
 
 
@@ -39,6 +41,53 @@ async def test_sqlite_reads_do_not_wait_for_an_open_write(tmp_path: Path) -> Non
         async with db.read() as s:
             assert (await s.exec(text("SELECT v FROM t"))).scalar() == 2  # type: ignore[call-overload]
     finally:
+        await db.dispose()
+
+
+def _closing() -> list[asyncio.Task[object]]:
+    """The connection closes SQLAlchemy is running in tasks of their own."""
+    return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith(GRACEFUL_CLOSE)]  # type: ignore[union-attr]
+
+
+async def _until(condition: object, turns: int = 10_000) -> None:
+    for _ in range(turns):
+        if condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never happened")
+
+
+async def test_a_connection_cancelled_mid_statement_is_closed_by_dispose(tmp_path: Path) -> None:
+    """A background loop cancelled at shutdown while it waits for SQLite's write lock: the
+    close SQLAlchemy starts for its connection must not outlive `dispose` (left over, it could
+    keep the event loop's teardown waiting for ever: CI's worker hung in a TestClient's exit)."""
+    path = tmp_path / "db.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        await db.ping()  # the file exists, in WAL mode
+        holder.execute("BEGIN IMMEDIATE")  # someone else holds the write lock
+
+        async def writer() -> None:
+            async with db.session() as s:
+                await s.exec(text("SELECT 1"))  # type: ignore[call-overload]  # BEGIN IMMEDIATE waits
+
+        task = asyncio.create_task(writer())
+        await _until(lambda: task.done() or db.engine.pool.checkedout() == 1)
+        await _until(lambda: True, turns=10)  # BEGIN IMMEDIATE is queued on the worker thread
+        task.cancel()  # mid-statement: SQLAlchemy closes the connection in a shielded task
+        await _until(lambda: bool(_closing()))
+        task.cancel()  # a shutdown that gives up on it: SQLAlchemy force-closes as well
+        holder.rollback()  # the worker thread finishes the BEGIN, the close, and stops
+        await asyncio.wait([task], timeout=10)
+        assert task.cancelled()
+        assert _closing(), "SQLAlchemy's close is still waiting"
+
+        async with asyncio.timeout(10):
+            await db.dispose()
+        assert _closing() == []
+    finally:
+        holder.close()
         await db.dispose()
 
 
