@@ -6,7 +6,8 @@ test arms `faulthandler.dump_traceback_later` on a file of its own process; the 
 from faulthandler's watchdog thread straight to the file, whatever the test's threads are doing.
 A few seconds later a Python timer adds the stack of every asyncio task of every running event
 loop (a hang in async code shows up there; the threads only show a loop waiting in select).
-At the end of the run the controller prints every dump it finds, under "hung tests".
+At the end of the run the controller prints every dump it finds, each under "hung test: the
+stacks of every thread".
 
 Tests outside the serial part (not ``slow``, not ``browser``) take seconds; they get a bound of
 `FAST_TIMEOUT` instead of the suite's 900 s, so a hang costs minutes of CI, not a quarter hour.
@@ -35,6 +36,7 @@ HEADER = "test: "
 MARK = "Timeout ("  # how faulthandler's dump begins
 
 _file: IO[str] | None = None
+_owner = pytest.StashKey[bool]()  # set where this run created the directory (it removes it)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,9 +44,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if DIR_VARIABLE not in os.environ:
         os.environ[DIR_VARIABLE] = tempfile.mkdtemp(prefix="odrchat-hangs-")
         config.stash[_owner] = True
-
-
-_owner = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -20,6 +20,15 @@ def _inner_run(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _run_under_xdist(pytester: pytest.Pytester) -> str:
+    """Run the inner tests on one xdist worker; what the controller printed."""
+    result = pytester.runpytest_subprocess(
+        "-p", "tests.hangs", "-n", "1", "-p", "no:cacheprovider", "-o", "timeout_method=thread"
+    )
+    assert result.ret != 0
+    return result.stdout.str()
+
+
 HUNG = """
 import threading
 import time
@@ -41,11 +50,7 @@ def test_quick():
 
 def test_a_hung_test_is_stopped_and_its_stacks_are_reported(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_inner=HUNG)
-    result = pytester.runpytest_subprocess(
-        "-p", "tests.hangs", "-n", "1", "-p", "no:cacheprovider", "-o", "timeout_method=thread"
-    )
-    out = result.stdout.str()
-    assert result.ret != 0
+    out = _run_under_xdist(pytester)
     assert "hung test: the stacks of every thread" in out
     assert "test: test_inner.py::test_waits_forever_on_a_lock" in out
     assert "in test_waits_forever_on_a_lock" in out  # the frame it hung in
@@ -89,10 +94,6 @@ async def test_an_awaited_event_never_set():
 def test_a_hung_task_shows_its_await(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_inner=ASYNC_HUNG)
     pytester.makeini("[pytest]\nasyncio_mode = auto\n")
-    result = pytester.runpytest_subprocess(
-        "-p", "tests.hangs", "-n", "1", "-p", "no:cacheprovider", "-o", "timeout_method=thread"
-    )
-    out = result.stdout.str()
-    assert result.ret != 0
+    out = _run_under_xdist(pytester)
     assert "asyncio tasks of" in out
     assert "in waits_for_nothing" in out

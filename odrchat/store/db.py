@@ -206,6 +206,16 @@ class Database:
                 pool.terminate()
 
 
+def closing_connections() -> list[asyncio.Task[Any]]:
+    """The connection closes SQLAlchemy is running in tasks of their own on this loop."""
+    current = asyncio.current_task()
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if t is not current and getattr(t.get_coro(), "__qualname__", "").endswith(GRACEFUL_CLOSE)
+    ]
+
+
 async def _settle_closes(within: float = SETTLE_WITHIN) -> None:
     """End the closes SQLAlchemy left running, so the event loop can stop.
 
@@ -217,12 +227,7 @@ async def _settle_closes(within: float = SETTLE_WITHIN) -> None:
     (a test run's worker, or a server's shutdown, hung). So: wait for them briefly, then cancel
     each until it has ended (sqlalchemy#13039 and wapiti#802 describe the same deadlock).
     """
-    current = asyncio.current_task()
-    closing = [
-        t
-        for t in asyncio.all_tasks()
-        if t is not current and getattr(t.get_coro(), "__qualname__", "").endswith(GRACEFUL_CLOSE)
-    ]
+    closing = closing_connections()
     if not closing:
         return
     _, pending = await asyncio.wait(closing, timeout=within)

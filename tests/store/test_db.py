@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from odrchat.store.db import GRACEFUL_CLOSE, Database
+from odrchat.store.db import Database, closing_connections
 from tests.services import postgres_url
 
 
@@ -44,11 +44,6 @@ async def test_sqlite_reads_do_not_wait_for_an_open_write(tmp_path: Path) -> Non
         await db.dispose()
 
 
-def _closing() -> list[asyncio.Task[object]]:
-    """The connection closes SQLAlchemy is running in tasks of their own."""
-    return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith(GRACEFUL_CLOSE)]  # type: ignore[union-attr]
-
-
 async def _until(condition: object, turns: int = 10_000) -> None:
     for _ in range(turns):
         if condition():  # type: ignore[operator]
@@ -76,16 +71,16 @@ async def test_a_connection_cancelled_mid_statement_is_closed_by_dispose(tmp_pat
         await _until(lambda: task.done() or db.engine.pool.checkedout() == 1)
         await _until(lambda: True, turns=10)  # BEGIN IMMEDIATE is queued on the worker thread
         task.cancel()  # mid-statement: SQLAlchemy closes the connection in a shielded task
-        await _until(lambda: bool(_closing()))
+        await _until(lambda: bool(closing_connections()))
         task.cancel()  # a shutdown that gives up on it: SQLAlchemy force-closes as well
         holder.rollback()  # the worker thread finishes the BEGIN, the close, and stops
         await asyncio.wait([task], timeout=10)
         assert task.cancelled()
-        assert _closing(), "SQLAlchemy's close is still waiting"
+        assert closing_connections(), "SQLAlchemy's close is still waiting"
 
         async with asyncio.timeout(10):
             await db.dispose()
-        assert _closing() == []
+        assert closing_connections() == []
     finally:
         holder.close()
         await db.dispose()
