@@ -43,7 +43,7 @@ from odrchat.documents.service import DocumentService
 from odrchat.errors import NotFound
 from odrchat.figures.routes import ENDPOINTS as FIGURES_ENDPOINTS
 from odrchat.i18n import COOKIE as LANGUAGE_COOKIE
-from odrchat.i18n import N_, languages
+from odrchat.i18n import N_, languages, load_catalogs
 from odrchat.logs import bind_request, new_socket_id
 from odrchat.logs import configure as configure_logging
 from odrchat.metrics import CONTENT_TYPE_LATEST, Metrics, authorised
@@ -272,6 +272,9 @@ def create_app(
             safety=safety,
             control=control,
         )
+        # What the first requests after a start would otherwise wait for.
+        load_catalogs()
+        await db.open()
         loops = Loops()
         try:
             # If a loop crashes the app stops loudly instead of running on with a deaf broker

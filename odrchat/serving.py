@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -93,8 +93,9 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     frames of one event-loop turn sent together."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        super().connection_made(CorkedTransport(transport, self.loop))  # type: ignore[arg-type]
+        # uvloop's TCPTransport is not a subclass of asyncio.Transport, but has its methods.
+        corked = CorkedTransport(cast(asyncio.Transport, transport), self.loop)
+        super().connection_made(corked)  # type: ignore[arg-type]
 
     def send_receive_event_to_app(self) -> None:
         paused = self.read_paused

@@ -94,3 +94,13 @@ def test_unknown_api_paths_are_404(settings: Settings) -> None:
         missing = c.get("/api/nothing-here")
         assert missing.status_code == 404
         assert missing.json() == {"error": {"code": "not_found", "message": "Not found."}}
+
+
+def test_every_catalog_is_compiled_when_the_app_starts(settings: Settings) -> None:
+    """Not when a reader first needs one: compiling the Spanish catalog blocked the event loop
+    for tens of milliseconds in the middle of the first connections after a restart."""
+    from odrchat.i18n import languages, translations
+
+    translations.cache_clear()
+    with client_for(settings):
+        assert translations.cache_info().currsize == len(languages())

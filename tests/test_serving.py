@@ -226,3 +226,42 @@ async def test_close_sends_what_was_gathered_abort_drops_it() -> None:
     inner.closing = True  # the connection went away within the turn
     await _next_turn()
     assert inner.writes == []
+
+
+class NotAsyncioTransport:
+    """A transport with asyncio's methods that does not subclass asyncio.Transport, as
+    uvloop's TCPTransport (uvicorn picks uvloop whenever it is installed)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(
+            name, default
+        )
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return False
+
+
+async def test_a_transport_of_another_event_loop_is_corked_too() -> None:
+    """Every WebSocket handshake failed with an AssertionError under uvloop, whose transport
+    is not an asyncio.Transport: the protocol takes any transport and corks it."""
+    from uvicorn.server import ServerState
+
+    from odrchat.serving import Config, CorkedTransport, WebSocketProtocol
+
+    config = Config(app=lambda scope, receive, send: None, ws="websockets-sansio")
+    config.load()
+    assert config.ws_protocol_class is WebSocketProtocol
+    protocol = WebSocketProtocol(config, ServerState(), {}, _loop=asyncio.get_running_loop())
+    transport = NotAsyncioTransport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    assert isinstance(protocol.transport, CorkedTransport)
+    assert protocol.client == ("127.0.0.1", 50000)
+    protocol.transport.write(b"frame")
+    await _next_turn()
+    assert transport.writes == [b"frame"]

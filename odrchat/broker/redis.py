@@ -14,11 +14,14 @@ hub's head check fetches what they stored within a few seconds).
 
 Two connections, both owned here:
 
-- Publisher: ONE connection (a pool capped at 1). Concurrent publish() calls append to an
+- Publisher: ONE connection, held here (no pool). Concurrent publish() calls append to an
   outbox; one sender task sends the whole outbox at once (bus items framed into one PUBLISH,
-  direct ones as their own, in order) while the next publishes queue behind it. Thousands of
-  concurrent publishes cost a few round trips and one socket (a task per publish on an ordinary
-  pool runs into "Too many connections").
+  direct ones as their own, in order, written together and answered in order) while the next
+  publishes queue behind it. Thousands of concurrent publishes cost a few round trips and one
+  socket (a task per publish on an ordinary pool runs into "Too many connections"). One timeout
+  bounds each send and its answers: redis-py's per-command socket timeout started a task for
+  every send and a timer for every read, and its pool checked the connection on every command.
+  A send that finds the connection broken (a Redis restart) reconnects and is tried once more.
 - Listener: one raw connection, read only by run(). redis-py's PubSub is not used because its
   retry layer reconnects and re-subscribes silently, and a silent reconnect is exactly the gap
   the consumer must hear about.
@@ -49,7 +52,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import ConnectionPool
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -129,7 +132,8 @@ class RedisBroker(Broker):
         self._timeout = timeout
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
-        self._publisher: Redis | None = None
+        self._publisher_pool: ConnectionPool | None = None
+        self._publisher: AbstractConnection | None = None
         self._listener_pool: ConnectionPool | None = None
         self._conn: AbstractConnection | None = None  # the listener's, once subscriptions are sent
         # Held while writing to or closing the listener connection. redis-py reconnects a closed
@@ -153,21 +157,18 @@ class RedisBroker(Broker):
             "socket_connect_timeout": self._timeout,
             "socket_timeout": self._timeout,
         }
-        # One retry on a broken socket, for the stale pooled connection left by a Redis restart.
-        publisher_retry = Retry(NoBackoff(), 1, (RedisConnectionError,))
-        self._publisher = Redis(
-            connection_pool=self._address.pool(
-                max_connections=1,
-                retry=publisher_retry,
-                client_name=f"{self._prefix}publisher",
-                **common,
-            )
+        self._publisher_pool = self._address.pool(
+            protocol=2,
+            socket_connect_timeout=self._timeout,
+            retry=Retry(NoBackoff(), 0),
+            client_name=f"{self._prefix}publisher",
         )
+        self._publisher = self._publisher_pool.make_connection()  # type: ignore[no-untyped-call]
         self._listener_pool = self._address.pool(
             retry=Retry(NoBackoff(), 0), client_name=self.listener_name, **common
         )
         try:
-            await self._publisher.ping()
+            await self._exchange(self._publisher, [("PING",)])
         except (RedisError, OSError) as exc:
             self._mark_down(str(exc))
             logger.warning("redis broker: %s unreachable at start (%s)", self._address, exc)
@@ -209,9 +210,10 @@ class RedisBroker(Broker):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
         if self._publisher is not None:
-            await self._publisher.aclose(close_connection_pool=False)
-            await close_pool(self._publisher.connection_pool)
+            await self._publisher.disconnect()
             self._publisher = None
+        if self._publisher_pool is not None:
+            await close_pool(self._publisher_pool)
         if self._listener_pool is not None:
             await close_pool(self._listener_pool)
 
@@ -295,7 +297,7 @@ class RedisBroker(Broker):
             self._sender = asyncio.ensure_future(self._send_all(publisher))
         return item
 
-    async def _send_all(self, publisher: Redis) -> None:
+    async def _send_all(self, publisher: AbstractConnection) -> None:
         try:
             while self._outbox:
                 batch, self._outbox = self._outbox, []
@@ -308,17 +310,15 @@ class RedisBroker(Broker):
                     item.sent.set_result(None)
             self._outbox = []
 
-    async def _flush(self, publisher: Redis, batch: list[_Outgoing]) -> None:
+    async def _flush(self, publisher: AbstractConnection, batch: list[_Outgoing]) -> None:
         reason, cause = "publish interrupted", None
         try:
-            commands = list(self._commands(batch))
-            if len(commands) == 1:  # the common case: skip the pipeline's overhead
-                await publisher.publish(*commands[0])
-            else:
-                async with publisher.pipeline(transaction=False) as pipe:
-                    for key, payload in commands:
-                        pipe.publish(key, payload)
-                    await pipe.execute()
+            commands = [("PUBLISH", key, payload) for key, payload in self._commands(batch)]
+            try:
+                await self._exchange(publisher, commands)
+            except RedisConnectionError:
+                # Most likely the connection a Redis restart left behind: once more, afresh.
+                await self._exchange(publisher, commands)
             reason = ""
         except (RedisError, OSError) as exc:
             reason, cause = f"redis publish failed: {exc}", exc
@@ -329,6 +329,14 @@ class RedisBroker(Broker):
                     item.error.__cause__ = cause
                 if not item.sent.done():
                     item.sent.set_result(None)
+
+    async def _exchange(self, conn: AbstractConnection, commands: list[tuple[Any, ...]]) -> None:
+        """Send `commands` together and read their answers, within the broker's timeout; a
+        failure leaves the connection closed (redis-py closes it), to be opened on next use."""
+        async with asyncio.timeout(self._timeout):
+            await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+            for _ in commands:
+                await conn.read_response()
 
     def _commands(self, batch: list[_Outgoing]) -> Iterator[tuple[str, bytes]]:
         """The PUBLISH commands (Redis channel, payload) for a batch, in the batch's order:

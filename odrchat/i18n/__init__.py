@@ -23,7 +23,7 @@ English.
 
 from __future__ import annotations
 
-from odrchat.i18n.catalogs import DEFAULT, languages, translations
+from odrchat.i18n.catalogs import DEFAULT, languages, load_catalogs, translations
 from odrchat.i18n.negotiation import COOKIE, negotiate, parse_accept_language
 from odrchat.i18n.texts import Texts, texts_for
 
@@ -33,6 +33,7 @@ __all__ = [
     "N_",
     "Texts",
     "languages",
+    "load_catalogs",
     "negotiate",
     "parse_accept_language",
     "texts_for",

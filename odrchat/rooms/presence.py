@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Protocol, cast
+
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError
 
 from odrchat.broker.address import RedisAddress, close_pool
 
@@ -114,20 +118,14 @@ class RedisPresence:
     def __init__(
         self, url: str | RedisAddress, worker_id: str, *, prefix: str = "odrchat:presence:"
     ) -> None:
-        from redis.asyncio import Redis
-
         address = url if isinstance(url, RedisAddress) else RedisAddress(url)
-        # A blocking pool: a burst of subscriptions (a reconnect storm) queues for the four
-        # connections instead of failing with "Too many connections".
-        pool = address.pool(
-            blocking=True,
-            max_connections=4,
-            timeout=REDIS_TIMEOUT,
-            socket_timeout=REDIS_TIMEOUT,
-            socket_connect_timeout=REDIS_TIMEOUT,
-        )
-        self._redis = Redis(connection_pool=pool)
-        self._sync = self._redis.register_script(SYNC)
+        # One exchange is out at a time, so one connection, held here rather than pooled, with
+        # no timeout per command: `_sync` bounds the whole call instead. Through a redis-py
+        # client, each call also took a connection from a pool, started a task to bound its
+        # send and a timer to bound its read, most of what a call cost this worker.
+        self._pool = address.pool(socket_connect_timeout=REDIS_TIMEOUT)
+        self._conn: AbstractConnection = self._pool.make_connection()  # type: ignore[no-untyped-call]
+        self._sha = hashlib.sha1(SYNC.encode()).hexdigest()
         self.worker_id = worker_id
         self.prefix = prefix
         # This worker's changes not yet in Redis, oldest first: (online?, room, user), and the
@@ -207,6 +205,20 @@ class RedisPresence:
             at += len(rooms)
         return answers
 
+    async def _sync(self, *, keys: list[str], args: list[str]) -> list[list[object]]:
+        """Run SYNC (by its digest; loaded by EVAL if Redis does not have it): connecting if
+        need be, within REDIS_TIMEOUT. A call that fails or runs out of time leaves the
+        connection closed (redis-py closes it), so no late answer is read as the next one's."""
+        conn = self._conn
+        async with asyncio.timeout(REDIS_TIMEOUT):
+            try:
+                await conn.send_command("EVALSHA", self._sha, len(keys), *keys, *args)
+                found = await conn.read_response()
+            except NoScriptError:
+                await conn.send_command("EVAL", SYNC, len(keys), *keys, *args)
+                found = await conn.read_response()
+        return cast(list[list[object]], found)
+
     def _overlay(
         self, found: dict[int, list[object]], pending: Iterable[tuple[bool, int, int]]
     ) -> dict[int, set[int]]:
@@ -258,8 +270,8 @@ class RedisPresence:
 
     async def close(self) -> None:
         await self.flush()
-        await self._redis.aclose(close_connection_pool=False)
-        await close_pool(self._redis.connection_pool)
+        await self._conn.disconnect()
+        await close_pool(self._pool)
 
 
 def _users(names: Iterable[str]) -> set[int]:

@@ -42,6 +42,7 @@ SETTLE_WITHIN = 1.0
 GRACEFUL_CLOSE = "_terminate_graceful_close"
 # The batch pool: batched reads run under the room service's read slots, so a few suffice.
 BATCH_POOL_SIZE = 8
+BATCH_POOL_OPEN = 4  # connections opened when the app starts (`Database.open`) and kept open
 BATCH_ACQUIRE_TIMEOUT = 30.0
 
 T = TypeVar("T")
@@ -144,7 +145,12 @@ class Database:
         assert not self.is_sqlite, "fetch_batch is for PostgreSQL"
         pool = self._batch_pool or await self._open_batch_pool()
         for attempt in (1, 2):
-            conn = await pool.acquire(timeout=BATCH_ACQUIRE_TIMEOUT)
+            if pool.get_idle_size():
+                # No wait: asyncpg's own timeout would start a task for every check-out.
+                conn = await pool.acquire()
+            else:
+                async with asyncio.timeout(BATCH_ACQUIRE_TIMEOUT):
+                    conn = await pool.acquire()
             try:
                 return list(await conn.fetch(sql, *args))
             except Exception:
@@ -160,14 +166,28 @@ class Database:
                     await pool.release(conn)
         raise AssertionError("unreachable")
 
+    async def open(self) -> None:
+        """Open now what the first requests would otherwise wait for: on PostgreSQL, the batch
+        pool with BATCH_POOL_OPEN connections (after a restart, the first sockets to arrive
+        paid for them, about a tenth of a millisecond of CPU each in a round of 1,518)."""
+        if not self.is_sqlite:
+            await self._open_batch_pool()
+
+    @property
+    def batch_connections(self) -> int:
+        """Connections the batch pool holds open now (0 before it is opened, and on SQLite)."""
+        return self._batch_pool.get_size() if self._batch_pool is not None else 0
+
     async def _open_batch_pool(self) -> asyncpg.Pool:
         """Open the batch pool once, however many callers ask for it at the same time."""
         if self._batch_pool_opening is None:
             self._batch_pool_opening = asyncio.ensure_future(
                 asyncpg.create_pool(
                     self._batch_dsn,
-                    min_size=0,
+                    min_size=BATCH_POOL_OPEN,
                     max_size=BATCH_POOL_SIZE,
+                    # Kept open: closing an idle one would cost a timer at every check-in.
+                    max_inactive_connection_lifetime=0,
                     reset=_keep_session,
                     # Behind PgBouncer: unnamed statements only (see the module docstring).
                     statement_cache_size=0 if self.pgbouncer else 100,

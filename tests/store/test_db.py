@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from odrchat.store.db import Database, closing_connections
+from odrchat.store.db import BATCH_POOL_OPEN, Database, closing_connections
 from tests.services import postgres_url
 
 
@@ -100,5 +100,33 @@ async def test_a_batched_read_whose_connection_died_runs_again_on_a_fresh_one() 
         assert second != first
         [(third,)] = await db.fetch_batch("SELECT pg_backend_pid()")
         assert third == second  # the fresh connection is kept and reused
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_open_connects_the_batch_reads_before_anyone_asks() -> None:
+    """After a restart the first sockets used to pay for opening the batch pool's connections:
+    `open` (run as the app starts) opens them, and reads then use those."""
+    db = Database(postgres_url())
+    try:
+        assert db.batch_connections == 0
+        await db.open()
+        assert db.batch_connections == BATCH_POOL_OPEN
+        pids = await asyncio.gather(*(db.fetch_batch("SELECT pg_backend_pid()") for _ in range(3)))
+        assert len({pid for [(pid,)] in pids}) == 3
+        assert db.batch_connections == BATCH_POOL_OPEN  # none more was needed
+        await db.open()  # once only
+        assert db.batch_connections == BATCH_POOL_OPEN
+    finally:
+        await db.dispose()
+    assert db.batch_connections == 0
+
+
+async def test_open_on_sqlite_has_nothing_to_open(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'open.db'}")
+    try:
+        await db.open()
+        assert db.batch_connections == 0
     finally:
         await db.dispose()
