@@ -12,14 +12,17 @@ host and port are ignored).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool
-from redis.asyncio.connection import parse_url
+from redis.asyncio.connection import AbstractConnection, parse_url
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.exceptions import ResponseError
 
-__all__ = ["DEFAULT_URL", "RedisAddress", "close_pool"]
+__all__ = ["DEFAULT_URL", "RedisAddress", "close_pool", "exchange"]
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -74,3 +77,31 @@ async def close_pool(pool: ConnectionPool) -> None:
     if manager is not None:
         for client in manager.sentinels:
             await client.aclose()
+
+
+async def exchange(
+    conn: AbstractConnection, commands: Sequence[tuple[Any, ...]], within: float
+) -> list[Any]:
+    """Send `commands` together on a connection its owner holds (no pool) and read their
+    answers in order, all within `within` seconds; reconnects first if the connection is closed.
+
+    One timer for the whole exchange: through a redis-py client every command also took a
+    connection from a pool and checked it for stray data, started a task to bound its send and
+    set a timer to bound its read. A failure or a timeout leaves the connection closed (redis-py
+    closes it on any error, cancellation included), so a late answer is never read as the next
+    exchange's. An error answer (ResponseError) is raised once every answer has been read, for
+    the same reason.
+    """
+    async with asyncio.timeout(within):
+        await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+        answers: list[Any] = []
+        error: ResponseError | None = None
+        for _ in commands:
+            try:
+                answers.append(await conn.read_response())
+            except ResponseError as exc:
+                error = error or exc
+                answers.append(exc)
+    if error is not None:
+        raise error
+    return answers

@@ -19,9 +19,8 @@ Two connections, both owned here:
   direct ones as their own, in order, written together and answered in order) while the next
   publishes queue behind it. Thousands of concurrent publishes cost a few round trips and one
   socket (a task per publish on an ordinary pool runs into "Too many connections"). One timeout
-  bounds each send and its answers: redis-py's per-command socket timeout started a task for
-  every send and a timer for every read, and its pool checked the connection on every command.
-  A send that finds the connection broken (a Redis restart) reconnects and is tried once more.
+  bounds each send and its answers (`address.exchange`). A send that finds the connection
+  broken (a Redis restart) reconnects and is tried once more.
 - Listener: one raw connection, read only by run(). redis-py's PubSub is not used because its
   retry layer reconnects and re-subscribes silently, and a silent reconnect is exactly the gap
   the consumer must hear about.
@@ -61,7 +60,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from odrchat.background import stop_if_cancelled
-from odrchat.broker.address import DEFAULT_URL, RedisAddress, close_pool
+from odrchat.broker.address import DEFAULT_URL, RedisAddress, close_pool, exchange
 from odrchat.broker.base import DEFAULT_QUEUE_SIZE, Broker, BrokerError, Message, Resynced
 
 __all__ = ["DEFAULT_URL", "RedisBroker"]
@@ -168,7 +167,7 @@ class RedisBroker(Broker):
             retry=Retry(NoBackoff(), 0), client_name=self.listener_name, **common
         )
         try:
-            await self._exchange(self._publisher, [("PING",)])
+            await exchange(self._publisher, [("PING",)], self._timeout)
         except (RedisError, OSError) as exc:
             self._mark_down(str(exc))
             logger.warning("redis broker: %s unreachable at start (%s)", self._address, exc)
@@ -315,10 +314,10 @@ class RedisBroker(Broker):
         try:
             commands = [("PUBLISH", key, payload) for key, payload in self._commands(batch)]
             try:
-                await self._exchange(publisher, commands)
+                await exchange(publisher, commands, self._timeout)
             except RedisConnectionError:
                 # Most likely the connection a Redis restart left behind: once more, afresh.
-                await self._exchange(publisher, commands)
+                await exchange(publisher, commands, self._timeout)
             reason = ""
         except (RedisError, OSError) as exc:
             reason, cause = f"redis publish failed: {exc}", exc
@@ -329,14 +328,6 @@ class RedisBroker(Broker):
                     item.error.__cause__ = cause
                 if not item.sent.done():
                     item.sent.set_result(None)
-
-    async def _exchange(self, conn: AbstractConnection, commands: list[tuple[Any, ...]]) -> None:
-        """Send `commands` together and read their answers, within the broker's timeout; a
-        failure leaves the connection closed (redis-py closes it), to be opened on next use."""
-        async with asyncio.timeout(self._timeout):
-            await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
-            for _ in commands:
-                await conn.read_response()
 
     def _commands(self, batch: list[_Outgoing]) -> Iterator[tuple[str, bytes]]:
         """The PUBLISH commands (Redis channel, payload) for a batch, in the batch's order:

@@ -30,7 +30,7 @@ from typing import Protocol, cast
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
-from odrchat.broker.address import RedisAddress, close_pool
+from odrchat.broker.address import RedisAddress, close_pool, exchange
 
 TTL = 60.0
 REFRESH_EVERY = 20.0
@@ -120,9 +120,7 @@ class RedisPresence:
     ) -> None:
         address = url if isinstance(url, RedisAddress) else RedisAddress(url)
         # One exchange is out at a time, so one connection, held here rather than pooled, with
-        # no timeout per command: `_sync` bounds the whole call instead. Through a redis-py
-        # client, each call also took a connection from a pool, started a task to bound its
-        # send and a timer to bound its read, most of what a call cost this worker.
+        # one timeout per call (`address.exchange`), not a task and a timer per command.
         self._pool = address.pool(socket_connect_timeout=REDIS_TIMEOUT)
         self._conn: AbstractConnection = self._pool.make_connection()  # type: ignore[no-untyped-call]
         self._sha = hashlib.sha1(SYNC.encode()).hexdigest()
@@ -206,17 +204,15 @@ class RedisPresence:
         return answers
 
     async def _sync(self, *, keys: list[str], args: list[str]) -> list[list[object]]:
-        """Run SYNC (by its digest; loaded by EVAL if Redis does not have it): connecting if
-        need be, within REDIS_TIMEOUT. A call that fails or runs out of time leaves the
-        connection closed (redis-py closes it), so no late answer is read as the next one's."""
-        conn = self._conn
-        async with asyncio.timeout(REDIS_TIMEOUT):
-            try:
-                await conn.send_command("EVALSHA", self._sha, len(keys), *keys, *args)
-                found = await conn.read_response()
-            except NoScriptError:
-                await conn.send_command("EVAL", SYNC, len(keys), *keys, *args)
-                found = await conn.read_response()
+        """Run SYNC by its digest, or by EVAL (which loads it) if Redis does not have it."""
+        try:
+            [found] = await exchange(
+                self._conn, [("EVALSHA", self._sha, len(keys), *keys, *args)], REDIS_TIMEOUT
+            )
+        except NoScriptError:
+            [found] = await exchange(
+                self._conn, [("EVAL", SYNC, len(keys), *keys, *args)], REDIS_TIMEOUT
+            )
         return cast(list[list[object]], found)
 
     def _overlay(
