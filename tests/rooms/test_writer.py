@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import col, func, select
 
-from odrchat.rooms import log
+from odrchat.rooms import log, pg_batch
 from odrchat.rooms.tables import RoomEvent
 from odrchat.rooms.writer import RoomWriter
 from odrchat.store.db import Database
 from tests.rooms.world import build_world
+from tests.services import create_pg_database, drop_pg_database
 
 
 def _body(i: int) -> dict[str, object]:
@@ -95,3 +97,54 @@ async def test_two_writers_on_one_database_interleave_safely(db_url: str) -> Non
         await asyncio.gather(*tasks, return_exceptions=True)
         for db in dbs:
             await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_writer_started_on_an_empty_table_drops_its_plans_as_the_table_grows(
+    pg_template: tuple[str, str],
+) -> None:
+    """The look-up of stored client ids is planned for the table as it is, not as it was.
+
+    PostgreSQL settles on a generic plan after a statement's fifth execution. Made while
+    `room_events` was empty, that plan read the whole table for every batch; the writer's
+    `DISCARD PLANS` at each doubling of what it wrote makes the plan anew (writer.py)."""
+    base, template = pg_template
+    url = create_pg_database(base, template=template)
+    w = await build_world(url)
+    rooms = [w.rooms["joint"], w.rooms["private:plaintiff"]]
+    paul = w.users["paul"]
+    db = Database(url)
+    writer = RoomWriter(db)
+    task = asyncio.create_task(writer.run())
+    try:
+        await _append(writer, rooms[0], paul, "first", 0)  # the writer's connection opens
+        assert writer._pg is not None
+        conn = (await writer._pg.get_raw_connection()).driver_connection
+        # PostgreSQL picks the generic plan or a fresh one by estimated cost; in the benchmark
+        # (batches over many rooms) it took the generic one. Here it always does.
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        written = 1
+        while written < 4200:  # past REPLAN_FIRST, twice and four times it
+            await asyncio.gather(
+                *(_append(writer, rooms[i % 2], paul, f"k{written + i}", i) for i in range(20))
+            )
+            written += 20
+        assert writer.replans == 3
+        names = await conn.fetch(
+            "SELECT name, generic_plans FROM pg_prepared_statements WHERE statement = $1",
+            pg_batch.READ,
+        )
+        assert len(names) == 1 and names[0]["generic_plans"] > 0  # a generic plan is in use
+        plan = "\n".join(
+            r[0]
+            for r in await conn.fetch(
+                f"EXPLAIN EXECUTE {names[0]['name']}('{{1}}', '{{1}}', '{{1}}', '{{x}}', '{{1}}')"
+            )
+        )
+        assert "uq_room_events_client_id" in plan
+        assert "Seq Scan on room_events" not in plan
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.dispose()
+        drop_pg_database(base, url)
