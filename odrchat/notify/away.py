@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,7 @@ from odrchat.cases.tables import Case, Participant
 from odrchat.i18n import texts_for
 from odrchat.notify import texts
 from odrchat.notify.notifier import Notifier, Words
-from odrchat.notify.prefs import AWAY_DELAY
+from odrchat.notify.prefs import AWAY_DELAY, AWAY_DELAYS
 from odrchat.notify.tables import AwayNotice
 from odrchat.rooms.access import RoomKind, RoomRef, can_read
 from odrchat.rooms.presence import Presence
@@ -142,28 +142,31 @@ class AwayNotices:
             ref = RoomRef(RoomKind(kind), Side(side) if side else None)
             if can_read(actor, ref):
                 readable.append(row)
-        # Who is online in every candidate room, in one read (not one per room).
-        online = await self.presence.online_in(row[0] for row in readable)
         found: list[Candidate] = []
         for row in readable:
             room_id, case_id, user_id = row[0], row[1], row[4]
             assert room_id is not None
             oldest, newest, non_chat, last_at, wants, delay = row[8:]
-            found.append(
-                Candidate(
-                    room_id=room_id,
-                    case_id=case_id,
-                    user_id=user_id,
-                    oldest_unread_at=oldest,
-                    newest_seq=newest,
-                    required=bool(non_chat),
-                    last_notice_at=last_at,
-                    online=user_id in online[room_id],
-                    wants_optional=bool(wants),
-                    delay=timedelta(minutes=delay),
-                )
+            c = Candidate(
+                room_id=room_id,
+                case_id=case_id,
+                user_id=user_id,
+                oldest_unread_at=oldest,
+                newest_seq=newest,
+                required=bool(non_chat),
+                last_notice_at=last_at,
+                online=False,
+                wants_optional=bool(wants),
+                delay=timedelta(minutes=delay),
             )
-        return found
+            # Presence is asked only about those who would be told if they were away: a
+            # sweep over a busy centre read thousands of rooms from Redis in one script,
+            # and the chat's publishes waited behind it.
+            if due(c, now, every=self.every):
+                found.append(c)
+        # Who is online in those rooms, in one read (not one per room).
+        online = await self.presence.online_in(c.room_id for c in found)
+        return [replace(c, online=c.user_id in online[c.room_id]) for c in found]
 
     async def _notify(self, c: Candidate, now: datetime) -> bool:
         async with self.db.session() as s:
@@ -244,6 +247,8 @@ def candidates_query(now: datetime) -> Select[*tuple[Any, ...]]:
             col(RoomEvent.seq) > func.coalesce(AwayNotice.seq, 0),
         )
         .group_by(*keys)
+        # Nobody waits less than the shortest delay on offer: younger news is no one's yet.
+        .having(func.min(RoomEvent.at) <= now - timedelta(minutes=min(AWAY_DELAYS)))
     )
     return stmt
 

@@ -5,7 +5,7 @@ workers. The clock is moved by passing `now`, never by sleeping."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -221,3 +221,32 @@ def test_the_rule() -> None:
     assert due(replace(base, last_notice_at=now - 61 * MIN), now, **rules)
     assert not due(replace(base, wants_optional=False), now, **rules)
     assert due(replace(base, wants_optional=False, required=True), now, **rules)
+
+
+class AskedPresence(MemoryPresence):
+    """Presence as in one worker, noting every room a sweep asks about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[int] = []
+
+    async def online_in(self, rooms: Iterable[int]) -> dict[int, set[int]]:
+        wanted = list(rooms)
+        self.asked.extend(wanted)
+        return await super().online_in(wanted)
+
+
+async def test_a_sweep_asks_presence_only_about_news_old_enough_to_tell(world: World) -> None:
+    """News younger than the shortest delay on offer is no one's to hear of yet: the sweep
+    leaves it in the database (at a busy centre it asked Redis about every room at once, and
+    chat publishes waited behind that read)."""
+    start = utcnow()
+    await say(world, "joint", world.paul, start)
+    presence = AskedPresence()
+    sweep = sweeper(world.db, presence)
+    assert await sweep.sweep(start + 4 * MIN) == 0
+    assert presence.asked == []
+    # Ten minutes on (the default delay) Mia, the mediator, is told; Dana turned chat notices
+    # off, so her room is not asked about either.
+    assert await sweep.sweep(start + 10 * MIN) == 1
+    assert presence.asked == [world.rooms["joint"]]
