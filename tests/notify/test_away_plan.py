@@ -13,7 +13,7 @@ from odrchat.notify.away import candidates_query
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 from tests.cluster import fresh_database
-from tests.rooms.world import build_world
+from tests.rooms.world import build_world, insert_events
 
 pytestmark = [pytest.mark.postgres]
 
@@ -28,18 +28,10 @@ async def test_the_candidates_query_uses_the_time_index_over_a_long_history(db: 
     w = await build_world(db)
     database = Database(db)
     try:
-        async with database.session() as s:
-            # 100,000 events, one every three minutes back over about 200 days.
-            await s.exec(
-                text(
-                    "INSERT INTO room_events (room_id, seq, type, sender_id, body,"
-                    " confidentiality, at, prev_hash, hash)"
-                    " SELECT :room, g, 'chat.message', :paul, '{}', 'joint',"
-                    " now() - make_interval(mins => g * 3), '', ''"
-                    " FROM generate_series(1, 100000) g"
-                ),
-                params={"room": w.rooms["joint"], "paul": w.users["paul"]},
-            )
+        # 100,000 events, one every three minutes back over about 200 days.
+        three_minutes_apart = "now() - make_interval(mins => g * 3)"
+        joint, paul = w.rooms["joint"], w.users["paul"]
+        await insert_events(database, joint, paul, 100_000, three_minutes_apart)
         async with database.session() as s:
             await s.exec(text("ANALYZE room_events"))
         sql = candidates_query(utcnow()).compile(

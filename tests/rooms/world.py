@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from odrchat.auth.passwords import Passwords
 from odrchat.auth.tables import User
 from odrchat.cases.tables import Case, Participant
@@ -110,3 +112,20 @@ async def rooms_of(db_url: str, case_id: int) -> list[Room]:
             return list((await s.exec(select(Room).where(Room.case_id == case_id))).all())
     finally:
         await db.dispose()
+
+
+async def insert_events(db: Database, room: int, sender: int, count: int, at: str) -> None:
+    """`count` chat messages in `room` with seqs 1..count, in one statement (a long history
+    without the log's chain: for tests of plans and statistics). `at` is an SQL expression
+    of the series number `g`."""
+    async with db.session() as s:
+        await s.exec(
+            text(
+                "INSERT INTO room_events (room_id, seq, type, sender_id, body,"
+                " confidentiality, at, prev_hash, hash)"
+                f" SELECT :room, g, 'chat.message', :sender, '{{\"text\": \"hi\"}}', 'joint',"
+                f" {at}, md5(g::text), md5((g + 1)::text)"
+                " FROM generate_series(1, :count) g"
+            ),
+            params={"room": room, "sender": sender, "count": count},
+        )

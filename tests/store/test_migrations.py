@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from odrchat.store.db import Database
 from odrchat.store.migrate import upgrade
 from odrchat.store.tables import metadata
-from tests.rooms.world import build_world
+from tests.rooms.world import build_world, insert_events
 from tests.services import create_pg_database, drop_pg_database
 
 
@@ -73,17 +73,7 @@ async def test_analyze_keeps_no_statistics_for_message_bodies_and_hashes(
     w = await build_world(url)
     db = Database(url)
     try:
-        async with db.session() as s:
-            await s.exec(
-                text(
-                    "INSERT INTO room_events (room_id, seq, type, sender_id, body,"
-                    " confidentiality, at, prev_hash, hash)"
-                    " SELECT :room, g, 'chat.message', :paul, '{\"text\": \"hi\"}', 'joint',"
-                    " now(), md5(g::text), md5((g + 1)::text)"
-                    " FROM generate_series(1, 500) g"
-                ),
-                params={"room": w.rooms["joint"], "paul": w.users["paul"]},
-            )
+        await insert_events(db, w.rooms["joint"], w.users["paul"], 500, "now()")
         async with db.session() as s:
             await s.exec(text("ANALYZE room_events"))
         async with db.read() as s:
