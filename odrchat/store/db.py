@@ -155,6 +155,7 @@ class Database:
             else:
                 async with asyncio.timeout(BATCH_ACQUIRE_TIMEOUT):
                     conn = await pool.acquire()
+            kept = False
             try:
                 rows = list(await conn.fetch(sql, *args))
             except Exception:
@@ -163,25 +164,22 @@ class Database:
                 # calls refuse, and there is nothing left to do.
                 with contextlib.suppress(asyncpg.InterfaceError):
                     conn.terminate()
-                with contextlib.suppress(asyncpg.InterfaceError):
-                    await pool.release(conn)
                 if attempt == 2:
                     raise
                 continue
-            except BaseException:  # cancelled mid-statement: the pool deals with it
-                with contextlib.suppress(asyncpg.InterfaceError):
-                    await pool.release(conn)
-                raise
-            if len(self._spare) < BATCH_SPARE:
-                # Kept checked out for the next batch: asyncpg's release starts a task and a
-                # timeout each time. A connect round of 1,518 sockets (two workers, three
-                # rounds each way, alternating) cost 1.63-1.71 ms of server CPU per socket
-                # with this against 1.71-1.88 ms without.
-                self._spare.append(conn)
             else:
-                with contextlib.suppress(asyncpg.InterfaceError):
-                    await pool.release(conn)
-            return rows
+                if len(self._spare) < BATCH_SPARE:
+                    # Kept checked out for the next batch: asyncpg's release starts a task and
+                    # a timeout each time. A connect round of 1,518 sockets (two workers, three
+                    # rounds each way, alternating) cost 1.63-1.71 ms of server CPU per socket
+                    # with this against 1.71-1.88 ms without.
+                    self._spare.append(conn)
+                    kept = True
+                return rows
+            finally:
+                if not kept:  # failed, cancelled mid-statement, or enough are kept already
+                    with contextlib.suppress(asyncpg.InterfaceError):
+                        await pool.release(conn)
         raise AssertionError("unreachable")
 
     async def open(self) -> None:
