@@ -156,9 +156,9 @@ class RedisBroker(Broker):
             "socket_connect_timeout": self._timeout,
             "socket_timeout": self._timeout,
         }
-        self._publisher_pool = self._address.pool(
+        self._publisher_pool = self._address.held(
+            connect_timeout=self._timeout,
             protocol=2,
-            socket_connect_timeout=self._timeout,
             retry=Retry(NoBackoff(), 0),
             client_name=f"{self._prefix}publisher",
         )

@@ -121,7 +121,7 @@ class RedisPresence:
         address = url if isinstance(url, RedisAddress) else RedisAddress(url)
         # One exchange is out at a time, so one connection, held here rather than pooled, with
         # one timeout per call (`address.exchange`), not a task and a timer per command.
-        self._pool = address.pool(socket_connect_timeout=REDIS_TIMEOUT)
+        self._pool = address.held(connect_timeout=REDIS_TIMEOUT)
         self._conn: AbstractConnection = self._pool.make_connection()  # type: ignore[no-untyped-call]
         self._sha = hashlib.sha1(SYNC.encode()).hexdigest()
         self.worker_id = worker_id
