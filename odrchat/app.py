@@ -237,7 +237,7 @@ def create_app(
         reminders = Reminders(db, notifier, registry.sources(settings), wake_outbox=outbox.wake)
         metrics = Metrics()
         tracer = Tracer(settings.ack_trace_ms)
-        rooms = RoomService(db, presence, metrics, tracer)
+        rooms = RoomService(db, presence, metrics, tracer, session_idle=settings.session_idle)
         hub = Hub(the_broker, rooms)
         feed = RoomFeed(rooms, hub)
         auth.revoked_hooks.append(hub.sessions_revoked)

@@ -81,6 +81,9 @@ PRODUCTION_ARGON2 = Argon2Profile()
 TEST_ARGON2 = Argon2Profile(time_cost=1, memory_cost_kib=1024, parallelism=1)
 
 
+SESSION_IDLE = timedelta(hours=12)  # a login session left unused this long ends
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server needs to know about its surroundings."""
@@ -101,7 +104,7 @@ class Settings:
     smtp_from: str = "ODR Mediation <no-reply@localhost>"
     smtp_starttls: bool = True
     invitation_ttl: timedelta = timedelta(days=14)
-    session_idle: timedelta = timedelta(hours=12)
+    session_idle: timedelta = SESSION_IDLE
     session_absolute: timedelta = timedelta(days=7)
     retention: timedelta = timedelta(days=365 * 3)
     argon2: Argon2Profile = PRODUCTION_ARGON2

@@ -277,6 +277,7 @@ class Directory:
         self._room_case: dict[int, int] = {}  # rooms never change case
         self._generation: dict[int, int] = {}
         self._epoch = 0
+        self._changes = 0  # every forget, of one case or all
         self.loads = 0
         self._waiting: list[tuple[list[int], asyncio.Future[dict[int, CaseView]]]] = []
         self._loading = asyncio.Semaphore(loaders)
@@ -284,10 +285,30 @@ class Directory:
     def forget(self, case_id: int) -> None:
         self._views.pop(case_id, None)
         self._generation[case_id] = self._generation.get(case_id, 0) + 1
+        self._changes += 1
 
     def forget_all(self) -> None:
         self._views.clear()
         self._epoch += 1
+        self._changes += 1
+
+    @property
+    def changes(self) -> int:
+        """How many times views were dropped so far. Views read elsewhere (with an arriving
+        socket's session, `rooms.arrivals`) while this stayed the same are still current."""
+        return self._changes
+
+    def keep(self, views: dict[int, CaseView], since: int) -> None:
+        """Cache views read elsewhere, whose read began when `changes` was `since`; not if any
+        view was dropped since then (the read may predate the change that dropped it)."""
+        if since != self._changes:
+            return
+        now = time.monotonic()
+        for case_id, view in views.items():
+            for room_id, _ in view.rooms:
+                self._room_case[room_id] = case_id
+            self._views[case_id] = (expiry(now, self.max_age, self._draw()), view)
+        self._trim()
 
     def cached(self, case_id: int) -> CaseView | None:
         found = self._views.get(case_id)
@@ -386,17 +407,20 @@ class Directory:
             if epoch == self._epoch and started[case_id] == self._generation.get(case_id, 0):
                 self._views[case_id] = (expiry(now, self.max_age, self._draw()), view)
         self.loads += 1
+        self._trim()
+        return found
+
+    def _trim(self) -> None:
         if len(self._views) > MAX_CASES:
             for case_id in list(self._views)[: len(self._views) - MAX_CASES]:
                 del self._views[case_id]
-        return found
 
 
 # PostgreSQL: the views of a batch of cases in one statement, one row per case (the same
 # facts `load_views` reads in six queries; a cold cache after a restart or a storm reads
 # hundreds of cases, and the six statements' building and binding was most of its CPU).
-PG_VIEWS = (
-    "SELECT c.id, c.status,"
+VIEW_COLUMNS = (
+    "c.id, c.status,"
     " ARRAY(SELECT ROW(r.id, r.kind, r.side) FROM rooms r WHERE r.case_id = c.id ORDER BY r.id),"
     " ARRAY(SELECT ROW(p.user_id, p.role, p.side, p.approved, u.display_name, u.language)"
     "  FROM participants p JOIN users u ON u.id = p.user_id"
@@ -405,9 +429,9 @@ PG_VIEWS = (
     " ARRAY(SELECT ROW(m.user_id, m.muted_until, m.removed)"
     "  FROM member_controls m WHERE m.case_id = c.id),"
     " ARRAY(SELECT ROW(h.room_id, h.seq) FROM hidden_messages h WHERE h.case_id = c.id)"
-    " FROM cases c LEFT JOIN case_controls cc ON cc.case_id = c.id"
-    " WHERE c.id = ANY($1::int[])"
 )
+VIEW_FROM = " FROM cases c LEFT JOIN case_controls cc ON cc.case_id = c.id"
+PG_VIEWS = f"SELECT {VIEW_COLUMNS}{VIEW_FROM} WHERE c.id = ANY($1::int[])"
 
 
 def views_from_rows(rows: Iterable[Any]) -> dict[int, CaseView]:

@@ -37,10 +37,14 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     arrival = await services.rooms.arrivals.read(websocket.cookies.get(session_cookie))
     if arrival is not None and not await services.auth.admits(arrival.stamp):
         arrival = None
+    hub = services.hub
+    if arrival is not None and hub.ended_since(
+        arrival.stamp.user_id, arrival.stamp.session_id, arrival.read_at
+    ):
+        arrival = None  # logged out (elsewhere) while this socket's read was out
     if arrival is None:
         await _refuse(websocket, p.CLOSE_UNAUTHENTICATED)
         return
-    hub = services.hub
     stamp = arrival.stamp
     user = Viewer(stamp.user_id, arrival.display_name, arrival.is_admin)
     ip = websocket.client.host if websocket.client else ""
@@ -61,7 +65,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 async def _hello(services: Services, user: Viewer, arrival: Arrival) -> str:
     """The first frame, as text (nothing of it stays referenced once it is sent)."""
-    rooms = await services.rooms.rooms_in(user, arrival.case_ids, arrival.heads)
+    rooms = await services.rooms.rooms_in(
+        user, arrival.case_ids, arrival.heads, arrival.views, arrival.since
+    )
     return p.hello(user.id, user.display_name, [acc.describe(head) for acc, head in rooms])
 
 

@@ -41,6 +41,9 @@ log = logging.getLogger("odrchat.rooms")
 
 HEAD_CHECK_EVERY = 5.0
 CONTROL = "control"
+# How long the hub remembers ended sessions for sockets still arriving: far longer than an
+# arriving socket's read of its session takes, even in a reconnect storm.
+REVOKED_MEMORY = 60.0
 
 
 class Watcher(Protocol):
@@ -98,6 +101,7 @@ class Hub:
         self.members: Counter[tuple[int, int]] = Counter()  # (room, user) -> local sockets
         self._user_buckets: dict[int, TokenBucket] = {}
         self.typists = TypingGate()
+        self._revoked: list[tuple[float, Revoked]] = []  # (applied at, monotonic), oldest first
         # Unbounded on purpose: one small tuple per departed socket, drained continuously.
         self._chores: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
 
@@ -298,7 +302,18 @@ class Hub:
             for case_id in {self.room_case[r] for r in rooms if r in self.room_case}:
                 conn.offer(Reauth(case_id, True))
 
+    def ended_since(self, user_id: int, session_id: int, read_at: float) -> bool:
+        """Whether this worker heard of the end of this session after `read_at` (monotonic),
+        when an arriving socket's read of it began. Such a socket read the session as it was
+        before, and was not here yet to be closed: it must not come in."""
+        return any(
+            at >= read_at and r.user_id == user_id and r.ends(session_id) for at, r in self._revoked
+        )
+
     def _close_sessions(self, revoked: Revoked) -> None:
+        now = time.monotonic()
+        self._revoked = [(at, r) for at, r in self._revoked if now - at < REVOKED_MEMORY]
+        self._revoked.append((now, revoked))
         for conn in list(self.by_user.get(revoked.user_id, ())):
             if revoked.ends(conn.session_id):
                 conn.kill(p.CLOSE_UNAUTHENTICATED)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -27,13 +28,14 @@ from odrchat.metrics import Metrics
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
 from odrchat.rooms.arrivals import Arrivals
-from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
+from odrchat.rooms.directory import CaseView, Directory, Person, RoomAccess, load_views
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.replays import Opened, Replays, Want
 from odrchat.rooms.tables import MessageFlag, ReadMarker, Room
 from odrchat.rooms.transcript import Heading
 from odrchat.rooms.writer import RoomWriter
+from odrchat.settings import SESSION_IDLE
 from odrchat.store.db import Database
 from odrchat.store.types import utcnow
 
@@ -52,6 +54,8 @@ class RoomService:
         presence: Presence,
         metrics: Metrics | None = None,
         tracer: tracing.Tracer | None = None,
+        *,
+        session_idle: timedelta = SESSION_IDLE,
     ) -> None:
         self.db = db
         self.presence = presence
@@ -64,7 +68,9 @@ class RoomService:
         # order rather than timing out on the pool. Below the pool size, so writes always fit.
         self.read_slots = asyncio.Semaphore(READ_SLOTS)
         self.replays = Replays(db, self.read_slots, presence)
-        self.arrivals = Arrivals(db, self.read_slots)
+        self.arrivals = Arrivals(
+            db, self.read_slots, session_idle=session_idle, directory=self.directory
+        )
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -122,12 +128,21 @@ class RoomService:
         return await self.rooms_in(user, case_ids, heads)
 
     async def rooms_in(
-        self, user: Person, case_ids: Sequence[int], heads: Mapping[int, int]
+        self,
+        user: Person,
+        case_ids: Sequence[int],
+        heads: Mapping[int, int],
+        views: Mapping[int, CaseView] | None = None,
+        since: int = -1,
     ) -> list[tuple[RoomAccess, int]]:
         """The rooms the user may read in these cases (theirs, newest first), with the heads
-        read for them (an arriving socket's hello: `rooms.arrivals`)."""
+        read for them (an arriving socket's hello: `rooms.arrivals`). `views` read with them
+        are used while the directory has dropped nothing since (`since`, its `changes`
+        then); any other case's view comes from the directory."""
         assert user.id is not None
-        views = await self.directory.views(list(case_ids))
+        given = dict(views) if views and since == self.directory.changes else {}
+        missing = [c for c in case_ids if c not in given]
+        views = {**given, **(await self.directory.views(missing) if missing else {})}
         out: list[tuple[RoomAccess, int]] = []
         for case_id in case_ids:
             view = views.get(case_id)

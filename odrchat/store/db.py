@@ -207,6 +207,12 @@ class Database:
                     reset=_keep_session,
                     # Behind PgBouncer: unnamed statements only (see the module docstring).
                     statement_cache_size=0 if self.pgbouncer else 100,
+                    # No JIT for these short statements. PostgreSQL compiles a plan whose cost
+                    # estimate passes jit_above_cost, and on tables not yet analyzed (a new
+                    # install) a socket's arrival was estimated dear enough: 112 functions
+                    # compiled for every batch, 50 ms of PostgreSQL's CPU each. PgBouncer
+                    # refuses startup parameters it does not know; there, set it in PostgreSQL.
+                    server_settings={} if self.pgbouncer else {"jit": "off"},
                 )
             )
         opening = self._batch_pool_opening

@@ -14,6 +14,9 @@ from odrchat.auth.tables import AuthSession, User
 from odrchat.auth.tokens import hash_token, new_token
 from odrchat.cases.queries import user_case_ids
 from odrchat.rooms.arrivals import Arrivals
+from odrchat.rooms.directory import Directory, Viewer
+from odrchat.rooms.presence import MemoryPresence
+from odrchat.rooms.service import RoomService
 from odrchat.rooms.tables import Room
 from odrchat.settings import TEST_ARGON2, Settings
 from odrchat.store.db import Database
@@ -56,7 +59,7 @@ async def test_a_batch_reads_each_cookie_as_a_request_would_and_the_rule_lets_in
             "unknown": new_token(),
             "too long": "x" * 200,
         }
-        arrivals = Arrivals(db, asyncio.Semaphore(1))
+        arrivals = Arrivals(db, asyncio.Semaphore(1), session_idle=settings.session_idle)
         read = await asyncio.gather(*(arrivals.read(t) for t in tokens.values()))
         got = dict(zip(tokens, read, strict=True))
         # One read slot: the first arrival reads alone, the next batch takes the other eight
@@ -91,33 +94,99 @@ async def test_a_batch_reads_each_cookie_as_a_request_would_and_the_rule_lets_in
         await db.dispose()
 
 
-async def test_sessions_due_a_touch_are_touched_and_one_revoked_meanwhile_is_refused(
+async def test_sessions_due_a_touch_are_touched_once_and_only_those_that_stand(
     db_url: str, settings: Settings
 ) -> None:
+    """On PostgreSQL the arrival's own statement writes the touch (no statement of its own);
+    on SQLite `admits` does. Either way, only a session that stands and was last seen over a
+    minute ago is written: an idle, revoked or disabled one must never be made to look used."""
     w = await build_world(db_url)
     db = Database(db_url)
     auth = AuthService(settings, db, Passwords(TEST_ARGON2))
-    stale = utcnow() - timedelta(minutes=5)
+    now = utcnow()
+    stale = now - timedelta(minutes=5)
+    idle = now - settings.session_idle - timedelta(minutes=1)
     try:
-        tokens = [await _session(db, w.users[n], last_seen_at=stale) for n in ("paul", "dana")]
-        fresh = await _session(db, w.users["mia"])
-        arrivals = Arrivals(db, asyncio.Semaphore(4))
-        paul, dana, mia = [await arrivals.read(t) for t in (*tokens, fresh)]
-        assert paul is not None and dana is not None and mia is not None
-        # Dana logs out elsewhere after her socket's read: the touch must not let her in.
         async with db.session() as s:
-            row = (
-                await s.exec(
-                    select(AuthSession).where(col(AuthSession.id) == dana.stamp.session_id)
+            gone = (await s.exec(select(User).where(col(User.id) == w.users["otto"]))).one()
+            gone.disabled_at = now
+        tokens = {
+            "paul": await _session(db, w.users["paul"], last_seen_at=stale),
+            "dana": await _session(db, w.users["dana"], last_seen_at=stale),
+            "mia": await _session(db, w.users["mia"]),  # fresh: not written
+            "idle": await _session(db, w.users["paul"], last_seen_at=idle),
+            "revoked": await _session(db, w.users["dana"], last_seen_at=stale, revoked_at=now),
+            "expired": await _session(db, w.users["dana"], last_seen_at=stale, expires_at=now),
+            "disabled": await _session(db, w.users["otto"], last_seen_at=stale),
+        }
+        arrivals = Arrivals(db, asyncio.Semaphore(4), session_idle=settings.session_idle)
+        read = dict(zip(tokens, [await arrivals.read(t) for t in tokens.values()], strict=True))
+
+        async def last_seen() -> dict[str, object]:
+            async with db.read() as s:
+                rows = dict(
+                    (await s.exec(select(AuthSession.token_hash, AuthSession.last_seen_at))).all()
                 )
-            ).one()
-            row.revoked_at = utcnow()
-        admitted = await asyncio.gather(*(auth.admits(a.stamp) for a in (paul, dana, mia)))
-        assert admitted == [True, False, True]
-        assert auth._touches.requests == 2  # Mia's session was fresh: not written
-        async with db.read() as s:
-            seen = dict((await s.exec(select(AuthSession.user_id, AuthSession.last_seen_at))).all())
-        assert seen[w.users["paul"]] > stale + timedelta(minutes=4)
-        assert seen[w.users["dana"]] == stale
+            return {name: rows[hash_token(t)] for name, t in tokens.items()}
+
+        before = await last_seen()
+        admitted = {n: a is not None and await auth.admits(a.stamp) for n, a in read.items()}
+        assert {n for n, ok in admitted.items() if ok} == {"paul", "dana", "mia"}
+        after = await last_seen()
+        for name in ("paul", "dana"):
+            assert after[name] > stale + timedelta(minutes=4), name
+        for name in ("idle", "revoked", "expired", "disabled"):
+            assert before[name] == after[name] and after[name] in (stale, idle), name
+        assert after["mia"] == before["mia"]
+        if db.is_sqlite:
+            assert auth._touches.requests == 2
+        else:
+            # Written by the read itself, and its stamp says so: admits writes nothing more.
+            assert auth._touches.requests == 0
+            assert before["paul"] > stale + timedelta(minutes=4) and before["paul"] == after["paul"]
+            stamp = read["paul"].stamp if read["paul"] is not None else None
+            assert stamp is not None and stamp.last_seen_at == before["paul"]
+    finally:
+        await db.dispose()
+
+
+async def test_an_arrival_brings_its_cases_views_and_the_directory_keeps_them_unless_changed(
+    db_url: str, settings: Settings
+) -> None:
+    """On PostgreSQL the views of the arriving user's cases come with the arrival (the hello
+    needs no read of its own) and are the views the directory would load; a view dropped while
+    the read was out is not kept, and rooms_in then loads it afresh."""
+    w = await build_world(db_url)
+    db = Database(db_url)
+    rooms = RoomService(db, MemoryPresence(), session_idle=settings.session_idle)
+    try:
+        token = await _session(db, w.users["paul"])
+        arrival = await rooms.arrivals.read(token)
+        assert arrival is not None and arrival.case_ids == (w.case_id,)
+        paul = Viewer(w.users["paul"], "Paul", False)
+        if db.is_sqlite:
+            assert arrival.views == {}
+        else:
+            loaded = await Directory(db).view(w.case_id)
+            assert arrival.views == {w.case_id: loaded}
+            assert rooms.directory.cached(w.case_id) == loaded
+            assert rooms.directory.loads == 0
+        got = await rooms.rooms_in(
+            paul, arrival.case_ids, arrival.heads, arrival.views, arrival.since
+        )
+        fresh = RoomService(db, MemoryPresence())
+        expected = await fresh.rooms_in(paul, arrival.case_ids, arrival.heads)
+        assert len(got) == 2 and got == expected  # the joint room and Paul's own
+        assert rooms.directory.loads == (1 if db.is_sqlite else 0)
+
+        # The case changes after the read began: what the read brought is neither kept nor used.
+        rooms.directory.forget_all()
+        since = arrival.since
+        rooms.directory.forget(w.case_id)
+        rooms.directory.keep(arrival.views, since)
+        assert rooms.directory.cached(w.case_id) is None
+        loads = rooms.directory.loads
+        await rooms.rooms_in(paul, arrival.case_ids, arrival.heads, arrival.views, since)
+        assert rooms.directory.loads == loads + 1
     finally:
         await db.dispose()

@@ -1,9 +1,13 @@
-"""The hub's head checks: a lost last message is caught, an event on its way is not fetched."""
+"""The hub: head checks (a lost last message is caught, an event on its way is not
+fetched), and sessions that end while sockets arrive."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from odrchat.auth.revocation import Revoked
 from odrchat.broker.memory import MemoryBroker
 from odrchat.rooms.hub import Hub
 from odrchat.rooms.presence import MemoryPresence
@@ -73,5 +77,30 @@ async def test_periodic_checks_nudge_only_for_a_head_the_check_before_also_read(
         assert paul.syncs()[-1] == Sync(joint, missed) and len(paul.syncs()) == 2
     finally:
         hub.leave(paul, joint)
+        await broker.disconnect()
+        await db.dispose()
+
+
+async def test_a_session_that_ends_while_a_socket_reads_it_keeps_that_socket_out(
+    tmp_path: Path,
+) -> None:
+    """A socket whose read of its session began before a logout read it as still standing, and
+    was not in the hub yet to be closed by it: the hub remembers the ending for it."""
+    db = Database(f"sqlite:///{tmp_path}/hub.sqlite3")
+    broker = MemoryBroker()
+    await broker.connect()
+    hub = Hub(broker, RoomService(db, MemoryPresence()))
+    try:
+        before = time.monotonic()
+        await hub.sessions_revoked(Revoked(7, only=70))  # logout of session 70
+        await hub.sessions_revoked(Revoked(8, kept=81))  # password change: all but 81
+        after = time.monotonic()
+        assert hub.ended_since(7, 70, before)
+        assert not hub.ended_since(7, 71, before)  # another session of the same user
+        assert not hub.ended_since(7, 70, after)  # read after the logout: it saw it
+        assert hub.ended_since(8, 80, before) and not hub.ended_since(8, 81, before)
+        assert not hub.ended_since(8, 82, after)  # a login after the change
+        assert not hub.ended_since(9, 70, before)
+    finally:
         await broker.disconnect()
         await db.dispose()
