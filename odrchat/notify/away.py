@@ -14,9 +14,12 @@ Chat messages are optional news (the account's "optional notifications" choice);
 (offers, signatures, a case closing) is always sent. A notice names the case and the room and
 links to it, never what anyone wrote.
 
-Every worker may sweep: a notice is claimed by a conditional upsert on ``away_notices`` (one row
-per room and member) in the same transaction that queues the email and text, so two workers
-never send the same notice, and a crash before commit sends nothing and loses nothing.
+Every worker runs the loop and one of them sweeps each minute (``odrchat.store.turns``: the
+sweep's query reads three days of events, and every worker ran it at the same moment). A notice
+is claimed by a conditional upsert on ``away_notices`` (one row per room and member) in the same
+transaction that queues the email and text, so two workers that do sweep at once (a test, a
+clock far off) never send the same notice, and a crash before commit sends nothing and loses
+nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from odrchat.rooms.access import RoomKind, RoomRef, can_read
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.tables import ReadMarker, Room, RoomEvent
 from odrchat.store.db import Database
+from odrchat.store.turns import take_turn
 from odrchat.store.types import utcnow
 
 __all__ = ["AwayNotices", "Candidate", "candidates_query", "due"]
@@ -106,11 +110,14 @@ class AwayNotices:
         self.wake_outbox = wake_outbox
 
     async def run(self) -> None:
-        """Sweep every ``tick`` seconds until cancelled; survives any one sweep's failure."""
+        """Sweep every ``tick`` seconds until cancelled (one worker of many each time, see
+        `odrchat.store.turns`); survives any one sweep's failure."""
+        every = timedelta(seconds=self.tick)
         while True:
             stop_if_cancelled()
             try:
-                if await self.sweep(utcnow()):
+                now = utcnow()
+                if await take_turn(self.db, "away-notices", now, every) and await self.sweep(now):
                     self.wake_outbox()
             except Exception:  # supervision boundary: a database outage must not end the loop
                 logger.exception("away-notice sweep failed")

@@ -18,6 +18,7 @@ import odrchat.reminders.tables
 import odrchat.rooms.tables
 import odrchat.safety.tables
 import odrchat.store.meta
+import odrchat.store.turns
 import odrchat.survey.tables  # noqa: F401
 
 metadata = SQLModel.metadata
