@@ -114,6 +114,12 @@ class AwayNotices:
         `odrchat.store.turns`); survives any one sweep's failure."""
         every = timedelta(seconds=self.tick)
         while True:
+            # Wait first: news is minutes old before anyone hears of it, a worker's first
+            # moments are busy with arriving sockets, and a worker stopped right after its
+            # start is not left with the turn's database write in flight.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.tick):
+                    await asyncio.Event().wait()
             stop_if_cancelled()
             try:
                 now = utcnow()
@@ -121,9 +127,6 @@ class AwayNotices:
                     self.wake_outbox()
             except Exception:  # supervision boundary: a database outage must not end the loop
                 logger.exception("away-notice sweep failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.tick):
-                    await asyncio.Event().wait()
 
     async def sweep(self, now: datetime) -> int:
         """Queue the notices due at ``now``; returns how many this worker queued."""
