@@ -24,7 +24,7 @@ from odrchat.auth.tables import AuthSession, User
 from odrchat.auth.tokens import hash_token
 from odrchat.auth.validity import TOUCH_EVERY, Stamp
 from odrchat.cases.tables import Participant
-from odrchat.rooms.directory import VIEW_COLUMNS, VIEW_FROM, CaseView, Directory, views_from_rows
+from odrchat.rooms.directory import VIEW_COLUMNS, VIEW_FROM, Directory, views_from_rows
 from odrchat.rooms.tables import Room
 from odrchat.store.batches import Batches
 from odrchat.store.db import Database
@@ -43,10 +43,6 @@ class Arrival:
     is_admin: bool
     case_ids: tuple[int, ...]  # the cases they take part in, newest first
     heads: dict[int, int] = field(default_factory=dict)  # room id -> head seq, those cases
-    # PostgreSQL: the views of those cases, read in the same statement, and the directory's
-    # `changes` when that read began (they are current while it stays the same).
-    views: dict[int, CaseView] = field(default_factory=dict)
-    since: int = -1
     read_at: float = 0.0  # monotonic time the read began (a logout after it: hub.ended_since)
 
 
@@ -90,24 +86,17 @@ PG_ARRIVE = (
 
 
 def _arrival(
-    row: Sequence[object],
-    cases: list[int],
-    heads: dict[int, int],
-    read_at: float,
-    views: dict[int, CaseView] | None = None,
-    since: int = -1,
+    row: Sequence[object], cases: list[int], heads: dict[int, int], read_at: float
 ) -> Arrival:
     session_id, user_id, expires, seen, revoked, disabled, name, role = row
     stamp = Stamp(session_id, user_id, expires, seen, revoked, disabled)  # type: ignore[arg-type]
-    return Arrival(
-        stamp, str(name), role == "admin", tuple(cases), heads, views or {}, since, read_at
-    )
+    return Arrival(stamp, str(name), role == "admin", tuple(cases), heads, read_at)
 
 
 async def _read_pg(
-    db: Database, hashes: Sequence[str], idle: timedelta, directory: Directory | None
+    db: Database, hashes: Sequence[str], idle: timedelta, directory: Directory
 ) -> list[Arrival | None]:
-    since = directory.changes if directory is not None else -1
+    since = directory.changes
     now, read_at = utcnow(), time.monotonic()
     rows = await db.fetch_batch(PG_ARRIVE, list(hashes), now, idle, TOUCH_EVERY)
     sessions: dict[int, Sequence[object]] = {}
@@ -124,9 +113,8 @@ async def _read_pg(
         else:
             view_rows.append(tuple(r[11:20]))
             heads_of[r[11]] = [(room_id, head) for room_id, head in r[20]]
-    views = views_from_rows(view_rows)
-    if directory is not None:
-        directory.keep(views, since)
+    # Kept for the hello that follows (`RoomService.rooms_in` reads them from the directory).
+    directory.keep(views_from_rows(view_rows), since)
     out: list[Arrival | None] = []
     for i in range(1, len(hashes) + 1):
         if i not in sessions:
@@ -134,8 +122,7 @@ async def _read_pg(
             continue
         mine = cases.get(i, [])
         heads = {room: head for c in mine for room, head in heads_of.get(c, ())}
-        seen = {c: views[c] for c in mine if c in views}
-        out.append(_arrival(sessions[i], mine, heads, read_at, seen, since))
+        out.append(_arrival(sessions[i], mine, heads, read_at))
     return out
 
 
@@ -189,9 +176,9 @@ class Arrivals:
         self,
         db: Database,
         slots: asyncio.Semaphore,
+        directory: Directory,
         *,
         session_idle: timedelta,
-        directory: Directory | None = None,
     ) -> None:
         self.db = db
 

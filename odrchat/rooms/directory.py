@@ -301,14 +301,17 @@ class Directory:
     def keep(self, views: dict[int, CaseView], since: int) -> None:
         """Cache views read elsewhere, whose read began when `changes` was `since`; not if any
         view was dropped since then (the read may predate the change that dropped it)."""
-        if since != self._changes:
-            return
         now = time.monotonic()
         for case_id, view in views.items():
-            for room_id, _ in view.rooms:
-                self._room_case[room_id] = case_id
-            self._views[case_id] = (expiry(now, self.max_age, self._draw()), view)
+            self._cache(now, case_id, view, current=since == self._changes)
         self._trim()
+
+    def _cache(self, now: float, case_id: int, view: CaseView, *, current: bool) -> None:
+        """Note the rooms' case (rooms never change case); keep the view if it is `current`."""
+        for room_id, _ in view.rooms:
+            self._room_case[room_id] = case_id
+        if current:
+            self._views[case_id] = (expiry(now, self.max_age, self._draw()), view)
 
     def cached(self, case_id: int) -> CaseView | None:
         found = self._views.get(case_id)
@@ -402,10 +405,8 @@ class Directory:
             found = views_from_rows(await self.db.fetch_batch(PG_VIEWS, case_ids))
         now = time.monotonic()
         for case_id, view in found.items():
-            for room_id, _ in view.rooms:
-                self._room_case[room_id] = case_id
-            if epoch == self._epoch and started[case_id] == self._generation.get(case_id, 0):
-                self._views[case_id] = (expiry(now, self.max_age, self._draw()), view)
+            current = epoch == self._epoch and started[case_id] == self._generation.get(case_id, 0)
+            self._cache(now, case_id, view, current=current)
         self.loads += 1
         self._trim()
         return found

@@ -65,9 +65,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 async def _hello(services: Services, user: Viewer, arrival: Arrival) -> str:
     """The first frame, as text (nothing of it stays referenced once it is sent)."""
-    rooms = await services.rooms.rooms_in(
-        user, arrival.case_ids, arrival.heads, arrival.views, arrival.since
-    )
+    rooms = await services.rooms.rooms_in(user, arrival.case_ids, arrival.heads)
     return p.hello(user.id, user.display_name, [acc.describe(head) for acc, head in rooms])
 
 

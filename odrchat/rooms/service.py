@@ -28,7 +28,7 @@ from odrchat.metrics import Metrics
 from odrchat.rooms import log
 from odrchat.rooms.access import RoomKind, RoomRef, case_rooms, confidentiality
 from odrchat.rooms.arrivals import Arrivals
-from odrchat.rooms.directory import CaseView, Directory, Person, RoomAccess, load_views
+from odrchat.rooms.directory import Directory, Person, RoomAccess, load_views
 from odrchat.rooms.log import StoredEvent
 from odrchat.rooms.presence import Presence
 from odrchat.rooms.replays import Opened, Replays, Want
@@ -68,9 +68,7 @@ class RoomService:
         # order rather than timing out on the pool. Below the pool size, so writes always fit.
         self.read_slots = asyncio.Semaphore(READ_SLOTS)
         self.replays = Replays(db, self.read_slots, presence)
-        self.arrivals = Arrivals(
-            db, self.read_slots, session_idle=session_idle, directory=self.directory
-        )
+        self.arrivals = Arrivals(db, self.read_slots, self.directory, session_idle=session_idle)
 
     # -- rooms and access -------------------------------------------------------------------
 
@@ -128,21 +126,13 @@ class RoomService:
         return await self.rooms_in(user, case_ids, heads)
 
     async def rooms_in(
-        self,
-        user: Person,
-        case_ids: Sequence[int],
-        heads: Mapping[int, int],
-        views: Mapping[int, CaseView] | None = None,
-        since: int = -1,
+        self, user: Person, case_ids: Sequence[int], heads: Mapping[int, int]
     ) -> list[tuple[RoomAccess, int]]:
         """The rooms the user may read in these cases (theirs, newest first), with the heads
-        read for them (an arriving socket's hello: `rooms.arrivals`). `views` read with them
-        are used while the directory has dropped nothing since (`since`, its `changes`
-        then); any other case's view comes from the directory."""
+        read for them (an arriving socket's hello: `rooms.arrivals`, whose read on PostgreSQL
+        left these cases' views in the directory)."""
         assert user.id is not None
-        given = dict(views) if views and since == self.directory.changes else {}
-        missing = [c for c in case_ids if c not in given]
-        views = {**given, **(await self.directory.views(missing) if missing else {})}
+        views = await self.directory.views(list(case_ids))
         out: list[tuple[RoomAccess, int]] = []
         for case_id in case_ids:
             view = views.get(case_id)

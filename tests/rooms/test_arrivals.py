@@ -59,7 +59,9 @@ async def test_a_batch_reads_each_cookie_as_a_request_would_and_the_rule_lets_in
             "unknown": new_token(),
             "too long": "x" * 200,
         }
-        arrivals = Arrivals(db, asyncio.Semaphore(1), session_idle=settings.session_idle)
+        arrivals = Arrivals(
+            db, asyncio.Semaphore(1), Directory(db), session_idle=settings.session_idle
+        )
         read = await asyncio.gather(*(arrivals.read(t) for t in tokens.values()))
         got = dict(zip(tokens, read, strict=True))
         # One read slot: the first arrival reads alone, the next batch takes the other eight
@@ -119,7 +121,9 @@ async def test_sessions_due_a_touch_are_touched_once_and_only_those_that_stand(
             "expired": await _session(db, w.users["dana"], last_seen_at=stale, expires_at=now),
             "disabled": await _session(db, w.users["otto"], last_seen_at=stale),
         }
-        arrivals = Arrivals(db, asyncio.Semaphore(4), session_idle=settings.session_idle)
+        arrivals = Arrivals(
+            db, asyncio.Semaphore(4), Directory(db), session_idle=settings.session_idle
+        )
         read = dict(zip(tokens, [await arrivals.read(t) for t in tokens.values()], strict=True))
 
         async def last_seen() -> dict[str, object]:
@@ -150,12 +154,12 @@ async def test_sessions_due_a_touch_are_touched_once_and_only_those_that_stand(
         await db.dispose()
 
 
-async def test_an_arrival_brings_its_cases_views_and_the_directory_keeps_them_unless_changed(
+async def test_an_arrival_leaves_its_cases_views_in_the_directory_unless_they_changed(
     db_url: str, settings: Settings
 ) -> None:
-    """On PostgreSQL the views of the arriving user's cases come with the arrival (the hello
-    needs no read of its own) and are the views the directory would load; a view dropped while
-    the read was out is not kept, and rooms_in then loads it afresh."""
+    """On PostgreSQL the views of the arriving user's cases are read with the arrival and kept
+    in the directory (the hello needs no read of its own), the same views the directory would
+    load; a view dropped while such a read was out is not kept, and rooms_in loads it afresh."""
     w = await build_world(db_url)
     db = Database(db_url)
     rooms = RoomService(db, MemoryPresence(), session_idle=settings.session_idle)
@@ -164,29 +168,28 @@ async def test_an_arrival_brings_its_cases_views_and_the_directory_keeps_them_un
         arrival = await rooms.arrivals.read(token)
         assert arrival is not None and arrival.case_ids == (w.case_id,)
         paul = Viewer(w.users["paul"], "Paul", False)
+        loaded = await Directory(db).view(w.case_id)
+        assert loaded is not None
         if db.is_sqlite:
-            assert arrival.views == {}
+            assert rooms.directory.cached(w.case_id) is None
         else:
-            loaded = await Directory(db).view(w.case_id)
-            assert arrival.views == {w.case_id: loaded}
+            assert rooms.directory.cached_room(w.rooms["joint"]) == loaded
             assert rooms.directory.cached(w.case_id) == loaded
             assert rooms.directory.loads == 0
-        got = await rooms.rooms_in(
-            paul, arrival.case_ids, arrival.heads, arrival.views, arrival.since
-        )
+        got = await rooms.rooms_in(paul, arrival.case_ids, arrival.heads)
         fresh = RoomService(db, MemoryPresence())
         expected = await fresh.rooms_in(paul, arrival.case_ids, arrival.heads)
         assert len(got) == 2 and got == expected  # the joint room and Paul's own
         assert rooms.directory.loads == (1 if db.is_sqlite else 0)
 
-        # The case changes after the read began: what the read brought is neither kept nor used.
+        # The case changes after such a read began: what the read brought is not kept.
         rooms.directory.forget_all()
-        since = arrival.since
+        since = rooms.directory.changes
         rooms.directory.forget(w.case_id)
-        rooms.directory.keep(arrival.views, since)
+        rooms.directory.keep({w.case_id: loaded}, since)
         assert rooms.directory.cached(w.case_id) is None
         loads = rooms.directory.loads
-        await rooms.rooms_in(paul, arrival.case_ids, arrival.heads, arrival.views, since)
+        await rooms.rooms_in(paul, arrival.case_ids, arrival.heads)
         assert rooms.directory.loads == loads + 1
     finally:
         await db.dispose()
