@@ -190,12 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     full.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     full.add_argument("--procs", type=int, default=1, help="generator processes")
     full.add_argument("--step", type=float, default=5.0, help="seconds per load step")
+    full.add_argument(
+        "--narrow", type=int, default=2, help="steps narrowing the rate after the first failure"
+    )
     full.add_argument("--idle-max", type=int, default=15000)
     quick = sub.add_parser("quick", help="a < 60 s end-to-end check of the harness (CI)")
     quick.add_argument("--out", type=Path, default=Path("bench/results/quick"))
     args = parser.parse_args(argv)
     if args.cmd == "quick":
-        opts = Options(procs=1, step_s=1.0, start_rate=10.0, factor=2.0, max_steps=2, drain_s=10.0)
+        opts = Options(
+            procs=1, step_s=1.0, start_rate=10.0, factor=2.0, max_steps=2, drain_s=10.0, narrow=0
+        )
         results = run(
             ("bare", "odrchat-sqlite"), ALL_SCENARIOS, mediation(8), opts, 50, [50], args.out
         )
@@ -204,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in problems:
             print("PROBLEM:", p, file=sys.stderr)
         return 1 if problems else 0
-    opts = Options(procs=args.procs, step_s=args.step)
+    opts = Options(procs=args.procs, step_s=args.step, narrow=args.narrow)
     sizes = [s for s in (1000, 2500, 5000, 10000, 15000, 20000) if s < args.idle_max]
     results = run(
         tuple(args.targets.split(",")),
