@@ -325,7 +325,7 @@ class OutboxSender:
         stmt = select(func.min(col(OutboxMessage.next_attempt_at))).where(
             col(OutboxMessage.status) == PENDING
         )
-        async with self.db.session() as session:
+        async with self.db.read() as session:  # on SQLite, not behind the write lock
             due: datetime | None = (await session.exec(stmt)).one()
         if due is None:
             return self.tick

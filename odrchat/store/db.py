@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
+import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,6 +43,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long `dispose` waits for connections SQLAlchemy is still closing (see `_settle_closes`).
 SETTLE_WITHIN = 1.0
+# How long `dispose` waits for SQLite connections' worker threads to end (see `_stop_sqlite`).
+SQLITE_STOP_WITHIN = 10.0
 GRACEFUL_CLOSE = "_terminate_graceful_close"
 # The batch pool: batched reads run under the room service's read slots, so a few suffice.
 BATCH_POOL_SIZE = 8
@@ -47,6 +53,8 @@ BATCH_ACQUIRE_TIMEOUT = 30.0
 BATCH_SPARE = 4  # batch connections kept checked out between batches (`fetch_batch`)
 
 T = TypeVar("T")
+
+log = logging.getLogger("odrchat.store")
 
 
 def async_url(url: str) -> str:
@@ -115,7 +123,9 @@ class Database:
         self._spare: list[Any] = []  # checked out of the batch pool, for the next batch
         self._batch_pool_opening: asyncio.Future[asyncpg.Pool] | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            # aiosqlite connections this engine opened, to stop their threads at `dispose`.
+            self._sqlite_opened: weakref.WeakSet[Any] = weakref.WeakSet()
+            _configure_sqlite(self.engine, self._sqlite_opened)
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -238,6 +248,8 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await _settle_closes()
+        if self.is_sqlite:
+            await _stop_sqlite(list(self._sqlite_opened))
         pool, self._batch_pool = self._batch_pool, None
         self._batch_pool_opening = None
         spare, self._spare = self._spare, []
@@ -285,15 +297,50 @@ async def _settle_closes(within: float = SETTLE_WITHIN) -> None:
                 break
 
 
+async def _stop_sqlite(opened: list[Any], within: float = SQLITE_STOP_WITHIN) -> None:
+    """Close every SQLite connection still open and wait until its worker thread has ended.
+
+    aiosqlite runs each connection's statements on a thread of its own, which hands every
+    result back to the event loop. A thread still running when the loop closes fails there
+    ("Event loop is closed"). At shutdown that happened: a background loop cancelled in the
+    middle of a read left its connection checked out, its transaction open and nobody to close
+    it, and a second loop's connection waited on SQLite's write lock behind it. SQLAlchemy's
+    `engine.dispose()` closes only the connections it holds, so the waiting thread outlived the
+    loop by the busy timeout. Stopping every connection still open (their owners are gone or
+    are being stopped) ends the open transaction, lets the waiter through, and the threads end
+    while the loop still runs.
+    """
+    threads: list[threading.Thread] = []
+    for conn in opened:
+        thread = getattr(conn, "_thread", None)  # aiosqlite's worker thread (0.22)
+        if thread is None or not thread.is_alive():
+            continue
+        conn.stop()  # queues "close, then end the thread" after whatever is running
+        threads.append(thread)
+    if not threads:
+        return
+    await asyncio.to_thread(_join, threads, within)
+    stuck = sum(t.is_alive() for t in threads)
+    if stuck:
+        log.error("stopping: %d SQLite connection(s) still busy after %.0f s", stuck, within)
+
+
+def _join(threads: list[threading.Thread], within: float) -> None:
+    end = time.monotonic() + within
+    for thread in threads:
+        thread.join(timeout=max(0.0, end - time.monotonic()))
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, opened: weakref.WeakSet[Any]) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        opened.add(record.driver_connection)
         # Take transaction control away from the driver so "begin" below decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

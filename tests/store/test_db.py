@@ -5,7 +5,9 @@ PostgreSQL survives a connection whose backend died."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,47 @@ async def test_a_connection_cancelled_mid_statement_is_closed_by_dispose(tmp_pat
     finally:
         holder.close()
         await db.dispose()
+
+
+def _sqlite_threads() -> set[threading.Thread]:
+    """aiosqlite's worker threads (one per open connection) alive now."""
+    return {
+        t for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive()
+    }
+
+
+async def test_dispose_ends_a_write_left_open_and_the_connection_waiting_behind_it(
+    tmp_path: Path,
+) -> None:
+    """At shutdown a cancelled background loop left its connection checked out in the middle of a
+    write transaction, and another loop's connection waited for SQLite's write lock behind it.
+    `dispose` closed neither: the waiting thread outlived the event loop and failed there
+    ("Event loop is closed"). Both threads must end before `dispose` returns."""
+    db = Database(f"sqlite:///{tmp_path}/db.sqlite3")
+    before = _sqlite_threads()
+    spare = await db.engine.connect()
+    held = await db.engine.connect()  # its owner is gone: nobody will close it
+    await spare.close()  # back in the pool, open: the waiter below takes it
+    await held.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: it holds the write lock
+
+    async def waiter() -> None:
+        async with db.session() as s:
+            await s.exec(text("SELECT 1"))  # type: ignore[call-overload]  # BEGIN IMMEDIATE waits
+
+    task = asyncio.create_task(waiter())
+    await _until(lambda: task.done() or db.engine.pool.checkedout() == 2)
+    threads = _sqlite_threads() - before
+    assert len(threads) == 2 and not task.done(), "the writer's and the waiter's connections"
+
+    async with asyncio.timeout(20):
+        await db.dispose()
+    assert [t for t in threads if t.is_alive()] == []
+    async with asyncio.timeout(5):
+        with contextlib.suppress(Exception):  # its connection was closed under it
+            await task
+    with contextlib.suppress(Exception):  # closed under it as well
+        await held.invalidate()
+    await held.close()
 
 
 @pytest.mark.postgres
