@@ -44,7 +44,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long `dispose` waits for connections SQLAlchemy is still closing (see `_settle_closes`).
 SETTLE_WITHIN = 1.0
 # How long `dispose` waits for SQLite connections' worker threads to end (see `_stop_sqlite`).
-SQLITE_STOP_WITHIN = 10.0
+SQLITE_STOP_WITHIN = 5.0
 GRACEFUL_CLOSE = "_terminate_graceful_close"
 # The batch pool: batched reads run under the room service's read slots, so a few suffice.
 BATCH_POOL_SIZE = 8
@@ -249,7 +249,7 @@ class Database:
         await self.engine.dispose()
         await _settle_closes()
         if self.is_sqlite:
-            await _stop_sqlite(list(self._sqlite_opened))
+            _stop_sqlite(list(self._sqlite_opened))
         pool, self._batch_pool = self._batch_pool, None
         self._batch_pool_opening = None
         spare, self._spare = self._spare, []
@@ -297,7 +297,7 @@ async def _settle_closes(within: float = SETTLE_WITHIN) -> None:
                 break
 
 
-async def _stop_sqlite(opened: list[Any], within: float = SQLITE_STOP_WITHIN) -> None:
+def _stop_sqlite(opened: list[Any], within: float = SQLITE_STOP_WITHIN) -> None:
     """Close every SQLite connection still open and wait until its worker thread has ended.
 
     aiosqlite runs each connection's statements on a thread of its own, which hands every
@@ -319,7 +319,12 @@ async def _stop_sqlite(opened: list[Any], within: float = SQLITE_STOP_WITHIN) ->
         threads.append(thread)
     if not threads:
         return
-    await asyncio.to_thread(_join, threads, within)
+    # Joined on the event loop's own thread, blocking it: while the loop ran, a task still
+    # using one of these connections could reach aiosqlite's `close()` after the stop above
+    # and before the thread had taken it, and that close then waits for ever on a thread that
+    # has ended. The threads need nothing from the loop, and nothing else runs at this point of
+    # a shutdown; usually this takes microseconds.
+    _join(threads, within)
     stuck = sum(t.is_alive() for t in threads)
     if stuck:
         log.error("stopping: %d SQLite connection(s) still busy after %.0f s", stuck, within)
